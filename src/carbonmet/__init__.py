@@ -1,0 +1,1 @@
+"""carbonmet: carbon metrology platform."""

@@ -1,0 +1,3 @@
+from carbonmet.cli import app
+
+app()

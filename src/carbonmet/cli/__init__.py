@@ -1,0 +1,25 @@
+"""The ``carbonmet`` command (Typer). Each capability adds its own sub-application module here;
+the domain packages never import this one."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="carbonmet",
+    help="carbonmet 碳计量平台 — carbon metrology: instruments, data, uncertainty, emissions.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # One line per capability's CLI module. Keep the imports inside so `carbonmet --help` stays fast.
+    from . import _quantities
+
+    app.add_typer(_quantities.app, name="units")
+
+
+_register()
+
+__all__ = ["app"]

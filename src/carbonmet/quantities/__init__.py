@@ -1,0 +1,55 @@
+"""Units and the measured-quantity type (计量单位与计量结果).
+
+Public API: the unit registry :data:`ureg`, :func:`parse_unit`, :func:`convert`,
+:func:`conversion_factor`, :func:`carbon_to_co2`, :func:`to_normal_volume`, and
+:class:`MeasuredQuantity` with its :class:`Provenance`.
+"""
+
+from ._errors import CarbonmetError, UnitError
+from ._measured import (
+    Evidence,
+    MeasuredQuantity,
+    Provenance,
+    QuantityError,
+    Source,
+    from_expanded,
+    from_mpe,
+)
+from ._units import (
+    CO2_PER_C,
+    MOLAR_MASS_C,
+    MOLAR_MASS_CO2,
+    Q_,
+    carbon_to_co2,
+    conversion_factor,
+    convert,
+    format_unit,
+    is_convertible,
+    parse_unit,
+    to_normal_volume,
+    ureg,
+)
+
+__all__ = [
+    "CO2_PER_C",
+    "MOLAR_MASS_C",
+    "MOLAR_MASS_CO2",
+    "Q_",
+    "CarbonmetError",
+    "Evidence",
+    "MeasuredQuantity",
+    "Provenance",
+    "QuantityError",
+    "Source",
+    "UnitError",
+    "carbon_to_co2",
+    "conversion_factor",
+    "convert",
+    "format_unit",
+    "from_expanded",
+    "from_mpe",
+    "is_convertible",
+    "parse_unit",
+    "to_normal_volume",
+    "ureg",
+]

@@ -1,0 +1,217 @@
+"""The measured-quantity type: value, unit, standard uncertainty and provenance.
+
+Every number carbonmet reports to a user as a measurement or an emission figure is a
+:class:`MeasuredQuantity` (计量结果: 量值、单位、标准不确定度、溯源信息).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from ._errors import CarbonmetError
+from ._units import convert, format_unit, parse_unit
+
+
+class Source(StrEnum):
+    """How a value was obtained."""
+
+    MEASURED = "measured"  # 实测: from readings of a registered instrument or a lab analysis
+    DEFAULT = "default"  # 缺省值: from a published default-value table
+    CALCULATED = "calculated"  # 计算: a measurement model over other quantities
+    SUBSTITUTED = "substituted"  # 替代: filled for missing data by a rule
+    DECLARED = "declared"  # 申报: stated by a party, not measured here
+
+
+class Evidence(StrEnum):
+    """Evidence mark of a constant or a default (see shared/domain/README.md)."""
+
+    VERIFIED = "V"  # read in the official or cited source
+    CORROBORATED = "C"  # found in secondary sources, consistent
+    UNVERIFIED = "M"  # from memory / not checked against the official text
+    DERIVED = "D"  # own arithmetic from stated inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a quantity comes from (溯源信息).
+
+    Attributes
+    ----------
+    source : Source
+        Measured, default, calculated, substituted or declared.
+    instruments : tuple of str
+        Registry ids (or serial numbers) of the instruments whose readings produced it.
+    certificates : tuple of str
+        Certificate numbers that cover those instruments over ``period``.
+    period : tuple of datetime or None
+        Data period ``(start, end)``, end exclusive.
+    method : str
+        Method or model name (e.g. ``"GB/T 32151.10-2015 §…"``, ``"sum of hourly totals"``).
+    reference : str
+        Publication or table a default came from, with clause and year.
+    evidence : Evidence or None
+        Evidence mark for defaults and constants.
+    inputs : tuple of str
+        Ids of the quantities a calculated value was computed from.
+    note : str
+        Free text (completeness, substitutions, warnings).
+    """
+
+    source: Source = Source.MEASURED
+    instruments: tuple[str, ...] = ()
+    certificates: tuple[str, ...] = ()
+    period: tuple[datetime, datetime] | None = None
+    method: str = ""
+    reference: str = ""
+    evidence: Evidence | None = None
+    inputs: tuple[str, ...] = ()
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["source"] = self.source.value
+        d["evidence"] = self.evidence.value if self.evidence else None
+        d["instruments"], d["certificates"], d["inputs"] = (
+            list(self.instruments),
+            list(self.certificates),
+            list(self.inputs),
+        )
+        d["period"] = [p.isoformat() for p in self.period] if self.period else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Provenance:
+        period = d.get("period")
+        return cls(
+            source=Source(d.get("source", "measured")),
+            instruments=tuple(d.get("instruments", ())),
+            certificates=tuple(d.get("certificates", ())),
+            period=(datetime.fromisoformat(period[0]), datetime.fromisoformat(period[1])) if period else None,
+            method=d.get("method", ""),
+            reference=d.get("reference", ""),
+            evidence=Evidence(d["evidence"]) if d.get("evidence") else None,
+            inputs=tuple(d.get("inputs", ())),
+            note=d.get("note", ""),
+        )
+
+
+class QuantityError(CarbonmetError, ValueError):
+    """A measured quantity was built from inconsistent parts."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredQuantity:
+    """A value with its unit, standard uncertainty and provenance (计量结果).
+
+    Attributes
+    ----------
+    value : float
+        Best estimate, in ``unit``.
+    unit : str
+        Unit text understood by :func:`carbonmet.quantities.parse_unit`.
+    u : float
+        Standard uncertainty (标准不确定度), in ``unit``; ``0.0`` for an exact constant,
+        ``nan`` where it has not been evaluated (never silently zero).
+    dof : float
+        Degrees of freedom of ``u`` (``inf`` for type B with full knowledge).
+    provenance : Provenance
+        Where the value comes from.
+    name : str
+        Short id of the quantity (``"FC_gasifier_coal"``), stable across a calculation.
+    """
+
+    value: float
+    unit: str
+    u: float = math.nan
+    dof: float = math.inf
+    provenance: Provenance = field(default_factory=Provenance)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        parse_unit(self.unit)  # raises UnitError on an unknown unit
+        if not math.isnan(self.u) and self.u < 0:
+            raise QuantityError(f"{self.name or 'quantity'}: negative standard uncertainty {self.u}")
+        if self.dof <= 0:
+            raise QuantityError(f"{self.name or 'quantity'}: degrees of freedom must be > 0, got {self.dof}")
+
+    # --- derived views -----------------------------------------------------------------------
+    @property
+    def relative_u(self) -> float:
+        """Relative standard uncertainty u/|value| [-] (``nan`` for a zero value)."""
+        return self.u / abs(self.value) if self.value else math.nan
+
+    def expanded(self, k: float = 2.0) -> float:
+        """Expanded uncertainty U = k·u (扩展不确定度), in ``unit``."""
+        return k * self.u
+
+    def to(self, unit: str) -> MeasuredQuantity:
+        """The same quantity expressed in another unit (value and u converted together)."""
+        value = float(convert(self.value, self.unit, unit))
+        # uncertainty is a difference: scale by the multiplicative part only (°C → K: factor 1)
+        scale = float(convert(1.0, self.unit, unit) - convert(0.0, self.unit, unit))
+        return replace(self, value=value, u=abs(self.u * scale), unit=format_unit(unit) if unit else unit)
+
+    def magnitude_in(self, unit: str) -> float:
+        """Value expressed in ``unit``."""
+        return float(convert(self.value, self.unit, unit))
+
+    def with_provenance(self, **changes: Any) -> MeasuredQuantity:
+        """Copy with some provenance fields replaced."""
+        return replace(self, provenance=replace(self.provenance, **changes))
+
+    def __str__(self) -> str:
+        if math.isnan(self.u):
+            return f"{self.value:.6g} {self.unit} (u not evaluated)"
+        return f"{self.value:.6g} ± {self.u:.2g} {self.unit} (k=1)"
+
+    # --- serialisation -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "unit": self.unit,
+            "u": None if math.isnan(self.u) else self.u,
+            "dof": None if math.isinf(self.dof) else self.dof,
+            "provenance": self.provenance.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MeasuredQuantity:
+        return cls(
+            value=float(d["value"]),
+            unit=d["unit"],
+            u=math.nan if d.get("u") is None else float(d["u"]),
+            dof=math.inf if d.get("dof") is None else float(d["dof"]),
+            provenance=Provenance.from_dict(d.get("provenance") or {}),
+            name=d.get("name", ""),
+        )
+
+
+def from_expanded(value: float, unit: str, U: float, k: float = 2.0, **kwargs: Any) -> MeasuredQuantity:
+    """Measured quantity from a certificate statement "U = …, k = …" (u = U/k).
+
+    References
+    ----------
+    JJF 1059.1-2012 §5.3 / GUM §6: the expanded uncertainty is U = k·u_c.
+    """
+    if k <= 0:
+        raise QuantityError(f"coverage factor must be > 0, got {k}")
+    return MeasuredQuantity(value=value, unit=unit, u=U / k, **kwargs)
+
+
+def from_mpe(value: float, unit: str, mpe: float, **kwargs: Any) -> MeasuredQuantity:
+    """Measured quantity from a maximum permissible error, taken as a rectangular distribution.
+
+    .. math:: u = \\mathrm{MPE}/\\sqrt{3}
+
+    References
+    ----------
+    JJF 1059.1-2012 §4.3.3.4 (rectangular distribution, k = √3) / GUM §4.3.7.
+    """
+    if mpe < 0:
+        raise QuantityError(f"MPE must be ≥ 0, got {mpe}")
+    return MeasuredQuantity(value=value, unit=unit, u=mpe / math.sqrt(3.0), **kwargs)
