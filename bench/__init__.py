@@ -1,0 +1,1 @@
+"""carbonmet benchmarks. `make bench` runs every bench/bench_*.py module's ``run()``."""
