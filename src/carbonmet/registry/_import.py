@@ -1,0 +1,323 @@
+"""Bulk import and export of registry tables from/to CSV and XLSX (台账批量导入导出).
+
+All or nothing per file: every bad row and field is collected (``file:row:field: reason``) and, if
+there is any, the file's transaction is rolled back and :class:`ImportRejected` lists them all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from ._db import session_scope
+from ._errors import FieldError, ImportRejected, RegistryError, RowProblem
+from ._models import (
+    Certificate,
+    Installation,
+    Instrument,
+    MeasurementPoint,
+    MeasurementStandard,
+    Organisation,
+    Site,
+)
+from ._rows import ROW_MODELS, TABLE_ORDER, CertificateRow
+from ._services import (
+    DEFAULT_ACTOR,
+    link_standards,
+    upsert_certificate,
+    upsert_instrument,
+    upsert_organisation,
+    upsert_point,
+    upsert_site,
+    upsert_standard,
+)
+
+_UPSERT = {
+    "organisations": upsert_organisation,
+    "sites": upsert_site,
+    "points": upsert_point,
+    "standards": upsert_standard,
+    "instruments": upsert_instrument,
+    "certificates": upsert_certificate,
+}
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> dict[str, dict[str, str]]:
+    """table -> {header text (English or Chinese) -> column}."""
+    out: dict[str, dict[str, str]] = {t: {c: c for c in m.model_fields} for t, m in ROW_MODELS.items()}
+    with resources.files(__package__).joinpath("data/import_columns.csv").open(encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            out[r["table"]][r["alias"]] = r["column"]
+    return out
+
+
+@dataclass
+class ImportReport:
+    file: str
+    tables: dict[str, int] = field(default_factory=dict)  # table -> rows applied
+
+    @property
+    def rows(self) -> int:
+        return sum(self.tables.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "tables": self.tables, "rows": self.rows}
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, str):
+        v = v.strip()
+        return v or None
+    return v
+
+
+def _detect_table(name: str, header: list[str]) -> str | None:
+    stem = name.rsplit("-", 1)[-1].lower()
+    if stem in ROW_MODELS:
+        return stem
+    best, score = None, 0
+    for table, aliases in _aliases().items():
+        s = sum(1 for h in header if h in aliases)
+        if s > score:
+            best, score = table, s
+    return best if score >= 2 else None
+
+
+def _read_csv(path: Path) -> list[tuple[str, list[str], list[tuple[int, list[Any]]]]]:
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):  # Excel in China often saves CSV as GBK
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte string
+        raise RegistryError(f"{path}: not UTF-8 or GB18030 text")
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return []
+    header = [h.strip() for h in rows[0]]
+    table = _detect_table(path.stem, header)
+    if table is None:
+        raise ImportRejected(str(path), [RowProblem(str(path), 1, "header", "cannot tell which table this file is")])
+    body = [(i + 2, [_cell(c) for c in r]) for i, r in enumerate(rows[1:]) if any(c.strip() for c in r)]
+    return [(table, header, body)]
+
+
+def _read_xlsx(path: Path) -> list[tuple[str, list[str], list[tuple[int, list[Any]]]]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    out = []
+    try:
+        for ws in wb.worksheets:
+            it = ws.iter_rows(values_only=True)
+            try:
+                header = [str(h).strip() if h is not None else "" for h in next(it)]
+            except StopIteration:
+                continue
+            table = ws.title.strip().lower()
+            if table not in ROW_MODELS:
+                detected = _detect_table(table, header)
+                if detected is None:
+                    raise ImportRejected(
+                        f"{path}[{ws.title}]", [RowProblem(f"{path}[{ws.title}]", 1, "sheet", "unknown table")]
+                    )
+                table = detected
+            body = [
+                (i + 2, [_cell(c) for c in r]) for i, r in enumerate(it) if any(c not in (None, "") for c in r)
+            ]
+            out.append((table, header, body))
+    finally:
+        wb.close()
+    return out
+
+
+def read_tables(path: Path) -> list[tuple[str, list[str], list[tuple[int, list[Any]]]]]:
+    """(table, header, [(row number, cells)]) for every table in a CSV or XLSX file."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    raise RegistryError(f"{path}: unsupported file type {suffix!r} (CSV or XLSX)")
+
+
+def _validate(
+    fname: str, table: str, header: list[str], body: list[tuple[int, list[Any]]], problems: list[RowProblem]
+) -> Iterator[tuple[int, BaseModel]]:
+    model = ROW_MODELS[table]
+    aliases = _aliases()[table]
+    cols: list[str | None] = []
+    for h in header:
+        col = aliases.get(h)
+        if col is None and h:
+            problems.append(RowProblem(fname, 1, h, f"unknown column for table {table}"))
+        cols.append(col)
+    for rowno, cells in body:
+        data = {c: v for c, v in zip(cols, cells, strict=False) if c is not None and v is not None}
+        try:
+            yield rowno, model.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(x) for x in err["loc"]) or "row"
+                problems.append(RowProblem(fname, rowno, loc, err["msg"]))
+
+
+def import_file(engine: Engine, path: str | Path, actor: str = DEFAULT_ACTOR) -> ImportReport:
+    """Import one CSV/XLSX file in one transaction; raise :class:`ImportRejected` listing every problem."""
+    path = Path(path)
+    fname = str(path)
+    tables = sorted(read_tables(path), key=lambda t: TABLE_ORDER.index(t[0]))
+    report = ImportReport(fname)
+    problems: list[RowProblem] = []
+    with session_scope(engine) as session:
+        for table, header, body in tables:
+            applied = _apply_table(session, fname, table, header, body, actor, problems)
+            report.tables[table] = report.tables.get(table, 0) + applied
+        if problems:
+            raise ImportRejected(fname, problems)  # rolls the whole file back
+    return report
+
+
+def _apply_table(
+    session: Session,
+    fname: str,
+    table: str,
+    header: list[str],
+    body: list[tuple[int, list[Any]]],
+    actor: str,
+    problems: list[RowProblem],
+) -> int:
+    upsert = _UPSERT[table]
+    applied = 0
+    linked: list[tuple[int, CertificateRow, Certificate]] = []
+    seen: dict[str, int] = {}
+    key_field = next(iter(ROW_MODELS[table].model_fields))
+    for rowno, row in _validate(fname, table, header, body, problems):
+        key = getattr(row, key_field)
+        if key in seen:
+            problems.append(RowProblem(fname, rowno, key_field, f"duplicate key {key!r} (also row {seen[key]})"))
+            continue
+        seen[key] = rowno
+        try:
+            obj = upsert(session, row, actor)  # type: ignore[arg-type]
+        except FieldError as exc:
+            problems.append(RowProblem(fname, rowno, exc.field, exc.reason))
+            continue
+        applied += 1
+        if isinstance(row, CertificateRow):
+            linked.append((rowno, row, obj))  # type: ignore[arg-type]
+    # second pass: standards used (may refer to standards' certificates of the same file)
+    for rowno, crow, cert in linked:  # writes after a problem are rolled back with the file
+        try:
+            link_standards(session, cert, crow.standards(), actor)
+        except FieldError as exc:
+            problems.append(RowProblem(fname, rowno, exc.field, exc.reason))
+    return applied
+
+
+def import_files(engine: Engine, paths: Iterable[str | Path], actor: str = DEFAULT_ACTOR) -> list[ImportReport]:
+    """Import several files, tables in dependency order; each file is its own all-or-nothing unit."""
+
+    def order(p: Path) -> int:
+        stem = p.stem.rsplit("-", 1)[-1].lower()
+        return TABLE_ORDER.index(stem) if stem in TABLE_ORDER else len(TABLE_ORDER)
+
+    return [import_file(engine, p, actor) for p in sorted((Path(p) for p in paths), key=order)]
+
+
+# --- export ----------------------------------------------------------------------------------------
+def export_rows(session: Session, table: str) -> tuple[list[str], list[list[Any]]]:
+    """Rows of one table in the import format (so an export re-imports to the same registry)."""
+    cols = list(ROW_MODELS[table].model_fields)
+    out: list[list[Any]] = []
+    if table == "organisations":
+        for o in session.scalars(select(Organisation).order_by(Organisation.code)):
+            out.append([o.code, o.name, o.kind, o.region, o.industry])
+    elif table == "sites":
+        for s, oc in session.execute(select(Site, Organisation.code).join(Organisation).order_by(Site.code)):
+            out.append([s.code, oc, s.name])
+    elif table == "points":
+        for p, sc in session.execute(
+            select(MeasurementPoint, Site.code).join(Site).order_by(MeasurementPoint.code)
+        ):
+            out.append([p.code, sc, p.name, p.quantity, p.carrier, p.unit, p.reading_kind, p.level,
+                        p.source_stream, p.hj212_mn, p.hj212_code])
+    elif table == "standards":
+        for s, oc in session.execute(
+            select(MeasurementStandard, Organisation.code).join(Organisation).order_by(MeasurementStandard.code)
+        ):
+            out.append([s.code, s.name, oc, s.level, s.quantity, s.range_text, s.uncertainty_text, s.approval_no])
+    elif table == "instruments":
+        for i, oc in session.execute(select(Instrument, Organisation.code).join(Organisation).order_by(Instrument.code)):
+            cur = session.scalar(
+                select(Installation).where(Installation.instrument_id == i.id, Installation.installed_to.is_(None))
+            )
+            out.append([i.serial, i.code, oc, i.type, i.maker, i.model, i.range_low, i.range_high, i.unit,
+                        i.accuracy_class, i.mpe_rel, i.mpe_abs, i.resolution, i.legal_category,
+                        cur.point.code if cur else None, cur.installed_from if cur else None, i.status,
+                        i.interval_months])
+    elif table == "certificates":
+        for c, oc in session.execute(
+            select(Certificate, Organisation.code).join(Organisation, Organisation.id == Certificate.issuer_org_id)
+            .order_by(Certificate.calibration_date, Certificate.cert_no)
+        ):
+            subject = c.instrument.code if c.instrument else c.standard.code  # type: ignore[union-attr]
+            used = ";".join(
+                f"{u.standard.code}@{u.standard_certificate.cert_no}" if u.standard_certificate else u.standard.code
+                for u in c.standards_used
+            )
+            out.append([c.cert_no, c.kind, subject, "instrument" if c.instrument_id else "standard", oc,
+                        c.calibration_date, c.issue_date, c.valid_until, c.conclusion, c.as_found_error,
+                        c.as_left_error, c.error_unit, c.expanded_u, c.coverage_factor, c.coverage_probability,
+                        used or None])
+    else:
+        raise RegistryError(f"unknown table {table!r}")
+    return cols, out
+
+
+def export_csv(session: Session, table: str, path: str | Path) -> int:
+    cols, rows = export_rows(session, table)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        for r in rows:
+            w.writerow(["" if v is None else (v.isoformat() if isinstance(v, date) else v) for v in r])
+    return len(rows)
+
+
+def export_xlsx(session: Session, path: str | Path) -> dict[str, int]:
+    """All tables into one workbook, a sheet per table (the import reads it back)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)  # type: ignore[arg-type]
+    counts = {}
+    for table in TABLE_ORDER:
+        cols, rows = export_rows(session, table)
+        ws = wb.create_sheet(table)
+        ws.append(cols)
+        for r in rows:
+            ws.append(r)
+        counts[table] = len(rows)
+    wb.save(path)
+    return counts

@@ -1,0 +1,488 @@
+"""Read-side questions the registry answers: what is due, is a data period covered by a valid
+certificate, which instruments and data does an out-of-tolerance standard affect (reverse
+traceability), and the point catalogue the metering store validates against."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from ..metering._types import InstrumentPeriod, PointInfo
+from ._models import (
+    Certificate,
+    CertificateStandard,
+    Installation,
+    Instrument,
+    MeasurementPoint,
+    MeasurementStandard,
+    Organisation,
+    Site,
+)
+from ._services import get_standard
+
+
+def plain(obj: Any) -> dict[str, Any]:
+    """A result dataclass as JSON-ready dict (dates as ISO text)."""
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(obj).items()}
+
+
+@lru_cache(maxsize=1)
+def default_intervals() -> dict[str, int]:
+    """Recalibration interval [months] per instrument type (data/intervals.csv, evidence marked there)."""
+    path = resources.files(__package__).joinpath("data/intervals.csv")
+    with path.open(encoding="utf-8") as fh:
+        return {r["type"]: int(r["interval_months"]) for r in csv.DictReader(fh)}
+
+
+def add_months(d: date, months: int) -> date:
+    """``d`` plus whole months, clamped to the month's last day (2024-01-31 + 1 → 2024-02-29)."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def certificate_valid_until(cert: Certificate, interval_months: int) -> date:
+    """Last day a certificate covers: its stated 有效期 or calibration date + interval − 1 day."""
+    if cert.valid_until is not None:
+        return cert.valid_until
+    return add_months(cert.calibration_date, interval_months) - timedelta(days=1)
+
+
+def instrument_interval(inst: Instrument) -> int:
+    return inst.interval_months or default_intervals().get(inst.type, default_intervals()["other"])
+
+
+def certificate_covers(cert: Certificate) -> bool:
+    """A failed verification (不合格, 检定结果通知书) covers nothing."""
+    return not (cert.kind == "verification" and cert.conclusion == "does_not_conform")
+
+
+# --- due list ------------------------------------------------------------------------------------
+DueStatus = Literal["overdue", "due", "ok", "never_calibrated", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    instrument: str
+    serial: str
+    type: str
+    org: str
+    point: str | None
+    last_certificate: str | None
+    last_calibrated: date | None
+    due: date | None
+    status: DueStatus
+    days_left: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(self)
+
+
+def due_list(
+    session: Session,
+    today: date,
+    within_days: int = 30,
+    org: str | None = None,
+    include_ok: bool = False,
+) -> list[DueItem]:
+    """Instruments in service whose certificate expires within ``within_days`` or has expired (待检/超期).
+
+    The newest certificate of each instrument decides; a failed verification makes the
+    instrument ``failed`` (must not be used until re-verified).
+    """
+    latest = (
+        select(Certificate.id)
+        .where(Certificate.instrument_id == Instrument.id)
+        .order_by(Certificate.calibration_date.desc(), Certificate.id.desc())
+        .limit(1)
+        .correlate(Instrument)
+        .scalar_subquery()
+    )
+    point_code = (
+        select(MeasurementPoint.code)
+        .join(Installation, Installation.point_id == MeasurementPoint.id)
+        .where(Installation.instrument_id == Instrument.id, Installation.installed_to.is_(None))
+        .limit(1)
+        .correlate(Instrument)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Instrument, Certificate, Organisation.code, point_code)
+        .join(Organisation, Organisation.id == Instrument.org_id)
+        .outerjoin(Certificate, Certificate.id == latest)
+        .where(Instrument.status == "in_service")
+    )
+    if org:
+        stmt = stmt.where(Organisation.code == org)
+    horizon = today + timedelta(days=within_days)
+    out: list[DueItem] = []
+    for inst, cert, org_code, pcode in session.execute(stmt):
+        if cert is None:
+            item = DueItem(inst.code, inst.serial, inst.type, org_code, pcode, None, None, None, "never_calibrated", None)
+        else:
+            due = certificate_valid_until(cert, instrument_interval(inst))
+            days = (due - today).days
+            status: DueStatus
+            if not certificate_covers(cert):
+                status = "failed"
+            elif due < today:
+                status = "overdue"
+            elif due <= horizon:
+                status = "due"
+            else:
+                status = "ok"
+            item = DueItem(inst.code, inst.serial, inst.type, org_code, pcode, cert.cert_no, cert.calibration_date,
+                           due, status, days)
+        if include_ok or item.status != "ok":
+            out.append(item)
+    order = {"failed": 0, "never_calibrated": 1, "overdue": 2, "due": 3, "ok": 4}
+    out.sort(key=lambda i: (order[i.status], i.due or date.min, i.instrument))
+    return out
+
+
+# --- coverage of a data period --------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Interval:
+    start: date
+    end: date  # exclusive
+
+    def to_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def _subtract(base: list[Interval], cover: list[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for b in base:
+        pieces = [b]
+        for c in cover:
+            nxt: list[Interval] = []
+            for p in pieces:
+                if c.end <= p.start or c.start >= p.end:
+                    nxt.append(p)
+                    continue
+                if p.start < c.start:
+                    nxt.append(Interval(p.start, c.start))
+                if c.end < p.end:
+                    nxt.append(Interval(c.end, p.end))
+            pieces = nxt
+        out.extend(pieces)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Whether a point's data period is covered by valid certificates of the instruments installed."""
+
+    point: str
+    period: Interval
+    covered: bool
+    gaps: list[Interval]
+    instruments: list[str]
+    certificates: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "point": self.point,
+            "period": self.period.to_dict(),
+            "covered": self.covered,
+            "gaps": [g.to_dict() for g in self.gaps],
+            "instruments": self.instruments,
+            "certificates": self.certificates,
+        }
+
+
+def period_coverage(session: Session, point_code: str, start: date, end: date) -> Coverage:
+    """Sub-periods of ``[start, end)`` in which no installed instrument had a valid certificate."""
+    point = session.scalar(select(MeasurementPoint).where(MeasurementPoint.code == point_code))
+    if point is None:
+        from ._errors import NotFound
+
+        raise NotFound(f"measurement point {point_code!r} does not exist")
+    installs = session.scalars(
+        select(Installation).where(
+            Installation.point_id == point.id,
+            or_(Installation.installed_from.is_(None), Installation.installed_from < end),
+            or_(Installation.installed_to.is_(None), Installation.installed_to > start),
+        )
+    ).all()
+    covered: list[Interval] = []
+    insts: list[str] = []
+    certs: list[str] = []
+    for ins in installs:
+        inst = ins.instrument
+        insts.append(inst.code)
+        i_from = max(start, ins.installed_from or start)
+        i_to = min(end, ins.installed_to or end)
+        for cert in session.scalars(select(Certificate).where(Certificate.instrument_id == inst.id)):
+            if not certificate_covers(cert):
+                continue
+            c = Interval(max(i_from, cert.calibration_date),
+                         min(i_to, certificate_valid_until(cert, instrument_interval(inst)) + timedelta(days=1)))
+            if c.start < c.end:
+                covered.append(c)
+                certs.append(cert.cert_no)
+    gaps = _subtract([Interval(start, end)], covered)
+    return Coverage(point_code, Interval(start, end), not gaps, gaps, sorted(set(insts)), sorted(set(certs)))
+
+
+# --- reverse traceability -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AffectedCertificate:
+    cert_no: str
+    subject_kind: Literal["instrument", "standard"]
+    subject: str
+    calibration_date: date
+    via_standard: str
+    depth: int  # 1 = issued directly with the out-of-tolerance standard
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedUse:
+    """An instrument (or standard) whose results are in doubt over [start, end) (end None = until now)."""
+
+    subject: str
+    start: date
+    end: date | None
+    certificate: str
+    depth: int
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedPeriod:
+    point: str
+    instrument: str
+    start: date
+    end: date | None
+    certificate: str
+
+
+@dataclass
+class TraceResult:
+    """Everything downstream of an out-of-tolerance standard (超差追溯)."""
+
+    standard: str
+    window: Interval
+    certificates: list[AffectedCertificate] = field(default_factory=list)
+    standards: list[AffectedUse] = field(default_factory=list)
+    instruments: list[AffectedUse] = field(default_factory=list)
+    data_periods: list[AffectedPeriod] = field(default_factory=list)
+    max_depth_reached: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "standard": self.standard,
+            "window": self.window.to_dict(),
+            "certificates": [plain(c) for c in self.certificates],
+            "standards": [plain(s) for s in self.standards],
+            "instruments": [plain(i) for i in self.instruments],
+            "data_periods": [plain(p) for p in self.data_periods],
+            "max_depth_reached": self.max_depth_reached,
+        }
+
+
+def _next_calibrations(
+    session: Session, column: Any, ids: set[int]
+) -> dict[int, list[tuple[date, int]]]:
+    """All (calibration_date, cert id) per subject id, sorted, for finding "the next certificate"."""
+    out: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    ids_l = sorted(ids)
+    for i in range(0, len(ids_l), 500):
+        chunk = ids_l[i : i + 500]
+        for sid, d, cid in session.execute(
+            select(column, Certificate.calibration_date, Certificate.id).where(column.in_(chunk))
+        ):
+            out[sid].append((d, cid))
+    for v in out.values():
+        v.sort()
+    return out
+
+
+def _next_after(history: list[tuple[date, int]], cert_id: int, d: date) -> date | None:
+    for cd, cid in history:
+        if cd > d or (cd == d and cid > cert_id):
+            return cd
+    return None
+
+
+def trace_back(
+    session: Session, standard_code: str, date_from: date, date_to: date, max_depth: int = 25
+) -> TraceResult:
+    """Reverse traceability from a standard found out of tolerance.
+
+    Every certificate issued with the standard with a calibration date in ``[date_from, date_to]``
+    (last good … found out of tolerance) is affected. A standard calibrated by such a certificate
+    carries the doubt from that calibration until its next one, so the walk continues through
+    intermediate standards (breadth first, up to ``max_depth`` levels). An instrument calibrated by
+    an affected certificate is in doubt from that calibration until its next certificate; the
+    data periods are those uses intersected with the instrument's installations at points.
+
+    Parameters
+    ----------
+    standard_code : str
+        The out-of-tolerance standard.
+    date_from, date_to : date
+        Last date known good, and the date found out of tolerance (inclusive both).
+    max_depth : int
+        Levels to follow (Fluke MET/TEAM allows up to 25).
+
+    References
+    ----------
+    ISO/IEC 17025:2017 §7.10 (non-conforming work) and §6.4.13; ILAC-G24 on consequences of
+    out-of-tolerance standards.
+    """
+    root = get_standard(session, standard_code)
+    result = TraceResult(standard_code, Interval(date_from, date_to))
+    # frontier: standard id -> list of (window start, window end inclusive or None)
+    frontier: dict[int, list[tuple[date, date | None]]] = {root.id: [(date_from, date_to)]}
+    seen_certs: set[int] = set()
+    std_code: dict[int, str] = {root.id: root.code}
+    inst_hits: list[tuple[int, Certificate, int]] = []
+    depth = 0
+    while frontier and depth < max_depth:
+        depth += 1
+        conds = []
+        for sid, windows in frontier.items():
+            for w_from, w_to in windows:
+                c = and_(CertificateStandard.standard_id == sid, Certificate.calibration_date >= w_from)
+                if w_to is not None:
+                    c = and_(c, Certificate.calibration_date <= w_to)
+                conds.append(c)
+        rows = session.execute(
+            select(Certificate, CertificateStandard.standard_id)
+            .join(CertificateStandard, CertificateStandard.certificate_id == Certificate.id)
+            .where(or_(*conds))
+        ).all()
+        new_std_certs: list[tuple[Certificate, int]] = []
+        for cert, via in rows:
+            if cert.id in seen_certs:
+                continue
+            seen_certs.add(cert.id)
+            if cert.standard_id is not None:
+                new_std_certs.append((cert, via))
+            else:
+                inst_hits.append((via, cert, depth))
+        # standards calibrated by affected certificates: in doubt until their next calibration
+        nxt: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
+        if new_std_certs:
+            hist = _next_calibrations(session, Certificate.standard_id, {c.standard_id for c, _ in new_std_certs})  # type: ignore[misc]
+            for cert, via in new_std_certs:
+                assert cert.standard_id is not None
+                end = _next_after(hist[cert.standard_id], cert.id, cert.calibration_date)
+                code = cert.standard.code if cert.standard else str(cert.standard_id)
+                std_code[cert.standard_id] = code
+                result.certificates.append(
+                    AffectedCertificate(cert.cert_no, "standard", code, cert.calibration_date, std_code[via], depth)
+                )
+                result.standards.append(AffectedUse(code, cert.calibration_date, end, cert.cert_no, depth))
+                # uses of that standard before its next calibration (end exclusive → inclusive day before)
+                nxt[cert.standard_id].append(
+                    (cert.calibration_date, end - timedelta(days=1) if end is not None else None)
+                )
+        frontier = dict(nxt)
+    result.max_depth_reached = bool(frontier)
+    # instruments
+    if inst_hits:
+        inst_ids = {c.instrument_id for _, c, _ in inst_hits if c.instrument_id is not None}
+        hist = _next_calibrations(session, Certificate.instrument_id, inst_ids)  # type: ignore[arg-type]
+        insts = {i.id: i for i in session.scalars(select(Instrument).where(Instrument.id.in_(inst_ids)))}
+        installs: dict[int, list[Installation]] = defaultdict(list)
+        P = aliased(MeasurementPoint)
+        for ins, pcode in session.execute(
+            select(Installation, P.code).join(P, P.id == Installation.point_id).where(
+                Installation.instrument_id.in_(inst_ids)
+            )
+        ):
+            installs[ins.instrument_id].append((ins, pcode))  # type: ignore[arg-type]
+        for via, cert, d in sorted(inst_hits, key=lambda t: (t[1].calibration_date, t[1].cert_no)):
+            assert cert.instrument_id is not None
+            inst = insts[cert.instrument_id]
+            end = _next_after(hist[cert.instrument_id], cert.id, cert.calibration_date)
+            result.certificates.append(
+                AffectedCertificate(cert.cert_no, "instrument", inst.code, cert.calibration_date, std_code[via], d)
+            )
+            result.instruments.append(AffectedUse(inst.code, cert.calibration_date, end, cert.cert_no, d))
+            for ins, pcode in installs.get(inst.id, []):  # type: ignore[misc]
+                s = max(cert.calibration_date, ins.installed_from or cert.calibration_date)
+                e_candidates = [x for x in (end, ins.installed_to) if x is not None]
+                e = min(e_candidates) if e_candidates else None
+                if e is None or s < e:
+                    result.data_periods.append(AffectedPeriod(pcode, inst.code, s, e, cert.cert_no))
+    result.certificates.sort(key=lambda c: (c.depth, c.calibration_date, c.cert_no))
+    result.data_periods.sort(key=lambda p: (p.point, p.start))
+    return result
+
+
+# --- catalogue for the metering store --------------------------------------------------------------
+def catalog_from_registry(session: Session) -> dict[str, PointInfo]:
+    """What the metering store needs about every point: unit, kind, instruments and their certificates."""
+    certs: dict[int, list[tuple[str, date, date | None]]] = defaultdict(list)
+    inst_by_id = {i.id: i for i in session.scalars(select(Instrument))}
+    for c in session.scalars(select(Certificate).where(Certificate.instrument_id.is_not(None))):
+        if certificate_covers(c):
+            inst = inst_by_id[c.instrument_id]  # type: ignore[index]
+            certs[c.instrument_id].append(  # type: ignore[index]
+                (c.cert_no, c.calibration_date, certificate_valid_until(c, instrument_interval(inst)))
+            )
+    periods: dict[int, list[InstrumentPeriod]] = defaultdict(list)
+    for ins in session.scalars(select(Installation)):
+        inst = inst_by_id[ins.instrument_id]
+        periods[ins.point_id].append(
+            InstrumentPeriod(
+                instrument_id=inst.code,
+                serial=inst.serial,
+                installed_from=ins.installed_from,
+                installed_to=ins.installed_to,
+                range_low=inst.range_low,
+                range_high=inst.range_high,
+                range_unit=inst.unit,
+                mpe_rel=inst.mpe_rel,
+                certificates=tuple(sorted(certs.get(inst.id, []), key=lambda t: t[1])),
+            )
+        )
+    out: dict[str, PointInfo] = {}
+    for p, org_code in session.execute(
+        select(MeasurementPoint, Organisation.code)
+        .join(Site, Site.id == MeasurementPoint.site_id)
+        .join(Organisation, Organisation.id == Site.org_id)
+    ):
+        out[p.code] = PointInfo(
+            point_id=p.code,
+            enterprise=org_code,
+            unit=p.unit,
+            reading_kind=p.reading_kind,  # type: ignore[arg-type]
+            quantity=p.quantity,
+            carrier=p.carrier,
+            source_stream=p.source_stream or "",
+            hj212_mn=p.hj212_mn,
+            hj212_code=p.hj212_code,
+            instruments=tuple(sorted(periods.get(p.id, []), key=lambda ip: (ip.installed_from or date.min))),
+        )
+    return out
+
+
+__all__ = [
+    "AffectedCertificate",
+    "AffectedPeriod",
+    "AffectedUse",
+    "Coverage",
+    "DueItem",
+    "Interval",
+    "MeasurementStandard",
+    "TraceResult",
+    "add_months",
+    "catalog_from_registry",
+    "certificate_valid_until",
+    "default_intervals",
+    "due_list",
+    "period_coverage",
+    "trace_back",
+]

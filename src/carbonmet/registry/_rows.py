@@ -1,0 +1,166 @@
+"""Validated input rows of the registry (one pydantic model per import table).
+
+The same models serve file import, the CLI and (later) the REST API, so a record is checked the
+same way whichever door it comes in by. Columns: docs/formats/registry-import.md.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..quantities import UnitError, parse_unit
+
+_OPT = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+
+def _check_unit(v: str | None) -> str | None:
+    if v is None or v == "":
+        return None
+    try:
+        parse_unit(v)
+    except UnitError as exc:
+        raise ValueError(str(exc)) from exc
+    return v
+
+
+class OrganisationRow(BaseModel):
+    model_config = _OPT
+    org_code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["enterprise", "metrology_institute", "verifier", "regulator"]
+    region: str | None = None
+    industry: str | None = None
+
+
+class SiteRow(BaseModel):
+    model_config = _OPT
+    site_code: str = Field(min_length=1, max_length=64)
+    org_code: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class PointRow(BaseModel):
+    model_config = _OPT
+    point_id: str = Field(min_length=1, max_length=96)
+    site_code: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
+    quantity: str = Field(min_length=1)
+    carrier: str = Field(min_length=1)
+    unit: str
+    reading_kind: Literal["total", "rate", "sample", "interval"]
+    level: Literal["L1", "L2", "L3"] | None = None
+    source_stream: str | None = None
+    hj212_mn: str | None = None
+    hj212_code: str | None = None
+
+    _unit = field_validator("unit")(_check_unit)
+
+
+class StandardRow(BaseModel):
+    model_config = _OPT
+    standard_code: str = Field(min_length=1, max_length=96)
+    name: str = Field(min_length=1)
+    holder_org: str = Field(min_length=1)
+    level: Literal["national", "primary", "working"]
+    quantity: str | None = None
+    range: str | None = None
+    uncertainty: str | None = None
+    certificate_no: str | None = None
+
+
+class InstrumentRow(BaseModel):
+    model_config = _OPT
+    serial: str = Field(min_length=1, max_length=96)
+    instrument_id: str | None = None
+    org_code: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    maker: str | None = None
+    model: str | None = None
+    range_low: float | None = None
+    range_high: float | None = None
+    unit: str | None = None
+    accuracy_class: str | None = None
+    mpe_rel: float | None = Field(default=None, ge=0)
+    mpe_abs: float | None = Field(default=None, ge=0)
+    resolution: float | None = Field(default=None, ge=0)
+    legal_category: Literal["mandatory", "non_mandatory"] | None = None
+    point_id: str | None = None
+    installed_from: date | None = None
+    status: Literal["in_service", "spare", "out_of_service", "scrapped"] = "in_service"
+    interval_months: int | None = Field(default=None, gt=0, le=240)
+
+    _unit = field_validator("unit")(_check_unit)
+
+    @model_validator(mode="after")
+    def _range_order(self) -> InstrumentRow:
+        if self.range_low is not None and self.range_high is not None and self.range_low >= self.range_high:
+            raise ValueError("range_low must be below range_high")
+        return self
+
+    @property
+    def code(self) -> str:
+        return self.instrument_id or self.serial
+
+
+class CertificateRow(BaseModel):
+    model_config = _OPT
+    cert_no: str = Field(min_length=1, max_length=96)
+    kind: Literal["verification", "calibration"]
+    subject: str = Field(min_length=1)
+    subject_kind: Literal["instrument", "standard"] = "instrument"
+    issuer_org: str = Field(min_length=1)
+    calibration_date: date
+    issue_date: date | None = None
+    valid_until: date | None = None
+    conclusion: Literal["conforms", "does_not_conform"] | None = None
+    as_found_error: float | None = None
+    as_left_error: float | None = None
+    error_unit: str | None = None
+    U: float | None = Field(default=None, ge=0)
+    k: float | None = Field(default=None, gt=0)
+    coverage_probability: float | None = Field(default=None, gt=0, lt=1)
+    standards_used: str | None = None
+
+    _unit = field_validator("error_unit")(_check_unit)
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> CertificateRow:
+        if self.kind == "verification":
+            if self.conclusion is None:
+                raise ValueError("a verification (检定) certificate needs a conclusion (conforms/does_not_conform)")
+            if self.valid_until is None and self.conclusion == "conforms":
+                raise ValueError("a conforming verification certificate needs valid_until (有效期至)")
+        else:
+            if self.U is None:
+                raise ValueError("a calibration (校准) certificate needs its expanded uncertainty U")
+            if self.conclusion is not None:
+                raise ValueError("a calibration certificate gives no conformity conclusion; use kind=verification")
+        if self.valid_until is not None and self.valid_until < self.calibration_date:
+            raise ValueError("valid_until is before calibration_date")
+        return self
+
+    def standards(self) -> list[tuple[str, str | None]]:
+        """Parse ``standards_used``: ``CODE`` or ``CODE@CERT_NO`` separated by ``;``."""
+        out: list[tuple[str, str | None]] = []
+        for part in (self.standards_used or "").split(";"):
+            part = part.strip()
+            if not part:
+                continue
+            code, _, cert = part.partition("@")
+            out.append((code.strip(), cert.strip() or None))
+        return out
+
+
+ROW_MODELS: dict[str, type[BaseModel]] = {
+    "organisations": OrganisationRow,
+    "sites": SiteRow,
+    "points": PointRow,
+    "standards": StandardRow,
+    "instruments": InstrumentRow,
+    "certificates": CertificateRow,
+}
+#: Order in which tables are applied when several are imported together.
+TABLE_ORDER = ("organisations", "sites", "points", "standards", "instruments", "certificates")

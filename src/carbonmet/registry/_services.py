@@ -1,0 +1,293 @@
+"""Registry services: create/update records (each change audited), look-ups.
+
+Every write goes through :func:`_apply`, which compares the new content with the stored one,
+writes only on change and appends an audit entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import _audit
+from ._errors import FieldError, NotFound
+from ._models import (
+    Base,
+    Certificate,
+    CertificateResult,
+    CertificateStandard,
+    Installation,
+    Instrument,
+    MeasurementPoint,
+    MeasurementStandard,
+    Organisation,
+    Site,
+    StandardIncident,
+)
+from ._rows import CertificateRow, InstrumentRow, OrganisationRow, PointRow, SiteRow, StandardRow
+
+M = TypeVar("M", bound=Base)
+DEFAULT_ACTOR = "system"
+
+
+def _columns(obj: Base) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs if c.key not in ("id", "dcc_xml")}
+
+
+def _apply(session: Session, obj: M | None, model: type[M], key: str, values: dict[str, Any], actor: str) -> M:
+    """Insert or update ``obj`` with ``values``; audit only real changes."""
+    entity = model.__tablename__
+    if obj is None:
+        obj = model(**values)
+        session.add(obj)
+        session.flush()
+        _audit.record(session, actor=actor, action="create", entity=entity, key=key, data=_columns(obj))
+        return obj
+    changed = {k: v for k, v in values.items() if getattr(obj, k) != v}
+    if changed:
+        for k, v in changed.items():
+            setattr(obj, k, v)
+        session.flush()
+        _audit.record(session, actor=actor, action="update", entity=entity, key=key, data=_columns(obj))
+    return obj
+
+
+def _one(session: Session, model: type[M], code: str, field: str) -> M:
+    obj = session.scalar(select(model).where(model.code == code))  # type: ignore[attr-defined]
+    if obj is None:
+        raise FieldError(field, f"{model.__tablename__} {code!r} does not exist")
+    return obj
+
+
+# --- look-ups ------------------------------------------------------------------------------------
+def get_org(session: Session, code: str) -> Organisation:
+    try:
+        return _one(session, Organisation, code, "org_code")
+    except FieldError as exc:
+        raise NotFound(str(exc)) from exc
+
+
+def get_standard(session: Session, code: str) -> MeasurementStandard:
+    try:
+        return _one(session, MeasurementStandard, code, "standard_code")
+    except FieldError as exc:
+        raise NotFound(str(exc)) from exc
+
+
+def get_certificate(session: Session, cert_no: str) -> Certificate:
+    cert = session.scalar(select(Certificate).where(Certificate.cert_no == cert_no))
+    if cert is None:
+        raise NotFound(f"certificate {cert_no!r} does not exist")
+    return cert
+
+
+def find_instrument(session: Session, ref: str, field: str = "subject") -> Instrument:
+    """Instrument by registry code, else by serial (must then be unique)."""
+    inst = session.scalar(select(Instrument).where(Instrument.code == ref))
+    if inst is not None:
+        return inst
+    matches = session.scalars(select(Instrument).where(Instrument.serial == ref)).all()
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise FieldError(field, f"serial {ref!r} is ambiguous ({len(matches)} instruments); use the instrument id")
+    raise FieldError(field, f"instrument {ref!r} does not exist")
+
+
+# --- writes --------------------------------------------------------------------------------------
+def upsert_organisation(session: Session, row: OrganisationRow, actor: str = DEFAULT_ACTOR) -> Organisation:
+    obj = session.scalar(select(Organisation).where(Organisation.code == row.org_code))
+    vals = {"code": row.org_code, "name": row.name, "kind": row.kind, "region": row.region, "industry": row.industry}
+    return _apply(session, obj, Organisation, row.org_code, vals, actor)
+
+
+def upsert_site(session: Session, row: SiteRow, actor: str = DEFAULT_ACTOR) -> Site:
+    org = _one(session, Organisation, row.org_code, "org_code")
+    obj = session.scalar(select(Site).where(Site.code == row.site_code))
+    return _apply(session, obj, Site, row.site_code, {"code": row.site_code, "org_id": org.id, "name": row.name}, actor)
+
+
+def upsert_point(session: Session, row: PointRow, actor: str = DEFAULT_ACTOR) -> MeasurementPoint:
+    site = _one(session, Site, row.site_code, "site_code")
+    obj = session.scalar(select(MeasurementPoint).where(MeasurementPoint.code == row.point_id))
+    vals = {
+        "code": row.point_id,
+        "site_id": site.id,
+        "name": row.name,
+        "quantity": row.quantity,
+        "carrier": row.carrier,
+        "unit": row.unit,
+        "reading_kind": row.reading_kind,
+        "level": row.level,
+        "source_stream": row.source_stream,
+        "hj212_mn": row.hj212_mn,
+        "hj212_code": row.hj212_code,
+    }
+    return _apply(session, obj, MeasurementPoint, row.point_id, vals, actor)
+
+
+def upsert_standard(session: Session, row: StandardRow, actor: str = DEFAULT_ACTOR) -> MeasurementStandard:
+    holder = _one(session, Organisation, row.holder_org, "holder_org")
+    obj = session.scalar(select(MeasurementStandard).where(MeasurementStandard.code == row.standard_code))
+    vals = {
+        "code": row.standard_code,
+        "name": row.name,
+        "holder_org_id": holder.id,
+        "level": row.level,
+        "quantity": row.quantity,
+        "range_text": row.range,
+        "uncertainty_text": row.uncertainty,
+        "approval_no": row.certificate_no,
+    }
+    return _apply(session, obj, MeasurementStandard, row.standard_code, vals, actor)
+
+
+def upsert_instrument(session: Session, row: InstrumentRow, actor: str = DEFAULT_ACTOR) -> Instrument:
+    org = _one(session, Organisation, row.org_code, "org_code")
+    point = _one(session, MeasurementPoint, row.point_id, "point_id") if row.point_id else None
+    obj = session.scalar(select(Instrument).where(Instrument.code == row.code))
+    vals = {
+        "code": row.code,
+        "serial": row.serial,
+        "org_id": org.id,
+        "type": row.type,
+        "maker": row.maker,
+        "model": row.model,
+        "range_low": row.range_low,
+        "range_high": row.range_high,
+        "unit": row.unit,
+        "accuracy_class": row.accuracy_class,
+        "mpe_rel": row.mpe_rel,
+        "mpe_abs": row.mpe_abs,
+        "resolution": row.resolution,
+        "legal_category": row.legal_category,
+        "status": row.status,
+        "interval_months": row.interval_months,
+    }
+    inst = _apply(session, obj, Instrument, row.code, vals, actor)
+    if point is not None:
+        install(session, inst, point, row.installed_from, actor=actor)
+    return inst
+
+
+def install(
+    session: Session, inst: Instrument, point: MeasurementPoint, since: date | None, actor: str = DEFAULT_ACTOR
+) -> Installation:
+    """Record that ``inst`` is at ``point`` from ``since``; closes its previous installation (a move)."""
+    current = session.scalar(
+        select(Installation)
+        .where(Installation.instrument_id == inst.id, Installation.installed_to.is_(None))
+        .order_by(Installation.installed_from.desc())
+    )
+    if current is not None and current.point_id == point.id:
+        if since is not None and current.installed_from != since:
+            _apply(session, current, Installation, inst.code, {"installed_from": since}, actor)
+        return current
+    if current is not None:
+        end = since or date.today()
+        if current.installed_from is not None and end < current.installed_from:
+            raise FieldError("installed_from", f"moves {inst.code} before its current installation began")
+        _apply(session, current, Installation, inst.code, {"installed_to": end}, actor)
+    vals = {"instrument_id": inst.id, "point_id": point.id, "installed_from": since, "installed_to": None}
+    return _apply(session, None, Installation, f"{inst.code}@{point.code}", vals, actor)
+
+
+def upsert_certificate(session: Session, row: CertificateRow, actor: str = DEFAULT_ACTOR) -> Certificate:
+    """Create or update a certificate (without its standards-used links; see :func:`link_standards`)."""
+    issuer = _one(session, Organisation, row.issuer_org, "issuer_org")
+    instrument_id = standard_id = None
+    if row.subject_kind == "instrument":
+        instrument_id = find_instrument(session, row.subject).id
+    else:
+        standard_id = _one(session, MeasurementStandard, row.subject, "subject").id
+    obj = session.scalar(select(Certificate).where(Certificate.cert_no == row.cert_no))
+    vals = {
+        "cert_no": row.cert_no,
+        "kind": row.kind,
+        "instrument_id": instrument_id,
+        "standard_id": standard_id,
+        "issuer_org_id": issuer.id,
+        "calibration_date": row.calibration_date,
+        "issue_date": row.issue_date or row.calibration_date,
+        "valid_until": row.valid_until,
+        "conclusion": row.conclusion,
+        "as_found_error": row.as_found_error,
+        "as_left_error": row.as_left_error,
+        "error_unit": row.error_unit,
+        "expanded_u": row.U,
+        "coverage_factor": row.k if row.k is not None else (2.0 if row.kind == "calibration" else None),
+        "coverage_probability": row.coverage_probability,
+    }
+    return _apply(session, obj, Certificate, row.cert_no, vals, actor)
+
+
+def standard_certificate_in_force(session: Session, standard: MeasurementStandard, on: date) -> Certificate | None:
+    """The standard's own certificate in force on a date (latest calibrated on or before it)."""
+    return session.scalar(
+        select(Certificate)
+        .where(Certificate.standard_id == standard.id, Certificate.calibration_date <= on)
+        .order_by(Certificate.calibration_date.desc())
+        .limit(1)
+    )
+
+
+def link_standards(
+    session: Session, cert: Certificate, standards: list[tuple[str, str | None]], actor: str = DEFAULT_ACTOR
+) -> None:
+    """Set the standards a certificate was issued with (``[(standard_code, its_cert_no or None)]``)."""
+    wanted: dict[int, int | None] = {}
+    for code, std_cert_no in standards:
+        std = _one(session, MeasurementStandard, code, "standards_used")
+        if std_cert_no:
+            std_cert = session.scalar(select(Certificate).where(Certificate.cert_no == std_cert_no))
+            if std_cert is None or std_cert.standard_id != std.id:
+                raise FieldError("standards_used", f"{std_cert_no!r} is not a certificate of standard {code!r}")
+        else:
+            std_cert = standard_certificate_in_force(session, std, cert.calibration_date)
+        if std.id == cert.standard_id:
+            raise FieldError("standards_used", f"standard {code!r} cannot calibrate itself")
+        wanted[std.id] = std_cert.id if std_cert else None
+    have = {link.standard_id: link.standard_certificate_id for link in cert.standards_used}
+    if have == wanted:
+        return
+    cert.standards_used.clear()
+    session.flush()
+    for sid, scid in wanted.items():
+        cert.standards_used.append(CertificateStandard(standard_id=sid, standard_certificate_id=scid))
+    session.flush()
+    _audit.record(
+        session,
+        actor=actor,
+        action="link",
+        entity="certificate_standard",
+        key=cert.cert_no,
+        data={"certificate": cert.cert_no, "standards": sorted([sid, scid] for sid, scid in wanted.items())},
+    )
+
+
+def set_results(
+    session: Session, cert: Certificate, results: list[dict[str, Any]], actor: str = DEFAULT_ACTOR
+) -> None:
+    """Replace the calibration points of a certificate (from a DCC or manual entry)."""
+    cert.results.clear()
+    session.flush()
+    for i, r in enumerate(results):
+        cert.results.append(CertificateResult(position=i, **r))
+    session.flush()
+    _audit.record(session, actor=actor, action="results", entity="certificate_result", key=cert.cert_no,
+                  data={"certificate": cert.cert_no, "results": results})
+
+
+def record_incident(
+    session: Session, standard_code: str, last_good: date, found_on: date, description: str = "",
+    actor: str = DEFAULT_ACTOR,
+) -> StandardIncident:
+    """Record that a standard was found out of tolerance (超差) on ``found_on``, last good on ``last_good``."""
+    std = get_standard(session, standard_code)
+    if found_on < last_good:
+        raise FieldError("found_on", "found_on is before last_good")
+    vals = {"standard_id": std.id, "last_good": last_good, "found_on": found_on, "description": description}
+    return _apply(session, None, StandardIncident, standard_code, vals, actor)
