@@ -19,6 +19,11 @@ def _register() -> None:
 
     app.add_typer(_quantities.app, name="units")
 
+    from . import _registry
+
+    app.add_typer(_registry.app, name="registry")
+    app.add_typer(_registry.audit_app, name="audit")
+
 
 _register()
 

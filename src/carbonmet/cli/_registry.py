@@ -1,0 +1,232 @@
+"""``carbonmet registry …`` and ``carbonmet audit …`` — the instrument & calibration registry."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..registry import (
+    ImportRejected,
+    NotFound,
+    RegistryError,
+    due_list,
+    export_rows,
+    export_xlsx,
+    import_files,
+    make_engine,
+    migrate,
+    period_coverage,
+    record_incident,
+    session_scope,
+    trace_back,
+    verify_audit,
+)
+from ..registry._rows import TABLE_ORDER
+from ._common import console, fail, print_json
+
+app = typer.Typer(help="计量器具与证书登记 instrument, standard and certificate registry", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志 audit log", no_args_is_help=True)
+
+DbOpt = typer.Option(None, "--db", help="数据库 URL database URL (default: $CARBONMET_DATABASE_URL or ./.carbonmet)")
+JsonOpt = typer.Option(False, "--json", help="机器可读输出 machine-readable JSON")
+
+
+def open_engine(db: str | None):  # type: ignore[no-untyped-def]
+    """Engine on the registry database, migrated to the current schema."""
+    engine = make_engine(db)
+    migrate(engine)
+    return engine
+
+
+def parse_days(text: str) -> int:
+    """``30d``, ``6w``, ``3m`` (30-day months) or a plain number of days."""
+    m = re.fullmatch(r"\s*(\d+)\s*([dwm]?)\s*", text)
+    if not m:
+        raise typer.BadParameter(f"期限格式 expected e.g. 30d, 6w, 3m; got {text!r}")
+    n, unit = int(m.group(1)), m.group(2) or "d"
+    return n * {"d": 1, "w": 7, "m": 30}[unit]
+
+
+@app.command("import")
+def import_cmd(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="CSV/XLSX 台账文件"),
+    actor: str = typer.Option("cli", help="操作人 who is importing (audit log)"),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """导入台账 Import organisations, points, instruments, standards, certificates (all or nothing per file)."""
+    engine = open_engine(db)
+    try:
+        reports = import_files(engine, files, actor=actor)
+    except ImportRejected as exc:
+        if as_json:
+            print_json({"ok": False, "file": exc.file, "problems": [asdict(p) for p in exc.problems]})
+            raise typer.Exit(1) from None
+        fail(str(exc))
+    except RegistryError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"ok": True, "files": [r.to_dict() for r in reports]})
+        return
+    t = Table(title="导入完成 import done")
+    t.add_column("文件 file")
+    t.add_column("表 tables")
+    t.add_column("行 rows", justify="right")
+    for r in reports:
+        t.add_row(r.file, ", ".join(f"{k}={v}" for k, v in r.tables.items()), str(r.rows))
+    console.print(t)
+
+
+@app.command("list")
+def list_cmd(
+    table: str = typer.Option("instruments", "--table", "-t", help=f"表 one of {', '.join(TABLE_ORDER)}"),
+    limit: int = typer.Option(50, help="最多显示行数 rows to show (0 = all)"),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """列出登记记录 List registry records."""
+    if table not in TABLE_ORDER:
+        fail(f"未知表 unknown table {table!r}; choose from {', '.join(TABLE_ORDER)}")
+    with session_scope(open_engine(db)) as s:
+        cols, rows = export_rows(s, table)
+    shown = rows if limit == 0 else rows[:limit]
+    if as_json:
+        print_json([{c: (v.isoformat() if isinstance(v, date) else v) for c, v in zip(cols, r, strict=True)}
+                    for r in shown])
+        return
+    t = Table(title=f"{table} ({len(rows)})")
+    for c in cols:
+        t.add_column(c, overflow="fold")
+    for r in shown:
+        t.add_row(*["" if v is None else str(v) for v in r])
+    console.print(t)
+
+
+_STATUS_ZH = {"failed": "不合格", "never_calibrated": "未检定/校准", "overdue": "超期", "due": "即将到期", "ok": "有效"}
+
+
+@app.command("due")
+def due_cmd(
+    within: str = typer.Option("30d", "--within", help="到期期限 horizon, e.g. 30d, 8w, 3m"),
+    today: str | None = typer.Option(None, help="基准日期 reference date (default: today), YYYY-MM-DD"),
+    org: str | None = typer.Option(None, help="只看某单位 only this organisation"),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """待检/超期器具 Instruments due or overdue for verification/calibration."""
+    ref = date.fromisoformat(today) if today else date.today()
+    with session_scope(open_engine(db)) as s:
+        items = due_list(s, ref, parse_days(within), org=org)
+    if as_json:
+        print_json([i.to_dict() for i in items])
+        return
+    t = Table(title=f"到期清单 due list — {ref.isoformat()} + {within}")
+    for c in ("器具 instrument", "出厂编号 serial", "类型 type", "单位 org", "计量点 point", "最近证书 last cert",
+              "到期 due", "状态 status"):
+        t.add_column(c)
+    for i in items:
+        style = {"failed": "red", "overdue": "red", "never_calibrated": "magenta", "due": "yellow"}.get(i.status, "")
+        t.add_row(i.instrument, i.serial, i.type, i.org, i.point or "", i.last_certificate or "",
+                  i.due.isoformat() if i.due else "", f"[{style}]{_STATUS_ZH[i.status]} {i.status}[/]")
+    console.print(t)
+    console.print(f"共 {len(items)} 台 / {len(items)} instrument(s)")
+
+
+@app.command("trace-back")
+def trace_back_cmd(
+    standard: str = typer.Argument(..., help="超差的计量标准编号 standard found out of tolerance"),
+    date_from: str = typer.Option(..., "--from", help="最后一次确认合格日期 last known good, YYYY-MM-DD"),
+    date_to: str = typer.Option(..., "--to", help="发现超差日期 found out of tolerance, YYYY-MM-DD"),
+    depth: int = typer.Option(25, help="最大追溯层级 levels to follow"),
+    record: bool = typer.Option(False, help="同时登记超差事件 also record the incident in the registry"),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """超差反向追溯 Reverse traceability: certificates, instruments and data periods affected."""
+    d0, d1 = date.fromisoformat(date_from), date.fromisoformat(date_to)
+    engine = open_engine(db)
+    try:
+        if record:
+            with session_scope(engine) as s:
+                record_incident(s, standard, d0, d1, "recorded by trace-back", actor="cli")
+        with session_scope(engine) as s:
+            r = trace_back(s, standard, d0, d1, max_depth=depth)
+    except (NotFound, RegistryError) as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(r.to_dict())
+        return
+    t = Table(title=f"受影响证书 affected certificates — {standard} {d0}…{d1}")
+    for c in ("层级 depth", "证书 certificate", "对象 subject", "日期 date", "经由 via"):
+        t.add_column(c)
+    for c in r.certificates:
+        t.add_row(str(c.depth), c.cert_no, f"{c.subject} ({c.subject_kind})", c.calibration_date.isoformat(),
+                  c.via_standard)
+    console.print(t)
+    t2 = Table(title="受影响数据期间 affected data periods")
+    for c in ("计量点 point", "器具 instrument", "自 from", "至 to", "证书 certificate"):
+        t2.add_column(c)
+    for p in r.data_periods:
+        t2.add_row(p.point, p.instrument, p.start.isoformat(), p.end.isoformat() if p.end else "至今 until now",
+                   p.certificate)
+    console.print(t2)
+    if r.max_depth_reached:
+        console.print("[yellow]已达最大层级 max depth reached: raise --depth[/]")
+
+
+@app.command("coverage")
+def coverage_cmd(
+    point: str = typer.Argument(..., help="计量点 point id"),
+    start: str = typer.Option(..., "--from", help="YYYY-MM-DD"),
+    end: str = typer.Option(..., "--to", help="YYYY-MM-DD (exclusive)"),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """数据期间是否有有效证书覆盖 Is a point's data period covered by valid certificates?"""
+    try:
+        with session_scope(open_engine(db)) as s:
+            cov = period_coverage(s, point, date.fromisoformat(start), date.fromisoformat(end))
+    except NotFound as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(cov.to_dict())
+        return
+    mark = "[green]已覆盖 covered[/]" if cov.covered else "[red]存在未覆盖期间 not covered[/]"
+    console.print(f"{point} {start}…{end}: {mark}; 证书 certificates: {', '.join(cov.certificates) or '—'}")
+    for g in cov.gaps:
+        console.print(f"  缺口 gap: {g.start} … {g.end}")
+
+
+@app.command("export")
+def export_cmd(
+    out: Path = typer.Argument(..., help="输出 XLSX 文件 output workbook"),
+    db: str | None = DbOpt,
+) -> None:
+    """导出台账 Export every table to one XLSX workbook (re-importable)."""
+    with session_scope(open_engine(db)) as s:
+        counts = export_xlsx(s, out)
+    console.print(f"已导出 exported {out}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@audit_app.command("verify")
+def audit_verify_cmd(
+    expected_head: str | None = typer.Option(None, help="此前记录的链头哈希 head hash recorded earlier"),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """校验审计链 Verify the hash chain of the audit log (exit 1 if broken)."""
+    with session_scope(open_engine(db)) as s:
+        rep = verify_audit(s, expected_head=expected_head)
+    if as_json:
+        print_json(rep.to_dict())
+    elif rep.ok:
+        console.print(f"[green]审计链完整 audit chain intact[/]: {rep.entries} 条 entries, head {rep.head_hash}")
+    else:
+        console.print(f"[red]审计链被篡改 audit chain BROKEN[/] at entry {rep.first_bad_seq}: {rep.reason}")
+    if not rep.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,65 @@
+"""The registry CLI end to end on a SQLite file (the real command in a subprocess for one path)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from carbonmet.cli import app
+
+DATA = Path(__file__).parents[1] / "registry" / "data"
+FILES = [str(DATA / f"{t}.csv") for t in ("organisations", "sites", "points", "standards", "instruments", "certificates")]
+runner = CliRunner()
+
+
+def _run(db: str, *args: str) -> tuple[int, str]:
+    r = runner.invoke(app, [*args, "--db", db])
+    return r.exit_code, r.output
+
+
+def test_cli_flow(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    code, out = _run(db, "registry", "import", *FILES, "--json")
+    assert code == 0, out
+    assert sum(f["rows"] for f in json.loads(out)["files"]) == 4 + 1 + 4 + 4 + 5 + 13
+
+    code, out = _run(db, "registry", "due", "--within", "30d", "--today", "2025-10-01", "--json")
+    assert code == 0
+    assert {i["instrument"]: i["status"] for i in json.loads(out)} == {"BS1": "overdue"}
+
+    code, out = _run(db, "registry", "trace-back", "NAT-FLOW", "--from", "2024-01-01", "--to", "2024-05-01", "--json")
+    assert code == 0
+    assert {p["point"] for p in json.loads(out)["data_periods"]} == {"E01.NG_IN", "E01.CO2_VENT"}
+
+    code, out = _run(db, "registry", "list", "--table", "certificates", "--limit", "0", "--json")
+    assert code == 0 and len(json.loads(out)) == 13
+
+    code, out = _run(db, "audit", "verify", "--json")
+    assert code == 0 and json.loads(out)["ok"] is True
+
+    code, out = _run(db, "registry", "due", "--today", "2025-10-01")
+    assert code == 0 and "超期" in out and "BS1" in out
+
+
+def test_cli_rejects_bad_file_with_row_and_field(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    bad = tmp_path / "organisations.csv"
+    bad.write_text("org_code,name,kind\nA,甲,enterprise\nB,乙,bank\n", encoding="utf-8")
+    code, out = _run(db, "registry", "import", str(bad), "--json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["ok"] is False and doc["problems"][0]["row"] == 3 and doc["problems"][0]["field"] == "kind"
+
+
+def test_console_script_runs(tmp_path: Path) -> None:
+    env = {**os.environ, "CARBONMET_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
+    r = subprocess.run([sys.executable, "-m", "carbonmet", "audit", "verify", "--json"], capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"ok": True, "entries": 0, "head_hash": "0" * 64, "first_bad_seq": None,
+                                    "reason": ""}
