@@ -1,0 +1,63 @@
+"""Durable file writes: temp file, fsync, rename, fsync of the directory.
+
+A reader sees either the old state or the complete new file, never a partial one, and once a
+function here has returned the data survives a crash or power loss of the machine (as far as the
+file system honours fsync).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory so that a rename or create inside it is durable."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def write_bytes_durable(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically and durably."""
+    makedirs_durable(path.parent)
+    tmp = _tmp_name(path)
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def write_parquet_durable(path: Path, table: pa.Table) -> None:
+    """Write a Parquet file atomically and durably (zstd-compressed)."""
+    makedirs_durable(path.parent)
+    tmp = _tmp_name(path)
+    with open(tmp, "wb") as fh:
+        pq.write_table(table, fh, compression="zstd")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def makedirs_durable(path: Path) -> None:
+    """Create ``path`` and parents, fsyncing each new directory's parent."""
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        d.mkdir(exist_ok=True)
+        fsync_dir(d.parent)

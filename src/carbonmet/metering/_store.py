@@ -1,0 +1,532 @@
+"""The readings store: partitioned Parquet + raw archive + quarantine + ingest journal (计量数据存储).
+
+Layout (docs/formats/readings.md)::
+
+    STORE/readings/enterprise=<org>/point=<point_id>/month=<YYYY-MM>/part-<token>.parquet
+    STORE/raw/<source>/<YYYY-MM-DD>/<token>.<ext>       every received input, as received
+    STORE/quarantine/<YYYY-MM-DD>/<token>.parquet       rejected rows with reason and detail
+    STORE/journal.sqlite                                ingest journal (batch ids, message keys)
+
+``month`` is the UTC month of ``ts``. ``token`` is a short hash of the batch id.
+
+Durability and idempotency: an ingest call returns (and only then may the caller acknowledge — HJ 212
+9014, MQTT PUBACK, file import "done") after every file it wrote was fsynced, renamed into place, its
+directory fsynced, and the batch was committed to the journal (SQLite, synchronous=FULL). The journal
+first records the files a batch is about to write (state ``writing``); a crash before the commit
+leaves that row, and opening the store deletes those files again, so the batch can be re-sent and is
+stored exactly once. A batch id or message key already committed is answered as all duplicates.
+
+Partitions written by other tools (e.g. the reference dataset, with :data:`READINGS_SCHEMA`) need no
+journal entry: the store reads every ``*.parquet`` file in a partition directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ._catalog import Catalog, as_catalog
+from ._durable import fsync_dir, write_bytes_durable, write_parquet_durable
+from ._errors import StoreError
+from ._readers import BATCH_SCHEMA, readings_to_batch
+from ._rules import Rules, default_rules
+from ._types import READINGS_SCHEMA, PointInfo, RawReading
+from ._validate import Existing, Notice, validate
+
+#: Columns of a quarantine file.
+QUARANTINE_SCHEMA = pa.schema(
+    list(BATCH_SCHEMA)
+    + [
+        pa.field("reason", pa.string()),
+        pa.field("detail", pa.string()),
+        pa.field("batch", pa.string()),
+        pa.field("received_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+_EMPTY: Existing = (np.empty(0, np.int64), np.empty(0, np.float64))
+
+
+def token(batch_id: str) -> str:
+    """Short file-name-safe token of a batch id."""
+    return hashlib.sha256(batch_id.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What happened to one ingested batch. ``received == stored + quarantined + duplicates``."""
+
+    batch_id: str
+    source: str
+    received: int = 0
+    stored: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+    notices: list[Notice] = field(default_factory=list)
+    already_ingested: bool = False
+    origin: str = ""
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    def _check(self) -> None:
+        if self.received != self.stored + self.quarantined + self.duplicates:
+            raise StoreError(
+                f"batch {self.batch_id}: counts do not add up: received {self.received} != stored "
+                f"{self.stored} + quarantined {self.quarantined} + duplicates {self.duplicates}"
+            )
+
+    def merge(self, other: IngestReport) -> None:
+        """Add another report's counts into this one (for multi-file or multi-batch totals)."""
+        self.received += other.received
+        self.stored += other.stored
+        self.quarantined += other.quarantined
+        self.duplicates += other.duplicates
+        for k, v in other.by_reason.items():
+            self.by_reason[k] = self.by_reason.get(k, 0) + v
+        self.notices.extend(other.notices)
+        self._check()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "source": self.source,
+            "origin": self.origin,
+            "received": self.received,
+            "stored": self.stored,
+            "quarantined": self.quarantined,
+            "duplicates": self.duplicates,
+            "by_reason": dict(sorted(self.by_reason.items())),
+            "notices": [n.to_dict() for n in self.notices],
+            "already_ingested": self.already_ingested,
+        }
+
+
+class _Partition:
+    """Cached (ts, value) of one partition directory, refreshed when its file set changes."""
+
+    __slots__ = ("files", "ts", "value")
+
+    def __init__(self) -> None:
+        self.files: set[str] = set()
+        self.ts: npt.NDArray[np.int64] = np.empty(0, np.int64)
+        self.value: npt.NDArray[np.float64] = np.empty(0, np.float64)
+
+    def add(self, ts: npt.NDArray[np.int64], value: npt.NDArray[np.float64]) -> None:
+        t = np.concatenate([self.ts, ts])
+        v = np.concatenate([self.value, value])
+        o = np.argsort(t, kind="stable")
+        self.ts, self.value = t[o], v[o]
+
+
+def _read_tv(path: Path) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    t = pq.read_table(path, columns=["ts", "value"])
+    ts = t.column("ts").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    v = t.column("value").fill_null(np.nan)
+    return (
+        ts.to_numpy().astype(np.int64, copy=False),
+        v.to_numpy().astype(np.float64, copy=False),
+    )
+
+
+class Store:
+    """A readings store rooted at a directory (created if missing).
+
+    Parameters
+    ----------
+    root : path
+        Store directory.
+    rules : Rules, optional
+        Rule table; default: the one shipped with carbonmet.
+    local_tz : str
+        Zone of calendar dates in the catalog [IANA name].
+    """
+
+    def __init__(self, root: str | os.PathLike[str], rules: Rules | None = None, local_tz: str = "Asia/Shanghai"):
+        self.root = Path(root)
+        self.rules = rules or default_rules()
+        self.local_tz = local_tz
+        for d in ("readings", "raw", "quarantine"):
+            (self.root / d).mkdir(parents=True, exist_ok=True)
+        self._tlock = threading.RLock()
+        self._cache: dict[tuple[str, str, str], _Partition] = {}
+        self._db = sqlite3.connect(self.root / "journal.sqlite", isolation_level=None, check_same_thread=False)
+        with self._locked():
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS batches (batch_id TEXT PRIMARY KEY, state TEXT NOT NULL, "
+                "source TEXT, files TEXT, report TEXT, started TEXT, finished TEXT)"
+            )
+            self._db.execute("CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, batch_id TEXT NOT NULL)")
+            self._recover()
+
+    # --- locking and recovery ----------------------------------------------------------------------
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._tlock:
+            fd = os.open(self.root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+    def _recover(self) -> None:
+        """Remove files of batches that were being written when a process died (never acknowledged)."""
+        rows = self._db.execute("SELECT batch_id, files FROM batches WHERE state='writing'").fetchall()
+        for batch_id, files in rows:
+            dirs = set()
+            for f in json.loads(files or "[]"):
+                p = self.root / f
+                if p.exists():
+                    p.unlink()
+                    dirs.add(p.parent)
+            for d in dirs:
+                fsync_dir(d)
+            self._db.execute("DELETE FROM batches WHERE batch_id=?", (batch_id,))
+        self._cache.clear()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- journal -----------------------------------------------------------------------------------
+    def is_ingested(self, batch_id: str) -> bool:
+        """True if a batch with this id was committed."""
+        with self._tlock:
+            r = self._db.execute("SELECT state FROM batches WHERE batch_id=?", (batch_id,)).fetchone()
+        return r is not None and r[0] == "done"
+
+    def known_keys(self, keys: Iterable[str]) -> set[str]:
+        """The subset of message keys (e.g. MQTT ``msg_id``) already committed."""
+        keys = list(keys)
+        out: set[str] = set()
+        with self._tlock:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                q = f"SELECT key FROM keys WHERE key IN ({','.join('?' * len(chunk))})"
+                out.update(r[0] for r in self._db.execute(q, chunk))
+        return out
+
+    def journal(self) -> list[dict[str, Any]]:
+        """All committed batches with their reports (oldest first)."""
+        with self._tlock:
+            rows = self._db.execute(
+                "SELECT batch_id, source, report, finished FROM batches WHERE state='done' ORDER BY finished"
+            ).fetchall()
+        return [{"batch_id": b, "source": s, "finished": f, **json.loads(r or "{}")} for b, s, r, f in rows]
+
+    # --- partitions --------------------------------------------------------------------------------
+    def partition_dir(self, enterprise: str, point: str, month: str) -> Path:
+        return self.root / "readings" / f"enterprise={enterprise}" / f"point={point}" / f"month={month}"
+
+    def _existing(self, enterprise: str, point: str, month: str) -> Existing:
+        key = (enterprise, point, month)
+        d = self.partition_dir(enterprise, point, month)
+        try:
+            names = {n for n in os.listdir(d) if n.endswith(".parquet") and not n.startswith(".")}
+        except FileNotFoundError:
+            names = set()
+        part = self._cache.get(key)
+        if part is None or not part.files <= names:
+            part = _Partition()
+            self._cache[key] = part
+        for name in sorted(names - part.files):
+            part.add(*_read_tv(d / name))
+            part.files.add(name)
+        return (part.ts, part.value) if len(part.ts) else _EMPTY
+
+    def files(
+        self,
+        points: Sequence[str] | None = None,
+        months: Sequence[str] | None = None,
+        enterprises: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Parquet files of the given points and months (partition pruning by directory, no glob of
+        the whole store when points and their enterprises are known)."""
+        base = self.root / "readings"
+        out: list[str] = []
+        if points is None:
+            point_dirs = [p for e in base.glob("enterprise=*") for p in e.glob("point=*")]
+        else:
+            point_dirs = []
+            for pid in points:
+                if enterprises and pid in enterprises:
+                    point_dirs.append(base / f"enterprise={enterprises[pid]}" / f"point={pid}")
+                else:
+                    point_dirs.extend(base.glob(f"enterprise=*/point={pid}"))
+        for pd in point_dirs:
+            if months is None:
+                mdirs = sorted(pd.glob("month=*"))
+            else:
+                mdirs = [pd / f"month={m}" for m in months]
+            for md in mdirs:
+                try:
+                    names = sorted(os.listdir(md))
+                except FileNotFoundError:
+                    continue
+                out.extend(str(md / n) for n in names if n.endswith(".parquet") and not n.startswith("."))
+        return out
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A new in-memory DuckDB connection (the store is read through ``read_parquet`` file lists)."""
+        return duckdb.connect()
+
+    def readings(
+        self, point: str, start: datetime | None = None, end: datetime | None = None, catalog: Mapping[str, PointInfo] | None = None
+    ) -> pa.Table:
+        """Stored readings of one point (ts, value, flag, source, batch), sorted by time, ``[start, end)``."""
+        months = None
+        if start is not None and end is not None:
+            months = _months_between(start, end)
+        ents = {point: catalog[point].enterprise} if catalog is not None and point in catalog else None
+        files = self.files([point], months, ents)
+        if not files:
+            return READINGS_SCHEMA.empty_table()
+        con = self.connect()
+        where = []
+        params: list[Any] = []
+        if start is not None:
+            where.append("epoch_us(ts) >= ?")
+            params.append(int(start.timestamp() * 1_000_000))
+        if end is not None:
+            where.append("epoch_us(ts) < ?")
+            params.append(int(end.timestamp() * 1_000_000))
+        sql = (
+            "SELECT ts, value, flag::VARCHAR AS flag, source::VARCHAR AS source, batch FROM read_parquet(?, union_by_name=true)"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY ts"
+        )
+        t = con.sql(sql, params=[files, *params]).to_arrow_table()
+        con.close()
+        return t.cast(pa.schema([pa.field("ts", pa.timestamp("us", tz="UTC"), nullable=False), *list(t.schema)[1:]]))
+
+    # --- ingest ------------------------------------------------------------------------------------
+    def ingest(
+        self,
+        batch: pa.Table,
+        batch_id: str,
+        catalog: Mapping[str, PointInfo],
+        *,
+        source: str,
+        raw: bytes | None = None,
+        raw_ext: str = ".bin",
+        keys: Sequence[str] = (),
+        extra_quarantine: pa.Table | None = None,
+        origin: str = "",
+    ) -> IngestReport:
+        """Validate and store one input batch; return when it is durable.
+
+        Parameters
+        ----------
+        batch : pyarrow.Table
+            Input rows (:data:`BATCH_SCHEMA`), from a reader.
+        batch_id : str
+            Idempotency key of the whole batch (file hash, HJ 212 MN+QN, MQTT message keys hash).
+        catalog : Mapping[str, PointInfo]
+            Known points (e.g. :func:`load_catalog` or the registry).
+        source : str
+            ``file``, ``mqtt``, ``hj212``, ``rest``: the raw archive sub-directory.
+        raw : bytes, optional
+            The input exactly as received, archived before anything else.
+        keys : sequence of str
+            Message keys committed with the batch (known keys are then duplicates on re-delivery).
+        extra_quarantine : pyarrow.Table, optional
+            Rows the caller already rejected (:data:`BATCH_SCHEMA` + reason, detail), stored and
+            counted with the batch.
+        """
+        cat = as_catalog(catalog)
+        with self._locked():
+            if self.is_ingested(batch_id):
+                n = batch.num_rows + (extra_quarantine.num_rows if extra_quarantine is not None else 0)
+                return IngestReport(batch_id, source, received=n, duplicates=n, already_ingested=True, origin=origin)
+            now = datetime.now(UTC)
+            tok = token(batch_id)
+            day = now.strftime("%Y-%m-%d")
+            if raw is not None:
+                write_bytes_durable(self.root / "raw" / source / day / f"{tok}{raw_ext}", raw)
+            res = validate(batch, cat, self.rules, self._existing, local_tz=self.local_tz)
+            quarantined = res.quarantined
+            if extra_quarantine is not None and extra_quarantine.num_rows:
+                quarantined = pa.concat_tables([quarantined, extra_quarantine.select(quarantined.column_names)])
+            # plan the files, record them, then write them
+            acc = res.accepted
+            parts: list[tuple[tuple[str, str, str], pa.Table]] = []
+            if acc.num_rows:
+                # accepted rows are sorted by point then time, so each partition is one contiguous run
+                pid = acc.column("point_id").to_numpy(zero_copy_only=False)
+                mon = acc.column("month").to_numpy(zero_copy_only=False)
+                ent = acc.column("enterprise").to_numpy(zero_copy_only=False)
+                change = np.ones(acc.num_rows, bool)
+                change[1:] = (pid[1:] != pid[:-1]) | (mon[1:] != mon[:-1])
+                starts = np.flatnonzero(change)
+                for s0, s1 in zip(starts, np.append(starts[1:], acc.num_rows)):
+                    k = (str(ent[s0]), str(pid[s0]), str(mon[s0]))
+                    parts.append((k, _to_store_table(acc.slice(int(s0), int(s1 - s0)), batch_id)))
+            planned = [
+                str((self.partition_dir(*k) / f"part-{tok}.parquet").relative_to(self.root)) for k, _ in parts
+            ]
+            qpath = self.root / "quarantine" / day / f"{tok}.parquet"
+            if quarantined.num_rows:
+                planned.append(str(qpath.relative_to(self.root)))
+            self._db.execute(
+                "INSERT OR REPLACE INTO batches (batch_id, state, source, files, started) VALUES (?,?,?,?,?)",
+                (batch_id, "writing", source, json.dumps(planned), now.isoformat()),
+            )
+            for k, tbl in parts:
+                write_parquet_durable(self.partition_dir(*k) / f"part-{tok}.parquet", tbl)
+            if quarantined.num_rows:
+                q = quarantined.append_column("batch", pa.array([batch_id] * quarantined.num_rows, pa.string()))
+                q = q.append_column(
+                    "received_at", pa.array([now] * quarantined.num_rows, pa.timestamp("us", tz="UTC"))
+                )
+                write_parquet_durable(qpath, q.select(QUARANTINE_SCHEMA.names).cast(QUARANTINE_SCHEMA))
+            by_reason: dict[str, int] = {}
+            if quarantined.num_rows:
+                for r, c in zip(*np.unique(quarantined.column("reason").to_numpy(zero_copy_only=False).astype(str),
+                                           return_counts=True)):
+                    by_reason[str(r)] = int(c)
+            report = IngestReport(
+                batch_id,
+                source,
+                received=res.received + (extra_quarantine.num_rows if extra_quarantine is not None else 0),
+                stored=acc.num_rows,
+                quarantined=quarantined.num_rows,
+                duplicates=res.duplicates,
+                by_reason=by_reason,
+                notices=res.notices,
+                origin=origin,
+            )
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "UPDATE batches SET state='done', report=?, finished=? WHERE batch_id=?",
+                    (json.dumps({k: v for k, v in report.to_dict().items() if k != "notices"}),
+                     datetime.now(UTC).isoformat(), batch_id),
+                )
+                self._db.executemany("INSERT OR IGNORE INTO keys (key, batch_id) VALUES (?, ?)",
+                                     [(k, batch_id) for k in keys])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return report
+
+    def ingest_readings(
+        self,
+        readings: Sequence[RawReading],
+        batch_id: str,
+        catalog: Mapping[str, PointInfo],
+        *,
+        source: str,
+        raw: bytes | None = None,
+        raw_ext: str = ".bin",
+        keys: Sequence[str] = (),
+    ) -> IngestReport:
+        """:meth:`ingest` for a list of :class:`RawReading` (HJ 212, MQTT, REST)."""
+        return self.ingest(readings_to_batch(readings), batch_id, catalog, source=source, raw=raw,
+                           raw_ext=raw_ext, keys=keys)
+
+    def reject(self, raw: bytes, reason: str, *, source: str, origin: str = "", detail: str = "") -> IngestReport:
+        """Quarantine an input that could not be parsed at all (one record), durably."""
+        batch_id = f"{source}-reject:{hashlib.sha256(raw).hexdigest()}"
+        row = pa.Table.from_pylist(
+            [{"point_id": None, "serial": None, "ts": None, "value": None, "unit": None, "flag": None,
+              "origin": origin, "error": reason, "raw_ts": None, "raw_value": raw.decode("utf-8", "replace")[:2000],
+              "reason": reason, "detail": detail or reason}],
+            schema=pa.schema(list(BATCH_SCHEMA) + [pa.field("reason", pa.string()), pa.field("detail", pa.string())]),
+        )
+        return self.ingest(BATCH_SCHEMA.empty_table(), batch_id, {}, source=source, raw=raw,
+                           extra_quarantine=row, origin=origin)
+
+    # --- HJ 212 ------------------------------------------------------------------------------------
+    def hj212_sink(self, catalog: Mapping[str, PointInfo]) -> tuple[Any, Any]:
+        """``(sink, reject)`` callbacks for the HJ 212 server.
+
+        ``await sink(readings, packet)`` returns once the readings are durable (the server may then
+        answer 9014); the batch id is ``hj212:<MN>:<QN>:<CN>`` from the packet's ``mn``, ``qn``, ``cn``
+        attributes (or a hash of its ``raw`` bytes), so a re-sent packet is stored once.
+        ``await reject(raw, reason)`` quarantines an unparseable frame (CRC error, bad length …).
+        """
+
+        async def sink(readings: list[RawReading], packet: Any) -> IngestReport:
+            raw = _packet_raw(packet)
+            mn, qn, cn = (getattr(packet, a, None) for a in ("mn", "qn", "cn"))
+            if qn:
+                batch_id = f"hj212:{mn}:{qn}:{cn}"
+            else:
+                batch_id = f"hj212:{hashlib.sha256(raw or repr(readings).encode()).hexdigest()}"
+            return await asyncio.to_thread(
+                self.ingest_readings, readings, batch_id, catalog, source="hj212", raw=raw, raw_ext=".hj212"
+            )
+
+        async def reject(raw: bytes, reason: str) -> IngestReport:
+            return await asyncio.to_thread(self.reject, raw, reason, source="hj212", origin="hj212")
+
+        return sink, reject
+
+    # --- quarantine --------------------------------------------------------------------------------
+    def quarantine(self) -> pa.Table:
+        """All quarantined rows (:data:`QUARANTINE_SCHEMA`)."""
+        files = sorted(str(p) for p in (self.root / "quarantine").glob("*/*.parquet"))
+        if not files:
+            return QUARANTINE_SCHEMA.empty_table()
+        return pa.concat_tables(pq.read_table(f).cast(QUARANTINE_SCHEMA) for f in files)
+
+
+def _packet_raw(packet: Any) -> bytes | None:
+    for attr in ("raw", "frame", "data"):
+        v = getattr(packet, attr, None)
+        if isinstance(v, bytes | bytearray):
+            return bytes(v)
+        if isinstance(v, str):
+            return v.encode("utf-8")
+    if isinstance(packet, bytes | bytearray):
+        return bytes(packet)
+    return None
+
+
+def _to_store_table(sub: pa.Table, batch_id: str) -> pa.Table:
+    n = sub.num_rows
+    return pa.Table.from_arrays(
+        [
+            sub.column("ts"),
+            sub.column("value"),
+            sub.column("flag").combine_chunks().dictionary_encode().cast(pa.dictionary(pa.int8(), pa.string())),
+            sub.column("source").combine_chunks().dictionary_encode().cast(pa.dictionary(pa.int8(), pa.string())),
+            pa.array([batch_id] * n, pa.string()),
+        ],
+        schema=READINGS_SCHEMA,
+    )
+
+
+def _months_between(start: datetime, end: datetime) -> list[str]:
+    """UTC months "YYYY-MM" overlapping ``[start, end)``."""
+    s = np.datetime64(start.astimezone(UTC).replace(tzinfo=None), "M")
+    e = np.datetime64(end.astimezone(UTC).replace(tzinfo=None) - timedelta(microseconds=1), "M")
+    return [str(m) for m in np.arange(s, e + np.timedelta64(1, "M"))]
