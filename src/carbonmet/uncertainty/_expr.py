@@ -1,0 +1,762 @@
+"""Safe arithmetic expressions for measurement models (测量模型表达式).
+
+Own tokenizer and recursive-descent parser: an expression becomes a small tree of nodes;
+nothing is ever handed to Python's ``eval``/``exec``/``compile``. The grammar::
+
+    expr   := term (('+' | '-') term)*
+    term   := unary (('*' | '/') unary)*
+    unary  := ('+' | '-') unary | power
+    power  := atom ('**' unary)?            (right-associative, binds tighter than unary minus)
+    atom   := NUMBER | NAME | FUNC '(' expr ')' | '(' expr ')'
+    FUNC   := exp | log | log10 | sqrt | sin | cos | tan | abs
+
+The same tree is evaluated on scalars (estimates, for the law of propagation) and on NumPy
+arrays (Monte Carlo trials, one row per input). Sums are flattened into n-ary nodes; terms of a
+long sum that have the same shape (e.g. the 1 000 products ``a_i*b_i`` of an emission total)
+are grouped and evaluated as one vectorised operation on stacked rows. Derivatives are exact,
+by reverse-mode automatic differentiation on the tree: one backward pass gives every
+sensitivity coefficient ∂f/∂x_i (GUM §5.1.3), however many inputs there are.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._errors import ExpressionError
+
+__all__ = ["FUNCTIONS", "Expression", "parse"]
+
+MAX_DEPTH = 200
+MIN_GROUP = 4  # terms of identical shape needed before a sum is vectorised
+
+_LN10 = math.log(10.0)
+
+FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    "exp": np.exp,
+    "log": np.log,
+    "log10": np.log10,
+    "sqrt": np.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "abs": np.abs,
+}
+
+_TOKEN_RE = re.compile(
+    r"(?P<ws>\s+)"
+    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<name>[^\W\d]\w*)"
+    r"|(?P<op>\*\*|[-+*/(),^])",
+    re.UNICODE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # 'num' | 'name' | 'op' | 'end'
+    text: str
+    pos: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split an expression into tokens; any other character is an :class:`ExpressionError`."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"expression must be a string, got {type(text).__name__}")
+    out: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        m = _TOKEN_RE.match(text, i)
+        if m is None:
+            raise ExpressionError(
+                f"unexpected character {text[i]!r} at position {i}", position=i, token=text[i]
+            )
+        kind = m.lastgroup or ""
+        if kind != "ws":
+            tok = m.group()
+            if kind == "op" and tok == "^":
+                raise ExpressionError(f"'^' at position {i} is not an operator; write '**' for powers", i, tok)
+            if kind == "op" and tok == ",":
+                raise ExpressionError(f"',' at position {i}: functions take exactly one argument", i, tok)
+            out.append(Token(kind, tok, i))
+        i = m.end()
+    out.append(Token("end", "", n))
+    return out
+
+
+# --- nodes ---------------------------------------------------------------------------------------
+
+
+class Node:
+    __slots__ = ("end", "start")
+
+    start: int
+    end: int
+
+    def children(self) -> tuple[Node, ...]:
+        return ()
+
+
+class Num(Node):
+    __slots__ = ("value",)
+
+    def __init__(self, value: float, start: int, end: int) -> None:
+        self.value, self.start, self.end = float(value), start, end
+
+
+class Var(Node):
+    __slots__ = ("index", "name")
+
+    def __init__(self, name: str, start: int, end: int) -> None:
+        self.name, self.start, self.end = name, start, end
+        self.index = -1
+
+
+class Slot(Node):
+    """Placeholder leaf of a group template (k-th leaf of the term shape)."""
+
+    __slots__ = ("is_var", "k")
+
+    def __init__(self, k: int, is_var: bool) -> None:
+        self.k, self.is_var, self.start, self.end = k, is_var, 0, 0
+
+
+class Neg(Node):
+    __slots__ = ("arg",)
+
+    def __init__(self, arg: Node, start: int, end: int) -> None:
+        self.arg, self.start, self.end = arg, start, end
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.arg,)
+
+
+class Sum(Node):
+    __slots__ = ("groups", "signs", "singles", "terms")
+
+    def __init__(self, terms: list[Node], signs: list[float], start: int, end: int) -> None:
+        self.terms, self.signs, self.start, self.end = terms, signs, start, end
+        self.singles: list[tuple[Node, float]] = list(zip(terms, signs, strict=True))
+        self.groups: list[_Group] = []
+
+    def children(self) -> tuple[Node, ...]:
+        return tuple(self.terms)
+
+
+class Prod(Node):
+    __slots__ = ("factors", "inverse")
+
+    def __init__(self, factors: list[Node], inverse: list[bool], start: int, end: int) -> None:
+        self.factors, self.inverse, self.start, self.end = factors, inverse, start, end
+
+    def children(self) -> tuple[Node, ...]:
+        return tuple(self.factors)
+
+
+class Pow(Node):
+    __slots__ = ("base", "exponent")
+
+    def __init__(self, base: Node, exponent: Node, start: int, end: int) -> None:
+        self.base, self.exponent, self.start, self.end = base, exponent, start, end
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.base, self.exponent)
+
+
+class Call(Node):
+    __slots__ = ("arg", "fn")
+
+    def __init__(self, fn: str, arg: Node, start: int, end: int) -> None:
+        self.fn, self.arg, self.start, self.end = fn, arg, start, end
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.arg,)
+
+
+class _Group:
+    """Terms of a sum sharing one shape, evaluated together on stacked leaves."""
+
+    __slots__ = ("all_plus", "signs", "slots", "template", "terms")
+
+    def __init__(self, template: Node, slots: list[Any], signs: np.ndarray, terms: list[Node]) -> None:
+        self.template = template
+        # per slot: ('var', index array, slice-or-None) or ('const', values array)
+        self.slots = slots
+        self.signs = signs
+        self.all_plus = bool(np.all(signs == 1.0))
+        self.terms = terms
+
+
+# --- parser --------------------------------------------------------------------------------------
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks = tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    @property
+    def tok(self) -> Token:
+        return self.toks[self.i]
+
+    def advance(self) -> Token:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def error(self, msg: str, tok: Token | None = None) -> ExpressionError:
+        t = tok or self.tok
+        shown = t.text or "end of expression"
+        return ExpressionError(f"{msg} at position {t.pos} ({shown!r})", position=t.pos, token=t.text)
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"expression nested more than {MAX_DEPTH} levels deep")
+
+    def parse(self) -> Node:
+        if self.tok.kind == "end":
+            raise ExpressionError("empty expression", position=0)
+        node = self.expr()
+        if self.tok.kind != "end":
+            raise self.error("unexpected token")
+        return node
+
+    def expr(self) -> Node:
+        start = self.tok.pos
+        terms: list[Node] = []
+        signs: list[float] = []
+
+        def add(node: Node, sign: float) -> None:
+            if isinstance(node, Sum):  # flatten (a + b) + c
+                terms.extend(node.terms)
+                signs.extend(sign * s for s in node.signs)
+            else:
+                terms.append(node)
+                signs.append(sign)
+
+        add(self.term(), 1.0)
+        while self.tok.kind == "op" and self.tok.text in ("+", "-"):
+            sign = 1.0 if self.advance().text == "+" else -1.0
+            add(self.term(), sign)
+        end = self.toks[self.i - 1].pos + len(self.toks[self.i - 1].text)
+        if len(terms) == 1 and signs[0] == 1.0:
+            return terms[0]
+        return Sum(terms, signs, start, end)
+
+    def term(self) -> Node:
+        start = self.tok.pos
+        factors = [self.unary()]
+        inverse = [False]
+        while self.tok.kind == "op" and self.tok.text in ("*", "/"):
+            inverse.append(self.advance().text == "/")
+            factors.append(self.unary())
+        if len(factors) == 1:
+            return factors[0]
+        # flatten a*(b*c) only when it came without division inside: keep the tree simple
+        flat_f: list[Node] = []
+        flat_i: list[bool] = []
+        for f, inv in zip(factors, inverse, strict=True):
+            if isinstance(f, Prod) and not inv:
+                flat_f.extend(f.factors)
+                flat_i.extend(f.inverse)
+            else:
+                flat_f.append(f)
+                flat_i.append(inv)
+        end = self.toks[self.i - 1].pos + len(self.toks[self.i - 1].text)
+        return Prod(flat_f, flat_i, start, end)
+
+    def unary(self) -> Node:
+        t = self.tok
+        if t.kind == "op" and t.text in ("+", "-"):
+            self.advance()
+            self.enter()
+            arg = self.unary()
+            self.depth -= 1
+            if t.text == "+":
+                return arg
+            if isinstance(arg, Num):
+                return Num(-arg.value, t.pos, arg.end)
+            return Neg(arg, t.pos, arg.end)
+        return self.power()
+
+    def power(self) -> Node:
+        base = self.atom()
+        if self.tok.kind == "op" and self.tok.text == "**":
+            self.advance()
+            self.enter()
+            exponent = self.unary()
+            self.depth -= 1
+            return Pow(base, exponent, base.start, exponent.end)
+        return base
+
+    def atom(self) -> Node:
+        t = self.tok
+        if t.kind == "num":
+            self.advance()
+            try:
+                v = float(t.text)
+            except ValueError:  # pragma: no cover - the regex only admits valid floats
+                raise self.error("bad number", t) from None
+            if not math.isfinite(v):
+                raise self.error("number out of range", t)
+            return Num(v, t.pos, t.pos + len(t.text))
+        if t.kind == "name":
+            self.advance()
+            if self.tok.kind == "op" and self.tok.text == "(":
+                if t.text not in FUNCTIONS:
+                    raise ExpressionError(
+                        f"unknown function '{t.text}' at position {t.pos}; allowed: "
+                        + ", ".join(FUNCTIONS),
+                        position=t.pos,
+                        token=t.text,
+                    )
+                self.advance()
+                self.enter()
+                arg = self.expr()
+                self.depth -= 1
+                if not (self.tok.kind == "op" and self.tok.text == ")"):
+                    raise self.error(f"expected ')' to close {t.text}(")
+                close = self.advance()
+                return Call(t.text, arg, t.pos, close.pos + 1)
+            if t.text in FUNCTIONS:
+                raise ExpressionError(
+                    f"function '{t.text}' at position {t.pos} must be followed by '('",
+                    position=t.pos,
+                    token=t.text,
+                )
+            return Var(t.text, t.pos, t.pos + len(t.text))
+        if t.kind == "op" and t.text == "(":
+            self.advance()
+            self.enter()
+            node = self.expr()
+            self.depth -= 1
+            if not (self.tok.kind == "op" and self.tok.text == ")"):
+                raise self.error("expected ')'")
+            self.advance()
+            return node
+        if t.kind == "end":
+            raise self.error("expression ends too early")
+        raise self.error("unexpected token")
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+
+class _Ctx:
+    """Evaluation context: the input values (1-D estimates or 2-D rows × trials) and slots."""
+
+    __slots__ = ("X", "cache", "grad", "slot_adj", "slots", "trailing")
+
+    def __init__(self, X: np.ndarray, slots: list[Any] | None = None) -> None:
+        self.X = X
+        self.slots = slots
+        self.cache: dict[int, Any] = {}
+        self.grad: np.ndarray | None = None
+        self.slot_adj: list[Any] | None = None
+        self.trailing = (1,) * (X.ndim - 1)
+
+
+def _stack(ctx: _Ctx, group: _Group) -> list[Any]:
+    out: list[Any] = []
+    for s in group.slots:
+        if s[0] == "var":
+            out.append(ctx.X[s[2]] if s[2] is not None else ctx.X[s[1]])
+        else:
+            out.append(s[1].reshape((-1,) + ctx.trailing))
+    return out
+
+
+def _ev(node: Node, ctx: _Ctx) -> Any:
+    t = type(node)
+    if t is Var:
+        return ctx.X[node.index]  # type: ignore[attr-defined]
+    if t is Num:
+        return node.value  # type: ignore[attr-defined]
+    if t is Slot:
+        return ctx.slots[node.k]  # type: ignore[index,attr-defined]
+    if t is Sum:
+        acc: Any = 0.0
+        for term, sign in node.singles:  # type: ignore[attr-defined]
+            v = _ev(term, ctx)
+            acc = acc + v if sign == 1.0 else acc - v if sign == -1.0 else acc + sign * v
+        for g in node.groups:  # type: ignore[attr-defined]
+            sub = _Ctx(ctx.X, _stack(ctx, g))
+            vals = np.asarray(_ev(g.template, sub))
+            acc = acc + (vals.sum(axis=0) if g.all_plus else np.tensordot(g.signs, vals, axes=1))
+        return acc
+    if t is Prod:
+        num: Any = None
+        den: Any = None
+        for f, inv in zip(node.factors, node.inverse, strict=True):  # type: ignore[attr-defined]
+            v = _ev(f, ctx)
+            if inv:
+                den = v if den is None else den * v
+            else:
+                num = v if num is None else num * v
+        if den is None:
+            return num
+        return (1.0 if num is None else num) / den
+    if t is Pow:
+        return np.power(_ev(node.base, ctx), _ev(node.exponent, ctx))  # type: ignore[attr-defined]
+    if t is Neg:
+        return -_ev(node.arg, ctx)  # type: ignore[attr-defined]
+    if t is Call:
+        return FUNCTIONS[node.fn](_ev(node.arg, ctx))  # type: ignore[attr-defined]
+    raise TypeError(f"not an expression node: {node!r}")  # pragma: no cover
+
+
+def _fw(node: Node, ctx: _Ctx) -> Any:
+    """Forward pass that caches every node value (for the reverse pass)."""
+    t = type(node)
+    if t is Var:
+        v = ctx.X[node.index]  # type: ignore[attr-defined]
+    elif t is Num:
+        v = node.value  # type: ignore[attr-defined]
+    elif t is Slot:
+        v = ctx.slots[node.k]  # type: ignore[index,attr-defined]
+    elif t is Sum:
+        acc: Any = 0.0
+        for term, sign in node.singles:  # type: ignore[attr-defined]
+            acc = acc + sign * _fw(term, ctx)
+        for g in node.groups:  # type: ignore[attr-defined]
+            sub = _Ctx(ctx.X, _stack(ctx, g))
+            vals = np.broadcast_to(np.asarray(_fw(g.template, sub), dtype=float), (g.signs.shape[0],))
+            ctx.cache[id(g)] = sub
+            acc = acc + float(g.signs @ vals)
+        v = acc
+    elif t is Prod:
+        vals = [_fw(f, ctx) for f in node.factors]  # type: ignore[attr-defined]
+        num: Any = 1.0
+        den: Any = 1.0
+        for val, inv in zip(vals, node.inverse, strict=True):  # type: ignore[attr-defined]
+            if inv:
+                den = den * val
+            else:
+                num = num * val
+        v = num / den
+    elif t is Pow:
+        v = np.power(_fw(node.base, ctx), _fw(node.exponent, ctx))  # type: ignore[attr-defined]
+    elif t is Neg:
+        v = -_fw(node.arg, ctx)  # type: ignore[attr-defined]
+    elif t is Call:
+        v = FUNCTIONS[node.fn](_fw(node.arg, ctx))  # type: ignore[attr-defined]
+    else:  # pragma: no cover
+        raise TypeError(f"not an expression node: {node!r}")
+    ctx.cache[id(node)] = v
+    return v
+
+
+def _is_const(node: Node) -> bool:
+    """Cheap test for a constant leaf (a number, a constant slot, or minus one of those)."""
+    if isinstance(node, Neg):
+        node = node.arg
+    if isinstance(node, Num):
+        return True
+    return isinstance(node, Slot) and not node.is_var
+
+
+def _bw(node: Node, ctx: _Ctx, adj: Any) -> None:
+    """Reverse pass: accumulate ∂y/∂leaf·adj into ctx.grad (Var) or ctx.slot_adj (Slot)."""
+    t = type(node)
+    if t is Var:
+        ctx.grad[node.index] += adj  # type: ignore[index,attr-defined]
+    elif t is Slot:
+        if node.is_var:  # type: ignore[attr-defined]
+            ctx.slot_adj[node.k] = ctx.slot_adj[node.k] + adj  # type: ignore[index,attr-defined]
+    elif t is Num:
+        return
+    elif t is Sum:
+        for term, sign in node.singles:  # type: ignore[attr-defined]
+            _bw(term, ctx, sign * adj)
+        for g in node.groups:  # type: ignore[attr-defined]
+            sub: _Ctx = ctx.cache[id(g)]
+            sub.slot_adj = [0.0] * len(g.slots)
+            _bw(g.template, sub, g.signs * adj)
+            for s, a in zip(g.slots, sub.slot_adj, strict=True):
+                if s[0] == "var":
+                    np.add.at(ctx.grad, s[1], np.broadcast_to(a, s[1].shape))  # type: ignore[arg-type]
+    elif t is Prod:
+        factors, inverse = node.factors, node.inverse  # type: ignore[attr-defined]
+        vals = [ctx.cache[id(f)] for f in factors]
+        y = ctx.cache[id(node)]
+        num_idx = [k for k, inv in enumerate(inverse) if not inv]
+        den: Any = 1.0
+        for k, inv in enumerate(inverse):
+            if inv:
+                den = den * vals[k]
+        # numerator factors: product of the other numerators / den (robust to zeros)
+        n = len(num_idx)
+        prefix: list[Any] = [1.0] * (n + 1)
+        for j, k in enumerate(num_idx):
+            prefix[j + 1] = prefix[j] * vals[k]
+        suffix: Any = 1.0
+        for j in range(n - 1, -1, -1):
+            k = num_idx[j]
+            if not _is_const(factors[k]):
+                _bw(factors[k], ctx, adj * prefix[j] * suffix / den)
+            suffix = suffix * vals[k]
+        for k, inv in enumerate(inverse):
+            if inv and not _is_const(factors[k]):
+                _bw(factors[k], ctx, -adj * y / vals[k])
+    elif t is Pow:
+        b, e = node.base, node.exponent  # type: ignore[attr-defined]
+        bv, ev, y = ctx.cache[id(b)], ctx.cache[id(e)], ctx.cache[id(node)]
+        if not _is_const(b):
+            _bw(b, ctx, adj * ev * np.power(bv, ev - 1.0))
+        if not _is_const(e):
+            _bw(e, ctx, adj * y * np.log(bv))
+    elif t is Neg:
+        _bw(node.arg, ctx, -adj)  # type: ignore[attr-defined]
+    elif t is Call:
+        x = ctx.cache[id(node.arg)]  # type: ignore[attr-defined]
+        y = ctx.cache[id(node)]
+        fn = node.fn  # type: ignore[attr-defined]
+        if fn == "exp":
+            d = y
+        elif fn == "log":
+            d = 1.0 / x
+        elif fn == "log10":
+            d = 1.0 / (x * _LN10)
+        elif fn == "sqrt":
+            d = 0.5 / y
+        elif fn == "sin":
+            d = np.cos(x)
+        elif fn == "cos":
+            d = -np.sin(x)
+        elif fn == "tan":
+            d = 1.0 / np.cos(x) ** 2
+        else:  # abs
+            d = np.sign(x)
+        _bw(node.arg, ctx, adj * d)  # type: ignore[attr-defined]
+
+
+# --- grouping of long sums -----------------------------------------------------------------------
+
+
+def _signature(node: Node) -> tuple[Any, ...]:
+    if isinstance(node, Var):
+        return ("v",)
+    if isinstance(node, Num):
+        return ("n",)
+    if isinstance(node, Neg):
+        return ("neg", _signature(node.arg))
+    if isinstance(node, Prod):
+        return ("prod", tuple(node.inverse), tuple(_signature(f) for f in node.factors))
+    if isinstance(node, Pow):
+        return ("pow", _signature(node.base), _signature(node.exponent))
+    if isinstance(node, Call):
+        return ("call", node.fn, _signature(node.arg))
+    if isinstance(node, Sum):
+        return ("sum", tuple(node.signs), tuple(_signature(t) for t in node.terms))
+    raise TypeError(node)  # pragma: no cover
+
+
+def _leaves(node: Node, out: list[Node]) -> list[Node]:
+    if isinstance(node, (Var, Num)):
+        out.append(node)
+    else:
+        for c in node.children():
+            _leaves(c, out)
+    return out
+
+
+def _template(node: Node, counter: list[int]) -> Node:
+    if isinstance(node, (Var, Num)):
+        k = counter[0]
+        counter[0] += 1
+        return Slot(k, isinstance(node, Var))
+    if isinstance(node, Neg):
+        return Neg(_template(node.arg, counter), 0, 0)
+    if isinstance(node, Prod):
+        return Prod([_template(f, counter) for f in node.factors], list(node.inverse), 0, 0)
+    if isinstance(node, Pow):
+        return Pow(_template(node.base, counter), _template(node.exponent, counter), 0, 0)
+    if isinstance(node, Call):
+        return Call(node.fn, _template(node.arg, counter), 0, 0)
+    if isinstance(node, Sum):
+        return Sum([_template(t, counter) for t in node.terms], list(node.signs), 0, 0)
+    raise TypeError(node)  # pragma: no cover
+
+
+def _contiguous(idx: np.ndarray) -> slice | None:
+    if idx.size and idx[-1] - idx[0] == idx.size - 1 and np.all(np.diff(idx) == 1):
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return None
+
+
+def _build_groups(node: Node) -> None:
+    for c in node.children():
+        _build_groups(c)
+    if not isinstance(node, Sum) or len(node.terms) < MIN_GROUP:
+        return
+    by_sig: dict[tuple[Any, ...], list[int]] = {}
+    for k, term in enumerate(node.terms):
+        if isinstance(term, (Var, Num)):
+            continue  # single leaves: grouped below as 'var' shape anyway
+        by_sig.setdefault(_signature(term), []).append(k)
+    var_terms = [k for k, term in enumerate(node.terms) if isinstance(term, Var)]
+    if len(var_terms) >= MIN_GROUP:
+        by_sig[("v",)] = var_terms
+    grouped: set[int] = set()
+    groups: list[_Group] = []
+    for members in by_sig.values():
+        if len(members) < MIN_GROUP:
+            continue
+        first = node.terms[members[0]]
+        template = _template(first, [0])
+        leaf_lists = [_leaves(node.terms[k], []) for k in members]
+        slots: list[Any] = []
+        for s in range(len(leaf_lists[0])):
+            leaves = [ll[s] for ll in leaf_lists]
+            if isinstance(leaves[0], Var):
+                idx = np.fromiter((lf.index for lf in leaves), dtype=np.intp, count=len(leaves))  # type: ignore[attr-defined]
+                slots.append(("var", idx, _contiguous(idx)))
+            else:
+                vals = np.fromiter((lf.value for lf in leaves), dtype=float, count=len(leaves))  # type: ignore[attr-defined]
+                slots.append(("const", vals))
+        signs = np.array([node.signs[k] for k in members], dtype=float)
+        groups.append(_Group(template, slots, signs, [node.terms[k] for k in members]))
+        grouped.update(members)
+    node.groups = groups
+    node.singles = [(t, s) for k, (t, s) in enumerate(zip(node.terms, node.signs, strict=True)) if k not in grouped]
+
+
+# --- public object -------------------------------------------------------------------------------
+
+
+def _walk(node: Node) -> list[Node]:
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(reversed(n.children()))
+    return out
+
+
+class Expression:
+    """A parsed, bound measurement-model expression.
+
+    Parameters
+    ----------
+    text : str
+        The expression (see module docstring for the grammar).
+
+    Attributes
+    ----------
+    names : tuple of str
+        Input names used, in order of first appearance.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.root = _Parser(text).parse()
+        names: list[str] = []
+        seen: set[str] = set()
+        self._vars: list[Var] = []
+        for n in _walk(self.root):
+            if isinstance(n, Var):
+                self._vars.append(n)
+                if n.name not in seen:
+                    seen.add(n.name)
+                    names.append(n.name)
+        self.names: tuple[str, ...] = tuple(names)
+        self._bound = False
+
+    def bind(self, order: Mapping[str, int]) -> None:
+        """Fix the row index of every input name; unknown names raise :class:`ExpressionError`."""
+        for v in self._vars:
+            if v.name not in order:
+                raise ExpressionError(
+                    f"unknown name '{v.name}' at position {v.start} of the expression "
+                    f"(not an input; functions need parentheses)",
+                    position=v.start,
+                    token=v.name,
+                )
+            v.index = order[v.name]
+        _build_groups(self.root)
+        self._bound = True
+
+    def _check(self) -> None:
+        if not self._bound:
+            raise ExpressionError("expression not bound to inputs; call bind() first")
+
+    def evaluate(self, X: np.ndarray) -> Any:
+        """Value at estimates (X 1-D, one entry per input) or for trials (X 2-D, rows = inputs)."""
+        self._check()
+        with np.errstate(all="ignore"):
+            return _ev(self.root, _Ctx(np.asarray(X)))
+
+    def value_and_gradient(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """f(x) and ∂f/∂x_i for all inputs by one reverse-mode pass (x 1-D)."""
+        self._check()
+        x = np.asarray(x, dtype=float)
+        ctx = _Ctx(x)
+        ctx.grad = np.zeros(x.shape[0])
+        with np.errstate(all="ignore"):
+            y = float(_fw(self.root, ctx))
+            _bw(self.root, ctx, 1.0)
+        return y, ctx.grad
+
+    def source(self, node: Node) -> str:
+        return self.text[node.start : node.end]
+
+    def diagnose(self, X: np.ndarray) -> tuple[str, int, int] | None:
+        """Find the first sub-expression that turns finite inputs into NaN/inf.
+
+        Returns ``(sub-expression text, position, number of bad trials)`` or ``None``.
+        """
+        self._check()
+        found: list[tuple[str, int, int]] = []
+        ctx = _Ctx(np.asarray(X))
+
+        def rec(node: Node) -> Any:
+            kids = [rec(c) for c in node.children()]
+            if isinstance(node, Sum):
+                v: Any = 0.0
+                for kv, s in zip(kids, node.signs, strict=True):
+                    v = v + s * kv
+            elif isinstance(node, Prod):
+                v = 1.0
+                for kv, inv in zip(kids, node.inverse, strict=True):
+                    v = v / kv if inv else v * kv
+            elif isinstance(node, Pow):
+                v = np.power(kids[0], kids[1])
+            elif isinstance(node, Neg):
+                v = -kids[0]
+            elif isinstance(node, Call):
+                v = FUNCTIONS[node.fn](kids[0])
+            else:
+                v = _ev(node, ctx)
+            if not found and not isinstance(node, (Var, Num)):
+                bad = ~np.isfinite(v)
+                for kv in kids:
+                    bad = bad & np.isfinite(kv)
+                nbad = int(np.count_nonzero(bad))
+                if nbad:
+                    found.append((self.source(node), node.start, nbad))
+            return v
+
+        with np.errstate(all="ignore"):
+            rec(self.root)
+        return found[0] if found else None
+
+
+def parse(text: str) -> Expression:
+    """Parse an expression (no evaluation, no code execution)."""
+    return Expression(text)
+
+
+def is_node(obj: object) -> bool:
+    return isinstance(obj, Node)
+
+
+_ALL_NODE_TYPES: Sequence[type] = (Num, Var, Neg, Sum, Prod, Pow, Call)

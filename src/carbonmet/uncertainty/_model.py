@@ -1,0 +1,484 @@
+"""Inputs, correlations and measurement models (输入量、相关性与测量模型).
+
+A :class:`InputSet` holds named input quantities (each a distribution plus unit and a note)
+and the correlation coefficients between them. Several :class:`Model` objects may share one
+input set: a quantity used by two models (the same flow meter in a CEMS figure and in a
+material balance) is then one input, and comparisons subtract the covariance it induces.
+
+A model is either
+
+* an **expression** (parsed by :mod:`._expr`, never ``eval``-ed): sensitivities by reverse-mode
+  automatic differentiation on the tree, or
+* a **Python callable** taking the inputs as keyword arguments and written with arithmetic
+  operators and NumPy functions, so that it works on scalars and on arrays alike. Its
+  sensitivities come from forward-mode dual numbers (:class:`Dual`), propagated through the
+  callable in blocks of inputs — exact derivatives, no finite-difference step.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._distributions import Distribution
+from ._errors import ExpressionError, ModelError
+from ._expr import Expression
+
+__all__ = ["Dual", "Input", "InputSet", "Model"]
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One input quantity X_i (输入量).
+
+    Attributes
+    ----------
+    name : str
+        Stable id, used in budgets, correlations and comparisons.
+    distribution : Distribution
+        State of knowledge about X_i.
+    unit : str
+        Unit text (informative; the engine does not convert units).
+    description : str
+        Free text (instrument, certificate, source of a default).
+    """
+
+    name: str
+    distribution: Distribution
+    unit: str = ""
+    description: str = ""
+
+
+@dataclass
+class InputSet:
+    """Named inputs and the correlations between them (shared by any number of models)."""
+
+    inputs: dict[str, Input] = field(default_factory=dict)
+    correlations: dict[tuple[str, str], float] = field(default_factory=dict)
+    version: int = field(default=0, compare=False, repr=False)
+
+    def add(self, name: str, distribution: Distribution, unit: str = "", description: str = "") -> Input:
+        """Add an input; names must be unique identifiers."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ModelError(f"input name {name!r} is not a valid identifier")
+        if name in self.inputs:
+            raise ModelError(f"input '{name}' defined twice")
+        if not isinstance(distribution, Distribution):
+            raise ModelError(f"input '{name}': distribution must be a Distribution, got {distribution!r}")
+        inp = Input(name, distribution, unit, description)
+        self.inputs[name] = inp
+        self.version += 1
+        return inp
+
+    def correlate(self, a: str, b: str, r: float) -> None:
+        """Declare the correlation coefficient r(a, b) ∈ [−1, 1] (GUM §5.2.2)."""
+        for n in (a, b):
+            if n not in self.inputs:
+                raise ModelError(f"correlation names unknown input '{n}'")
+        if a == b:
+            raise ModelError(f"correlation of input '{a}' with itself")
+        rv = float(r)
+        if not (math.isfinite(rv) and -1.0 <= rv <= 1.0):
+            raise ModelError(f"correlation r({a}, {b}) must lie in [-1, 1], got {r!r}")
+        key = (a, b) if a < b else (b, a)
+        self.correlations[key] = rv
+        self.version += 1
+
+    def set_correlation_matrix(self, names: Sequence[str], matrix: Any) -> None:
+        """Declare correlations from a symmetric matrix over ``names``."""
+        m = np.asarray(matrix, dtype=float)
+        if m.shape != (len(names), len(names)):
+            raise ModelError(f"correlation matrix must be {len(names)}×{len(names)}, got {m.shape}")
+        if not np.allclose(m, m.T) or not np.allclose(np.diag(m), 1.0):
+            raise ModelError("correlation matrix must be symmetric with a unit diagonal")
+        for i in range(len(names)):
+            for j in range(i + 1, len(names)):
+                if m[i, j] != 0.0:
+                    self.correlate(names[i], names[j], m[i, j])
+
+    def __getitem__(self, name: str) -> Input:
+        return self.inputs[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.inputs
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def pairs_among(self, names: Iterable[str]) -> list[tuple[str, str, float]]:
+        """Correlations whose both inputs are in ``names``."""
+        s = set(names)
+        return [(a, b, r) for (a, b), r in self.correlations.items() if a in s and b in s]
+
+    @classmethod
+    def from_mapping(cls, inputs: Mapping[str, Distribution | Input]) -> InputSet:
+        out = cls()
+        for name, d in inputs.items():
+            if isinstance(d, Input):
+                out.add(name, d.distribution, d.unit, d.description)
+            else:
+                out.add(name, d)
+        return out
+
+
+# --- forward-mode dual numbers for Python-callable models ----------------------------------------
+
+
+class Dual:
+    """Scalar dual number v + Σ d_j ε_j with a gradient block ``d`` (forward-mode AD).
+
+    Supports + − * / **, comparisons (on the value) and the NumPy ufuncs exp, log, log10, log2,
+    log1p, expm1, sqrt, square, reciprocal, sin, cos, tan, arctan, sinh, cosh, tanh, absolute.
+    ``float(x)`` and ``math.*`` functions are deliberately unsupported: they would silently
+    drop the derivative.
+    """
+
+    __slots__ = ("d", "v")
+    __array_priority__ = 1000
+
+    def __init__(self, v: float, d: np.ndarray | None) -> None:
+        self.v = v
+        self.d = d
+
+    # helpers
+    @staticmethod
+    def _parts(o: Any) -> tuple[Any, np.ndarray | None]:
+        if isinstance(o, Dual):
+            return o.v, o.d
+        if isinstance(o, (int, float, np.floating, np.integer)):
+            return float(o), None
+        arr = np.asarray(o)
+        if arr.ndim == 0 and arr.dtype.kind in "fiub":
+            return float(arr), None
+        raise TypeError(f"dual numbers do not combine with {type(o).__name__}")
+
+    @staticmethod
+    def _add(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        if a is None:
+            return b
+        if b is None:
+            return a
+        return a + b
+
+    @staticmethod
+    def _scale(d: np.ndarray | None, f: Any) -> np.ndarray | None:
+        return None if d is None else d * f
+
+    def __add__(self, o: Any) -> Dual:
+        v, d = self._parts(o)
+        return Dual(self.v + v, self._add(self.d, d))
+
+    __radd__ = __add__
+
+    def __sub__(self, o: Any) -> Dual:
+        v, d = self._parts(o)
+        return Dual(self.v - v, self._add(self.d, self._scale(d, -1.0)))
+
+    def __rsub__(self, o: Any) -> Dual:
+        v, d = self._parts(o)
+        return Dual(v - self.v, self._add(d, self._scale(self.d, -1.0)))
+
+    def __mul__(self, o: Any) -> Dual:
+        v, d = self._parts(o)
+        return Dual(self.v * v, self._add(self._scale(self.d, v), self._scale(d, self.v)))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, o: Any) -> Dual:
+        v, d = self._parts(o)
+        q = self.v / v
+        return Dual(q, self._add(self._scale(self.d, 1.0 / v), self._scale(d, -q / v)))
+
+    def __rtruediv__(self, o: Any) -> Dual:
+        v, d = self._parts(o)
+        q = v / self.v
+        return Dual(q, self._add(self._scale(d, 1.0 / self.v), self._scale(self.d, -q / self.v)))
+
+    def __pow__(self, o: Any) -> Dual:
+        v, d = self._parts(o)
+        y = self.v**v
+        dd = self._scale(self.d, v * self.v ** (v - 1.0)) if v != 0 else None
+        if d is not None:
+            dd = self._add(dd, d * (y * math.log(self.v)))
+        return Dual(y, dd)
+
+    def __rpow__(self, o: Any) -> Dual:
+        v, d = self._parts(o)
+        y = v**self.v
+        dd = self._scale(self.d, y * math.log(v)) if v > 0 else self._scale(self.d, math.nan)
+        if d is not None:
+            dd = self._add(dd, d * (self.v * v ** (self.v - 1.0)))
+        return Dual(y, dd)
+
+    def __neg__(self) -> Dual:
+        return Dual(-self.v, self._scale(self.d, -1.0))
+
+    def __pos__(self) -> Dual:
+        return self
+
+    def __abs__(self) -> Dual:
+        return Dual(abs(self.v), self._scale(self.d, float(np.sign(self.v))))
+
+    def __lt__(self, o: Any) -> bool:
+        return bool(self.v < self._parts(o)[0])
+
+    def __le__(self, o: Any) -> bool:
+        return bool(self.v <= self._parts(o)[0])
+
+    def __gt__(self, o: Any) -> bool:
+        return bool(self.v > self._parts(o)[0])
+
+    def __ge__(self, o: Any) -> bool:
+        return bool(self.v >= self._parts(o)[0])
+
+    _UNARY: ClassVar[dict[str, Callable[[float, float], float]]] = {
+        "exp": lambda x, y: y,
+        "expm1": lambda x, y: y + 1.0,
+        "log": lambda x, y: 1.0 / x,
+        "log10": lambda x, y: 1.0 / (x * math.log(10.0)),
+        "log2": lambda x, y: 1.0 / (x * math.log(2.0)),
+        "log1p": lambda x, y: 1.0 / (1.0 + x),
+        "sqrt": lambda x, y: 0.5 / y,
+        "square": lambda x, y: 2.0 * x,
+        "reciprocal": lambda x, y: -y * y,
+        "sin": lambda x, y: math.cos(x),
+        "cos": lambda x, y: -math.sin(x),
+        "tan": lambda x, y: 1.0 / math.cos(x) ** 2,
+        "arctan": lambda x, y: 1.0 / (1.0 + x * x),
+        "sinh": lambda x, y: math.cosh(x),
+        "cosh": lambda x, y: math.sinh(x),
+        "tanh": lambda x, y: 1.0 - y * y,
+        "absolute": lambda x, y: float(np.sign(x)),
+    }
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *args: Any, **kwargs: Any) -> Any:
+        if method != "__call__" or kwargs:
+            return NotImplemented
+        name = ufunc.__name__
+        if len(args) == 1 and name in self._UNARY:
+            x = self.v
+            with np.errstate(all="ignore"):
+                y = float(ufunc(x))
+                return Dual(y, self._scale(self.d, self._UNARY[name](x, y)))
+        binary = {
+            "add": lambda a, b: a + b,
+            "subtract": lambda a, b: a - b,
+            "multiply": lambda a, b: a * b,
+            "true_divide": lambda a, b: a / b,
+            "divide": lambda a, b: a / b,
+            "power": lambda a, b: a**b,
+        }
+        if len(args) == 2 and name in binary:
+            a, b = args
+            a = a if isinstance(a, Dual) else Dual(*self._parts(a))
+            return binary[name](a, b)
+        if len(args) == 1 and name == "negative":
+            return -self
+        if len(args) == 1 and name == "positive":
+            return self
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Dual({self.v!r}, d={self.d!r})"
+
+
+# --- the model -----------------------------------------------------------------------------------
+
+
+class Model:
+    """A measurement model Y = f(X_1, …, X_N) over an :class:`InputSet` (测量模型).
+
+    Use :meth:`from_expression` or :meth:`from_function`.
+
+    Attributes
+    ----------
+    output : str
+        Name of the output quantity (measurand).
+    unit : str
+        Unit of the output (informative).
+    inputs : InputSet
+        The input set (may be shared with other models).
+    names : tuple of str
+        Inputs the model uses, in evaluation order (row order of Monte Carlo samples).
+    source : str
+        Where the model came from (a file path for model files), used in error messages.
+    """
+
+    def __init__(
+        self,
+        inputs: InputSet,
+        names: Sequence[str],
+        *,
+        output: str = "y",
+        unit: str = "",
+        expression: Expression | None = None,
+        function: Callable[..., Any] | None = None,
+        source: str = "",
+        description: str = "",
+    ) -> None:
+        self.inputs = inputs
+        self.names = tuple(names)
+        self.output = output
+        self.unit = unit
+        self.expression = expression
+        self.function = function
+        self.source = source
+        self.description = description
+        self.index = {n: i for i, n in enumerate(self.names)}
+        for n in self.names:
+            if n not in inputs:
+                raise ModelError(f"{self._where()}model uses unknown input '{n}'")
+
+    def _where(self) -> str:
+        return f"{self.source}: " if self.source else ""
+
+    # --- constructors ----------------------------------------------------------------------------
+    @classmethod
+    def from_expression(
+        cls,
+        expression: str,
+        inputs: InputSet | Mapping[str, Distribution | Input],
+        *,
+        output: str = "y",
+        unit: str = "",
+        source: str = "",
+        description: str = "",
+    ) -> Model:
+        """Model from a safe arithmetic expression over the input names."""
+        iset = inputs if isinstance(inputs, InputSet) else InputSet.from_mapping(inputs)
+        expr = Expression(expression)
+        used = set(expr.names)
+        # rows in the input set's declared order: keeps same-kind inputs contiguous, so that
+        # sampling and vectorised sums work on slices instead of gathered copies
+        names = [n for n in iset.inputs if n in used] + [n for n in expr.names if n not in iset]
+        order = {n: i for i, n in enumerate(names)}
+        try:
+            for v in expr.names:
+                if v not in iset:
+                    raise ExpressionError(
+                        f"unknown name '{v}' in the expression of '{output}' "
+                        f"(not a defined input; known inputs: {', '.join(sorted(iset.inputs)[:20])})",
+                        token=v,
+                    )
+            expr.bind(order)
+        except ExpressionError as exc:
+            if source:
+                raise ExpressionError(f"{source}: {exc}", exc.position, exc.token) from None
+            raise
+        return cls(iset, names, output=output, unit=unit, expression=expr, source=source,
+                   description=description)
+
+    @classmethod
+    def from_function(
+        cls,
+        function: Callable[..., Any],
+        inputs: InputSet | Mapping[str, Distribution | Input],
+        *,
+        names: Sequence[str] | None = None,
+        output: str = "y",
+        unit: str = "",
+        description: str = "",
+    ) -> Model:
+        """Model from a Python callable ``f(**inputs)`` that works on floats and NumPy arrays.
+
+        ``names`` defaults to the callable's parameter names. The callable is called with
+        :class:`Dual` numbers for sensitivities (so use operators and ``np.*`` functions, not
+        ``math.*``) and with 1-D arrays of trials for the Monte Carlo method.
+        """
+        iset = inputs if isinstance(inputs, InputSet) else InputSet.from_mapping(inputs)
+        if names is None:
+            sig = inspect.signature(function)
+            names = [
+                p.name
+                for p in sig.parameters.values()
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            ]
+            if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
+                names = list(names) + [n for n in iset.inputs if n not in names]
+        return cls(iset, names, output=output, unit=unit, function=function, description=description)
+
+    # --- views -----------------------------------------------------------------------------------
+    def _cached(self) -> dict[str, Any]:
+        c = getattr(self, "_cache", None)
+        if c is None or c["version"] != self.inputs.version:
+            dists = [self.inputs[n].distribution for n in self.names]
+            c = {
+                "version": self.inputs.version,
+                "dists": dists,
+                "x": np.array([d.mean for d in dists], dtype=float),
+                "u": np.array([d.u for d in dists], dtype=float),
+                "dof": np.array([d.dof for d in dists], dtype=float),
+                "pairs": [(self.index[a], self.index[b], r) for a, b, r in self.inputs.pairs_among(self.names)],
+            }
+            self._cache = c
+        return c
+
+    @property
+    def distributions(self) -> list[Distribution]:
+        return list(self._cached()["dists"])
+
+    def estimates(self) -> np.ndarray:
+        """x_i, the expectations of the inputs (row order)."""
+        return self._cached()["x"].copy()
+
+    def standard_uncertainties(self) -> np.ndarray:
+        """u(x_i) as the law of propagation uses them (row order)."""
+        return self._cached()["u"].copy()
+
+    def degrees_of_freedom(self) -> np.ndarray:
+        return self._cached()["dof"].copy()
+
+    def correlation_pairs(self) -> list[tuple[int, int, float]]:
+        """Correlations among this model's inputs as (row i, row j, r)."""
+        return list(self._cached()["pairs"])
+
+    # --- evaluation ------------------------------------------------------------------------------
+    def evaluate(self, X: np.ndarray) -> np.ndarray:
+        """Model values for trials ``X`` (rows = inputs in :attr:`names`, columns = trials)."""
+        if self.expression is not None:
+            y = self.expression.evaluate(X)
+        else:
+            assert self.function is not None
+            with np.errstate(all="ignore"):
+                y = self.function(**{n: X[i] for i, n in enumerate(self.names)})
+        y = np.asarray(y, dtype=float)
+        if X.ndim == 2 and y.shape != (X.shape[1],):
+            y = np.broadcast_to(y, (X.shape[1],)).copy()
+        return y
+
+    def value_and_gradient(self, x: np.ndarray, block: int = 256) -> tuple[float, np.ndarray]:
+        """f(x) and all sensitivity coefficients c_i = ∂f/∂x_i at x (exact AD)."""
+        x = np.asarray(x, dtype=float)
+        if self.expression is not None:
+            return self.expression.value_and_gradient(x)
+        assert self.function is not None
+        n = len(self.names)
+        grad = np.zeros(n)
+        value = math.nan
+        for start in range(0, max(n, 1), block):
+            stop = min(n, start + block)
+            eye = np.eye(stop - start)
+            args: dict[str, Any] = {}
+            for i, name in enumerate(self.names):
+                args[name] = Dual(float(x[i]), eye[i - start]) if start <= i < stop else float(x[i])
+            try:
+                with np.errstate(all="ignore"):
+                    y = self.function(**args)
+            except TypeError as exc:
+                raise ModelError(
+                    f"model function for '{self.output}' cannot be differentiated automatically ({exc}); "
+                    "write it with arithmetic operators and numpy functions (np.exp, np.log, …), "
+                    "not math.* or float()"
+                ) from exc
+            if isinstance(y, Dual):
+                value = float(y.v)
+                if y.d is not None:
+                    grad[start:stop] = y.d
+            else:
+                value = float(np.asarray(y))
+        return value, grad

@@ -1,0 +1,120 @@
+"""Model files (TOML) for the uncertainty engine (测量模型文件).
+
+Format (see docs/uncertainty.md)::
+
+    [model]
+    output = "E"
+    expression = "AD * EF"
+    unit = "t"                 # optional
+    description = "…"          # optional
+
+    [inputs.AD]
+    distribution = "rectangular"
+    value = 1000.0
+    mpe = 5.0
+    unit = "TJ"                # optional
+    description = "…"          # optional
+
+    [[correlations]]
+    a = "AD"
+    b = "EF"
+    r = 0.2
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ._distributions import distribution_from_params
+from ._errors import DistributionError, ExpressionError, ModelError, ModelFileError
+from ._model import InputSet, Model
+
+__all__ = ["load_model", "model_from_dict"]
+
+_MODEL_KEYS = {"output", "expression", "unit", "description"}
+_INPUT_META = {"distribution", "unit", "description"}
+
+
+def load_model(path: str | Path) -> Model:
+    """Read and check a TOML model file; every error names the file and the table/field."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(f"{p}: cannot read model file ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(f"{p}: not UTF-8 text ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelFileError(f"{p}: invalid TOML: {exc}") from None
+    return model_from_dict(data, source=str(p))
+
+
+def model_from_dict(data: dict[str, Any], source: str = "<model>") -> Model:
+    """Build a model from the parsed TOML structure (same checks as :func:`load_model`)."""
+    where = source
+    model = data.get("model")
+    if not isinstance(model, dict):
+        raise ModelFileError(f"{where}: missing [model] table")
+    extra = set(model) - _MODEL_KEYS
+    if extra:
+        raise ModelFileError(f"{where}: [model] has unknown field '{min(extra)}'")
+    for key in ("output", "expression"):
+        if key not in model:
+            raise ModelFileError(f"{where}: [model] is missing field '{key}'")
+        if not isinstance(model[key], str) or not model[key].strip():
+            raise ModelFileError(f"{where}: [model] field '{key}' must be a non-empty string")
+    inputs = data.get("inputs")
+    if not isinstance(inputs, dict) or not inputs:
+        raise ModelFileError(f"{where}: missing [inputs.NAME] tables")
+    unknown_top = set(data) - {"model", "inputs", "correlations"}
+    if unknown_top:
+        raise ModelFileError(f"{where}: unknown top-level table '{min(unknown_top)}'")
+    iset = InputSet()
+    for name, spec in inputs.items():
+        tbl = f"[inputs.{name}]"
+        if not isinstance(spec, dict):
+            raise ModelFileError(f"{where}: {tbl} must be a table")
+        if "distribution" not in spec:
+            raise ModelFileError(f"{where}: {tbl} is missing field 'distribution'")
+        params = {k: v for k, v in spec.items() if k not in _INPUT_META}
+        try:
+            dist = distribution_from_params(spec["distribution"], params)
+        except DistributionError as exc:
+            raise ModelFileError(f"{where}: {tbl}: {exc}") from None
+        try:
+            iset.add(name, dist, str(spec.get("unit", "")), str(spec.get("description", "")))
+        except ModelError as exc:
+            raise ModelFileError(f"{where}: {tbl}: {exc}") from None
+    corr = data.get("correlations", [])
+    if not isinstance(corr, list):
+        raise ModelFileError(f"{where}: 'correlations' must be an array of tables [[correlations]]")
+    for n, c in enumerate(corr, start=1):
+        tbl = f"[[correlations]] #{n}"
+        if not isinstance(c, dict):
+            raise ModelFileError(f"{where}: {tbl} must be a table")
+        for key in ("a", "b", "r"):
+            if key not in c:
+                raise ModelFileError(f"{where}: {tbl} is missing field '{key}'")
+        extra = set(c) - {"a", "b", "r"}
+        if extra:
+            raise ModelFileError(f"{where}: {tbl} has unknown field '{min(extra)}'")
+        if not isinstance(c["r"], (int, float)) or isinstance(c["r"], bool):
+            raise ModelFileError(f"{where}: {tbl} field 'r' must be a number")
+        try:
+            iset.correlate(str(c["a"]), str(c["b"]), float(c["r"]))
+        except ModelError as exc:
+            raise ModelFileError(f"{where}: {tbl}: {exc}") from None
+    try:
+        m = Model.from_expression(
+            model["expression"], iset, output=model["output"], unit=str(model.get("unit", "")),
+            description=str(model.get("description", "")),
+        )
+    except ExpressionError as exc:
+        tok = f" (token '{exc.token}')" if exc.token else ""
+        raise ModelFileError(f"{where}: [model] expression: {exc}{tok}") from None
+    m.source = source
+    return m
