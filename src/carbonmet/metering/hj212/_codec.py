@@ -64,8 +64,8 @@ _TIME_KEYS = frozenset({"DataTime", "SystemTime", "RestartTime", "BeginTime", "E
 _INT_KEYS = frozenset(
     {"QnRtn", "ExeRtn", "RtdInterval", "MinInterval", "OverTime", "ReCount", "VaseNo", "Ctime", "Stime"}
 )
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
-_DIGITS = re.compile(r"\d+\Z")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+_DIGITS = re.compile(r"[0-9]+\Z")
 _KEY = re.compile(r"[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)?\Z")
 _ST = re.compile(r"[0-9A-Z]{2}\Z")
 _MN_STRICT = re.compile(r"[0-9A-F]{24}\Z")
@@ -348,13 +348,13 @@ def parse_data_segment(text: str, *, strict: bool = True) -> Packet:
                 raise NonASCIIError(f"{k}={v!r} is not ASCII (clause 6.3)", field=k)
         _check_non_ascii(cp)
     h = dict(header)
+    qn = h.get("QN", "")
+    if "QN" in h:
+        parse_qn(qn)
     required = _REQUIRED_STRICT if strict else _REQUIRED_LENIENT
     for key in required:
         if key not in h:
             raise MissingFieldError(f"field {key} is missing from the data segment (Table 3)", field=key)
-    qn = h.get("QN", "")
-    if qn or "QN" in h:
-        parse_qn(qn)
     st = h["ST"]
     if not _ST.match(st):
         raise BadFieldError(f"ST={st!r} is not a 2-character system code 0-9/A-Z (clause 6.6.1.2)", field="ST")

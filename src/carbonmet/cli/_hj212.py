@@ -1,0 +1,326 @@
+"""``carbonmet hj212`` — decode, encode and receive HJ 212-2017 packets (for field engineers and servers)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from ..metering._types import PointInfo, RawReading
+from ..metering.hj212 import (
+    BadCRCError,
+    DecodeError,
+    Framer,
+    Message,
+    Packet,
+    answers_for,
+    build,
+    build_point_map,
+    data_segment,
+    decode,
+    encode,
+    factor_codes,
+    split,
+    start_server,
+)
+from ..metering.hj212._crc import crc16
+from ..metering.hj212._tables import commands, data_flags_zh, system_codes
+from ._common import console, fail, print_json
+
+app = typer.Typer(
+    help="HJ 212-2017 数据传输 — decode/encode packets, receive data loggers over TCP", no_args_is_help=True
+)
+
+
+def _frames_from_text(text: str) -> list[bytes]:
+    """Frames from what a person pastes: real CR LF, or the literal characters ``\\r\\n``, or none at all."""
+    raw = text.replace("\\r\\n", "\r\n").encode("utf-8")
+    raw = raw.strip(b" \t")
+    if raw.startswith(b"##") and not raw.endswith(b"\r\n"):
+        raw = raw.rstrip(b"\r\n") + b"\r\n"
+    return [raw]
+
+
+def _packet_json(p: Packet) -> dict[str, Any]:
+    return {
+        "header": dict(p.header),
+        "cp": [dict(item) for item in p.cp],
+        "flag": {"value": p.flag, "ack": p.needs_ack, "split": p.is_split, "version": p.version},
+        "pnum": p.pnum,
+        "pno": p.pno,
+        "crc": f"{crc16(data_segment(p).encode('utf-8')):04X}",
+        "data_time": (p.data_time().isoformat() if p.get("DataTime") else None),
+        "items": p.items(),
+    }
+
+
+def _show_packet(p: Packet) -> None:
+    cmd = commands().get((p.cn, "s2p")) or commands().get((p.cn, "p2s"))
+    st_name = system_codes().get(p.st, "?")
+    t = Table(title="数据段 data segment", show_header=True)
+    t.add_column("字段 field")
+    t.add_column("值 value")
+    t.add_column("含义 meaning")
+    meanings = {
+        "QN": "请求编码 request id" + (f" = {p.qn_time()}" if p.qn else ""),
+        "ST": f"系统编码 system: {st_name}",
+        "CN": f"命令编码 command: {cmd.name_zh} {cmd.name_en}" if cmd else "命令编码 command: (not in Table 9)",
+        "PW": "访问密码 password",
+        "MN": "设备唯一标识 device id",
+        "Flag": (
+            f"A={int(p.needs_ack)} 应答 answer, D={int(p.is_split)} 拆分 split, "
+            f"V={p.version} ({'HJ 212-2017' if p.version == 1 else 'HJ/T 212-2005'})"
+        ),
+        "PNUM": "总包数 parts",
+        "PNO": "包号 part number",
+    }
+    for k, v in p.header:
+        t.add_row(k, v, meanings.get(k, ""))
+    console.print(t)
+    plain = [(k, v) for k, v in p.cp_fields() if "-" not in k]
+    if plain:
+        console.print("CP: " + "; ".join(f"[bold]{k}[/]={v}" for k, v in plain))
+    items = p.items()
+    if items:
+        suffixes: list[str] = []
+        for fields in items.values():
+            for s in fields:
+                if s not in suffixes:
+                    suffixes.append(s)
+        it = Table(title="监测因子 items", show_header=True)
+        it.add_column("编码 code")
+        it.add_column("名称 name")
+        for s in suffixes:
+            it.add_column(s, justify="right" if s not in ("Flag", "Info", "SN", "EFlag") else "left")
+        codes = factor_codes()
+        flags = data_flags_zh()
+        for code, fields in items.items():
+            fc = codes.get(code)
+            name = f"{fc.name_zh} {fc.name_en}" if fc else ""
+            row = [code, name]
+            for s in suffixes:
+                v = fields.get(s, "")
+                if s == "Flag" and v:
+                    v = f"{v} {flags.get(v, '')}"
+                row.append(v)
+            it.add_row(*row)
+        console.print(it)
+    role = "platform" if (p.cn, "s2p") in commands() else "site"
+    answers = answers_for(p, role=role)
+    if answers:
+        console.print("应答 answer: " + " ".join(encode(a).decode("utf-8").rstrip() for a in answers))
+
+
+@app.command("decode")
+def decode_cmd(
+    frame: str | None = typer.Argument(None, help="报文 frame, e.g. '##0101QN=…&&1C80'"),
+    file: Path | None = typer.Option(None, "--file", "-f", help="含一个或多个报文的文件 file with frames"),
+    as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
+    lenient: bool = typer.Option(False, "--lenient", help="宽松解析 accept 2005-style/oversize packets"),
+) -> None:
+    """解析报文并校验长度和 CRC  Decode frames, check length and CRC, show fields and items."""
+    if file is not None:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            fail(f"无法读取 cannot read {file}: {exc}")
+        data = data.replace(b"\\r\\n", b"\r\n")
+        if b"\r\n" not in data:  # one frame per line with bare LF (or no) line ends
+            data = b"".join(ln.strip() + b"\r\n" for ln in data.splitlines() if ln.strip())
+        framer = Framer(9999 if lenient else 1024)
+        chunks = [(r, why) for r, why in framer.feed(data) + framer.close() if why is None or r.strip()]
+    elif frame is not None:
+        chunks = [(f, None) for f in _frames_from_text(frame)]
+    else:
+        fail("请给出报文或 --file  give a FRAME or --file")
+    results: list[dict[str, Any]] = []
+    bad = 0
+    for n, (raw, junk) in enumerate(chunks, start=1):
+        where = f"{file}:frame {n}" if file is not None else f"frame {n}"
+        if junk is not None:
+            bad += 1
+            results.append({"frame": raw.decode("utf-8", "replace"), "ok": False, "error": junk, "where": where})
+            if not as_json:
+                console.print(f"[red]✗ {where}: {junk}[/] {raw[:80]!r}")
+            continue
+        try:
+            p = decode(raw, strict=not lenient)
+        except DecodeError as exc:
+            bad += 1
+            entry: dict[str, Any] = {
+                "frame": raw.decode("utf-8", "replace"), "ok": False, "error": str(exc), "kind": exc.kind,
+                "where": where,
+            }
+            if isinstance(exc, BadCRCError):
+                entry["crc"] = {"expected": exc.expected, "actual": exc.actual}
+            results.append(entry)
+            if not as_json:
+                console.print(f"[red]✗ {where}: {exc}[/]")
+                if isinstance(exc, BadCRCError):
+                    console.print(f"  CRC 校验错误 bad: 应为 expected [bold]{exc.expected}[/], 收到 got {exc.actual}")
+            continue
+        results.append({"frame": raw.decode("utf-8"), "ok": True, "where": where, **_packet_json(p)})
+        if not as_json:
+            console.print(
+                f"[green]✓ {where}: 长度 length {len(raw) - 12} ok, CRC {raw[-6:-2].decode()} ok[/]"
+            )
+            _show_packet(p)
+    if as_json:
+        print_json(results if len(results) != 1 else results[0])
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command("encode")
+def encode_cmd(
+    json_file: Path = typer.Option(..., "--json", help="JSON 文件 ('-' 为标准输入) {header:{…}, cp:[{…}, …]}"),
+    do_split: bool = typer.Option(False, "--split", help="超过 1024 字节时拆分包 split when over 1024 bytes"),
+    lenient: bool = typer.Option(False, "--lenient", help="宽松校验 lenient validation"),
+) -> None:
+    """由 JSON 生成报文  Encode a packet from JSON (the output of `decode --json` works as input)."""
+    try:
+        text = sys.stdin.read() if str(json_file) == "-" else json_file.read_text(encoding="utf-8")
+        doc = json.loads(text)
+    except (OSError, json.JSONDecodeError) as exc:
+        fail(f"无法读取 JSON cannot read JSON {json_file}: {exc}")
+    docs = doc if isinstance(doc, list) else [doc]
+    out = []
+    for i, d in enumerate(docs):
+        if not isinstance(d, dict) or "header" not in d:
+            fail(f"{json_file}: entry {i}: 需要 needs an object with 'header' and 'cp'")
+        try:
+            p = build(d["header"], d.get("cp", []), strict=not lenient)
+            parts = split(p) if do_split else [p]
+            out.extend(encode(q) for q in parts)
+        except DecodeError as exc:
+            fail(f"{json_file}: entry {i}: {exc}")
+        except (TypeError, AttributeError) as exc:
+            fail(f"{json_file}: entry {i}: 格式错误 malformed: {exc}")
+    sys.stdout.buffer.write(b"".join(out))
+    sys.stdout.flush()
+
+
+# ----------------------------------------------------------------------------------------------- serve
+
+
+def load_points(path: Path) -> list[PointInfo]:
+    """Read measurement points from a registry points CSV (docs/formats/registry-import.md)."""
+    points = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            try:
+                points.append(
+                    PointInfo(
+                        point_id=row["point_id"],
+                        enterprise=row.get("enterprise") or row.get("site_code") or "",
+                        unit=row["unit"],
+                        reading_kind=row["reading_kind"],  # type: ignore[arg-type]
+                        quantity=row.get("quantity") or "",
+                        hj212_mn=row.get("hj212_mn") or None,
+                        hj212_code=row.get("hj212_code") or None,
+                    )
+                )
+            except KeyError as exc:
+                raise ValueError(f"{path}:{line}: missing column {exc}") from None
+    return points
+
+
+def _reading_json(r: RawReading) -> dict[str, Any]:
+    return {
+        "point_id": r.point_id, "serial": r.serial, "ts": r.ts.isoformat(), "value": r.value, "unit": r.unit,
+        "flag": r.flag, "origin": r.origin,
+    }
+
+
+class JsonLinesSink:
+    """Append each message as one JSON line (frames and readings) and fsync before returning.
+
+    Stand-in for the readings store until it lands; a store-backed sink has the same call signature.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh = path.open("a", encoding="utf-8")
+
+    def _write(self, line: str) -> None:
+        self._fh.write(line)
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    async def __call__(self, readings: list[RawReading], message: Message) -> None:
+        line = json.dumps(
+            {
+                "received": datetime.now(UTC).isoformat(),
+                "mn": message.mn,
+                "qn": message.qn,
+                "cn": message.cn,
+                "complete": message.complete,
+                "frames": [(p.raw or encode(p)).decode("utf-8") for p in message.parts],
+                "readings": [_reading_json(r) for r in readings],
+            },
+            ensure_ascii=False,
+        )
+        await asyncio.to_thread(self._write, line + "\n")
+
+
+class RejectFile:
+    """Append each rejected frame or stray bytes with its reason as one JSON line, fsynced."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = path.open("a", encoding="utf-8")
+
+    def _write(self, line: str) -> None:
+        self._fh.write(line)
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    async def __call__(self, raw: bytes, reason: str) -> None:
+        line = json.dumps(
+            {"received": datetime.now(UTC).isoformat(), "reason": reason, "raw_hex": raw.hex(),
+             "raw": raw.decode("utf-8", "replace")},
+            ensure_ascii=False,
+        )
+        await asyncio.to_thread(self._write, line + "\n")
+
+
+@app.command("serve")
+def serve_cmd(
+    port: int = typer.Option(..., "--port", help="TCP 端口 port (0 = any free port)"),
+    host: str = typer.Option("0.0.0.0", "--host", help="监听地址 listen address"),
+    out: Path = typer.Option(..., "--out", help="接收数据 JSON lines 文件 accepted messages (JSON lines)"),
+    rejects: Path = typer.Option(..., "--rejects", help="拒收报文文件 rejected frames with reasons (JSON lines)"),
+    points: Path | None = typer.Option(None, "--points", help="计量点 CSV (hj212_mn, hj212_code) points CSV"),
+    idle_timeout: float = typer.Option(900.0, "--idle-timeout", help="空闲断开秒数 idle timeout [s]"),
+    lenient: bool = typer.Option(False, "--lenient", help="宽松解析 accept 2005-style/oversize packets"),
+) -> None:
+    """接收数采仪数据  Receive data loggers over TCP; answer 9014 only after the data is on disk."""
+    try:
+        point_map = build_point_map(load_points(points) if points else [])
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    sink = JsonLinesSink(out)  # the one line to change for the readings store: sink = <store sink>
+    reject = RejectFile(rejects)
+
+    async def run() -> None:
+        server = await start_server(
+            host, port, sink, point_map, reject=reject, idle_timeout=idle_timeout, strict=not lenient
+        )
+        console.print(
+            f"HJ 212 服务 listening on {host}:{server.port} — {len(point_map)} mapped points, "
+            f"out={out}, rejects={rejects}"
+        )
+        sys.stdout.flush()
+        await server.serve_forever()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        console.print("已停止 stopped")
