@@ -24,6 +24,10 @@ def _register() -> None:
     app.add_typer(_registry.app, name="registry")
     app.add_typer(_registry.audit_app, name="audit")
 
+    from . import _hj212
+
+    app.add_typer(_hj212.app, name="hj212")
+
 
 _register()
 
