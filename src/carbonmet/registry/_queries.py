@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ..metering._types import InstrumentPeriod, PointInfo
 from ._models import (
@@ -124,6 +124,11 @@ def due_list(
     if org:
         stmt = stmt.where(Organisation.code == org)
     horizon = today + timedelta(days=within_days)
+    if not include_ok:  # a stated validity beyond the horizon is "ok" unless the verification failed
+        stmt = stmt.where(
+            or_(Certificate.id.is_(None), Certificate.valid_until.is_(None), Certificate.valid_until <= horizon,
+                Certificate.conclusion == "does_not_conform")
+        )
     out: list[DueItem] = []
     for inst, cert, org_code, pcode in session.execute(stmt):
         if cert is None:
@@ -297,7 +302,7 @@ def _next_calibrations(
     ids_l = sorted(ids)
     for i in range(0, len(ids_l), 500):
         chunk = ids_l[i : i + 500]
-        for sid, d, cid in session.execute(
+        for sid, d, cid in session.connection().execute(
             select(column, Certificate.calibration_date, Certificate.id).where(column.in_(chunk))
         ):
             out[sid].append((d, cid))
@@ -345,8 +350,10 @@ def trace_back(
     frontier: dict[int, list[tuple[date, date | None]]] = {root.id: [(date_from, date_to)]}
     seen_certs: set[int] = set()
     std_code: dict[int, str] = {root.id: root.code}
-    inst_hits: list[tuple[int, Certificate, int]] = []
+    inst_hits: list[tuple[int, Any, int]] = []  # (via standard id, certificate row, depth)
     depth = 0
+    cert_cols = (Certificate.id, Certificate.cert_no, Certificate.standard_id, Certificate.instrument_id,
+                 Certificate.calibration_date, CertificateStandard.standard_id.label("via"))
     while frontier and depth < max_depth:
         depth += 1
         conds = []
@@ -356,69 +363,81 @@ def trace_back(
                 if w_to is not None:
                     c = and_(c, Certificate.calibration_date <= w_to)
                 conds.append(c)
-        rows = session.execute(
-            select(Certificate, CertificateStandard.standard_id)
+        rows = session.connection().execute(
+            select(*cert_cols)
             .join(CertificateStandard, CertificateStandard.certificate_id == Certificate.id)
             .where(or_(*conds))
         ).all()
-        new_std_certs: list[tuple[Certificate, int]] = []
-        for cert, via in rows:
-            if cert.id in seen_certs:
+        new_std_certs = []
+        for row in rows:
+            if row.id in seen_certs:
                 continue
-            seen_certs.add(cert.id)
-            if cert.standard_id is not None:
-                new_std_certs.append((cert, via))
+            seen_certs.add(row.id)
+            if row.standard_id is not None:
+                new_std_certs.append(row)
             else:
-                inst_hits.append((via, cert, depth))
+                inst_hits.append((row.via, row, depth))
         # standards calibrated by affected certificates: in doubt until their next calibration
         nxt: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
         if new_std_certs:
-            hist = _next_calibrations(session, Certificate.standard_id, {c.standard_id for c, _ in new_std_certs})  # type: ignore[misc]
-            for cert, via in new_std_certs:
-                assert cert.standard_id is not None
-                end = _next_after(hist[cert.standard_id], cert.id, cert.calibration_date)
-                code = cert.standard.code if cert.standard else str(cert.standard_id)
-                std_code[cert.standard_id] = code
+            sids = {r.standard_id for r in new_std_certs}
+            hist = _next_calibrations(session, Certificate.standard_id, sids)
+            std_code.update(session.connection().execute(
+                select(MeasurementStandard.id, MeasurementStandard.code).where(MeasurementStandard.id.in_(sids))
+            ).tuples().all())
+            for row in new_std_certs:
+                end = _next_after(hist[row.standard_id], row.id, row.calibration_date)
+                code = std_code[row.standard_id]
                 result.certificates.append(
-                    AffectedCertificate(cert.cert_no, "standard", code, cert.calibration_date, std_code[via], depth)
+                    AffectedCertificate(row.cert_no, "standard", code, row.calibration_date, std_code[row.via], depth)
                 )
-                result.standards.append(AffectedUse(code, cert.calibration_date, end, cert.cert_no, depth))
+                result.standards.append(AffectedUse(code, row.calibration_date, end, row.cert_no, depth))
                 # uses of that standard before its next calibration (end exclusive → inclusive day before)
-                nxt[cert.standard_id].append(
-                    (cert.calibration_date, end - timedelta(days=1) if end is not None else None)
+                nxt[row.standard_id].append(
+                    (row.calibration_date, end - timedelta(days=1) if end is not None else None)
                 )
         frontier = dict(nxt)
     result.max_depth_reached = bool(frontier)
-    # instruments
     if inst_hits:
-        inst_ids = {c.instrument_id for _, c, _ in inst_hits if c.instrument_id is not None}
-        hist = _next_calibrations(session, Certificate.instrument_id, inst_ids)  # type: ignore[arg-type]
-        insts = {i.id: i for i in session.scalars(select(Instrument).where(Instrument.id.in_(inst_ids)))}
-        installs: dict[int, list[Installation]] = defaultdict(list)
-        P = aliased(MeasurementPoint)
-        for ins, pcode in session.execute(
-            select(Installation, P.code).join(P, P.id == Installation.point_id).where(
-                Installation.instrument_id.in_(inst_ids)
-            )
-        ):
-            installs[ins.instrument_id].append((ins, pcode))  # type: ignore[arg-type]
-        for via, cert, d in sorted(inst_hits, key=lambda t: (t[1].calibration_date, t[1].cert_no)):
-            assert cert.instrument_id is not None
-            inst = insts[cert.instrument_id]
-            end = _next_after(hist[cert.instrument_id], cert.id, cert.calibration_date)
-            result.certificates.append(
-                AffectedCertificate(cert.cert_no, "instrument", inst.code, cert.calibration_date, std_code[via], d)
-            )
-            result.instruments.append(AffectedUse(inst.code, cert.calibration_date, end, cert.cert_no, d))
-            for ins, pcode in installs.get(inst.id, []):  # type: ignore[misc]
-                s = max(cert.calibration_date, ins.installed_from or cert.calibration_date)
-                e_candidates = [x for x in (end, ins.installed_to) if x is not None]
-                e = min(e_candidates) if e_candidates else None
-                if e is None or s < e:
-                    result.data_periods.append(AffectedPeriod(pcode, inst.code, s, e, cert.cert_no))
+        _instrument_uses(session, inst_hits, std_code, result)
     result.certificates.sort(key=lambda c: (c.depth, c.calibration_date, c.cert_no))
     result.data_periods.sort(key=lambda p: (p.point, p.start))
     return result
+
+
+def _instrument_uses(
+    session: Session, inst_hits: list[tuple[int, Any, int]], std_code: dict[int, str], result: TraceResult
+) -> None:
+    """Instruments calibrated by affected certificates: in doubt until their next certificate,
+    at whatever points they were installed meanwhile."""
+    inst_ids = {row.instrument_id for _, row, _ in inst_hits}
+    hist = _next_calibrations(session, Certificate.instrument_id, inst_ids)
+    codes: dict[int, str] = {}
+    installs: dict[int, list[tuple[date | None, date | None, str]]] = defaultdict(list)
+    ids_l = sorted(inst_ids)
+    for i in range(0, len(ids_l), 500):
+        chunk = ids_l[i : i + 500]
+        codes.update(session.connection().execute(select(Instrument.id, Instrument.code).where(Instrument.id.in_(chunk))).tuples().all())
+        for iid, f, t, pcode in session.connection().execute(
+            select(Installation.instrument_id, Installation.installed_from, Installation.installed_to,
+                   MeasurementPoint.code)
+            .join(MeasurementPoint, MeasurementPoint.id == Installation.point_id)
+            .where(Installation.instrument_id.in_(chunk))
+        ):
+            installs[iid].append((f, t, pcode))
+    for via, row, d in sorted(inst_hits, key=lambda t: (t[1].calibration_date, t[1].cert_no)):
+        code = codes[row.instrument_id]
+        end = _next_after(hist[row.instrument_id], row.id, row.calibration_date)
+        result.certificates.append(
+            AffectedCertificate(row.cert_no, "instrument", code, row.calibration_date, std_code[via], d)
+        )
+        result.instruments.append(AffectedUse(code, row.calibration_date, end, row.cert_no, d))
+        for f, t, pcode in installs.get(row.instrument_id, []):
+            start = max(row.calibration_date, f or row.calibration_date)
+            ends = [x for x in (end, t) if x is not None]
+            stop = min(ends) if ends else None
+            if stop is None or start < stop:
+                result.data_periods.append(AffectedPeriod(pcode, code, start, stop, row.cert_no))
 
 
 # --- catalogue for the metering store --------------------------------------------------------------
