@@ -1,8 +1,71 @@
 """Metering data: readers, validation, the columnar readings store and period aggregation (计量数据).
 
-The public API is filled in as the modules land; the shared plain types live in :mod:`._types`.
+Public API
+----------
+Readers
+    :func:`read_file` (CSV/XLSX with a :class:`ColumnMap`), :func:`readings_to_batch`,
+    :class:`MqttListener` / :func:`parse_payload` / :func:`reading_payload` (MQTT scheme).
+Catalog
+    :class:`Catalog`, :func:`load_catalog` (registry import CSVs); any ``Mapping[str, PointInfo]`` works.
+Store
+    :class:`Store` (``ingest``, ``ingest_readings``, ``hj212_sink``, ``readings``, ``quarantine``),
+    :class:`IngestReport`.
+Aggregation
+    :func:`aggregate` → :class:`PeriodAggregate`; :func:`activity_data` → :class:`ActivityData`
+    (period totals as :class:`carbonmet.quantities.MeasuredQuantity`).
+Rules
+    :func:`default_rules` (``rules.toml``, ``flags.csv``).
+
+The HJ 212 codec and server live in :mod:`carbonmet.metering.hj212` (imported on demand).
 """
 
+from ._aggregate import ActivityData, PeriodAggregate, activity_data, aggregate, integral_unit
+from ._catalog import Catalog, as_catalog, load_catalog
+from ._errors import AggregationError, CatalogError, MeteringError, ReadError, StoreError
+from ._mqtt import MqttListener, PayloadError, ingest_messages, parse_payload, reading_payload
+from ._readers import BATCH_SCHEMA, ColumnMap, file_batch_id, read_csv_bytes, read_file, readings_to_batch
+from ._rules import Rules, default_rules, parse_rules
+from ._store import QUARANTINE_SCHEMA, IngestReport, Store
 from ._types import READINGS_SCHEMA, InstrumentPeriod, PointInfo, RawReading, ReadingKind
+from ._validate import Notice, is_rollover, validate
 
-__all__ = ["READINGS_SCHEMA", "InstrumentPeriod", "PointInfo", "RawReading", "ReadingKind"]
+__all__ = [
+    "BATCH_SCHEMA",
+    "QUARANTINE_SCHEMA",
+    "READINGS_SCHEMA",
+    "ActivityData",
+    "AggregationError",
+    "Catalog",
+    "CatalogError",
+    "ColumnMap",
+    "IngestReport",
+    "InstrumentPeriod",
+    "MeteringError",
+    "MqttListener",
+    "Notice",
+    "PayloadError",
+    "PeriodAggregate",
+    "PointInfo",
+    "RawReading",
+    "ReadError",
+    "ReadingKind",
+    "Rules",
+    "Store",
+    "StoreError",
+    "activity_data",
+    "aggregate",
+    "as_catalog",
+    "default_rules",
+    "file_batch_id",
+    "ingest_messages",
+    "integral_unit",
+    "is_rollover",
+    "load_catalog",
+    "parse_payload",
+    "parse_rules",
+    "read_csv_bytes",
+    "read_file",
+    "reading_payload",
+    "readings_to_batch",
+    "validate",
+]

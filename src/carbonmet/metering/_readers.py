@@ -332,3 +332,10 @@ def readings_to_batch(readings: Iterable[RawReading]) -> pa.Table:
          pa.array(raw_val, pa.string())],
         schema=BATCH_SCHEMA,
     )
+
+
+def file_batch_id(content: bytes) -> str:
+    """Idempotency key of an input file: ``file:<sha256 of its bytes>`` (the same file is stored once)."""
+    import hashlib
+
+    return "file:" + hashlib.sha256(content).hexdigest()

@@ -500,6 +500,11 @@ class Store:
 
 
 def _packet_raw(packet: Any) -> bytes | None:
+    parts = getattr(packet, "parts", None)
+    if parts:  # an HJ 212 Message: the frames of its parts
+        raws = [_packet_raw(p) for p in parts]
+        if all(r is not None for r in raws):
+            return b"".join(r for r in raws if r is not None)
     for attr in ("raw", "frame", "data"):
         v = getattr(packet, attr, None)
         if isinstance(v, bytes | bytearray):

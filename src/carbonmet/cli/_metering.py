@@ -1,0 +1,283 @@
+"""``carbonmet ingest``, ``carbonmet mqtt listen``, ``carbonmet readings …`` — metering data (计量数据)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import signal
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ._common import console, fail, print_json
+
+mqtt_app = typer.Typer(help="MQTT 订阅接入 — subscribe to readings over MQTT", no_args_is_help=True)
+readings_app = typer.Typer(help="计量数据查询 — summaries and quarantine of stored readings", no_args_is_help=True)
+
+_STORE = typer.Option(..., "--store", help="数据存储目录 readings store directory")
+_POINTS = typer.Option(..., "--points", help="计量点 points.csv (registry import format)")
+_INSTR = typer.Option(None, "--instruments", help="计量器具 instruments.csv (ranges, MPE, installation)")
+_CERTS = typer.Option(None, "--certificates", help="证书 certificates.csv")
+_SITES = typer.Option(None, "--sites", help="场所 sites.csv (site → enterprise)")
+
+
+def _catalog(points: Path, instruments: Path | None, certificates: Path | None, sites: Path | None) -> Any:
+    from ..metering import CatalogError, load_catalog
+
+    try:
+        return load_catalog(points, instruments, certificates, sites)
+    except CatalogError as exc:
+        fail(f"计量点目录错误 catalog: {exc}")
+
+
+def _report_table(rep: dict[str, Any]) -> None:
+    t = Table(title="导入结果 ingest result")
+    t.add_column("项 item")
+    t.add_column("数量 count", justify="right")
+    for k, zh in (("received", "接收"), ("stored", "入库"), ("quarantined", "隔离"), ("duplicates", "重复")):
+        t.add_row(f"{zh} {k}", str(rep[k]))
+    console.print(t)
+    if rep["by_reason"]:
+        r = Table(title="隔离原因 quarantine reasons")
+        r.add_column("原因 reason")
+        r.add_column("数量 count", justify="right")
+        for k, v in sorted(rep["by_reason"].items(), key=lambda kv: -kv[1]):
+            r.add_row(k, str(v))
+        console.print(r)
+
+
+def ingest_cmd(
+    files: list[Path] = typer.Argument(..., help="CSV/XLSX 文件 files"),
+    store: Path = _STORE,
+    points: Path = _POINTS,
+    instruments: Path | None = _INSTR,
+    certificates: Path | None = _CERTS,
+    sites: Path | None = _SITES,
+    mapping: list[str] = typer.Option([], "--map", help="列映射 column mapping FIELD=COLUMN, e.g. ts=时间"),
+    default_tz: str | None = typer.Option(None, "--tz", help="无时区时间的默认时区 zone for naive times, e.g. Asia/Shanghai"),
+    as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
+) -> None:
+    """导入读数文件  Ingest CSV/XLSX readings: validate, store, quarantine; print the counts."""
+    from ..metering import ColumnMap, ReadError, Store, file_batch_id, read_file
+    from ..metering._readers import zone
+    from ..metering._store import IngestReport
+
+    cat = _catalog(points, instruments, certificates, sites)
+    try:
+        cmap = ColumnMap.parse(mapping)
+        tz = zone(default_tz)
+    except ReadError as exc:
+        fail(str(exc))
+    st = Store(store)
+    total = IngestReport("total", "file")
+    per_file: list[dict[str, Any]] = []
+    unreadable = 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=as_json, transient=False) as progress:
+        task = progress.add_task("导入 ingest", total=len(files))
+        for f in files:
+            progress.update(task, description=f"导入 ingest {f.name}")
+            try:
+                raw = f.read_bytes()
+            except OSError as exc:
+                fail(f"无法读取 cannot read {f}: {exc}")
+            try:
+                batch = read_file(f, cmap, tz)
+                rep = st.ingest(batch, file_batch_id(raw), cat, source="file", raw=raw,
+                                raw_ext=f.suffix.lower() or ".csv", origin=str(f))
+            except ReadError as exc:  # the whole file is unusable: archived and quarantined as one record
+                unreadable += 1
+                rep = st.reject(raw, "unreadable_file", source="file", origin=str(f), detail=str(exc))
+                rep.origin = str(f)
+            total.merge(rep)
+            per_file.append(rep.to_dict())
+            progress.advance(task)
+    st.close()
+    out = total.to_dict()
+    out["files"] = per_file
+    if as_json:
+        print_json(out)
+    else:
+        _report_table(out)
+        for pf in per_file:
+            if pf["already_ingested"]:
+                console.print(f"[yellow]已导入过 already ingested:[/] {pf['origin']}")
+        for n in total.notices[:20]:
+            console.print(f"[cyan]提示 notice[/] {n.check} {n.point_id}: {n.detail}")
+    if unreadable:
+        raise typer.Exit(2)
+
+
+@mqtt_app.command("listen")
+def mqtt_listen(
+    store: Path = _STORE,
+    points: Path = _POINTS,
+    instruments: Path | None = _INSTR,
+    certificates: Path | None = _CERTS,
+    sites: Path | None = _SITES,
+    host: str = typer.Option("127.0.0.1", "--host", help="MQTT 服务器 broker host"),
+    port: int = typer.Option(1883, "--port", help="端口 broker port"),
+    topic: str = typer.Option("carbonmet/v1/readings/#", "--topic", help="订阅主题 subscription filter"),
+    client_id: str = typer.Option("carbonmet-ingest", "--client-id", help="固定客户端标识 fixed client id (persistent session)"),
+    max_batch: int = typer.Option(500, "--max-batch", help="每批消息数 messages per store batch"),
+    max_messages: int | None = typer.Option(None, "--max-messages", help="处理后退出 stop after N messages"),
+    as_json: bool = typer.Option(False, "--json", help="每批输出 JSON 行 one JSON line per batch"),
+) -> None:
+    """订阅并入库  Subscribe (QoS 1, persistent session), store, then acknowledge."""
+    from ..metering import MqttListener, Store
+
+    cat = _catalog(points, instruments, certificates, sites)
+    st = Store(store)
+    listener = MqttListener(st, cat, host, port, topic=topic, client_id=client_id, max_batch=max_batch)
+
+    def on_report(rep: Any) -> None:
+        d = rep.to_dict()
+        if as_json:
+            sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            console.print(f"批次 batch {d['batch_id'][:20]}: 接收 received {d['received']}, 入库 stored {d['stored']}, "
+                          f"隔离 quarantined {d['quarantined']}, 重复 duplicates {d['duplicates']}")
+
+    async def run() -> Any:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        if not as_json:
+            console.print(f"MQTT 订阅 listening {host}:{port} {topic} as {client_id}")
+        else:
+            sys.stdout.write(json.dumps({"listening": f"{host}:{port}", "topic": topic}) + "\n")
+            sys.stdout.flush()
+        return await listener.run(stop, on_report, max_messages)
+
+    totals = asyncio.run(run())
+    st.close()
+    if as_json:
+        sys.stdout.write(json.dumps({"totals": totals.to_dict() | {"notices": []}}, ensure_ascii=False) + "\n")
+    else:
+        _report_table(totals.to_dict())
+
+
+def _parse_when(text: str, tz: str, what: str) -> datetime:
+    try:
+        if len(text) == 7:  # YYYY-MM
+            return datetime.fromisoformat(text + "-01").replace(tzinfo=ZoneInfo(tz))
+        if len(text) == 4:
+            return datetime(int(text), 1, 1, tzinfo=ZoneInfo(tz))
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{what}: 不是日期 not an ISO 8601 date/time: {text!r}")
+    return t if t.tzinfo else t.replace(tzinfo=ZoneInfo(tz))
+
+
+@readings_app.command("summary")
+def summary_cmd(
+    point: str = typer.Argument(..., help="计量点 point id"),
+    store: Path = _STORE,
+    points: Path = _POINTS,
+    instruments: Path | None = _INSTR,
+    certificates: Path | None = _CERTS,
+    sites: Path | None = _SITES,
+    period: str = typer.Option("month", "--period", help="hour|day|month|year"),
+    start: str | None = typer.Option(None, "--start", help="起 start (YYYY, YYYY-MM or ISO 8601)"),
+    end: str | None = typer.Option(None, "--end", help="止 end, exclusive"),
+    tz: str = typer.Option("Asia/Shanghai", "--tz", help="时区 zone of the periods"),
+    as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
+) -> None:
+    """按期汇总  Period totals (or means) of a point with completeness and validity."""
+    from ..metering import AggregationError, Store, activity_data, aggregate
+
+    cat = _catalog(points, instruments, certificates, sites)
+    if point not in cat:
+        fail(f"未知计量点 unknown point {point!r}")
+    st = Store(store)
+    if start is None or end is None:
+        tbl = st.readings(point, catalog=cat)
+        if tbl.num_rows == 0:
+            fail(f"无数据 no readings stored for {point}")
+        z = ZoneInfo(tz)
+        first = tbl.column("ts")[0].as_py().astimezone(z)
+        last = tbl.column("ts")[-1].as_py().astimezone(z)
+        s = _parse_when(start, tz, "--start") if start else first.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        e = _parse_when(end, tz, "--end") if end else (last.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+                                                       + timedelta(days=32)).replace(day=1)
+    else:
+        s, e = _parse_when(start, tz, "--start"), _parse_when(end, tz, "--end")
+    try:
+        rows = aggregate(st, cat, [point], s, e, period, tz=tz)  # type: ignore[arg-type]
+        act = activity_data(st, cat, point, s, e, tz=tz)
+    except AggregationError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"point": point, "periods": [r.to_dict() for r in rows], "total": act.total.to_dict(),
+                    "measured": act.measured.to_dict(),
+                    "substituted": act.substituted.to_dict() if act.substituted else None,
+                    "completeness": act.completeness})
+        return
+    t = Table(title=f"{point} 按{period}汇总 per {period}")
+    for c in ("期间 period", "量 kind", "实测 measured", "替代 substituted", "单位 unit", "有效时 valid h",
+              "应有时 expected h", "完整率 completeness"):
+        t.add_column(c, justify="right" if c[0] not in "期量单" else "left")
+    for r in rows:
+        t.add_row(r.period_start.strftime("%Y-%m-%d %H:%M"), r.kind, _fmt(r.value_measured), _fmt(r.value_substituted),
+                  r.unit, f"{r.valid_hours:g}", f"{r.expected_hours:g}", _fmt(r.completeness, ".1%"))
+    console.print(t)
+    console.print(f"合计 total: {act.total}  完整率 completeness {act.completeness:.1%}")
+    console.print(f"器具 instruments: {', '.join(act.total.provenance.instruments) or '-'}; "
+                  f"证书 certificates: {', '.join(act.total.provenance.certificates) or '-'}")
+
+
+def _fmt(v: float, spec: str = ".6g") -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+
+
+@readings_app.command("quarantine")
+def quarantine_cmd(
+    store: Path = _STORE,
+    reason: str | None = typer.Option(None, "--reason", help="只看此原因 only this reason"),
+    limit: int = typer.Option(50, "--limit", help="最多列出 rows to list"),
+    as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
+) -> None:
+    """隔离区  List quarantined records with their reasons (counts per reason first)."""
+    from ..metering import Store
+
+    st = Store(store)
+    q = st.quarantine()
+    st.close()
+    rows = q.select(["reason", "detail", "origin", "point_id", "serial", "raw_ts", "raw_value", "unit", "flag",
+                     "batch"]).to_pylist()
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["reason"]] = counts.get(r["reason"], 0) + 1
+    if reason:
+        rows = [r for r in rows if r["reason"] == reason]
+    if as_json:
+        print_json({"total": q.num_rows, "by_reason": counts, "records": rows[:limit]})
+        return
+    c = Table(title=f"隔离记录 quarantined: {q.num_rows}")
+    c.add_column("原因 reason")
+    c.add_column("数量 count", justify="right")
+    for k, v in sorted(counts.items(), key=lambda kv: -kv[1]):
+        c.add_row(k, str(v))
+    console.print(c)
+    t = Table(title="记录 records")
+    for col in ("origin", "reason", "detail"):
+        t.add_column(col)
+    for r in rows[:limit]:
+        t.add_row(str(r["origin"]), str(r["reason"]), str(r["detail"] or ""))
+    console.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the metering commands to the ``carbonmet`` app (top-level ``ingest``, ``mqtt``, ``readings``)."""
+    app.command("ingest")(ingest_cmd)
+    app.add_typer(mqtt_app, name="mqtt")
+    app.add_typer(readings_app, name="readings")

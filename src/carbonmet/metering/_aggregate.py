@@ -1,0 +1,537 @@
+"""Period aggregation of stored readings, as DuckDB SQL over the Parquet partitions (数据汇总).
+
+Per point and period (hour, day, month, year, in a local time zone):
+
+* ``total`` points (totalisers, 累计值): the amount is the difference of readings. The last valid
+  reading of each hour is its anchor; the amount of an hour is ``anchor − previous anchor`` (the
+  previous anchor may lie in an earlier hour, day or the month before: the store reads one extra month
+  back), a negative difference being a register rollover to which the modulus
+  :math:`10^{\\lceil\\log_{10}(prev+1)\\rceil}` is added (same rule as validation; at most one rollover per
+  hour). Covered time is the time between anchors; the amount between two anchors is attributed to the
+  period of the later one.
+* ``rate`` points whose unit has a 1/time dimension (t/h, Nm3/h, MW): the amount is the time integral
+  of the rate. Per HJ 75-2017 the hourly mean is the mean of the valid values in the hour and is valid
+  when at least ``min_valid_minutes`` (45) minutes hold a valid value; the hour's amount is
+  ``hourly mean × 1 h``. Hours that are not valid contribute nothing to the measured amount: they are
+  counted as invalid or missing, never as zero.
+* other ``rate`` points (concentrations, temperatures) and ``sample`` points: the period value is the
+  mean of the valid hourly means (no integral).
+* ``interval`` points (amounts per interval, e.g. a weighbridge batch): the sum of valid values.
+
+Values with a substituted source (flag ``S`` or ``source = substituted``) are summed separately, never
+mixed into the measured amount. Plant-stopped hours (flag ``F``) are reported as stopped.
+
+A reading's minute coverage is one minute for minute (or finer) data; for coarser data each valid
+reading covers its nominal step (estimated from the Parquet footers: the smallest mean step of a
+partition, or given by the caller), so hourly values from a data logger make valid hours.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from carbonmet.quantities import MeasuredQuantity, Provenance, Source, format_unit, parse_unit, ureg
+
+from ._errors import AggregationError
+from ._rules import Rules, default_rules
+from ._store import Store, _months_between
+from ._types import PointInfo
+
+Period = Literal["hour", "day", "month", "year"]
+PERIODS: tuple[str, ...] = ("hour", "day", "month", "year")
+_H = 3_600_000_000  # µs per hour
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodAggregate:
+    """One point over one period (a row of an aggregation).
+
+    ``value_measured`` is ``nan`` when nothing valid was measured (never silently zero).
+    """
+
+    point_id: str
+    period_start: datetime
+    period_end: datetime
+    kind: str  # "amount" (integral / difference / sum) or "mean"
+    unit: str
+    value_measured: float
+    value_substituted: float
+    expected_hours: float
+    valid_hours: float  # total points: hours covered by anchors
+    substituted_hours: float
+    stopped_hours: float
+    invalid_hours: float  # hours with data but not valid (< 45 valid minutes, flags C/M/D/T/B …)
+    n_readings: int
+    n_valid: int
+    method: str
+
+    @property
+    def completeness(self) -> float:
+        """Fraction of the period with valid (or stopped) data [-]."""
+        if self.expected_hours <= 0:
+            return math.nan
+        return min(1.0, (self.valid_hours + self.stopped_hours) / self.expected_hours)
+
+    @property
+    def missing_hours(self) -> float:
+        return max(0.0, self.expected_hours - self.valid_hours - self.stopped_hours - self.substituted_hours
+                   - self.invalid_hours)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["period_start"] = self.period_start.isoformat()
+        d["period_end"] = self.period_end.isoformat()
+        d["completeness"] = self.completeness
+        d["missing_hours"] = self.missing_hours
+        for k, v in d.items():
+            if isinstance(v, float) and math.isnan(v):
+                d[k] = None
+        return d
+
+
+def _fixed_offset_us(tz: str, start: datetime, end: datetime) -> int:
+    z = ZoneInfo(tz)
+    a, b = start.astimezone(z).utcoffset(), (end - timedelta(microseconds=1)).astimezone(z).utcoffset()
+    if a != b or a is None:
+        raise AggregationError(f"time zone {tz!r} changes offset between {start} and {end}; only fixed-offset "
+                               "periods are supported (China: Asia/Shanghai has no DST)")
+    off = int(a.total_seconds() * 1_000_000)
+    if off % _H:
+        raise AggregationError(f"time zone {tz!r}: offset {a} is not a whole number of hours")
+    return off
+
+
+def integral_unit(unit: str) -> tuple[str, float] | None:
+    """Unit of the time integral of a rate unit and the factor per (rate × hour); None if not a rate.
+
+    ``"t/h"`` → ``("t", 1.0)``; ``"kg/s"`` → ``("kg", 3600.0)``.
+    """
+    u = parse_unit(unit)
+    if u.dimensionality.get("[time]", 0) >= 0:
+        return None
+    q = (1.0 * u * ureg.hour).to_reduced_units()
+    return format_unit(str(q.units)), float(q.magnitude)
+
+
+def _estimate_step_us(files: Sequence[str]) -> float:
+    """Smallest mean reading step over a point's partition files, from the Parquet footers [µs]."""
+    best = math.inf
+    for f in files:
+        md = pq.ParquetFile(f).metadata
+        n = md.num_rows
+        if n < 2:
+            continue
+        col = md.schema.to_arrow_schema().get_field_index("ts")
+        lo, hi = math.inf, -math.inf
+        for rg in range(md.num_row_groups):
+            st = md.row_group(rg).column(col).statistics
+            if st is None or not st.has_min_max:
+                lo = -math.inf
+                break
+            lo = min(lo, _to_us(st.min))
+            hi = max(hi, _to_us(st.max))
+        if math.isfinite(lo) and hi > lo:
+            best = min(best, (hi - lo) / (n - 1))
+    return best
+
+
+def _to_us(v: Any) -> float:
+    if isinstance(v, datetime):
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=UTC)
+        return v.timestamp() * 1e6
+    return float(v)
+
+
+def _bucket_sql(period: str, hcol: str) -> str:
+    if period == "hour":
+        return hcol
+    if period == "day":
+        return f"(({hcol} // 24) * 24)"
+    return f"(epoch_us(date_trunc('{period}', make_timestamp({hcol} * {_H}))) // {_H})"
+
+
+def _bucket_bounds(period: str, lo_h: int, hi_h: int) -> list[tuple[int, int]]:
+    """Buckets (start, end) in local hour indices covering [lo_h, hi_h)."""
+    if period == "hour":
+        return [(h, h + 1) for h in range(lo_h, hi_h)]
+    if period == "day":
+        return [(d * 24, d * 24 + 24) for d in range(lo_h // 24, (hi_h - 1) // 24 + 1)]
+    epoch = datetime(1970, 1, 1)
+    s = epoch + timedelta(hours=lo_h)
+    s = s.replace(day=1, hour=0) if period == "month" else s.replace(month=1, day=1, hour=0)
+    out = []
+    while True:
+        if period == "month":
+            e = s.replace(year=s.year + (s.month == 12), month=s.month % 12 + 1)
+        else:
+            e = s.replace(year=s.year + 1)
+        sh, eh = int((s - epoch).total_seconds() // 3600), int((e - epoch).total_seconds() // 3600)
+        if sh >= hi_h:
+            break
+        out.append((sh, eh))
+        s = e
+    return out
+
+
+def _sql_list(items: Sequence[str]) -> str:
+    return "(" + ", ".join("'" + s.replace("'", "''") + "'" for s in items) + ")" if items else "(NULL)"
+
+
+def aggregate(
+    store: Store,
+    catalog: Mapping[str, PointInfo],
+    points: Sequence[str],
+    start: datetime,
+    end: datetime,
+    period: Period = "month",
+    *,
+    tz: str = "Asia/Shanghai",
+    steps_s: Mapping[str, float] | None = None,
+    rules: Rules | None = None,
+) -> list[PeriodAggregate]:
+    """Aggregate stored readings per point and period over ``[start, end)``.
+
+    Parameters
+    ----------
+    store : Store
+        The readings store.
+    catalog : Mapping[str, PointInfo]
+        Point catalog (unit and reading kind of each point).
+    points : sequence of str
+        Point ids.
+    start, end : datetime
+        Aware datetimes; periods are cut in ``tz``.
+    period : {"hour", "day", "month", "year"}
+    tz : str
+        IANA zone of the period boundaries (fixed offset over the range).
+    steps_s : mapping, optional
+        Nominal reading step per point [s]; default: estimated from the Parquet footers.
+    rules : Rules, optional
+        Rule table (valid flags, 45-minute rule); default: the store's.
+
+    Returns
+    -------
+    list of PeriodAggregate
+        One per point and period, in point order then time; periods without data are included
+        (value ``nan``, completeness 0).
+    """
+    if period not in PERIODS:
+        raise AggregationError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+    if start.tzinfo is None or end.tzinfo is None:
+        raise AggregationError("start and end must be timezone-aware")
+    if end <= start:
+        raise AggregationError(f"empty range: end {end} <= start {start}")
+    for p in points:
+        if p not in catalog:
+            raise AggregationError(f"unknown point {p!r}")
+    rules = rules or store.rules
+    off = _fixed_offset_us(tz, start, end)
+    z = ZoneInfo(tz)
+    start_us = int(round(start.timestamp() * 1e6))
+    end_us = int(round(end.timestamp() * 1e6))
+    lo_h, hi_h = (start_us + off) // _H, -((-(end_us + off)) // _H)
+    buckets = _bucket_bounds(period, lo_h, hi_h)
+
+    valid = rules.valid_flags
+    stopped = tuple(f for f in rules.flags if f == "F")
+    subst = rules.substituted_flags
+    minv = rules.min_valid_minutes
+
+    # classify points and prune partitions
+    groups: dict[tuple[str, int], list[str]] = defaultdict(list)
+    files_of: dict[str, list[str]] = {}
+    ents = {p: catalog[p].enterprise for p in points}
+    for p in points:
+        info = catalog[p]
+        lookback = timedelta(days=31) if info.reading_kind == "total" else timedelta(0)
+        files_of[p] = store.files([p], _months_between(start - lookback, end), ents)
+        if not files_of[p]:
+            continue
+        if info.reading_kind == "total":
+            groups[("total", 1)].append(p)
+        else:
+            step = (steps_s[p] * 1e6) if steps_s and p in steps_s else _estimate_step_us(files_of[p])
+            k = 1 if not math.isfinite(step) else int(min(60, max(1, round(step / 60e6))))
+            mode = "sum" if info.reading_kind == "interval" else "hourly"
+            groups[(mode, k)].append(p)
+
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    con = store.connect()
+    try:
+        for (mode, k), pts in groups.items():
+            files = [f for p in pts for f in files_of[p]]
+            if mode == "total":
+                sql = _total_sql(period, valid, subst, off, start_us, end_us, lo_h)
+            else:
+                sql = _hourly_sql(period, valid, subst, stopped, off, start_us, end_us, k, minv, mode)
+            res = con.sql(sql, params=[files]).fetchnumpy()
+            for i in range(len(res["point"])):
+                rows[(str(res["point"][i]), int(res["b"][i]))] = {c: res[c][i] for c in res}
+    finally:
+        con.close()
+
+    out: list[PeriodAggregate] = []
+    for p in points:
+        info = catalog[p]
+        integ = integral_unit(info.unit) if info.reading_kind == "rate" else None
+        if info.reading_kind == "total" or info.reading_kind == "interval":
+            kind, unit, factor = "amount", format_unit(info.unit), 1.0
+        elif integ is not None:
+            kind, (unit, factor) = "amount", integ
+        else:
+            kind, unit, factor = "mean", format_unit(info.unit), 1.0
+        method = _method(info.reading_kind, kind, minv)
+        for bs, be in buckets:
+            expected = (min(be * _H, end_us + off) - max(bs * _H, start_us + off)) / _H
+            r = rows.get((p, bs))
+            ps = datetime.fromtimestamp((bs * _H - off) / 1e6, UTC).astimezone(z)
+            pe = datetime.fromtimestamp((be * _H - off) / 1e6, UTC).astimezone(z)
+            ps, pe = max(ps, start.astimezone(z)), min(pe, end.astimezone(z))
+            if r is None:
+                out.append(PeriodAggregate(p, ps, pe, kind, unit, math.nan, math.nan, expected, 0.0, 0.0, 0.0,
+                                           0.0, 0, 0, method))
+                continue
+            vh = float(r["valid_hours"])
+            sm = _f(r["measured"])
+            ss = _f(r["substituted"])
+            if kind == "mean":
+                vm = sm / vh if vh > 0 else math.nan
+                sh = float(r["subst_hours"])
+                vs = ss / sh if sh > 0 else math.nan
+            else:
+                vm = sm * factor if (vh > 0 or not math.isnan(sm)) else math.nan
+                vs = ss * factor if float(r["subst_hours"]) > 0 else 0.0
+            if vh == 0 and info.reading_kind != "total":
+                vm = math.nan
+            out.append(PeriodAggregate(
+                p, ps, pe, kind, unit, vm, vs, expected, min(vh, expected), float(r["subst_hours"]),
+                float(r["stopped_hours"]), float(r["invalid_hours"]), int(r["n"]), int(r["n_valid"]), method,
+            ))
+    return out
+
+
+def _f(x: Any) -> float:
+    if x is None or x is np.ma.masked:
+        return math.nan
+    return float(x)
+
+
+def _method(reading_kind: str, kind: str, minv: int) -> str:
+    if reading_kind == "total":
+        return "totaliser difference of hourly anchors, rollover-corrected"
+    if reading_kind == "interval":
+        return "sum of valid interval amounts"
+    if kind == "amount":
+        return f"time integral of hourly means (HJ 75-2017: hour valid with >= {minv} valid minutes)"
+    return f"mean of valid hourly means (HJ 75-2017: hour valid with >= {minv} valid minutes)"
+
+
+_SRC = "read_parquet(?, hive_partitioning=true, hive_types={'enterprise': VARCHAR, 'point': VARCHAR, 'month': VARCHAR})"
+
+
+def _hourly_sql(period: str, valid: Sequence[str], subst: Sequence[str], stopped: Sequence[str], off: int,
+                start_us: int, end_us: int, k: int, minv: int, mode: str) -> str:
+    mask = "(1::UBIGINT << m)" if k == 1 else f"((((1::UBIGINT << least({k}, 60 - m)::INT)) - 1) << m)"
+    b = _bucket_sql(period, "h")
+    if mode == "sum":
+        hour_valid = "n_ok > 0"
+    else:
+        hour_valid = f"bit_count(m_ok) >= {minv}"
+    measured = "sum(s_ok)" if mode == "sum" else f"sum(s_ok / n_ok) FILTER ({hour_valid})"
+    substituted = "sum(s_sub)" if mode == "sum" else "sum(s_sub / n_sub) FILTER (n_sub > 0 AND NOT (" + hour_valid + "))"
+    return f"""
+WITH r AS (
+  SELECT point, epoch_us(ts) + {off} AS t, value,
+         (flag IN {_sql_list(valid)} AND source <> 'substituted') AS ok,
+         (source = 'substituted' OR flag IN {_sql_list(subst)}) AS sub,
+         flag IN {_sql_list(stopped)} AS stp
+  FROM {_SRC}
+  WHERE epoch_us(ts) >= {start_us} AND epoch_us(ts) < {end_us}
+), r2 AS (
+  SELECT point, t // {_H} AS h, ((t // 60000000) % 60)::INT AS m, value, ok, sub, stp FROM r
+), hr AS (
+  SELECT point, h,
+         count(*) AS n,
+         count(*) FILTER (ok) AS n_ok,
+         sum(value) FILTER (ok) AS s_ok,
+         bit_or({mask}) FILTER (ok) AS m_ok,
+         count(*) FILTER (sub) AS n_sub,
+         sum(value) FILTER (sub) AS s_sub,
+         count(*) FILTER (stp) AS n_stp
+  FROM r2 GROUP BY point, h
+)
+SELECT point, {b} AS b,
+       {measured} AS measured,
+       {substituted} AS substituted,
+       count(*) FILTER ({hour_valid})::DOUBLE AS valid_hours,
+       count(*) FILTER (n_sub > 0 AND NOT ({hour_valid}))::DOUBLE AS subst_hours,
+       count(*) FILTER (n_stp > 0 AND NOT ({hour_valid}) AND n_sub = 0)::DOUBLE AS stopped_hours,
+       count(*) FILTER (NOT ({hour_valid}) AND n_sub = 0 AND n_stp = 0)::DOUBLE AS invalid_hours,
+       sum(n) AS n, sum(n_ok) AS n_valid
+FROM hr GROUP BY point, b
+"""
+
+
+def _total_sql(period: str, valid: Sequence[str], subst: Sequence[str], off: int, start_us: int, end_us: int,
+               lo_h: int) -> str:
+    b = _bucket_sql(period, "h")
+    # first hour of the bucket an hour index falls in
+    bstart_h = {"hour": "h", "day": "((h // 24) * 24)"}.get(period, b)
+    return f"""
+WITH r AS (
+  SELECT point, epoch_us(ts) + {off} AS t, value,
+         flag IN {_sql_list(valid)} OR flag IN {_sql_list(subst)} OR source = 'substituted' AS anchor,
+         (source = 'substituted' OR flag IN {_sql_list(subst)}) AS sub,
+         flag IN {_sql_list(valid)} AND source <> 'substituted' AS ok
+  FROM {_SRC}
+  WHERE epoch_us(ts) < {end_us}
+), hr AS (
+  SELECT point, t // {_H} AS h,
+         arg_max(value, t) FILTER (anchor) AS last_v,
+         arg_max(sub, t) FILTER (anchor) AS last_sub,
+         count(*) FILTER (t >= {start_us + off}) AS n,
+         count(*) FILTER (ok AND t >= {start_us + off}) AS n_ok
+  FROM r GROUP BY point, h
+), d AS (
+  SELECT point, h, last_v, last_sub, n, n_ok,
+         lag(last_v) OVER w AS prev_v, lag(h) OVER w AS prev_h, lag(last_sub) OVER w AS prev_sub
+  FROM hr WHERE last_v IS NOT NULL
+  WINDOW w AS (PARTITION BY point ORDER BY h)
+), a AS (
+  SELECT point, h, n, n_ok, prev_h,
+         CASE WHEN prev_v IS NULL THEN NULL
+              WHEN last_v >= prev_v THEN last_v - prev_v
+              ELSE last_v - prev_v + pow(10, ceil(log10(prev_v + 1))) END AS delta,
+         coalesce(last_sub OR prev_sub, false) AS sub
+  FROM d WHERE h >= {lo_h}
+)
+SELECT point, {b} AS b,
+       sum(delta) FILTER (NOT sub) AS measured,
+       coalesce(sum(delta) FILTER (sub), 0) AS substituted,
+       coalesce(sum(h - greatest(prev_h, {bstart_h} - 1)) FILTER (NOT sub AND delta IS NOT NULL), 0)::DOUBLE AS valid_hours,
+       coalesce(sum(h - greatest(prev_h, {bstart_h} - 1)) FILTER (sub AND delta IS NOT NULL), 0)::DOUBLE AS subst_hours,
+       0::DOUBLE AS stopped_hours,
+       0::DOUBLE AS invalid_hours,
+       sum(n) AS n, sum(n_ok) AS n_valid
+FROM a GROUP BY point, b
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityData:
+    """A period total of one point as measured quantities (活动数据), for accounting.
+
+    ``measured`` holds only measured values; ``substituted`` only substituted ones (``None`` if
+    there were none); ``total`` is their sum, its provenance saying so. ``completeness`` is the
+    fraction of the period with valid data; ``aggregate`` has the detail (hours, readings).
+    """
+
+    measured: MeasuredQuantity
+    substituted: MeasuredQuantity | None
+    total: MeasuredQuantity
+    completeness: float
+    aggregate: PeriodAggregate
+
+
+def _instruments_in(info: PointInfo, start: date, end: date) -> tuple[list[str], list[str], list[float]]:
+    ins, certs, mpes = [], [], []
+    for ip in info.instruments:
+        if (ip.installed_from is None or ip.installed_from < end) and (ip.installed_to is None or ip.installed_to > start):
+            ins.append(ip.instrument_id)
+            if ip.mpe_rel is not None:
+                mpes.append(ip.mpe_rel)
+            for cert_no, vf, vu in ip.certificates:
+                if vf < end and (vu is None or vu >= start):
+                    certs.append(cert_no)
+    return ins, sorted(set(certs)), mpes
+
+
+def activity_data(
+    store: Store,
+    catalog: Mapping[str, PointInfo],
+    point: str,
+    start: datetime,
+    end: datetime,
+    *,
+    tz: str = "Asia/Shanghai",
+    name: str = "",
+) -> ActivityData:
+    """Total of one point over ``[start, end)`` as a :class:`MeasuredQuantity` with provenance.
+
+    The standard uncertainty is the instrument's maximum permissible error taken as a rectangular
+    distribution, :math:`u = |x| \\cdot \\mathrm{MPE}_{rel} / \\sqrt{3}` (JJF 1059.1-2012 §4.3.3.4), using
+    the largest ``mpe_rel`` of the instruments installed in the period; it is ``nan`` (not evaluated)
+    when no instrument states an MPE, and for substituted amounts. Gaps, sampling and substitution
+    uncertainty are **not** included here; ``completeness`` and the provenance note tell accounting
+    how much was measured.
+    """
+    info = catalog[point]
+    aggs = aggregate(store, catalog, [point], start, end, "year" if (end - start) > timedelta(days=400) else "month",
+                     tz=tz)
+    # merge the periods into one
+    a0 = aggs[0]
+    tot = lambda attr: float(np.nansum([getattr(a, attr) for a in aggs]))  # noqa: E731
+    if a0.kind == "mean":
+        vh = tot("valid_hours")
+        vm = (float(np.nansum([a.value_measured * a.valid_hours for a in aggs if a.valid_hours > 0])) / vh
+              if vh > 0 else math.nan)
+        vs = math.nan
+    else:
+        vm = tot("value_measured") if any(not math.isnan(a.value_measured) for a in aggs) else math.nan
+        vs = tot("value_substituted")
+    merged = PeriodAggregate(
+        point, aggs[0].period_start, aggs[-1].period_end, a0.kind, a0.unit, vm, vs, tot("expected_hours"),
+        tot("valid_hours"), tot("substituted_hours"), tot("stopped_hours"), tot("invalid_hours"),
+        int(tot("n_readings")), int(tot("n_valid")), a0.method,
+    )
+    z = ZoneInfo(tz)
+    ins, certs, mpes = _instruments_in(info, start.astimezone(z).date(), end.astimezone(z).date())
+    mpe = max(mpes) if mpes else None
+    note = (f"completeness {merged.completeness:.4f} ({merged.valid_hours:g} valid of {merged.expected_hours:g} h; "
+            f"{merged.substituted_hours:g} h substituted, {merged.stopped_hours:g} h stopped, "
+            f"{merged.invalid_hours:g} h invalid, {merged.missing_hours:g} h missing); "
+            f"u from instrument MPE {mpe}% as rectangular" if mpe is not None else
+            f"completeness {merged.completeness:.4f} ({merged.valid_hours:g} valid of {merged.expected_hours:g} h; "
+            f"{merged.substituted_hours:g} h substituted); u not evaluated (no instrument MPE)")
+    period = (start, end)
+    qname = name or point
+
+    def u_of(v: float) -> float:
+        return abs(v) * mpe / 100.0 / math.sqrt(3.0) if (mpe is not None and math.isfinite(v)) else math.nan
+
+    measured = MeasuredQuantity(
+        value=vm, unit=merged.unit, u=u_of(vm),
+        provenance=Provenance(source=Source.MEASURED, instruments=tuple(ins), certificates=tuple(certs),
+                              period=period, method=merged.method, note=note),
+        name=qname,
+    )
+    substituted = None
+    if merged.substituted_hours > 0 and math.isfinite(vs):
+        substituted = MeasuredQuantity(
+            value=vs, unit=merged.unit, u=math.nan,
+            provenance=Provenance(source=Source.SUBSTITUTED, period=period, method="substituted values as stored",
+                                  note=f"{merged.substituted_hours:g} h substituted"),
+            name=f"{qname}.substituted",
+        )
+    if substituted is None:
+        total = measured
+    else:
+        tv = (0.0 if math.isnan(vm) else vm) + vs
+        total = MeasuredQuantity(
+            value=tv, unit=merged.unit, u=math.nan,
+            provenance=Provenance(source=Source.CALCULATED, instruments=tuple(ins), certificates=tuple(certs),
+                                  period=period, method="measured + substituted", inputs=(measured.name, substituted.name),
+                                  note=note + f"; includes {vs:.6g} {merged.unit} substituted"),
+            name=f"{qname}.total",
+        )
+    return ActivityData(measured, substituted, total, merged.completeness, merged)

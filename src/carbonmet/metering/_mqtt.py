@@ -1,0 +1,266 @@
+"""MQTT reader: subscribe with QoS 1 and a persistent session, acknowledge only what is durable.
+
+Topic and payload scheme (docs/metering.md)::
+
+    topic    carbonmet/v1/readings/<enterprise>/<device>      (subscription: carbonmet/v1/readings/#)
+    payload  {"msg_id": "<unique per message, e.g. device-sequence>",
+              "readings": [{"point_id": "E01.GAS", "ts": "2025-01-01T08:00:00+08:00",
+                            "value": 1200.5, "unit": "Nm3/h", "flag": "N"},
+                           {"serial": "FM-1", "ts": "…", "value": 1.2}]}
+
+A single reading may be sent without the ``readings`` array (its fields at the top level). ``msg_id``
+is the idempotency key: a message whose key was committed before is counted as duplicates, however
+often the broker (or the device) re-sends it. Without ``msg_id`` the key is the SHA-256 of the payload.
+
+The subscriber turns off paho's automatic acknowledgement: a batch of messages is written to the
+store (fsync, journal commit) first and only then are their PUBACKs sent. A crash before that leaves the
+messages unacknowledged, and the broker re-delivers them to the same client id (clean_session=False).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiomqtt
+import pyarrow as pa
+
+from ._errors import MeteringError
+from ._readers import BATCH_SCHEMA, readings_to_batch
+from ._store import IngestReport, Store
+from ._types import PointInfo, RawReading
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOPIC = "carbonmet/v1/readings/#"
+
+
+class PayloadError(MeteringError, ValueError):
+    """An MQTT payload does not follow the scheme."""
+
+
+def message_key(payload: bytes, doc: Any = None) -> str:
+    """Idempotency key of a message: ``mqtt:<msg_id>`` or ``mqtt:sha256:<hash of payload>``."""
+    if isinstance(doc, dict) and isinstance(doc.get("msg_id"), str | int) and str(doc["msg_id"]):
+        return f"mqtt:{doc['msg_id']}"
+    return "mqtt:sha256:" + hashlib.sha256(payload).hexdigest()
+
+
+def _reading(obj: Any, origin: str) -> RawReading:
+    if not isinstance(obj, dict):
+        raise PayloadError(f"{origin}: a reading must be a JSON object")
+    ts_text = obj.get("ts")
+    if not isinstance(ts_text, str):
+        raise PayloadError(f"{origin}: 'ts' must be an ISO 8601 string")
+    try:
+        ts = datetime.fromisoformat(ts_text)
+    except ValueError:
+        raise PayloadError(f"{origin}: 'ts' is not ISO 8601: {ts_text!r}") from None
+    value = obj.get("value")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise PayloadError(f"{origin}: 'value' must be a number or null")
+    for k in ("point_id", "serial", "unit", "flag"):
+        if obj.get(k) is not None and not isinstance(obj[k], str):
+            raise PayloadError(f"{origin}: {k!r} must be a string")
+    return RawReading(
+        ts=ts,
+        value=None if value is None else float(value),
+        point_id=obj.get("point_id"),
+        serial=obj.get("serial"),
+        unit=obj.get("unit"),
+        flag=obj.get("flag") or "N",
+        origin=origin,
+    )
+
+
+def parse_payload(topic: str, payload: bytes) -> tuple[str, list[RawReading]]:
+    """Decode one message: (idempotency key, readings).
+
+    Raises
+    ------
+    PayloadError
+        Not UTF-8 JSON, or not following the scheme (the message is then quarantined whole).
+    """
+    try:
+        doc = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"mqtt:{topic}: not UTF-8 JSON: {exc}") from None
+    key = message_key(payload, doc)
+    if not isinstance(doc, dict):
+        raise PayloadError(f"{key}: payload must be a JSON object")
+    items = doc.get("readings")
+    if items is None:
+        items = [doc]
+    if not isinstance(items, list):
+        raise PayloadError(f"{key}: 'readings' must be an array")
+    return key, [_reading(o, f"{key}#{i}") for i, o in enumerate(items)]
+
+
+def reading_payload(msg_id: str, readings: Sequence[Mapping[str, Any]]) -> bytes:
+    """Encode a payload of the scheme (for devices, gateways and tests)."""
+    return json.dumps({"msg_id": msg_id, "readings": list(readings)}, ensure_ascii=False).encode("utf-8")
+
+
+@dataclass(slots=True)
+class Incoming:
+    """One received message (as far as the store needs it)."""
+
+    topic: str
+    payload: bytes
+
+
+def ingest_messages(store: Store, catalog: Mapping[str, PointInfo], messages: Sequence[Incoming]) -> IngestReport:
+    """Store a group of MQTT messages as one batch; return when durable.
+
+    Messages whose key is already committed (re-deliveries) and repeats inside the group count as
+    duplicates; undecodable messages are quarantined as one record each (reason ``bad_payload``).
+    """
+    decoded: list[tuple[str, list[RawReading] | None, str, Incoming]] = []
+    for m in messages:
+        try:
+            key, rs = parse_payload(m.topic, m.payload)
+            decoded.append((key, rs, "", m))
+        except PayloadError as exc:
+            decoded.append((message_key(m.payload), None, str(exc), m))
+    known = store.known_keys(k for k, *_ in decoded)
+    seen: set[str] = set()
+    dup = 0
+    fresh: list[tuple[str, list[RawReading] | None, str, Incoming]] = []
+    for item in decoded:
+        key, rs = item[0], item[1]
+        if key in known or key in seen:
+            dup += len(rs) if rs is not None else 1
+            continue
+        seen.add(key)
+        fresh.append(item)
+    report = IngestReport("mqtt", "mqtt", received=dup, duplicates=dup)
+    if not fresh:
+        return report
+    readings = [r for _, rs, _, _ in fresh if rs is not None for r in rs]
+    bad = [(k, err, m) for k, rs, err, m in fresh if rs is None]
+    extra = None
+    if bad:
+        extra = pa.Table.from_pylist(
+            [{"point_id": None, "serial": None, "ts": None, "value": None, "unit": None, "flag": None,
+              "origin": f"mqtt:{m.topic}", "error": "bad_payload", "raw_ts": None,
+              "raw_value": m.payload.decode("utf-8", "replace")[:2000], "reason": "bad_payload", "detail": err}
+             for k, err, m in bad],
+            schema=pa.schema(list(BATCH_SCHEMA) + [pa.field("reason", pa.string()), pa.field("detail", pa.string())]),
+        )
+    keys = sorted(k for k, *_ in fresh)
+    batch_id = "mqtt:" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32]
+    raw = "\n".join(
+        json.dumps({"topic": m.topic, "key": k, "payload_b64": base64.b64encode(m.payload).decode()})
+        for k, _, _, m in fresh
+    ).encode()
+    r = store.ingest(readings_to_batch(readings), batch_id, catalog, source="mqtt", raw=raw, raw_ext=".jsonl",
+                     keys=keys, extra_quarantine=extra, origin=f"{len(fresh)} message(s)")
+    report.merge(r)
+    report.batch_id = batch_id
+    return report
+
+
+class MqttListener:
+    """Subscribe to readings and store them; acknowledge (PUBACK) only after the batch is durable.
+
+    Parameters
+    ----------
+    store, catalog
+        Where to store, and the known points.
+    host, port
+        Broker address.
+    topic : str
+        Subscription filter.
+    client_id : str
+        Fixed client id: with ``clean_session=False`` the broker keeps the session (subscription and
+        unacknowledged QoS 1 messages) across disconnects and restarts.
+    max_batch : int
+        Messages per store batch.
+    linger_s : float
+        Wait this long after the first message of a batch for more [s].
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        catalog: Mapping[str, PointInfo],
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        *,
+        topic: str = DEFAULT_TOPIC,
+        client_id: str = "carbonmet-ingest",
+        max_batch: int = 500,
+        linger_s: float = 0.05,
+        reconnect_s: float = 0.5,
+        keepalive: int = 10,
+    ) -> None:
+        self.store, self.catalog = store, catalog
+        self.host, self.port, self.topic, self.client_id = host, port, topic, client_id
+        self.max_batch, self.linger_s, self.reconnect_s, self.keepalive = max_batch, linger_s, reconnect_s, keepalive
+        self.totals = IngestReport("mqtt-total", "mqtt")
+        self.messages = 0
+        self.connections = 0
+
+    async def run(
+        self,
+        stop: asyncio.Event | None = None,
+        on_report: Callable[[IngestReport], None] | None = None,
+        max_messages: int | None = None,
+    ) -> IngestReport:
+        """Run until ``stop`` is set (or ``max_messages`` were handled); reconnect after broker loss."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                await self._session(stop, on_report, max_messages)
+            except aiomqtt.MqttError as exc:
+                log.warning("MQTT connection lost (%s); reconnecting", exc)
+                try:
+                    await asyncio.wait_for(stop.wait(), self.reconnect_s)
+                except TimeoutError:
+                    pass
+        return self.totals
+
+    async def _session(
+        self, stop: asyncio.Event, on_report: Callable[[IngestReport], None] | None, max_messages: int | None
+    ) -> None:
+        client = aiomqtt.Client(self.host, self.port, identifier=self.client_id, clean_session=False,
+                                keepalive=self.keepalive, timeout=5)
+        # acknowledge only after the data are durable (set before connecting: queued messages arrive at once)
+        client._client.manual_ack_set(True)
+        async with client:
+            self.connections += 1
+            await client.subscribe(self.topic, qos=1)
+            it = client.messages.__aiter__()
+            while not stop.is_set():
+                get = asyncio.ensure_future(it.__anext__())
+                stopper = asyncio.ensure_future(stop.wait())
+                done, _ = await asyncio.wait({get, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if get not in done:
+                    get.cancel()
+                    break
+                stopper.cancel()
+                batch = [get.result()]
+                if self.linger_s > 0:
+                    await asyncio.sleep(self.linger_s)
+                while len(batch) < self.max_batch and len(client.messages) > 0:
+                    batch.append(await it.__anext__())
+                incoming = [Incoming(str(m.topic), bytes(m.payload) if isinstance(m.payload, bytes | bytearray)
+                                     else str(m.payload).encode()) for m in batch]
+                report = await asyncio.to_thread(ingest_messages, self.store, self.catalog, incoming)
+                for m in batch:  # durable now: acknowledge, in the order received
+                    if m.qos > 0:
+                        client._client.ack(m.mid, m.qos)
+                self.totals.merge(report)
+                del self.totals.notices[:-100]
+                self.messages += len(batch)
+                if on_report is not None:
+                    on_report(report)
+                if max_messages is not None and self.messages >= max_messages:
+                    stop.set()
