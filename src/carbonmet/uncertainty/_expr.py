@@ -80,7 +80,9 @@ def tokenize(text: str) -> list[Token]:
         if kind != "ws":
             tok = m.group()
             if kind == "op" and tok == "^":
-                raise ExpressionError(f"'^' at position {i} is not an operator; write '**' for powers", i, tok)
+                raise ExpressionError(
+                    f"'^' at position {i} is not an operator; write '**' for powers", i, tok
+                )
             if kind == "op" and tok == ",":
                 raise ExpressionError(f"',' at position {i}: functions take exactly one argument", i, tok)
             out.append(Token(kind, tok, i))
@@ -313,8 +315,7 @@ class _Parser:
             if self.tok.kind == "op" and self.tok.text == "(":
                 if t.text not in FUNCTIONS:
                     raise ExpressionError(
-                        f"unknown function '{t.text}' at position {t.pos}; allowed: "
-                        + ", ".join(FUNCTIONS),
+                        f"unknown function '{t.text}' at position {t.pos}; allowed: " + ", ".join(FUNCTIONS),
                         position=t.pos,
                         token=t.text,
                     )
@@ -626,7 +627,9 @@ def _build_groups(node: Node) -> None:
         groups.append(_Group(template, slots, signs, [node.terms[k] for k in members]))
         grouped.update(members)
     node.groups = groups
-    node.singles = [(t, s) for k, (t, s) in enumerate(zip(node.terms, node.signs, strict=True)) if k not in grouped]
+    node.singles = [
+        (t, s) for k, (t, s) in enumerate(zip(node.terms, node.signs, strict=True)) if k not in grouped
+    ]
 
 
 # --- public object -------------------------------------------------------------------------------

@@ -175,8 +175,12 @@ class LpuResult:
             inputs=self.inputs,
         )
         return MeasuredQuantity(
-            value=self.value, unit=self.unit or "", u=self.u, dof=self.dof if self.dof > 0 else math.inf,
-            provenance=prov, name=self.output,
+            value=self.value,
+            unit=self.unit or "",
+            u=self.u,
+            dof=self.dof if self.dof > 0 else math.inf,
+            provenance=prov,
+            name=self.output,
         )
 
 

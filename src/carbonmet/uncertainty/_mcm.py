@@ -48,8 +48,12 @@ __all__ = ["McmResult", "coverage_intervals", "mcm", "numerical_tolerance"]
 CHUNK_ELEMENTS = 1 << 20
 MAX_CHUNK = 100_000
 MIN_CHUNK = 256
-BIT_GENERATORS = {"SFC64": np.random.SFC64, "PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM,
-                  "Philox": np.random.Philox}
+BIT_GENERATORS = {
+    "SFC64": np.random.SFC64,
+    "PCG64": np.random.PCG64,
+    "PCG64DXSM": np.random.PCG64DXSM,
+    "Philox": np.random.Philox,
+}
 
 
 @dataclass(frozen=True)
@@ -130,8 +134,9 @@ class McmResult:
             source=Source.CALCULATED,
             method=f"Monte Carlo method, M = {self.trials} (JCGM 101:2008; JJF 1059.2-2012)",
         )
-        return MeasuredQuantity(value=self.value, unit=self.unit or "", u=self.u, provenance=prov,
-                                name=self.output)
+        return MeasuredQuantity(
+            value=self.value, unit=self.unit or "", u=self.u, provenance=prov, name=self.output
+        )
 
 
 def numerical_tolerance(value: float, ndig: int) -> float:
@@ -150,7 +155,9 @@ def numerical_tolerance(value: float, ndig: int) -> float:
     return 0.5 * 10.0**ell
 
 
-def coverage_intervals(sorted_values: np.ndarray, coverage: float) -> tuple[tuple[float, float], tuple[float, float]]:
+def coverage_intervals(
+    sorted_values: np.ndarray, coverage: float
+) -> tuple[tuple[float, float], tuple[float, float]]:
     """Probabilistically symmetric and shortest coverage intervals from sorted values (JCGM 101 §7.7).
 
     q = pM if integer, else ⌊pM + ½⌋. Symmetric: r = (M − q)/2 if integer else (M − q + 1)/2,
@@ -293,7 +300,9 @@ def _chunk_size(n_inputs: int) -> int:
 class _Runner:
     def __init__(self, model: Model, seed: int, bit_generator: str) -> None:
         if bit_generator not in BIT_GENERATORS:
-            raise UncertaintyError(f"unknown bit generator '{bit_generator}'; use one of {', '.join(BIT_GENERATORS)}")
+            raise UncertaintyError(
+                f"unknown bit generator '{bit_generator}'; use one of {', '.join(BIT_GENERATORS)}"
+            )
         self.model = model
         self.plan = _Plan(model)
         self.seed = seed
@@ -318,9 +327,10 @@ class _Runner:
             if diag:
                 sub = diag[0]
                 names = [n for n in m.names if n in _names_in(sub)]
-                detail = (
-                    f"; the sub-expression '{sub}' (position {diag[1]}) gives NaN/inf"
-                    + (f" for values of input(s) {', '.join(names)} drawn from their distributions" if names else "")
+                detail = f"; the sub-expression '{sub}' (position {diag[1]}) gives NaN/inf" + (
+                    f" for values of input(s) {', '.join(names)} drawn from their distributions"
+                    if names
+                    else ""
                 )
         raise EvaluationError(
             f"{where}model '{m.output}' yields NaN/inf in {nbad} of {y.size} Monte Carlo trials{detail}. "
@@ -341,7 +351,9 @@ def _chunks(total: int, size: int, first_index: int = 0) -> Iterator[tuple[int, 
         yield first_index + k, start, min(size, total - start)
 
 
-def _summarise(values: np.ndarray, coverage: float) -> tuple[float, float, tuple[float, float], tuple[float, float]]:
+def _summarise(
+    values: np.ndarray, coverage: float
+) -> tuple[float, float, tuple[float, float], tuple[float, float]]:
     values.sort()
     mean = float(np.mean(values))
     u = float(np.std(values, ddof=1)) if values.size > 1 else 0.0
@@ -417,13 +429,25 @@ def mcm(
         out = np.empty(M)
         jobs = list(_chunks(M, size))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for (_, start, n), y in zip(jobs, pool.map(lambda j: runner.chunk(j[0], j[2]), jobs), strict=True):
+            for (_, start, n), y in zip(
+                jobs, pool.map(lambda j: runner.chunk(j[0], j[2]), jobs), strict=True
+            ):
                 out[start : start + n] = y
         mean, u, sym, short = _summarise(out, coverage)
         return McmResult(
-            output=model.output, unit=model.unit, value=mean, u=u, coverage=coverage, interval=sym,
-            shortest_interval=short, trials=M, seed=seed, adaptive=False, ndig=ndig,
-            delta=numerical_tolerance(u, ndig), elapsed=time.perf_counter() - t0,
+            output=model.output,
+            unit=model.unit,
+            value=mean,
+            u=u,
+            coverage=coverage,
+            interval=sym,
+            shortest_interval=short,
+            trials=M,
+            seed=seed,
+            adaptive=False,
+            ndig=ndig,
+            delta=numerical_tolerance(u, ndig),
+            elapsed=time.perf_counter() - t0,
             samples=out if keep_samples else None,
         )
 
@@ -467,14 +491,28 @@ def mcm(
     if converged:
         blocks = blocks[:h_stop]
     if not blocks:
-        raise UncertaintyError(f"max_trials = {max_trials} is smaller than one adaptive block of {block} trials")
+        raise UncertaintyError(
+            f"max_trials = {max_trials} is smaller than one adaptive block of {block} trials"
+        )
     out = np.concatenate(blocks)
     mean, u, sym, short = _summarise(out, coverage)
     return McmResult(
-        output=model.output, unit=model.unit, value=mean, u=u, coverage=coverage, interval=sym,
-        shortest_interval=short, trials=int(out.size), seed=seed, adaptive=True, ndig=ndig,
-        converged=converged, blocks=len(blocks), delta=numerical_tolerance(u, ndig),
-        elapsed=time.perf_counter() - t0, samples=out if keep_samples else None,
+        output=model.output,
+        unit=model.unit,
+        value=mean,
+        u=u,
+        coverage=coverage,
+        interval=sym,
+        shortest_interval=short,
+        trials=int(out.size),
+        seed=seed,
+        adaptive=True,
+        ndig=ndig,
+        converged=converged,
+        blocks=len(blocks),
+        delta=numerical_tolerance(u, ndig),
+        elapsed=time.perf_counter() - t0,
+        samples=out if keep_samples else None,
     )
 
 

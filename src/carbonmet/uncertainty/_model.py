@@ -370,8 +370,9 @@ class Model:
             if source:
                 raise ExpressionError(f"{source}: {exc}", exc.position, exc.token) from None
             raise
-        return cls(iset, names, output=output, unit=unit, expression=expr, source=source,
-                   description=description)
+        return cls(
+            iset, names, output=output, unit=unit, expression=expr, source=source, description=description
+        )
 
     @classmethod
     def from_function(
@@ -394,9 +395,7 @@ class Model:
         if names is None:
             sig = inspect.signature(function)
             names = [
-                p.name
-                for p in sig.parameters.values()
-                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
             ]
             if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
                 names = list(names) + [n for n in iset.inputs if n not in names]
@@ -413,7 +412,9 @@ class Model:
                 "x": np.array([d.mean for d in dists], dtype=float),
                 "u": np.array([d.u for d in dists], dtype=float),
                 "dof": np.array([d.dof for d in dists], dtype=float),
-                "pairs": [(self.index[a], self.index[b], r) for a, b, r in self.inputs.pairs_among(self.names)],
+                "pairs": [
+                    (self.index[a], self.index[b], r) for a, b, r in self.inputs.pairs_among(self.names)
+                ],
             }
             self._cache = c
         return c

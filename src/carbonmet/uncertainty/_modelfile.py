@@ -110,7 +110,10 @@ def model_from_dict(data: dict[str, Any], source: str = "<model>") -> Model:
             raise ModelFileError(f"{where}: {tbl}: {exc}") from None
     try:
         m = Model.from_expression(
-            model["expression"], iset, output=model["output"], unit=str(model.get("unit", "")),
+            model["expression"],
+            iset,
+            output=model["output"],
+            unit=str(model.get("unit", "")),
             description=str(model.get("description", "")),
         )
     except ExpressionError as exc:

@@ -34,8 +34,13 @@ class Validation:
     ndig: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"agrees": self.agrees, "d_low": self.d_low, "d_high": self.d_high, "delta": self.delta,
-                "ndig": self.ndig}
+        return {
+            "agrees": self.agrees,
+            "d_low": self.d_low,
+            "d_high": self.d_high,
+            "delta": self.delta,
+            "ndig": self.ndig,
+        }
 
 
 def validate(lpu: LpuResult, mcm: McmResult, ndig: int = 2) -> Validation:
