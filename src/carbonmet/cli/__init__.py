@@ -30,6 +30,10 @@ def _register() -> None:
 
     from . import _metering; _metering.register(app)  # noqa: E702  (ingest, mqtt, readings)
 
+    from . import _uncertainty
+
+    app.add_typer(_uncertainty.app, name="uncertainty")
+
 
 _register()
 
