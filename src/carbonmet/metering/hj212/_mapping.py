@@ -20,7 +20,7 @@ from .._types import PointInfo, RawReading
 from ._codec import CHINA_TZ, Packet, parse_time
 from ._errors import MissingFieldError, PointMapError
 from ._reassembly import Message
-from ._tables import default_fields, field_suffixes
+from ._tables import default_fields, field_commands, field_suffixes
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,8 @@ def to_raw_readings(
         code's ``-Flag`` (``N`` if absent), ``serial`` = the code's ``-SN`` if sent,
         ``origin`` = ``hj212:MN=…;QN=…;CN=…;<field>`` plus ``;PNO=k/n`` for parts and, for readings
         without a point, ``;unmapped: <why>``. A point whose field is missing from a packet that has
-        its code gets ``value=None`` with ``;missing: <field>``.
+        its code, of a command that carries that field (field_suffixes.csv), gets ``value=None`` with
+        ``;missing: <field>``.
 
     Raises
     ------
@@ -133,6 +134,7 @@ def _map_packet(p: Packet, point_map: PointMap, tz: timezone, out: list[RawReadi
         part = ""
     known_mn = p.mn in point_map.mns
     defaults = default_fields()
+    expected = field_commands()
     for code, fields in items.items():
         flag = fields.get("Flag", "N")
         serial = fields.get("SN")
@@ -154,6 +156,8 @@ def _map_packet(p: Packet, point_map: PointMap, tz: timezone, out: list[RawReadi
                 continue  # this command carries no reading of this kind (e.g. an interval amount in 2011)
             text = fields.get(suffix)
             if text is None:
+                if p.cn not in expected.get(suffix, ()):
+                    continue  # this command does not carry that field (e.g. ZsAvg in real-time data)
                 out.append(
                     RawReading(
                         ts=ts, value=None, point_id=point.point_id, serial=serial, flag=flag,

@@ -91,6 +91,12 @@ def field_suffixes() -> dict[str, str]:
 
 
 @cache
+def field_commands() -> dict[str, frozenset[str]]:
+    """Data commands whose uploads carry each measured-value suffix (field_suffixes.csv, column commands)."""
+    return {r["suffix"]: frozenset(r["commands"].split()) for r in _rows("field_suffixes.csv")}
+
+
+@cache
 def default_fields() -> dict[tuple[str, str], str]:
     """Which field of a code becomes a point's reading: ``(cn, reading_kind)`` → suffix (default_fields.csv)."""
     return {(r["cn"], r["reading_kind"]): r["suffix"] for r in _rows("default_fields.csv")}
