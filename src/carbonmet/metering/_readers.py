@@ -223,7 +223,7 @@ def read_csv_bytes(
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header}, strings_can_be_null=False
             ),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise ReadError(f"{name}: not a readable UTF-8 CSV file: {exc}") from None

@@ -270,28 +270,31 @@ def validate(
 
         v = conv[rows]
         fl = fcode[rows]
-        # duplicates inside the batch (first occurrence wins)
-        same_ts = np.zeros(len(rows), bool)
-        same_ts[1:] = t[1:] == t[:-1]
-        if same_ts.any():
-            first_idx = np.maximum.accumulate(np.where(~same_ts, np.arange(len(rows)), 0))
-            equal = (v == v[first_idx]) & (fl == fl[first_idx])
-            d = same_ts & equal
-            c = same_ts & ~equal
-            is_dup[rows[d]] = True
-            reason[rows[c]] = "conflicting_duplicate"
-            detail[rows[c]] = "another value for the same point and time in this batch"
-        # duplicates against the store
+        # duplicates against the store: the same value is a duplicate, another value a conflict
+        hit = np.zeros(len(rows), bool)
         if len(ex_ts):
             pos = np.searchsorted(ex_ts, t)
             posc = np.minimum(pos, len(ex_ts) - 1)
-            hit = (ex_ts[posc] == t) & ~same_ts
+            hit = ex_ts[posc] == t
             if hit.any():
                 equal = np.isclose(ex_v[posc], v, rtol=1e-12, atol=0.0)
                 is_dup[rows[hit & equal]] = True
                 c = hit & ~equal
                 reason[rows[c]] = "conflicting_duplicate"
                 detail[rows[c]] = [f"stored value {ex_v[k]:.10g} differs" for k in posc[c]]
+        # duplicates inside the batch, among rows not already stored (first occurrence wins)
+        sub = np.flatnonzero(~hit)
+        ts_sub = t[sub]
+        same_ts = np.zeros(len(sub), bool)
+        same_ts[1:] = ts_sub[1:] == ts_sub[:-1]
+        if same_ts.any():
+            first_idx = np.maximum.accumulate(np.where(~same_ts, np.arange(len(sub)), 0))
+            vs, fs = v[sub], fl[sub]
+            equal = (vs == vs[first_idx]) & (fs == fs[first_idx])
+            is_dup[rows[sub[same_ts & equal]]] = True
+            c = same_ts & ~equal
+            reason[rows[sub[c]]] = "conflicting_duplicate"
+            detail[rows[sub[c]]] = "another value for the same point and time in this batch"
         live = (reason[rows] == None) & ~is_dup[rows]  # noqa: E711
         rows_l, t_l, v_l = rows[live], t[live], v[live]
         if len(rows_l) == 0:
@@ -446,8 +449,10 @@ def _check_totaliser(
     def up(a: float, b: float) -> bool:
         return b >= a or is_rollover(a, b, rules)
 
-    for k in o:
+    ordered_v = allv[o]
+    for pos_k, k in enumerate(o):
         val = float(allv[k])
+        nxt_v = float(ordered_v[pos_k + 1]) if pos_k + 1 < len(o) else None
         if not is_new[k]:
             before_last, last_v, last_new = last_v, val, None
             continue
@@ -461,8 +466,10 @@ def _check_totaliser(
                 before_last, last_v, last_new = last_v, val, j
             else:
                 bad[j] = True
-        elif last_new is not None and (before_last is None or up(before_last, val)) and fits_next:
-            bad[last_new] = True  # the previous new reading was the outlier (a single spike)
+        elif (last_new is not None and (before_last is None or up(before_last, val)) and fits_next
+              and nxt_v is not None and last_v is not None and not up(last_v, nxt_v)):
+            # the previous new reading does not fit the next one either: it was the outlier (a spike)
+            bad[last_new] = True
             last_v, last_new = val, j
         else:
             bad[j] = True

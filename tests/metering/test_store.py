@@ -1,0 +1,215 @@
+"""Validation and the store: every row stored, quarantined or a duplicate; idempotent; durable layout."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from carbonmet.metering import (
+    READINGS_SCHEMA,
+    Catalog,
+    RawReading,
+    Store,
+    file_batch_id,
+    is_rollover,
+    read_csv_bytes,
+    readings_to_batch,
+)
+from carbonmet.metering._rules import default_rules
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def _r(point: str | None, minute: int, value: float | None, **kw: object) -> RawReading:
+    return RawReading(ts=T0 + timedelta(minutes=minute), value=value, point_id=point, **kw)  # type: ignore[arg-type]
+
+
+def _ingest(store: Store, catalog: Catalog, readings: list[RawReading], batch: str):
+    return store.ingest_readings(readings, batch, catalog, source="test", raw=repr(readings).encode())
+
+
+def test_each_reason_and_counts_add_up(tmp_path: Path, catalog: Catalog) -> None:
+    st_ = Store(tmp_path)
+    rs = [
+        _r("E01.GAS", 0, 1200.0),  # stored
+        _r("E01.GAS", 1, 1.3, unit="kNm3/h"),  # stored, converted
+        _r("E01.GAS", 2, 9000.0),  # out_of_range (FM-1 0..5000)
+        _r("E01.GAS", 3, 1000.0, unit="t"),  # unit_not_convertible
+        _r("E01.GAS", 4, 1000.0, unit="bogus"),  # unknown_unit
+        _r("E01.GAS", 5, 1000.0, flag="Q"),  # invalid_flag
+        _r("E09.NONE", 6, 1.0),  # unknown_point
+        _r(None, 7, 1.0, serial="NOPE"),  # unknown_device
+        _r(None, 8, 1100.0, serial="FM-2"),  # device_not_installed (FM-2 from 2025-03-01)
+        _r(None, 9, 1100.0, serial="FM-1"),  # stored via serial
+        _r(None, 10, 1.0),  # no_point
+        _r("E01.GAS", 11, None),  # missing_value
+        _r("E01.GAS", 0, 1200.0),  # duplicate inside the batch
+        _r("E01.GAS", 1, 999.0),  # conflicting_duplicate inside the batch
+    ]
+    rep = _ingest(st_, catalog, rs, "b1")
+    assert rep.received == len(rs) == rep.stored + rep.quarantined + rep.duplicates
+    assert (rep.stored, rep.duplicates) == (3, 1)
+    assert rep.by_reason == {
+        "out_of_range": 1, "unit_not_convertible": 1, "unknown_unit": 1, "invalid_flag": 1, "unknown_point": 1,
+        "unknown_device": 1, "device_not_installed": 1, "no_point": 1, "missing_value": 1, "conflicting_duplicate": 1,
+    }
+    stored = st_.readings("E01.GAS")
+    assert stored.column("value").to_pylist() == [1200.0, 1300.0, 1100.0]
+    q = st_.quarantine()
+    assert q.num_rows == rep.quarantined
+    assert set(q.column("reason").to_pylist()) == set(rep.by_reason)
+    assert all(q.column("detail").to_pylist())
+    # the raw input is archived
+    assert len(list((tmp_path / "raw" / "test").glob("*/*.bin"))) == 1
+
+
+def test_reingest_same_batch_is_idempotent(tmp_path: Path, catalog: Catalog) -> None:
+    st_ = Store(tmp_path)
+    data = ("point_id,ts,value\n" + "".join(
+        f"E01.GAS,2025-01-01T08:{m:02d}:00+08:00,{1000 + m}\n" for m in range(30)) + "E01.GAS,bad,1\n").encode()
+    b = read_csv_bytes(data, "f.csv")
+    r1 = st_.ingest(b, file_batch_id(data), catalog, source="file", raw=data)
+    r2 = st_.ingest(b, file_batch_id(data), catalog, source="file", raw=data)
+    assert (r1.stored, r1.quarantined) == (30, 1)
+    assert r2.already_ingested and r2.duplicates == 31 and r2.stored == 0
+    # the same readings under another batch id (a re-exported file): duplicates by (point, ts, value)
+    data2 = data.replace(b"\nE01.GAS,bad,1\n", b"\n")
+    r3 = st_.ingest(read_csv_bytes(data2, "g.csv"), file_batch_id(data2), catalog, source="file", raw=data2)
+    assert (r3.stored, r3.duplicates, r3.quarantined) == (0, 30, 0)
+    assert st_.readings("E01.GAS").num_rows == 30
+    assert st_.quarantine().num_rows == 1
+    # a reopened store knows the batch (journal on disk)
+    st2 = Store(tmp_path)
+    assert st2.is_ingested(file_batch_id(data))
+
+
+def test_conflicting_value_against_store(tmp_path: Path, catalog: Catalog) -> None:
+    st_ = Store(tmp_path)
+    _ingest(st_, catalog, [_r("E01.GAS", 0, 1000.0)], "a")
+    rep = _ingest(st_, catalog, [_r("E01.GAS", 0, 1001.0), _r("E01.GAS", 0, 1000.0)], "b")
+    assert rep.by_reason == {"conflicting_duplicate": 1} and rep.duplicates == 1
+
+
+def test_totaliser_rollover_and_decrease(tmp_path: Path, catalog: Catalog) -> None:
+    rules = default_rules()
+    assert is_rollover(99_990.0, 5.0, rules) and not is_rollover(50_000.0, 5.0, rules)
+    st_ = Store(tmp_path)
+    vals = [99_980.0, 99_990.0, 5.0, 15.0, 10.0, 25.0]  # rollover at 3rd, decrease at 5th
+    rep = _ingest(st_, catalog, [_r("E01.COAL", i, v) for i, v in enumerate(vals)], "t1")
+    assert rep.by_reason == {"totaliser_decrease": 1}
+    assert {n.check for n in rep.notices} >= {"rollover", "totaliser_decrease"}
+    assert st_.readings("E01.COAL").column("value").to_pylist() == [99_980.0, 99_990.0, 5.0, 15.0, 25.0]
+    # a later batch is checked against the stored neighbours
+    rep2 = _ingest(st_, catalog, [_r("E01.COAL", 6, 20.0), _r("E01.COAL", 7, 30.0)], "t2")
+    assert rep2.by_reason == {"totaliser_decrease": 1} and rep2.stored == 1
+    # a single spike in a batch is the reading rejected, not everything after it
+    rep3 = _ingest(st_, catalog, [_r("E01.COAL", 8, 31.0), _r("E01.COAL", 9, 5_000.0), _r("E01.COAL", 10, 32.0),
+                                  _r("E01.COAL", 11, 33.0)], "t3")
+    assert rep3.by_reason == {"totaliser_decrease": 1} and rep3.stored == 3
+    assert 5_000.0 not in st_.readings("E01.COAL").column("value").to_pylist()
+
+
+def test_spike_quarantined_flatline_and_late_data_flagged(tmp_path: Path, catalog: Catalog) -> None:
+    st_ = Store(tmp_path)
+    rng = np.random.default_rng(1)
+    vals = list(1000 + rng.normal(0, 5, 60))
+    vals[30] = 4900.0  # in range, but 780 σ off
+    rep = _ingest(st_, catalog, [_r("E01.GAS", i, v) for i, v in enumerate(vals)], "s1")
+    assert rep.by_reason == {"spike": 1}
+    flat = [_r("E01.GAS", 100 + i, 1234.0) for i in range(40)]
+    rep2 = _ingest(st_, catalog, flat, "s2")
+    assert rep2.stored == 40 and any(n.check == "flatline" and n.count == 40 for n in rep2.notices)
+    rep3 = _ingest(st_, catalog, [_r("E01.GAS", 61, 1001.0)], "s3")  # older than newest stored
+    assert rep3.stored == 1 and any(n.check == "out_of_order" for n in rep3.notices)
+    rep4 = _ingest(st_, catalog, [_r("E01.GAS", 200 + i * (30 if i == 5 else 1), 1000.0 + i) for i in range(10)], "s4")
+    assert any(n.check == "gap" for n in rep4.notices)
+
+
+def test_reads_and_dedups_against_partitions_written_by_others(tmp_path: Path, catalog: Catalog) -> None:
+    """The reference dataset writes READINGS_SCHEMA files straight into the layout, no journal."""
+    d = tmp_path / "readings" / "enterprise=E01" / "point=E01.GAS" / "month=2025-01"
+    d.mkdir(parents=True)
+    ts = [T0 + timedelta(minutes=m) for m in range(5)]
+    t = pa.table(
+        {"ts": pa.array(ts, pa.timestamp("us", tz="UTC")), "value": [1000.0, 1001, 1002, 1003, 1004],
+         "flag": pa.array(["N"] * 5).dictionary_encode().cast(pa.dictionary(pa.int8(), pa.string())),
+         "source": pa.array(["measured"] * 5).dictionary_encode().cast(pa.dictionary(pa.int8(), pa.string())),
+         "batch": ["refdata-1"] * 5},
+        schema=READINGS_SCHEMA,
+    )
+    pq.write_table(t, d / "refdata.parquet")
+    st_ = Store(tmp_path)
+    assert st_.readings("E01.GAS").column("value").to_pylist() == [1000.0, 1001, 1002, 1003, 1004]
+    rep = _ingest(st_, catalog, [_r("E01.GAS", 2, 1002.0), _r("E01.GAS", 9, 1005.0)], "x")
+    assert (rep.stored, rep.duplicates) == (1, 1)
+
+
+def test_crashed_batch_files_are_removed_on_open(tmp_path: Path, catalog: Catalog) -> None:
+    """A batch journaled as 'writing' (process died before commit) leaves no readings behind."""
+    st_ = Store(tmp_path)
+    _ingest(st_, catalog, [_r("E01.GAS", 0, 1000.0)], "ok")
+    orphan = tmp_path / "readings/enterprise=E01/point=E01.GAS/month=2025-01/part-orphan.parquet"
+    pq.write_table(pq.read_table(next(orphan.parent.glob("part-*.parquet"))).slice(0, 0), orphan)
+    db = sqlite3.connect(tmp_path / "journal.sqlite")
+    db.execute("INSERT INTO batches (batch_id, state, files) VALUES ('dead', 'writing', ?)",
+               (json.dumps([str(orphan.relative_to(tmp_path))]),))
+    db.commit()
+    db.close()
+    st_.close()
+    st2 = Store(tmp_path)
+    assert not orphan.exists()
+    assert not st2.is_ingested("dead")
+    assert st2.readings("E01.GAS").num_rows == 1
+
+
+def test_layout_matches_docs(tmp_path: Path, catalog: Catalog) -> None:
+    st_ = Store(tmp_path)
+    _ingest(st_, catalog, [_r("E01.GAS", 0, 1000.0), _r("E01.GAS", 60 * 24 * 40, 1000.0)], "lay")
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "readings").rglob("*.parquet"))
+    assert [f.rsplit("/", 1)[0] for f in files] == [
+        "readings/enterprise=E01/point=E01.GAS/month=2025-01",
+        "readings/enterprise=E01/point=E01.GAS/month=2025-02",
+    ]
+    assert pq.read_schema(tmp_path / files[0]) == READINGS_SCHEMA
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["E01.GAS", "E01.COAL", "E02.CO2", "NOPE", None]),
+            st.integers(0, 50),
+            st.one_of(st.none(), st.floats(-10, 6000, allow_nan=False)),
+            st.sampled_from(["N", "N", "N", "C", "S", "Z"]),
+        ),
+        max_size=60,
+    )
+)
+def test_counts_always_add_up_and_reingest_is_all_duplicates(
+    tmp_path_factory: pytest.TempPathFactory, catalog: Catalog, rows: list[tuple]
+) -> None:
+    root = tmp_path_factory.mktemp("prop")
+    st_ = Store(root)
+    rs = [_r(p, m, v, flag=f) for p, m, v, f in rows]
+    rep = _ingest(st_, catalog, rs, "p1")
+    assert rep.received == len(rs) == rep.stored + rep.quarantined + rep.duplicates
+    assert sum(rep.by_reason.values()) == rep.quarantined
+    stored = sum(st_.readings(p).num_rows for p in catalog)
+    assert stored == rep.stored
+    # the same readings in a new batch: nothing new is stored, nothing quarantined twice is lost
+    rep2 = _ingest(st_, catalog, rs, "p2")
+    assert rep2.stored == 0
+    assert rep2.received == rep2.stored + rep2.quarantined + rep2.duplicates
+    assert sum(st_.readings(p).num_rows for p in catalog) == stored
+    batch = readings_to_batch(rs)
+    assert batch.num_rows == len(rs)
