@@ -346,7 +346,7 @@ def _hourly_sql(period: str, valid: Sequence[str], subst: Sequence[str], stopped
     if mode == "sum":
         hour_valid = "n_ok > 0"
     else:
-        hour_valid = f"bit_count(m_ok) >= {minv}"
+        hour_valid = f"bit_count(coalesce(m_ok, 0::UBIGINT)) >= {minv}"
     measured = "sum(s_ok)" if mode == "sum" else f"sum(s_ok / n_ok) FILTER ({hour_valid})"
     substituted = "sum(s_sub)" if mode == "sum" else "sum(s_sub / n_sub) FILTER (n_sub > 0 AND NOT (" + hour_valid + "))"
     return f"""

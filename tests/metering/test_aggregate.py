@@ -1,0 +1,195 @@
+"""Aggregation: HJ 75 hourly validity, totaliser rollover, substitution kept apart, equality with an
+independent DuckDB query and a plain-Python computation over the same stored data."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import numpy as np
+import pytest
+
+from carbonmet.metering import Catalog, RawReading, Store, activity_data, aggregate, integral_unit
+
+SH = ZoneInfo("Asia/Shanghai")
+L0 = datetime(2025, 1, 1, tzinfo=SH)  # local midnight
+
+
+def _r(point: str, t: datetime, v: float, flag: str = "N") -> RawReading:
+    return RawReading(ts=t, value=v, point_id=point, flag=flag)
+
+
+def test_integral_unit() -> None:
+    assert integral_unit("t/h") == ("t", 1.0)
+    assert integral_unit("kg/s") == ("kg", 3600.0)
+    assert integral_unit("percent") is None
+
+
+def test_rate_hourly_validity_and_substitution(tmp_path: Path, catalog: Catalog) -> None:
+    """Hand-built hours: HJ 75-2017 45-minute rule (accounting_methods.md §3.2)."""
+    st_ = Store(tmp_path)
+    rs: list[RawReading] = []
+    # hour 0: 60 valid minutes at 1000 + m
+    rs += [_r("E01.GAS", L0 + timedelta(minutes=m), 1000.0 + m) for m in range(60)]
+    # hour 1: 40 valid + 20 calibration minutes → invalid (40 < 45)
+    rs += [_r("E01.GAS", L0 + timedelta(hours=1, minutes=m), 1200.0, "C" if m >= 40 else "N") for m in range(60)]
+    # hour 2: 50 valid minutes, 10 missing → valid, mean of the 50
+    rs += [_r("E01.GAS", L0 + timedelta(hours=2, minutes=m), 2000.0 + 2 * m) for m in range(50)]
+    # hour 3: substituted values (flag S) only
+    rs += [_r("E01.GAS", L0 + timedelta(hours=3, minutes=m), 900.0, "S") for m in range(60)]
+    # hour 4: plant stopped
+    rs += [_r("E01.GAS", L0 + timedelta(hours=4, minutes=m), 0.0, "F") for m in range(60)]
+    rep = st_.ingest_readings(rs, "h", catalog, source="test")
+    assert rep.stored == len(rs)
+    out = aggregate(st_, catalog, ["E01.GAS"], L0, L0 + timedelta(hours=6), "hour")
+    assert [a.period_start for a in out] == [L0 + timedelta(hours=h) for h in range(6)]
+    h0, h1, h2, h3, h4, h5 = out
+    assert h0.value_measured == pytest.approx(np.mean([1000.0 + m for m in range(60)]))  # × 1 h → Nm3
+    assert h0.unit == "Nm3" and h0.completeness == 1.0
+    assert math.isnan(h1.value_measured) and h1.invalid_hours == 1 and h1.completeness == 0
+    assert h2.value_measured == pytest.approx(np.mean([2000.0 + 2 * m for m in range(50)]))
+    assert math.isnan(h3.value_measured) and h3.value_substituted == pytest.approx(900.0) and h3.substituted_hours == 1
+    assert h4.stopped_hours == 1 and h4.completeness == 1.0 and math.isnan(h4.value_measured)
+    assert math.isnan(h5.value_measured) and h5.completeness == 0 and h5.missing_hours == 1  # no data: not zero
+    day = aggregate(st_, catalog, ["E01.GAS"], L0, L0 + timedelta(days=1), "day")[0]
+    assert day.value_measured == pytest.approx(h0.value_measured + h2.value_measured)
+    assert day.value_substituted == pytest.approx(900.0)
+    assert (day.valid_hours, day.substituted_hours, day.stopped_hours, day.invalid_hours) == (2, 1, 1, 1)
+    assert day.missing_hours == 19
+    assert day.completeness == pytest.approx(3 / 24)
+
+
+def test_totaliser_difference_with_rollover_across_days(tmp_path: Path, catalog: Catalog) -> None:
+    st_ = Store(tmp_path)
+    # every 10 min for 2 days, +7 t per step, register of 6 digits starting near the top
+    vals, t = [], []
+    v = 999_500.0
+    for i in range(2 * 24 * 6):
+        t.append(L0 + timedelta(minutes=10 * i))
+        vals.append(v)
+        v = (v + 7.0) % 1_000_000.0
+    st_.ingest_readings([_r("E01.COAL", a, b) for a, b in zip(t, vals)], "tot", catalog, source="test")
+    d1, d2 = aggregate(st_, catalog, ["E01.COAL"], L0, L0 + timedelta(days=2), "day")
+    # day 1 has no anchor before its first hour: first hour's anchor is the baseline
+    first_anchor = vals[5]  # last reading of hour 0
+    last_d1 = vals[24 * 6 - 1]
+    assert d1.value_measured == pytest.approx((last_d1 - first_anchor) % 1_000_000.0)
+    assert d2.value_measured == pytest.approx(7.0 * 24 * 6)  # every step of day 2 (incl. the one into it)
+    assert d1.valid_hours == 23 and d2.valid_hours == 24
+    assert d2.completeness == 1.0
+
+
+def test_mean_and_interval_points(tmp_path: Path, catalog: Catalog) -> None:
+    st_ = Store(tmp_path)
+    rs = [_r("E02.CO2", L0 + timedelta(minutes=m), 10.0 + (m // 60)) for m in range(120)]
+    rs += [_r("E02.BATCH", L0 + timedelta(hours=h), 30.0 + h) for h in range(0, 24, 3)]
+    st_.ingest_readings(rs, "m", catalog, source="test")
+    co2, = aggregate(st_, catalog, ["E02.CO2"], L0, L0 + timedelta(days=1), "day")
+    assert co2.kind == "mean" and co2.value_measured == pytest.approx(10.5) and co2.unit == "%"
+    b, = aggregate(st_, catalog, ["E02.BATCH"], L0, L0 + timedelta(days=1), "day")
+    assert b.kind == "amount" and b.value_measured == pytest.approx(sum(30.0 + h for h in range(0, 24, 3)))
+
+
+def _random_store(tmp_path: Path, catalog: Catalog) -> tuple[Store, list[RawReading]]:
+    rng = np.random.default_rng(7)
+    st_ = Store(tmp_path)
+    rs: list[RawReading] = []
+    start = datetime(2025, 1, 30, tzinfo=SH)
+    for m in range(5 * 24 * 60):  # 5 days across a month boundary
+        if rng.random() < 0.1:
+            continue  # gaps
+        flag = "N" if rng.random() > 0.08 else str(rng.choice(["C", "M", "D", "S"]))
+        rs.append(_r("E01.GAS", start + timedelta(minutes=m), float(1000 + rng.normal(0, 50)), flag))
+    st_.ingest_readings(rs, "rand", catalog, source="test")
+    return st_, rs
+
+
+def test_aggregate_equals_independent_duckdb_query(tmp_path: Path, catalog: Catalog) -> None:
+    """Same stored Parquet, a query written independently (ICU time zones, DISTINCT minutes)."""
+    st_, _ = _random_store(tmp_path, catalog)
+    s, e = datetime(2025, 1, 30, tzinfo=SH), datetime(2025, 2, 4, tzinfo=SH)
+    got = {a.period_start: a for a in aggregate(st_, catalog, ["E01.GAS"], s, e, "day")}
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    files = st_.files(["E01.GAS"])
+    rows = con.sql(
+        """
+        WITH hr AS (
+          SELECT date_trunc('hour', ts) AS hour,
+                 avg(value) FILTER (flag = 'N') AS mean_ok,
+                 count(DISTINCT date_trunc('minute', ts)) FILTER (flag = 'N') AS minutes_ok,
+                 avg(value) FILTER (flag = 'S') AS mean_s
+          FROM read_parquet(?) GROUP BY 1)
+        SELECT strftime(date_trunc('day', hour), '%Y-%m-%d') AS day,
+               sum(mean_ok) FILTER (minutes_ok >= 45) AS measured,
+               count(*) FILTER (minutes_ok >= 45) AS valid_hours,
+               coalesce(sum(mean_s) FILTER (mean_s IS NOT NULL AND coalesce(minutes_ok, 0) < 45), 0) AS subst
+        FROM hr GROUP BY 1 ORDER BY 1
+        """,
+        params=[files],
+    ).fetchall()
+    assert len(rows) == 5
+    for day, measured, valid_hours, subst in rows:
+        a = got[datetime.fromisoformat(day).replace(tzinfo=SH)]
+        assert a.value_measured == pytest.approx(measured, rel=1e-12)
+        assert a.valid_hours == valid_hours
+        assert a.value_substituted == pytest.approx(subst, rel=1e-12, abs=1e-9)
+
+
+def test_aggregate_equals_plain_python(tmp_path: Path, catalog: Catalog) -> None:
+    """The same rule computed from the readings in Python, per local month."""
+    st_, rs = _random_store(tmp_path, catalog)
+    s, e = datetime(2025, 1, 1, tzinfo=SH), datetime(2025, 3, 1, tzinfo=SH)
+    hours: dict[datetime, list[tuple[int, float]]] = defaultdict(list)
+    for r in rs:
+        if r.flag == "N":
+            lt = r.ts.astimezone(SH)
+            hours[lt.replace(minute=0)].append((lt.minute, r.value or 0.0))
+    want: dict[tuple[int, int], float] = defaultdict(float)
+    for h, items in hours.items():
+        if len({m for m, _ in items}) >= 45:
+            want[(h.year, h.month)] += sum(v for _, v in items) / len(items)
+    got = aggregate(st_, catalog, ["E01.GAS"], s, e, "month")
+    assert [(a.period_start.year, a.period_start.month) for a in got] == [(2025, 1), (2025, 2)]
+    for a in got:
+        assert a.value_measured == pytest.approx(want[(a.period_start.year, a.period_start.month)], rel=1e-12)
+        assert a.expected_hours == (31 * 24 if a.period_start.month == 1 else 28 * 24)
+
+
+def test_activity_data_measured_quantity(tmp_path: Path, catalog: Catalog) -> None:
+    st_ = Store(tmp_path)
+    rs = [_r("E01.GAS", L0 + timedelta(minutes=m), 1000.0) for m in range(24 * 60)]
+    rs += [_r("E01.GAS", L0 + timedelta(days=1, minutes=m), 500.0, "S") for m in range(60)]
+    st_.ingest_readings(rs, "act", catalog, source="test")
+    act = activity_data(st_, catalog, "E01.GAS", L0, L0 + timedelta(days=31))
+    m = act.measured
+    assert m.value == pytest.approx(24_000.0) and m.unit == "Nm3"
+    # u from FM-1's MPE 1.0 % as a rectangular distribution: u = x·0.01/√3 (JJF 1059.1-2012 §4.3.3.4)
+    assert m.u == pytest.approx(24_000.0 * 0.01 / math.sqrt(3))
+    assert m.provenance.instruments == ("FM-1",)
+    assert m.provenance.certificates == ("JZ-2024-017",)
+    assert "completeness" in m.provenance.note
+    assert act.substituted is not None and act.substituted.value == pytest.approx(500.0)
+    assert math.isnan(act.substituted.u) and act.substituted.provenance.source.value == "substituted"
+    assert act.total.value == pytest.approx(24_500.0) and "substituted" in act.total.provenance.note
+    assert act.completeness == pytest.approx(24 / (31 * 24))
+    # a period without any data: nan, never zero
+    empty = activity_data(st_, catalog, "E01.GAS", datetime(2025, 6, 1, tzinfo=SH), datetime(2025, 7, 1, tzinfo=SH))
+    assert math.isnan(empty.measured.value) and empty.completeness == 0
+
+
+def test_rejects_bad_requests(tmp_path: Path, catalog: Catalog) -> None:
+    from carbonmet.metering import AggregationError
+
+    st_ = Store(tmp_path)
+    with pytest.raises(AggregationError, match="period"):
+        aggregate(st_, catalog, ["E01.GAS"], L0, L0 + timedelta(days=1), "week")  # type: ignore[arg-type]
+    with pytest.raises(AggregationError, match="unknown point"):
+        aggregate(st_, catalog, ["X"], L0, L0 + timedelta(days=1))
+    with pytest.raises(AggregationError, match="DST"):
+        aggregate(st_, catalog, ["E01.GAS"], datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 4, 1, tzinfo=UTC),
+                  tz="Europe/Berlin")
