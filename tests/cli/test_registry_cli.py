@@ -63,3 +63,20 @@ def test_console_script_runs(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"ok": True, "entries": 0, "head_hash": "0" * 64, "first_bad_seq": None,
                                     "reason": ""}
+
+
+def test_dcc_export_import_cli(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    assert _run(db, "registry", "import", *FILES)[0] == 0
+    xml = tmp_path / "c.xml"
+    code, out = _run(db, "dcc", "export", "ORD-2024-FM1", "--out", str(xml), "--signer", "张三")
+    assert code == 0, out
+    assert "张三".encode() in xml.read_bytes()
+    code, out = _run(db, "dcc", "import", str(xml), "--json")  # same number: an update, not a duplicate
+    assert code == 0, out
+    doc = json.loads(out)
+    assert doc["cert_no"] == "ORD-2024-FM1" and doc["instrument"] == "FM1" and doc["U"] == 0.5
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(b"not xml at all")
+    code, out = _run(db, "dcc", "import", str(bad))
+    assert code == 1 and "bad.xml" in out

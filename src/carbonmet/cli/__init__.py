@@ -23,6 +23,7 @@ def _register() -> None:
 
     app.add_typer(_registry.app, name="registry")
     app.add_typer(_registry.audit_app, name="audit")
+    app.add_typer(_registry.dcc_app, name="dcc")
 
     from . import _hj212
 

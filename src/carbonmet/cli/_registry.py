@@ -230,3 +230,62 @@ def audit_verify_cmd(
         console.print(f"[red]审计链被篡改 audit chain BROKEN[/] at entry {rep.first_bad_seq}: {rep.reason}")
     if not rep.ok:
         raise typer.Exit(1)
+
+
+dcc_app = typer.Typer(help="数字校准证书 Digital Calibration Certificates (PTB DCC XML)", no_args_is_help=True)
+
+
+@dcc_app.command("import")
+def dcc_import_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="DCC XML 文件"),
+    instrument: str | None = typer.Option(None, help="被校器具编号/出厂编号 instrument (default: from the item's ids)"),
+    issuer: str | None = typer.Option(None, help="出具单位代码 issuing organisation (default: from the lab)"),
+    actor: str = typer.Option("cli", help="操作人 who is importing (audit log)"),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """导入 DCC 校准证书 Import a DCC XML file as a calibration certificate."""
+    from ..registry import import_dcc
+    from ..registry.dcc import DccError
+
+    try:
+        with session_scope(open_engine(db)) as s:
+            cert, notes = import_dcc(s, file.read_bytes(), instrument=instrument, issuer=issuer, actor=actor)
+            out = {"cert_no": cert.cert_no, "instrument": cert.instrument.code if cert.instrument else None,
+                   "calibration_date": cert.calibration_date.isoformat(), "U": cert.expanded_u,
+                   "k": cert.coverage_factor, "unit": cert.error_unit, "results": len(cert.results),
+                   "standards": [u.standard.code for u in cert.standards_used], "notes": notes}
+    except (DccError, RegistryError) as exc:
+        fail(f"{file}: {exc}")
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"[green]已导入 imported[/] {out['cert_no']} → {out['instrument']} ({out['calibration_date']}), "
+                  f"U={out['U']} {out['unit']} k={out['k']}, {out['results']} 个校准点 points, "
+                  f"标准 standards: {', '.join(out['standards']) or '—'}")
+    for n in notes:
+        console.print(f"[yellow]注意 note:[/] {n}")
+
+
+@dcc_app.command("export")
+def dcc_export_cmd(
+    cert_no: str = typer.Argument(..., help="证书编号 certificate number"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="输出文件 output file (default: stdout)"),
+    signer: str | None = typer.Option(None, help="签发人 name of the signatory to write"),
+    db: str | None = DbOpt,
+) -> None:
+    """导出 DCC Export a calibration certificate as DCC XML."""
+    from ..registry import export_dcc
+
+    try:
+        with session_scope(open_engine(db)) as s:
+            xml = export_dcc(s, cert_no, signer=signer)
+    except RegistryError as exc:
+        fail(str(exc))
+    if out is None:
+        import sys
+
+        sys.stdout.buffer.write(xml)
+    else:
+        out.write_bytes(xml)
+        console.print(f"已导出 exported {cert_no} → {out} ({len(xml)} bytes)")

@@ -8,6 +8,7 @@ the audit chain: :func:`verify_audit`.
 
 from ._audit import AuditReport
 from ._audit import verify as verify_audit
+from ._dcc_map import certificate_to_dcc, export_dcc, import_dcc
 from ._db import default_url, make_engine, migrate, session_scope
 from ._errors import AuditChainBroken, FieldError, ImportRejected, NotFound, RegistryError, RowProblem
 from ._import import ImportReport, export_csv, export_rows, export_xlsx, import_file, import_files

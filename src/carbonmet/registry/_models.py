@@ -207,6 +207,7 @@ class CertificateResult(Base):
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
+    ref_type: Mapped[str | None] = mapped_column(String(200))
     value: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(48))
     expanded_u: Mapped[float | None] = mapped_column(Float)

@@ -170,6 +170,7 @@ def upgrade() -> None:
     sa.Column('certificate_id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('ref_type', sa.String(length=200), nullable=True),
     sa.Column('value', sa.Float(), nullable=False),
     sa.Column('unit', sa.String(length=48), nullable=False),
     sa.Column('expanded_u', sa.Float(), nullable=True),
