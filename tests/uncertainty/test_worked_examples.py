@@ -176,8 +176,13 @@ def test_jcgm101_9_2_4_dominant_rectangular_disagrees() -> None:
     # exact CDF of Y = S3 + X4: P(Y ≤ y) = E[F_X4(y − S3)], S3 = sum of three U(−a, a)
     xs = np.linspace(-3 * a, 3 * a, 20001)
     dens_s3 = np.gradient(
-        np.array([sum((-1) ** k * math.comb(3, k) * max((x + 3 * a) / (2 * a) - k, 0.0) ** 3 for k in range(4)) / 6
-                  for x in xs]),
+        np.array(
+            [
+                sum((-1) ** k * math.comb(3, k) * max((x + 3 * a) / (2 * a) - k, 0.0) ** 3 for k in range(4))
+                / 6
+                for x in xs
+            ]
+        ),
         xs,
     )
 
@@ -226,8 +231,8 @@ def test_jcgm101_9_3_mass_calibration() -> None:
     assert round(ev.lpu.u, 4) == 0.0539
     assert_allclose(ev.lpu.interval, (1.1285, 1.3395), atol=6e-5)
     # exact u from moments [D]
-    e1 = lambda a, b: math.log(b / a) / (b - a)  # noqa: E731
-    e2 = lambda a, b: 1.0 / (a * b)  # noqa: E731
+    e1 = lambda a, b: math.log(b / a) / (b - a)
+    e2 = lambda a, b: 1.0 / (a * b)
     ed2 = e2(7e3, 9e3) - 2 * e1(7e3, 9e3) * e1(7950.0, 8050.0) + e2(7950.0, 8050.0)
     mean = 100_001.234
     exact_u = math.sqrt((0.05**2 + 0.02**2 + mean**2) * (1 + 0.2**2 / 12 * ed2) - mean**2)
@@ -308,8 +313,9 @@ def test_nonlinear_model_validation_flags_disagreement() -> None:
     iset2.add("dp", Rectangular(0.99, 1.01))
     iset2.add("K", Normal(1000.0, 10.0))
     iset2.add("C", Normal(0.5, 0.005))
-    ev2 = evaluate(Model.from_expression("K * sqrt(dp) * C * 44/12 / 1000", iset2), trials=200_000, seed=5,
-                   ndig=1)
+    ev2 = evaluate(
+        Model.from_expression("K * sqrt(dp) * C * 44/12 / 1000", iset2), trials=200_000, seed=5, ndig=1
+    )
     assert ev2.validation is not None and ev2.validation.agrees
 
 

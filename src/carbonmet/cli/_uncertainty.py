@@ -103,7 +103,9 @@ def evaluate_cmd(
     ndig: int = typer.Option(2, "--ndig", min=1, max=6, help="有效数字位数 significant digits n_dig"),
     coverage: float = typer.Option(0.95, "--coverage", help="包含概率 coverage probability p"),
     seed: int | None = typer.Option(None, "--seed", min=0, help="随机种子 random seed (reproducible)"),
-    k: float | None = typer.Option(None, "--k", help="固定包含因子 fixed coverage factor (default t_p(ν_eff))"),
+    k: float | None = typer.Option(
+        None, "--k", help="固定包含因子 fixed coverage factor (default t_p(ν_eff))"
+    ),
     plot: Path | None = typer.Option(None, "--plot", help="直方图 PNG histogram of the MCM output"),
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
@@ -115,7 +117,14 @@ def evaluate_cmd(
     try:
         model = load_model(model_file)
         ev = evaluate(
-            model, method.value, coverage=coverage, trials=trials, adaptive=adaptive, ndig=ndig, seed=seed, k=k
+            model,
+            method.value,
+            coverage=coverage,
+            trials=trials,
+            adaptive=adaptive,
+            ndig=ndig,
+            seed=seed,
+            k=k,
         )
         if plot is not None and ev.mcm is not None:
             plot_histogram(ev.mcm, plot, ev.lpu)

@@ -617,12 +617,10 @@ def distribution_from_params(kind: str, params: Mapping[str, Any]) -> Distributi
             break
     if chosen is None:
         forms = " or ".join("/".join(r) for r, _ in PARAMETER_SETS[canon])
-        first_req = PARAMETER_SETS[canon][0][0]
-        missing = [p for p in first_req if p not in given]
-        raise DistributionError(
-            f"{canon} distribution: missing parameter '{missing[0] if missing else first_req[0]}' "
-            f"(give {forms})"
-        )
+        # report against the parameter set the user evidently meant (largest overlap)
+        best = max(PARAMETER_SETS[canon], key=lambda ro: len(given & (set(ro[0]) | set(ro[1]))))[0]
+        missing = [p for p in best if p not in given]
+        raise DistributionError(f"{canon} distribution: missing parameter '{missing[0]}' (give {forms})")
     required, optional = chosen
     extra = given - set(required) - set(optional)
     if extra:

@@ -32,7 +32,7 @@ from ._errors import ExpressionError
 
 __all__ = ["FUNCTIONS", "Expression", "parse"]
 
-MAX_DEPTH = 200
+MAX_DEPTH = 100
 MIN_GROUP = 4  # terms of identical shape needed before a sum is vectorised
 
 _LN10 = math.log(10.0)
@@ -108,7 +108,8 @@ class Num(Node):
     __slots__ = ("value",)
 
     def __init__(self, value: float, start: int, end: int) -> None:
-        self.value, self.start, self.end = float(value), start, end
+        # a NumPy scalar, so that constant arithmetic follows IEEE rules (1/0 → inf) like arrays do
+        self.value, self.start, self.end = np.float64(value), start, end
 
 
 class Var(Node):

@@ -1,0 +1,158 @@
+"""Library API: callable models with dual-number sensitivities, LPU details, measured quantities."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from carbonmet.quantities import MeasuredQuantity, Source
+from carbonmet.uncertainty import (
+    Dual,
+    InputSet,
+    Model,
+    ModelError,
+    Normal,
+    Rectangular,
+    StudentT,
+    compare,
+    coverage_factor,
+    en_score,
+    evaluate,
+    lpu,
+    welch_satterthwaite,
+    zeta_score,
+)
+
+
+def test_callable_model_sensitivities_equal_expression_model() -> None:
+    iset = InputSet()
+    iset.add("a", Normal(2.0, 0.1))
+    iset.add("b", Rectangular(0.5, 1.5))
+    iset.add("c", StudentT(3.0, 0.2, 6))
+
+    def f(a, b, c):  # type: ignore[no-untyped-def]
+        return a * np.exp(b) / c + np.sqrt(c) * np.abs(a - 5) + a**2 * np.log(c) - np.sin(b) ** 2
+
+    text = "a * exp(b) / c + sqrt(c) * abs(a - 5) + a**2 * log(c) - sin(b)**2"
+    r_f = lpu(Model.from_function(f, iset))
+    r_e = lpu(Model.from_expression(text, iset))
+    assert r_f.value == pytest.approx(r_e.value, rel=1e-14)
+    np.testing.assert_allclose(r_f.sensitivities, r_e.sensitivities, rtol=1e-13)
+    assert r_f.u == pytest.approx(r_e.u, rel=1e-13)
+    assert r_f.dof == r_e.dof
+
+
+def test_callable_with_many_inputs_uses_blocks() -> None:
+    n = 700  # > one 256-input block
+    iset = InputSet()
+    for i in range(n):
+        iset.add(f"x{i}", Normal(1.0 + i / n, 0.01))
+
+    def f(**x):  # type: ignore[no-untyped-def]
+        total = 0.0
+        for i in range(n):
+            total = total + (i + 1) * x[f"x{i}"] ** 2
+        return total
+
+    r = lpu(Model.from_function(f, iset))
+    xs = np.array([1.0 + i / n for i in range(n)])
+    np.testing.assert_allclose(r.sensitivities, 2 * np.arange(1, n + 1) * xs, rtol=1e-13)
+
+
+def test_callable_using_math_module_gets_a_clear_error() -> None:
+    iset = InputSet()
+    iset.add("a", Normal(2.0, 0.1))
+    with pytest.raises(ModelError, match="math"):
+        lpu(Model.from_function(lambda a: math.exp(a), iset))
+
+
+def test_dual_numbers() -> None:
+    x = Dual(2.0, np.array([1.0, 0.0]))
+    y = Dual(3.0, np.array([0.0, 1.0]))
+    z = (x * y + x / y - 2**x + y**2.5 - abs(-x)) ** 2
+    v = 2 * 3 + 2 / 3 - 4 + 3**2.5 - 2
+    dzdx = 2 * v * (3 + 1 / 3 - 4 * math.log(2) - 1)
+    dzdy = 2 * v * (2 - 2 / 9 + 2.5 * 3**1.5)
+    assert z.v == pytest.approx(v**2)
+    np.testing.assert_allclose(z.d, [dzdx, dzdy], rtol=1e-13)
+    assert x < y and max(x, y) is y
+
+
+def test_welch_satterthwaite_and_k() -> None:
+    """GUM G.4.1 and table G.2: ν_eff from components; t_95(ν)."""
+    nu = welch_satterthwaite(np.array([3.0, 4.0]), np.array([4.0, np.inf]), 5.0)
+    assert nu == pytest.approx(5.0**4 / (3.0**4 / 4))
+    assert coverage_factor(0.95, 8) == pytest.approx(2.31, abs=0.005)  # GUM table G.2
+    assert coverage_factor(0.9545, math.inf) == pytest.approx(2.0, abs=0.001)
+    assert coverage_factor(0.99, 16) == pytest.approx(2.92, abs=0.005)
+
+
+def test_budget_rows_and_measured_quantity() -> None:
+    iset = InputSet()
+    iset.add("AD", Rectangular(99.0, 101.0), unit="t")
+    iset.add("EF", Normal(2.5, 0.05), unit="tCO2/t")
+    m = Model.from_expression("AD * EF", iset, output="E", unit="t")
+    r = lpu(m, k=2.0)
+    b = {row.input: row for row in r.budget}
+    assert b["AD"].sensitivity == pytest.approx(2.5) and b["EF"].sensitivity == pytest.approx(100.0)
+    assert sum(row.variance_share for row in r.budget) == pytest.approx(1.0)
+    assert r.U == pytest.approx(2 * r.u) and r.k == 2.0
+    mq = r.to_measured_quantity()
+    assert isinstance(mq, MeasuredQuantity)
+    assert (mq.value, mq.u, mq.unit, mq.name) == (r.value, r.u, "t", "E")
+    assert mq.provenance.source is Source.CALCULATED and mq.provenance.inputs == ("AD", "EF")
+    ev = evaluate(m, trials=20_000, seed=1)
+    assert ev.mcm is not None
+    mq2 = ev.mcm.to_measured_quantity()
+    assert mq2.u == pytest.approx(r.u, rel=0.05)
+    d = ev.to_dict()
+    assert set(d) >= {"lpu", "mcm", "validation", "budget"}
+
+
+def test_correlated_lpu_matches_gum_5_2_2() -> None:
+    """GUM §5.2.2 / F.1.2.3: y = x1 + x2 with r = 1 gives u = u1 + u2; r = −1 gives |u1 − u2|."""
+    for r, expected in ((1.0, 0.5), (-1.0, 0.1), (0.0, math.sqrt(0.2**2 + 0.3**2))):
+        iset = InputSet()
+        iset.add("x1", Normal(1.0, 0.2))
+        iset.add("x2", Normal(2.0, 0.3))
+        if r:
+            iset.correlate("x1", "x2", r)
+        assert lpu(Model.from_expression("x1 + x2", iset)).u == pytest.approx(expected)
+
+
+def test_en_and_zeta_scores() -> None:
+    """ISO 13528 §9.6–9.7: E_n with expanded, ζ with standard uncertainties."""
+    assert en_score(10.5, 0.3, 10.0, 0.4) == pytest.approx(0.5 / 0.5)
+    assert zeta_score(10.5, 0.15, 10.0, 0.2) == pytest.approx(2.0)
+    a = MeasuredQuantity(10.5, "t", u=0.15)
+    b = MeasuredQuantity(10.0, "t", u=0.2)
+    c = compare(a, b, k=2)
+    assert c.en == pytest.approx(1.0) and c.en_satisfactory
+    assert c.zeta == pytest.approx(2.0) and c.zeta_verdict == "satisfactory"
+    assert compare(MeasuredQuantity(11.0, "t", u=0.15), b).zeta_verdict == "action"
+
+
+def test_shared_input_must_be_the_same_quantity() -> None:
+    i1, i2 = InputSet(), InputSet()
+    i1.add("F", Normal(1.0, 0.1))
+    i2.add("F", Normal(1.0, 0.2))
+    a = lpu(Model.from_expression("2*F", i1))
+    b = lpu(Model.from_expression("3*F", i2))
+    with pytest.raises(ValueError, match="shared inputs must be the same quantity"):
+        compare(a, b)
+
+
+def test_input_set_errors() -> None:
+    iset = InputSet()
+    iset.add("x", Normal(0, 1))
+    with pytest.raises(ModelError, match="defined twice"):
+        iset.add("x", Normal(0, 1))
+    with pytest.raises(ModelError, match="not a valid identifier"):
+        iset.add("a b", Normal(0, 1))
+    with pytest.raises(ModelError, match="unknown input 'y'"):
+        iset.correlate("x", "y", 0.5)
+    iset.add("y", Normal(0, 1))
+    with pytest.raises(ModelError, match=r"\[-1, 1\]"):
+        iset.correlate("x", "y", 1.5)

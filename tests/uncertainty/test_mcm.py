@@ -1,0 +1,195 @@
+"""Monte Carlo method: intervals (JCGM 101 §7.7), tolerance (§7.9.2), reproducibility, adaptive M,
+correlated sampling, and the statistical coverage of the 95 % interval."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from carbonmet.uncertainty import (
+    EvaluationError,
+    InputSet,
+    Lognormal,
+    Model,
+    Normal,
+    Rectangular,
+    Triangular,
+    UncertaintyError,
+    coverage_intervals,
+    mcm,
+    numerical_tolerance,
+)
+
+
+def test_coverage_interval_indices_follow_jcgm101_7_7() -> None:
+    """M = 100, p = 0.95: q = 95, r = (M − q + 1)/2 = 3 → [y_(3), y_(98)] (1-based, §7.7.2)."""
+    y = np.arange(1.0, 101.0)
+    sym, short = coverage_intervals(y, 0.95)
+    assert sym == (3.0, 98.0)
+    assert short[1] - short[0] == 95.0
+    # M = 1000, p = 0.95: q = 950, M − q = 50 even → r = 25 → [y_(25), y_(975)]
+    y = np.arange(1.0, 1001.0)
+    assert coverage_intervals(y, 0.95)[0] == (25.0, 975.0)
+    # skewed values: the shortest interval sits where the values are dense
+    y = np.sort(np.concatenate([np.linspace(0, 1, 900), np.linspace(1, 100, 100)]))
+    sym, short = coverage_intervals(y, 0.9)
+    assert short[1] - short[0] < sym[1] - sym[0]
+    assert short[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("u", "ndig", "delta"),
+    [
+        (0.0539, 2, 0.0005),
+        (16.45, 2, 0.5),
+        (16.45, 1, 5.0),
+        (2.0, 2, 0.05),
+        (0.000050, 1, 0.000005),
+        (9.96, 2, 0.5),
+        (9.96, 1, 5.0),
+    ],
+)
+def test_numerical_tolerance(u: float, ndig: int, delta: float) -> None:
+    """JCGM 101 §7.9.2: u = c × 10^l with n_dig digits in c, δ = ½ × 10^l (9.96 rounds to 10: two digits "10" → δ = 0.5)."""
+    assert numerical_tolerance(u, ndig) == pytest.approx(delta)
+
+
+def _model() -> Model:
+    iset = InputSet()
+    iset.add("a", Normal(10.0, 0.2))
+    iset.add("b", Rectangular(1.0, 2.0))
+    iset.add("c", Triangular(0.0, 1.0))
+    iset.add("d", Lognormal(3.0, 0.3))
+    iset.correlate("a", "d", 0.5)
+    return Model.from_expression("a * b + c / d", iset, output="y")
+
+
+def test_reproducible_and_independent_of_threads() -> None:
+    m = _model()
+    r1 = mcm(m, 50_000, seed=42, workers=1, chunk_size=4_096)
+    r2 = mcm(m, 50_000, seed=42, workers=2, chunk_size=4_096)
+    r3 = mcm(m, 50_000, seed=43, workers=2, chunk_size=4_096)
+    assert r1.samples is not None and r2.samples is not None and r3.samples is not None
+    assert np.array_equal(r1.samples, r2.samples)
+    assert (r1.value, r1.u, r1.interval) == (r2.value, r2.u, r2.interval)
+    assert not np.array_equal(r1.samples, r3.samples)
+    a1 = mcm(m, adaptive=True, ndig=1, seed=7, workers=1, keep_samples=False)
+    a2 = mcm(m, adaptive=True, ndig=1, seed=7, workers=2, keep_samples=False)
+    assert (a1.trials, a1.value, a1.interval) == (a2.trials, a2.value, a2.interval)
+
+
+def test_seed_is_reported_and_reusable() -> None:
+    m = _model()
+    r = mcm(m, 20_000)
+    again = mcm(m, 20_000, seed=r.seed)
+    assert r.interval == again.interval
+
+
+def test_adaptive_procedure_stops_and_is_stable() -> None:
+    """JCGM 101 §7.9.4: blocks of max(J, 10⁴) = 10⁴ trials for p = 0.95; ndig = 3 needs more trials
+    than ndig = 1; the final u and interval agree with a long fixed run within 2δ."""
+    m = _model()
+    a1 = mcm(m, adaptive=True, ndig=1, seed=3, keep_samples=False)
+    a2 = mcm(m, adaptive=True, ndig=3, seed=3, keep_samples=False)
+    assert a1.converged and a2.converged
+    assert a1.trials % 10_000 == 0 and a1.blocks >= 2
+    assert a2.trials > a1.trials
+    ref = mcm(m, 1_000_000, seed=99, keep_samples=False)
+    assert abs(a2.u - ref.u) <= 2 * a2.delta
+    assert abs(a2.interval[0] - ref.interval[0]) <= 2 * a2.delta
+    capped = mcm(m, adaptive=True, ndig=6, seed=3, max_trials=30_000, keep_samples=False)
+    assert not capped.converged and capped.trials == 30_000
+
+
+def test_correlated_normals_have_the_stated_correlation() -> None:
+    """JCGM 101 §6.4.8: multivariate Gaussian by Cholesky; the sample correlation matches r."""
+    iset = InputSet()
+    iset.add("x", Normal(0.0, 1.0))
+    iset.add("y", Normal(5.0, 2.0))
+    iset.add("z", Normal(-1.0, 0.5))
+    iset.correlate("x", "y", 0.8)
+    iset.correlate("y", "z", -0.3)
+    res = {}
+    for expr in ("x + y", "y - 4 * z"):
+        res[expr] = mcm(Model.from_expression(expr, iset), 400_000, seed=5)
+    # var(x + y) = 1 + 4 + 2·0.8·2 = 8.2; var(y − 4z) = 4 + 4 − 2·4·(−0.3)·2·0.5 = 10.4
+    assert res["x + y"].u == pytest.approx(math.sqrt(8.2), rel=0.01)
+    assert res["y - 4 * z"].u == pytest.approx(math.sqrt(10.4), rel=0.01)
+
+
+def test_singular_and_invalid_correlation() -> None:
+    iset = InputSet()
+    iset.add("x", Normal(0.0, 1.0))
+    iset.add("y", Normal(0.0, 1.0))
+    iset.correlate("x", "y", 1.0)  # fully correlated: PSD square root is used
+    r = mcm(Model.from_expression("x - y", iset), 10_000, seed=1)
+    assert r.u == pytest.approx(0.0, abs=1e-6)
+    iset2 = InputSet()
+    for n in "abc":
+        iset2.add(n, Normal(0.0, 1.0))
+    iset2.correlate("a", "b", 0.9)
+    iset2.correlate("b", "c", 0.9)
+    iset2.correlate("a", "c", -0.9)
+    with pytest.raises(UncertaintyError, match="not positive semi-definite"):
+        mcm(Model.from_expression("a + b + c", iset2), 10_000, seed=1)
+
+
+def test_nan_trials_are_reported_with_the_subexpression_and_input() -> None:
+    iset = InputSet()
+    iset.add("q", Normal(0.05, 0.05))
+    iset.add("k", Normal(1.0, 0.01))
+    m = Model.from_expression("k * log(q)", iset, output="E")
+    with pytest.raises(EvaluationError) as exc:
+        mcm(m, 20_000, seed=1)
+    msg = str(exc.value)
+    assert "log(q)" in msg and "'q'" not in msg or "q" in msg
+    assert "input(s) q" in msg
+
+
+def test_too_few_trials_rejected() -> None:
+    with pytest.raises(UncertaintyError, match="too few"):
+        mcm(_model(), 1_000, seed=1)
+
+
+def test_callable_model_same_as_expression() -> None:
+    iset = InputSet()
+    iset.add("a", Normal(10.0, 0.2))
+    iset.add("b", Rectangular(1.0, 2.0))
+    e = mcm(Model.from_expression("a * exp(b / 10)", iset), 30_000, seed=4)
+    f = mcm(Model.from_function(lambda a, b: a * np.exp(b / 10), iset), 30_000, seed=4)
+    assert e.samples is not None and f.samples is not None
+    np.testing.assert_allclose(e.samples, f.samples, rtol=1e-13)
+
+
+@pytest.mark.slow
+def test_95_percent_interval_covers_the_truth_about_95_percent_of_the_time() -> None:
+    """Known truth: an emission E = AD·NCV·CC·OF·44/12 with true inputs; each repetition draws the
+    'measured' inputs around the truth with the stated errors (rectangular for the meter, normal for
+    the lab values), assigns the corresponding state-of-knowledge distributions centred on the
+    measured values, and runs the MCM. Over 1 000 seeded repetitions the 95 % probabilistically
+    symmetric interval must contain the true E in 93–97 % of them."""
+    true = {"AD": 1.0e5, "NCV": 20.9, "CC": 0.0261, "OF": 0.98}
+    mpe_ad = 0.02 * true["AD"]  # ±2 % meter MPE
+    u_rel = {"NCV": 0.02, "CC": 0.03, "OF": 0.01}
+    e_true = true["AD"] * true["NCV"] * true["CC"] * true["OF"] * 44 / 12
+    rng = np.random.default_rng(20261123)
+    hits = 0
+    reps = 1000
+    for rep in range(reps):
+        iset = InputSet()
+        ad = true["AD"] + rng.uniform(-mpe_ad, mpe_ad)
+        iset.add("AD", Rectangular(ad - mpe_ad, ad + mpe_ad))
+        for k, ur in u_rel.items():
+            s = ur * true[k]
+            iset.add(k, Normal(true[k] + s * rng.standard_normal(), s))
+        m = Model.from_expression("AD * NCV * CC * OF * 44 / 12", iset, output="E")
+        r = mcm(m, 10_000, seed=rep, workers=1, keep_samples=False)
+        hits += r.interval[0] <= e_true <= r.interval[1]
+    rate = hits / reps
+    assert 0.93 <= rate <= 0.97, rate
+    # binomial sanity: the observed rate is within 4 sd of 0.95
+    assert abs(rate - 0.95) <= 4 * math.sqrt(0.95 * 0.05 / reps)
+    assert stats.binomtest(hits, reps, 0.95).pvalue > 1e-4
