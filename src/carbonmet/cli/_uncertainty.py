@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -96,18 +97,28 @@ def _render(ev: Evaluation) -> None:
 
 @app.command("evaluate")
 def evaluate_cmd(
-    model_file: Path = typer.Argument(..., help="模型文件 model file (TOML), see docs/uncertainty.md"),
-    method: Method = typer.Option(Method.both, "--method", help="评定方法 lpu | mcm | both"),
-    trials: int = typer.Option(1_000_000, "--trials", min=1, help="蒙特卡洛试验次数 Monte Carlo trials M"),
-    adaptive: bool = typer.Option(False, "--adaptive", help="自适应蒙特卡洛 adaptive M (JCGM 101 §7.9)"),
-    ndig: int = typer.Option(2, "--ndig", min=1, max=6, help="有效数字位数 significant digits n_dig"),
-    coverage: float = typer.Option(0.95, "--coverage", help="包含概率 coverage probability p"),
-    seed: int | None = typer.Option(None, "--seed", min=0, help="随机种子 random seed (reproducible)"),
-    k: float | None = typer.Option(
-        None, "--k", help="固定包含因子 fixed coverage factor (default t_p(ν_eff))"
-    ),
-    plot: Path | None = typer.Option(None, "--plot", help="直方图 PNG histogram of the MCM output"),
-    as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
+    model_file: Annotated[Path, typer.Argument(help="模型文件 model file (TOML), see docs/uncertainty.md")],
+    method: Annotated[Method, typer.Option("--method", help="评定方法 lpu | mcm | both")] = Method.both,
+    trials: Annotated[
+        int, typer.Option("--trials", min=1, help="蒙特卡洛试验次数 Monte Carlo trials M")
+    ] = 1_000_000,
+    adaptive: Annotated[
+        bool, typer.Option("--adaptive", help="自适应蒙特卡洛 adaptive M (JCGM 101 §7.9)")
+    ] = False,
+    ndig: Annotated[
+        int, typer.Option("--ndig", min=1, max=6, help="有效数字位数 significant digits n_dig")
+    ] = 2,
+    coverage: Annotated[float, typer.Option("--coverage", help="包含概率 coverage probability p")] = 0.95,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="随机种子 random seed (reproducible)")
+    ] = None,
+    k: Annotated[
+        float | None, typer.Option("--k", help="固定包含因子 fixed coverage factor (default t_p(ν_eff))")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="直方图 PNG histogram of the MCM output")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable output")] = False,
 ) -> None:
     """评定一个测量模型 Evaluate a measurement model file by LPU and/or Monte Carlo."""
     if not 0.0 < coverage < 1.0:
