@@ -242,9 +242,25 @@ def dsi_to_pint(text: str) -> str:
     unit = parse_dsi(text)
     expr = _pint_expression(unit, text.strip())
     try:
-        return format_unit(expr)
+        return canonical_unit_text(expr)
     except UnitError as exc:  # pragma: no cover - every table row is checked against pint in the tests
         raise DsiUnitError(f"cannot convert {text.strip()!r} to a pint unit", token=text.strip()) from exc
+
+
+def canonical_unit_text(unit_text: str) -> str:
+    """carbonmet's short unit text (``format_unit``), or pint's long names where a short symbol is ambiguous.
+
+    ``format_unit`` writes symbols (``"kg / m ** 3"``); a few prefixed symbols read back as another unit
+    (quecto-tonne ``"qt"`` is the quart), so the short text is used only if it parses to the same unit.
+    """
+    u = parse_unit(unit_text)
+    short = format_unit(unit_text)
+    if parse_unit(short) == u:
+        return short
+    long = "1" if u == ureg.dimensionless else str(u)
+    if parse_unit(long) != u:  # pragma: no cover - pint's long names are unambiguous
+        raise UnitError(f"no unambiguous text for unit {unit_text!r}")
+    return long
 
 
 @lru_cache(maxsize=1)
@@ -289,8 +305,8 @@ def to_dsi(unit_text: str) -> str:
     pint_prefix = {p.pint: p.dsi for p in _prefixes().values()}
     terms: list[DsiTerm] = []
     for name, exp in items:
-        chosen = None
-        for prefix, base, suffix in ureg.parse_unit_name(name):
+        chosen = ("", name) if name in table else None
+        for prefix, base, suffix in () if chosen else ureg.parse_unit_name(name):
             if not suffix and base in table and (not prefix or prefix in pint_prefix):
                 chosen = (prefix, base)
                 break

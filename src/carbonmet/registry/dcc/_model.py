@@ -8,9 +8,9 @@ from datetime import date
 
 from pint.errors import DimensionalityError, OffsetUnitCalculusError
 
-from carbonmet.quantities import UnitError, format_unit, parse_unit, ureg
+from carbonmet.quantities import UnitError, parse_unit, ureg
 
-from ._dsi import dsi_to_pint, to_dsi
+from ._dsi import canonical_unit_text, dsi_to_pint, to_dsi
 from ._errors import DccError, DsiUnitError
 
 #: Values allowed in ``coreData/performanceLocation`` (DCC 3.x).
@@ -178,7 +178,8 @@ class DccResult:
     pint_unit : str
         Canonical carbonmet unit text (``"%"``, ``"m ** 3 / h"``) as :func:`carbonmet.quantities.format_unit`
         writes it; given in any form :func:`carbonmet.quantities.parse_unit` accepts, it is canonicalised
-        and must mean the same unit as ``unit``.
+        and must mean the same unit as ``unit``; it is then replaced by the text derived from ``unit``
+        (``"kWh"`` → ``"h * kW"``), so that equal units always compare equal.
     ref_type : str or None
         ``refType`` of the quantity (``basic_measurementError``, ``basic_referenceValue`` …).
     measurement_result, result : str
@@ -231,18 +232,17 @@ class DccResult:
         if not self.unit:
             object.__setattr__(self, "unit", to_dsi(self.pint_unit))
         from_dsi = dsi_to_pint(self.unit)
-        if not self.pint_unit:
-            object.__setattr__(self, "pint_unit", from_dsi)
-        elif self.pint_unit != from_dsi:
+        if self.pint_unit and self.pint_unit != from_dsi:
             try:
-                canonical = format_unit(self.pint_unit)
+                canonical = canonical_unit_text(self.pint_unit)
             except UnitError as exc:
                 raise DsiUnitError(f"unknown unit {self.pint_unit!r}", token=self.pint_unit) from exc
             if not _same_unit(canonical, from_dsi):
                 raise DccError(
                     f"pint_unit {self.pint_unit!r} is not the D-SI unit {self.unit!r} ({from_dsi})"
                 )
-            object.__setattr__(self, "pint_unit", canonical)
+        # pint_unit is always the text derived from the D-SI unit, so equal units compare equal
+        object.__setattr__(self, "pint_unit", from_dsi)
         _floats("expanded_uncertainty", self.expanded_uncertainty, n, nonneg=True)
         _floats("coverage_factor", self.coverage_factor, n)
         _floats("coverage_probability", self.coverage_probability, n)
