@@ -156,7 +156,14 @@ def mqtt_listen(
         else:
             sys.stdout.write(json.dumps({"listening": f"{host}:{port}", "topic": topic}) + "\n")
             sys.stdout.flush()
-        return await listener.run(stop, on_report, max_messages)
+        def on_subscribed() -> None:
+            if as_json:
+                sys.stdout.write(json.dumps({"subscribed": topic, "connection": listener.connections}) + "\n")
+                sys.stdout.flush()
+            else:
+                console.print(f"已订阅 subscribed ({listener.connections})")
+
+        return await listener.run(stop, on_report, max_messages, on_subscribed)
 
     totals = asyncio.run(run())
     st.close()

@@ -207,15 +207,22 @@ class MqttListener:
         self.totals = IngestReport("mqtt-total", "mqtt")
         self.messages = 0
         self.connections = 0
+        self._on_subscribed: Callable[[], None] | None = None
 
     async def run(
         self,
         stop: asyncio.Event | None = None,
         on_report: Callable[[IngestReport], None] | None = None,
         max_messages: int | None = None,
+        on_subscribed: Callable[[], None] | None = None,
     ) -> IngestReport:
-        """Run until ``stop`` is set (or ``max_messages`` were handled); reconnect after broker loss."""
+        """Run until ``stop`` is set (or ``max_messages`` were handled); reconnect after broker loss.
+
+        ``on_report`` is called after each durable, acknowledged batch; ``on_subscribed`` after each
+        (re)subscription.
+        """
         stop = stop or asyncio.Event()
+        self._on_subscribed = on_subscribed
         while not stop.is_set():
             try:
                 await self._session(stop, on_report, max_messages)
@@ -237,6 +244,8 @@ class MqttListener:
         async with client:
             self.connections += 1
             await client.subscribe(self.topic, qos=1)
+            if self._on_subscribed is not None:
+                self._on_subscribed()
             it = client.messages.__aiter__()
             while not stop.is_set():
                 get = asyncio.ensure_future(it.__anext__())

@@ -1,0 +1,276 @@
+"""MQTT against the real Mosquitto (127.0.0.1:1883): QoS 1, persistent sessions, a connection cut in the
+middle (through a TCP proxy in the test, so the shared broker is not touched), and a kill -9 of the
+ingesting process. Nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiomqtt
+import pytest
+
+from carbonmet.metering import Catalog, MqttListener, Store, parse_payload, reading_payload
+from carbonmet.metering._mqtt import Incoming, PayloadError, ingest_messages
+
+BROKER = ("127.0.0.1", 1883)
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def _broker_up() -> bool:
+    try:
+        with socket.create_connection(BROKER, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+mqtt = pytest.mark.mqtt
+needs_broker = pytest.mark.skipif(not _broker_up(), reason="Mosquitto at 127.0.0.1:1883 not reachable")
+
+
+def _msg(i: int) -> bytes:
+    ts = (T0 + timedelta(minutes=i)).isoformat()
+    return reading_payload(f"dev-{i}", [{"point_id": "E01.GAS", "ts": ts, "value": 1000.0 + i, "unit": "Nm3/h"}])
+
+
+def test_payload_scheme() -> None:
+    key, rs = parse_payload("t", _msg(3))
+    assert key == "mqtt:dev-3" and rs[0].value == 1003.0 and rs[0].ts == T0 + timedelta(minutes=3)
+    key2, rs2 = parse_payload("t", b'{"point_id": "P", "ts": "2025-01-01T08:00:00+08:00", "value": 2}')
+    assert key2.startswith("mqtt:sha256:") and rs2[0].point_id == "P"
+    for bad in (b"\xff", b"[1]", b'{"readings": 3}', b'{"readings": [{"ts": 5, "value": 1}]}',
+                b'{"ts": "2025-01-01T00:00:00Z", "value": "7"}'):
+        with pytest.raises(PayloadError):
+            parse_payload("t", bad)
+
+
+def test_bad_payload_quarantined_and_redelivery_is_duplicate(tmp_path: Path, catalog: Catalog) -> None:
+    st_ = Store(tmp_path)
+    msgs = [Incoming("t", _msg(1)), Incoming("t", b"not json"), Incoming("t", _msg(1))]
+    r1 = ingest_messages(st_, catalog, msgs)
+    assert (r1.received, r1.stored, r1.quarantined, r1.duplicates) == (3, 1, 1, 1)
+    assert r1.by_reason == {"bad_payload": 1}
+    r2 = ingest_messages(st_, catalog, msgs[:2])  # the broker re-delivers both
+    assert (r2.received, r2.stored, r2.quarantined, r2.duplicates) == (2, 0, 0, 2)
+    assert st_.quarantine().num_rows == 1
+
+
+class CutProxy:
+    """A TCP proxy that can drop every connection at once (a broker/network outage as the client sees it)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.base_events.Server | None = None
+        self.port = 0
+        self.cuts = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _pipe(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        try:
+            while data := await r.read(65536):
+                w.write(data)
+                await w.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            w.close()
+
+    async def _handle(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        br, bw = await asyncio.open_connection(*self.target)
+        self.writers += [w, bw]
+        try:
+            await asyncio.gather(self._pipe(r, bw), self._pipe(br, w))
+        except asyncio.CancelledError:
+            pass
+
+    def cut(self) -> None:
+        self.cuts += 1
+        for w in self.writers:
+            w.transport.abort()
+        self.writers.clear()
+
+    async def close(self) -> None:
+        self.cut()
+        if self.server is not None:
+            self.server.close()
+
+
+async def _publish_all(port: int, topic: str, payloads: list[bytes], client_id: str,
+                       after_each: object = None) -> int:
+    """QoS 1 publisher with a persistent session; re-publishes what was not acknowledged after a cut."""
+    i, reconnects = 0, 0
+    while i < len(payloads):
+        try:
+            async with aiomqtt.Client("127.0.0.1", port, identifier=client_id, clean_session=False,
+                                      timeout=3) as c:
+                while i < len(payloads):
+                    await c.publish(topic, payloads[i], qos=1, timeout=3)
+                    i += 1
+                    if after_each is not None:
+                        await after_each(i)  # type: ignore[operator]
+        except aiomqtt.MqttError:
+            reconnects += 1
+            await asyncio.sleep(0.2)
+    return reconnects
+
+
+async def _wait_for(pred, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    t_end = time.monotonic() + timeout
+    while time.monotonic() < t_end:
+        if pred():
+            return True
+        await asyncio.sleep(0.1)
+    return pred()
+
+
+@mqtt
+@needs_broker
+def test_connection_cut_mid_stream_nothing_lost_nothing_doubled(tmp_path: Path, catalog: Catalog) -> None:
+    n = 300
+    u = uuid.uuid4().hex[:10]
+    topic = f"carbonmet/v1/readings/test-{u}/dev"
+
+    async def main() -> tuple[MqttListener, int, int]:
+        proxy = CutProxy(BROKER)
+        await proxy.start()
+        st_ = Store(tmp_path)
+        listener = MqttListener(st_, catalog, "127.0.0.1", proxy.port, topic=f"carbonmet/v1/readings/test-{u}/#",
+                                client_id=f"ingest-{u}", max_batch=25, linger_s=0.01, reconnect_s=0.2)
+        subscribed = asyncio.Event()
+        stop = asyncio.Event()
+        task = asyncio.create_task(listener.run(stop, on_subscribed=subscribed.set))
+        await asyncio.wait_for(subscribed.wait(), 10)
+
+        async def maybe_cut(i: int) -> None:
+            if i in (n // 3, 2 * n // 3):  # two outages while messages are in flight both ways
+                proxy.cut()
+
+        reconnects = await _publish_all(proxy.port, topic, [_msg(i) for i in range(n)], f"pub-{u}", maybe_cut)
+        await _wait_for(lambda: listener.totals.stored >= n, 30)
+        await asyncio.sleep(0.5)  # let late re-deliveries arrive
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        cuts = proxy.cuts
+        await proxy.close()
+        return listener, reconnects, cuts
+
+    listener, reconnects, cuts = asyncio.run(main())
+    assert cuts == 2 and listener.connections >= 2 and reconnects >= 1
+    st_ = Store(tmp_path)
+    got = st_.readings("E01.GAS")
+    values = got.column("value").to_pylist()
+    assert len(values) == n, "nothing lost, nothing doubled"
+    assert sorted(values) == [1000.0 + i for i in range(n)]
+    t = listener.totals
+    assert t.stored == n and t.quarantined == 0 and t.received == t.stored + t.duplicates
+
+
+def _write_points(d: Path) -> Path:
+    p = d / "points.csv"
+    p.write_text("point_id,site_code,name,quantity,carrier,unit,reading_kind\n"
+                 "E01.GAS,E01,gas,normal_volume_flow,natural_gas,Nm3/h,rate\n", encoding="utf-8")
+    return p
+
+
+def _start_listener(store: Path, points: Path, topic: str, client_id: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "carbonmet", "mqtt", "listen", "--store", str(store), "--points", str(points),
+         "--port", str(BROKER[1]), "--topic", topic, "--client-id", client_id, "--max-batch", "20", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def _read_lines_until(proc: subprocess.Popen[str], pred, timeout: float) -> list[dict]:  # type: ignore[no-untyped-def]
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    assert proc.stdout is not None
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    out: list[dict] = []
+    t_end = time.monotonic() + timeout
+    while time.monotonic() < t_end:
+        if not sel.select(timeout=0.2):
+            continue
+        line = proc.stdout.readline()
+        if not line:
+            break
+        out.append(json.loads(line))
+        if pred(out):
+            break
+    sel.close()
+    return out
+
+
+@mqtt
+@needs_broker
+def test_kill_9_mid_stream_then_resend_every_acknowledged_reading_stored_once(tmp_path: Path) -> None:
+    n = 200
+    u = uuid.uuid4().hex[:10]
+    topic = f"carbonmet/v1/readings/crash-{u}/dev"
+    sub = f"carbonmet/v1/readings/crash-{u}/#"
+    store, points = tmp_path / "store", _write_points(tmp_path)
+    payloads = [_msg(i) for i in range(n)]
+
+    proc = _start_listener(store, points, sub, f"ingest-{u}")
+    try:
+        first = _read_lines_until(proc, lambda ls: any("subscribed" in x for x in ls), 20)
+        assert any("subscribed" in x for x in first), proc.stderr.read() if proc.poll() is not None else first
+
+        async def publish_and_kill() -> list[dict]:
+            pub = asyncio.create_task(_publish_all(BROKER[1], topic, payloads, f"pub-{u}"))
+            acked = await asyncio.to_thread(
+                _read_lines_until, proc, lambda ls: sum(1 for x in ls if "batch_id" in x) >= 3, 20)
+            os.kill(proc.pid, signal.SIGKILL)  # mid-stream: batches are being written and acknowledged
+            await pub
+            return acked
+
+        acked = asyncio.run(publish_and_kill())
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    acked_batches = [x for x in acked if "batch_id" in x]
+    assert acked_batches, "the listener acknowledged batches before the kill"
+    acked_stored = sum(x["stored"] for x in acked_batches)
+
+    # restart with the same client id (the broker re-delivers what was not acknowledged), and the
+    # device re-sends everything as well
+    proc = _start_listener(store, points, sub, f"ingest-{u}")
+    try:
+        assert any("subscribed" in x for x in _read_lines_until(proc, lambda ls: any("subscribed" in x for x in ls), 20))
+        asyncio.run(_publish_all(BROKER[1], topic, payloads, f"pub-{u}"))
+        t_end = time.monotonic() + 60
+        st_ = Store(store)
+        while time.monotonic() < t_end and st_.readings("E01.GAS").num_rows < n:
+            time.sleep(0.2)
+        time.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    st_ = Store(store)
+    values = st_.readings("E01.GAS").column("value").to_pylist()
+    assert len(values) == n, "every reading stored exactly once"
+    assert sorted(values) == [1000.0 + i for i in range(n)]
+    assert acked_stored <= n
+    journal_ids = {j["batch_id"] for j in st_.journal()}
+    assert {x["batch_id"] for x in acked_batches} <= journal_ids, "acknowledged batches are committed"
+    assert st_.quarantine().num_rows == 0
