@@ -1,0 +1,457 @@
+"""Orchestration: region → truth → registry → readings → lab → CEMS → ground truth → manifest."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._constants import constants
+from ._errors import RefdataError
+from ._faults import hour_iso, inject_drifts, month_starts, plan_faults
+from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise
+from ._metrology import PROVINCES, MetrologyResult, build
+from ._region import TAG_LAB, TAG_NOISE, make_enterprises, make_points, rng_for
+from ._truth import EnterpriseTruth, simulate
+from ._types import Enterprise, Fault, Instrument, Manifest, Point
+from ._writers import readings_table, sha256, write_csv, write_parquet, write_readings_csv, write_xlsx
+
+GENERATOR = "carbonmet.refdata"
+PACKET_LOG_DAYS = 7  # the HJ 212 packet log covers one week of the showcase month (the week of its maintenance)
+OUTPUT_DIRS = ("registry", "readings", "input", "lab", "cems", "truth")
+REGISTRY_COLUMNS = {
+    "organisations": ("org_code", "name", "kind", "region", "industry"),
+    "sites": ("site_code", "org_code", "name"),
+    "points": ("point_id", "site_code", "name", "quantity", "carrier", "unit", "reading_kind", "level", "source_stream",
+               "hj212_mn", "hj212_code"),
+    "standards": ("standard_code", "name", "holder_org", "level", "quantity", "range", "uncertainty", "certificate_no"),
+    "instruments": ("serial", "instrument_id", "org_code", "type", "maker", "model", "range_low", "range_high", "unit",
+                    "accuracy_class", "mpe_rel", "mpe_abs", "resolution", "legal_category", "point_id",
+                    "installed_from", "status", "interval_months"),
+    "certificates": ("cert_no", "kind", "subject", "subject_kind", "issuer_org", "calibration_date", "issue_date",
+                     "valid_until", "conclusion", "as_found_error", "as_left_error", "error_unit", "U", "k",
+                     "coverage_probability", "standards_used"),
+}
+LAB_COLUMNS = ("sample_id", "point_id", "sampled_from", "sampled_to", "analyte", "value", "unit", "U", "k", "lab_org",
+               "method", "report_no")
+CSV_READING_COLUMNS = ("point_id", "ts", "value", "unit", "flag")
+
+
+class _Ctx:
+    """What every writing step needs (kept in one place instead of long argument lists)."""
+
+    def __init__(self, out: Path, year: int, seed: int, resolution: str) -> None:
+        self.out = out
+        self.year = year
+        self.seed = seed
+        self.resolution = resolution
+        self.step = 60 if resolution == "hour" else 1
+        self.tz = constants()["time"]["tz_offset_hours"]
+        t0 = datetime(year, 1, 1, tzinfo=timezone(timedelta(hours=self.tz)))
+        self.t0_us = int(t0.timestamp()) * 1_000_000
+        self.ms = month_starts(year)
+        self.hours = int(self.ms[12])
+        self.batch = f"refdata-{seed}"
+        self.n_readings = 0
+        self.n_files = 0
+        self.csv_handles: dict[Path, Any] = {}
+        self.pool = ThreadPoolExecutor(max_workers=4)
+        self.pending: list[Future[None]] = []
+
+    def submit(self, table: Any, path: Path) -> None:
+        """Write a Parquet file in the background (bounded queue; pyarrow releases the GIL)."""
+        self.pending.append(self.pool.submit(write_parquet, table, path))
+        if len(self.pending) > 16:
+            self.pending.pop(0).result()
+
+    def close(self) -> None:
+        for f in self.pending:
+            f.result()
+        self.pending.clear()
+        self.pool.shutdown(wait=True)
+        for fh in self.csv_handles.values():
+            fh.close()
+        self.csv_handles.clear()
+
+    def csv(self, path: Path) -> tuple[Any, bool]:
+        fh = self.csv_handles.get(path)
+        if fh is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fh = self.csv_handles[path] = path.open("wb")
+            return fh, True
+        return fh, False
+
+    def ts_us(self, th: np.ndarray) -> np.ndarray:
+        return self.t0_us + np.round(th * 3.6e9).astype(np.int64)
+
+    def month_label(self, m: int) -> str:
+        y = self.year + m // 12
+        return f"{y}-{m % 12 + 1:02d}"
+
+    def part_path(self, ent: str, pid: str, m: int) -> Path:
+        return self.out / "readings" / f"enterprise={ent}" / f"point={pid}" / f"month={self.month_label(m)}" / \
+            "part-refdata.parquet"
+
+
+def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed: int = 7, resolution: str = "hour",
+             *, csv_enterprise: str = "E01", overwrite: bool = False,
+             progress: Callable[[str, float], None] | None = None) -> Manifest:
+    """Generate the reference region into ``out_dir`` (deterministic from ``seed``).
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Output directory (created; must be empty unless ``overwrite``).
+    enterprises : int
+        Number of enterprises (1–99).
+    year : int
+        Calendar year of the data (local time, UTC+8).
+    seed : int
+        Seed; the same seed gives byte-identical files.
+    resolution : {"hour", "minute"}
+        Step of totaliser and rate readings in the store. ``"minute"`` streams ≥ 1e8 readings for 12 enterprises
+        to disk month by month and point by point.
+    csv_enterprise : str
+        Enterprise whose readings are also written as CSV input (``input/readings-<E>.csv``; the whole year at hour
+        resolution, the first month at minute resolution).
+    overwrite : bool
+        Remove earlier generator output (only the generator's own folders and files) first.
+    progress : callable, optional
+        ``progress(stage, fraction)`` callback.
+
+    Returns
+    -------
+    Manifest
+        Also written to ``out_dir/manifest.json``.
+    """
+    if not 1 <= enterprises <= 99:
+        raise RefdataError(f"enterprises must be 1–99, got {enterprises}")
+    if resolution not in ("hour", "minute"):
+        raise RefdataError(f"resolution must be 'hour' or 'minute', got {resolution!r}")
+    if not 2000 <= year <= 2100:
+        raise RefdataError(f"year must be 2000–2100, got {year}")
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise RefdataError(f"{out}: output directory is not empty (use overwrite)")
+        for d in OUTPUT_DIRS:
+            shutil.rmtree(out / d, ignore_errors=True)
+        (out / "manifest.json").unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    prog = progress or (lambda stage, frac: None)
+    ctx = _Ctx(out, year, seed, resolution)
+    c = constants()
+
+    prog("truth", 0.0)
+    ents = make_enterprises(enterprises, seed)
+    pts_by_ent = {e.code: make_points(e) for e in ents}
+    all_points = [p for e in ents for p in pts_by_ent[e.code]]
+    pidx = {p.point_id: i for i, p in enumerate(all_points)}
+    points_by_id = {p.point_id: p for p in all_points}
+    truths = {e.code: simulate(e, i, seed, ctx.hours) for i, e in enumerate(ents)}
+    peaks: dict[str, float] = {}
+    for p in all_points:
+        if p.instrument_type and p.signal in truths[p.enterprise].signals:
+            x = truths[p.enterprise].signals[p.signal]
+            peaks[p.point_id] = float(np.quantile(x, 0.95)) if p.schedule == "clock" else 0.0
+
+    prog("registry", 0.1)
+    met = build(ents, all_points, peaks, seed, year)
+    instruments, drift_faults = inject_drifts(met.instruments, points_by_id, seed, year)
+    inst_by_point = {i.point_id: i for i in instruments if i.point_id}
+    data_faults: list[Fault] = []
+    for i, e in enumerate(ents):
+        data_faults += plan_faults(e, i, truths[e.code], pts_by_ent[e.code], seed, year)
+    faults_by_point: dict[str, list[Fault]] = {}
+    for f in data_faults:
+        faults_by_point.setdefault(f.point_id, []).append(f)
+    _write_registry(ctx, ents, all_points, met, instruments)
+
+    # CEMS showcase: the enterprise with the drifting flow monitor, the month of its CEMS maintenance
+    drift_cems = next(f for f in drift_faults if "STACK" in f.point_id or "MTO_REGEN" in f.point_id)
+    show_ent = drift_cems.enterprise
+    maint = next((f for f in data_faults if f.kind == "maintenance" and f.enterprise == show_ent), None)
+    show_month = int(np.searchsorted(ctx.ms, maint.start_h, side="right") - 1) if maint else 11
+    show_points = [p for p in pts_by_ent[show_ent] if p.hj212_mn]
+
+    prog("readings", 0.2)
+    cems_minute: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    truth_cols: dict[str, list[np.ndarray]] = {"point": [], "th": [], "true": []}
+    csv_path = out / "input" / f"readings-{csv_enterprise}.csv"
+    csv_started = False
+    for n_e, e in enumerate(ents):
+        tr = truths[e.code]
+        for p in pts_by_ent[e.code]:
+            inst = inst_by_point.get(p.point_id)
+            if inst is None:
+                continue
+            bias = met.bias_windows.get(inst.instrument_id, [])
+            faults = faults_by_point.get(p.point_id, [])
+            x = tr.signals.get(p.signal, np.zeros(0))
+            if p.schedule == "clock":
+                off = None
+                if p.hj212_mn:
+                    st = p.point_id.split(".")[1]
+                    off = tr.signals[f"{st}.flow"] == 0.0
+                rng0 = rng_for(seed, TAG_NOISE, pidx[p.point_id], 99)
+                c0 = float(np.round(rng0.uniform(1e3, 1e6), 0)) if p.reading_kind == "total" else 0.0
+                counter, tcounter = c0, c0
+                for m in range(12):
+                    h0, h1 = int(ctx.ms[m]), int(ctx.ms[m + 1])
+                    rng = rng_for(seed, TAG_NOISE, pidx[p.point_id], m)
+                    showcase = e.code == show_ent and m == show_month and p in show_points
+                    step = 1 if showcase else ctx.step
+                    th, v, fl, truth, counter, tcounter = clock_chunk(p, inst, x, h0, h1, step, rng, counter, tcounter,
+                                                                      faults, off, bias)
+                    if showcase:
+                        cems_minute[p.point_id] = (th, v, fl)
+                        if ctx.step == 60:
+                            th, v, fl = _hourly_from_minutes(th, v, fl, h0, h1)
+                    _write_part(ctx, e.code, p.point_id, m, th, v, fl)
+                    if e.code == csv_enterprise and (ctx.step == 60 or m == 0):
+                        _append_csv(ctx, csv_path, p, th, v, fl, csv_started)
+                        csv_started = True
+                if p.reading_kind == "total":  # closing reading at the end of the year
+                    th = np.array([float(ctx.hours)])
+                    v = quantise(np.array([counter]), inst.resolution, floor=True)
+                    _write_part(ctx, e.code, p.point_id, 12, th, v, np.zeros(1, np.int8))
+                    if e.code == csv_enterprise:
+                        _append_csv(ctx, csv_path, p, th, v, np.zeros(1, np.int8), csv_started)
+                # hourly truth of the point (counter at hour start for totalisers, hourly mean for rates)
+                if p.reading_kind == "total":
+                    tv = c0 + np.concatenate(([0.0], np.cumsum(x)))
+                    th_t = np.arange(ctx.hours + 1, dtype=float)
+                else:
+                    tv, th_t = x, np.arange(ctx.hours, dtype=float)
+                truth_cols["point"].append(np.full(tv.size, pidx[p.point_id], dtype=np.int32))
+                truth_cols["th"].append(th_t)
+                truth_cols["true"].append(tv)
+            else:
+                rng = rng_for(seed, TAG_NOISE, pidx[p.point_id], 0)
+                if p.schedule == "daily":
+                    days = ctx.hours // 24
+                    starts = np.arange(days) * 24
+                    amounts = x[: days * 24].reshape(days, 24).sum(axis=1)
+                else:
+                    lots = tr.lots["gasifier_coal" if p.schedule == "lot_g" else "boiler_coal"]
+                    starts, amounts = lots.start_h, lots.mass
+                th, v, truth = interval_records(inst, starts, amounts, rng, bias)
+                month = np.searchsorted(ctx.ms, th, side="right") - 1
+                for m in range(12):
+                    sel = month == m
+                    if sel.any():
+                        _write_part(ctx, e.code, p.point_id, m, th[sel], v[sel], np.zeros(int(sel.sum()), np.int8))
+                        if e.code == csv_enterprise and (ctx.step == 60 or m == 0):
+                            _append_csv(ctx, csv_path, p, th[sel], v[sel], np.zeros(int(sel.sum()), np.int8),
+                                        csv_started)
+                            csv_started = True
+                truth_cols["point"].append(np.full(truth.size, pidx[p.point_id], dtype=np.int32))
+                truth_cols["th"].append(th)
+                truth_cols["true"].append(truth)
+        prog("readings", 0.2 + 0.6 * (n_e + 1) / len(ents))
+
+    prog("lab", 0.8)
+    _write_lab(ctx, ents, truths, instruments, pts_by_ent)
+    prog("cems", 0.85)
+    w0 = int(maint.start_h // 24 * 24) if maint else int(ctx.ms[show_month])
+    w0 = max(w0, int(ctx.ms[show_month]))
+    w1 = min(w0 + 24 * PACKET_LOG_DAYS, int(ctx.ms[show_month + 1]))
+    w0 = max(int(ctx.ms[show_month]), w1 - 24 * PACKET_LOG_DAYS)
+    cems_info = _write_cems(ctx, show_ent, show_month, show_points, cems_minute, (w0, w1))
+    prog("truth", 0.9)
+    summary = _write_truth(ctx, ents, truths, instruments, met, all_points, truth_cols)
+    ctx.close()
+
+    findings = [asdict(f) for f in met.findings]
+    manifest = Manifest(
+        version=c["version"], seed=seed, year=year, enterprises=enterprises, resolution=resolution,
+        generator=GENERATOR,
+        enterprises_list=summary,
+        faults=[_fault_dict(f) for f in data_faults + drift_faults],
+        noncompliance=[_fault_dict(Fault(**f)) for f in findings if f["kind"] != "standard_out_of_tolerance"],
+        out_of_tolerance=met.oot_events,
+        outputs={
+            "registry": "registry/{organisations,sites,points,standards,instruments,certificates}.csv, registry/registry.xlsx",
+            "readings": "readings/enterprise=<E>/point=<P>/month=<YYYY-MM>/part-refdata.parquet",
+            "readings_csv": str(csv_path.relative_to(out)),
+            "lab": "lab/lab.csv",
+            "cems": cems_info,
+            "truth": "truth/*.csv, truth/points_hourly.parquet",
+            "time": f"local time UTC+{ctx.tz:02d}:00; months are local months; totaliser readings are the counter at ts "
+                    "(one closing reading at the start of the next year); rate readings are means over [ts, ts+step)",
+        },
+        counts={"readings": ctx.n_readings, "parquet_files": ctx.n_files, "points": len(all_points),
+                "instruments": len(instruments), "certificates": len(met.certificates),
+                "standards": len(met.standards)},
+        notes=[
+            ("Systematic instrument errors are constant through the year (no adjustment at recalibration) except for "
+            "drift and out-of-tolerance windows listed here."),
+            ("Stuck values, spikes and maintenance keep the rows; gaps remove them. Plant-stopped hours on CEMS carry "
+            "flag F; at minute resolution CEMS carry flag C 03:00–03:05 daily (zero/span)."),
+        ],
+    )
+    prog("hash", 0.95)
+    manifest.files = {str(p.relative_to(out)): sha256(p) for p in sorted(out.rglob("*")) if p.is_file()
+                      and p.name != "manifest.json"} if resolution == "hour" else {}
+    manifest.write(out / "manifest.json")
+    prog("done", 1.0)
+    return manifest
+
+
+def _fault_dict(f: Fault) -> dict[str, Any]:
+    d = asdict(f)
+    for k in ("start_h", "end_h", "factor"):
+        d.pop(k)
+    if f.factor:
+        d["factor"] = round(f.factor, 4)
+    return d
+
+
+def _hourly_from_minutes(th: np.ndarray, v: np.ndarray, fl: np.ndarray, h0: int, h1: int) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray]:
+    """HJ 75 hourly mean: the mean of the valid (flag N) minutes when there are ≥ 45 of them, else the
+    commonest invalid flag of the hour (B when the hour has no minutes at all)."""
+    nh = h1 - h0
+    hi = np.floor(th).astype(np.int64) - h0
+    valid = fl == FLAG_INDEX["N"]
+    cnt = np.bincount(hi[valid], minlength=nh)
+    s = np.bincount(hi[valid], weights=v[valid], minlength=nh)
+    mean = np.where(cnt > 0, s / np.maximum(cnt, 1), np.nan)
+    flags = np.zeros(nh, dtype=np.int8)
+    present = np.bincount(hi, minlength=nh)
+    counts = np.zeros((nh, len(FLAGS)), dtype=np.int64)
+    np.add.at(counts, (hi, fl.astype(np.int64)), 1)
+    counts[:, FLAG_INDEX["N"]] = 0
+    worst = counts.argmax(axis=1).astype(np.int8)
+    bad = cnt < 45
+    flags[bad] = worst[bad]
+    flags[bad & (present == 0)] = FLAG_INDEX["B"]
+    all_mean = np.bincount(hi, weights=v, minlength=nh) / np.maximum(present, 1)
+    mean = np.where(bad, all_mean, mean)
+    keep = present > 0
+    return (np.arange(h0, h1, dtype=float)[keep], np.round(mean[keep], 6), flags[keep])
+
+
+def _write_part(ctx: _Ctx, ent: str, pid: str, m: int, th: np.ndarray, v: np.ndarray, fl: np.ndarray) -> None:
+    if th.size == 0:
+        return
+    ctx.submit(readings_table(ctx.ts_us(th), v, fl, ctx.batch), ctx.part_path(ent, pid, m))
+    ctx.n_readings += int(th.size)
+    ctx.n_files += 1
+
+
+def _append_csv(ctx: _Ctx, path: Path, p: Point, th: np.ndarray, v: np.ndarray, fl: np.ndarray, started: bool = True) -> None:
+    fh, first = ctx.csv(path)
+    write_readings_csv(fh, p.point_id, ctx.ts_us(th), v, p.unit, fl, header=first, offset_hours=ctx.tz)
+
+
+def _d(x: Any) -> str:
+    return "" if x is None else (x.isoformat() if hasattr(x, "isoformat") else str(x))
+
+
+def _write_registry(ctx: _Ctx, ents: list[Enterprise], points: list[Point], met: MetrologyResult,
+                    instruments: list[Instrument]) -> None:
+    c = constants()
+    tables: dict[str, list[list[Any]]] = {}
+    tables["organisations"] = [[o[k] for k in REGISTRY_COLUMNS["organisations"]] for o in met.organisations]
+    tables["sites"] = [[s, e.code, name] for e in ents for s, name in e.sites]
+    tables["points"] = [[p.point_id, p.site_code, p.name, p.quantity, p.carrier, p.unit, p.reading_kind, p.level,
+                         p.source_stream, p.hj212_mn, p.hj212_code] for p in points]
+    tables["standards"] = [[s.standard_code, s.name, s.holder_org, s.level, s.family, s.range, s.uncertainty,
+                            s.certificate_no] for s in met.standards]
+    it = c["instrument_type"]
+    tables["instruments"] = [[i.serial, i.instrument_id, i.org_code, i.registry_type, i.maker, i.model, i.range_low,
+                              i.range_high, i.unit, i.accuracy_class, i.mpe_rel, None, i.resolution, i.legal_category,
+                              i.point_id, i.installed_from.isoformat(), "in_service",
+                              it[i.type_key]["interval_months"]] for i in instruments]
+    tables["certificates"] = [[x.cert_no, x.kind, x.subject, x.subject_kind, x.issuer_org, _d(x.calibration_date),
+                               _d(x.calibration_date), _d(x.valid_until), x.conclusion, x.as_found_error,
+                               x.as_left_error, x.error_unit, x.U, x.k, None, x.standards_used]
+                              for x in met.certificates]
+    reg = ctx.out / "registry"
+    for name, rows in tables.items():
+        write_csv(reg / f"{name}.csv", REGISTRY_COLUMNS[name], rows)
+    write_xlsx(reg / "registry.xlsx", {name: (REGISTRY_COLUMNS[name], rows) for name, rows in tables.items()})
+
+
+def _write_lab(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
+               pts_by_ent: dict[str, list[Point]]) -> None:
+    c = constants()
+    lab = c["lab"]
+    phys = c["physics"]
+    rows: list[list[Any]] = []
+    for n_e, e in enumerate(ents):
+        tr = truths[e.code]
+        rng = rng_for(ctx.seed, TAG_LAB, n_e)
+        cal = next(i for i in instruments if i.org_code == e.code and i.type_key == "calorimeter")
+        cab = next(i for i in instruments if i.org_code == e.code and i.type_key == "carbon_analyser")
+        third = PROVINCES[e.province][1]
+        seq = 0
+
+        def add(point: str, f_h: float, t_h: float, analyte: str, val: float, key: str, org: str) -> None:
+            nonlocal seq
+            seq += 1
+            spec = lab[key]
+            rows.append([f"{e.code}-S{seq:06d}", point, hour_iso(ctx.year, f_h, ctx.tz), hour_iso(ctx.year, t_h, ctx.tz),
+                         analyte, round(val, 4), spec["unit"], spec["U_abs"], 2, org, spec["method"],
+                         f"{org}-{ctx.year}-{seq:05d}"])
+
+        for stream, pid in (("gasifier_coal", "GASIFIER_COAL.LAB"), ("boiler_coal", "BOILER_COAL.LAB")):
+            L = tr.lots[stream]
+            used = L.mass > 0
+            n = int(used.sum())
+            z = rng.standard_normal((5, n))
+            ncv = L.ncv[used] * (1 + cal.systematic_rel / 100) + lab["ncv"]["U_abs"] / 2 * z[0]
+            cc = L.carbon[used] * 100 * (1 + cab.systematic_rel / 100) + lab["carbon_content"]["U_abs"] / 2 * z[1]
+            mo = L.moisture[used] + lab["moisture"]["U_abs"] / 2 * z[2]
+            ash = L.ash[used] + lab["ash"]["U_abs"] / 2 * z[3]
+            su = np.maximum(L.sulfur[used] + lab["sulfur"]["U_abs"] / 2 * z[4], 0.01)
+            for j, (f_h, t_h) in enumerate(zip(L.start_h[used], L.end_h[used], strict=True)):
+                for analyte, val, key in (("ncv", ncv[j], "ncv"), ("carbon_content", cc[j], "carbon_content"),
+                                          ("moisture", mo[j], "moisture"), ("ash", ash[j], "ash"),
+                                          ("sulfur", su[j], "sulfur")):
+                    add(f"{e.code}.{pid}", f_h, t_h, analyte, float(val), key, e.code)
+        # monthly composites analysed by the provincial institute
+        ms = ctx.ms
+        for stream, sig, pid in (("gasifier_slag", "slag", "SLAG.LAB"), ("boiler_ash", "boiler_ash", "BOILER_ASH.LAB")):
+            cm = np.add.reduceat(tr.carbon[stream], ms[:-1])
+            mm = np.add.reduceat(tr.signals[sig], ms[:-1])
+            for m in range(12):
+                if mm[m] <= 0:
+                    continue
+                val = cm[m] / mm[m] * 100 * (1 + cab.systematic_rel / 100) + lab["slag_carbon"]["U_abs"] / 2 * rng.normal()
+                add(f"{e.code}.{pid}", ms[m], ms[m + 1], "carbon_content", float(val), "slag_carbon", third)
+        ng_c = phys["ng_ncv_mj_per_nm3"] * 1e-3 * phys["ng_c_per_gj"] * 1e3  # kg C per Nm3
+        for m in range(12):
+            add(f"{e.code}.NATURAL_GAS.LAB", ms[m], ms[m + 1], "ncv",
+                phys["ng_ncv_mj_per_nm3"] + lab["ng_ncv"]["U_abs"] / 2 * rng.normal(), "ng_ncv", third)
+            add(f"{e.code}.NATURAL_GAS.LAB", ms[m], ms[m + 1], "carbon_content",
+                ng_c + lab["ng_carbon"]["U_abs"] / 2 * rng.normal(), "ng_carbon", third)
+    write_csv(ctx.out / "lab" / "lab.csv", LAB_COLUMNS, rows)
+
+
+def _write_cems(ctx: _Ctx, ent: str, month: int, points: list[Point],
+                minute: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], window: tuple[int, int]) -> dict[str, Any]:
+    """CEMS minute data of the showcase enterprise and month as CSV input, and as an HJ 212-2017 packet log."""
+    path = ctx.out / "cems" / f"minute-{ent}-{ctx.month_label(month)}.csv"
+    for p in points:
+        th, v, fl = minute[p.point_id]
+        _append_csv(ctx, path, p, th, v, fl)
+    info: dict[str, Any] = {"enterprise": ent, "month": ctx.month_label(month), "minute_csv": str(path.relative_to(ctx.out))}
+    from ._hj212log import write_packet_log
+
+    info.update(write_packet_log(ctx, ent, month, points, minute, window))
+    return info
+
+
+def _write_truth(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
+                 met: MetrologyResult, points: list[Point], truth_cols: dict[str, list[np.ndarray]]) -> list[dict]:
+    from ._ground_truth import write_ground_truth
+
+    return write_ground_truth(ctx, ents, truths, instruments, met, points, truth_cols)

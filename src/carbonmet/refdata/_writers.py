@@ -1,0 +1,131 @@
+"""Deterministic writers: Parquet (readings store), CSV, XLSX (fixed metadata and zip times)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..metering import READINGS_SCHEMA
+from ._measure import FLAGS
+
+ROW_GROUP_SIZE = 1 << 20  # fixed, so the file layout does not depend on anything but the data
+_FLAG_DICT = pa.array(list(FLAGS), type=pa.string())
+_SOURCE_DICT = pa.array(["measured", "substituted"], type=pa.string())
+FIXED_TIME = datetime(2025, 1, 1, 0, 0, 0)
+
+
+_BATCH_CACHE: dict[str, pa.Array] = {}
+
+
+def _batch_column(batch: str, n: int) -> pa.Array:
+    arr = _BATCH_CACHE.get(batch)
+    if arr is None or len(arr) < n:
+        size = max(n, 1 << 16)
+        arr = pa.DictionaryArray.from_arrays(pa.array(np.zeros(size, dtype=np.int8), type=pa.int8()),
+                                             pa.array([batch])).cast(pa.string())
+        _BATCH_CACHE[batch] = arr
+    return arr.slice(0, n)
+
+
+def readings_table(ts_us: np.ndarray, values: np.ndarray, flags: np.ndarray, batch: str) -> pa.Table:
+    """A table in :data:`carbonmet.metering.READINGS_SCHEMA` (source = measured)."""
+    n = ts_us.size
+    ts = pa.array(ts_us.astype(np.int64), type=pa.timestamp("us", tz="UTC"))
+    val = pa.array(values.astype(np.float64), type=pa.float64())
+    flag = pa.DictionaryArray.from_arrays(pa.array(flags.astype(np.int8), type=pa.int8()), _FLAG_DICT)
+    source = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int8), type=pa.int8()), _SOURCE_DICT)
+    b = _batch_column(batch, n)
+    return pa.Table.from_arrays([ts, val, flag, source, b], schema=READINGS_SCHEMA)
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Write Parquet with fixed options (zstd, fixed row groups, statistics, no timestamps in metadata)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="zstd", compression_level=3, row_group_size=ROW_GROUP_SIZE,
+                   use_dictionary=True, write_statistics=True, version="2.6")
+
+
+def write_readings_csv(fh: Any, point_id: str, ts_us: np.ndarray, values: np.ndarray, unit: str, flags: np.ndarray,
+                       header: bool, offset_hours: int = 8) -> None:
+    """Append readings as CSV (``point_id,ts,value,unit,flag``; ts ISO 8601 local with offset) to a binary handle."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    n = ts_us.size
+    local = pa.array((ts_us + offset_hours * 3_600_000_000) // 1_000_000, type=pa.timestamp("s"))
+    sign = "+" if offset_hours >= 0 else "-"
+    ts = pc.strftime(local, format=f"%Y-%m-%dT%H:%M:%S{sign}{abs(offset_hours):02d}:00")
+    flag = pa.DictionaryArray.from_arrays(pa.array(flags.astype(np.int8), type=pa.int8()), _FLAG_DICT).cast(pa.string())
+    const = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int8), type=pa.int8()),
+                                           pa.array([point_id, unit]))
+    pid = const.cast(pa.string())
+    un = pa.DictionaryArray.from_arrays(pa.array(np.ones(n, dtype=np.int8), type=pa.int8()),
+                                        pa.array([point_id, unit])).cast(pa.string())
+    table = pa.table({"point_id": pid, "ts": ts, "value": pa.array(values, type=pa.float64()), "unit": un,
+                      "flag": flag})
+    if header:
+        fh.write(b"point_id,ts,value,unit,flag\n")
+    pcsv.write_csv(table, fh, pcsv.WriteOptions(include_header=False, quoting_style="none"))
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow(["" if v is None else v for v in r])
+
+
+def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], list[Sequence[Any]]]]) -> None:
+    """One workbook, one sheet per table, byte-identical for identical content (fixed times)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, (header, rows) in sheets.items():
+        ws = wb.create_sheet(title=name)
+        ws.append(list(header))
+        for r in rows:
+            ws.append(["" if v is None else v for v in r])
+    wb.properties.creator = "carbonmet.refdata"
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    normalise_zip(buf.getvalue(), path)
+
+
+def normalise_zip(data: bytes, path: Path) -> None:
+    """Rewrite a zip (XLSX) with fixed entry times and fixed core-property timestamps."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>2025-01-01T00:00:00Z\g<2>",
+                                 content)
+            zi = zipfile.ZipInfo(info.filename, date_time=(2025, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            dst.writestr(zi, content)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
