@@ -186,10 +186,26 @@ def _write_points(d: Path) -> Path:
     return p
 
 
+_LISTENER = """
+import asyncio, json, signal, sys
+from carbonmet.metering import MqttListener, Store, load_catalog
+store, points, topic, client_id = sys.argv[1:5]
+st = Store(store)
+lis = MqttListener(st, load_catalog(points), "127.0.0.1", 1883, topic=topic, client_id=client_id, max_batch=20)
+def out(d):
+    sys.stdout.write(json.dumps(d) + "\\n"); sys.stdout.flush()
+async def main():
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await lis.run(stop, lambda r: out(r.to_dict() | {"notices": []}), None, lambda: out({"subscribed": topic}))
+asyncio.run(main())
+"""
+
+
 def _start_listener(store: Path, points: Path, topic: str, client_id: str) -> subprocess.Popen[str]:
+    """The ingesting process (the same listener ``carbonmet mqtt listen`` runs, without the CLI's imports)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "carbonmet", "mqtt", "listen", "--store", str(store), "--points", str(points),
-         "--port", str(BROKER[1]), "--topic", topic, "--client-id", client_id, "--max-batch", "20", "--json"],
+        [sys.executable, "-c", _LISTENER, str(store), str(points), topic, client_id],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 
