@@ -9,13 +9,14 @@ comes from).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from carbonmet.quantities import CarbonmetError, parse_unit, ureg
-from carbonmet.registry.dcc import DccError, DsiUnitError, read_dcc
+from carbonmet.registry.dcc import DccError, DsiUnitError, read_dcc, write_dcc
 
 DATA = Path(__file__).parents[2] / "data" / "dcc"
 GP_TEMPERATURE = DATA / "gp_temperature_pt100_v3.2.0.xml"
@@ -299,3 +300,122 @@ def test_external_entities_are_not_resolved(tmp_path: Path) -> None:
     except DccError:
         return  # refused: fine
     assert "TOP-SECRET" not in c.unique_identifier
+
+
+# --- every univariate uncertainty form of D-SI 2.1 / 2.2 on an si:real (SI_Format.xsd 2.1.0 and 2.2) --
+_METER_FACTOR_UNC = """<si:measurementUncertaintyUnivariate>
+                  <si:expandedMU>
+                    <si:valueExpandedMU>4.0</si:valueExpandedMU>
+                    <si:coverageFactor>2</si:coverageFactor>
+                    <si:coverageProbability>0.95</si:coverageProbability>
+                  </si:expandedMU>
+                </si:measurementUncertaintyUnivariate>"""
+
+
+@pytest.mark.parametrize(
+    ("unc", "expected"),
+    [
+        (
+            (
+                "<si:expandedUnc><si:uncertainty>3.0</si:uncertainty><si:coverageFactor>2</si:coverageFactor>"
+                "<si:coverageProbability>0.95</si:coverageProbability><si:distribution>normal</si:distribution>"
+                "</si:expandedUnc>"
+            ),
+            {"expanded_uncertainty": (3.0,), "coverage_factor": (2.0,), "distribution": ("normal",)},
+        ),
+        (
+            (
+                "<si:coverageInterval><si:standardUnc>1.5</si:standardUnc><si:intervalMin>1429.8</si:intervalMin>"
+                "<si:intervalMax>1435.6</si:intervalMax><si:coverageProbability>0.95</si:coverageProbability>"
+                "</si:coverageInterval>"
+            ),
+            {
+                "standard_uncertainty": (1.5,),
+                "coverage_interval": ((1429.8, 1435.6),),
+                "coverage_probability": (0.95,),
+            },
+        ),
+        (
+            (
+                "<si:measurementUncertaintyUnivariate><si:coverageIntervalMU><si:valueStandardMU>1.5</si:valueStandardMU>"
+                "<si:intervalMin>1429.8</si:intervalMin><si:intervalMax>1435.6</si:intervalMax>"
+                "<si:coverageProbability>0.95</si:coverageProbability><si:distribution>t</si:distribution>"
+                "</si:coverageIntervalMU></si:measurementUncertaintyUnivariate>"
+            ),
+            {
+                "standard_uncertainty": (1.5,),
+                "coverage_interval": ((1429.8, 1435.6),),
+                "distribution": ("t",),
+            },
+        ),
+        (
+            (
+                "<si:measurementUncertaintyUnivariate><si:standardMU><si:valueStandardMU>2.1</si:valueStandardMU>"
+                "<si:distribution>rectangular</si:distribution></si:standardMU></si:measurementUncertaintyUnivariate>"
+            ),
+            {"standard_uncertainty": (2.1,), "distribution": ("rectangular",), "expanded_uncertainty": ()},
+        ),
+        ("", {"expanded_uncertainty": (), "standard_uncertainty": (), "coverage_factor": ()}),
+    ],
+    ids=["expandedUnc", "coverageInterval", "coverageIntervalMU", "standardMU", "none"],
+)
+def test_uncertainty_forms_on_si_real(unc: str, expected: dict[str, object]) -> None:
+    (factor,) = read_dcc(_gas(_METER_FACTOR_UNC, unc)).results_by_ref_type("basic_meterFactor")
+    assert factor.values == (1432.7,)
+    for field, value in expected.items():
+        assert getattr(factor, field) == value, field
+    # and each form survives our own write → read
+    assert read_dcc(write_dcc(read_dcc(_gas(_METER_FACTOR_UNC, unc)))) == read_dcc(
+        _gas(_METER_FACTOR_UNC, unc)
+    )
+
+
+def test_standard_mu_xml_list_and_si_constant() -> None:
+    text = GAS_FLOW.read_text(encoding="utf-8")
+    text = re.sub(
+        r"<si:measurementUncertaintyUnivariateXMLList>.*?</si:measurementUncertaintyUnivariateXMLList>",
+        "<si:measurementUncertaintyUnivariateXMLList><si:standardMUXMLList><si:valueStandardMUXMLList>"
+        "0.16 0.15 0.14 0.14 0.14 0.14</si:valueStandardMUXMLList></si:standardMUXMLList>"
+        "</si:measurementUncertaintyUnivariateXMLList>",
+        text,
+        count=1,
+        flags=re.DOTALL,
+    )
+    text = re.sub(
+        r"<si:real>\s*<si:value>1432.7</si:value>.*?</si:real>",
+        "<si:constant><si:value>1432.7</si:value><si:unit>\\\\metre\\\\tothe{-3}</si:unit>"
+        "<si:valueStandardMU>2.0</si:valueStandardMU></si:constant>",
+        text,
+        count=1,
+        flags=re.DOTALL,
+    )
+    c = read_dcc(text.encode("utf-8"))
+    (error,) = c.results_by_ref_type("basic_measurementError")
+    assert (
+        error.standard_uncertainty == (0.16, 0.15, 0.14, 0.14, 0.14, 0.14)
+        and error.expanded_uncertainty == ()
+    )
+    (factor,) = c.results_by_ref_type("basic_meterFactor")
+    assert factor.values == (1432.7,) and factor.standard_uncertainty == (2.0,)
+    assert factor.unit == "\\metre\\tothe{-3}"
+
+
+def test_hybrid_reads_the_first_member_with_a_d_si_unit() -> None:
+    # a hybrid may list a non-SI unit first (D-SI marks those with '|'); the SI member is the one read
+    doc = GP_TEMPERATURE.read_bytes().replace(
+        b"<si:hybrid>\n                  <si:realListXMLList>\n                    <si:valueXMLList>273.160",
+        b"<si:hybrid>\n                  <si:realListXMLList><si:valueXMLList>491.69 581.67 671.66 761.65</si:valueXMLList>"
+        b"<si:unitXMLList>|degreeRankine</si:unitXMLList></si:realListXMLList>"
+        b"<si:realListXMLList>\n                    <si:valueXMLList>273.160",
+        1,
+    )
+    ref = read_dcc(doc).results[0]
+    assert ref.values[0] == 273.160 and ref.unit == "\\kelvin"
+
+
+def test_hybrid_without_any_d_si_member_is_an_error() -> None:
+    doc = GP_TEMPERATURE.read_bytes().replace(b"\\kelvin</si:unitXMLList>", b"|K</si:unitXMLList>", 1)
+    doc = doc.replace(b"\\degreecelsius</si:unitXMLList>", b"|degC</si:unitXMLList>", 1)
+    with pytest.raises(DsiUnitError, match="non-D-SI") as exc:
+        read_dcc(doc)
+    assert "si:hybrid/si:realListXMLList[1]/si:unitXMLList" in exc.value.path

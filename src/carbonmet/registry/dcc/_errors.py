@@ -28,7 +28,9 @@ class DccError(CarbonmetError, ValueError):
         self.line = line
         self.token = token
         self.source = source
-        where = ": ".join(x for x in (source, path) if x) + (f" (line {line})" if line else "")
+        where = ": ".join(x for x in (source, path) if x)
+        if line:
+            where = f"{where} (line {line})" if where else f"line {line}"
         super().__init__(f"{where}: {message}" if where else message)
 
 
