@@ -11,7 +11,7 @@ import random
 import pytest
 
 from carbonmet.metering.hj212 import DecodeError, Framer, build, decode, encode
-from carbonmet.metering.hj212._codec import frame_data
+from carbonmet.metering.hj212._codec import _parse, _parse_slow, frame_data
 
 MN = "010000A8900016F000169DC0"
 
@@ -104,6 +104,31 @@ def test_100k_mutated_and_random_frames_never_crash() -> None:
     # the parser was reached: rejections other than framing and CRC occurred
     assert {"bad_crc", "length_mismatch", "bad_header"} < set(kinds)
     assert sum(v for k, v in kinds.items() if k not in ("bad_crc", "length_mismatch", "bad_header")) > 10_000
+
+
+def _outcome(fn, text: str, strict: bool) -> object:
+    try:
+        return fn(text, strict, None)
+    except DecodeError as exc:
+        return (type(exc), exc.field)
+
+
+@pytest.mark.slow
+def test_fast_path_parses_exactly_as_the_full_parser() -> None:
+    # the regex fast path is an optimisation only: same packet, or the same error, on 30 000 mutations
+    rng = random.Random(95)
+    for i in range(30_000):
+        data = _mutate(rng, SEEDS[i % len(SEEDS)][6:-6])
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        for strict in (True, False):
+            fast, slow = _outcome(_parse, text, strict), _outcome(_parse_slow, text, strict)
+            if isinstance(fast, tuple) and isinstance(slow, tuple):
+                assert fast[0] is slow[0], (text, fast, slow)
+            else:
+                assert fast == slow, (text, fast, slow)
 
 
 @pytest.mark.slow

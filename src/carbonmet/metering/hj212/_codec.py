@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 
 from ._crc import crc16
 from ._errors import (
@@ -189,12 +190,44 @@ def parse_time(text: str, name: str, tz: timezone = CHINA_TZ) -> datetime:
     if len(text) != 14 or not text.isdigit() or not text.isascii():
         raise BadTimestampError(f"{name}={text!r} is not YYYYMMDDhhmmss (14 digits, Table 4)", field=name)
     try:
-        return datetime(
-            int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]), int(text[12:14]),
-            tzinfo=tz,
-        )
+        return _parse_time14(text, tz)
     except ValueError as exc:
         raise BadTimestampError(f"{name}={text!r} is not a valid time: {exc}", field=name) from None
+
+
+@lru_cache(maxsize=8192)
+def _parse_time14(text: str, tz: timezone) -> datetime:
+    # cached: data loggers share DataTime values (the same minute or hour), and decode and mapping
+    # both read it; datetimes are immutable, so sharing them is safe
+    return datetime(
+        int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]), int(text[12:14]),
+        tzinfo=tz,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _valid_date8(text: str) -> bool:
+    try:
+        date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
+def check_time(text: str, name: str) -> None:
+    """Validate ``YYYYMMDDhhmmss`` without building a datetime (cheap; same errors as :func:`parse_time`)."""
+    if (
+        len(text) == 14
+        and text.isdigit()
+        and text.isascii()
+        and _valid_date8(text[:8])
+        and text[8:10] <= "23"
+        and text[10:12] <= "59"
+        and text[12:14] <= "59"
+    ):
+        return
+    parse_time(text, name)  # raises with the precise reason
+    raise BadTimestampError(f"{name}={text!r} is not a valid time", field=name)  # pragma: no cover
 
 
 def parse_qn(text: str, tz: timezone = CHINA_TZ) -> datetime:
@@ -203,6 +236,13 @@ def parse_qn(text: str, tz: timezone = CHINA_TZ) -> datetime:
         raise BadTimestampError(f"QN={text!r} is not YYYYMMDDhhmmsszzz (17 digits, Table 3)", field="QN")
     t = parse_time(text[:14], "QN", tz)
     return t + timedelta(milliseconds=int(text[14:]))
+
+
+def check_qn(text: str) -> None:
+    """Validate QN ``YYYYMMDDhhmmsszzz`` (Table 3) without building a datetime."""
+    if len(text) != 17 or not text.isdigit() or not text.isascii():
+        raise BadTimestampError(f"QN={text!r} is not YYYYMMDDhhmmsszzz (17 digits, Table 3)", field="QN")
+    check_time(text[:14], "QN")
 
 
 def format_qn(t: datetime) -> str:
@@ -289,11 +329,7 @@ def decode(frame: bytes, *, strict: bool = True) -> Packet:
             actual=bytes(crc_text).decode("ascii"),
         )
     text = _decode_text(bytes(data))
-    packet = parse_data_segment(text, strict=strict)
-    return Packet(
-        packet.header, packet.cp, packet.qn, packet.st, packet.cn, packet.pw, packet.mn, packet.flag,
-        packet.pnum, packet.pno, bytes(frame),
-    )
+    return _parse(text, strict, bytes(frame))
 
 
 def _decode_text(data: bytes) -> str:
@@ -325,6 +361,46 @@ def parse_data_segment(text: str, *, strict: bool = True) -> Packet:
 
     Raises the same :class:`DecodeError` subclasses as :func:`decode` (all but the frame-level ones).
     """
+    return _parse(text, strict, None)
+
+
+# The usual header, in Table 3's order, with every value already valid for both strict and lenient
+# decoding (QN's calendar date and Flag's value are still checked); anything else takes the long way.
+_FAST_HEAD = re.compile(
+    r"QN=([0-9]{17});ST=([0-9A-Z]{2});CN=([0-9]{4});PW=([!-%'-+\--:<>-~]{0,6});MN=([0-9A-F]{24});"
+    r"Flag=([0-9]{1,3})(?:;PNUM=([0-9]{1,4});PNO=([0-9]{1,4}))?;CP=&&"
+)
+
+
+def _parse(text: str, strict: bool, raw: bytes | None) -> Packet:
+    m = _FAST_HEAD.match(text)
+    if (
+        m is not None
+        and len(text) >= m.end() + 2
+        and text.endswith("&&")
+        and text.isascii()
+        and len(text) - m.end() + 5 <= MAX_CP_LEN
+    ):
+        qn, st, cn, pw, mn, flag_text, pnum_text, pno_text = m.groups()
+        flag = int(flag_text)
+        split_ok = (pnum_text is not None) == bool(flag & FLAG_SPLIT)
+        if flag <= 255 and flag >> 2 == VERSION_2017 and split_ok and not _CTRL.search(text, m.end()):
+            cp = parse_cp(text[m.end() : -2], strict=strict)  # same order of checks as _parse_slow
+            check_qn(qn)
+            if pnum_text is None:
+                header = (("QN", qn), ("ST", st), ("CN", cn), ("PW", pw), ("MN", mn), ("Flag", flag_text))
+                return Packet(header, cp, qn, st, cn, pw, mn, flag, None, None, raw)
+            pnum, pno = int(pnum_text), int(pno_text)
+            if 1 <= pno <= pnum:
+                header = (
+                    ("QN", qn), ("ST", st), ("CN", cn), ("PW", pw), ("MN", mn), ("Flag", flag_text),
+                    ("PNUM", pnum_text), ("PNO", pno_text),
+                )
+                return Packet(header, cp, qn, st, cn, pw, mn, flag, pnum, pno, raw)
+    return _parse_slow(text, strict, raw)
+
+
+def _parse_slow(text: str, strict: bool, raw: bytes | None) -> Packet:
     bad = _CTRL.search(text)
     if bad is not None:
         raise BadFieldError(f"control character 0x{ord(bad.group()):02X} at data offset {bad.start()}")
@@ -350,7 +426,7 @@ def parse_data_segment(text: str, *, strict: bool = True) -> Packet:
     h = dict(header)
     qn = h.get("QN", "")
     if "QN" in h:
-        parse_qn(qn)
+        check_qn(qn)
     required = _REQUIRED_STRICT if strict else _REQUIRED_LENIENT
     for key in required:
         if key not in h:
@@ -398,7 +474,7 @@ def parse_data_segment(text: str, *, strict: bool = True) -> Packet:
             raise BadFieldError(f"PNO={pno} is outside 1..PNUM={pnum}", field="PNO")
     elif strict and ("PNUM" in h or "PNO" in h):
         raise BadFieldError(f"PNUM/PNO present but Flag={flag} has bit D = 0 (Table 3)", field="PNUM")
-    return Packet(header, cp, qn, st, cn, pw, mn, flag, pnum, pno)
+    return Packet(header, cp, qn, st, cn, pw, mn, flag, pnum, pno, raw)
 
 
 def _parse_header(head: str, strict: bool) -> tuple[tuple[str, str], ...]:
@@ -429,6 +505,12 @@ def parse_cp(cp_text: str, *, strict: bool = True) -> tuple[tuple[tuple[str, str
     """
     if not cp_text:
         return ()
+    if _fast_cp().match(cp_text):  # the common case: numbers, Table 8 flags and DataTime only
+        items = tuple(tuple(_KV.findall(g)) for g in cp_text.split(";"))
+        if len({k for it in items for k, _ in it}) == sum(map(len, items)):
+            for t in _DATA_TIME.findall(cp_text):
+                check_time(t, "DataTime")
+            return items
     if strict and "&&" in cp_text:
         raise BadFieldError("'&&' inside the CP data area (clause 6.3.3)", field="CP")
     if "//" in cp_text:
@@ -460,6 +542,25 @@ def parse_cp(cp_text: str, *, strict: bool = True) -> tuple[tuple[tuple[str, str
                 raise BadFieldError(f"CP field name {k!r} is not name or code-Suffix (clause 6.3.3.2)", field=k)
             _check_value(k, v, strict, flags, suffixes)
     return tuple(items)
+
+
+_KV = re.compile(r"([^=,]+)=([^,]*)")
+_DATA_TIME = re.compile(r"(?:^|[;,])DataTime=([0-9]{14})")
+_FAST_CP: re.Pattern[str] | None = None
+
+
+def _fast_cp() -> re.Pattern[str]:
+    """A regex accepting only CP text that the full parser accepts unchanged (numbers, flags, DataTime)."""
+    global _FAST_CP
+    if _FAST_CP is None:
+        nums = "|".join(s for s, kind in field_suffixes().items() if kind == "number")
+        flags = "".join(data_flags())
+        f = (
+            rf"(?:[A-Za-z0-9_]+-(?:{nums})=[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+            rf"|[A-Za-z0-9_]+-Flag=[{flags}]|DataTime=[0-9]{{14}})"
+        )
+        _FAST_CP = re.compile(rf"{f}(?:[;,]{f})*\Z")
+    return _FAST_CP
 
 
 def _tokenize_with_logs(cp_text: str) -> list[tuple[tuple[str, str], ...]]:
@@ -526,9 +627,9 @@ def _check_value(k: str, v: str, strict: bool, flags: Mapping[str, str], suffixe
             elif len(v) != 1 or not v.isalnum() or not v.isascii():
                 raise UnknownFlagError(f"{k}={v!r} is not a one-character data flag (Table 4, C1)", field=k)
         elif kind == "time":
-            parse_time(v, k)
+            check_time(v, k)
     elif k in _TIME_KEYS:
-        parse_time(v, k)
+        check_time(v, k)
     elif k in _INT_KEYS:
         if not (v.isdigit() and v.isascii()):
             raise BadValueError(f"{k}={v!r} is not an unsigned integer (Table 4)", field=k)
@@ -627,6 +728,21 @@ def reply(packet: Packet, cn: str, cp: Sequence[tuple[str, str]] = ()) -> Packet
     head += [("ST", "91"), ("CN", cn), ("PW", packet.pw), ("MN", packet.mn), ("Flag", str(packet.version << 2))]
     items = (tuple(cp),) if cp else ()
     return Packet(tuple(head), items, packet.qn, "91", cn, packet.pw, packet.mn, packet.version << 2)
+
+
+def answer_frames(packet: Packet, *, role: str = "platform") -> list[bytes]:
+    """``[encode(a) for a in answers_for(packet, role=role)]``, formatted directly for the usual cases."""
+    if not packet.flag & FLAG_ACK:
+        return []
+    if packet.qn and role == "platform":
+        cmd = commands().get((packet.cn, "s2p"))
+        if cmd is not None and cmd.kind in ("upload", "notice"):
+            cn = "9014" if cmd.kind == "upload" else "9013"
+            data = (
+                f"QN={packet.qn};ST=91;CN={cn};PW={packet.pw};MN={packet.mn};Flag={packet.version << 2};CP=&&&&"
+            ).encode("utf-8")
+            return [frame_data(data)]
+    return [encode(a) for a in answers_for(packet, role=role)]
 
 
 def data_answer(packet: Packet) -> Packet:
@@ -736,6 +852,7 @@ __all__ = [
     "MAX_DATA_LEN",
     "Packet",
     "DecodeError",
+    "answer_frames",
     "answers_for",
     "build",
     "data_answer",

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timezone
+from functools import cache
 
 from .._types import PointInfo, RawReading
 from ._codec import CHINA_TZ, Packet, parse_time
@@ -118,27 +119,29 @@ def _number_suffixes() -> frozenset[str]:
 
 def _map_packet(p: Packet, point_map: PointMap, tz: timezone, out: list[RawReading]) -> None:
     items = p.items()
-    numbers = _number_suffixes()
-    if not any(s in numbers for fields in items.values() for s in fields):
+    if not items:
         return
+    numbers = _number_suffixes()
     dt_text = p.get("DataTime")
     if dt_text is None:
-        raise MissingFieldError(
-            f"CN={p.cn} carries measured values but no DataTime (Table 4)", field="DataTime"
-        )
+        if any(s in numbers for fields in items.values() for s in fields):
+            raise MissingFieldError(
+                f"CN={p.cn} carries measured values but no DataTime (Table 4)", field="DataTime"
+            )
+        return
     ts = parse_time(dt_text, "DataTime", tz)
-    base = f"hj212:MN={p.mn};QN={p.qn};CN={p.cn}"
-    if p.pnum is not None:
-        part = f";PNO={p.pno}/{p.pnum}"
-    else:
-        part = ""
-    known_mn = p.mn in point_map.mns
-    defaults = default_fields()
+    cn = p.cn
+    base = f"hj212:MN={p.mn};QN={p.qn};CN={cn};"
+    part = f";PNO={p.pno}/{p.pnum}" if p.pnum is not None else ""
+    mn = p.mn
+    known_mn = mn in point_map.mns
+    by_code = point_map.by_code
+    defaults = _defaults_by_cn().get(cn, {})
     expected = field_commands()
     for code, fields in items.items():
         flag = fields.get("Flag", "N")
         serial = fields.get("SN")
-        claims = point_map.by_code.get((p.mn, code)) if known_mn else None
+        claims = by_code.get((mn, code)) if known_mn else None
         if not claims:
             why = "MN not in the registry" if not known_mn else f"no point for code {code} at this MN"
             for suffix, text in fields.items():
@@ -146,28 +149,36 @@ def _map_packet(p: Packet, point_map: PointMap, tz: timezone, out: list[RawReadi
                     out.append(
                         RawReading(
                             ts=ts, value=float(text), point_id=None, serial=serial, flag=flag,
-                            origin=f"{base};{code}-{suffix}{part};unmapped: {why}",
+                            origin=f"{base}{code}-{suffix}{part};unmapped: {why}",
                         )
                     )
             continue
         for fld, point in claims:
-            suffix = fld if fld is not None else defaults.get((p.cn, point.reading_kind))
+            suffix = fld if fld is not None else defaults.get(point.reading_kind)
             if suffix is None:
                 continue  # this command carries no reading of this kind (e.g. an interval amount in 2011)
             text = fields.get(suffix)
             if text is None:
-                if p.cn not in expected.get(suffix, ()):
+                if cn not in expected.get(suffix, ()):
                     continue  # this command does not carry that field (e.g. ZsAvg in real-time data)
                 out.append(
                     RawReading(
                         ts=ts, value=None, point_id=point.point_id, serial=serial, flag=flag,
-                        origin=f"{base};{code}-{suffix}{part};missing: {code}-{suffix} not in packet",
+                        origin=f"{base}{code}-{suffix}{part};missing: {code}-{suffix} not in packet",
                     )
                 )
                 continue
             out.append(
                 RawReading(
                     ts=ts, value=float(text), point_id=point.point_id, serial=serial, flag=flag,
-                    origin=f"{base};{code}-{suffix}{part}",
+                    origin=f"{base}{code}-{suffix}{part}",
                 )
             )
+
+
+@cache
+def _defaults_by_cn() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for (cn, kind), suffix in default_fields().items():
+        out.setdefault(cn, {})[kind] = suffix
+    return out

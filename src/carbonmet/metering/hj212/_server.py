@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from .._types import RawReading
-from ._codec import MAX_DATA_LEN, MAX_DATA_LEN_FIELD, Packet, answers_for, decode, encode
+from ._codec import MAX_DATA_LEN, MAX_DATA_LEN_FIELD, Packet, answer_frames, decode, encode
 from ._errors import DecodeError
 from ._framing import Framer
 from ._mapping import PointMap, to_raw_readings
@@ -106,7 +106,7 @@ class HJ212Server:
         else:
             log.warning("hj212 reject (%s): %r", reason, raw[:200])
 
-    async def _deliver(self, msg: Message, writer: asyncio.StreamWriter) -> None:
+    async def _deliver(self, msg: Message, out: list[bytes]) -> None:
         try:
             readings = to_raw_readings(msg, self.point_map)
         except DecodeError as exc:
@@ -122,9 +122,9 @@ class HJ212Server:
         self.stats.messages += 1
         self.stats.readings += len(readings)
         for part in msg.parts:
-            for answer in answers_for(part):
-                writer.write(encode(answer))
-                self.stats.answers += 1
+            frames = answer_frames(part)
+            out.extend(frames)
+            self.stats.answers += len(frames)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         st = self.stats
@@ -144,6 +144,7 @@ class HJ212Server:
                 if not chunk:
                     break
                 st.bytes_in += len(chunk)
+                out: list[bytes] = []  # answers, written once per chunk (after their sinks returned)
                 for raw, reason in framer.feed(chunk):
                     if reason is not None:
                         await self._reject(raw, reason)
@@ -157,28 +158,29 @@ class HJ212Server:
                     st.packets += 1
                     if packet.is_split and not packet.needs_ack:
                         for msg in reassembler.add(packet):
-                            await self._deliver(msg, writer)
+                            await self._deliver(msg, out)
                     else:
-                        await self._deliver(Message((packet,), packet.pnum), writer)
-                if writer.transport.get_write_buffer_size():
-                    await writer.drain()
+                        await self._deliver(Message((packet,), packet.pnum), out)
+                if out:
+                    writer.write(b"".join(out))
+                    if writer.transport.get_write_buffer_size():
+                        await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             log.info("hj212 %s connection lost: %s", peer, exc)
         finally:
             for raw, reason in framer.close():
                 await self._reject(raw, reason or "incomplete frame")
+            out = []
             for msg in reassembler.flush():
-                await self._deliver(msg, writer)
+                await self._deliver(msg, out)
             try:
+                if out and not writer.is_closing():
+                    writer.write(b"".join(out))
                 if writer.transport.get_write_buffer_size():
                     await writer.drain()
             except ConnectionError:
                 pass
             writer.close()
-            try:
-                await writer.wait_closed()
-            except ConnectionError:
-                pass
 
 
 async def start_server(
