@@ -150,7 +150,7 @@ def parse_dsi(text: str) -> DsiUnit:
         if m is None:
             nxt = s.find("\\", pos + 1)
             bad = s[pos : nxt if nxt > 0 else len(s)]
-            raise DsiUnitError(f"malformed D-SI token {bad!r} (tokens start with a backslash)", token=bad)
+            raise DsiUnitError(f"malformed D-SI token '{bad}' (tokens start with a backslash)", token=bad)
         token = m.group(0)
         name, arg = m.group(1), m.group(2)
         pos = m.end()
@@ -187,7 +187,7 @@ def parse_dsi(text: str) -> DsiUnit:
             prefix, prefix_token = name, token
             continue
         if name not in units:
-            raise DsiUnitError(f"unknown D-SI unit token {token!r}", token=token)
+            raise DsiUnitError(f"unknown D-SI unit token '{token}'", token=token)
         _check_prefix(prefix, units[name], prefix_token + token)
         cur.append(DsiTerm(name, prefix))
         prefix = prefix_token = ""
