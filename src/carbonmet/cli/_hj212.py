@@ -57,7 +57,7 @@ def _packet_json(p: Packet) -> dict[str, Any]:
         "pnum": p.pnum,
         "pno": p.pno,
         "crc": f"{crc16(data_segment(p).encode('utf-8')):04X}",
-        "data_time": (p.data_time().isoformat() if p.get("DataTime") else None),
+        "data_time": (dt.isoformat() if (dt := p.data_time()) is not None else None),
         "items": p.items(),
     }
 
@@ -192,7 +192,7 @@ def encode_cmd(
     except (OSError, json.JSONDecodeError) as exc:
         fail(f"无法读取 JSON cannot read JSON {json_file}: {exc}")
     docs = doc if isinstance(doc, list) else [doc]
-    out = []
+    out: list[bytes] = []
     for i, d in enumerate(docs):
         if not isinstance(d, dict) or "header" not in d:
             fail(f"{json_file}: entry {i}: 需要 needs an object with 'header' and 'cp'")

@@ -17,8 +17,10 @@ MN = "010000A8900016F000169DC0"
 
 SEEDS = [
     # HJ 212-2017 Appendix A example
-    b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;"
-    b"CP=&&RtdInterval=30&&1C80\r\n",
+    (
+        b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;"
+        b"CP=&&RtdInterval=30&&1C80\r\n"
+    ),
     encode(
         build(
             {"QN": "20250301120000123", "ST": "31", "CN": "2011", "PW": "123456", "MN": MN, "Flag": 5},

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from carbonmet.metering import PointInfo, RawReading
 from carbonmet.metering.hj212 import Message, build, build_point_map, decode, encode, start_server
 

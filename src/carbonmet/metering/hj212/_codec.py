@@ -387,6 +387,7 @@ def _parse(text: str, strict: bool, raw: bytes | None) -> Packet:
         if flag <= 255 and flag >> 2 == VERSION_2017 and split_ok and not _CTRL.search(text, m.end()):
             cp = parse_cp(text[m.end() : -2], strict=strict)  # same order of checks as _parse_slow
             check_qn(qn)
+            header: tuple[tuple[str, str], ...]
             if pnum_text is None:
                 header = (("QN", qn), ("ST", st), ("CN", cn), ("PW", pw), ("MN", mn), ("Flag", flag_text))
                 return Packet(header, cp, qn, st, cn, pw, mn, flag, None, None, raw)
@@ -506,13 +507,16 @@ def parse_cp(cp_text: str, *, strict: bool = True) -> tuple[tuple[tuple[str, str
     if not cp_text:
         return ()
     if _fast_cp().match(cp_text):  # the common case: numbers, Table 8 flags and DataTime only
-        items = tuple(tuple(_KV.findall(g)) for g in cp_text.split(";"))
-        if len({k for it in items for k, _ in it}) == sum(map(len, items)):
+        fast: tuple[tuple[tuple[str, str], ...], ...] = tuple(
+            tuple(_KV.findall(g)) for g in cp_text.split(";")
+        )
+        if len({k for it in fast for k, _ in it}) == sum(map(len, fast)):
             for t in _DATA_TIME.findall(cp_text):
                 check_time(t, "DataTime")
-            return items
+            return fast
     if strict and "&&" in cp_text:
         raise BadFieldError("'&&' inside the CP data area (clause 6.3.3)", field="CP")
+    items: list[tuple[tuple[str, str], ...]]
     if "//" in cp_text:
         items = _tokenize_with_logs(cp_text)
     else:
@@ -521,7 +525,7 @@ def parse_cp(cp_text: str, *, strict: bool = True) -> tuple[tuple[tuple[str, str
             if not group:
                 items.append(())
                 continue
-            fields = []
+            fields: list[tuple[str, str]] = []
             for f in group.split(","):
                 k, sep, v = f.partition("=")
                 if not sep:
@@ -612,7 +616,7 @@ def _next_sep(s: str, start: int) -> int:
 
 
 def _check_value(k: str, v: str, strict: bool, flags: Mapping[str, str], suffixes: Mapping[str, str]) -> None:
-    code, sep, suffix = k.partition("-")
+    _, sep, suffix = k.partition("-")
     if sep:
         kind = suffixes.get(suffix)
         if kind == "number":
@@ -630,9 +634,8 @@ def _check_value(k: str, v: str, strict: bool, flags: Mapping[str, str], suffixe
             check_time(v, k)
     elif k in _TIME_KEYS:
         check_time(v, k)
-    elif k in _INT_KEYS:
-        if not (v.isdigit() and v.isascii()):
-            raise BadValueError(f"{k}={v!r} is not an unsigned integer (Table 4)", field=k)
+    elif k in _INT_KEYS and not (v.isdigit() and v.isascii()):
+        raise BadValueError(f"{k}={v!r} is not an unsigned integer (Table 4)", field=k)
 
 
 # --------------------------------------------------------------------------------------------- encode
@@ -740,7 +743,7 @@ def answer_frames(packet: Packet, *, role: str = "platform") -> list[bytes]:
             cn = "9014" if cmd.kind == "upload" else "9013"
             data = (
                 f"QN={packet.qn};ST=91;CN={cn};PW={packet.pw};MN={packet.mn};Flag={packet.version << 2};CP=&&&&"
-            ).encode("utf-8")
+            ).encode()
             return [frame_data(data)]
     return [encode(a) for a in answers_for(packet, role=role)]
 
@@ -850,8 +853,8 @@ __all__ = [
     "FLAG_SPLIT",
     "MAX_CP_LEN",
     "MAX_DATA_LEN",
-    "Packet",
     "DecodeError",
+    "Packet",
     "answer_frames",
     "answers_for",
     "build",

@@ -144,21 +144,21 @@ def _map_packet(p: Packet, point_map: PointMap, tz: timezone, out: list[RawReadi
         claims = by_code.get((mn, code)) if known_mn else None
         if not claims:
             why = "MN not in the registry" if not known_mn else f"no point for code {code} at this MN"
-            for suffix, text in fields.items():
-                if suffix in numbers:
+            for sfx, text in fields.items():
+                if sfx in numbers:
                     out.append(
                         RawReading(
                             ts=ts, value=float(text), point_id=None, serial=serial, flag=flag,
-                            origin=f"{base}{code}-{suffix}{part};unmapped: {why}",
+                            origin=f"{base}{code}-{sfx}{part};unmapped: {why}",
                         )
                     )
             continue
         for fld, point in claims:
-            suffix = fld if fld is not None else defaults.get(point.reading_kind)
+            suffix: str | None = fld if fld is not None else defaults.get(point.reading_kind)
             if suffix is None:
                 continue  # this command carries no reading of this kind (e.g. an interval amount in 2011)
-            text = fields.get(suffix)
-            if text is None:
+            value_text = fields.get(suffix)
+            if value_text is None:
                 if cn not in expected.get(suffix, ()):
                     continue  # this command does not carry that field (e.g. ZsAvg in real-time data)
                 out.append(
@@ -170,7 +170,7 @@ def _map_packet(p: Packet, point_map: PointMap, tz: timezone, out: list[RawReadi
                 continue
             out.append(
                 RawReading(
-                    ts=ts, value=float(text), point_id=point.point_id, serial=serial, flag=flag,
+                    ts=ts, value=float(value_text), point_id=point.point_id, serial=serial, flag=flag,
                     origin=f"{base}{code}-{suffix}{part}",
                 )
             )

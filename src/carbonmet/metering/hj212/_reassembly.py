@@ -54,7 +54,7 @@ class Reassembler:
     is handed back incomplete.
     """
 
-    __slots__ = ("_open", "_max_open")
+    __slots__ = ("_max_open", "_open")
 
     def __init__(self, max_open: int = 64) -> None:
         self._open: dict[tuple[str, str, str, int], dict[int, Packet]] = {}
