@@ -384,7 +384,7 @@ def trace_back(
             hist = _next_calibrations(session, Certificate.standard_id, sids)
             std_code.update(session.connection().execute(
                 select(MeasurementStandard.id, MeasurementStandard.code).where(MeasurementStandard.id.in_(sids))
-            ).tuples().all())
+            ).all())
             for row in new_std_certs:
                 end = _next_after(hist[row.standard_id], row.id, row.calibration_date)
                 code = std_code[row.standard_id]
@@ -417,7 +417,7 @@ def _instrument_uses(
     ids_l = sorted(inst_ids)
     for i in range(0, len(ids_l), 500):
         chunk = ids_l[i : i + 500]
-        codes.update(session.connection().execute(select(Instrument.id, Instrument.code).where(Instrument.id.in_(chunk))).tuples().all())
+        codes.update(session.connection().execute(select(Instrument.id, Instrument.code).where(Instrument.id.in_(chunk))).all())
         for iid, f, t, pcode in session.connection().execute(
             select(Installation.instrument_id, Installation.installed_from, Installation.installed_to,
                    MeasurementPoint.code)
