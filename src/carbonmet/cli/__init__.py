@@ -35,6 +35,10 @@ def _register() -> None:
 
     app.add_typer(_uncertainty.app, name="uncertainty")
 
+    from . import _refdata
+
+    app.add_typer(_refdata.app, name="refdata")
+
 
 _register()
 

@@ -27,8 +27,36 @@ def month_starts(year: int, offset_hours: int = 8) -> np.ndarray:
     return np.array([(datetime(year + (m // 12), m % 12 + 1, 1) - datetime(year, 1, 1)).days * 24 for m in range(13)])
 
 
+def utc_chunks(year: int, offset_hours: int = 8) -> tuple[np.ndarray, list[str]]:
+    """Hour bounds and labels of the UTC months covering the local year (the store partitions by UTC month).
+
+    Returns
+    -------
+    bounds, labels
+        ``bounds[k]``–``bounds[k+1]`` [h from local 1 January 00:00] is UTC month ``labels[k]`` (``YYYY-MM``).
+    """
+    tz = timezone(timedelta(hours=offset_hours))
+    t0 = datetime(year, 1, 1, tzinfo=tz)
+    t_end = datetime(year + 1, 1, 1, tzinfo=tz)
+    hours = int((t_end - t0).total_seconds() // 3600)
+    cur = t0.astimezone(timezone.utc)
+    bounds = [0]
+    labels = []
+    while True:
+        labels.append(f"{cur.year}-{cur.month:02d}")
+        nxt = datetime(cur.year + (cur.month == 12), cur.month % 12 + 1, 1, tzinfo=timezone.utc)
+        if nxt >= t_end:
+            bounds.append(hours)
+            break
+        bounds.append(int((nxt - t0).total_seconds() // 3600))
+        cur = nxt
+    return np.array(bounds), labels
+
+
 def _window(rng: np.random.Generator, ms: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
-    m = int(rng.integers(0, 12))
+    """A window of ``lo``–``hi`` hours inside one of the chunks ``ms`` long enough to hold it."""
+    ok = [k for k in range(len(ms) - 1) if ms[k + 1] - ms[k] > hi + 1]
+    m = ok[int(rng.integers(0, len(ok)))]
     dur = int(rng.integers(lo, hi + 1))
     s = int(rng.integers(ms[m], max(ms[m] + 1, ms[m + 1] - dur)))
     return s, min(s + dur, int(ms[m + 1]))
@@ -38,7 +66,7 @@ def plan_faults(e: Enterprise, index: int, truth: EnterpriseTruth, points: list[
                 year: int) -> list[Fault]:
     """Gaps, a stuck value, spikes and a CEMS maintenance period for one enterprise."""
     rng = rng_for(seed, TAG_FAULTS, index)
-    ms = month_starts(year)
+    ms, _ = utc_chunks(year)
     clock = [p for p in points if p.schedule == "clock" and p.instrument_type]
     rate = [p for p in clock if p.reading_kind == "rate" and truth.signals[p.signal].max() > 0
             and p.instrument_type not in ("thermometer", "moisture_meter", "o2_analyser")]

@@ -14,7 +14,8 @@ import numpy as np
 
 from ._constants import constants
 from ._errors import RefdataError
-from ._faults import hour_iso, inject_drifts, month_starts, plan_faults
+from ._dcc import make_dcc
+from ._faults import hour_iso, inject_drifts, month_starts, plan_faults, utc_chunks
 from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise
 from ._metrology import PROVINCES, MetrologyResult, build
 from ._region import TAG_LAB, TAG_NOISE, make_enterprises, make_points, rng_for
@@ -55,8 +56,9 @@ class _Ctx:
         self.tz = constants()["time"]["tz_offset_hours"]
         t0 = datetime(year, 1, 1, tzinfo=timezone(timedelta(hours=self.tz)))
         self.t0_us = int(t0.timestamp()) * 1_000_000
-        self.ms = month_starts(year)
+        self.ms = month_starts(year, self.tz)  # local months: accounting periods of the truth files
         self.hours = int(self.ms[12])
+        self.cb, self.cl = utc_chunks(year, self.tz)  # UTC months: partitions of the readings store
         self.batch = f"refdata-{seed}"
         self.n_readings = 0
         self.n_files = 0
@@ -94,9 +96,13 @@ class _Ctx:
         y = self.year + m // 12
         return f"{y}-{m % 12 + 1:02d}"
 
-    def part_path(self, ent: str, pid: str, m: int) -> Path:
-        return self.out / "readings" / f"enterprise={ent}" / f"point={pid}" / f"month={self.month_label(m)}" / \
+    def part_path(self, ent: str, pid: str, k: int) -> Path:
+        """File of UTC-month chunk ``k`` of a point."""
+        return self.out / "readings" / f"enterprise={ent}" / f"point={pid}" / f"month={self.cl[k]}" / \
             "part-refdata.parquet"
+
+    def chunk_of(self, th: np.ndarray) -> np.ndarray:
+        return np.clip(np.searchsorted(self.cb, th, side="right") - 1, 0, len(self.cl) - 1)
 
 
 def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed: int = 7, resolution: str = "hour",
@@ -171,20 +177,26 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     faults_by_point: dict[str, list[Fault]] = {}
     for f in data_faults:
         faults_by_point.setdefault(f.point_id, []).append(f)
+    org_names = {o["org_code"]: o["name"] for o in met.organisations}
+    oot_certs = {a["cert_no"] for ev in met.oot_events for a in ev["affected_certificates"]}
+    dcc_files, met.certificates = make_dcc(met.certificates, instruments, org_names, seed, year, oot_certs)
+    for no, xml in dcc_files.items():
+        p_x = out / "registry" / "dcc" / f"{no}.xml"
+        p_x.parent.mkdir(parents=True, exist_ok=True)
+        p_x.write_bytes(xml)
     _write_registry(ctx, ents, all_points, met, instruments)
 
     # CEMS showcase: the enterprise with the drifting flow monitor, the month of its CEMS maintenance
     drift_cems = next(f for f in drift_faults if "STACK" in f.point_id or "MTO_REGEN" in f.point_id)
     show_ent = drift_cems.enterprise
     maint = next((f for f in data_faults if f.kind == "maintenance" and f.enterprise == show_ent), None)
-    show_month = int(np.searchsorted(ctx.ms, maint.start_h, side="right") - 1) if maint else 11
+    show_month = int(ctx.chunk_of(np.array([maint.start_h]))[0]) if maint else len(ctx.cl) - 1
     show_points = [p for p in pts_by_ent[show_ent] if p.hj212_mn]
 
     prog("readings", 0.2)
     cems_minute: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     truth_cols: dict[str, list[np.ndarray]] = {"point": [], "th": [], "true": []}
     csv_path = out / "input" / f"readings-{csv_enterprise}.csv"
-    csv_started = False
     for n_e, e in enumerate(ents):
         tr = truths[e.code]
         for p in pts_by_ent[e.code]:
@@ -202,8 +214,9 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
                 rng0 = rng_for(seed, TAG_NOISE, pidx[p.point_id], 99)
                 c0 = float(np.round(rng0.uniform(1e3, 1e6), 0)) if p.reading_kind == "total" else 0.0
                 counter, tcounter = c0, c0
-                for m in range(12):
-                    h0, h1 = int(ctx.ms[m]), int(ctx.ms[m + 1])
+                n_chunks = len(ctx.cl)
+                for m in range(n_chunks):
+                    h0, h1 = int(ctx.cb[m]), int(ctx.cb[m + 1])
                     rng = rng_for(seed, TAG_NOISE, pidx[p.point_id], m)
                     showcase = e.code == show_ent and m == show_month and p in show_points
                     step = 1 if showcase else ctx.step
@@ -213,16 +226,13 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
                         cems_minute[p.point_id] = (th, v, fl)
                         if ctx.step == 60:
                             th, v, fl = _hourly_from_minutes(th, v, fl, h0, h1)
+                    if p.reading_kind == "total" and m == n_chunks - 1:  # closing reading at the end of the year
+                        th = np.append(th, float(ctx.hours))
+                        v = np.append(v, quantise(np.array([counter]), inst.resolution, floor=True))
+                        fl = np.append(fl, np.int8(0)).astype(np.int8)
                     _write_part(ctx, e.code, p.point_id, m, th, v, fl)
-                    if e.code == csv_enterprise and (ctx.step == 60 or m == 0):
-                        _append_csv(ctx, csv_path, p, th, v, fl, csv_started)
-                        csv_started = True
-                if p.reading_kind == "total":  # closing reading at the end of the year
-                    th = np.array([float(ctx.hours)])
-                    v = quantise(np.array([counter]), inst.resolution, floor=True)
-                    _write_part(ctx, e.code, p.point_id, 12, th, v, np.zeros(1, np.int8))
-                    if e.code == csv_enterprise:
-                        _append_csv(ctx, csv_path, p, th, v, np.zeros(1, np.int8), csv_started)
+                    if e.code == csv_enterprise and (ctx.step == 60 or m <= 1):
+                        _append_csv(ctx, csv_path, p, th, v, fl)
                 # hourly truth of the point (counter at hour start for totalisers, hourly mean for rates)
                 if p.reading_kind == "total":
                     tv = c0 + np.concatenate(([0.0], np.cumsum(x)))
@@ -237,20 +247,21 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
                 if p.schedule == "daily":
                     days = ctx.hours // 24
                     starts = np.arange(days) * 24
+                    ends = starts + 24
                     amounts = x[: days * 24].reshape(days, 24).sum(axis=1)
                 else:
                     lots = tr.lots["gasifier_coal" if p.schedule == "lot_g" else "boiler_coal"]
-                    starts, amounts = lots.start_h, lots.mass
-                th, v, truth = interval_records(inst, starts, amounts, rng, bias)
-                month = np.searchsorted(ctx.ms, th, side="right") - 1
-                for m in range(12):
-                    sel = month == m
+                    # a train of the lot is unloaded in its first 6 hours
+                    starts, ends, amounts = lots.start_h, np.minimum(lots.start_h + 6, ctx.hours), lots.mass
+                load = float(c["instrument_type"][inst.type_key]["load_t"])
+                th, v, truth = interval_records(inst, starts, ends, amounts, load, rng, bias)
+                chunk = ctx.chunk_of(th)
+                for m in range(len(ctx.cl)):
+                    sel = chunk == m
                     if sel.any():
                         _write_part(ctx, e.code, p.point_id, m, th[sel], v[sel], np.zeros(int(sel.sum()), np.int8))
-                        if e.code == csv_enterprise and (ctx.step == 60 or m == 0):
-                            _append_csv(ctx, csv_path, p, th[sel], v[sel], np.zeros(int(sel.sum()), np.int8),
-                                        csv_started)
-                            csv_started = True
+                        if e.code == csv_enterprise and (ctx.step == 60 or m <= 1):
+                            _append_csv(ctx, csv_path, p, th[sel], v[sel], np.zeros(int(sel.sum()), np.int8))
                 truth_cols["point"].append(np.full(truth.size, pidx[p.point_id], dtype=np.int32))
                 truth_cols["th"].append(th)
                 truth_cols["true"].append(truth)
@@ -259,10 +270,10 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     prog("lab", 0.8)
     _write_lab(ctx, ents, truths, instruments, pts_by_ent)
     prog("cems", 0.85)
-    w0 = int(maint.start_h // 24 * 24) if maint else int(ctx.ms[show_month])
-    w0 = max(w0, int(ctx.ms[show_month]))
-    w1 = min(w0 + 24 * PACKET_LOG_DAYS, int(ctx.ms[show_month + 1]))
-    w0 = max(int(ctx.ms[show_month]), w1 - 24 * PACKET_LOG_DAYS)
+    c0_h, c1_h = int(ctx.cb[show_month]), int(ctx.cb[show_month + 1])
+    w0 = max(int(maint.start_h // 24 * 24) if maint else c0_h, c0_h)
+    w1 = min(w0 + 24 * PACKET_LOG_DAYS, c1_h)
+    w0 = max(c0_h, w1 - 24 * PACKET_LOG_DAYS)
     cems_info = _write_cems(ctx, show_ent, show_month, show_points, cems_minute, (w0, w1))
     prog("truth", 0.9)
     summary = _write_truth(ctx, ents, truths, instruments, met, all_points, truth_cols)
@@ -346,7 +357,7 @@ def _write_part(ctx: _Ctx, ent: str, pid: str, m: int, th: np.ndarray, v: np.nda
     ctx.n_files += 1
 
 
-def _append_csv(ctx: _Ctx, path: Path, p: Point, th: np.ndarray, v: np.ndarray, fl: np.ndarray, started: bool = True) -> None:
+def _append_csv(ctx: _Ctx, path: Path, p: Point, th: np.ndarray, v: np.ndarray, fl: np.ndarray) -> None:
     fh, first = ctx.csv(path)
     write_readings_csv(fh, p.point_id, ctx.ts_us(th), v, p.unit, fl, header=first, offset_hours=ctx.tz)
 
@@ -439,11 +450,13 @@ def _write_lab(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTr
 def _write_cems(ctx: _Ctx, ent: str, month: int, points: list[Point],
                 minute: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], window: tuple[int, int]) -> dict[str, Any]:
     """CEMS minute data of the showcase enterprise and month as CSV input, and as an HJ 212-2017 packet log."""
-    path = ctx.out / "cems" / f"minute-{ent}-{ctx.month_label(month)}.csv"
+    path = ctx.out / "cems" / f"minute-{ent}-{ctx.cl[month]}.csv"
     for p in points:
         th, v, fl = minute[p.point_id]
         _append_csv(ctx, path, p, th, v, fl)
-    info: dict[str, Any] = {"enterprise": ent, "month": ctx.month_label(month), "minute_csv": str(path.relative_to(ctx.out))}
+    info: dict[str, Any] = {"enterprise": ent, "utc_month": ctx.cl[month], "minute_csv": str(path.relative_to(ctx.out)),
+                            "minute_from": hour_iso(ctx.year, int(ctx.cb[month]), ctx.tz),
+                            "minute_to": hour_iso(ctx.year, int(ctx.cb[month + 1]), ctx.tz)}
     from ._hj212log import write_packet_log
 
     info.update(write_packet_log(ctx, ent, month, points, minute, window))

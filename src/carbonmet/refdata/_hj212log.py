@@ -32,7 +32,7 @@ def write_packet_log(ctx: _Ctx, ent: str, month: int, points: list[Point],
         by_mn.setdefault(p.hj212_mn, []).append(p)
     h0 = float(window[0])
     n_min = int((window[1] - window[0]) * 60)
-    path = ctx.out / "cems" / f"hj212-{ent}-{ctx.month_label(month)}.log"
+    path = ctx.out / "cems" / f"hj212-{ent}-{ctx.cl[month]}.log"
     lines: list[bytes] = []
     n_packets = 0
     # DataTime strings of each minute (local time, start of the minute)

@@ -113,13 +113,20 @@ def clock_chunk(point: Point, inst: Instrument, x: np.ndarray, h0: int, h1: int,
     return th, values, flags, truth, counter, true_counter
 
 
-def interval_records(inst: Instrument, starts_h: np.ndarray, amounts: np.ndarray, rng: np.random.Generator,
-                     bias: list[tuple[int, int, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighing records (one per day or per delivery lot) with their true amounts; empty amounts dropped."""
+def interval_records(inst: Instrument, starts_h: np.ndarray, ends_h: np.ndarray, amounts: np.ndarray, load_t: float,
+                     rng: np.random.Generator, bias: list[tuple[int, int, float]]) -> tuple[np.ndarray, np.ndarray,
+                                                                                           np.ndarray]:
+    """Individual weighings (trucks or wagons of about ``load_t``) spreading each period's amount evenly
+    over ``[start, end)``; returns hour positions, measured and true masses."""
     keep = amounts > 0
-    th = starts_h[keep].astype(float)
-    tr = amounts[keep]
+    s, e, a = starts_h[keep].astype(float), ends_h[keep].astype(float), amounts[keep]
+    n = np.maximum(1, np.ceil(a / load_t)).astype(np.int64)
+    per = np.repeat(a / n, n)
+    first = np.repeat(np.cumsum(n) - n, n)
+    j = np.arange(per.size) - first
+    th = np.repeat(s, n) + (j + 0.5) * np.repeat((e - s) / n, n)
+    th = np.floor(th * 60.0) / 60.0  # whole minutes
     err = relative_error(inst, th, bias) / 100.0
-    vals = tr * (1.0 + err) * (1.0 + inst.noise_rel / 100.0 * rng.standard_normal(th.size))
+    vals = per * (1.0 + err) * (1.0 + inst.noise_rel / 100.0 * rng.standard_normal(th.size))
     vals = quantise(vals, inst.resolution)
-    return th, vals, tr
+    return th, vals, per

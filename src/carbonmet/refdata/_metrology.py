@@ -274,6 +274,10 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
         dates = [_add_months(d_last, -iv), d_last]
         renew = _add_months(d_last, iv) - timedelta(days=int(rng.integers(1, 20)))
         valid_last = _add_months(d_last, iv) - timedelta(days=1)
+        if p.point_id == failed and renew > y_end:  # its failed verification falls in the year
+            renew = date(year, int(rng.integers(4, 11)), int(rng.integers(1, 28)))
+            d_last = _add_months(renew, -iv)
+            dates = [_add_months(d_last, -iv), d_last]
         if renew <= y_end and p.point_id not in overdue_mid | overdue_all:
             dates.append(renew)
         if p.point_id in overdue_mid and valid_last > y_end:

@@ -31,7 +31,7 @@ def make_enterprises(n: int, seed: int) -> list[Enterprise]:
         Generator seed.
     """
     c = constants()
-    rng = rng_for(seed, TAG_REGION)
+    rng = rng_for(seed, TAG_REGION, 1000)
     routes = list(ROUTES[: min(n, 4)])
     if n > 4:
         keys = list(_ROUTE_WEIGHTS)
@@ -40,6 +40,7 @@ def make_enterprises(n: int, seed: int) -> list[Enterprise]:
     regions = c["region"]
     out: list[Enterprise] = []
     for i, route in enumerate(routes):
+        rng = rng_for(seed, TAG_REGION, i)  # enterprise i is the same whatever the region size
         r = c["route"][route]
         reg = regions[int(rng.integers(len(regions)))]
         code = f"E{i + 1:02d}"
