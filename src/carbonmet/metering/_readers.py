@@ -17,6 +17,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -37,6 +38,7 @@ BATCH_SCHEMA = pa.schema(
         pa.field("error", pa.string()),  # parse problem code, null if none
         pa.field("raw_ts", pa.string()),
         pa.field("raw_value", pa.string()),
+        pa.field("line", pa.int64()),  # row/line in a file (origin is then the file name), else null
     ]
 )
 
@@ -166,7 +168,8 @@ def _blank_to_null(a: pa.Array) -> pa.Array:
 
 
 def columns_to_batch(
-    cols: dict[str, pa.Array], n: int, origins: pa.Array, mapping: ColumnMap, default_tz: tzinfo | None, where: str
+    cols: dict[str, pa.Array], n: int, origins: pa.Array, mapping: ColumnMap, default_tz: tzinfo | None, where: str,
+    lines: pa.Array | None = None,
 ) -> pa.Table:
     """Columns of strings (named as in the input) → a :data:`BATCH_SCHEMA` table."""
     m = mapping
@@ -193,14 +196,15 @@ def columns_to_batch(
     flag = pc.fill_null(flag, "N") if flag.null_count else flag
     return pa.Table.from_arrays(
         [col(m.point_id), col(m.serial), ts, value, col(m.unit), flag, origins,
-         pa.array(err, type=pa.string()), raw_ts, raw_value],
+         pa.array(err, type=pa.string()), raw_ts, raw_value,
+         lines if lines is not None else pa.nulls(n, pa.int64())],
         schema=BATCH_SCHEMA,
     )
 
 
-def _origins(name: str, first_line: int, n: int) -> pa.Array:
-    lines = pc.cast(pa.array(range(first_line, first_line + n), type=pa.int64()), pa.string())
-    return pc.binary_join_element_wise(pa.scalar(name + ":"), lines, "")
+def _origins(name: str, first_line: int, n: int) -> tuple[pa.Array, pa.Array]:
+    """(origin = file name, line numbers); ``name:line`` is composed only for quarantined rows."""
+    return pa.repeat(pa.scalar(name, pa.string()), n), pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
 
 
 def read_csv_bytes(
@@ -229,7 +233,8 @@ def read_csv_bytes(
         raise ReadError(f"{name}: not a readable UTF-8 CSV file: {exc}") from None
     n = table.num_rows
     cols = {h: table.column(h).combine_chunks() if n else pa.array([], pa.string()) for h in header}
-    return columns_to_batch(cols, n, _origins(name, 2, n), mapping, default_tz, name)
+    origins, lines = _origins(name, 2, n)
+    return columns_to_batch(cols, n, origins, mapping, default_tz, name, lines)
 
 
 def read_xlsx(path: Path, mapping: ColumnMap | None = None, default_tz: tzinfo | None = None) -> pa.Table:
@@ -264,8 +269,8 @@ def read_xlsx(path: Path, mapping: ColumnMap | None = None, default_tz: tzinfo |
     keep = [i for i in range(n) if any(data[h][i] is not None for h in header)]
     cols = {h: pa.array([data[h][i] for i in keep], type=pa.string()) for h in header}
     lines = pa.array([i + 2 for i in keep], type=pa.int64())
-    origins = pc.binary_join_element_wise(pa.scalar(f"{path.name}[{sheet}]:"), pc.cast(lines, pa.string()), "")
-    return columns_to_batch(cols, len(keep), origins, mapping, default_tz, str(path))
+    origins = pa.repeat(pa.scalar(f"{path.name}[{sheet}]", pa.string()), len(keep))
+    return columns_to_batch(cols, len(keep), origins, mapping, default_tz, str(path), lines)
 
 
 def _cell_text(c: object) -> str | None:
@@ -329,7 +334,7 @@ def readings_to_batch(readings: Iterable[RawReading]) -> pa.Table:
         [pa.array(pid, pa.string()), pa.array(ser, pa.string()), pa.array(ts, pa.timestamp("us", tz="UTC")),
          pa.array(val, pa.float64()), pa.array(unit, pa.string()), pa.array(flag, pa.string()),
          pa.array(origin, pa.string()), pa.array(err, pa.string()), pa.array(raw_ts, pa.string()),
-         pa.array(raw_val, pa.string())],
+         pa.array(raw_val, pa.string()), pa.nulls(len(origin), pa.int64())],
         schema=BATCH_SCHEMA,
     )
 

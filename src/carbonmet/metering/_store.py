@@ -524,7 +524,7 @@ def _to_store_table(sub: pa.Table, batch_id: str) -> pa.Table:
             sub.column("value"),
             sub.column("flag").combine_chunks().dictionary_encode().cast(pa.dictionary(pa.int8(), pa.string())),
             sub.column("source").combine_chunks().dictionary_encode().cast(pa.dictionary(pa.int8(), pa.string())),
-            pa.array([batch_id] * n, pa.string()),
+            pa.repeat(pa.scalar(batch_id, pa.string()), n),
         ],
         schema=READINGS_SCHEMA,
     )

@@ -205,15 +205,21 @@ def validate(
     row_valid_flag = flag_valid[fcode]
     row_subst = flag_subst[fcode]
 
+    # rows of each point, found once (O(n), not O(n × points))
+    by_point = np.argsort(point_of, kind="stable")
+    cuts = np.searchsorted(point_of[by_point], np.arange(len(points) + 1))
+    point_rows = [by_point[cuts[i]:cuts[i + 1]] for i in range(len(points))]
+
     # --- units -------------------------------------------------------------------------------------
     ucode, udict = _encode(batch.column("unit"))
     conv = value.copy()
     ok = reason == None  # noqa: E711
     for pi, pid in enumerate(points):
         info = catalog[pid]
-        prow = ok & (point_of == pi)
-        for c in np.unique(ucode[prow]):
-            rows = prow & (ucode == c)
+        prow_idx = point_rows[pi][ok[point_rows[pi]]]
+        uc = ucode[prow_idx]
+        for c in np.unique(uc):
+            rows = prow_idx[uc == c]
             if c == -1:
                 continue
             u = udict[c]
@@ -239,7 +245,7 @@ def validate(
     ok = reason == None  # noqa: E711
     for pi, pid in enumerate(points):
         info = catalog[pid]
-        rows = np.flatnonzero(ok & (point_of == pi))
+        rows = point_rows[pi][ok[point_rows[pi]]]
         if len(rows) == 0:
             continue
         _check_range(info, rows, ts, conv, reason, detail, local_tz)
@@ -351,7 +357,13 @@ def validate(
         }
     )
     q_idx = np.flatnonzero(quarantined_mask)
-    quarantined = batch.take(pa.array(q_idx, pa.int64())).append_column(
+    qb = batch.take(pa.array(q_idx, pa.int64()))
+    if qb.num_rows and qb.column("line").null_count < qb.num_rows:  # file rows: origin "name:line"
+        line = qb.column("line")
+        joined = pc.binary_join_element_wise(qb.column("origin"), pc.cast(line, pa.string()), ":")
+        qb = qb.set_column(qb.schema.get_field_index("origin"), "origin",
+                           pc.if_else(pc.is_null(line), qb.column("origin"), joined))
+    quarantined = qb.append_column(
         "reason", pa.array(reason[q_idx], pa.string())
     ).append_column("detail", pa.array(detail[q_idx], pa.string()))
     return Validated(accepted=accepted, quarantined=quarantined, duplicates=int(is_dup.sum()), notices=notices)
