@@ -38,7 +38,7 @@ from .dcc import (
 AS_FOUND = "carbonmet_asFound"
 AS_LEFT = "carbonmet_asLeft"
 ERROR = "basic_measurementError"
-VALID_UNTIL = "carbonmet_validUntil"
+VALID_UNTIL = "basic_recalibration"  # GEMIMEG good-practice refType of the recalibration statement
 
 
 def _match_instrument(session: Session, cert: DccCertificate, override: str | None) -> Instrument:
