@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 from carbonmet.quantities import MeasuredQuantity, Provenance, Source, format_unit, parse_unit, ureg
 
 from ._errors import AggregationError
-from ._rules import Rules, default_rules
+from ._rules import Rules
 from ._store import Store, _months_between
 from ._types import PointInfo
 
@@ -480,7 +480,7 @@ def activity_data(
                      tz=tz)
     # merge the periods into one
     a0 = aggs[0]
-    tot = lambda attr: float(np.nansum([getattr(a, attr) for a in aggs]))  # noqa: E731
+    tot = lambda attr: float(np.nansum([getattr(a, attr) for a in aggs]))
     if a0.kind == "mean":
         vh = tot("valid_hours")
         vm = (float(np.nansum([a.value_measured * a.valid_hours for a in aggs if a.valid_hours > 0])) / vh

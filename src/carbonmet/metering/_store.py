@@ -42,7 +42,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._catalog import Catalog, as_catalog
+from ._catalog import as_catalog
 from ._durable import fsync_dir, write_bytes_durable, write_parquet_durable
 from ._errors import StoreError
 from ._readers import BATCH_SCHEMA, readings_to_batch

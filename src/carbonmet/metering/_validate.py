@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import numpy as np
@@ -93,10 +93,10 @@ def _encode(a: pa.ChunkedArray | pa.Array) -> tuple[npt.NDArray[np.int32], list[
 
 
 def _tz_offset_us(tz_name: str) -> int:
+    from datetime import datetime
     from zoneinfo import ZoneInfo
-    from datetime import datetime, timezone
 
-    off = datetime.now(timezone.utc).astimezone(ZoneInfo(tz_name)).utcoffset() or timedelta(0)
+    off = datetime.now(UTC).astimezone(ZoneInfo(tz_name)).utcoffset() or timedelta(0)
     return int(off.total_seconds() * 1_000_000)
 
 
@@ -159,7 +159,7 @@ def validate(
         if pid in catalog:
             point_of[rows] = _pidx(pid)
         else:
-            sel = rows & (reason == None)  # noqa: E711
+            sel = rows & (reason == None)
             reason[sel] = "unknown_point"
             detail[sel] = f"point {pid!r} is not in the catalog"
     no_pid = pcode == -1
@@ -170,7 +170,7 @@ def validate(
         for c, serial in enumerate(sdict):
             rows = np.flatnonzero(no_pid & (scode == c))
             if not catalog.knows_serial(serial):
-                sel = rows[reason[rows] == None]  # noqa: E711
+                sel = rows[reason[rows] == None]
                 reason[sel] = "unknown_device"
                 detail[sel] = f"instrument serial {serial!r} is not in the catalog"
                 continue
@@ -183,10 +183,10 @@ def validate(
                 m = (days >= lo) & (days < hi) & ~resolved & (ts[rows] != _NAT)
                 point_of[rows[m]] = _pidx(pid)
                 resolved |= m
-            sel = rows[~resolved & (reason[rows] == None)]  # noqa: E711
+            sel = rows[~resolved & (reason[rows] == None)]
             reason[sel] = "device_not_installed"
             detail[sel] = f"instrument {serial!r} was not installed at any point on that date"
-        sel = no_pid & (scode == -1) & (reason == None)  # noqa: E711
+        sel = no_pid & (scode == -1) & (reason == None)
         reason[sel] = "no_point"
         detail[sel] = "neither point_id nor serial given"
 
@@ -194,7 +194,7 @@ def validate(
     fcode, fdict = _encode(batch.column("flag"))
     for c, fl in enumerate(fdict):
         if fl not in rules.flags:
-            sel = (fcode == c) & (reason == None)  # noqa: E711
+            sel = (fcode == c) & (reason == None)
             reason[sel] = "invalid_flag"
             detail[sel] = f"flag {fl!r} is not an HJ 212 data flag ({''.join(rules.flags)})"
     flag_valid = np.array([rules.flags[f].valid if f in rules.flags else False for f in fdict] + [False])
@@ -213,7 +213,7 @@ def validate(
     # --- units -------------------------------------------------------------------------------------
     ucode, udict = _encode(batch.column("unit"))
     conv = value.copy()
-    ok = reason == None  # noqa: E711
+    ok = reason == None
     for pi, pid in enumerate(points):
         info = catalog[pid]
         prow_idx = point_rows[pi][ok[point_rows[pi]]]
@@ -242,14 +242,14 @@ def validate(
     # --- per point: range, duplicates, totaliser, spikes, flatline, order, gaps ---------------------
     is_dup = np.zeros(n, bool)
     month_of = np.full(n, "", dtype=object)
-    ok = reason == None  # noqa: E711
+    ok = reason == None
     for pi, pid in enumerate(points):
         info = catalog[pid]
         rows = point_rows[pi][ok[point_rows[pi]]]
         if len(rows) == 0:
             continue
         _check_range(info, rows, ts, conv, reason, detail, local_tz)
-        rows = rows[reason[rows] == None]  # noqa: E711
+        rows = rows[reason[rows] == None]
         if len(rows) == 0:
             continue
         order = np.argsort(ts[rows], kind="stable")
@@ -301,7 +301,7 @@ def validate(
             c = same_ts & ~equal
             reason[rows[sub[c]]] = "conflicting_duplicate"
             detail[rows[sub[c]]] = "another value for the same point and time in this batch"
-        live = (reason[rows] == None) & ~is_dup[rows]  # noqa: E711
+        live = (reason[rows] == None) & ~is_dup[rows]
         rows_l, t_l, v_l = rows[live], t[live], v[live]
         if len(rows_l) == 0:
             continue
@@ -315,7 +315,7 @@ def validate(
                        "older than the newest stored reading of the point")
         if kind == "total":
             _check_totaliser(pid, rows_l, t_l, v_l, ex_ts, ex_v, rules, reason, detail, notices)
-        live2 = reason[rows_l] == None  # noqa: E711
+        live2 = reason[rows_l] == None
         rows_v = rows_l[live2 & row_valid_flag[rows_l]]
         if len(rows_v) >= 2:
             _check_spike_flatline(pid, kind, rows_v, conv, rules, reason, detail, notices)
@@ -334,8 +334,8 @@ def validate(
                     ))
 
     # --- assemble ------------------------------------------------------------------------------------
-    accepted_mask = (reason == None) & ~is_dup  # noqa: E711
-    quarantined_mask = reason != None  # noqa: E711
+    accepted_mask = (reason == None) & ~is_dup
+    quarantined_mask = reason != None
     acc_idx = np.flatnonzero(accepted_mask)
     # sort by point then time
     if len(acc_idx):
@@ -527,6 +527,6 @@ def _check_spike_flatline(
             long = lengths >= min_run
             if long.any():
                 sel = np.concatenate([np.arange(s, s + ln) for s, ln in zip(starts[long], lengths[long])])
-                live = reason[rows[sel]] == None  # noqa: E711
+                live = reason[rows[sel]] == None
                 _apply(chk.action, "flatline", pid, rows[sel][live], reason, detail, notices,
                        f"{int(long.sum())} run(s) of ≥ {min_run} identical values")
