@@ -295,28 +295,45 @@ class RejectFile:
 def serve_cmd(
     port: int = typer.Option(..., "--port", help="TCP 端口 port (0 = any free port)"),
     host: str = typer.Option("0.0.0.0", "--host", help="监听地址 listen address"),
-    out: Path = typer.Option(..., "--out", help="接收数据 JSON lines 文件 accepted messages (JSON lines)"),
-    rejects: Path = typer.Option(..., "--rejects", help="拒收报文文件 rejected frames with reasons (JSON lines)"),
+    store: Path | None = typer.Option(None, "--store", help="计量数据库目录 readings store directory"),
+    out: Path | None = typer.Option(None, "--out", help="不用 --store 时: 接收数据 JSON lines accepted messages"),
+    rejects: Path | None = typer.Option(None, "--rejects", help="不用 --store 时: 拒收报文 rejected frames (JSON lines)"),
     points: Path | None = typer.Option(None, "--points", help="计量点 CSV (hj212_mn, hj212_code) points CSV"),
+    sites: Path | None = typer.Option(None, "--sites", help="sites.csv (site_code → org_code), with --store"),
     idle_timeout: float = typer.Option(900.0, "--idle-timeout", help="空闲断开秒数 idle timeout [s]"),
     lenient: bool = typer.Option(False, "--lenient", help="宽松解析 accept 2005-style/oversize packets"),
 ) -> None:
-    """接收数采仪数据  Receive data loggers over TCP; answer 9014 only after the data is on disk."""
+    """接收数采仪数据  Receive data loggers over TCP; answer 9014 only after the data is durable.
+
+    With --store the readings go to the readings store (raw frames archived, rejects quarantined);
+    otherwise to --out / --rejects as JSON lines, fsynced before the answer.
+    """
+    if store is None and (out is None or rejects is None):
+        fail("请给出 --store 或 --out 与 --rejects  give --store, or both --out and --rejects")
     try:
-        point_map = build_point_map(load_points(points) if points else [])
-    except (OSError, ValueError) as exc:
+        if store is not None:
+            from ..metering import Store, load_catalog
+
+            catalog = load_catalog(points, sites=sites) if points else {}
+            point_infos = list(catalog.values())
+            sink, reject = Store(store).hj212_sink(catalog)
+            where = f"store={store}"
+        else:
+            assert out is not None and rejects is not None
+            point_infos = load_points(points) if points else []
+            sink, reject = JsonLinesSink(out), RejectFile(rejects)
+            where = f"out={out}  rejects={rejects}"
+        point_map = build_point_map(point_infos)
+    except (OSError, ValueError) as exc:  # CatalogError, PointMapError are ValueErrors
         fail(str(exc))
-    sink = JsonLinesSink(out)  # the one line to change for the readings store: sink = <store sink>
-    reject = RejectFile(rejects)
 
     async def run() -> None:
         server = await start_server(
             host, port, sink, point_map, reject=reject, idle_timeout=idle_timeout, strict=not lenient
         )
-        console.print(
-            f"HJ 212 服务 listening on {host}:{server.port} — {len(point_map)} mapped points, "
-            f"out={out}, rejects={rejects}"
-        )
+        # plain echo (no rich wrapping): scripts read the port from this line
+        typer.echo(f"HJ 212 服务 listening on {host}:{server.port} — {len(point_map)} mapped points")
+        typer.echo(f"接收 {where}")
         sys.stdout.flush()
         await server.serve_forever()
 

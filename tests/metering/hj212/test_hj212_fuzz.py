@@ -138,7 +138,6 @@ def test_stream_fuzz_every_byte_accounted_for() -> None:
     rng = random.Random(212)
     for _ in range(300):
         parts: list[bytes] = []
-        clean: list[bytes] = []
         for _ in range(rng.randint(1, 12)):
             x = rng.random()
             if x < 0.6:
@@ -165,4 +164,3 @@ def test_stream_fuzz_every_byte_accounted_for() -> None:
                     assert exc.reason
             else:
                 assert reason
-        del clean

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import select
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from carbonmet.metering import PointInfo, RawReading
 from carbonmet.metering.hj212 import Message, build, build_point_map, decode, encode, start_server
@@ -198,38 +201,51 @@ def test_idle_connection_is_closed_and_partial_frame_rejected() -> None:
     asyncio.run(scenario())
 
 
-def test_cli_serve_writes_jsonl_before_answering(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["jsonl", "store"])
+def test_cli_serve_makes_data_durable_before_answering(tmp_path: Path, mode: str) -> None:
     out, rejects, points = tmp_path / "in.jsonl", tmp_path / "rejects.jsonl", tmp_path / "points.csv"
     points.write_text(
         "point_id,site_code,name,quantity,carrier,unit,reading_kind,hj212_mn,hj212_code\n"
-        f"E01.STACK1.SO2,E01,SO2,concentration,flue_gas,mg/m3,rate,{MN},a21026\n",
+        f"E01.STACK1.SO2,E01,SO2,concentration,flue_gas,mg/Nm3,rate,{MN},a21026\n",
         encoding="utf-8",
     )
+    where = ["--store", str(tmp_path / "store")] if mode == "store" else ["--out", str(out), "--rejects", str(rejects)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "carbonmet", "hj212", "serve", "--host", "127.0.0.1", "--port", "0",
-         "--out", str(out), "--rejects", str(rejects), "--points", str(points)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"COLUMNS": "200", **_env()},
+         "--points", str(points), *where],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready, f"server did not start: {proc.stderr.read() if proc.poll() is not None else ''}"
         line = proc.stdout.readline()
         port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))  # type: ignore[union-attr]
 
         async def client() -> list[bytes]:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(rtd(1, "35.2") + rtd(2, "35.3")[:-6] + b"FFFF\r\n")
-            answers = await read_answers(reader, 1)
+            answers = await read_answers(reader, 1, timeout=30)
             assert await nothing_within(reader, 0.3)
             writer.close()
             return answers
 
         (a,) = asyncio.run(client())
         assert decode(a).qn.endswith("001")
-        (rec,) = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
-        assert rec["readings"][0]["point_id"] == "E01.STACK1.SO2" and rec["readings"][0]["value"] == 35.2
-        assert rec["frames"] == [rtd(1, "35.2").decode()]
-        (rej,) = [json.loads(x) for x in rejects.read_text(encoding="utf-8").splitlines()]
-        assert rej["reason"].startswith("bad_crc") and bytes.fromhex(rej["raw_hex"]).endswith(b"FFFF\r\n")
+        if mode == "jsonl":
+            (rec,) = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+            assert rec["readings"][0]["point_id"] == "E01.STACK1.SO2" and rec["readings"][0]["value"] == 35.2
+            assert rec["frames"] == [rtd(1, "35.2").decode()]
+            (rej,) = [json.loads(x) for x in rejects.read_text(encoding="utf-8").splitlines()]
+            assert rej["reason"].startswith("bad_crc") and bytes.fromhex(rej["raw_hex"]).endswith(b"FFFF\r\n")
+        else:
+            from carbonmet.metering import Store, load_catalog
+
+            st = Store(tmp_path / "store")
+            table = st.readings("E01.STACK1.SO2", catalog=load_catalog(points))
+            assert table.column("value").to_pylist() == [35.2]
+            q = st.quarantine()
+            assert any(r.startswith("bad_crc") for r in q.column("reason").to_pylist())
     finally:
         proc.terminate()
         proc.wait(timeout=10)
