@@ -8,8 +8,8 @@ the audit chain: :func:`verify_audit`.
 
 from ._audit import AuditReport
 from ._audit import verify as verify_audit
-from ._dcc_map import certificate_to_dcc, export_dcc, import_dcc
 from ._db import default_url, make_engine, migrate, session_scope
+from ._dcc_map import certificate_to_dcc, export_dcc, import_dcc
 from ._errors import AuditChainBroken, FieldError, ImportRejected, NotFound, RegistryError, RowProblem
 from ._import import ImportReport, export_csv, export_rows, export_xlsx, import_file, import_files
 from ._models import (
@@ -53,4 +53,65 @@ from ._services import (
     upsert_standard,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "AuditChainBroken",
+    "AuditEntry",
+    "AuditReport",
+    "Certificate",
+    "CertificateResult",
+    "CertificateRow",
+    "CertificateStandard",
+    "Coverage",
+    "DueItem",
+    "FieldError",
+    "ImportRejected",
+    "ImportReport",
+    "Installation",
+    "Instrument",
+    "InstrumentRow",
+    "MeasurementPoint",
+    "MeasurementStandard",
+    "NotFound",
+    "Organisation",
+    "OrganisationRow",
+    "PointRow",
+    "RegistryError",
+    "RowProblem",
+    "Site",
+    "SiteRow",
+    "StandardIncident",
+    "StandardRow",
+    "TraceResult",
+    "add_months",
+    "catalog_from_registry",
+    "certificate_to_dcc",
+    "certificate_valid_until",
+    "default_url",
+    "due_list",
+    "export_csv",
+    "export_dcc",
+    "export_rows",
+    "export_xlsx",
+    "find_instrument",
+    "get_certificate",
+    "get_standard",
+    "import_dcc",
+    "import_file",
+    "import_files",
+    "install",
+    "link_standards",
+    "make_engine",
+    "migrate",
+    "period_coverage",
+    "record_incident",
+    "session_scope",
+    "set_results",
+    "trace_back",
+    "upsert_certificate",
+    "upsert_instrument",
+    "upsert_organisation",
+    "upsert_point",
+    "upsert_site",
+    "upsert_standard",
+    "verify_audit",
+]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -43,7 +43,7 @@ from ._services import (
     upsert_standard,
 )
 
-_UPSERT = {
+_UPSERT: dict[str, Callable[..., Any]] = {
     "organisations": upsert_organisation,
     "sites": upsert_site,
     "points": upsert_point,
@@ -219,7 +219,7 @@ def _apply_table(
             continue
         seen[key] = rowno
         try:
-            obj = upsert(session, row, actor)  # type: ignore[arg-type]
+            obj = upsert(session, row, actor)
         except FieldError as exc:
             problems.append(RowProblem(fname, rowno, exc.field, exc.reason))
             continue
@@ -254,8 +254,8 @@ def export_rows(session: Session, table: str) -> tuple[list[str], list[list[Any]
         for o in session.scalars(select(Organisation).order_by(Organisation.code)):
             out.append([o.code, o.name, o.kind, o.region, o.industry])
     elif table == "sites":
-        for s, oc in session.execute(select(Site, Organisation.code).join(Organisation).order_by(Site.code)):
-            out.append([s.code, oc, s.name])
+        for site, oc in session.execute(select(Site, Organisation.code).join(Organisation).order_by(Site.code)):
+            out.append([site.code, oc, site.name])
     elif table == "points":
         for p, sc in session.execute(
             select(MeasurementPoint, Site.code).join(Site).order_by(MeasurementPoint.code)
@@ -263,10 +263,11 @@ def export_rows(session: Session, table: str) -> tuple[list[str], list[list[Any]
             out.append([p.code, sc, p.name, p.quantity, p.carrier, p.unit, p.reading_kind, p.level,
                         p.source_stream, p.hj212_mn, p.hj212_code])
     elif table == "standards":
-        for s, oc in session.execute(
+        for std, oc in session.execute(
             select(MeasurementStandard, Organisation.code).join(Organisation).order_by(MeasurementStandard.code)
         ):
-            out.append([s.code, s.name, oc, s.level, s.quantity, s.range_text, s.uncertainty_text, s.approval_no])
+            out.append([std.code, std.name, oc, std.level, std.quantity, std.range_text, std.uncertainty_text,
+                        std.approval_no])
     elif table == "instruments":
         for i, oc in session.execute(select(Instrument, Organisation.code).join(Organisation).order_by(Instrument.code)):
             cur = session.scalar(

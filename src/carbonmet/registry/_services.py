@@ -56,7 +56,7 @@ def _apply(session: Session, obj: M | None, model: type[M], key: str, values: di
 
 
 def _one(session: Session, model: type[M], code: str, field: str) -> M:
-    obj = session.scalar(select(model).where(model.code == code))  # type: ignore[attr-defined]
+    obj: M | None = session.scalar(select(model).where(model.code == code))  # type: ignore[attr-defined,arg-type]
     if obj is None:
         raise FieldError(field, f"{model.__tablename__} {code!r} does not exist")
     return obj
