@@ -68,6 +68,5 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session in one transaction: commit on success, roll back on any error."""
-    with session_factory(engine)() as session:
-        with session.begin():
-            yield session
+    with session_factory(engine)() as session, session.begin():
+        yield session
