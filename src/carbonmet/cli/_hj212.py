@@ -32,7 +32,7 @@ from ..metering.hj212 import (
     start_server,
 )
 from ..metering.hj212._crc import crc16
-from ..metering.hj212._tables import commands, data_flags_zh, system_codes
+from ..metering.hj212._tables import commands, data_flags_short, field_suffixes, system_codes
 from ._common import console, fail, print_json
 
 app = typer.Typer(
@@ -90,18 +90,16 @@ def _show_packet(p: Packet) -> None:
         console.print("CP: " + "; ".join(f"[bold]{k}[/]={v}" for k, v in plain))
     items = p.items()
     if items:
-        suffixes: list[str] = []
-        for fields in items.values():
-            for s in fields:
-                if s not in suffixes:
-                    suffixes.append(s)
+        present = {s for fields in items.values() for s in fields}
+        order = list(field_suffixes())  # Table 4 order: Rtd Min Avg Max Zs… Cou Flag …
+        suffixes = [s for s in order if s in present] + sorted(present - set(order))
         it = Table(title="监测因子 items", show_header=True)
         it.add_column("编码 code")
         it.add_column("名称 name")
         for s in suffixes:
             it.add_column(s, justify="right" if s not in ("Flag", "Info", "SN", "EFlag") else "left")
         codes = factor_codes()
-        flags = data_flags_zh()
+        flags = data_flags_short()
         for code, fields in items.items():
             fc = codes.get(code)
             name = f"{fc.name_zh} {fc.name_en}" if fc else ""

@@ -249,9 +249,3 @@ def test_cli_serve_makes_data_durable_before_answering(tmp_path: Path, mode: str
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if k != "COLUMNS"}

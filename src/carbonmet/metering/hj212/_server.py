@@ -31,8 +31,8 @@ from ._reassembly import Message, Reassembler
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[list[RawReading], Message], Awaitable[None]]
-Reject = Callable[[bytes, str], "Awaitable[None] | None"]
+Sink = Callable[[list[RawReading], Message], Awaitable[object]]
+Reject = Callable[[bytes, str], "Awaitable[object] | None"]
 
 
 @dataclass

@@ -57,6 +57,12 @@ def data_flags_zh() -> dict[str, str]:
 
 
 @cache
+def data_flags_short() -> dict[str, str]:
+    """Data flags of Table 8: flag → short Chinese label (for tables)."""
+    return {r["flag"]: r["short_zh"] for r in _rows("data_flags.csv")}
+
+
+@cache
 def system_codes() -> dict[str, str]:
     """System codes ST of Table 5 (clause 6.6.1.2): code → English name."""
     return {r["st"]: r["name_en"] for r in _rows("system_codes.csv")}
