@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..uncertainty import Evaluation, UncertaintyError, evaluate, load_model, plot_histogram
@@ -140,7 +141,7 @@ def evaluate_cmd(
         if plot is not None and ev.mcm is not None:
             plot_histogram(ev.mcm, plot, ev.lpu)
     except UncertaintyError as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))  # messages contain [inputs.X] — not rich markup
     if as_json:
         out = ev.to_dict()
         if plot is not None:

@@ -184,7 +184,7 @@ class Call(Node):
 class _Group:
     """Terms of a sum sharing one shape, evaluated together on stacked leaves."""
 
-    __slots__ = ("all_plus", "signs", "slots", "template", "terms")
+    __slots__ = ("all_plus", "rest", "signs", "slots", "template", "terms", "weights")
 
     def __init__(self, template: Node, slots: list[Any], signs: np.ndarray, terms: list[Node]) -> None:
         self.template = template
@@ -193,6 +193,39 @@ class _Group:
         self.signs = signs
         self.all_plus = bool(np.all(signs == 1.0))
         self.terms = terms
+        # fast path Σ_t s_t·c_t·rest_t = (s∘c)·rest: one BLAS matrix–vector product, no temporaries
+        self.weights: np.ndarray | None = None
+        self.rest: Node | None = None
+        if isinstance(template, Prod):
+            for k, (f, inv) in enumerate(zip(template.factors, template.inverse, strict=True)):
+                if not inv and isinstance(f, Slot) and not f.is_var:
+                    others = [
+                        (g, i)
+                        for j, (g, i) in enumerate(zip(template.factors, template.inverse, strict=True))
+                        if j != k
+                    ]
+                    self.weights = signs * slots[f.k][1]
+                    if len(others) == 1 and not others[0][1]:
+                        self.rest = others[0][0]
+                    else:
+                        self.rest = Prod([g for g, _ in others], [i for _, i in others], 0, 0)
+                    break
+
+
+class Marg(Node):
+    """Monte Carlo only: a sum whose independent normal inputs, each entering one term linearly,
+    are integrated analytically. Given all other inputs, Σ_t s_t·g_t·X_t with X_t ~ N(μ_t, σ_t²)
+    independent is exactly N(Σ s_t g_t μ_t, Σ g_t² σ_t²), so one standard normal z per trial
+    replaces all the X_t: value = rest + mean + √var · z.
+    """
+
+    __slots__ = ("k", "mean", "rest", "var")
+
+    def __init__(self, rest: Node, mean: Node, var: Node, k: int) -> None:
+        self.rest, self.mean, self.var, self.k, self.start, self.end = rest, mean, var, k, 0, 0
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.rest, self.mean, self.var)
 
 
 # --- parser --------------------------------------------------------------------------------------
@@ -355,10 +388,11 @@ class _Parser:
 class _Ctx:
     """Evaluation context: the input values (1-D estimates or 2-D rows × trials) and slots."""
 
-    __slots__ = ("X", "cache", "grad", "slot_adj", "slots", "trailing")
+    __slots__ = ("X", "Z", "cache", "grad", "slot_adj", "slots", "trailing")
 
-    def __init__(self, X: np.ndarray, slots: list[Any] | None = None) -> None:
+    def __init__(self, X: np.ndarray, slots: list[Any] | None = None, Z: np.ndarray | None = None) -> None:
         self.X = X
+        self.Z = Z
         self.slots = slots
         self.cache: dict[int, Any] = {}
         self.grad: np.ndarray | None = None
@@ -391,9 +425,40 @@ def _ev(node: Node, ctx: _Ctx) -> Any:
             acc = acc + v if sign == 1.0 else acc - v if sign == -1.0 else acc + sign * v
         for g in node.groups:  # type: ignore[attr-defined]
             sub = _Ctx(ctx.X, _stack(ctx, g))
+            if g.rest is not None:
+                # weighted sums with einsum, not BLAS: no hidden BLAS threads inside our worker threads
+                # (oversubscription), and a summation order that does not depend on the thread count
+                r = g.rest
+                if isinstance(r, Prod) and len(r.factors) == 2 and not any(r.inverse):
+                    a = np.asarray(_ev(r.factors[0], sub))
+                    b = np.asarray(_ev(r.factors[1], sub))
+                    if a.ndim == 2 and b.ndim == 2 and a.shape == b.shape:
+                        acc = acc + np.einsum("i,ij,ij->j", g.weights, a, b)
+                        continue
+                    vals = a * b
+                else:
+                    vals = np.asarray(_ev(r, sub))
+                if vals.ndim == 2:
+                    acc = acc + np.einsum("i,ij->j", g.weights, vals)
+                elif vals.ndim == 1:
+                    acc = acc + float(g.weights @ vals)
+                else:
+                    acc = acc + g.weights.sum() * vals
+                continue
             vals = np.asarray(_ev(g.template, sub))
-            acc = acc + (vals.sum(axis=0) if g.all_plus else np.tensordot(g.signs, vals, axes=1))
+            if g.all_plus:
+                acc = acc + vals.sum(axis=0)
+            elif vals.ndim == 2:
+                acc = acc + np.einsum("i,ij->j", g.signs, vals)
+            else:
+                acc = acc + np.tensordot(g.signs, vals, axes=1)
         return acc
+    if t is Marg:
+        return (
+            _ev(node.rest, ctx)  # type: ignore[attr-defined]
+            + _ev(node.mean, ctx)  # type: ignore[attr-defined]
+            + np.sqrt(_ev(node.var, ctx)) * ctx.Z[node.k]  # type: ignore[attr-defined,index]
+        )
     if t is Prod:
         num: Any = None
         den: Any = None
@@ -558,6 +623,8 @@ def _signature(node: Node) -> tuple[Any, ...]:
         return ("call", node.fn, _signature(node.arg))
     if isinstance(node, Sum):
         return ("sum", tuple(node.signs), tuple(_signature(t) for t in node.terms))
+    if isinstance(node, Marg):
+        return ("marg", id(node))  # never grouped
     raise TypeError(node)  # pragma: no cover
 
 
@@ -698,6 +765,96 @@ class Expression:
         self._check()
         with np.errstate(all="ignore"):
             return _ev(self.root, _Ctx(np.asarray(X)))
+
+    def monte_carlo_program(
+        self, eligible: set[int], means: np.ndarray, stds: np.ndarray
+    ) -> tuple[Node, set[int], int]:
+        """Tree for Monte Carlo with independent normal inputs integrated analytically where exact.
+
+        ``eligible`` are row indices of independent (uncorrelated) Gaussian inputs. One of them is
+        marginalised when it appears exactly once in the expression, as a non-divided factor of a
+        term of a sum (or as the term itself), and at least two terms of that sum qualify.
+        Returns (tree, marginalised rows, number of standard-normal rows Z the tree reads).
+        """
+        self._check()
+        counts: dict[int, int] = {}
+        for v in self._vars:
+            counts[v.index] = counts.get(v.index, 0) + 1
+        elig = {i for i in eligible if counts.get(i, 0) == 1}
+        used: set[int] = set()
+        nz = [0]
+
+        def pick(term: Node) -> tuple[Var, list[tuple[Node, bool]]] | None:
+            if isinstance(term, Var) and term.index in elig and term.index not in used:
+                return term, []
+            if isinstance(term, Prod):
+                for k, (f, inv) in enumerate(zip(term.factors, term.inverse, strict=True)):
+                    if not inv and isinstance(f, Var) and f.index in elig and f.index not in used:
+                        return f, [
+                            (g, i)
+                            for j, (g, i) in enumerate(zip(term.factors, term.inverse, strict=True))
+                            if j != k
+                        ]
+            return None
+
+        def tr(node: Node) -> Node:
+            if isinstance(node, Sum):
+                picks = [pick(t) for t in node.terms]
+                if sum(p is not None for p in picks) < 2:
+                    return Sum([tr(t) for t in node.terms], list(node.signs), node.start, node.end)
+                rest_t: list[Node] = []
+                rest_s: list[float] = []
+                mean_t: list[Node] = []
+                var_t: list[Node] = []
+                c_mean = c_var = 0.0
+                for term, sign, pk in zip(node.terms, node.signs, picks, strict=True):
+                    if pk is None:
+                        rest_t.append(tr(term))
+                        rest_s.append(sign)
+                        continue
+                    v, others = pk
+                    used.add(v.index)
+                    mu, sd = float(means[v.index]), float(stds[v.index])
+                    if not others:
+                        c_mean += sign * mu
+                        c_var += sd * sd
+                        continue
+                    fs, invs = [g for g, _ in others], [i for _, i in others]
+                    g_node: Node = fs[0] if (len(fs) == 1 and not invs[0]) else Prod(fs, invs, 0, 0)
+                    mean_t.append(Prod([g_node, Num(sign * mu, 0, 0)], [False, False], 0, 0))
+                    # g·g·σ² (not g**2: a product vectorises better than a power with an array exponent)
+                    var_t.append(Prod([g_node, g_node, Num(sd * sd, 0, 0)], [False, False, False], 0, 0))
+                if c_mean:
+                    rest_t.append(Num(c_mean, 0, 0))
+                    rest_s.append(1.0)
+                if c_var:
+                    var_t.append(Num(c_var, 0, 0))
+                rest: Node = Sum(rest_t, rest_s, 0, 0) if rest_t else Num(0.0, 0, 0)
+                mean: Node = Sum(mean_t, [1.0] * len(mean_t), 0, 0) if mean_t else Num(0.0, 0, 0)
+                var: Node = Sum(var_t, [1.0] * len(var_t), 0, 0)
+                m = Marg(rest, mean, var, nz[0])
+                nz[0] += 1
+                return m
+            if isinstance(node, Prod):
+                return Prod([tr(f) for f in node.factors], list(node.inverse), node.start, node.end)
+            if isinstance(node, Pow):
+                return Pow(tr(node.base), tr(node.exponent), node.start, node.end)
+            if isinstance(node, Neg):
+                return Neg(tr(node.arg), node.start, node.end)
+            if isinstance(node, Call):
+                return Call(node.fn, tr(node.arg), node.start, node.end)
+            return node
+
+        root = tr(self.root)
+        if not used:
+            return self.root, set(), 0
+        _build_groups(root)
+        return root, used, nz[0]
+
+    def evaluate_program(self, root: Node, X: np.ndarray, Z: np.ndarray | None) -> Any:
+        """Evaluate a tree from :meth:`monte_carlo_program` on trials X (and normal rows Z)."""
+        with np.errstate(all="ignore"):
+            return _ev(root, _Ctx(np.asarray(X), None, Z))
 
     def value_and_gradient(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """f(x) and ∂f/∂x_i for all inputs by one reverse-mode pass (x 1-D)."""

@@ -89,6 +89,8 @@ class McmResult:
         Numerical tolerance δ of u(ỹ) for ``ndig`` (§7.9.2).
     elapsed : float
         Wall time [s].
+    marginalized : tuple of str
+        Inputs integrated analytically instead of sampled (see ``marginalize`` of :func:`mcm`).
     samples : ndarray or None
         The sorted model values (discrete representation of the output distribution, §7.5).
     """
@@ -108,6 +110,7 @@ class McmResult:
     blocks: int = 0
     delta: float = math.nan
     elapsed: float = 0.0
+    marginalized: tuple[str, ...] = ()
     samples: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,6 +129,7 @@ class McmResult:
             "converged": self.converged,
             "blocks": self.blocks,
             "elapsed_s": round(self.elapsed, 4),
+            "marginalized_inputs": len(self.marginalized),
         }
 
     def to_measured_quantity(self, provenance: Provenance | None = None) -> MeasuredQuantity:
@@ -184,10 +188,12 @@ def coverage_intervals(
 class _Plan:
     """How to draw one chunk of input samples for a model (built once per model)."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, skip: set[int] | None = None, n_z: int = 0) -> None:
         dists = model.distributions
         n = len(dists)
         self.n = n
+        self.skip = skip or set()
+        self.n_z = n_z
         pairs = model.correlation_pairs()
         # connected components of the correlation graph
         parent = list(range(n))
@@ -233,7 +239,7 @@ class _Plan:
         self.constants: list[tuple[int, float]] = []
         self.others: list[tuple[int, Any]] = []
         for i, d in enumerate(dists):
-            if i in correlated:
+            if i in correlated or i in self.skip:
                 continue
             if isinstance(d, Normal) or (isinstance(d, StudentT) and math.isinf(d.dof)):
                 normal_idx.append(i)
@@ -258,7 +264,7 @@ class _Plan:
         sl: Any = slice(int(arr[0]), int(arr[-1]) + 1) if arr[-1] - arr[0] == arr.size - 1 else arr
         return sl, np.array(a)[:, None], np.array(b)[:, None]
 
-    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray | None]:
         X = np.empty((self.n, size))
         if self.normal is not None:
             sl, mu, sd = self.normal
@@ -290,7 +296,8 @@ class _Plan:
             Z = L @ rng.standard_normal((idx.size, size))
             for k, d in enumerate(ds):
                 X[idx[k]] = d.from_standard_normal(Z[k])
-        return X
+        Zm = rng.standard_normal((self.n_z, size)) if self.n_z else None
+        return X, Zm
 
 
 def _chunk_size(n_inputs: int) -> int:
@@ -298,21 +305,22 @@ def _chunk_size(n_inputs: int) -> int:
 
 
 class _Runner:
-    def __init__(self, model: Model, seed: int, bit_generator: str) -> None:
+    def __init__(self, model: Model, seed: int, bit_generator: str, marginalize: bool = True) -> None:
         if bit_generator not in BIT_GENERATORS:
             raise UncertaintyError(
                 f"unknown bit generator '{bit_generator}'; use one of {', '.join(BIT_GENERATORS)}"
             )
         self.model = model
-        self.plan = _Plan(model)
+        self.program, self.marginalized, n_z = model.monte_carlo_program(marginalize)
+        self.plan = _Plan(model, self.marginalized, n_z)
         self.seed = seed
         self.bg = BIT_GENERATORS[bit_generator]
 
     def chunk(self, index: int, size: int) -> np.ndarray:
         ss = np.random.SeedSequence(self.seed, spawn_key=(index,))
         rng = np.random.Generator(self.bg(ss))
-        X = self.plan.draw(rng, size)
-        y = self.model.evaluate(X)
+        X, Z = self.plan.draw(rng, size)
+        y = self.program(X, Z)
         if not np.all(np.isfinite(y)):
             self._fail(X, y)
         return y
@@ -320,6 +328,9 @@ class _Runner:
     def _fail(self, X: np.ndarray, y: np.ndarray) -> None:
         m = self.model
         nbad = int(np.count_nonzero(~np.isfinite(y)))
+        est = m.estimates()
+        for i in self.marginalized:  # integrated analytically: show the diagnosis their estimates
+            X[i] = est[i]
         where = f"{m.source}: " if m.source else ""
         detail = ""
         if m.expression is not None:
@@ -374,6 +385,7 @@ def mcm(
     chunk_size: int | None = None,
     bit_generator: str = "SFC64",
     keep_samples: bool = True,
+    marginalize: bool = True,
 ) -> McmResult:
     """Propagate the input distributions through the model by Monte Carlo (JCGM 101 §7).
 
@@ -402,6 +414,12 @@ def mcm(
         'SFC64' (default), 'PCG64', 'PCG64DXSM' or 'Philox'.
     keep_samples : bool
         Keep the sorted model values in the result (for histograms).
+    marginalize : bool
+        Integrate analytically the independent Gaussian inputs that enter a sum linearly (each
+        appearing once, as a factor of one term): given the other inputs their contribution is
+        exactly Gaussian, so one standard normal per trial replaces them. The output distribution
+        is the same as with plain sampling (a different but equally valid random sequence);
+        ``False`` samples every input.
 
     Returns
     -------
@@ -414,10 +432,11 @@ def mcm(
     if seed < 0:
         raise UncertaintyError(f"seed must be ≥ 0, got {seed}")
     workers = workers or min(os.cpu_count() or 1, 8)
-    size = int(chunk_size or _chunk_size(len(model.names)))
+    runner = _Runner(model, seed, bit_generator, marginalize)
+    sampled_rows = len(model.names) - len(runner.marginalized) + runner.plan.n_z
+    size = int(chunk_size or _chunk_size(sampled_rows))
     if size < 1:
         raise UncertaintyError(f"chunk_size must be ≥ 1, got {chunk_size}")
-    runner = _Runner(model, seed, bit_generator)
     t0 = time.perf_counter()
     J = math.ceil(100.0 / (1.0 - coverage))
     if not adaptive:
@@ -448,6 +467,7 @@ def mcm(
             ndig=ndig,
             delta=numerical_tolerance(u, ndig),
             elapsed=time.perf_counter() - t0,
+            marginalized=tuple(model.names[i] for i in sorted(runner.marginalized)),
             samples=out if keep_samples else None,
         )
 
@@ -512,6 +532,7 @@ def mcm(
         blocks=len(blocks),
         delta=numerical_tolerance(u, ndig),
         elapsed=time.perf_counter() - t0,
+        marginalized=tuple(model.names[i] for i in sorted(runner.marginalized)),
         samples=out if keep_samples else None,
     )
 

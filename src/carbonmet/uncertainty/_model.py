@@ -452,6 +452,34 @@ class Model:
             y = np.broadcast_to(y, (X.shape[1],)).copy()
         return y
 
+    def monte_carlo_program(
+        self, marginalize: bool = True
+    ) -> tuple[Callable[[np.ndarray, Any], np.ndarray], set[int], int]:
+        """How the Monte Carlo method evaluates this model.
+
+        Returns ``(evaluate(X, Z), marginalised rows, number of Z rows)``. With ``marginalize``,
+        independent Gaussian inputs that enter a sum linearly are integrated analytically (exact,
+        see :class:`~carbonmet.uncertainty._expr.Marg`); their rows of X are then not sampled.
+        """
+        if self.expression is None or not marginalize:
+            return (lambda X, Z: self.evaluate(X)), set(), 0
+        c = self._cached()
+        corr = {i for i, j, r in c["pairs"] if r != 0.0} | {j for i, j, r in c["pairs"] if r != 0.0}
+        eligible = {i for i, d in enumerate(c["dists"]) if type(d).__name__ == "Normal" and i not in corr}
+        stds = np.array([d.std for d in c["dists"]])
+        root, used, nz = self.expression.monte_carlo_program(eligible, c["x"], stds)
+        if not used:
+            return (lambda X, Z: self.evaluate(X)), set(), 0
+        expr = self.expression
+
+        def run(X: np.ndarray, Z: Any) -> np.ndarray:
+            y = np.asarray(expr.evaluate_program(root, X, Z), dtype=float)
+            if y.shape != (X.shape[1],):
+                y = np.broadcast_to(y, (X.shape[1],)).copy()
+            return y
+
+        return run, used, nz
+
     def value_and_gradient(self, x: np.ndarray, block: int = 256) -> tuple[float, np.ndarray]:
         """f(x) and all sensitivity coefficients c_i = ∂f/∂x_i at x (exact AD)."""
         x = np.asarray(x, dtype=float)
