@@ -23,7 +23,7 @@ mixed into the measured amount. Plant-stopped hours (flag ``F``) are reported as
 
 A reading's minute coverage is one minute for minute (or finer) data; for coarser data each valid
 reading covers its nominal step (estimated from the Parquet footers: the smallest mean step of a
-partition, or given by the caller), so hourly values from a data logger make valid hours.
+partition among up to three sampled partitions, or given by the caller), so hourly values from a data logger make valid hours.
 """
 
 from __future__ import annotations
@@ -144,6 +144,14 @@ def _estimate_step_us(files: Sequence[str]) -> float:
     return best
 
 
+def _sample(files: Sequence[str], k: int = 3) -> list[str]:
+    """At most ``k`` files spread over the list (the step estimate needs only a few full partitions)."""
+    if len(files) <= k:
+        return list(files)
+    idx = sorted({round(i * (len(files) - 1) / (k - 1)) for i in range(k)})
+    return [files[i] for i in idx]
+
+
 def _to_us(v: Any) -> float:
     if isinstance(v, datetime):
         if v.tzinfo is None:
@@ -260,7 +268,7 @@ def aggregate(
         if info.reading_kind == "total":
             groups[("total", 1)].append(p)
         else:
-            step = (steps_s[p] * 1e6) if steps_s and p in steps_s else _estimate_step_us(files_of[p])
+            step = (steps_s[p] * 1e6) if steps_s and p in steps_s else _estimate_step_us(_sample(files_of[p]))
             k = 1 if not math.isfinite(step) else int(min(60, max(1, round(step / 60e6))))
             mode = "sum" if info.reading_kind == "interval" else "hourly"
             groups[(mode, k)].append(p)
