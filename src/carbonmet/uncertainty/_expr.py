@@ -23,8 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -52,13 +51,13 @@ _TOKEN_RE = re.compile(
     r"(?P<ws>\s+)"
     r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     r"|(?P<name>[^\W\d]\w*)"
-    r"|(?P<op>\*\*|[-+*/(),^])",
-    re.UNICODE,
+    r"|(?P<op>\*\*|[-+*/()])"
+    r"|(?P<bad>.)",
+    re.UNICODE | re.DOTALL,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # 'num' | 'name' | 'op' | 'end'
     text: str
     pos: int
@@ -69,25 +68,22 @@ def tokenize(text: str) -> list[Token]:
     if not isinstance(text, str):
         raise ExpressionError(f"expression must be a string, got {type(text).__name__}")
     out: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        m = _TOKEN_RE.match(text, i)
-        if m is None:
-            raise ExpressionError(
-                f"unexpected character {text[i]!r} at position {i}", position=i, token=text[i]
-            )
-        kind = m.lastgroup or ""
-        if kind != "ws":
-            tok = m.group()
-            if kind == "op" and tok == "^":
+    append = out.append
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastgroup
+        if kind == "ws":
+            continue
+        tok, i = m.group(), m.start()
+        if kind == "bad":
+            if tok == "^":
                 raise ExpressionError(
                     f"'^' at position {i} is not an operator; write '**' for powers", i, tok
                 )
-            if kind == "op" and tok == ",":
+            if tok == ",":
                 raise ExpressionError(f"',' at position {i}: functions take exactly one argument", i, tok)
-            out.append(Token(kind, tok, i))
-        i = m.end()
-    out.append(Token("end", "", n))
+            raise ExpressionError(f"unexpected character {tok!r} at position {i}", position=i, token=tok)
+        append(Token(kind, tok, i))  # type: ignore[arg-type]
+    out.append(Token("end", "", len(text)))
     return out
 
 

@@ -45,6 +45,7 @@ def plot_histogram(mcm: McmResult, path: str | Path, lpu: LpuResult | None = Non
         ax.plot(xs, pdf, color="#333333", lw=1.2, label="GUF (LPU)")
         for x in lpu.interval:
             ax.axvline(x, color="#333333", ls="-.", lw=0.9)
+        ax.plot([], [], color="#333333", ls="-.", lw=0.9, label=f"GUF interval y ± U (k = {lpu.k:.2f})")
     unit = f" [{mcm.unit}]" if mcm.unit else ""
     ax.set_xlabel(f"{mcm.output}{unit}")
     ax.set_ylabel("probability density")
