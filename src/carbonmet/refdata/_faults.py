@@ -106,6 +106,7 @@ def inject_drifts(instruments: list[Instrument], points: dict[str, Point], seed:
     for type_key, start_range, per_year in (("cems_flow_monitor", (2000, 5000), (6.0, 10.0)),
                                             ("belt_scale", (0, 1), (1.0, 2.0))):
         idx = [i for i, x in enumerate(out) if x.type_key == type_key and x.error_model in ("normal", "rectangular")]
+        idx = idx or [i for i, x in enumerate(out) if x.type_key == type_key and x.error_model != "drift"]
         if not idx:
             continue
         i = idx[int(rng.integers(len(idx)))]

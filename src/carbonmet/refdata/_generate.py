@@ -187,8 +187,8 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     _write_registry(ctx, ents, all_points, met, instruments)
 
     # CEMS showcase: the enterprise with the drifting flow monitor, the month of its CEMS maintenance
-    drift_cems = next(f for f in drift_faults if "STACK" in f.point_id or "MTO_REGEN" in f.point_id)
-    show_ent = drift_cems.enterprise
+    drift_cems = next((f for f in drift_faults if "STACK" in f.point_id or "MTO_REGEN" in f.point_id), None)
+    show_ent = drift_cems.enterprise if drift_cems else ents[0].code
     maint = next((f for f in data_faults if f.kind == "maintenance" and f.enterprise == show_ent), None)
     show_month = int(ctx.chunk_of(np.array([maint.start_h]))[0]) if maint else len(ctx.cl) - 1
     show_points = [p for p in pts_by_ent[show_ent] if p.hj212_mn]

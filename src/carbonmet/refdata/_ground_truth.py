@@ -146,7 +146,8 @@ def write_ground_truth(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, Ente
                   ("grid", fac["grid_t_per_mwh"], "tCO2/MWh"), ("heat", fac["heat_t_per_gj"], "tCO2/GJ"),
                   ("upstream_coal", fac["upstream_coal_t_per_t"], "tCO2e/t"),
                   ("upstream_natural_gas", fac["upstream_ng_t_per_knm3"], "tCO2e/kNm3"),
-                  ("co2_per_c", c["physics"]["co2_per_c"], "tCO2/tC"))])
+                  ("co2_per_c", {"value": c["physics"]["co2_per_c"], "source": "ACC §1.3: 44.0095/12.011",
+                                 "evidence": "V-calc"}, "tCO2/tC"))])
     bw = met.bias_windows
     write_csv(tdir / "instrument_errors.csv", (
         "instrument_id", "point_id", "type", "cert_kind", "accuracy_class", "u_rel_pct", "systematic_rel_pct",

@@ -187,14 +187,14 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
             p = cands[int(rng.integers(len(cands)))]
             bad[p.point_id] = role
             used_ent.add(p.enterprise)
+    belts = [p for p in inst_points if p.instrument_type == "belt_scale" and p.point_id not in bad]
+    failed = belts[int(rng.integers(len(belts)))].point_id if belts else ""
     clock_verif = [p for p in inst_points if it[p.instrument_type]["cert"] == "verification" and p.schedule == "clock"
-                   and p.point_id not in bad]
-    overdue_mid = {clock_verif[i].point_id for i in rng.choice(len(clock_verif), size=min(3, len(clock_verif)), replace=False)}
+                   and p.point_id not in bad and p.point_id != failed]
+    n_mid = min(3, max(0, len(clock_verif) - 1))
+    overdue_mid = {clock_verif[i].point_id for i in rng.choice(len(clock_verif), size=n_mid, replace=False)}
     rest = [p for p in clock_verif if p.point_id not in overdue_mid]
     overdue_all = {rest[int(rng.integers(len(rest)))].point_id} if rest else set()
-    belts = [p for p in inst_points if p.instrument_type == "belt_scale" and p.point_id not in bad
-             and p.point_id not in overdue_mid | overdue_all]
-    failed = belts[int(rng.integers(len(belts)))].point_id if belts else ""
 
     instruments: list[Instrument] = []
     bias_windows: dict[str, list[tuple[int, int, float]]] = {}

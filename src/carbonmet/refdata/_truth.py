@@ -136,7 +136,7 @@ def _coal_lots(e: Enterprise, stream: str, basin_key: str, hours: int, rng: np.r
     ends = np.append(starts[1:], hours)
     n = starts.size
     lo, hi = b["ncv_mj_per_kg"]
-    m_ncv = rng.uniform(lo + 0.2 * (hi - lo), hi - 0.2 * (hi - lo))
+    m_ncv = rng.uniform(lo + 0.25 * (hi - lo), hi - 0.25 * (hi - lo))  # the mines a plant buys from
     cv = v["ncv_cv_single_mine"] if stream == "gasifier_coal" else v["ncv_cv_blended"]
     m_moist = float(np.mean(b["moisture_pct"]))
     doy = (starts + ends) / 2.0 / 24.0

@@ -1,0 +1,265 @@
+"""The written dataset (4 enterprises, one per route, hourly): formats, ground truth, faults, error statistics.
+
+Ranges cite shared/domain/coal_chemical_facts.md (CCF); formats docs/formats/*.md and docs/refdata.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from openpyxl import load_workbook
+
+from carbonmet.metering import READINGS_SCHEMA, Store, load_catalog, read_file
+from carbonmet.metering.hj212 import Framer, build_point_map, decode, to_raw_readings
+from carbonmet.refdata import Manifest
+from carbonmet.registry import import_files, make_engine, migrate
+from carbonmet.registry.dcc import read_dcc
+
+from ._stats import instrument_stats
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _us(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp() * 1_000_000)
+
+
+# ------------------------------------------------------------------------------------------ ground truth
+
+
+def test_truth_carbon_balance_closes_per_enterprise(region: tuple[Path, Manifest]) -> None:
+    root, _ = region
+    cin: dict[str, float] = defaultdict(float)
+    cout: dict[str, float] = defaultdict(float)
+    monthly: dict[tuple[str, str], float] = defaultdict(float)
+    for r in _csv(root / "truth/carbon_streams.csv"):
+        if r["carbon_t"] == "":
+            continue
+        c = float(r["carbon_t"])
+        if r["period"] == "2025":
+            (cin if r["direction"] == "in" else cout)[r["enterprise"]] += c
+        else:
+            monthly[(r["enterprise"], r["stream"])] += c
+    assert set(cin) == {"E01", "E02", "E03", "E04"}
+    for e in cin:
+        assert abs(cin[e] - cout[e]) / cin[e] < 1e-4  # < 0.01 %
+    annual = {(r["enterprise"], r["stream"]): float(r["carbon_t"]) for r in _csv(root / "truth/carbon_streams.csv")
+              if r["period"] == "2025" and r["carbon_t"] != ""}
+    for k, v in annual.items():
+        assert monthly[k] == pytest.approx(v, rel=1e-6, abs=1e-3)
+
+
+def test_truth_intensities_in_published_ranges(region: tuple[Path, Manifest]) -> None:
+    root, manifest = region
+    rows = {r["enterprise"]: r for r in _csv(root / "truth/enterprises.csv")}
+    assert {r["route"] for r in rows.values()} == {"ctm", "cto", "ctl", "cteg"}
+    for r in rows.values():
+        lo, hi = map(float, r["target_direct"].split(";"))
+        assert lo <= float(r["intensity_direct_gross"]) <= hi, r["enterprise"]  # CCF §0
+        lo, hi = map(float, r["target_cradle_to_gate"].split(";"))
+        gross_fp = float(r["footprint_cradle_to_gate"]) + float(r["recovered_co2_t"]) / float(r["production_main_t"])
+        assert lo <= gross_fp <= hi, r["enterprise"]  # CCF §0 cradle-to-gate
+    assert [e["enterprise"] for e in manifest.enterprises_list] == sorted(rows)
+    factors = {r["factor"]: r for r in _csv(root / "truth/footprint_factors.csv")}
+    assert factors["grid"]["value"] == "0.5703" and factors["grid"]["evidence"] == "V"
+    assert all(r["evidence"] for r in factors.values())
+
+
+def test_lab_results_agree_with_true_coal_lots(region: tuple[Path, Manifest]) -> None:
+    root, _ = region
+    lots = {(r["enterprise"], r["stream"], r["from"]): r for r in _csv(root / "truth/coal_lots.csv")}
+    lab = [r for r in _csv(root / "lab/lab.csv") if r["analyte"] == "ncv" and r["unit"] == "MJ/kg"]
+    assert len(lab) == len(lots)
+    z = []
+    for r in lab:
+        e, _, pid = r["point_id"].partition(".")
+        stream = "gasifier_coal" if pid.startswith("GASIFIER") else "boiler_coal"
+        t = lots[(e, stream, r["sampled_from"])]
+        z.append((float(r["value"]) - float(t["ncv_mj_per_kg"])) / (float(r["U"]) / float(r["k"])))
+    # calorimeter systematic error (class 0.2) plus the stated U: centred and of unit-ish spread
+    assert abs(float(np.mean(z))) < 1.0 and 0.6 < float(np.std(z)) < 1.6
+
+
+# ------------------------------------------------------------------------------------------ formats
+
+
+def test_readings_store_layout_and_schema(region: tuple[Path, Manifest]) -> None:
+    root, manifest = region
+    files = sorted((root / "readings").glob("enterprise=*/point=*/month=*/part-refdata.parquet"))
+    assert len(files) == manifest.counts["parquet_files"]
+    for f in files[:: max(1, len(files) // 40)]:
+        assert pq.read_schema(f).remove_metadata() == READINGS_SCHEMA
+        md = pq.ParquetFile(f).metadata
+        assert md.num_row_groups == 1
+    con = duckdb.connect()
+    n = con.execute(f"select count(*) from read_parquet('{root}/readings/*/*/*/*.parquet', hive_partitioning=true)")
+    assert n.fetchone()[0] == manifest.counts["readings"]
+    # partitions are the UTC month of ts, as the metering store writes them
+    bad = con.execute(f"""select count(*) from read_parquet('{root}/readings/*/*/*/*.parquet', hive_partitioning=true)
+                        where strftime(ts at time zone 'UTC', '%Y-%m') <> month""").fetchone()[0]
+    assert bad == 0
+
+
+def test_registry_files_import_into_the_registry(region: tuple[Path, Manifest], tmp_path: Path) -> None:
+    root, _ = region
+    engine = make_engine(f"sqlite:///{tmp_path / 'reg.sqlite'}")
+    migrate(engine)
+    reports = import_files(engine, sorted((root / "registry").glob("*.csv")))
+    applied = {t: n for r in reports for t, n in r.tables.items()}
+    for table in ("organisations", "sites", "points", "standards", "instruments", "certificates"):
+        assert applied[table] == len(_csv(root / f"registry/{table}.csv"))
+    wb = load_workbook(root / "registry/registry.xlsx", read_only=True)
+    assert wb.sheetnames == ["organisations", "sites", "points", "standards", "instruments", "certificates"]
+    for name in wb.sheetnames:
+        rows = list(wb[name].iter_rows(values_only=True))
+        assert len(rows) - 1 == len(_csv(root / f"registry/{name}.csv"))
+
+
+def test_traceability_chain_is_three_standards_deep(region: tuple[Path, Manifest]) -> None:
+    root, _ = region
+    std = {r["standard_code"]: r for r in _csv(root / "registry/standards.csv")}
+    certs = {r["cert_no"]: r for r in _csv(root / "registry/certificates.csv")}
+    inst_cert = next(c for c in certs.values() if c["subject_kind"] == "instrument" and "@" in c["standards_used"])
+    levels = []
+    code, no = inst_cert["standards_used"].split("@")
+    while True:
+        levels.append(std[code]["level"])
+        up = certs.get(no) if no else None
+        if up is None:
+            up = next((c for c in certs.values() if c["subject"] == code), None)
+        if up is None or not up["standards_used"]:
+            break
+        code, _, no = up["standards_used"].partition("@")
+    assert levels == ["working", "primary", "national"]
+
+
+def test_csv_input_and_cems_minute_ingest_into_the_store(region: tuple[Path, Manifest], tmp_path: Path) -> None:
+    root, manifest = region
+    reg = root / "registry"
+    catalog = load_catalog(reg / "points.csv", reg / "instruments.csv", reg / "certificates.csv", reg / "sites.csv")
+    store = Store(tmp_path / "store")
+    path = root / manifest.outputs["cems"]["minute_csv"]
+    batch = read_file(path)
+    rep = store.ingest(batch, "refdata-test", catalog, source="file")
+    n_lines = sum(1 for _ in path.open(encoding="utf-8")) - 1
+    assert rep.received == n_lines == batch.num_rows
+    assert rep.stored + rep.quarantined + rep.duplicates == rep.received
+
+
+def test_hj212_log_is_the_minute_data(region: tuple[Path, Manifest]) -> None:
+    root, manifest = region
+    info = manifest.outputs["cems"]
+    reg = root / "registry"
+    catalog = load_catalog(reg / "points.csv")
+    pmap = build_point_map(catalog.values())
+    frames = Framer().feed((root / info["hj212_log"]).read_bytes())
+    assert len(frames) == info["hj212_packets"] > 0
+    minute = {(r["point_id"], _us(r["ts"])): (float(r["value"]), r["flag"]) for r in _csv(root / info["minute_csv"])}
+    n = 0
+    for raw, reason in frames[:: max(1, len(frames) // 500)]:
+        assert reason is None
+        pk = decode(raw)
+        assert pk.cn == "2051" and pk.st == "31"
+        for rd in to_raw_readings(pk, pmap):
+            v, flag = minute[(rd.point_id, int(rd.ts.timestamp() * 1_000_000))]
+            assert rd.value == pytest.approx(v, rel=1e-5) and rd.flag == flag
+            n += 1
+    assert n > 0
+
+
+def test_dcc_certificates_read_back(region: tuple[Path, Manifest]) -> None:
+    root, _ = region
+    certs = {r["cert_no"]: r for r in _csv(root / "registry/certificates.csv")}
+    files = sorted((root / "registry/dcc").glob("*.xml"))
+    assert 1 <= len(files) <= 6
+    for f in files:
+        d = read_dcc(f.read_bytes())
+        row = certs[d.unique_identifier]
+        err = d.results_by_ref_type("basic_measurementError")[0]
+        assert float(row["as_found_error"]) == pytest.approx(float(np.mean(err.values)), abs=1e-3)
+        assert err.expanded_uncertainty[0] == pytest.approx(float(row["U"]))
+        assert d.items[0].serial in {r["serial"] for r in _csv(root / "registry/instruments.csv")}
+
+
+# ------------------------------------------------------------------------------------------ faults
+
+
+def test_manifest_lists_faults_findings_and_the_out_of_tolerance_standard(region: tuple[Path, Manifest]) -> None:
+    root, manifest = region
+    assert Manifest.read(root).seed == 11 and manifest.version.startswith("refdata-")
+    kinds = {f["kind"] for f in manifest.faults}
+    assert {"gap", "stuck", "spike", "maintenance", "drift"} <= kinds
+    assert {f["kind"] for f in manifest.noncompliance} >= {"nonconforming_class", "does_not_conform"}
+    for f in manifest.noncompliance:
+        assert f["rule"].startswith("GB 17167-2006")
+    (oot,) = manifest.out_of_tolerance
+    assert oot["window_from"] < oot["window_to"] == oot["found_on"]
+    certs = {r["cert_no"]: r for r in _csv(root / "registry/certificates.csv")}
+    assert certs[oot["finding_certificate"]]["subject"] == oot["standard_code"]
+    assert float(certs[oot["finding_certificate"]]["as_found_error"]) > oot["tolerance_rel_pct"]
+    for a in oot["affected_certificates"]:
+        assert certs[a["cert_no"]]["standards_used"].startswith(oot["standard_code"] + "@")
+        assert oot["window_from"] <= a["calibration_date"] < oot["window_to"]
+
+
+def test_injected_faults_are_in_the_data(region: tuple[Path, Manifest]) -> None:
+    root, manifest = region
+    con = duckdb.connect()
+    con.execute(f"""create view m as select point, epoch_us(ts) as t, value, flag::varchar as flag
+                    from read_parquet('{root}/readings/*/*/*/*.parquet', hive_partitioning=true)""")
+    for f in manifest.faults:
+        q = "from m where point = ? and t >= ? and t < ?"
+        args = [f["point_id"], _us(f["start"]), _us(f["end"])]
+        if f["kind"] == "gap":
+            assert con.execute("select count(*) " + q, args).fetchone()[0] == 0
+        elif f["kind"] == "stuck":
+            assert con.execute("select count(distinct value) " + q, args).fetchone()[0] == 1
+        elif f["kind"] == "maintenance":
+            flags = {r[0] for r in con.execute("select distinct flag " + q, args).fetchall()}
+            assert flags == {"M"}
+        elif f["kind"] == "spike":
+            (v,) = con.execute("select value " + q, args).fetchone()
+            prev = con.execute("select value from m where point = ? and t < ? order by t desc limit 1",
+                               args[:2]).fetchone()[0]
+            assert v > 2.0 * prev
+
+
+# ------------------------------------------------------------------------------------------ error statistics
+
+
+@pytest.mark.slow
+def test_measured_minus_truth_matches_the_certificates(region: tuple[Path, Manifest]) -> None:
+    """δ̂ per instrument recovers the recorded δ, δ/u is ~N(0,1) across instruments, noise sd as stated."""
+    root, _ = region
+    stats = instrument_stats(root)
+    clean = [s for s in stats if s["model"] in ("normal", "rectangular")]
+    assert len(clean) >= 80
+    for s in clean:
+        assert s["dhat"] == pytest.approx(s["delta"], abs=0.03 + 0.02 * s["u"]), s["point_id"]
+    z = np.array([s["dhat"] / s["u"] for s in clean])
+    se = 1.0 / np.sqrt(z.size)
+    assert abs(z.mean()) < 4 * se
+    assert 1 - 5 * se / np.sqrt(2) < z.std(ddof=1) < 1 + 5 * se / np.sqrt(2)
+    for s in clean:
+        if s["sd"] is None or s["noise_abs"] or s["n"] < 1000:
+            continue
+        per_min = s["noise_rel"] if s["kind"] == "interval" else s["noise_rel"] / np.sqrt(60)
+        if s["kind"] == "interval":  # one weighing: noise plus quantisation of ~0.1 % loads is part of the spread
+            assert 0.8 * per_min < s["sd"] < 3.0 * per_min, s["point_id"]
+        else:
+            assert s["sd"] == pytest.approx(per_min, rel=0.15), s["point_id"]
+    # the instruments traced to the out-of-tolerance standard carry its error in the data
+    oot = [s for s in stats if s["model"] == "traced_to_oot"]
+    for s in oot:
+        assert s["dhat"] - s["delta"] > 0.0
