@@ -280,9 +280,15 @@ def aggregate(
             files = [f for p in pts for f in files_of[p]]
             if mode == "total":
                 sql = _total_sql(period, valid, subst, off, start_us, end_us, lo_h)
+                params: list[Any] = [files]
             else:
-                sql = _hourly_sql(period, valid, subst, stopped, off, start_us, end_us, k, minv, mode)
-            res = con.sql(sql, params=[files]).fetchnumpy()
+                # partitions wholly inside [start, end) need no per-row time filter
+                inner = [f for f in files if _month_inside(f, start_us, end_us)]
+                edge = [f for f in files if not _month_inside(f, start_us, end_us)]
+                sql = _hourly_sql(period, valid, subst, stopped, off, start_us, end_us, k, minv, mode,
+                                  bool(inner), bool(edge))
+                params = [x for x in (inner, edge) if x]
+            res = con.sql(sql, params=params).fetchnumpy()
             for i in range(len(res["point"])):
                 rows[(str(res["point"][i]), int(res["b"][i]))] = {c: res[c][i] for c in res}
     finally:
@@ -347,8 +353,23 @@ def _method(reading_kind: str, kind: str, minv: int) -> str:
 _SRC = "read_parquet(?, hive_partitioning=true, hive_types={'enterprise': VARCHAR, 'point': VARCHAR, 'month': VARCHAR})"
 
 
+def _month_inside(path: str, start_us: int, end_us: int) -> bool:
+    """True if the UTC month of a partition path lies wholly inside ``[start_us, end_us)``."""
+    i = path.rfind("month=")
+    if i < 0:
+        return False
+    try:
+        y, m = int(path[i + 6 : i + 10]), int(path[i + 11 : i + 13])
+    except ValueError:
+        return False
+    a = datetime(y, m, 1, tzinfo=UTC)
+    b = datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=UTC)
+    return a.timestamp() * 1e6 >= start_us and b.timestamp() * 1e6 <= end_us
+
+
 def _hourly_sql(period: str, valid: Sequence[str], subst: Sequence[str], stopped: Sequence[str], off: int,
-                start_us: int, end_us: int, k: int, minv: int, mode: str) -> str:
+                start_us: int, end_us: int, k: int, minv: int, mode: str, inner: bool = False,
+                edge: bool = True) -> str:
     mask = "(1::UBIGINT << m)" if k == 1 else f"((((1::UBIGINT << least({k}, 60 - m)::INT)) - 1) << m)"
     b = _bucket_sql(period, "h")
     if mode == "sum":
@@ -357,14 +378,20 @@ def _hourly_sql(period: str, valid: Sequence[str], subst: Sequence[str], stopped
         hour_valid = f"bit_count(coalesce(m_ok, 0::UBIGINT)) >= {minv}"
     measured = "sum(s_ok)" if mode == "sum" else f"sum(s_ok / n_ok) FILTER ({hour_valid})"
     substituted = "sum(s_sub)" if mode == "sum" else "sum(s_sub / n_sub) FILTER (n_sub > 0 AND NOT (" + hour_valid + "))"
+    cols = "point, ts, value, flag, source"
+    parts = []
+    if inner:
+        parts.append(f"SELECT {cols} FROM {_SRC}")
+    if edge:
+        parts.append(f"SELECT {cols} FROM {_SRC} WHERE epoch_us(ts) >= {start_us} AND epoch_us(ts) < {end_us}")
+    union = " UNION ALL ".join(parts)
     return f"""
 WITH r AS (
   SELECT point, epoch_us(ts) + {off} AS t, value,
          (flag IN {_sql_list(valid)} AND source <> 'substituted') AS ok,
          (source = 'substituted' OR flag IN {_sql_list(subst)}) AS sub,
          flag IN {_sql_list(stopped)} AS stp
-  FROM {_SRC}
-  WHERE epoch_us(ts) >= {start_us} AND epoch_us(ts) < {end_us}
+  FROM ({union})
 ), r2 AS (
   SELECT point, t // {_H} AS h, ((t // 60000000) % 60)::INT AS m, value, ok, sub, stp FROM r
 ), hr AS (

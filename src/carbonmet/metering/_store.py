@@ -43,7 +43,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ._catalog import as_catalog
-from ._durable import fsync_dir, write_bytes_durable, write_parquet_durable
+from ._durable import fsync_dir, write_bytes_durable, write_parquet_durable, write_parquet_many_durable
 from ._errors import StoreError
 from ._readers import BATCH_SCHEMA, readings_to_batch
 from ._rules import Rules, default_rules
@@ -398,8 +398,7 @@ class Store:
                 "INSERT OR REPLACE INTO batches (batch_id, state, source, files, started) VALUES (?,?,?,?,?)",
                 (batch_id, "writing", source, json.dumps(planned), now.isoformat()),
             )
-            for k, tbl in parts:
-                write_parquet_durable(self.partition_dir(*k) / f"part-{tok}.parquet", tbl)
+            write_parquet_many_durable([(self.partition_dir(*k) / f"part-{tok}.parquet", tbl) for k, tbl in parts])
             if quarantined.num_rows:
                 q = quarantined.append_column("batch", pa.array([batch_id] * quarantined.num_rows, pa.string()))
                 q = q.append_column(
