@@ -45,7 +45,7 @@ def test_callable_model_sensitivities_equal_expression_model() -> None:
 
 
 def test_callable_with_many_inputs_uses_blocks() -> None:
-    n = 700  # > one 256-input block
+    n = 700
     iset = InputSet()
     for i in range(n):
         iset.add(f"x{i}", Normal(1.0 + i / n, 0.01))
@@ -56,9 +56,12 @@ def test_callable_with_many_inputs_uses_blocks() -> None:
             total = total + (i + 1) * x[f"x{i}"] ** 2
         return total
 
-    r = lpu(Model.from_function(f, iset))
+    model = Model.from_function(f, iset)
+    r = lpu(model)  # one pass: all 700 directions at once
     xs = np.array([1.0 + i / n for i in range(n)])
     np.testing.assert_allclose(r.sensitivities, 2 * np.arange(1, n + 1) * xs, rtol=1e-13)
+    y, g = model.value_and_gradient(xs, block=256)  # three passes of ≤ 256 directions
+    assert y == pytest.approx(r.value) and np.array_equal(g, r.sensitivities)
 
 
 def test_callable_using_math_module_gets_a_clear_error() -> None:

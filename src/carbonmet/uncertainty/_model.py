@@ -480,7 +480,7 @@ class Model:
 
         return run, used, nz
 
-    def value_and_gradient(self, x: np.ndarray, block: int = 256) -> tuple[float, np.ndarray]:
+    def value_and_gradient(self, x: np.ndarray, block: int = 2048) -> tuple[float, np.ndarray]:
         """f(x) and all sensitivity coefficients c_i = ∂f/∂x_i at x (exact AD)."""
         x = np.asarray(x, dtype=float)
         if self.expression is not None:
