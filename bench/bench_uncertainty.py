@@ -249,7 +249,8 @@ def _mcm_part(p: dict[str, Any], trials: int, subset: int) -> dict[str, Any]:
         "load_average_1min_at_end": os.getloadavg()[0],
         "plain_sampling_speedup_vs_full_matrix_extrapolated": t_full_est / t_plain,
         "plain_sampling_speedup_vs_loop_over_inputs": t_loop / t_plain,
-        "goal_10x": t_full_est / t_ours >= 10 and t_loop / t_ours >= 10,
+        "goal_10x_vs_full_matrix_baseline": t_full_est / t_ours >= 10,
+        "goal_10x_vs_loop_over_inputs_baseline": t_loop / t_ours >= 10,
     }
 
 

@@ -633,7 +633,7 @@ def distribution_from_params(kind: str, params: Mapping[str, Any]) -> Distributi
     if canon == "rectangular":
         if "low" in p:
             return Rectangular(p["low"], p["high"])
-        return rectangular_from_mpe(p["value"], p.get("mpe", p.get("halfwidth")))
+        return rectangular_from_mpe(p["value"], p["mpe"] if "mpe" in p else p["halfwidth"])
     if canon == "triangular":
         return Triangular(p["low"], p["high"], p.get("mode"))
     if canon == "trapezoidal":

@@ -496,10 +496,10 @@ def _fw(node: Node, ctx: _Ctx) -> Any:
             acc = acc + float(g.signs @ vals)
         v = acc
     elif t is Prod:
-        vals = [_fw(f, ctx) for f in node.factors]  # type: ignore[attr-defined]
+        fvals = [_fw(f, ctx) for f in node.factors]  # type: ignore[attr-defined]
         num: Any = 1.0
         den: Any = 1.0
-        for val, inv in zip(vals, node.inverse, strict=True):  # type: ignore[attr-defined]
+        for val, inv in zip(fvals, node.inverse, strict=True):  # type: ignore[attr-defined]
             if inv:
                 den = den * val
             else:
@@ -685,8 +685,8 @@ def _build_groups(node: Node) -> None:
                 idx = np.fromiter((lf.index for lf in leaves), dtype=np.intp, count=len(leaves))  # type: ignore[attr-defined]
                 slots.append(("var", idx, _contiguous(idx)))
             else:
-                vals = np.fromiter((lf.value for lf in leaves), dtype=float, count=len(leaves))  # type: ignore[attr-defined]
-                slots.append(("const", vals))
+                cvals = np.array([lf.value for lf in leaves], dtype=np.float64)  # type: ignore[attr-defined]
+                slots.append(("const", cvals))
         signs = np.array([node.signs[k] for k in members], dtype=float)
         groups.append(_Group(template, slots, signs, [node.terms[k] for k in members]))
         grouped.update(members)

@@ -44,8 +44,8 @@ from ._model import Model
 
 __all__ = ["McmResult", "coverage_intervals", "mcm", "numerical_tolerance"]
 
-#: elements (inputs × trials) of one chunk's sample matrix: 2²⁰ doubles = 8 MiB (cache-friendly)
-CHUNK_ELEMENTS = 1 << 20
+#: elements (inputs × trials) of one chunk's sample matrix: 2¹⁹ doubles = 4 MiB (cache-friendly)
+CHUNK_ELEMENTS = 1 << 19
 MAX_CHUNK = 100_000
 MIN_CHUNK = 256
 BIT_GENERATORS = {
@@ -408,7 +408,7 @@ def mcm(
     workers : int, optional
         Threads (default: number of CPUs, at most 2·cpus). Results do not depend on it.
     chunk_size : int, optional
-        Trials per chunk (default from the number of inputs, ≤ 8 MiB per chunk). Part of the
+        Trials per chunk (default from the number of sampled inputs, ≤ 4 MiB of samples per chunk). Part of the
         reproducibility key together with the seed.
     bit_generator : str
         'SFC64' (default), 'PCG64', 'PCG64DXSM' or 'Philox'.
@@ -428,7 +428,8 @@ def mcm(
     if not 0.0 < coverage < 1.0:
         raise UncertaintyError(f"coverage probability must lie in (0, 1), got {coverage}")
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**63))
+        entropy = np.random.SeedSequence().entropy
+        seed = int(entropy if isinstance(entropy, int) else 0) % (2**63)
     if seed < 0:
         raise UncertaintyError(f"seed must be ≥ 0, got {seed}")
     workers = workers or min(os.cpu_count() or 1, 8)
@@ -484,13 +485,13 @@ def mcm(
         while not converged and (len(blocks) + 1) * block <= max_trials:
             first = len(blocks)
             n_new = min(batch, max_trials // block - first)
-            jobs = []
+            ajobs: list[tuple[int, int, int, int]] = []
             for b in range(first, first + n_new):
                 for ci, start, n in _chunks(block, size, b * chunks_per_block):
-                    jobs.append((b, ci, start, n))
-            ys = list(pool.map(lambda j: runner.chunk(j[1], j[3]), jobs))
+                    ajobs.append((b, ci, start, n))
+            ys = list(pool.map(lambda j: runner.chunk(j[1], j[3]), ajobs))
             new_blocks = [np.empty(block) for _ in range(n_new)]
-            for (b, _, start, n), y in zip(jobs, ys, strict=True):
+            for (b, _, start, n), y in zip(ajobs, ys, strict=True):
                 new_blocks[b - first][start : start + n] = y
             for yb in new_blocks:  # apply the stopping rule block by block: independent of `workers`
                 blocks.append(yb)
