@@ -191,7 +191,8 @@ import asyncio, json, signal, sys
 from carbonmet.metering import MqttListener, Store, load_catalog
 store, points, topic, client_id = sys.argv[1:5]
 st = Store(store)
-lis = MqttListener(st, load_catalog(points), "127.0.0.1", 1883, topic=topic, client_id=client_id, max_batch=20)
+lis = MqttListener(st, load_catalog(points), "127.0.0.1", 1883, topic=topic, client_id=client_id, max_batch=20,
+                   compact_every=2)
 def out(d):
     sys.stdout.write(json.dumps(d) + "\\n"); sys.stdout.flush()
 async def main():
@@ -203,7 +204,8 @@ asyncio.run(main())
 
 
 def _start_listener(store: Path, points: Path, topic: str, client_id: str) -> subprocess.Popen[str]:
-    """The ingesting process (the same listener ``carbonmet mqtt listen`` runs, without the CLI's imports)."""
+    """The ingesting process (the listener ``carbonmet mqtt listen`` runs, without the CLI's imports), compacting
+    partitions every two batches so that a kill can also land in a compaction."""
     return subprocess.Popen(
         [sys.executable, "-c", _LISTENER, str(store), str(points), topic, client_id],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},

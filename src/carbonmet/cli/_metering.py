@@ -128,6 +128,7 @@ def mqtt_listen(
     client_id: str = typer.Option("carbonmet-ingest", "--client-id", help="固定客户端标识 fixed client id (persistent session)"),
     max_batch: int = typer.Option(500, "--max-batch", help="每批消息数 messages per store batch"),
     max_messages: int | None = typer.Option(None, "--max-messages", help="处理后退出 stop after N messages"),
+    compact_every: int = typer.Option(200, "--compact-every", help="每 N 批合并小文件 compact every N batches (0: never)"),
     as_json: bool = typer.Option(False, "--json", help="每批输出 JSON 行 one JSON line per batch"),
 ) -> None:
     """订阅并入库  Subscribe (QoS 1, persistent session), store, then acknowledge."""
@@ -135,7 +136,8 @@ def mqtt_listen(
 
     cat = _catalog(points, instruments, certificates, sites)
     st = Store(store)
-    listener = MqttListener(st, cat, host, port, topic=topic, client_id=client_id, max_batch=max_batch)
+    listener = MqttListener(st, cat, host, port, topic=topic, client_id=client_id, max_batch=max_batch,
+                            compact_every=compact_every)
 
     def on_report(rep: Any) -> None:
         d = rep.to_dict()
@@ -281,6 +283,24 @@ def quarantine_cmd(
     for r in rows[:limit]:
         t.add_row(str(r["origin"]), str(r["reason"]), str(r["detail"] or ""))
     console.print(t)
+
+
+@readings_app.command("compact")
+def compact_cmd(
+    store: Path = _STORE,
+    min_files: int = typer.Option(8, "--min-files", help="文件数达到此值才合并 merge partitions with at least N files"),
+    as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
+) -> None:
+    """合并小文件  Merge the small files streaming ingest leaves in each partition (crash-safe)."""
+    from ..metering import Store
+
+    st = Store(store)
+    n = st.compact(min_files)
+    st.close()
+    if as_json:
+        print_json({"compacted_partitions": n})
+    else:
+        console.print(f"已合并分区 compacted partitions: {n}")
 
 
 def register(app: typer.Typer) -> None:

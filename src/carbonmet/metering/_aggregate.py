@@ -250,6 +250,15 @@ def aggregate(
     lo_h, hi_h = (start_us + off) // _H, -((-(end_us + off)) // _H)
     buckets = _bucket_bounds(period, lo_h, hi_h)
 
+    with store.reading():  # the file set does not change under the query
+        return _aggregate(store, catalog, points, start, end, period, tz, steps_s, rules, off, z, start_us, end_us,
+                          lo_h, hi_h, buckets)
+
+
+def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[str], start: datetime,
+               end: datetime, period: str, tz: str, steps_s: Mapping[str, float] | None, rules: Rules, off: int,
+               z: ZoneInfo, start_us: int, end_us: int, lo_h: int, hi_h: int,
+               buckets: list[tuple[int, int]]) -> list[PeriodAggregate]:
     valid = rules.valid_flags
     stopped = tuple(f for f in rules.flags if f == "F")
     subst = rules.substituted_flags

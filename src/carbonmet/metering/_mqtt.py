@@ -185,6 +185,8 @@ class MqttListener:
         Messages per store batch.
     linger_s : float
         Wait this long after the first message of a batch for more [s].
+    compact_every : int
+        Merge small partition files (:meth:`Store.compact`) every this many batches; 0: never.
     """
 
     def __init__(
@@ -200,10 +202,13 @@ class MqttListener:
         linger_s: float = 0.05,
         reconnect_s: float = 0.5,
         keepalive: int = 10,
+        compact_every: int = 0,
     ) -> None:
         self.store, self.catalog = store, catalog
         self.host, self.port, self.topic, self.client_id = host, port, topic, client_id
         self.max_batch, self.linger_s, self.reconnect_s, self.keepalive = max_batch, linger_s, reconnect_s, keepalive
+        self.compact_every = compact_every
+        self.batches = 0
         self.totals = IngestReport("mqtt-total", "mqtt")
         self.messages = 0
         self.connections = 0
@@ -271,5 +276,8 @@ class MqttListener:
                 self.messages += len(batch)
                 if on_report is not None:
                     on_report(report)
+                self.batches += 1
+                if self.compact_every and self.batches % self.compact_every == 0:
+                    await asyncio.to_thread(self.store.compact)
                 if max_messages is not None and self.messages >= max_messages:
                     stop.set()

@@ -177,6 +177,10 @@ class Store:
                 "source TEXT, files TEXT, report TEXT, started TEXT, finished TEXT)"
             )
             self._db.execute("CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, batch_id TEXT NOT NULL)")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS compactions (dir TEXT PRIMARY KEY, state TEXT NOT NULL, "
+                "new_file TEXT NOT NULL, old_files TEXT NOT NULL)"
+            )
             self._recover()
 
     # --- locking and recovery ----------------------------------------------------------------------
@@ -191,6 +195,17 @@ class Store:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Shared lock for readers: no ingest or compaction changes the file set meanwhile."""
+        fd = os.open(self.root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
     def _recover(self) -> None:
         """Remove files of batches that were being written when a process died (never acknowledged)."""
         rows = self._db.execute("SELECT batch_id, files FROM batches WHERE state='writing'").fetchall()
@@ -204,6 +219,18 @@ class Store:
             for d in dirs:
                 fsync_dir(d)
             self._db.execute("DELETE FROM batches WHERE batch_id=?", (batch_id,))
+        for d, state, new_file, old_files in self._db.execute(
+            "SELECT dir, state, new_file, old_files FROM compactions"
+        ).fetchall():
+            pdir = self.root / d
+            if state == "writing":  # the merged file may be partial: drop it, the old files are intact
+                (pdir / new_file).unlink(missing_ok=True)
+            else:  # "swap": the merged file is complete and durable: finish removing the old ones
+                for f in json.loads(old_files):
+                    (pdir / f).unlink(missing_ok=True)
+            if pdir.exists():
+                fsync_dir(pdir)
+            self._db.execute("DELETE FROM compactions WHERE dir=?", (d,))
         self._cache.clear()
 
     def close(self) -> None:
@@ -304,6 +331,13 @@ class Store:
         months = None
         if start is not None and end is not None:
             months = _months_between(start, end)
+        with self.reading():
+            return self._readings(point, start, end, months, catalog)
+
+    def _readings(
+        self, point: str, start: datetime | None, end: datetime | None, months: list[str] | None,
+        catalog: Mapping[str, PointInfo] | None,
+    ) -> pa.Table:
         ents = {point: catalog[point].enterprise} if catalog is not None and point in catalog else None
         files = self.files([point], months, ents)
         if not files:
@@ -489,13 +523,53 @@ class Store:
 
         return sink, reject
 
+    # --- compaction --------------------------------------------------------------------------------
+    def compact(self, min_files: int = 8) -> int:
+        """Merge the files of every partition holding at least ``min_files`` into one sorted file.
+
+        Streaming ingest (MQTT, HJ 212) writes one small file per batch and partition; this keeps the
+        file count down. Crash-safe: the journal records the merge before the merged file is written
+        (a crash then drops the partial merged file) and marks the swap once it is durable (a crash
+        then finishes deleting the old files). Rows keep their original ``batch``. For a moment between
+        the swap and the deletion a concurrent reader in another process may see rows twice; readers
+        in this process hold the store lock.
+
+        Returns
+        -------
+        int
+            Number of partitions compacted.
+        """
+        done = 0
+        base = self.root / "readings"
+        with self._locked():
+            for md in sorted(base.glob("enterprise=*/point=*/month=*")):
+                names = sorted(n for n in os.listdir(md) if n.endswith(".parquet") and not n.startswith("."))
+                if len(names) < max(2, min_files):
+                    continue
+                rel = str(md.relative_to(self.root))
+                new = f"part-c{hashlib.sha256('|'.join(names).encode()).hexdigest()[:20]}.parquet"
+                self._db.execute("INSERT OR REPLACE INTO compactions VALUES (?, 'writing', ?, ?)",
+                                 (rel, new, json.dumps(names)))
+                tables = [pq.read_table(md / n).cast(READINGS_SCHEMA) for n in names]
+                merged = pa.concat_tables(tables).sort_by("ts")
+                write_parquet_durable(md / new, merged)
+                self._db.execute("UPDATE compactions SET state='swap' WHERE dir=?", (rel,))
+                for n in names:
+                    (md / n).unlink()
+                fsync_dir(md)
+                self._db.execute("DELETE FROM compactions WHERE dir=?", (rel,))
+                done += 1
+            self._cache.clear()
+        return done
+
     # --- quarantine --------------------------------------------------------------------------------
     def quarantine(self) -> pa.Table:
         """All quarantined rows (:data:`QUARANTINE_SCHEMA`)."""
-        files = sorted(str(p) for p in (self.root / "quarantine").glob("*/*.parquet"))
-        if not files:
-            return QUARANTINE_SCHEMA.empty_table()
-        return pa.concat_tables(pq.read_table(f).cast(QUARANTINE_SCHEMA) for f in files)
+        with self.reading():
+            files = sorted(str(p) for p in (self.root / "quarantine").glob("*/*.parquet"))
+            if not files:
+                return QUARANTINE_SCHEMA.empty_table()
+            return pa.concat_tables(pq.read_table(f).cast(QUARANTINE_SCHEMA) for f in files)
 
 
 def _packet_raw(packet: Any) -> bytes | None:
