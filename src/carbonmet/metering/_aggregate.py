@@ -116,7 +116,7 @@ def integral_unit(unit: str) -> tuple[str, float] | None:
     ``"t/h"`` → ``("t", 1.0)``; ``"kg/s"`` → ``("kg", 3600.0)``.
     """
     u = parse_unit(unit)
-    if u.dimensionality.get("[time]", 0) >= 0:
+    if float(u.dimensionality.get("[time]", 0)) >= 0:  # type: ignore[arg-type]
         return None
     q = (1.0 * u * ureg.hour).to_reduced_units()
     return format_unit(str(q.units)), float(q.magnitude)

@@ -134,9 +134,9 @@ def ingest_messages(store: Store, catalog: Mapping[str, PointInfo], messages: Se
     dup = 0
     fresh: list[tuple[str, list[RawReading] | None, str, Incoming]] = []
     for item in decoded:
-        key, rs = item[0], item[1]
+        key, maybe = item[0], item[1]
         if key in known or key in seen:
-            dup += len(rs) if rs is not None else 1
+            dup += len(maybe) if maybe is not None else 1
             continue
         seen.add(key)
         fresh.append(item)
