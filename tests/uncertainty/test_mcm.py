@@ -226,4 +226,5 @@ def test_gaussian_marginalisation_is_exact_and_selective() -> None:
     assert marg.u == pytest.approx(plain.u, rel=0.01)
     assert marg.value == pytest.approx(plain.value, abs=4 * plain.u / math.sqrt(400_000) * 1.5)
     np.testing.assert_allclose(marg.interval, plain.interval, atol=0.04 * plain.u)  # ≈ 5 sd of the difference
-    np.testing.assert_allclose(marg.shortest_interval, plain.shortest_interval, atol=0.05 * plain.u)
+    # the shortest interval is located less precisely by sampling than the symmetric one
+    np.testing.assert_allclose(marg.shortest_interval, plain.shortest_interval, atol=0.12 * plain.u)
