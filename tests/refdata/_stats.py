@@ -32,14 +32,14 @@ def instrument_stats(root: Path) -> list[dict]:
         where m.flag = 'N'
           and not exists (select 1 from faults f where f.point_id = m.point_id and m.t >= f.t0 and m.t < f.t1)""")
     kinds = {r["point_id"]: r["reading_kind"] for r in csv.DictReader((root / "registry/points.csv").open())}
-    rate = dict((p, (d, s, n)) for p, d, s, n in con.execute("""
+    rate = {p: (d, s, n) for p, d, s, n in con.execute("""
         select point_id, sum(value - true_value) / sum(true_value),
                stddev_samp(value / true_value - 1), count(*)
-        from j where true_value > 0 group by point_id""").fetchall())
-    total = dict((p, (d, n)) for p, d, n in con.execute("""
+        from j where true_value > 0 group by point_id""").fetchall()}
+    total = {p: (d, n) for p, d, n in con.execute("""
         select point_id, (arg_max(value, t) - arg_min(value, t)) / (arg_max(true_value, t) - arg_min(true_value, t)) - 1,
                count(*)
-        from j group by point_id""").fetchall())
+        from j group by point_id""").fetchall()}
     out = []
     for r in csv.DictReader((root / "truth/instrument_errors.csv").open()):
         pid = r["point_id"]

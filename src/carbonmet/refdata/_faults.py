@@ -6,7 +6,7 @@ Fault windows stay inside one calendar month so that month-chunked generation ne
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
 import numpy as np
@@ -39,12 +39,12 @@ def utc_chunks(year: int, offset_hours: int = 8) -> tuple[np.ndarray, list[str]]
     t0 = datetime(year, 1, 1, tzinfo=tz)
     t_end = datetime(year + 1, 1, 1, tzinfo=tz)
     hours = int((t_end - t0).total_seconds() // 3600)
-    cur = t0.astimezone(timezone.utc)
+    cur = t0.astimezone(UTC)
     bounds = [0]
     labels = []
     while True:
         labels.append(f"{cur.year}-{cur.month:02d}")
-        nxt = datetime(cur.year + (cur.month == 12), cur.month % 12 + 1, 1, tzinfo=timezone.utc)
+        nxt = datetime(cur.year + (cur.month == 12), cur.month % 12 + 1, 1, tzinfo=UTC)
         if nxt >= t_end:
             bounds.append(hours)
             break

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ._constants import constants
-from ._errors import RefdataError
 from ._dcc import make_dcc
+from ._errors import RefdataError
 from ._faults import hour_iso, inject_drifts, month_starts, plan_faults, utc_chunks
 from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise
 from ._metrology import PROVINCES, MetrologyResult, build
@@ -405,11 +405,12 @@ def _write_lab(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTr
         third = PROVINCES[e.province][1]
         seq = 0
 
-        def add(point: str, f_h: float, t_h: float, analyte: str, val: float, key: str, org: str) -> None:
+        def add(point: str, f_h: float, t_h: float, analyte: str, val: float, key: str, org: str,
+                code: str = e.code) -> None:
             nonlocal seq
             seq += 1
             spec = lab[key]
-            rows.append([f"{e.code}-S{seq:06d}", point, hour_iso(ctx.year, f_h, ctx.tz), hour_iso(ctx.year, t_h, ctx.tz),
+            rows.append([f"{code}-S{seq:06d}", point, hour_iso(ctx.year, f_h, ctx.tz), hour_iso(ctx.year, t_h, ctx.tz),
                          analyte, round(val, 4), spec["unit"], spec["U_abs"], 2, org, spec["method"],
                          f"{org}-{ctx.year}-{seq:05d}"])
 

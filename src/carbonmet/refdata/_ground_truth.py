@@ -68,9 +68,9 @@ def write_ground_truth(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, Ente
                 sig, unit = stream, "t"
             amounts = by_period(tr.signals[sig]) if sig else [None] * 13
             for per, a, cv in zip(periods, amounts, by_period(cvals), strict=True):
-                co2 = _r(cv * co2_per_c, 4) if category in EMITTING + ("recovered",) else None
+                co2_t = _r(cv * co2_per_c, 4) if category in EMITTING + ("recovered",) else None
                 stream_rows.append([e.code, per, stream, direction, category, None if a is None else _r(a, 4), unit,
-                                    _r(cv, 6), co2])
+                                    _r(cv, 6), co2_t])
         for key, unit, factor in (("purchased_electricity", "MWh", grid), ("purchased_steam", "GJ", heat)):
             for per, a in zip(periods, by_period(tr.indirect[key]), strict=True):
                 stream_rows.append([e.code, per, key, "in", "indirect", _r(a, 4), unit, None, _r(a * factor, 4)])

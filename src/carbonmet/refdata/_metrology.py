@@ -103,11 +103,11 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
     ]
     orgs.append({"org_code": "NIM", "name": "中国计量科学研究院", "kind": "metrology_institute", "region": "北京市",
                  "industry": ""})
-    for p in provinces:
-        pname, imt, imt_name, city, city_name = PROVINCES[p]
+    for prov in provinces:
+        pname, imt, imt_name, city, city_name = PROVINCES[prov]
         orgs.append({"org_code": imt, "name": imt_name, "kind": "metrology_institute", "region": pname, "industry": ""})
         orgs.append({"org_code": city, "name": city_name, "kind": "metrology_institute", "region": pname, "industry": ""})
-        orgs.append({"org_code": f"{p}-EEB", "name": f"{pname}生态环境厅", "kind": "regulator", "region": pname,
+        orgs.append({"org_code": f"{prov}-EEB", "name": f"{pname}生态环境厅", "kind": "regulator", "region": pname,
                      "industry": ""})
     orgs.append({"org_code": "VER01", "name": "示例碳排放核查机构", "kind": "verifier", "region": "北京市", "industry": ""})
 
@@ -120,16 +120,14 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
         return f"{issuer}-{d.year}-{'J' if kind == 'verification' else 'X'}{seq['n']:05d}"
 
     std_certs: dict[str, list[Certificate]] = {}
-    n_std = 0
-    for fam, (fname, frange, u_nat, u_pri, u_work) in FAMILIES.items():
-        n_std += 1
+    for n_std, (fam, (fname, frange, u_nat, u_pri, u_work)) in enumerate(FAMILIES.items(), start=1):
         nat = Standard(f"NS-{fam.upper()}", f"{fname}国家计量基准/标准", "NIM", "national", fam, "", frange, u_nat,
                        f"国基证[{year - 8}]第{100 + n_std}号")
         standards.append(nat)
-        for p in provinces:
-            _, imt, _, city, _ = PROVINCES[p]
-            pri = Standard(f"PS-{p}-{fam.upper()}", f"{fname}社会公用计量标准(最高)", imt, "primary", fam, p, frange,
-                           u_pri, f"[{year - 5}]{p}量标社证字第{n_std:03d}号")
+        for prov in provinces:
+            _, imt, _, city, _ = PROVINCES[prov]
+            pri = Standard(f"PS-{prov}-{fam.upper()}", f"{fname}社会公用计量标准(最高)", imt, "primary", fam, prov,
+                           frange, u_pri, f"[{year - 5}]{prov}量标社证字第{n_std:03d}号")
             standards.append(pri)
             d_pri = y0 - timedelta(days=int(rng.integers(400, 700)))
             u_p = float(u_pri.split("=")[1].split("%")[0].split(" ")[0])
@@ -140,8 +138,8 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
             std_certs[pri.standard_code] = pc
             certs += pc
             for w in (1, 2):
-                ws = Standard(f"WS-{p}-{fam.upper()}-{w}", f"{fname}工作计量标准 {w}", city, "working", fam, p, frange,
-                              u_work, f"[{year - 3}]{p}量标社证字第{n_std:03d}{w}号")
+                ws = Standard(f"WS-{prov}-{fam.upper()}-{w}", f"{fname}工作计量标准 {w}", city, "working", fam, prov,
+                              frange, u_work, f"[{year - 3}]{prov}量标社证字第{n_std:03d}{w}号")
                 standards.append(ws)
                 wl = []
                 d1 = y0 - timedelta(days=int(rng.integers(30, 330)))
@@ -155,8 +153,8 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
                 certs += wl
 
     # the working standard later found out of tolerance: a gas-flow standard of the most used province
-    prov_count = {p: sum(e.province == p for e in enterprises) for p in provinces}
-    oot_prov = max(provinces, key=lambda p: (prov_count[p], p))
+    prov_count = {pv: sum(e.province == pv for e in enterprises) for pv in provinces}
+    oot_prov = max(provinces, key=lambda pv: (prov_count[pv], pv))
     oot_code = f"WS-{oot_prov}-GAS_FLOW-1"
     oot_found = date(year, int(rng.integers(7, 10)), int(rng.integers(1, 28)))
     oot_last_ok = oot_found - timedelta(days=int(rng.integers(100, 140)))  # last intermediate check (期间核查) passed
@@ -180,8 +178,8 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
     findings: list[Fault] = []
     bad: dict[str, str] = {}
     used_ent: set[str] = set()
-    for role in _BAD_CLASS:
-        fits = [p for p in inst_points if p.gb17167_role == role and _BAD_CLASS[role] in it[p.instrument_type]["classes"]]
+    for role, bad_cls in _BAD_CLASS.items():
+        fits = [p for p in inst_points if p.gb17167_role == role and bad_cls in it[p.instrument_type]["classes"]]
         cands = [p for p in fits if p.enterprise not in used_ent] or fits
         if cands:
             p = cands[int(rng.integers(len(cands)))]
@@ -259,8 +257,8 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
         fam = fam_of[p.instrument_type]
         issuer = PROVINCES[e.province][3]
 
-        def std_ref(d: date, ws_pick: int) -> str:
-            code = f"WS-{e.province}-{fam.upper()}-{ws_pick}"
+        def std_ref(d: date, ws_pick: int, province: str = e.province, fam: str = fam) -> str:
+            code = f"WS-{province}-{fam.upper()}-{ws_pick}"
             cands = [x for x in std_certs[code] if x.calibration_date <= d]
             if not cands:
                 return code

@@ -109,7 +109,7 @@ def _load_profile(e: Enterprise, hours: int, rng: np.random.Generator) -> tuple[
     stopped = mult == 0.0
     restarts = np.flatnonzero(stopped[:-1] & ~stopped[1:]) + 1
     flare = np.zeros(hours)
-    for r in restarts:
+    for r in (int(x) for x in restarts):
         ramp = min(24, hours - r)
         mult[r : r + ramp] *= np.linspace(0.3, 1.0, ramp)
         fl = int(rng.integers(op["startup_flare_hours"][0], op["startup_flare_hours"][1] + 1))

@@ -63,9 +63,10 @@ def write_readings_csv(fh: Any, point_id: str, ts_us: np.ndarray, values: np.nda
     import pyarrow.csv as pcsv
 
     n = ts_us.size
-    local = pa.array((ts_us + offset_hours * 3_600_000_000) // 1_000_000, type=pa.timestamp("s"))
+    local = ((ts_us + offset_hours * 3_600_000_000) // 1_000_000).astype("datetime64[s]")
     sign = "+" if offset_hours >= 0 else "-"
-    ts = pc.strftime(local, format=f"%Y-%m-%dT%H:%M:%S{sign}{abs(offset_hours):02d}:00")
+    ts = pc.binary_join_element_wise(pa.array(np.datetime_as_string(local, unit="s")),
+                                     f"{sign}{abs(offset_hours):02d}:00", "")
     flag = pa.DictionaryArray.from_arrays(pa.array(flags.astype(np.int8), type=pa.int8()), _FLAG_DICT).cast(pa.string())
     const = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int8), type=pa.int8()),
                                            pa.array([point_id, unit]))
@@ -88,7 +89,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
             w.writerow(["" if v is None else v for v in r])
 
 
-def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], list[Sequence[Any]]]]) -> None:
+def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Sequence[Sequence[Any]]]]) -> None:
     """One workbook, one sheet per table, byte-identical for identical content (fixed times)."""
     from openpyxl import Workbook
 
