@@ -90,6 +90,8 @@ def test_welch_satterthwaite_and_k() -> None:
     assert coverage_factor(0.95, 8) == pytest.approx(2.31, abs=0.005)  # GUM table G.2
     assert coverage_factor(0.9545, math.inf) == pytest.approx(2.0, abs=0.001)
     assert coverage_factor(0.99, 16) == pytest.approx(2.92, abs=0.005)
+    # JJF 1059.1-2012 §7 reporting example: u_c = 0.35 mg gives U = 0.70 mg (k = 2) or U95 = 0.79 mg (ν_eff = 9)
+    assert round(coverage_factor(0.95, 9) * 0.35, 2) == 0.79
 
 
 def test_budget_rows_and_measured_quantity() -> None:
