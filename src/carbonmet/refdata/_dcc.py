@@ -25,6 +25,7 @@ from ..registry.dcc import (
     DccStatement,
     write_dcc,
 )
+from ._constants import constants
 from ._region import TAG_METROLOGY, rng_for
 from ._types import Certificate, Instrument
 
@@ -73,7 +74,8 @@ def make_dcc(certs: list[Certificate], instruments: list[Instrument], org_names:
         i = inst[c.subject]
         U = float(c.U or 0.0)
         points = (25.0, 50.0, 90.0)
-        errs = tuple(round(i.systematic_rel + float(rng.normal(0.0, U / 4.0)), 3) for _ in points)
+        lab_sd = U * constants()["model"]["dcc_lab_noise_fraction_of_U"]
+        errs = tuple(round(i.systematic_rel + float(rng.normal(0.0, lab_sd)), 3) for _ in points)
         found[c.cert_no] = round(float(np.mean(errs)), 3)
         lab = DccContact(name=org_names.get(c.issuer_org, c.issuer_org), city=org_names.get(c.issuer_org, ""),
                          country_code="CN")

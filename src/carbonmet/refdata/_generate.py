@@ -251,8 +251,9 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
                     amounts = x[: days * 24].reshape(days, 24).sum(axis=1)
                 else:
                     lots = tr.lots["gasifier_coal" if p.schedule == "lot_g" else "boiler_coal"]
-                    # a train of the lot is unloaded in its first 6 hours
-                    starts, ends, amounts = lots.start_h, np.minimum(lots.start_h + 6, ctx.hours), lots.mass
+                    # the trains of a lot are weighed in over its first hours
+                    starts, amounts = lots.start_h, lots.mass
+                    ends = np.minimum(lots.start_h + c["model"]["lot_unloading_hours"], ctx.hours)
                 load = float(c["instrument_type"][inst.type_key]["load_t"])
                 th, v, truth = interval_records(inst, starts, ends, amounts, load, rng, bias)
                 chunk = ctx.chunk_of(th)

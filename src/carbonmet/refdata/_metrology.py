@@ -51,8 +51,6 @@ _GOOD_CLASS = {
 }
 _BAD_CLASS = {"dynamic_weighing": "1", "electricity_class_i": "1.0", "natural_gas": "2.5", "steam": "4.0"}
 
-OOT_AS_FOUND_REL = 3.0  # [%] error of the working standard found at its intermediate check
-OOT_TOLERANCE_REL = 1.0  # [%] its permitted error
 
 
 @dataclass
@@ -89,6 +87,9 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
         ``point_id -> 95th percentile of the true hourly rate`` [point unit per h or point unit], for ranges.
     """
     c = constants()
+    md = c["model"]
+    OOT_AS_FOUND_REL = float(md["oot_as_found_rel_pct"])
+    OOT_TOLERANCE_REL = float(md["oot_tolerance_rel_pct"])
     rng = rng_for(seed, TAG_METROLOGY)
     it = c["instrument_type"]
     fam_of = c["standard_family"]
@@ -157,7 +158,7 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
     oot_prov = max(provinces, key=lambda pv: (prov_count[pv], pv))
     oot_code = f"WS-{oot_prov}-GAS_FLOW-1"
     oot_found = date(year, int(rng.integers(7, 10)), int(rng.integers(1, 28)))
-    oot_last_ok = oot_found - timedelta(days=int(rng.integers(100, 140)))  # last intermediate check (期间核查) passed
+    oot_last_ok = oot_found - timedelta(days=int(rng.integers(*md["oot_window_days"])))  # last intermediate check (期间核查) passed
     imt_oot = PROVINCES[oot_prov][1]
     oot_cert = Certificate(cert_no(imt_oot, oot_found, "calibration"), "calibration", oot_code, "standard", imt_oot,
                            oot_found, _add_months(oot_found, 12) - timedelta(days=1), None, OOT_AS_FOUND_REL, 0.05, "%",
@@ -216,7 +217,7 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
             delta = float(rng.normal(0.0, u))
             model = "normal"
         if p.point_id == failed:
-            delta = float(np.sign(rng.normal()) * 1.6 * mpe)
+            delta = float(np.sign(rng.normal()) * md["failed_verification_error_factor"] * mpe)
             model = "nonconforming"
         peak = peaks.get(p.point_id, 0.0)
         hi = float(10 ** np.ceil(np.log10(max(peak * 1.3, 1e-3))) / 2) if peak > 0 else 100.0

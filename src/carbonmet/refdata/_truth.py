@@ -79,11 +79,12 @@ class EnterpriseTruth:
 def _load_profile(e: Enterprise, hours: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """Load (fraction of design rate) and start-up flare mask; all arrays, loops only over events."""
     op = constants()["operations"]
+    md = constants()["model"]
     days = hours // 24
-    phi = 0.7
+    phi = md["daily_ar1_phi"]
     eps = rng.normal(0.0, op["daily_sigma"] * np.sqrt(1 - phi**2), days)
     daily = lfilter([1.0], [1.0, -phi], eps)
-    profile = 1.0 + np.repeat(daily, 24)[:hours] + rng.normal(0.0, 0.005, hours)
+    profile = 1.0 + np.repeat(daily, 24)[:hours] + rng.normal(0.0, md["hourly_load_noise"], hours)
     mult = np.ones(hours)
     events: list[dict] = []
     if rng.random() < op["turnaround_probability"]:
@@ -110,8 +111,8 @@ def _load_profile(e: Enterprise, hours: int, rng: np.random.Generator) -> tuple[
     restarts = np.flatnonzero(stopped[:-1] & ~stopped[1:]) + 1
     flare = np.zeros(hours)
     for r in (int(x) for x in restarts):
-        ramp = min(24, hours - r)
-        mult[r : r + ramp] *= np.linspace(0.3, 1.0, ramp)
+        ramp = min(int(md["restart_ramp_hours"]), hours - r)
+        mult[r : r + ramp] *= np.linspace(md["restart_ramp_from"], 1.0, ramp)
         fl = int(rng.integers(op["startup_flare_hours"][0], op["startup_flare_hours"][1] + 1))
         flare[r : r + fl] = 1.0
         events.append({"kind": "startup_flare", "start_h": int(r), "end_h": int(min(r + fl, hours))})
@@ -129,6 +130,7 @@ def _coal_lots(e: Enterprise, stream: str, basin_key: str, hours: int, rng: np.r
     b = c["basin"][basin_key]
     v = c["coal_variability"]
     phys = c["physics"]
+    md = c["model"]
     n_max = hours // v["lot_hours"][0] + 2
     lengths = rng.integers(v["lot_hours"][0], v["lot_hours"][1] + 1, n_max)
     starts = np.concatenate([[0], np.cumsum(lengths)])
@@ -136,15 +138,18 @@ def _coal_lots(e: Enterprise, stream: str, basin_key: str, hours: int, rng: np.r
     ends = np.append(starts[1:], hours)
     n = starts.size
     lo, hi = b["ncv_mj_per_kg"]
-    m_ncv = rng.uniform(lo + 0.25 * (hi - lo), hi - 0.25 * (hi - lo))  # the mines a plant buys from
+    inner = md["mine_mean_inner_fraction"]
+    m_ncv = rng.uniform(lo + inner * (hi - lo), hi - inner * (hi - lo))  # the mines a plant buys from
     cv = v["ncv_cv_single_mine"] if stream == "gasifier_coal" else v["ncv_cv_blended"]
     m_moist = float(np.mean(b["moisture_pct"]))
     doy = (starts + ends) / 2.0 / 24.0
-    moist = m_moist + v["moisture_seasonal_amp_pct"] * np.sin(2 * np.pi * (doy - 110.0) / 365.0) + rng.normal(0, 0.7, n)
-    ncv = m_ncv * (1.0 + cv * rng.normal(0, 1, n)) - 0.245 * (moist - m_moist)
+    moist = m_moist + v["moisture_seasonal_amp_pct"] * np.sin(2 * np.pi * (doy - 110.0) / 365.0) \
+        + rng.normal(0, md["moisture_lot_sd_pct"], n)
+    ncv = m_ncv * (1.0 + cv * rng.normal(0, 1, n)) - md["ncv_per_moisture_point"] * (moist - m_moist)
     carbon = phys["coal_c_per_ncv_tc_per_gj"] * ncv * (1.0 + phys["coal_c_per_ncv_cv"] * rng.normal(0, 1, n))
     alo, ahi = b["ash_pct"]
-    ash = np.clip(rng.normal(rng.uniform(alo, ahi), v["ash_sd_pct"], n), alo - 3, ahi + 3)
+    ash = np.clip(rng.normal(rng.uniform(alo, ahi), v["ash_sd_pct"], n), alo - md["ash_clip_pct"],
+                  ahi + md["ash_clip_pct"])
     slo, shi = b["sulfur_pct"]
     s_med = rng.uniform(slo, shi)
     sig = np.sqrt(np.log1p(v["sulfur_cv"] ** 2))
@@ -181,7 +186,8 @@ def simulate(e: Enterprise, index: int, seed: int, hours: int) -> EnterpriseTrut
     C_b = m_b * lb.carbon[lb.lot_of_hour]
     ng_nm3 = P * value(r["natural_gas_nm3"])
     # start-up fuel: three times the specific NG use at design rate while flaring after a restart
-    ng_nm3 = ng_nm3 + flare_mask * 3.0 * design_rate * value(r["natural_gas_nm3"])
+    md = c["model"]
+    ng_nm3 = ng_nm3 + flare_mask * md["startup_ng_factor"] * design_rate * value(r["natural_gas_nm3"])
     C_ng = ng_nm3 * phys["ng_ncv_mj_per_nm3"] * 1e-3 * phys["ng_c_per_gj"]
     carbon.update(gasifier_coal=C_g, boiler_coal=C_b, natural_gas=C_ng)
     lg.mass = np.bincount(lg.lot_of_hour, weights=m_g, minlength=lg.start_h.size)
@@ -230,11 +236,13 @@ def simulate(e: Enterprise, index: int, seed: int, hours: int) -> EnterpriseTrut
     def co2_nm3(c_t: np.ndarray) -> np.ndarray:
         return c_t * co2_per_c * 1000.0 / dens
 
-    slow = np.sin(2 * np.pi * np.arange(hours) / (24 * 11.0) + rng.uniform(0, 6.28))
-    vent_pct = np.clip(rng.uniform(72, 83) + 2.0 * slow + rng.normal(0, 0.3, hours), *phys["rectisol_tail_gas_co2_pct"])
+    slow = np.sin(2 * np.pi * np.arange(hours) / (24 * md["vent_co2_slow_period_days"]) + rng.uniform(0, 6.28))
+    vent_pct = np.clip(rng.uniform(*md["vent_co2_base_pct"]) + md["vent_co2_slow_amp_pct"] * slow
+                       + rng.normal(0, md["vent_co2_hourly_sd_pct"], hours), *phys["rectisol_tail_gas_co2_pct"])
     sig["vent.co2_pct"] = vent_pct
     sig["vent.gas_nm3"] = co2_nm3(vent_c) / (vent_pct / 100.0)
-    pur = np.clip(rng.uniform(98.2, 98.8) + rng.normal(0, 0.1, hours), *phys["recovered_co2_purity_pct"])
+    pur = np.clip(rng.uniform(*md["recovered_purity_base_pct"])
+                  + rng.normal(0, md["recovered_purity_hourly_sd_pct"], hours), *phys["recovered_co2_purity_pct"])
     sig["recovered.purity_pct"] = pur
     sig["recovered.gas_nm3"] = co2_nm3(rec_c) / (pur / 100.0)
     sig["flare.gas_nm3"] = flare_c * 1000.0 / phys["flare_gas_c_kg_per_nm3"]
@@ -242,22 +250,26 @@ def simulate(e: Enterprise, index: int, seed: int, hours: int) -> EnterpriseTrut
     # boiler stacks: shares vary slowly, each with its own O2/CO2, temperature and moisture
     names = stack_names(e)
     n_b = e.n_stacks
-    w = rng.dirichlet(np.full(n_b, 5.0))
+    w = rng.dirichlet(np.full(n_b, md["stack_share_dirichlet_alpha"]))
     t = np.arange(hours)
-    shares = np.stack([w[k] * (1 + 0.1 * np.sin(2 * np.pi * t / (24 * (7 + 3 * k)) + rng.uniform(0, 6.28)))
+    shares = np.stack([w[k] * (1 + md["stack_share_swing"] * np.sin(2 * np.pi * t / (24 * (7 + 3 * k)) + rng.uniform(0, 6.28)))
                        for k in range(n_b)])
     shares /= shares.sum(axis=0, keepdims=True)
     season = np.sin(2 * np.pi * (t / 24.0 - 110.0) / 365.0)
     tlo, thi = phys["stack_temp_degc"]
+    off_temp = md["off_ambient_temp_degc"] + md["off_ambient_temp_amp_degc"] * season
+    off_moist, off_co2, off_o2 = md["off_moisture_pct"], md["off_co2_pct"], md["off_o2_pct"]
     mlo, mhi = phys["stack_moisture_pct"]
     for k, st in enumerate(names):
         if st == "MTO_REGEN":
             c_k = regen_c
             on = c_k > 0
-            co2 = np.where(on, np.clip(rng.uniform(11, 14) + rng.normal(0, 0.2, hours), *phys["mto_regenerator_co2_pct"]), 0.04)
-            o2 = np.where(on, np.maximum(0.5, 20.9 - 1.2 * co2), 20.9)
-            temp = np.where(on, rng.uniform(150, 180) + rng.normal(0, 1.0, hours), 15.0 + 15.0 * season)
-            moist = np.where(on, 8.0 + rng.normal(0, 0.3, hours), 1.0)
+            co2 = np.where(on, np.clip(rng.uniform(*md["regen_co2_base_pct"])
+                                       + rng.normal(0, md["regen_co2_hourly_sd_pct"], hours),
+                                       *phys["mto_regenerator_co2_pct"]), off_co2)
+            o2 = np.where(on, np.maximum(0.5, 20.9 - md["regen_o2_per_co2"] * co2), off_o2)
+            temp = np.where(on, rng.uniform(*md["regen_temp_degc"]) + rng.normal(0, 1.0, hours), off_temp)
+            moist = np.where(on, md["regen_moisture_pct"] + rng.normal(0, 0.3, hours), off_moist)
         else:
             c_k = stack_c_total * shares[k]
             carbon[f"boiler_stack_{k + 1}"] = c_k
@@ -266,11 +278,12 @@ def simulate(e: Enterprise, index: int, seed: int, hours: int) -> EnterpriseTrut
             ref = np.quantile(c_k[on], 0.95) if on.any() else 1.0
             rel = np.clip(c_k / ref, 0.0, 1.0)
             o2 = np.where(on, phys["stack_o2_dry_full_load_pct"] + phys["stack_o2_rise_per_unit_load_drop"] * (1 - rel)
-                          + rng.normal(0, 0.1, hours), 20.9)
-            co2 = np.where(on, phys["co2max_dry_pct_coal"] * (21.0 - o2) / 21.0, 0.04)
+                          + rng.normal(0, md["stack_o2_hourly_sd_pct"], hours), off_o2)
+            co2 = np.where(on, phys["co2max_dry_pct_coal"] * (21.0 - o2) / 21.0, off_co2)
             tb = rng.uniform(tlo + 1, thi - 2)
-            temp = np.where(on, tb + 1.5 * season + rng.normal(0, 0.3, hours), 15.0 + 15.0 * season)
-            moist = np.where(on, mlo + (temp - tlo) * (mhi - mlo) / 5.0, 1.0)
+            temp = np.where(on, tb + md["stack_temp_season_amp_degc"] * season
+                            + rng.normal(0, md["stack_temp_hourly_sd_degc"], hours), off_temp)
+            moist = np.where(on, mlo + (temp - tlo) * (mhi - mlo) / 5.0, off_moist)
         flow = np.where(on, co2_nm3(c_k) / (co2 / 100.0), 0.0)
         sig[f"{st}.flow"], sig[f"{st}.co2"], sig[f"{st}.o2"] = flow, co2, o2
         sig[f"{st}.temp"], sig[f"{st}.moist"] = temp, moist
