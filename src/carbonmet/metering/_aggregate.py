@@ -16,7 +16,9 @@ Per point and period (hour, day, month, year, in a local time zone):
   counted as invalid or missing, never as zero.
 * other ``rate`` points (concentrations, temperatures) and ``sample`` points: the period value is the
   mean of the valid hourly means (no integral).
-* ``interval`` points (amounts per interval, e.g. a weighbridge batch): the sum of valid values.
+* ``interval`` points (amounts per interval, e.g. a weighbridge batch): the sum of valid values;
+  covered time = number of valid values × the nominal step when the caller gives one (``steps_s``),
+  otherwise not evaluated (``nan``: irregular events such as weighings say nothing about coverage).
 
 Values with a substituted source (flag ``S`` or ``source = substituted``) are summed separately, never
 mixed into the measured amount. Plant-stopped hours (flag ``F``) are reported as stopped.
@@ -77,12 +79,14 @@ class PeriodAggregate:
     @property
     def completeness(self) -> float:
         """Fraction of the period with valid (or stopped) data [-]."""
-        if self.expected_hours <= 0:
+        if self.expected_hours <= 0 or math.isnan(self.valid_hours):
             return math.nan
         return min(1.0, (self.valid_hours + self.stopped_hours) / self.expected_hours)
 
     @property
     def missing_hours(self) -> float:
+        if math.isnan(self.valid_hours):
+            return math.nan
         return max(0.0, self.expected_hours - self.valid_hours - self.stopped_hours - self.substituted_hours
                    - self.invalid_hours)
 
@@ -321,10 +325,16 @@ def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[
             pe = datetime.fromtimestamp((be * _H - off) / 1e6, UTC).astimezone(z)
             ps, pe = max(ps, start.astimezone(z)), min(pe, end.astimezone(z))
             if r is None:
-                out.append(PeriodAggregate(p, ps, pe, kind, unit, math.nan, math.nan, expected, 0.0, 0.0, 0.0,
-                                           0.0, 0, 0, method))
+                no_cov = info.reading_kind == "interval" and not (steps_s and p in steps_s)
+                out.append(PeriodAggregate(p, ps, pe, kind, unit, math.nan, math.nan, expected,
+                                           math.nan if no_cov else 0.0, 0.0, 0.0, 0.0, 0, 0, method))
                 continue
             vh = float(r["valid_hours"])
+            if info.reading_kind == "interval":
+                # each interval amount covers its nominal step (a daily total covers 24 h); irregular
+                # events (weighings) have none: coverage is then not evaluated (nan)
+                vh = (min(expected, float(r["n_valid"]) * steps_s[p] * 1e6 / _H)
+                      if steps_s and p in steps_s else math.nan)
             sm = _f(r["measured"])
             ss = _f(r["substituted"])
             if kind == "mean":
@@ -336,8 +346,11 @@ def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[
                 vs = ss * factor if float(r["subst_hours"]) > 0 else 0.0
             if vh == 0 and info.reading_kind != "total":
                 vm = math.nan
+            if info.reading_kind == "interval" and int(r["n_valid"]) > 0:
+                vm = sm * factor
             out.append(PeriodAggregate(
-                p, ps, pe, kind, unit, vm, vs, expected, min(vh, expected), float(r["subst_hours"]),
+                p, ps, pe, kind, unit, vm, vs, expected, min(vh, expected) if math.isfinite(vh) else vh,
+                float(r["subst_hours"]),
                 float(r["stopped_hours"]), float(r["invalid_hours"]), int(r["n"]), int(r["n_valid"]), method,
             ))
     return out
@@ -524,7 +537,12 @@ def activity_data(
                      tz=tz)
     # merge the periods into one
     a0 = aggs[0]
-    tot = lambda attr: float(np.nansum([getattr(a, attr) for a in aggs]))
+    def tot(attr: str) -> float:
+        xs = [getattr(a, attr) for a in aggs]
+        if attr == "valid_hours" and xs and all(math.isnan(x) for x in xs):
+            return math.nan  # coverage not evaluated (irregular interval amounts)
+        return float(np.nansum(xs))
+
     if a0.kind == "mean":
         vh = tot("valid_hours")
         vm = (float(np.nansum([a.value_measured * a.valid_hours for a in aggs if a.valid_hours > 0])) / vh
