@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from carbonmet.metering import READINGS_SCHEMA, Store, load_catalog, read_file
 from carbonmet.metering.hj212 import Framer, build_point_map, decode, to_raw_readings
 from carbonmet.refdata import Manifest
-from carbonmet.registry import import_files, make_engine, migrate
+from carbonmet.registry import due_list, import_files, make_engine, migrate, session_scope, trace_back
 from carbonmet.registry.dcc import read_dcc
 
 from ._stats import instrument_stats
@@ -111,13 +111,27 @@ def test_readings_store_layout_and_schema(region: tuple[Path, Manifest]) -> None
 
 
 def test_registry_files_import_into_the_registry(region: tuple[Path, Manifest], tmp_path: Path) -> None:
-    root, _ = region
+    root, manifest = region
     engine = make_engine(f"sqlite:///{tmp_path / 'reg.sqlite'}")
     migrate(engine)
     reports = import_files(engine, sorted((root / "registry").glob("*.csv")))
     applied = {t: n for r in reports for t, n in r.tables.items()}
     for table in ("organisations", "sites", "points", "standards", "instruments", "certificates"):
         assert applied[table] == len(_csv(root / f"registry/{table}.csv"))
+    # the registry's own queries find what the manifest says was injected
+    (oot,) = manifest.out_of_tolerance
+    with session_scope(engine) as session:
+        tr = trace_back(session, oot["standard_code"], date.fromisoformat(oot["window_from"]),
+                        date.fromisoformat(oot["window_to"]))
+        found = {c.cert_no for c in tr.certificates if c.subject_kind == "instrument"}
+        assert found == {a["cert_no"] for a in oot["affected_certificates"]}
+        due = {d.instrument: d.status for d in due_list(session, date(2025, 12, 31), within_days=0)}
+    assert {"overdue", "does_not_conform"} <= {f["kind"] for f in manifest.noncompliance}
+    for f in manifest.noncompliance:
+        if f["kind"] == "overdue":
+            assert due[f["instrument_id"]] == "overdue"
+        if f["kind"] == "does_not_conform":
+            assert due[f["instrument_id"]] == "failed"
     wb = load_workbook(root / "registry/registry.xlsx", read_only=True)
     assert wb.sheetnames == ["organisations", "sites", "points", "standards", "instruments", "certificates"]
     for name in wb.sheetnames:
