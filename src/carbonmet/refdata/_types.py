@@ -168,6 +168,13 @@ class Manifest:
             p = p / "manifest.json"
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
-            return cls(**data)
+            if not isinstance(data, dict):
+                raise TypeError("top level is not an object")
+            m = cls(**data)
         except (OSError, ValueError, TypeError) as exc:
             raise RefdataError(f"{p}: not a refdata manifest: {exc}") from exc
+        for name, kind in (("version", str), ("seed", int), ("year", int), ("enterprises", int),
+                           ("resolution", str), ("faults", list), ("noncompliance", list), ("counts", dict)):
+            if not isinstance(getattr(m, name), kind):
+                raise RefdataError(f"{p}: not a refdata manifest: field {name!r} is not {kind.__name__}")
+        return m
