@@ -77,3 +77,13 @@ def test_buffer_is_bounded() -> None:
     out = framer.feed(b"##0500" + b"x" * 5000)
     assert framer.pending == 0
     assert out and out[0][1] is not None and "no CR LF" in out[0][1]
+
+
+def test_stray_hash_before_a_frame_is_cut_alone() -> None:
+    out = _feed_all(Framer(), b"#" + FRAMES[2] + b"##xx\r\n" + FRAMES[3], [])
+    assert out == [
+        (b"#", "bad header: '##' is not followed by a 4-digit length"),
+        (FRAMES[2], None),
+        (b"##xx\r\n", "bad header: '##' is not followed by a 4-digit length"),
+        (FRAMES[3], None),
+    ]

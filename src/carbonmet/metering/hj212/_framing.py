@@ -60,7 +60,7 @@ class Framer:
             lf = buf[i + 2 : i + 6]
             crlf = buf.find(b"\r\n", i + 2)
             if not lf.isdigit():
-                nxt = buf.find(b"##", i + 2)
+                nxt = buf.find(b"##", i + 1)  # from i + 1: "###0101…" is one stray '#' and a frame
                 ends = [e for e in (crlf + 2 if crlf >= 0 else -1, nxt) if e > i]
                 if not ends:
                     if n - i > max_frame:
