@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -247,11 +248,13 @@ class JsonLinesSink:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh = path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()  # connections write from worker threads
 
     def _write(self, line: str) -> None:
-        self._fh.write(line)
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        with self._lock:
+            self._fh.write(line)
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
 
     async def __call__(self, readings: list[RawReading], message: Message) -> None:
         line = json.dumps(
@@ -274,11 +277,13 @@ class RejectFile:
 
     def __init__(self, path: Path) -> None:
         self._fh = path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
 
     def _write(self, line: str) -> None:
-        self._fh.write(line)
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        with self._lock:
+            self._fh.write(line)
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
 
     async def __call__(self, raw: bytes, reason: str) -> None:
         line = json.dumps(

@@ -168,13 +168,16 @@ def test_answer_only_after_the_sink_returns_and_never_when_it_fails() -> None:
         async def failing_sink(readings: list[RawReading], message: Message) -> None:
             raise OSError("disk full")
 
-        server = await start_server("127.0.0.1", 0, failing_sink, build_point_map(POINTS))
+        rec2 = Recorder()
+        server = await start_server("127.0.0.1", 0, failing_sink, build_point_map(POINTS), reject=rec2.reject)
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         try:
             writer.write(rtd(2, "35.2"))
             await writer.drain()
             assert await nothing_within(reader, 0.3)
             assert server.stats.sink_errors == 1 and server.stats.answers == 0
+            # not durable, not answered, and kept: the frame goes to reject with the sink's error
+            assert rec2.rejects == [(rtd(2, "35.2"), "sink_failed: OSError('disk full')")]
         finally:
             writer.close()
             await server.close()

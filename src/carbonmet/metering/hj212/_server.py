@@ -5,7 +5,8 @@ connection the server frames the byte stream, decodes each frame, hands the read
 only once ``sink`` has returned (the data is durable), writes the answers Flag bit A asks for (9014
 for uploads, 9013 for notices; clause 6.5, Appendix C). A frame that fails to decode (bad CRC, bad
 length, …) is not answered (Table 2: "如果 CRC 错误，执行结束"); its bytes and the reason go to
-``reject``. Bytes outside any frame go to ``reject`` too, so every byte received ends up somewhere.
+``reject``. Bytes outside any frame go to ``reject`` too, and so do the frames of a message whose
+``sink`` raised (unanswered), so every byte received ends up somewhere.
 
 Split packets (Flag bit D): parts that ask for no answer (Flag=6) are held until all PNUM parts have
 come and then handed to ``sink`` as one :class:`Message`. Parts that do ask (Flag=7) are handed over
@@ -100,9 +101,12 @@ class HJ212Server:
         kind = reason.split(":", 1)[0] if ":" in reason else reason
         st.reasons[kind] = st.reasons.get(kind, 0) + 1
         if self.reject is not None:
-            res = self.reject(raw, reason)
-            if inspect.isawaitable(res):
-                await res
+            try:
+                res = self.reject(raw, reason)
+                if inspect.isawaitable(res):
+                    await res
+            except Exception:  # the reject store failing must not take the connection down
+                log.exception("hj212 reject callback failed (%s): %r", reason, raw[:200])
         else:
             log.warning("hj212 reject (%s): %r", reason, raw[:200])
 
@@ -115,9 +119,11 @@ class HJ212Server:
             return
         try:
             await self.sink(readings, msg)
-        except Exception:  # not durable: no answer, the data logger will send it again
+        except Exception as exc:  # not durable: no answer (a logger that asked will send it again)
             self.stats.sink_errors += 1
             log.exception("hj212 sink failed for MN=%s QN=%s; not answered", msg.mn, msg.qn)
+            for part in msg.parts:  # and the frames go to reject, for packets no one will send again
+                await self._reject(part.raw or encode(part), f"sink_failed: {exc!r}")
             return
         self.stats.messages += 1
         self.stats.readings += len(readings)
