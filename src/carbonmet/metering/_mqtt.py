@@ -246,6 +246,17 @@ class MqttListener:
                                 keepalive=self.keepalive, timeout=5)
         # acknowledge only after the data are durable (set before connecting: queued messages arrive at once)
         client._client.manual_ack_set(True)
+        try:
+            await self._consume(client, stop, on_report, max_messages)
+        finally:
+            fut = getattr(client, "_disconnected", None)  # mark aiomqtt's disconnect future as seen
+            if isinstance(fut, asyncio.Future) and fut.done() and not fut.cancelled():
+                fut.exception()
+
+    async def _consume(
+        self, client: aiomqtt.Client, stop: asyncio.Event,
+        on_report: Callable[[IngestReport], None] | None, max_messages: int | None,
+    ) -> None:
         async with client:
             self.connections += 1
             await client.subscribe(self.topic, qos=1)
