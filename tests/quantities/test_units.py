@@ -94,3 +94,13 @@ def test_round_trip(value: float, pair: tuple[str, str]) -> None:
 @given(st.sampled_from(UNITS), st.sampled_from(UNITS))
 def test_convertibility_is_symmetric(a: str, b: str) -> None:
     assert is_convertible(a, b) == is_convertible(b, a)
+
+
+def test_bare_powers_of_metre() -> None:
+    # regression: "mg/m3" and "m3/h" as written on CEMS and meter nameplates (issue 4 engineers)
+    assert conversion_factor("mg/m3", "mg/m**3") == pytest.approx(1.0)
+    assert conversion_factor("m3/h", "m**3/s") == pytest.approx(1 / 3600)
+    assert conversion_factor("kg/m3", "g/L") == pytest.approx(1.0)
+    assert conversion_factor("mm2", "m**2") == pytest.approx(1e-6)
+    assert conversion_factor("Nm3/h", "kNm3/h") == pytest.approx(1e-3)  # Nm3 stays a normal volume
+    assert not is_convertible("m3", "Nm3")

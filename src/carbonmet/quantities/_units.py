@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -26,7 +27,7 @@ NORMAL_PRESSURE_KPA = 101.325
 
 def _build_registry() -> pint.UnitRegistry:
     ureg = pint.UnitRegistry(
-        autoconvert_offset_to_baseunit=True, on_redefinition="raise", cache_folder=None
+        autoconvert_offset_to_baseunit=True, on_redefinition="raise", cache_folder=":auto:"
     )
     text = resources.files(__package__).joinpath("units.txt").read_text(encoding="utf-8")
     for line in text.splitlines():
@@ -47,6 +48,9 @@ def _aliases() -> dict[str, str]:
     path = resources.files(__package__).joinpath("aliases.csv")
     with path.open(encoding="utf-8") as fh:
         return {row["alias"]: row["canonical"] for row in csv.DictReader(fh)}
+
+
+_BARE_POWER = re.compile(r"\b([kcdm]?m)([23])\b")
 
 
 @lru_cache(maxsize=4096)
@@ -72,6 +76,8 @@ def parse_unit(text: str) -> pint.Unit:
     if s in ("", "1", "-", "dimensionless"):
         return ureg.dimensionless
     s = _aliases().get(s, s)
+    # "m3", "kg/m3", "mm2": a metre-based unit followed by a bare power, as written on instruments
+    s = _BARE_POWER.sub(r"\1**\2", s)
     # per-token aliases inside compound units such as "tCO₂/万Nm³" or "GJ/万Nm3"
     for alias, canonical in sorted(_aliases().items(), key=lambda kv: -len(kv[0])):
         if not alias.isascii() and alias in s:
