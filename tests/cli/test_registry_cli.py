@@ -80,3 +80,21 @@ def test_dcc_export_import_cli(tmp_path: Path) -> None:
     bad.write_bytes(b"not xml at all")
     code, out = _run(db, "dcc", "import", str(bad))
     assert code == 1 and "bad.xml" in out
+
+
+def test_ingest_validates_against_the_registry(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    assert _run(db, "registry", "import", *FILES)[0] == 0
+    readings = tmp_path / "ng.csv"
+    readings.write_text(
+        "point_id,ts,value,unit\n"
+        "E01.NG_IN,2025-01-01T00:00:00+08:00,1000,Nm3\n"
+        "E01.NG_IN,2025-01-01T01:00:00+08:00,1.2,万Nm3\n"  # converted to the point's unit
+        "E01.NOPE,2025-01-01T01:00:00+08:00,5,Nm3\n",  # not in the registry: quarantined
+        encoding="utf-8",
+    )
+    r = runner.invoke(app, ["ingest", str(readings), "--store", str(tmp_path / "store"), "--json"],
+                      env={"CARBONMET_DATABASE_URL": db})
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert (doc["received"], doc["stored"], doc["quarantined"]) == (3, 2, 1)

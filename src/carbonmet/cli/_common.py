@@ -22,3 +22,23 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print an error (zh-CN first, English second where the caller gives both) and exit."""
     err_console.print(f"[bold red]错误 error:[/] {message}")
     raise typer.Exit(code)
+
+
+def point_catalog(
+    points: Any = None, instruments: Any = None, certificates: Any = None, sites: Any = None, db: str | None = None
+) -> Any:
+    """The measurement points readers validate against: from registry import CSVs when ``points`` is
+    given, else from the registry database (``db``, ``$CARBONMET_DATABASE_URL`` or ``./.carbonmet``)."""
+    if points is not None:
+        from ..metering import CatalogError, load_catalog
+
+        try:
+            return load_catalog(points, instruments, certificates, sites)
+        except CatalogError as exc:
+            fail(f"计量点目录错误 catalog: {exc}")
+    from ..registry import catalog_from_registry, make_engine, migrate, session_scope
+
+    engine = make_engine(db)
+    migrate(engine)
+    with session_scope(engine) as s:
+        return catalog_from_registry(s)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import os
 import sys
@@ -15,7 +14,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from ..metering._types import PointInfo, RawReading
+from ..metering._types import RawReading
 from ..metering.hj212 import (
     BadCRCError,
     DecodeError,
@@ -34,7 +33,7 @@ from ..metering.hj212 import (
 )
 from ..metering.hj212._crc import crc16
 from ..metering.hj212._tables import commands, data_flags_short, field_suffixes, system_codes
-from ._common import console, fail, print_json
+from ._common import console, fail, point_catalog, print_json
 
 app = typer.Typer(
     help="HJ 212-2017 数据传输 — decode/encode packets, receive data loggers over TCP", no_args_is_help=True
@@ -210,28 +209,6 @@ def encode_cmd(
 # ----------------------------------------------------------------------------------------------- serve
 
 
-def load_points(path: Path) -> list[PointInfo]:
-    """Read measurement points from a registry points CSV (docs/formats/registry-import.md)."""
-    points = []
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        for line, row in enumerate(csv.DictReader(fh), start=2):
-            try:
-                points.append(
-                    PointInfo(
-                        point_id=row["point_id"],
-                        enterprise=row.get("enterprise") or row.get("site_code") or "",
-                        unit=row["unit"],
-                        reading_kind=row["reading_kind"],  # type: ignore[arg-type]
-                        quantity=row.get("quantity") or "",
-                        hj212_mn=row.get("hj212_mn") or None,
-                        hj212_code=row.get("hj212_code") or None,
-                    )
-                )
-            except KeyError as exc:
-                raise ValueError(f"{path}:{line}: missing column {exc}") from None
-    return points
-
-
 def _reading_json(r: RawReading) -> dict[str, Any]:
     return {
         "point_id": r.point_id, "serial": r.serial, "ts": r.ts.isoformat(), "value": r.value, "unit": r.unit,
@@ -301,7 +278,9 @@ def serve_cmd(
     store: Path | None = typer.Option(None, "--store", help="计量数据库目录 readings store directory"),
     out: Path | None = typer.Option(None, "--out", help="不用 --store 时: 接收数据 JSON lines accepted messages"),
     rejects: Path | None = typer.Option(None, "--rejects", help="不用 --store 时: 拒收报文 rejected frames (JSON lines)"),
-    points: Path | None = typer.Option(None, "--points", help="计量点 CSV (hj212_mn, hj212_code) points CSV"),
+    points: Path | None = typer.Option(
+        None, "--points", help="计量点 CSV (hj212_mn, hj212_code) points CSV; default: the registry database"
+    ),
     sites: Path | None = typer.Option(None, "--sites", help="sites.csv (site_code → org_code), with --store"),
     idle_timeout: float = typer.Option(900.0, "--idle-timeout", help="空闲断开秒数 idle timeout [s]"),
     lenient: bool = typer.Option(False, "--lenient", help="宽松解析 accept 2005-style/oversize packets"),
@@ -314,16 +293,15 @@ def serve_cmd(
     if store is None and (out is None or rejects is None):
         fail("请给出 --store 或 --out 与 --rejects  give --store, or both --out and --rejects")
     try:
+        catalog = point_catalog(points, sites=sites)
+        point_infos = list(catalog.values())
         if store is not None:
-            from ..metering import Store, load_catalog
+            from ..metering import Store
 
-            catalog = load_catalog(points, sites=sites) if points else {}
-            point_infos = list(catalog.values())
             sink, reject = Store(store).hj212_sink(catalog)
             where = f"store={store}"
         else:
             assert out is not None and rejects is not None
-            point_infos = load_points(points) if points else []
             sink, reject = JsonLinesSink(out), RejectFile(rejects)
             where = f"out={out}  rejects={rejects}"
         point_map = build_point_map(point_infos)

@@ -16,25 +16,22 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._common import console, fail, print_json
+from ._common import console, fail, point_catalog, print_json
 
 mqtt_app = typer.Typer(help="MQTT 订阅接入 — subscribe to readings over MQTT", no_args_is_help=True)
 readings_app = typer.Typer(help="计量数据查询 — summaries and quarantine of stored readings", no_args_is_help=True)
 
 _STORE = typer.Option(..., "--store", help="数据存储目录 readings store directory")
-_POINTS = typer.Option(..., "--points", help="计量点 points.csv (registry import format)")
+_POINTS = typer.Option(
+    None, "--points", help="计量点 points.csv (registry import format); default: the registry database"
+)
 _INSTR = typer.Option(None, "--instruments", help="计量器具 instruments.csv (ranges, MPE, installation)")
 _CERTS = typer.Option(None, "--certificates", help="证书 certificates.csv")
 _SITES = typer.Option(None, "--sites", help="场所 sites.csv (site → enterprise)")
 
 
-def _catalog(points: Path, instruments: Path | None, certificates: Path | None, sites: Path | None) -> Any:
-    from ..metering import CatalogError, load_catalog
-
-    try:
-        return load_catalog(points, instruments, certificates, sites)
-    except CatalogError as exc:
-        fail(f"计量点目录错误 catalog: {exc}")
+def _catalog(points: Path | None, instruments: Path | None, certificates: Path | None, sites: Path | None) -> Any:
+    return point_catalog(points, instruments, certificates, sites)
 
 
 def _report_table(rep: dict[str, Any]) -> None:
@@ -56,7 +53,7 @@ def _report_table(rep: dict[str, Any]) -> None:
 def ingest_cmd(
     files: list[Path] = typer.Argument(..., help="CSV/XLSX 文件 files"),
     store: Path = _STORE,
-    points: Path = _POINTS,
+    points: Path | None = _POINTS,
     instruments: Path | None = _INSTR,
     certificates: Path | None = _CERTS,
     sites: Path | None = _SITES,
@@ -118,7 +115,7 @@ def ingest_cmd(
 @mqtt_app.command("listen")
 def mqtt_listen(
     store: Path = _STORE,
-    points: Path = _POINTS,
+    points: Path | None = _POINTS,
     instruments: Path | None = _INSTR,
     certificates: Path | None = _CERTS,
     sites: Path | None = _SITES,
@@ -191,7 +188,7 @@ def _parse_when(text: str, tz: str, what: str) -> datetime:
 def summary_cmd(
     point: str = typer.Argument(..., help="计量点 point id"),
     store: Path = _STORE,
-    points: Path = _POINTS,
+    points: Path | None = _POINTS,
     instruments: Path | None = _INSTR,
     certificates: Path | None = _CERTS,
     sites: Path | None = _SITES,
