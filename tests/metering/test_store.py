@@ -134,6 +134,20 @@ def test_spike_quarantined_flatline_and_late_data_flagged(tmp_path: Path, catalo
     assert any(n.check == "gap" for n in rep4.notices)
 
 
+def test_outage_and_restart_are_not_spikes(tmp_path: Path, catalog: Catalog) -> None:
+    """Regression (lead, from the demo): a plant trip drops the flow to zero for hours and then comes back;
+    those are real readings and must be stored, while an isolated excursion is still quarantined."""
+    st_ = Store(tmp_path)
+    rng = np.random.default_rng(2)
+    vals = list(1000 + rng.normal(0, 5, 120))
+    vals[40:52] = [0.0] * 12  # a 12-reading outage
+    vals[52:56] = [250.0, 500.0, 750.0, 900.0]  # restart ramp
+    vals[90] = 3000.0  # one isolated excursion
+    rep = _ingest(st_, catalog, [_r("E01.GAS", i, v) for i, v in enumerate(vals)], "o1")
+    assert rep.by_reason == {"spike": 1} and rep.stored == 119
+    assert 3000.0 not in st_.readings("E01.GAS").column("value").to_pylist()
+
+
 def test_reads_and_dedups_against_partitions_written_by_others(tmp_path: Path, catalog: Catalog) -> None:
     """The reference dataset writes READINGS_SCHEMA files straight into the layout, no journal."""
     d = tmp_path / "readings" / "enterprise=E01" / "point=E01.GAS" / "month=2025-01"

@@ -507,15 +507,22 @@ def _check_spike_flatline(
 ) -> None:
     x = conv[rows]
     chk = rules.check("spike", kind)
-    if chk is not None and len(x) >= chk.params.get("min_n", 30):
-        med = float(np.median(x))
-        mad = float(np.median(np.abs(x - med))) * 1.4826
-        if mad > 0:
-            z = np.abs(x - med) / mad
-            sp = z > chk.params.get("threshold", 10.0)
+    if chk is not None and len(x) >= max(3, chk.params.get("min_n", 30)):
+        # an isolated excursion: far from BOTH neighbours, in the same direction, measured in robust
+        # units of the point-to-point change. A step (outage, start-up, load change) differs from only
+        # one neighbour and is real data, so it is never taken for a spike.
+        thr = float(chk.params.get("threshold", 10.0))
+        dx = np.diff(x)
+        scale = float(np.median(np.abs(dx - np.median(dx)))) * 1.4826
+        if scale > 0:
+            d_prev, d_next = dx[:-1], -dx[1:]  # x_i - x_{i-1}, x_i - x_{i+1} for interior i
+            sp_inner = (np.sign(d_prev) == np.sign(d_next)) & (np.minimum(np.abs(d_prev), np.abs(d_next)) > thr * scale)
+            sp = np.zeros(len(x), bool)
+            sp[1:-1] = sp_inner
             if sp.any():
                 _apply(chk.action, "spike", pid, rows[sp], reason, detail, notices,
-                       f"robust z > {chk.params.get('threshold', 10.0):g} (median {med:.6g}, MAD-σ {mad:.3g})")
+                       f"isolated excursion > {thr:g} robust σ of the point-to-point change ({scale:.3g}) "
+                       "from both neighbours")
     chk = rules.check("flatline", kind)
     if chk is not None:
         min_run = int(chk.params.get("min_run", 30))
