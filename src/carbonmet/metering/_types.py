@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import pyarrow as pa
 
@@ -28,9 +28,11 @@ READINGS_SCHEMA = pa.schema(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RawReading:
+class RawReading(NamedTuple):
     """One value as a reader received it, before validation.
+
+    A named tuple rather than a frozen dataclass: readers build one per value received (six per
+    HJ 212 packet), and a tuple is built in less than half the time.
 
     Attributes
     ----------
