@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from ..quantities import UnitError, convert, format_unit
 from ._common import console, fail, print_json
 
 app = typer.Typer(help="单位换算 unit conversion (t, Nm³, 万Nm³, GJ, MWh, tce, tC, tCO2 …)", no_args_is_help=True)
@@ -18,6 +17,8 @@ def convert_cmd(
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
     """换算一个量值 Convert one value between units."""
+    from ..quantities import UnitError, convert, format_unit
+
     try:
         out = float(convert(value, from_unit, to_unit))
     except UnitError as exc:

@@ -6,27 +6,14 @@ import re
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from ..registry import (
-    ImportRejected,
-    NotFound,
-    RegistryError,
-    due_list,
-    export_rows,
-    export_xlsx,
-    import_files,
-    make_engine,
-    migrate,
-    period_coverage,
-    record_incident,
-    session_scope,
-    trace_back,
-    verify_audit,
-)
-from ..registry._rows import TABLE_ORDER
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 from ._common import console, fail, print_json
 
 app = typer.Typer(help="计量器具与证书登记 instrument, standard and certificate registry", no_args_is_help=True)
@@ -36,8 +23,14 @@ DbOpt = typer.Option(None, "--db", help="数据库 URL database URL (default: $C
 JsonOpt = typer.Option(False, "--json", help="机器可读输出 machine-readable JSON")
 
 
-def open_engine(db: str | None):  # type: ignore[no-untyped-def]
+#: Table names of the import format (the registry package is imported when a command runs, not for --help).
+TABLES = ("organisations", "sites", "points", "standards", "instruments", "certificates")
+
+
+def open_engine(db: str | None) -> Engine:
     """Engine on the registry database, migrated to the current schema."""
+    from ..registry import make_engine, migrate
+
     engine = make_engine(db)
     migrate(engine)
     return engine
@@ -60,6 +53,8 @@ def import_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """导入台账 Import organisations, points, instruments, standards, certificates (all or nothing per file)."""
+    from ..registry import ImportRejected, RegistryError, import_files
+
     engine = open_engine(db)
     try:
         reports = import_files(engine, files, actor=actor)
@@ -84,14 +79,16 @@ def import_cmd(
 
 @app.command("list")
 def list_cmd(
-    table: str = typer.Option("instruments", "--table", "-t", help=f"表 one of {', '.join(TABLE_ORDER)}"),
+    table: str = typer.Option("instruments", "--table", "-t", help=f"表 one of {', '.join(TABLES)}"),
     limit: int = typer.Option(50, help="最多显示行数 rows to show (0 = all)"),
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """列出登记记录 List registry records."""
-    if table not in TABLE_ORDER:
-        fail(f"未知表 unknown table {table!r}; choose from {', '.join(TABLE_ORDER)}")
+    from ..registry import export_rows, session_scope
+
+    if table not in TABLES:
+        fail(f"未知表 unknown table {table!r}; choose from {', '.join(TABLES)}")
     with session_scope(open_engine(db)) as s:
         cols, rows = export_rows(s, table)
     shown = rows if limit == 0 else rows[:limit]
@@ -119,6 +116,8 @@ def due_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """待检/超期器具 Instruments due or overdue for verification/calibration."""
+    from ..registry import due_list, session_scope
+
     ref = date.fromisoformat(today) if today else date.today()
     with session_scope(open_engine(db)) as s:
         items = due_list(s, ref, parse_days(within), org=org)
@@ -148,6 +147,8 @@ def trace_back_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """超差反向追溯 Reverse traceability: certificates, instruments and data periods affected."""
+    from ..registry import NotFound, RegistryError, record_incident, session_scope, trace_back
+
     d0, d1 = date.fromisoformat(date_from), date.fromisoformat(date_to)
     engine = open_engine(db)
     try:
@@ -164,9 +165,9 @@ def trace_back_cmd(
     t = Table(title=f"受影响证书 affected certificates — {standard} {d0}…{d1}")
     for c in ("层级 depth", "证书 certificate", "对象 subject", "日期 date", "经由 via"):
         t.add_column(c)
-    for c in r.certificates:
-        t.add_row(str(c.depth), c.cert_no, f"{c.subject} ({c.subject_kind})", c.calibration_date.isoformat(),
-                  c.via_standard)
+    for ac in r.certificates:
+        t.add_row(str(ac.depth), ac.cert_no, f"{ac.subject} ({ac.subject_kind})", ac.calibration_date.isoformat(),
+                  ac.via_standard)
     console.print(t)
     t2 = Table(title="受影响数据期间 affected data periods")
     for c in ("计量点 point", "器具 instrument", "自 from", "至 to", "证书 certificate"):
@@ -188,6 +189,8 @@ def coverage_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """数据期间是否有有效证书覆盖 Is a point's data period covered by valid certificates?"""
+    from ..registry import NotFound, period_coverage, session_scope
+
     try:
         with session_scope(open_engine(db)) as s:
             cov = period_coverage(s, point, date.fromisoformat(start), date.fromisoformat(end))
@@ -208,6 +211,8 @@ def export_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """导出台账 Export every table to one XLSX workbook (re-importable)."""
+    from ..registry import export_xlsx, session_scope
+
     with session_scope(open_engine(db)) as s:
         counts = export_xlsx(s, out)
     console.print(f"已导出 exported {out}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
@@ -220,6 +225,8 @@ def audit_verify_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """校验审计链 Verify the hash chain of the audit log (exit 1 if broken)."""
+    from ..registry import session_scope, verify_audit
+
     with session_scope(open_engine(db)) as s:
         rep = verify_audit(s, expected_head=expected_head)
     if as_json:
@@ -245,16 +252,17 @@ def dcc_import_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """导入 DCC 校准证书 Import a DCC XML file as a calibration certificate."""
-    from ..registry import import_dcc
+    from ..registry import RegistryError, import_dcc, session_scope
     from ..registry.dcc import DccError
 
     try:
         with session_scope(open_engine(db)) as s:
             cert, notes = import_dcc(s, file.read_bytes(), instrument=instrument, issuer=issuer, actor=actor)
-            out = {"cert_no": cert.cert_no, "instrument": cert.instrument.code if cert.instrument else None,
+            standards = [u.standard.code for u in cert.standards_used]
+            out: dict[str, Any] = {"cert_no": cert.cert_no, "instrument": cert.instrument.code if cert.instrument else None,
                    "calibration_date": cert.calibration_date.isoformat(), "U": cert.expanded_u,
                    "k": cert.coverage_factor, "unit": cert.error_unit, "results": len(cert.results),
-                   "standards": [u.standard.code for u in cert.standards_used], "notes": notes}
+                   "standards": standards, "notes": notes}
     except (DccError, RegistryError) as exc:
         fail(f"{file}: {exc}")
     if as_json:
@@ -262,7 +270,7 @@ def dcc_import_cmd(
         return
     console.print(f"[green]已导入 imported[/] {out['cert_no']} → {out['instrument']} ({out['calibration_date']}), "
                   f"U={out['U']} {out['unit']} k={out['k']}, {out['results']} 个校准点 points, "
-                  f"标准 standards: {', '.join(out['standards']) or '—'}")
+                  f"标准 standards: {', '.join(standards) or '—'}")
     for n in notes:
         console.print(f"[yellow]注意 note:[/] {n}")
 
@@ -275,7 +283,7 @@ def dcc_export_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """导出 DCC Export a calibration certificate as DCC XML."""
-    from ..registry import export_dcc
+    from ..registry import RegistryError, export_dcc, session_scope
 
     try:
         with session_scope(open_engine(db)) as s:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..uncertainty import Evaluation, UncertaintyError, evaluate, load_model, plot_histogram
 from ._common import console, fail, print_json
+
+if TYPE_CHECKING:  # the engine (SciPy) is imported when a command runs, not for --help
+    from ..uncertainty import Evaluation
 
 app = typer.Typer(
     help="测量不确定度评定 uncertainty evaluation (GUM 传播律 / GUM-S1 蒙特卡洛法; JJF 1059.1 / 1059.2)",
@@ -126,6 +128,8 @@ def evaluate_cmd(
         fail(f"包含概率须在 (0, 1) 内 coverage must lie in (0, 1), got {coverage}")
     if plot is not None and method == Method.lpu:
         fail("--plot 需要蒙特卡洛 needs --method mcm or both")
+    from ..uncertainty import UncertaintyError, evaluate, load_model, plot_histogram
+
     try:
         model = load_model(model_file)
         ev = evaluate(
