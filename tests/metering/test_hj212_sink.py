@@ -57,3 +57,37 @@ def test_store_sink_behind_the_hj212_server(tmp_path: Path) -> None:
     assert len(list((tmp_path / "raw" / "hj212").rglob("*.hj212"))) == 2
     q = st_.quarantine()
     assert q.num_rows == 1 and q.column("reason").to_pylist()[0].startswith("bad_crc")
+
+
+def test_different_packets_sharing_a_qn_are_both_stored(tmp_path: Path) -> None:
+    """Review finding 2: a logger reusing one QN (split parts, backfill bursts) must not have its second
+    packet answered 9014 and dropped; an identical re-sent packet is still recognised as already stored."""
+    cat = Catalog(POINTS)
+    st_ = Store(tmp_path)
+    sink, reject = st_.hj212_sink(cat)
+
+    def same_qn(minute: int, so2: str) -> bytes:
+        head = {"QN": "20250301100000123", "ST": "31", "CN": "2011", "PW": "123456", "MN": MN, "Flag": 5}
+        return encode(build(head, [{"DataTime": f"20250301120{minute}00"}, {"a21026-Rtd": so2, "a21026-Flag": "N"}]))
+
+    async def scenario() -> list[bytes]:
+        server = await start_server("127.0.0.1", 0, sink, build_point_map(cat.values()), reject=reject)
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        answers = []
+        try:
+            for f in (same_qn(0, "35.0"), same_qn(1, "36.0"), same_qn(1, "36.0")):
+                writer.write(f)
+                await writer.drain()
+                async with asyncio.timeout(10):
+                    answers.append(await reader.readuntil(b"\r\n"))
+        finally:
+            writer.close()
+            await server.close()
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert [decode(a).cn for a in answers] == ["9014"] * 3
+    assert st_.readings("E01.STACK1.SO2").column("value").to_pylist() == [35.0, 36.0]
+    jr = st_.journal()
+    assert len(jr) == 2 and len({j["batch_id"] for j in jr}) == 2
+    assert len(list((tmp_path / "raw" / "hj212").rglob("*.hj212"))) == 2

@@ -502,18 +502,19 @@ class Store:
         """``(sink, reject)`` callbacks for the HJ 212 server.
 
         ``await sink(readings, packet)`` returns once the readings are durable (the server may then
-        answer 9014); the batch id is ``hj212:<MN>:<QN>:<CN>`` from the packet's ``mn``, ``qn``, ``cn``
-        attributes (or a hash of its ``raw`` bytes), so a re-sent packet is stored once.
+        answer 9014); the batch id is ``hj212:<MN>:<CN>:<sha256>`` where the hash covers the received
+        bytes (``raw``) of every part of the message. QN is not unique enough to be the key: loggers reuse
+        one QN for all parts of a split upload and for backfill bursts, and two different packets must
+        never share a batch id (the second would be answered 9014 and dropped). An identical re-sent
+        packet has the same bytes and is recognised; a re-sent packet with other bytes (new QN) is a new
+        batch whose readings are then duplicates by point and time.
         ``await reject(raw, reason)`` quarantines an unparseable frame (CRC error, bad length …).
         """
 
         async def sink(readings: list[RawReading], packet: Any) -> IngestReport:
             raw = _packet_raw(packet)
-            mn, qn, cn = (getattr(packet, a, None) for a in ("mn", "qn", "cn"))
-            if qn:
-                batch_id = f"hj212:{mn}:{qn}:{cn}"
-            else:
-                batch_id = f"hj212:{hashlib.sha256(raw or repr(readings).encode()).hexdigest()}"
+            mn, cn = (getattr(packet, a, None) for a in ("mn", "cn"))
+            batch_id = f"hj212:{mn}:{cn}:{_packet_digest(packet, raw, readings)}"
             return await asyncio.to_thread(
                 self.ingest_readings, readings, batch_id, catalog, source="hj212", raw=raw, raw_ext=".hj212"
             )
@@ -570,6 +571,26 @@ class Store:
             if not files:
                 return QUARANTINE_SCHEMA.empty_table()
             return pa.concat_tables(pq.read_table(f).cast(QUARANTINE_SCHEMA) for f in files)
+
+
+def _packet_digest(packet: Any, raw: bytes | None, readings: Sequence[RawReading]) -> str:
+    """SHA-256 of the bytes of every part of an HJ 212 message (each part's frame length-prefixed, so
+    the split points count too); without bytes, of the packets' header and data area."""
+    h = hashlib.sha256()
+    parts = getattr(packet, "parts", None) or (packet,)
+    raws = [getattr(p, "raw", None) for p in parts]
+    if all(isinstance(r, bytes | bytearray) for r in raws):
+        for r in raws:
+            h.update(len(r).to_bytes(8, "big"))
+            h.update(bytes(r))
+    elif raw is not None:
+        h.update(raw)
+    else:  # built in-process, never framed
+        for p in parts:
+            h.update(repr((getattr(p, "header", None), getattr(p, "cp", None))).encode("utf-8"))
+        if not any(getattr(p, "cp", None) for p in parts):
+            h.update(repr(list(readings)).encode("utf-8"))
+    return h.hexdigest()
 
 
 def _packet_raw(packet: Any) -> bytes | None:
