@@ -161,3 +161,23 @@ def test_input_set_errors() -> None:
     iset.add("y", Normal(0, 1))
     with pytest.raises(ModelError, match=r"\[-1, 1\]"):
         iset.correlate("x", "y", 1.5)
+
+
+def test_compare_counts_correlation_between_inputs_of_different_models() -> None:
+    """Review finding 1: r(w_cems, C_gas) links an input of one model to an input of the other.
+
+    u(d) of compare() must equal the LPU of the difference model d = E_cems − E_calc over the
+    same InputSet (GUM §5.2.2 applied to f_a − f_b).
+    """
+    for r in (0.2, 0.9, -0.5):
+        inputs = InputSet()
+        inputs.add("F", Rectangular(5.2e6 - 2.6e4, 5.2e6 + 2.6e4))
+        inputs.add("w_cems", Normal(1.962e-3, 0.020e-3))
+        inputs.add("C_gas", Normal(0.536e-3, 0.004e-3))
+        inputs.correlate("w_cems", "C_gas", r)
+        cems = Model.from_expression("F * w_cems", inputs, output="E_cems")
+        calc = Model.from_expression("F * C_gas * 44 / 12", inputs, output="E_calc")
+        diff = lpu(Model.from_expression("F * w_cems - F * C_gas * 44 / 12", inputs))
+        c = compare(lpu(cems), lpu(calc))
+        assert c.u_difference == pytest.approx(diff.u, rel=1e-9)
+        assert c.zeta == pytest.approx(diff.value / diff.u, rel=1e-9)

@@ -52,7 +52,13 @@ def zeta_score(x: float, u_x: float, y: float, u_y: float, cov: float = 0.0) -> 
 
 
 def covariance(a: LpuResult, b: LpuResult) -> float:
-    """cov(y_a, y_b) induced by the inputs the two results share (or that are correlated)."""
+    """cov(y_a, y_b) induced by the inputs the two results share (or that are correlated).
+
+    When both results were evaluated over the same :class:`InputSet`, every correlation it
+    declares among the union of their inputs counts — including one between an input used only
+    by ``a`` and an input used only by ``b`` (GUM §5.2.2). Otherwise only the correlations each
+    result carries are known.
+    """
     ids = list(dict.fromkeys(a.inputs + b.inputs))
     pos = {n: i for i, n in enumerate(ids)}
     n = len(ids)
@@ -68,8 +74,12 @@ def covariance(a: LpuResult, b: LpuResult) -> float:
                 )
             u[k] = ui
     cov = float(np.sum(ca * cb * u**2))
+    # correlations between an input of one model and an input of the other live only in the
+    # shared input set (each result's own list holds pairs inside its model)
+    iset = a.input_set if (a.input_set is not None and a.input_set is b.input_set) else None
+    pairs = list(iset.pairs_among(ids)) if iset is not None else list(a.correlations + b.correlations)
     seen: set[tuple[str, str]] = set()
-    for p, q, r in a.correlations + b.correlations:
+    for p, q, r in pairs:
         key = (p, q) if p < q else (q, p)
         if key in seen:
             continue

@@ -19,7 +19,7 @@ from scipy import stats
 from carbonmet.quantities import MeasuredQuantity, Provenance, Source
 
 from ._errors import EvaluationError, UncertaintyError
-from ._model import Model
+from ._model import InputSet, Model
 
 __all__ = ["BudgetRow", "LpuResult", "coverage_factor", "lpu", "welch_satterthwaite"]
 
@@ -105,6 +105,9 @@ class LpuResult:
         2 Σ_{i<j} c_i c_j u_i u_j r_ij (may be negative).
     notes : list of str
         Caveats (e.g. correlated inputs with finite dof for Welch–Satterthwaite).
+    input_set : InputSet or None
+        The input set the model was evaluated over; :func:`~carbonmet.uncertainty.compare` reads
+        correlations between inputs of *different* models sharing it from here.
     """
 
     output: str
@@ -126,6 +129,7 @@ class LpuResult:
     notes: list[str] = field(default_factory=list)
     distributions: tuple[str, ...] | None = field(default=None, repr=False)
     _describe: Any = field(default=None, repr=False, compare=False)
+    input_set: InputSet | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def budget(self) -> list[BudgetRow]:
@@ -317,4 +321,5 @@ def lpu(model: Model, coverage: float = 0.95, k: float | None = None) -> LpuResu
         u_covariance_part=cov_part,
         notes=notes,
         _describe=lambda: tuple(d.describe() for d in model.distributions),
+        input_set=model.inputs,
     )
