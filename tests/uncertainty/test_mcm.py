@@ -228,3 +228,25 @@ def test_gaussian_marginalisation_is_exact_and_selective() -> None:
     np.testing.assert_allclose(marg.interval, plain.interval, atol=0.04 * plain.u)  # ≈ 5 sd of the difference
     # the shortest interval is located less precisely by sampling than the symmetric one
     np.testing.assert_allclose(marg.shortest_interval, plain.shortest_interval, atol=0.12 * plain.u)
+
+
+def test_fixed_k_does_not_change_validation_of_a_linear_gaussian_model() -> None:
+    """Review finding 3: Y = X0+X1+X2+X3, X_i ~ N(0, 1) is exactly N(0, 4); the GUF is exact.
+
+    With --k 2 the reported U is 2u, but validation must still compare y ± t_p(ν_eff)·u (= 1.960u
+    for p = 0.95, JCGM 101 §8.2) with the MCM 95 % interval, so the verdict is "validated".
+    """
+    from carbonmet.uncertainty import evaluate
+
+    iset = InputSet()
+    for i in range(4):
+        iset.add(f"X{i}", Normal(0.0, 1.0))
+    m = Model.from_expression("X0 + X1 + X2 + X3", iset)
+    free = evaluate(m, trials=100_000, seed=1)
+    fixed = evaluate(m, trials=100_000, seed=1, k=2.0)
+    assert fixed.lpu is not None and fixed.lpu.U == pytest.approx(4.0)
+    assert fixed.validation is not None and free.validation is not None
+    assert fixed.validation.k_p == pytest.approx(stats.norm.ppf(0.975))
+    assert fixed.validation.agrees and free.validation.agrees
+    assert fixed.validation.d_low == pytest.approx(free.validation.d_low)
+    assert fixed.to_dict()["validation"]["k_p"] == pytest.approx(1.959964, rel=1e-6)

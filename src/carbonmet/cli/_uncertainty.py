@@ -96,6 +96,11 @@ def _render(ev: Evaluation) -> None:
             f"[bold]GUM 法验证 validation (JCGM 101 §8)[/]: {verdict}   d_low = {_g(v.d_low, 3)}   "
             f"d_high = {_g(v.d_high, 3)}   δ = {_g(v.delta, 3)} (n_dig = {v.ndig})"
         )
+        if ev.lpu is not None and not math.isclose(ev.lpu.k, v.k_p, rel_tol=1e-12):
+            console.print(
+                f"  注 note: 验证用 k_p = t_p(ν_eff) = {v.k_p:.3f}（报告的 U 用固定 k = {ev.lpu.k:.3g}） "
+                f"validated with k_p = {v.k_p:.3f}; the reported U uses the fixed k = {ev.lpu.k:.3g}"
+            )
 
 
 @app.command("evaluate")

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ._lpu import LpuResult
+from ._lpu import LpuResult, coverage_factor
 from ._mcm import McmResult, numerical_tolerance
 
 __all__ = ["Validation", "validate"]
@@ -25,6 +25,10 @@ class Validation:
     delta : float
         Numerical tolerance δ of u(y) for ``ndig`` digits [output unit] (§7.9.2).
     ndig : int
+    k_p : float
+        Coverage factor the GUF interval was built with for the comparison: always
+        k_p = t_p(ν_eff) for the coverage probability p of the MCM interval, even when the LPU
+        result reports a fixed k (e.g. k = 2), whose interval y ± k·u has no stated p.
     """
 
     agrees: bool
@@ -32,6 +36,7 @@ class Validation:
     d_high: float
     delta: float
     ndig: int
+    k_p: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +45,7 @@ class Validation:
             "d_high": self.d_high,
             "delta": self.delta,
             "ndig": self.ndig,
+            "k_p": self.k_p,
         }
 
 
@@ -49,7 +55,9 @@ def validate(lpu: LpuResult, mcm: McmResult, ndig: int = 2) -> Validation:
     Parameters
     ----------
     lpu : LpuResult
-        GUF result with expanded uncertainty U_p for coverage p.
+        GUF result for coverage p. Its own ``U`` is not used: U_p = t_p(ν_eff)·u_c is rebuilt
+        from ``lpu.coverage`` and ``lpu.dof``, so a result reported with a fixed k (k = 2) is
+        still compared with the MCM interval for the same p.
     mcm : McmResult
         MCM result for the same p; its probabilistically symmetric interval is used.
     ndig : int
@@ -57,14 +65,16 @@ def validate(lpu: LpuResult, mcm: McmResult, ndig: int = 2) -> Validation:
 
     Notes
     -----
-    d_low = |y − U_p − y_low|, d_high = |y + U_p − y_high|; the GUF is validated if both are
-    ≤ δ. JJF 1059.2-2012 §8 states the same rule.
+    d_low = |y − U_p − y_low|, d_high = |y + U_p − y_high| with U_p = k_p u_c(y),
+    k_p = t_p(ν_eff) (GUM G.3, G.4.1); the GUF is validated if both are ≤ δ. JJF 1059.2-2012 §8 states the same rule.
     """
     if abs(lpu.coverage - mcm.coverage) > 1e-12:
         raise ValueError(f"coverage probabilities differ: LPU {lpu.coverage}, MCM {mcm.coverage}")
     delta = numerical_tolerance(lpu.u if lpu.u > 0 else mcm.u, ndig)
+    k_p = coverage_factor(lpu.coverage, lpu.dof)
+    U_p = k_p * lpu.u
     lo, hi = mcm.interval
-    d_low = abs(lpu.value - lpu.U - lo)
-    d_high = abs(lpu.value + lpu.U - hi)
+    d_low = abs(lpu.value - U_p - lo)
+    d_high = abs(lpu.value + U_p - hi)
     ok = (not math.isnan(delta)) and d_low <= delta and d_high <= delta
-    return Validation(agrees=bool(ok), d_low=d_low, d_high=d_high, delta=delta, ndig=ndig)
+    return Validation(agrees=bool(ok), d_low=d_low, d_high=d_high, delta=delta, ndig=ndig, k_p=k_p)
