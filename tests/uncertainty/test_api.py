@@ -181,3 +181,30 @@ def test_compare_counts_correlation_between_inputs_of_different_models() -> None
         c = compare(lpu(cems), lpu(calc))
         assert c.u_difference == pytest.approx(diff.u, rel=1e-9)
         assert c.zeta == pytest.approx(diff.value / diff.u, rel=1e-9)
+
+
+def test_compare_refuses_to_drop_the_covariance_of_shared_inputs_it_cannot_compute() -> None:
+    """Review finding 5: LPU of X0+X1 vs MCM of X0+X1+0.1·X2 share X0, X1: true u(d) = 0.1, not 2.0."""
+    from carbonmet.uncertainty import UncertaintyError, mcm
+
+    iset = InputSet()
+    for i in range(3):
+        iset.add(f"X{i}", Normal(0.0, 1.0))
+    a = lpu(Model.from_expression("X0 + X1", iset))
+    b_model = Model.from_expression("X0 + X1 + 0.1*X2", iset)
+    b = mcm(b_model, 20_000, seed=1)
+    with pytest.raises(UncertaintyError, match=r"share or correlate inputs \(X0, X1\)"):
+        compare(a, b)
+    with pytest.raises(UncertaintyError, match="shared=False"):
+        compare(a.to_measured_quantity(), lpu(b_model).to_measured_quantity())
+    # correlated (not shared) inputs of one InputSet are caught too
+    iset.add("Y", Normal(0.0, 1.0))
+    iset.correlate("X2", "Y", 0.5)
+    with pytest.raises(UncertaintyError, match=r"r\(X2, Y\)"):
+        compare(
+            mcm(Model.from_expression("2*Y", iset), 20_000, seed=1),
+            mcm(Model.from_expression("X2", iset), 20_000, seed=1),
+        )
+    # the LPU pair gives the exact answer, and shared=False is the caller's explicit statement
+    assert compare(a, lpu(b_model)).u_difference == pytest.approx(0.1)
+    assert compare(a, b, shared=False).covariance == 0.0

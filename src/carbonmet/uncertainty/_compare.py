@@ -141,6 +141,28 @@ def _parts(r: LpuResult | McmResult | MeasuredQuantity, k: float) -> tuple[float
     raise TypeError(f"cannot compare {type(r).__name__}")
 
 
+def _input_info(r: LpuResult | McmResult | MeasuredQuantity) -> tuple[tuple[str, ...], Any]:
+    if isinstance(r, (LpuResult, McmResult)):
+        return tuple(r.inputs), r.input_set
+    prov = getattr(r, "provenance", None)
+    return tuple(getattr(prov, "inputs", ()) or ()), None
+
+
+def _linked_inputs(
+    a: LpuResult | McmResult | MeasuredQuantity, b: LpuResult | McmResult | MeasuredQuantity
+) -> list[str]:
+    """Input names shared by a and b, or pairs correlated in an input set they share."""
+    na, ia = _input_info(a)
+    nb, ib = _input_info(b)
+    sa, sb = set(na), set(nb)
+    out = sorted(sa & sb)
+    if ia is not None and ia is ib:
+        for p, q, r in ia.pairs_among(sa | sb):
+            if r != 0.0 and ((p in sa and q in sb) or (q in sa and p in sb)) and p not in out:
+                out.append(f"r({p}, {q})")
+    return out
+
+
 def compare(
     a: LpuResult | McmResult | MeasuredQuantity,
     b: LpuResult | McmResult | MeasuredQuantity,
@@ -152,7 +174,10 @@ def compare(
     Parameters
     ----------
     a, b : LpuResult, McmResult or MeasuredQuantity
-        The two results (same unit). Covariance is only available between two LpuResults.
+        The two results (same unit). Covariance is only available between two LpuResults; with
+        ``shared=True`` any other pair that shares an input (same name in ``inputs`` or in the
+        provenance's inputs) or correlates inputs of one shared InputSet raises
+        :class:`UncertaintyError` rather than silently treating them as independent.
     k : float
         Coverage factor for results that do not carry one (MCM results, measured quantities).
     shared : bool
@@ -161,7 +186,19 @@ def compare(
     """
     xa, ua, ka = _parts(a, k)
     xb, ub, kb = _parts(b, k)
-    cov = covariance(a, b) if (shared and isinstance(a, LpuResult) and isinstance(b, LpuResult)) else 0.0
+    if shared and isinstance(a, LpuResult) and isinstance(b, LpuResult):
+        cov = covariance(a, b)
+    else:
+        cov = 0.0
+        if shared:
+            linked = _linked_inputs(a, b)
+            if linked:
+                raise UncertaintyError(
+                    f"cannot compute the covariance of {type(a).__name__} and {type(b).__name__}: they share or "
+                    f"correlate inputs ({', '.join(linked[:5])}), and only two LpuResults carry the sensitivities "
+                    "it needs. Evaluate both by the law of propagation (lpu), or pass shared=False if the two "
+                    "results are in fact independent. / 无法计算协方差：两结果共用或相关输入量。"
+                )
     d = xa - xb
     var = ua**2 + ub**2 - 2.0 * cov
     u_d = math.sqrt(max(var, 0.0))

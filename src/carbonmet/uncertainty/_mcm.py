@@ -40,7 +40,7 @@ from carbonmet.quantities import MeasuredQuantity, Provenance, Source
 
 from ._distributions import Constant, Normal, Rectangular, StudentT
 from ._errors import EvaluationError, ModelError, UncertaintyError
-from ._model import Model
+from ._model import InputSet, Model
 
 __all__ = ["McmResult", "coverage_intervals", "mcm", "numerical_tolerance"]
 
@@ -93,6 +93,10 @@ class McmResult:
         Inputs integrated analytically instead of sampled (see ``marginalize`` of :func:`mcm`).
     samples : ndarray or None
         The sorted model values (discrete representation of the output distribution, §7.5).
+    inputs : tuple of str
+        Inputs of the model (what :func:`~carbonmet.uncertainty.compare` checks for sharing).
+    input_set : InputSet or None
+        The input set the model was evaluated over.
     """
 
     output: str
@@ -112,6 +116,8 @@ class McmResult:
     elapsed: float = 0.0
     marginalized: tuple[str, ...] = ()
     samples: np.ndarray | None = field(default=None, repr=False, compare=False)
+    inputs: tuple[str, ...] = field(default=(), repr=False)
+    input_set: InputSet | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``mcm`` object of the CLI JSON."""
@@ -470,6 +476,8 @@ def mcm(
             elapsed=time.perf_counter() - t0,
             marginalized=tuple(model.names[i] for i in sorted(runner.marginalized)),
             samples=out if keep_samples else None,
+            inputs=model.names,
+            input_set=model.inputs,
         )
 
     # adaptive procedure, JCGM 101 §7.9.4
@@ -535,6 +543,8 @@ def mcm(
         elapsed=time.perf_counter() - t0,
         marginalized=tuple(model.names[i] for i in sorted(runner.marginalized)),
         samples=out if keep_samples else None,
+        inputs=model.names,
+        input_set=model.inputs,
     )
 
 
