@@ -97,9 +97,13 @@ def plan_faults(e: Enterprise, index: int, truth: EnterpriseTruth, points: list[
     return out
 
 
-def inject_drifts(instruments: list[Instrument], points: dict[str, Point], seed: int, year: int) -> tuple[
+def inject_drifts(instruments: list[Instrument], points: dict[str, Point], seed: int, year: int, hours: int) -> tuple[
         list[Instrument], list[Fault]]:
-    """One drifting CEMS flow monitor and one drifting belt scale in the region."""
+    """One drifting CEMS flow monitor and one drifting belt scale in the region.
+
+    ``hours`` is the length of the local year [h] (8760, or 8784 in a leap year): the drift runs from its start
+    to the end of the year at ``rate`` % per ``hours``.
+    """
     rng = rng_for(seed, TAG_FAULTS, 10_000)
     out = list(instruments)
     faults: list[Fault] = []
@@ -112,10 +116,11 @@ def inject_drifts(instruments: list[Instrument], points: dict[str, Point], seed:
         i = idx[int(rng.integers(len(idx)))]
         s = int(rng.integers(*start_range))
         rate = float(rng.uniform(*per_year)) * float(np.sign(rng.normal()) if type_key == "belt_scale" else 1.0)
-        total = rate * (8760 - s) / 8760
-        out[i] = replace(out[i], drift_start_h=s, drift_rel_per_year=rate, error_model="drift")
+        total = rate * (hours - s) / hours
+        out[i] = replace(out[i], drift_start_h=s, drift_rel_per_year=rate, drift_year_hours=hours,
+                         error_model="drift")
         p = points[out[i].point_id]
         faults.append(Fault("drift", p.enterprise, p.point_id, out[i].instrument_id, hour_iso(year, s),
-                            hour_iso(year, 8760), f"linear drift {rate:+.2f} %/a from the start, {total:+.2f} % at year end",
-                            "", s, 8760, rate))
+                            hour_iso(year, hours), f"linear drift {rate:+.2f} %/a from the start, {total:+.2f} % at year end",
+                            "", s, hours, rate))
     return out, faults

@@ -169,7 +169,7 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
 
     prog("registry", 0.1)
     met = build(ents, all_points, peaks, seed, year)
-    instruments, drift_faults = inject_drifts(met.instruments, points_by_id, seed, year)
+    instruments, drift_faults = inject_drifts(met.instruments, points_by_id, seed, year, ctx.hours)
     inst_by_point = {i.point_id: i for i in instruments if i.point_id}
     data_faults: list[Fault] = []
     for i, e in enumerate(ents):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._errors import RefdataError
 from ._types import Fault, Instrument, Point
 
 FLAGS = ("N", "F", "M", "S", "D", "C", "T", "B")
@@ -43,7 +44,9 @@ def relative_error(inst: Instrument, th: np.ndarray, bias: list[tuple[int, int, 
     """Systematic relative error [%] at hour positions ``th``: δ + drift + bias windows."""
     err = np.full(th.shape, inst.systematic_rel)
     if inst.drift_start_h >= 0 and inst.drift_rel_per_year:
-        err += np.clip(th - inst.drift_start_h, 0.0, None) / 8760.0 * inst.drift_rel_per_year
+        if inst.drift_year_hours <= 0:
+            raise RefdataError(f"{inst.instrument_id}: drift without the hours of its year")
+        err += np.clip(th - inst.drift_start_h, 0.0, None) / float(inst.drift_year_hours) * inst.drift_rel_per_year
     for s, e, b in bias:
         err += b * ((th >= s) & (th < e))
     return err

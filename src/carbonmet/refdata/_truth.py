@@ -143,7 +143,7 @@ def _coal_lots(e: Enterprise, stream: str, basin_key: str, hours: int, rng: np.r
     cv = v["ncv_cv_single_mine"] if stream == "gasifier_coal" else v["ncv_cv_blended"]
     m_moist = float(np.mean(b["moisture_pct"]))
     doy = (starts + ends) / 2.0 / 24.0
-    moist = m_moist + v["moisture_seasonal_amp_pct"] * np.sin(2 * np.pi * (doy - 110.0) / 365.0) \
+    moist = m_moist + v["moisture_seasonal_amp_pct"] * np.sin(2 * np.pi * (doy - 110.0) / (hours / 24.0)) \
         + rng.normal(0, md["moisture_lot_sd_pct"], n)
     ncv = m_ncv * (1.0 + cv * rng.normal(0, 1, n)) - md["ncv_per_moisture_point"] * (moist - m_moist)
     carbon = phys["coal_c_per_ncv_tc_per_gj"] * ncv * (1.0 + phys["coal_c_per_ncv_cv"] * rng.normal(0, 1, n))
@@ -255,7 +255,7 @@ def simulate(e: Enterprise, index: int, seed: int, hours: int) -> EnterpriseTrut
     shares = np.stack([w[k] * (1 + md["stack_share_swing"] * np.sin(2 * np.pi * t / (24 * (7 + 3 * k)) + rng.uniform(0, 6.28)))
                        for k in range(n_b)])
     shares /= shares.sum(axis=0, keepdims=True)
-    season = np.sin(2 * np.pi * (t / 24.0 - 110.0) / 365.0)
+    season = np.sin(2 * np.pi * (t / 24.0 - 110.0) / (hours / 24.0))  # one cycle per year of this length
     tlo, thi = phys["stack_temp_degc"]
     off_temp = md["off_ambient_temp_degc"] + md["off_ambient_temp_amp_degc"] * season
     off_moist, off_co2, off_o2 = md["off_moisture_pct"], md["off_co2_pct"], md["off_o2_pct"]

@@ -84,7 +84,8 @@ class Instrument:
     systematic_rel: float  # true systematic error [%] drawn from the certificate's statement
     error_model: str  # rectangular | normal | nonconforming | traced_to_oot | drift
     drift_start_h: int = -1  # hour index where drift starts (-1: none)
-    drift_rel_per_year: float = 0.0  # [%] per 8760 h after the start
+    drift_rel_per_year: float = 0.0  # [%] per year (``drift_year_hours``) after the start
+    drift_year_hours: int = 0  # hours of the calendar year the drift rate refers to (8760, or 8784 in a leap year)
 
 
 @dataclass(frozen=True, slots=True)
