@@ -72,3 +72,18 @@ def test_removed_entries_are_detected(sample: Engine) -> None:
         assert verify_audit(s).ok
         rep = verify_audit(s, expected_head=head.head_hash)
     assert not rep.ok and "removed" in rep.reason
+
+
+def test_savepoint_rollback_keeps_the_chain(engine: Engine) -> None:
+    """Regression (review): a rolled-back savepoint must not leave a stale chain head behind."""
+    from carbonmet.registry import OrganisationRow, upsert_organisation
+
+    with session_scope(engine) as s:
+        upsert_organisation(s, OrganisationRow(org_code="A", name="甲", kind="enterprise"))
+        nested = s.begin_nested()
+        upsert_organisation(s, OrganisationRow(org_code="B", name="乙", kind="enterprise"))
+        nested.rollback()
+        upsert_organisation(s, OrganisationRow(org_code="C", name="丙", kind="enterprise"))
+    with session_scope(engine) as s:
+        rep = verify_audit(s)
+    assert rep.ok and rep.entries == 2

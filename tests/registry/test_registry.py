@@ -176,3 +176,70 @@ def test_xlsx_export_reimports(sample: Engine, tmp_path: Path) -> None:
     with session_scope(other) as s:
         after = {t: export_rows(s, t) for t in counts}
     assert after == before
+
+
+def test_failed_verification_ends_earlier_cover(sample: Engine) -> None:
+    """Regression (review): BS1 conforms on 2024-08-01 (valid to 2025-07-31) but fails re-verification
+    on 2025-01-15 — from that day its data are not covered, and the metering catalogue agrees."""
+    from carbonmet.registry import CertificateRow, upsert_certificate
+
+    with session_scope(sample) as s:
+        upsert_certificate(s, CertificateRow(cert_no="TZ-2025-BS1", kind="verification", subject="BS1",
+                                             issuer_org="ORD", calibration_date=date(2025, 1, 15),
+                                             conclusion="does_not_conform"))
+    with session_scope(sample) as s:
+        cov = period_coverage(s, "E01.COAL_GAS", date(2024, 9, 1), date(2025, 7, 1))
+        cat = catalog_from_registry(s)
+    assert [(g.start, g.end) for g in cov.gaps] == [(date(2025, 1, 15), date(2025, 7, 1))]
+    (inst,) = cat["E01.COAL_GAS"].instruments
+    assert inst.certificates == (("ORD-JD-2024-BS1", date(2024, 8, 1), date(2025, 1, 14)),)
+
+
+def test_same_day_recalibration_keeps_doubt_whatever_the_import_order(sample: Engine) -> None:
+    """Regression (review): a second certificate of WRK-FLOW on the same day as the affected one
+    (from an unaffected standard) must not end the doubt, and row order must not matter."""
+    from carbonmet.registry import CertificateRow, link_standards, upsert_certificate
+
+    with session_scope(sample) as s:
+        c = upsert_certificate(s, CertificateRow(cert_no="X-2024-06", kind="calibration", subject="WRK-FLOW",
+                                                 subject_kind="standard", issuer_org="NIM",
+                                                 calibration_date=date(2024, 6, 1), U=0.2))
+        link_standards(s, c, [])
+    with session_scope(sample) as s:
+        r = trace_back(s, "NAT-FLOW", date(2024, 1, 1), date(2024, 5, 1))
+    assert {p.instrument for p in r.data_periods} == {"FM1", "FM2"}
+
+
+def test_reimport_with_fewer_columns_keeps_stored_data(sample: Engine, tmp_path: Path) -> None:
+    """Regression (review): a file without standards_used, or an instruments file with only the key
+    columns, must not wipe traceability links, ranges, MPE or status."""
+    from carbonmet.registry import export_rows
+
+    with session_scope(sample) as s:
+        before = {t: export_rows(s, t) for t in ("instruments", "certificates")}
+    certs = tmp_path / "certificates.csv"
+    certs.write_text("cert_no,kind,subject,issuer_org,calibration_date,U,k\n"
+                     "ORD-2024-FM2,calibration,FM2,ORD,2024-07-15,0.6,2\n", encoding="utf-8")
+    insts = tmp_path / "instruments.csv"
+    insts.write_text("serial,instrument_id,org_code,type\nSP-0001,SP1,E01,gas_flow_meter\n", encoding="utf-8")
+    import_file(sample, certs)
+    import_file(sample, insts)
+    with session_scope(sample) as s:
+        after = {t: export_rows(s, t) for t in ("instruments", "certificates")}
+        r = trace_back(s, "NAT-FLOW", date(2024, 1, 1), date(2024, 5, 1))
+    assert after == before
+    assert len(r.data_periods) == 2
+
+
+def test_instrument_key_is_instrument_id(engine: Engine, sample_files: list[Path], tmp_path: Path) -> None:
+    """Regression (review): two instruments may share a serial (different makers); two rows with the
+    same instrument_id are a duplicate."""
+    import_files(engine, sample_files[:3])
+    ok = tmp_path / "instruments.csv"
+    ok.write_text("serial,instrument_id,org_code,type\n001,A-1,E01,balance\n001,B-1,E01,balance\n", encoding="utf-8")
+    assert import_file(engine, ok).rows == 2
+    dup = tmp_path / "more-instruments.csv"
+    dup.write_text("serial,instrument_id,org_code,type\n002,C-1,E01,balance\n003,C-1,E01,balance\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as ei:
+        import_file(engine, dup)
+    assert [(p.row, p.field) for p in ei.value.problems] == [(3, "instrument_id")]

@@ -54,19 +54,14 @@ def record(
     session: Session, *, actor: str, action: str, entity: str, key: str, data: dict[str, Any]
 ) -> AuditEntry:
     """Append one entry in the caller's transaction (so the change and its log commit together)."""
-    tx = session.get_transaction()
-    cached = session.info.get("_audit_head")
-    if cached is not None and cached[0] is tx:  # the head is already known in this transaction
-        seq, prev = cached[1] + 1, cached[2]
-    else:
-        if session.get_bind().dialect.name == "postgresql":
-            # serialise writers of the chain: one transaction at a time extends it
-            session.execute(text("SELECT pg_advisory_xact_lock(7201712)"))
-        last = session.execute(
-            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-        ).first()
-        seq = (last.seq + 1) if last else 1
-        prev = last.hash if last else GENESIS
+    if session.get_bind().dialect.name == "postgresql":
+        # serialise writers of the chain: one transaction at a time extends it (re-entrant in a transaction)
+        session.execute(text("SELECT pg_advisory_xact_lock(7201712)"))
+    # the head is read every time (a primary-key lookup): a cached head would go stale when a
+    # savepoint is rolled back, and a stale head would break the append-only chain for good
+    last = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    seq = (last.seq + 1) if last else 1
+    prev = last.hash if last else GENESIS
     ts = datetime.now(UTC).isoformat(timespec="microseconds")
     body = canonical_json(data)
     entry = AuditEntry(
@@ -82,7 +77,6 @@ def record(
     )
     session.add(entry)
     session.flush()
-    session.info["_audit_head"] = (tx, seq, entry.hash)
     return entry
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ._db import session_scope
@@ -213,9 +214,10 @@ def _apply_table(
     seen: dict[str, int] = {}
     key_field = next(iter(ROW_MODELS[table].model_fields))
     for rowno, row in _validate(fname, table, header, body, problems):
-        key = getattr(row, key_field)
+        key = getattr(row, "code", None) or getattr(row, key_field)  # instruments: instrument_id or serial
         if key in seen:
-            problems.append(RowProblem(fname, rowno, key_field, f"duplicate key {key!r} (also row {seen[key]})"))
+            kf = "instrument_id" if getattr(row, "instrument_id", None) else key_field
+            problems.append(RowProblem(fname, rowno, kf, f"duplicate key {key!r} (also row {seen[key]})"))
             continue
         seen[key] = rowno
         try:
@@ -223,8 +225,11 @@ def _apply_table(
         except FieldError as exc:
             problems.append(RowProblem(fname, rowno, exc.field, exc.reason))
             continue
+        except DBAPIError as exc:  # the database refused the row: the transaction is lost, stop here
+            problems.append(RowProblem(fname, rowno, "database", str(exc.orig).splitlines()[0]))
+            raise ImportRejected(fname, problems) from None
         applied += 1
-        if isinstance(row, CertificateRow):
+        if isinstance(row, CertificateRow) and "standards_used" in row.model_fields_set:
             linked.append((rowno, row, obj))  # type: ignore[arg-type]
     # second pass: standards used (may refer to standards' certificates of the same file)
     for rowno, crow, cert in linked:  # writes after a problem are rolled back with the file

@@ -73,7 +73,7 @@ class MeasurementPoint(Base):
     level: Mapped[str | None] = mapped_column(String(8))
     source_stream: Mapped[str | None] = mapped_column(String(96))
     hj212_mn: Mapped[str | None] = mapped_column(String(32))
-    hj212_code: Mapped[str | None] = mapped_column(String(16))
+    hj212_code: Mapped[str | None] = mapped_column(String(32))
     site: Mapped[Site] = relationship()
     __table_args__ = (CheckConstraint(f"reading_kind IN {READING_KINDS}", name="ck_point_reading_kind"),)
 
@@ -92,7 +92,7 @@ class Instrument(Base):
     range_low: Mapped[float | None] = mapped_column(Float)
     range_high: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(String(48))
-    accuracy_class: Mapped[str | None] = mapped_column(String(16))
+    accuracy_class: Mapped[str | None] = mapped_column(String(32))
     mpe_rel: Mapped[float | None] = mapped_column(Float)
     mpe_abs: Mapped[float | None] = mapped_column(Float)
     resolution: Mapped[float | None] = mapped_column(Float)
@@ -173,7 +173,8 @@ class Certificate(Base):
             "(instrument_id IS NULL) <> (standard_id IS NULL)", name="ck_cert_one_subject"
         ),
         CheckConstraint(
-            "kind <> 'verification' OR (conclusion IS NOT NULL AND valid_until IS NOT NULL)",
+            "kind <> 'verification' OR (conclusion IS NOT NULL AND "
+            "(valid_until IS NOT NULL OR conclusion = 'does_not_conform'))",
             name="ck_verification_has_conclusion",
         ),
         CheckConstraint("kind <> 'calibration' OR expanded_u IS NOT NULL", name="ck_calibration_has_u"),

@@ -66,6 +66,27 @@ def certificate_covers(cert: Certificate) -> bool:
     return not (cert.kind == "verification" and cert.conclusion == "does_not_conform")
 
 
+def cover_periods(certs: list[Certificate], interval_months: int) -> list[tuple[str, date, date]]:
+    """(cert_no, first day, last day) each certificate of one instrument covers.
+
+    A certificate covers from its calibration date to its validity end (inclusive); a failed
+    verification (不合格) covers nothing and ends the cover of every earlier certificate the day
+    before it (the instrument was found non-conforming that day).
+    """
+    fails = sorted(c.calibration_date for c in certs if not certificate_covers(c))
+    out: list[tuple[str, date, date]] = []
+    for c in certs:
+        if not certificate_covers(c):
+            continue
+        last = certificate_valid_until(c, interval_months)
+        later_fail = next((f for f in fails if f > c.calibration_date), None)
+        if later_fail is not None:
+            last = min(last, later_fail - timedelta(days=1))
+        if last >= c.calibration_date:
+            out.append((c.cert_no, c.calibration_date, last))
+    return out
+
+
 # --- due list ------------------------------------------------------------------------------------
 DueStatus = Literal["overdue", "due", "ok", "never_calibrated", "failed"]
 
@@ -227,14 +248,12 @@ def period_coverage(session: Session, point_code: str, start: date, end: date) -
         insts.append(inst.code)
         i_from = max(start, ins.installed_from or start)
         i_to = min(end, ins.installed_to or end)
-        for cert in session.scalars(select(Certificate).where(Certificate.instrument_id == inst.id)):
-            if not certificate_covers(cert):
-                continue
-            c = Interval(max(i_from, cert.calibration_date),
-                         min(i_to, certificate_valid_until(cert, instrument_interval(inst)) + timedelta(days=1)))
+        certs_of = list(session.scalars(select(Certificate).where(Certificate.instrument_id == inst.id)))
+        for cert_no, first, last in cover_periods(certs_of, instrument_interval(inst)):
+            c = Interval(max(i_from, first), min(i_to, last + timedelta(days=1)))
             if c.start < c.end:
                 covered.append(c)
-                certs.append(cert.cert_no)
+                certs.append(cert_no)
     gaps = _subtract([Interval(start, end)], covered)
     return Coverage(point_code, Interval(start, end), not gaps, gaps, sorted(set(insts)), sorted(set(certs)))
 
@@ -312,8 +331,12 @@ def _next_calibrations(
 
 
 def _next_after(history: list[tuple[date, int]], cert_id: int, d: date) -> date | None:
-    for cd, cid in history:
-        if cd > d or (cd == d and cid > cert_id):
+    """Date of the next certificate strictly after ``d``: a second certificate issued the same day
+    does not end the doubt (the order of two same-day calibrations is not known), so the
+    conservative answer keeps that day's uses in doubt."""
+    del cert_id  # never order by row id: it only reflects import order
+    for cd, _cid in history:
+        if cd > d:
             return cd
     return None
 
@@ -443,14 +466,14 @@ def _instrument_uses(
 # --- catalogue for the metering store --------------------------------------------------------------
 def catalog_from_registry(session: Session) -> dict[str, PointInfo]:
     """What the metering store needs about every point: unit, kind, instruments and their certificates."""
-    certs: dict[int, list[tuple[str, date, date | None]]] = defaultdict(list)
     inst_by_id = {i.id: i for i in session.scalars(select(Instrument))}
+    by_inst: dict[int, list[Certificate]] = defaultdict(list)
     for c in session.scalars(select(Certificate).where(Certificate.instrument_id.is_not(None))):
-        if certificate_covers(c):
-            inst = inst_by_id[c.instrument_id]  # type: ignore[index]
-            certs[c.instrument_id].append(  # type: ignore[index]
-                (c.cert_no, c.calibration_date, certificate_valid_until(c, instrument_interval(inst)))
-            )
+        by_inst[c.instrument_id].append(c)  # type: ignore[index]
+    certs: dict[int, list[tuple[str, date, date | None]]] = {
+        iid: [(no, first, last) for no, first, last in cover_periods(cs, instrument_interval(inst_by_id[iid]))]
+        for iid, cs in by_inst.items()
+    }
     periods: dict[int, list[InstrumentPeriod]] = defaultdict(list)
     for ins in session.scalars(select(Installation)):
         inst = inst_by_id[ins.instrument_id]

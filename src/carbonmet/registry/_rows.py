@@ -31,30 +31,30 @@ class OrganisationRow(BaseModel):
     org_code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["enterprise", "metrology_institute", "verifier", "regulator"]
-    region: str | None = None
-    industry: str | None = None
+    region: str | None = Field(default=None, max_length=200)
+    industry: str | None = Field(default=None, max_length=64)
 
 
 class SiteRow(BaseModel):
     model_config = _OPT
     site_code: str = Field(min_length=1, max_length=64)
-    org_code: str = Field(min_length=1)
+    org_code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
 
 
 class PointRow(BaseModel):
     model_config = _OPT
     point_id: str = Field(min_length=1, max_length=96)
-    site_code: str = Field(min_length=1)
+    site_code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
-    quantity: str = Field(min_length=1)
-    carrier: str = Field(min_length=1)
-    unit: str
+    quantity: str = Field(min_length=1, max_length=48)
+    carrier: str = Field(min_length=1, max_length=64)
+    unit: str = Field(max_length=48)
     reading_kind: Literal["total", "rate", "sample", "interval"]
     level: Literal["L1", "L2", "L3"] | None = None
-    source_stream: str | None = None
-    hj212_mn: str | None = None
-    hj212_code: str | None = None
+    source_stream: str | None = Field(default=None, max_length=96)
+    hj212_mn: str | None = Field(default=None, max_length=32)
+    hj212_code: str | None = Field(default=None, max_length=32)
 
     _unit = field_validator("unit")(_check_unit)
 
@@ -62,32 +62,32 @@ class PointRow(BaseModel):
 class StandardRow(BaseModel):
     model_config = _OPT
     standard_code: str = Field(min_length=1, max_length=96)
-    name: str = Field(min_length=1)
-    holder_org: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
+    holder_org: str = Field(min_length=1, max_length=64)
     level: Literal["national", "primary", "working"]
-    quantity: str | None = None
-    range: str | None = None
-    uncertainty: str | None = None
-    certificate_no: str | None = None
+    quantity: str | None = Field(default=None, max_length=64)
+    range: str | None = Field(default=None, max_length=200)
+    uncertainty: str | None = Field(default=None, max_length=200)
+    certificate_no: str | None = Field(default=None, max_length=96)
 
 
 class InstrumentRow(BaseModel):
     model_config = _OPT
     serial: str = Field(min_length=1, max_length=96)
-    instrument_id: str | None = None
-    org_code: str = Field(min_length=1)
-    type: str = Field(min_length=1)
-    maker: str | None = None
-    model: str | None = None
+    instrument_id: str | None = Field(default=None, max_length=96)
+    org_code: str = Field(min_length=1, max_length=64)
+    type: str = Field(min_length=1, max_length=48)
+    maker: str | None = Field(default=None, max_length=200)
+    model: str | None = Field(default=None, max_length=200)
     range_low: float | None = None
     range_high: float | None = None
-    unit: str | None = None
-    accuracy_class: str | None = None
+    unit: str | None = Field(default=None, max_length=48)
+    accuracy_class: str | None = Field(default=None, max_length=32)
     mpe_rel: float | None = Field(default=None, ge=0)
     mpe_abs: float | None = Field(default=None, ge=0)
     resolution: float | None = Field(default=None, ge=0)
     legal_category: Literal["mandatory", "non_mandatory"] | None = None
-    point_id: str | None = None
+    point_id: str | None = Field(default=None, max_length=96)
     installed_from: date | None = None
     status: Literal["in_service", "spare", "out_of_service", "scrapped"] = "in_service"
     interval_months: int | None = Field(default=None, gt=0, le=240)
@@ -109,16 +109,16 @@ class CertificateRow(BaseModel):
     model_config = _OPT
     cert_no: str = Field(min_length=1, max_length=96)
     kind: Literal["verification", "calibration"]
-    subject: str = Field(min_length=1)
+    subject: str = Field(min_length=1, max_length=96)
     subject_kind: Literal["instrument", "standard"] = "instrument"
-    issuer_org: str = Field(min_length=1)
+    issuer_org: str = Field(min_length=1, max_length=64)
     calibration_date: date
     issue_date: date | None = None
     valid_until: date | None = None
     conclusion: Literal["conforms", "does_not_conform"] | None = None
     as_found_error: float | None = None
     as_left_error: float | None = None
-    error_unit: str | None = None
+    error_unit: str | None = Field(default=None, max_length=48)
     U: float | None = Field(default=None, ge=0)
     k: float | None = Field(default=None, gt=0)
     coverage_probability: float | None = Field(default=None, gt=0, lt=1)

@@ -37,8 +37,20 @@ def _columns(obj: Base) -> dict[str, Any]:
     return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs if c.key not in ("id", "dcc_xml")}
 
 
-def _apply(session: Session, obj: M | None, model: type[M], key: str, values: dict[str, Any], actor: str) -> M:
-    """Insert or update ``obj`` with ``values``; audit only real changes."""
+def _apply(
+    session: Session,
+    obj: M | None,
+    model: type[M],
+    key: str,
+    values: dict[str, Any],
+    actor: str,
+    given: set[str] | None = None,
+) -> M:
+    """Insert or update ``obj`` with ``values``; audit only real changes.
+
+    On update only the columns in ``given`` (default: all of ``values``) are changed, so a file that
+    leaves a column out (or a cell empty) never wipes what is stored.
+    """
     entity = model.__tablename__
     if obj is None:
         obj = model(**values)
@@ -46,13 +58,19 @@ def _apply(session: Session, obj: M | None, model: type[M], key: str, values: di
         session.flush()
         _audit.record(session, actor=actor, action="create", entity=entity, key=key, data=_columns(obj))
         return obj
-    changed = {k: v for k, v in values.items() if getattr(obj, k) != v}
+    changed = {k: v for k, v in values.items() if (given is None or k in given) and getattr(obj, k) != v}
     if changed:
         for k, v in changed.items():
             setattr(obj, k, v)
         session.flush()
         _audit.record(session, actor=actor, action="update", entity=entity, key=key, data=_columns(obj))
     return obj
+
+
+def _given(row: Any, renames: dict[str, str] | None = None) -> set[str]:
+    """Columns whose row fields were given (non-empty) in the input; ``renames`` maps field → column."""
+    renames = renames or {}
+    return {renames.get(f, f) for f in row.model_fields_set}
 
 
 def _one(session: Session, model: type[M], code: str, field: str) -> M:
@@ -101,13 +119,15 @@ def find_instrument(session: Session, ref: str, field: str = "subject") -> Instr
 def upsert_organisation(session: Session, row: OrganisationRow, actor: str = DEFAULT_ACTOR) -> Organisation:
     obj = session.scalar(select(Organisation).where(Organisation.code == row.org_code))
     vals = {"code": row.org_code, "name": row.name, "kind": row.kind, "region": row.region, "industry": row.industry}
-    return _apply(session, obj, Organisation, row.org_code, vals, actor)
+    return _apply(session, obj, Organisation, row.org_code, vals, actor, _given(row, {"org_code": "code"}))
 
 
 def upsert_site(session: Session, row: SiteRow, actor: str = DEFAULT_ACTOR) -> Site:
     org = _one(session, Organisation, row.org_code, "org_code")
     obj = session.scalar(select(Site).where(Site.code == row.site_code))
-    return _apply(session, obj, Site, row.site_code, {"code": row.site_code, "org_id": org.id, "name": row.name}, actor)
+    vals = {"code": row.site_code, "org_id": org.id, "name": row.name}
+    given = _given(row, {"site_code": "code", "org_code": "org_id"})
+    return _apply(session, obj, Site, row.site_code, vals, actor, given)
 
 
 def upsert_point(session: Session, row: PointRow, actor: str = DEFAULT_ACTOR) -> MeasurementPoint:
@@ -126,7 +146,8 @@ def upsert_point(session: Session, row: PointRow, actor: str = DEFAULT_ACTOR) ->
         "hj212_mn": row.hj212_mn,
         "hj212_code": row.hj212_code,
     }
-    return _apply(session, obj, MeasurementPoint, row.point_id, vals, actor)
+    given = _given(row, {"point_id": "code", "site_code": "site_id"})
+    return _apply(session, obj, MeasurementPoint, row.point_id, vals, actor, given)
 
 
 def upsert_standard(session: Session, row: StandardRow, actor: str = DEFAULT_ACTOR) -> MeasurementStandard:
@@ -142,7 +163,9 @@ def upsert_standard(session: Session, row: StandardRow, actor: str = DEFAULT_ACT
         "uncertainty_text": row.uncertainty,
         "approval_no": row.certificate_no,
     }
-    return _apply(session, obj, MeasurementStandard, row.standard_code, vals, actor)
+    given = _given(row, {"standard_code": "code", "holder_org": "holder_org_id", "range": "range_text",
+                         "uncertainty": "uncertainty_text", "certificate_no": "approval_no"})
+    return _apply(session, obj, MeasurementStandard, row.standard_code, vals, actor, given)
 
 
 def upsert_instrument(session: Session, row: InstrumentRow, actor: str = DEFAULT_ACTOR) -> Instrument:
@@ -167,7 +190,8 @@ def upsert_instrument(session: Session, row: InstrumentRow, actor: str = DEFAULT
         "status": row.status,
         "interval_months": row.interval_months,
     }
-    inst = _apply(session, obj, Instrument, row.code, vals, actor)
+    given = _given(row, {"instrument_id": "code", "org_code": "org_id"})
+    inst = _apply(session, obj, Instrument, row.code, vals, actor, given)
     if point is not None:
         install(session, inst, point, row.installed_from, actor=actor)
     return inst
@@ -221,7 +245,9 @@ def upsert_certificate(session: Session, row: CertificateRow, actor: str = DEFAU
         "coverage_factor": row.k if row.k is not None else (2.0 if row.kind == "calibration" else None),
         "coverage_probability": row.coverage_probability,
     }
-    return _apply(session, obj, Certificate, row.cert_no, vals, actor)
+    given = _given(row, {"subject": "instrument_id", "issuer_org": "issuer_org_id", "U": "expanded_u",
+                         "k": "coverage_factor"}) | {"standard_id", "kind", "calibration_date"}
+    return _apply(session, obj, Certificate, row.cert_no, vals, actor, given)
 
 
 def standard_certificate_in_force(session: Session, standard: MeasurementStandard, on: date) -> Certificate | None:

@@ -52,7 +52,7 @@ def upgrade() -> None:
     sa.Column('range_low', sa.Float(), nullable=True),
     sa.Column('range_high', sa.Float(), nullable=True),
     sa.Column('unit', sa.String(length=48), nullable=True),
-    sa.Column('accuracy_class', sa.String(length=16), nullable=True),
+    sa.Column('accuracy_class', sa.String(length=32), nullable=True),
     sa.Column('mpe_rel', sa.Float(), nullable=True),
     sa.Column('mpe_abs', sa.Float(), nullable=True),
     sa.Column('resolution', sa.Float(), nullable=True),
@@ -119,7 +119,7 @@ def upgrade() -> None:
     sa.Column('origin', sa.String(length=16), nullable=False),
     sa.Column('dcc_xml', sa.LargeBinary(), nullable=True),
     sa.CheckConstraint("kind <> 'calibration' OR expanded_u IS NOT NULL", name='ck_calibration_has_u'),
-    sa.CheckConstraint("kind <> 'verification' OR (conclusion IS NOT NULL AND valid_until IS NOT NULL)", name='ck_verification_has_conclusion'),
+    sa.CheckConstraint("kind <> 'verification' OR (conclusion IS NOT NULL AND (valid_until IS NOT NULL OR conclusion = 'does_not_conform'))", name='ck_verification_has_conclusion'),
     sa.CheckConstraint("kind IN ('verification', 'calibration')", name='ck_cert_kind'),
     sa.CheckConstraint('(instrument_id IS NULL) <> (standard_id IS NULL)', name='ck_cert_one_subject'),
     sa.ForeignKeyConstraint(['instrument_id'], ['instrument.id'], ),
@@ -144,7 +144,7 @@ def upgrade() -> None:
     sa.Column('level', sa.String(length=8), nullable=True),
     sa.Column('source_stream', sa.String(length=96), nullable=True),
     sa.Column('hj212_mn', sa.String(length=32), nullable=True),
-    sa.Column('hj212_code', sa.String(length=16), nullable=True),
+    sa.Column('hj212_code', sa.String(length=32), nullable=True),
     sa.CheckConstraint("reading_kind IN ('total', 'rate', 'sample', 'interval')", name='ck_point_reading_kind'),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -274,6 +274,10 @@ def _audit_append_only_up() -> None:
             "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
             "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"
         )
+        op.execute(
+            "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"
+        )
     else:
         for what in ("UPDATE", "DELETE"):
             op.execute(
@@ -284,6 +288,7 @@ def _audit_append_only_up() -> None:
 
 def _audit_append_only_down() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
     else:
