@@ -17,8 +17,8 @@ from carbonmet.metering.hj212 import Message, build, build_point_map, decode, en
 
 MN = "010000A8900016F000169DC0"
 POINTS = [
-    PointInfo("E01.STACK1.SO2", "E01", "mg/m3", "rate", hj212_mn=MN, hj212_code="a21026"),
-    PointInfo("E01.STACK1.O2", "E01", "%", "rate", hj212_mn=MN, hj212_code="a19001"),
+    PointInfo("E01.STACK1.SO2", "E01", "mg/m3", "rate", hj212_mn=MN, hj212_code="a21026@2011"),
+    PointInfo("E01.STACK1.O2", "E01", "%", "rate", hj212_mn=MN, hj212_code="a19001@2011"),
 ]
 
 
@@ -209,7 +209,7 @@ def test_cli_serve_makes_data_durable_before_answering(tmp_path: Path, mode: str
     out, rejects, points = tmp_path / "in.jsonl", tmp_path / "rejects.jsonl", tmp_path / "points.csv"
     points.write_text(
         "point_id,site_code,name,quantity,carrier,unit,reading_kind,hj212_mn,hj212_code\n"
-        f"E01.STACK1.SO2,E01,SO2,concentration,flue_gas,mg/Nm3,rate,{MN},a21026\n",
+        f"E01.STACK1.SO2,E01,SO2,concentration,flue_gas,mg/Nm3,rate,{MN},a21026@2011\n",
         encoding="utf-8",
     )
     where = ["--store", str(tmp_path / "store")] if mode == "store" else ["--out", str(out), "--rejects", str(rejects)]

@@ -105,4 +105,29 @@ def field_commands() -> dict[str, frozenset[str]]:
 @cache
 def default_fields() -> dict[tuple[str, str], str]:
     """Which field of a code becomes a point's reading: ``(cn, reading_kind)`` → suffix (default_fields.csv)."""
-    return {(r["cn"], r["reading_kind"]): r["suffix"] for r in _rows("default_fields.csv")}
+    return {(r["cn"], r["reading_kind"]): r["suffix"] for r in _rows("default_fields.csv") if r["suffix"]}
+
+
+@cache
+def default_commands() -> dict[str, str]:
+    """The one command a point takes values from when its ``hj212_code`` names none: reading_kind → CN.
+
+    Rows of default_fields.csv with ``default_command=yes``; exactly one per reading kind.
+
+    Raises
+    ------
+    ValueError
+        The table marks two commands as the default of one reading kind.
+    """
+    out: dict[str, str] = {}
+    for line, r in enumerate(_rows("default_fields.csv"), start=2):
+        if r["default_command"].strip().lower() != "yes":
+            continue
+        kind = r["reading_kind"]
+        if kind in out:
+            raise ValueError(
+                f"default_fields.csv: data row {line - 1}: second default command {r['cn']} for reading_kind {kind!r}"
+                f" (already {out[kind]})"
+            )
+        out[kind] = r["cn"]
+    return out
