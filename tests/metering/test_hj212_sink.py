@@ -11,8 +11,8 @@ from carbonmet.metering.hj212 import build, build_point_map, decode, encode, sta
 
 MN = "010000A8900016F000169DC0"
 POINTS = {
-    "E01.STACK1.SO2": PointInfo("E01.STACK1.SO2", "E01", "mg/Nm3", "rate", hj212_mn=MN, hj212_code="a21026"),
-    "E01.STACK1.O2": PointInfo("E01.STACK1.O2", "E01", "%", "rate", hj212_mn=MN, hj212_code="a19001"),
+    "E01.STACK1.SO2": PointInfo("E01.STACK1.SO2", "E01", "mg/Nm3", "rate", hj212_mn=MN, hj212_code="a21026@2011"),
+    "E01.STACK1.O2": PointInfo("E01.STACK1.O2", "E01", "%", "rate", hj212_mn=MN, hj212_code="a19001@2011"),
 }
 
 
