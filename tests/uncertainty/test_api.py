@@ -208,3 +208,34 @@ def test_compare_refuses_to_drop_the_covariance_of_shared_inputs_it_cannot_compu
     # the LPU pair gives the exact answer, and shared=False is the caller's explicit statement
     assert compare(a, lpu(b_model)).u_difference == pytest.approx(0.1)
     assert compare(a, b, shared=False).covariance == 0.0
+
+
+@pytest.mark.parametrize("expr", ["abs(x)", "abs(x - 1) + x", "sqrt(x**2)"])
+def test_abs_at_its_kink_is_refused_like_sqrt_at_zero(expr: str) -> None:
+    """Review finding 4: |x| has no derivative at 0; u_c = 0 was reported silently for x ~ N(0, 1)."""
+    from carbonmet.uncertainty import EvaluationError
+
+    iset = InputSet()
+    iset.add("x", Normal(0.0 if "1" not in expr else 1.0, 1.0))
+    with pytest.raises(EvaluationError, match="not differentiable there; use the Monte Carlo method"):
+        lpu(Model.from_expression(expr, iset))
+    with pytest.raises(EvaluationError, match="not differentiable"):
+        lpu(Model.from_function(lambda x: np.abs(x - iset["x"].distribution.mean), iset, names=["x"]))
+    with pytest.raises(EvaluationError, match="not differentiable"):
+        lpu(Model.from_function(lambda x: abs(x - iset["x"].distribution.mean), iset, names=["x"]))
+
+
+@pytest.mark.parametrize(("expr", "mean"), [("x**2", 0.0), ("(x - 1)**3", 1.0), ("2*x + y**2", 0.0)])
+def test_zero_sensitivity_of_an_uncertain_input_is_noted(expr: str, mean: float) -> None:
+    """Review finding 4: a stationary point drops the input from u_c (GUM §5.1.2 note) — say so."""
+    iset = InputSet()
+    iset.add("x", Normal(mean, 1.0))
+    iset.add("y", Normal(0.0, 1.0))
+    r = lpu(Model.from_expression(expr, iset))
+    zero = [n for n, c in zip(r.inputs, r.sensitivities, strict=True) if c == 0.0]
+    assert zero and any("is zero at the estimates" in n and "Monte Carlo" in n for n in r.notes)
+    assert all(z in r.notes[-1] for z in zero)
+    iset2 = InputSet()
+    iset2.add("x", Normal(1.0, 1.0))
+    assert lpu(Model.from_expression("x**2", iset2)).notes == []
+

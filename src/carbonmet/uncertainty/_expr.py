@@ -596,8 +596,8 @@ def _bw(node: Node, ctx: _Ctx, adj: Any) -> None:
             d = -np.sin(x)
         elif fn == "tan":
             d = 1.0 / np.cos(x) ** 2
-        else:  # abs
-            d = np.sign(x)
+        else:  # abs: not differentiable at 0 (NaN → "use the Monte Carlo method"), as sqrt at 0
+            d = np.where((x == 0) & (adj != 0), np.nan, np.sign(x))
         _bw(node.arg, ctx, adj * d)  # type: ignore[attr-defined]
 
 

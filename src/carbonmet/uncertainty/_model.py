@@ -222,7 +222,8 @@ class Dual:
         return self
 
     def __abs__(self) -> Dual:
-        return Dual(abs(self.v), self._scale(self.d, float(np.sign(self.v))))
+        # |x| has no derivative at 0: NaN there, so the LPU refuses it as it refuses sqrt at 0
+        return Dual(abs(self.v), self._scale(self.d, np.sign(self.v) if self.v != 0 else np.nan))
 
     def __lt__(self, o: Any) -> bool:
         return bool(self.v < self._parts(o)[0])
@@ -253,7 +254,7 @@ class Dual:
         "sinh": lambda x, y: math.cosh(x),
         "cosh": lambda x, y: math.sinh(x),
         "tanh": lambda x, y: 1.0 - y * y,
-        "absolute": lambda x, y: float(np.sign(x)),
+        "absolute": lambda x, y: float(np.sign(x)) if x != 0 else math.nan,
     }
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *args: Any, **kwargs: Any) -> Any:
