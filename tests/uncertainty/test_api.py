@@ -239,3 +239,36 @@ def test_zero_sensitivity_of_an_uncertain_input_is_noted(expr: str, mean: float)
     iset2.add("x", Normal(1.0, 1.0))
     assert lpu(Model.from_expression("x**2", iset2)).notes == []
 
+
+def test_function_models_use_ieee_arithmetic_and_fail_with_evaluation_errors() -> None:
+    """Review finding 6: dual numbers raised ZeroDivisionError/TypeError/ValueError from Python floats."""
+    from carbonmet.uncertainty import Constant, EvaluationError
+
+    def at(mean: float) -> InputSet:
+        iset = InputSet()
+        iset.add("x", Normal(mean, 0.1))
+        return iset
+
+    cases = [
+        (lambda x: np.sqrt(x), at(0.0), "not differentiable"),
+        (lambda x: x**0.5, at(0.0), "not differentiable"),
+        (lambda x: x**0.5, at(-1.0), "not finite at the input estimates"),
+        (lambda x: 1.0 / x, at(0.0), "not finite at the input estimates"),
+        (lambda x: np.log(x), at(0.0), "not finite at the input estimates"),
+        (lambda x: 2.0**x * np.log(x), at(0.0), "not finite at the input estimates"),
+    ]
+    for f, iset, msg in cases:
+        with pytest.raises(EvaluationError, match=msg):
+            lpu(Model.from_function(f, iset, names=["x"]))
+    # 0**y ≡ 0 for y > 0: ∂/∂y = 0, not 0·log 0 = NaN (expression and callable alike)
+    iset = InputSet()
+    iset.add("x", Constant(0.0))
+    iset.add("y", Normal(2.0, 0.1))
+    for m in (Model.from_expression("x**y", iset), Model.from_function(lambda x, y: x**y, iset)):
+        r = lpu(m)
+        assert r.value == 0.0 and r.u == 0.0
+    iset.add("b", Normal(0.0, 0.1))
+    assert lpu(Model.from_function(lambda b, y: b**y + 3 * b, iset)).u == pytest.approx(0.3)
+    assert lpu(Model.from_expression("b**y + 3*b", iset)).u == pytest.approx(0.3)
+    # a constant base 0 raised to an uncertain exponent through __rpow__
+    assert lpu(Model.from_function(lambda y: 0.0**y, iset)).u == 0.0

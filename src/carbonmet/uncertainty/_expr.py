@@ -573,9 +573,11 @@ def _bw(node: Node, ctx: _Ctx, adj: Any) -> None:
         b, e = node.base, node.exponent  # type: ignore[attr-defined]
         bv, ev, y = ctx.cache[id(b)], ctx.cache[id(e)], ctx.cache[id(node)]
         if not _is_const(b):
-            _bw(b, ctx, adj * ev * np.power(bv, ev - 1.0))
+            # ∂(b**e)/∂b = e·b**(e−1); 0 where e = 0 (b**0 = 1 is constant, also at b = 0)
+            _bw(b, ctx, adj * np.where(ev == 0, 0.0, ev * np.power(bv, ev - 1.0)))
         if not _is_const(e):
-            _bw(e, ctx, adj * y * np.log(bv))
+            # ∂(b**e)/∂e = b**e·ln b; 0 where b = 0 < e (0**e = 0 for all e > 0, not 0·(−inf) = NaN)
+            _bw(e, ctx, adj * np.where((bv == 0) & (ev > 0), 0.0, y * np.log(bv)))
     elif t is Neg:
         _bw(node.arg, ctx, -adj)  # type: ignore[attr-defined]
     elif t is Call:

@@ -142,7 +142,10 @@ class Dual:
     __array_priority__ = 1000
 
     def __init__(self, v: float, d: np.ndarray | None) -> None:
-        self.v = v
+        # IEEE arithmetic (np.float64): 0**−0.5 → inf, (−1)**0.5 → nan, 1/0 → inf instead of
+        # Python's ZeroDivisionError/complex results; non-finite values and derivatives then take
+        # the EvaluationError path of the LPU
+        self.v = np.float64(v)
         self.d = d
 
     # helpers
@@ -151,10 +154,10 @@ class Dual:
         if isinstance(o, Dual):
             return o.v, o.d
         if isinstance(o, (int, float, np.floating, np.integer)):
-            return float(o), None
+            return np.float64(o), None
         arr = np.asarray(o)
         if arr.ndim == 0 and arr.dtype.kind in "fiub":
-            return float(arr), None
+            return np.float64(arr), None
         raise TypeError(f"dual numbers do not combine with {type(o).__name__}")
 
     @staticmethod
@@ -201,18 +204,26 @@ class Dual:
 
     def __pow__(self, o: Any) -> Dual:
         v, d = self._parts(o)
-        y = self.v**v
-        dd = self._scale(self.d, v * self.v ** (v - 1.0)) if v != 0 else None
+        y = np.power(self.v, v)
+        dd = self._scale(self.d, v * np.power(self.v, v - 1.0)) if v != 0 else None
         if d is not None:
-            dd = self._add(dd, d * (y * math.log(self.v)))
+            # ∂/∂exponent = b**e·ln b, and 0 where b = 0 < e (0**e ≡ 0), not 0·(−inf) = NaN
+            de = 0.0 if (self.v == 0 and v > 0) else y * np.log(self.v)
+            dd = self._add(dd, d * de)
         return Dual(y, dd)
 
     def __rpow__(self, o: Any) -> Dual:
         v, d = self._parts(o)
-        y = v**self.v
-        dd = self._scale(self.d, y * math.log(v)) if v > 0 else self._scale(self.d, math.nan)
+        y = np.power(v, self.v)
+        if v > 0:
+            de = y * np.log(v)
+        elif v == 0 and self.v > 0:
+            de = np.float64(0.0)
+        else:
+            de = np.float64(np.nan)
+        dd = self._scale(self.d, de)
         if d is not None:
-            dd = self._add(dd, d * (self.v * v ** (self.v - 1.0)))
+            dd = self._add(dd, d * (0.0 if self.v == 0 else self.v * np.power(v, self.v - 1.0)))
         return Dual(y, dd)
 
     def __neg__(self) -> Dual:
@@ -254,7 +265,7 @@ class Dual:
         "sinh": lambda x, y: math.cosh(x),
         "cosh": lambda x, y: math.sinh(x),
         "tanh": lambda x, y: 1.0 - y * y,
-        "absolute": lambda x, y: float(np.sign(x)) if x != 0 else math.nan,
+        "absolute": lambda x, y: np.sign(x) if x != 0 else np.nan,
     }
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -264,8 +275,8 @@ class Dual:
         if len(args) == 1 and name in self._UNARY:
             x = self.v
             with np.errstate(all="ignore"):
-                y = float(ufunc(x))
-                return Dual(y, self._scale(self.d, self._UNARY[name](x, y)))
+                y = np.float64(ufunc(x))
+                return Dual(y, self._scale(self.d, np.float64(self._UNARY[name](x, y))))
         binary = {
             "add": lambda a, b: a + b,
             "subtract": lambda a, b: a - b,
