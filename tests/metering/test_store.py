@@ -258,3 +258,40 @@ def test_compaction_merges_small_files_and_survives_a_crash(tmp_path: Path, cata
     st2 = Store(tmp_path)
     assert [p.name for p in part.glob("*.parquet")] == ["part-cmerged.parquet"]
     assert st2.readings("E01.GAS").column("value").to_pylist() == [1000.0 + i for i in range(12)]
+
+
+def test_rollover_modulus_when_previous_reading_is_in_the_last_unit(tmp_path: Path, catalog: Catalog) -> None:
+    """Review finding 1: M = 10^(floor(log10 prev)+1); 999 999.7 → 0.5 of a 6-digit register is a rollover."""
+    rules = default_rules()
+    assert is_rollover(999_999.5, 0.3, rules) and is_rollover(999_999.7, 0.5, rules)
+    assert is_rollover(99_990.0, 5.0, rules) and not is_rollover(1000.0, 5.0, rules)  # 1000 is in a 10^4 register
+    st_ = Store(tmp_path)
+    vals = [999_998.1, 999_998.9, 999_999.7, 0.5, 1.3, 2.1, 50.0, 5000.0]
+    for i, v in enumerate(vals):  # streamed, one reading per batch
+        rep = _ingest(st_, catalog, [_r("E01.COAL", 60 * i, v)], f"s{i}")
+        assert rep.stored == 1, (v, rep.by_reason)
+
+
+def test_instrument_replacement_breaks_the_register_sequence(tmp_path: Path) -> None:
+    """Review finding 1: a replaced totaliser starts near zero; its readings are not decreases of the old one."""
+    from datetime import date
+
+    from carbonmet.metering import InstrumentPeriod, PointInfo
+
+    cat = Catalog({"C": PointInfo("C", "E01", "t", "total", instruments=(
+        InstrumentPeriod("BS-1", "BS-1", date(2024, 1, 1), date(2025, 3, 1)),
+        InstrumentPeriod("BS-2", "BS-2", date(2025, 3, 1), None)))})
+    st_ = Store(tmp_path)
+    t0 = datetime(2025, 2, 26, 0, tzinfo=UTC)  # 08:00 Asia/Shanghai
+    v1, v2 = 500_000.0, 0.0
+    for d in range(6):
+        t = t0 + timedelta(days=d)
+        if d < 3:  # Feb 26–28 on BS-1; BS-2 from Mar 1 (local)
+            v1 += 100.0
+        else:
+            v2 += 100.0
+        rep = st_.ingest_readings([RawReading(t, v1 if d < 3 else v2, "C")], f"d{d}", cat, source="test")
+        assert rep.stored == 1, rep.by_reason
+    # a decrease within one installation is still quarantined
+    rep = st_.ingest_readings([RawReading(t0 + timedelta(days=6), 50.0, "C")], "dec", cat, source="test")
+    assert rep.by_reason == {"totaliser_decrease": 1}

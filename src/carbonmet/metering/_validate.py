@@ -72,15 +72,36 @@ class Validated:
 def is_rollover(prev: float, new: float, rules: Rules) -> bool:
     """True if a decrease ``prev`` → ``new`` of a decimal totaliser register is a rollover.
 
-    The register modulus is taken as the smallest power of ten above ``prev``
-    (:math:`M = 10^{\\lceil \\log_{10}(prev+1) \\rceil}`); a rollover needs ``prev ≥ rollover_high·M`` and
-    ``new < rollover_low·M`` (rules.toml ``[totaliser]``). The aggregation adds the same ``M`` to a
-    negative difference.
+    The register modulus is the smallest power of ten above ``prev``,
+    :math:`M = 10^{\\lfloor \\log_{10} prev \\rfloor + 1}` (999 999.5 → 10⁶, 1000 → 10⁴); a rollover needs
+    ``prev ≥ rollover_high·M`` and ``new < rollover_low·M`` (rules.toml ``[totaliser]``). The aggregation
+    adds the same ``M`` to a negative difference only where this holds; any other decrease is a break of
+    the register sequence (reset), never an amount.
     """
-    if prev <= 0 or new < 0:
+    if prev <= 0 or new < 0 or not (math.isfinite(prev) and math.isfinite(new)):
         return False
-    m = 10.0 ** math.ceil(math.log10(prev + 1.0))
+    m = register_modulus(prev)
     return prev >= rules.rollover_high * m and new < rules.rollover_low * m
+
+
+def register_modulus(prev: float) -> float:
+    """Modulus of a decimal register holding ``prev`` > 0: :math:`10^{\\lfloor\\log_{10} prev\\rfloor + 1}` [-]."""
+    e = math.floor(math.log10(prev))
+    if 10.0 ** e > prev:  # log10 rounding just below a power of ten
+        e -= 1
+    elif 10.0 ** (e + 1) <= prev:
+        e += 1
+    return 10.0 ** (e + 1)
+
+
+def register_breaks_us(info: PointInfo, local_tz: str) -> npt.NDArray[np.int64]:
+    """Instants [µs since epoch, UTC] where the totaliser register sequence of a point breaks: every
+    instrument installation or removal date (local midnight). Readings on either side of a break
+    belong to different registers and are never differenced."""
+    off = _tz_offset_us(local_tz)
+    day0 = date(1970, 1, 1)
+    days = {d for ip in info.instruments for d in (ip.installed_from, ip.installed_to) if d is not None}
+    return np.array(sorted((d - day0).days * _US_PER_DAY - off for d in days), dtype=np.int64)
 
 
 def _encode(a: pa.ChunkedArray | pa.Array) -> tuple[npt.NDArray[np.int32], list[Any]]:
@@ -314,7 +335,16 @@ def validate(
                 _apply(chk.action, "out_of_order", pid, rows_l[late], reason, detail, notices,
                        "older than the newest stored reading of the point")
         if kind == "total":
-            _check_totaliser(pid, rows_l, t_l, v_l, ex_ts, ex_v, rules, reason, detail, notices)
+            # an instrument change (replacement, reset register) breaks the sequence: check each
+            # installation segment on its own
+            brk = register_breaks_us(info, local_tz)
+            seg_new = np.searchsorted(brk, t_l, side="right")
+            seg_ex = np.searchsorted(brk, ex_ts, side="right")
+            for sg in np.unique(seg_new):
+                on = seg_new == sg
+                ex_on = seg_ex == sg
+                _check_totaliser(pid, rows_l[on], t_l[on], v_l[on], ex_ts[ex_on], ex_v[ex_on], rules, reason,
+                                 detail, notices)
         live2 = reason[rows_l] == None
         rows_v = rows_l[live2 & row_valid_flag[rows_l]]
         if len(rows_v) >= 2:
