@@ -31,6 +31,7 @@ FOREIGN = Path(__file__).parents[1] / "data" / "dcc" / "gas_flow_meter_v3.3.0.xm
 
 def _fields(c: Certificate) -> dict[str, object]:
     return {
+        "coverage_probability": c.coverage_probability,
         "kind": c.kind, "subject": c.instrument.code if c.instrument else None, "issuer": c.issuer.code,
         "calibration_date": c.calibration_date, "valid_until": c.valid_until, "conclusion": c.conclusion,
         "as_found_error": c.as_found_error, "as_left_error": c.as_left_error, "error_unit": c.error_unit,
@@ -70,8 +71,11 @@ def test_export_reimports_to_same_certificate(sample: Engine, tmp_path: Path, ce
         assert cert.dcc_xml == xml and cert.origin == "dcc"
     assert notes == []
     assert after == before
-    with session_scope(other) as s:  # only k was stated: the normal-distribution probability is added
-            assert s.scalar(select(Certificate.coverage_probability).where(Certificate.cert_no == cert_no)) == 0.9545
+    # only k was stated: the DCC carries the normal-distribution probability, marked as derived, and the
+    # re-imported certificate does not store it as if the issuer had stated it
+    assert b"carbonmet_derivedCoverageProbability" in xml and b"0.9545" in xml
+    with session_scope(other) as s:
+        assert s.scalar(select(Certificate.coverage_probability).where(Certificate.cert_no == cert_no)) is None
     # and exporting the re-imported certificate gives the same document again
     with session_scope(other) as s:
         assert export_dcc(s, cert_no) == xml
@@ -115,3 +119,20 @@ def test_malformed_dcc_rejected(sample: Engine) -> None:
     bad_unit = FOREIGN.read_bytes().replace(b"\\percent", b"\\percentt", 1)
     with session_scope(sample) as s, pytest.raises(DccError, match="percentt"):
         import_dcc(s, bad_unit)
+
+
+def test_ambiguous_instrument_refused(sample: Engine) -> None:
+    """Regression (review): two instruments share the DCC item's serial — refuse rather than guess."""
+    from carbonmet.registry import FieldError, InstrumentRow, upsert_instrument
+
+    with session_scope(sample) as s:
+        upsert_organisation(s, OrganisationRow(org_code="PROV-LAB", name="示例省计量测试研究院",
+                                               kind="metrology_institute"))
+        for code in ("FT-A", "FT-B"):
+            upsert_instrument(s, InstrumentRow(serial="TB2301-0457", instrument_id=code, org_code="E01",
+                                               type="gas_flow_meter"))
+    with session_scope(sample) as s, pytest.raises(FieldError, match="several instruments"):
+        import_dcc(s, FOREIGN.read_bytes())
+    with session_scope(sample) as s:
+        cert, _ = import_dcc(s, FOREIGN.read_bytes(), instrument="FT-B")
+        assert cert.instrument is not None and cert.instrument.code == "FT-B"

@@ -35,6 +35,7 @@ from .dcc import (
     write_dcc,
 )
 
+DERIVED_P = "carbonmet_derivedCoverageProbability"
 AS_FOUND = "carbonmet_asFound"
 AS_LEFT = "carbonmet_asLeft"
 ERROR = "basic_measurementError"
@@ -45,14 +46,20 @@ def _match_instrument(session: Session, cert: DccCertificate, override: str | No
     if override:
         return find_instrument(session, override, field="instrument")
     tried: list[str] = []
+    found: dict[int, Instrument] = {}
     for item in cert.items:
         for ident in item.identifications:
             tried.append(ident.value)
-            inst = session.scalar(
+            for inst in session.scalars(
                 select(Instrument).where(or_(Instrument.code == ident.value, Instrument.serial == ident.value))
-            )
-            if inst is not None:
-                return inst
+            ):
+                found[inst.id] = inst
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if len(found) > 1:
+        codes = sorted(i.code for i in found.values())
+        raise FieldError("dcc:items", f"the item identifications {tried} match several instruments {codes}; "
+                                      "name one with --instrument")
     raise FieldError("dcc:items", f"no registered instrument matches the item identifications {tried}")
 
 
@@ -70,12 +77,9 @@ def _standards(session: Session, cert: DccCertificate) -> tuple[list[tuple[str, 
     found: list[tuple[str, str | None]] = []
     unmatched: list[str] = []
     for eq in cert.equipment:
-        keys = [i.value for i in eq.identifications] + [eq.name]
-        std = session.scalar(
-            select(MeasurementStandard).where(
-                or_(MeasurementStandard.code.in_(keys), MeasurementStandard.name == eq.name)
-            )
-        )
+        # by code only: names of standards (e.g. 气体流量工作标准装置) are not unique
+        keys = [i.value for i in eq.identifications]
+        std = session.scalar(select(MeasurementStandard).where(MeasurementStandard.code.in_(keys))) if keys else None
         if std is None:
             unmatched.append(eq.name)
             continue
@@ -118,6 +122,8 @@ def import_dcc(
     as_found = next((r for r in dcc.results if _has_ref(r, AS_FOUND)), None)
     as_left = next((r for r in dcc.results if _has_ref(r, AS_LEFT)), None)
     valid = next((s.date for s in dcc.statements if s.ref_type and VALID_UNTIL in s.ref_type.split() and s.date), None)
+    # a probability carbonmet derived from k on export was not stated by the issuer: do not store it
+    derived_p = any(s.ref_type and DERIVED_P in s.ref_type.split() for s in dcc.statements)
     row = CertificateRow(
         cert_no=dcc.unique_identifier,
         kind="calibration",
@@ -132,11 +138,10 @@ def import_dcc(
         error_unit=main.pint_unit,
         U=main.expanded_uncertainty[i_max],
         k=main.coverage_factor[i_max] if main.coverage_factor else None,
-        coverage_probability=(main.coverage_probability[i_max] if main.coverage_probability else None),
+        coverage_probability=(main.coverage_probability[i_max]
+                              if main.coverage_probability and not derived_p else None),
     )
-    cert = upsert_certificate(session, row, actor)
-    cert.origin = "dcc"
-    cert.dcc_xml = dcc.raw
+    cert = upsert_certificate(session, row, actor, origin="dcc", dcc_xml=dcc.raw)
     standards, unmatched = _standards(session, dcc)
     link_standards(session, cert, standards, actor)
     points: list[dict[str, Any]] = []
@@ -149,7 +154,8 @@ def import_dcc(
                 "unit": r.pint_unit,
                 "expanded_u": r.expanded_uncertainty[i] if r.expanded_uncertainty else None,
                 "coverage_factor": r.coverage_factor[i] if r.coverage_factor else None,
-                "coverage_probability": r.coverage_probability[i] if r.coverage_probability else None,
+                "coverage_probability": (r.coverage_probability[i]
+                                         if r.coverage_probability and not derived_p else None),
             })
     set_results(session, cert, points, actor)
     notes = [f"measuring equipment not in the registry (no traceability link): {n}" for n in unmatched]
@@ -189,30 +195,42 @@ def certificate_to_dcc(session: Session, cert: Certificate, signer: str | None =
             DccIdentification("owner", inst.code, "registry id 器具编号"),
         ),
     )
+    # D-SI requires a coverage probability with U and k. Where only k is stated, the probability of a
+    # normal distribution for that k is written (k = 2 → 0.9545) and a statement says it was derived;
+    # import_dcc reads that statement and does not store the derived probability as stated.
+    derived: list[bool] = []
+
+    def probs(ps: list[float | None], ks: list[float | None], has_u: bool) -> tuple[float, ...]:
+        if not has_u or not all(ks):
+            return ()
+        if all(ps):
+            return tuple(p for p in ps if p is not None)
+        derived.append(True)
+        return tuple(p if p else _normal_probability(k) for p, k in zip(ps, ks, strict=True) if k)
+
     results: list[DccResult] = []
     if cert.results:
         groups: OrderedDict[str, list[Any]] = OrderedDict()
         for r in cert.results:
             groups.setdefault(r.name.split("[", 1)[0], []).append(r)
         for name, rs in groups.items():
+            has_u = all(r.expanded_u is not None for r in rs)
+            ks = [r.coverage_factor for r in rs]
             results.append(DccResult(
                 name=name,
                 ref_type=rs[0].ref_type,
                 values=tuple(r.value for r in rs),
                 pint_unit=rs[0].unit,
-                expanded_uncertainty=tuple(r.expanded_u for r in rs) if all(r.expanded_u is not None for r in rs) else (),
-                coverage_factor=tuple(r.coverage_factor for r in rs) if all(r.coverage_factor for r in rs) else (),
-                coverage_probability=(tuple(r.coverage_probability for r in rs)
-                                      if all(r.coverage_probability for r in rs) else ()),
+                expanded_uncertainty=tuple(r.expanded_u for r in rs) if has_u else (),
+                coverage_factor=tuple(k for k in ks if k) if has_u and all(ks) else (),
+                coverage_probability=probs([r.coverage_probability for r in rs], ks, has_u),
             ))
     else:
         unit = cert.error_unit or "%"
-        U = (cert.expanded_u,) if cert.expanded_u is not None else ()
-        k = (cert.coverage_factor,) if cert.coverage_factor and U else ()
-        # D-SI requires a coverage probability with U and k; where the certificate states only k, the
-        # probability of a normal distribution for that k is written (k = 2 → 0.9545) and said so.
-        prob = cert.coverage_probability or (_normal_probability(cert.coverage_factor) if cert.coverage_factor else None)
-        p = (prob,) if prob and U else ()
+        has_u = cert.expanded_u is not None
+        U = (cert.expanded_u,) if has_u else ()
+        k = (cert.coverage_factor,) if cert.coverage_factor and has_u else ()
+        p = probs([cert.coverage_probability], [cert.coverage_factor], has_u)
         for value, ref, label in ((cert.as_found_error, AS_FOUND, "as-found error 调整前示值误差"),
                                   (cert.as_left_error, AS_LEFT, "as-left error 调整后示值误差")):
             if value is not None:
@@ -221,6 +239,11 @@ def certificate_to_dcc(session: Session, cert: Certificate, signer: str | None =
         if not results:
             raise FieldError("results", f"certificate {cert.cert_no} has no measurement results to export")
     statements: list[DccStatement] = []
+    if derived:
+        statements.append(DccStatement(
+            ref_type=DERIVED_P,
+            text="证书仅给出包含因子 k；包含概率按正态分布由 k 推算 (k = 2 → 0.9545) / the certificate states only k; "
+                 "the coverage probability is derived from k for a normal distribution"))
     if cert.valid_until is not None:
         statements.append(DccStatement(ref_type=VALID_UNTIL, text="有效期至 valid until", date=cert.valid_until))
     equipment = tuple(

@@ -34,7 +34,8 @@ DEFAULT_ACTOR = "system"
 
 
 def _columns(obj: Base) -> dict[str, Any]:
-    return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs if c.key not in ("id", "dcc_xml")}
+    # bytes (a DCC document) are logged as their SHA-256 by the audit module
+    return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs if c.key != "id"}
 
 
 def _apply(
@@ -219,8 +220,18 @@ def install(
     return _apply(session, None, Installation, f"{inst.code}@{point.code}", vals, actor)
 
 
-def upsert_certificate(session: Session, row: CertificateRow, actor: str = DEFAULT_ACTOR) -> Certificate:
-    """Create or update a certificate (without its standards-used links; see :func:`link_standards`)."""
+def upsert_certificate(
+    session: Session,
+    row: CertificateRow,
+    actor: str = DEFAULT_ACTOR,
+    origin: str = "import",
+    dcc_xml: bytes | None = None,
+) -> Certificate:
+    """Create or update a certificate (without its standards-used links; see :func:`link_standards`).
+
+    ``origin`` says where it came from (``import``, ``dcc``); ``dcc_xml`` keeps a DCC's bytes (the
+    audit log records their SHA-256, so a swapped document is detected).
+    """
     issuer = _one(session, Organisation, row.issuer_org, "issuer_org")
     instrument_id = standard_id = None
     if row.subject_kind == "instrument":
@@ -244,9 +255,12 @@ def upsert_certificate(session: Session, row: CertificateRow, actor: str = DEFAU
         "expanded_u": row.U,
         "coverage_factor": row.k if row.k is not None else (2.0 if row.kind == "calibration" else None),
         "coverage_probability": row.coverage_probability,
+        "origin": origin,
     }
+    if dcc_xml is not None:
+        vals["dcc_xml"] = dcc_xml
     given = _given(row, {"subject": "instrument_id", "issuer_org": "issuer_org_id", "U": "expanded_u",
-                         "k": "coverage_factor"}) | {"standard_id", "kind", "calibration_date"}
+                         "k": "coverage_factor"}) | {"standard_id", "kind", "calibration_date", "origin", "dcc_xml"}
     return _apply(session, obj, Certificate, row.cert_no, vals, actor, given)
 
 
