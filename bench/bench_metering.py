@@ -105,25 +105,34 @@ rate AS (
          sum(n) AS n, sum(n_ok) AS n_valid
   FROM hr GROUP BY 1, 2),
 tr AS (
-  SELECT point, epoch_us(ts) + {off} AS t, value, flag, source FROM {src}
-  WHERE point >= '{split}' AND epoch_us(ts) < {end_us}),
-th AS (
-  SELECT point, t // {_H} AS h,
-         arg_max(value, t) FILTER (flag IN ('N', 'S') OR source = 'substituted') AS v,
-         arg_max({sub}, t) FILTER (flag IN ('N', 'S') OR source = 'substituted') AS vs,
-         count(*) FILTER (t >= {start_us + off}) AS n,
-         count(*) FILTER ({valid} AND t >= {start_us + off}) AS n_ok
+  SELECT point, epoch_us(ts) + {off} AS t, value, flag, source FROM {src} WHERE point >= '{split}'),
+tg AS (  -- closing hour: a reading at hh:00 closes the hour before
+  SELECT point, (t - 1) // {_H} AS hc,
+         arg_min(value, t) FILTER (flag IN ('N', 'S') OR source = 'substituted') AS v0,
+         arg_max(value, t) FILTER (flag IN ('N', 'S') OR source = 'substituted') AS v1,
+         min(t) FILTER (flag IN ('N', 'S') OR source = 'substituted') AS t0,
+         max(t) FILTER (flag IN ('N', 'S') OR source = 'substituted') AS t1,
+         bool_or({sub}) FILTER (flag IN ('N', 'S') OR source = 'substituted') AS gs,
+         arg_min({sub}, t) FILTER (flag IN ('N', 'S') OR source = 'substituted') AS s0,
+         arg_max({sub}, t) FILTER (flag IN ('N', 'S') OR source = 'substituted') AS s1
   FROM tr GROUP BY 1, 2),
-td AS (
-  SELECT point, h, n, n_ok, v, lag(v) OVER w AS pv, lag(h) OVER w AS ph, coalesce(vs OR lag(vs) OVER w, false) AS s
-  FROM th WHERE v IS NOT NULL WINDOW w AS (PARTITION BY point ORDER BY h)),
+tw AS (
+  SELECT point, v0, v1, t0, t1, gs, s0, lag(v1) OVER w AS pv, lag(t1) OVER w AS pt, lag(s1) OVER w AS ps
+  FROM tg WHERE t0 IS NOT NULL WINDOW w AS (PARTITION BY point ORDER BY hc)),
+tp AS (
+  SELECT point, t0 AS a, t1 AS b, v1 - v0 + CASE WHEN v1 >= v0 THEN 0 ELSE pow(10, floor(log10(v0)) + 1) END AS d, gs AS s
+  FROM tw WHERE t1 > t0 AND (v1 >= v0 OR (v0 >= 0.9 * pow(10, floor(log10(v0)) + 1) AND v1 < 0.1 * pow(10, floor(log10(v0)) + 1)))
+  UNION ALL
+  SELECT point, pt, t0, v0 - pv + CASE WHEN v0 >= pv THEN 0 ELSE pow(10, floor(log10(pv)) + 1) END, ps OR s0
+  FROM tw WHERE pt IS NOT NULL AND (v0 >= pv OR (pv >= 0.9 * pow(10, floor(log10(pv)) + 1) AND v0 < 0.1 * pow(10, floor(log10(pv)) + 1)))),
+mons AS (
+  SELECT epoch_us(m) AS ms, epoch_us(m + INTERVAL 1 MONTH) AS me, m AS mon
+  FROM range(make_timestamp({start_us + off}), make_timestamp({end_us + off}), INTERVAL 1 MONTH) r(m)),
 tot AS (
-  SELECT point, date_trunc('month', make_timestamp(h * {_H})) AS mon,
-         sum(CASE WHEN v >= pv THEN v - pv ELSE v - pv + pow(10, ceil(log10(pv + 1))) END) FILTER (NOT s) AS amount,
-         sum(h - greatest(ph, epoch_us(date_trunc('month', make_timestamp(h * {_H}))) // {_H} - 1))
-           FILTER (NOT s AND pv IS NOT NULL) AS valid_hours,
-         sum(n) AS n, sum(n_ok) AS n_valid
-  FROM td WHERE h >= {(start_us + off) // _H} GROUP BY 1, 2)
+  SELECT point, mon,
+         sum(d * (least(b, me) - greatest(a, ms)) / (b - a)) FILTER (NOT s) AS amount,
+         sum(least(b, me) - greatest(a, ms)) FILTER (NOT s) / {_H} AS valid_hours
+  FROM tp JOIN mons ON ms < b AND me > a GROUP BY 1, 2)
 SELECT point, mon, amount, valid_hours FROM rate
 UNION ALL
 SELECT point, mon, amount, valid_hours FROM tot

@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from carbonmet.metering import Catalog, RawReading, Store, activity_data, aggregate, integral_unit
+from carbonmet.metering import Catalog, PointInfo, RawReading, Store, activity_data, aggregate, integral_unit
 
 SH = ZoneInfo("Asia/Shanghai")
 L0 = datetime(2025, 1, 1, tzinfo=SH)  # local midnight
@@ -74,13 +74,12 @@ def test_totaliser_difference_with_rollover_across_days(tmp_path: Path, catalog:
         v = (v + 7.0) % 1_000_000.0
     st_.ingest_readings([_r("E01.COAL", a, b) for a, b in zip(t, vals)], "tot", catalog, source="test")
     d1, d2 = aggregate(st_, catalog, ["E01.COAL"], L0, L0 + timedelta(days=2), "day")
-    # day 1 has no anchor before its first hour: first hour's anchor is the baseline
-    first_anchor = vals[5]  # last reading of hour 0
-    last_d1 = vals[24 * 6 - 1]
-    assert d1.value_measured == pytest.approx((last_d1 - first_anchor) % 1_000_000.0)
-    assert d2.value_measured == pytest.approx(7.0 * 24 * 6)  # every step of day 2 (incl. the one into it)
-    assert d1.valid_hours == 23 and d2.valid_hours == 24
-    assert d2.completeness == 1.0
+    # a reading at t closes the period ending at t: day 1 runs from the reading at 00:00 to the one at
+    # 24:00 (144 steps, one rollover); day 2 from 24:00 to the last reading at 47:50 (143 steps)
+    assert d1.value_measured == pytest.approx(7.0 * 144)
+    assert d2.value_measured == pytest.approx(7.0 * 143)
+    assert d1.valid_hours == 24 and d2.valid_hours == pytest.approx(23 + 50 / 60)
+    assert d1.completeness == 1.0
 
 
 def test_mean_and_interval_points(tmp_path: Path, catalog: Catalog) -> None:
@@ -193,3 +192,67 @@ def test_rejects_bad_requests(tmp_path: Path, catalog: Catalog) -> None:
     with pytest.raises(AggregationError, match="DST"):
         aggregate(st_, catalog, ["E01.GAS"], datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 4, 1, tzinfo=UTC),
                   tz="Europe/Berlin")
+
+
+def test_totaliser_reading_closes_the_period_ending_at_it(tmp_path: Path) -> None:
+    """Review finding 4: monthly meter reads at local midnight on the 1st; January's amount is
+    R(Feb 1) − R(Jan 1), fully covered."""
+    cat = Catalog({"P.GAS": PointInfo("P.GAS", "E01", "m3", "total")})
+    st_ = Store(tmp_path)
+    reads = [(datetime(2024, 12, 1, tzinfo=SH), 0.0), (datetime(2025, 1, 1, tzinfo=SH), 1000.0),
+             (datetime(2025, 2, 1, tzinfo=SH), 3000.0), (datetime(2025, 3, 1, tzinfo=SH), 6000.0)]
+    st_.ingest_readings([RawReading(t, v, "P.GAS") for t, v in reads], "m", cat, source="test")
+    jan, feb = aggregate(st_, cat, ["P.GAS"], datetime(2025, 1, 1, tzinfo=SH), datetime(2025, 3, 1, tzinfo=SH))
+    assert jan.value_measured == pytest.approx(2000.0) and jan.valid_hours == 744 and jan.completeness == 1
+    assert feb.value_measured == pytest.approx(3000.0) and feb.valid_hours == 672
+    # readings between the boundaries are interpolated linearly to them: a half month of January
+    half, = aggregate(st_, cat, ["P.GAS"], datetime(2025, 1, 1, tzinfo=SH), datetime(2025, 1, 16, 12, tzinfo=SH))
+    assert half.value_measured == pytest.approx(1000.0) and half.valid_hours == pytest.approx(372)
+    # a reading read on the 1st at 08:00 is still split at midnight by time
+    st2 = Store(tmp_path / "b")
+    st2.ingest_readings([RawReading(datetime(2025, 1, 1, 8, tzinfo=SH), 0.0, "P.GAS"),
+                         RawReading(datetime(2025, 1, 2, 8, tzinfo=SH), 240.0, "P.GAS")], "d", cat, source="test")
+    d1, d2 = aggregate(st2, cat, ["P.GAS"], datetime(2025, 1, 1, tzinfo=SH), datetime(2025, 1, 3, tzinfo=SH), "day")
+    assert d1.value_measured == pytest.approx(160.0) and d2.value_measured == pytest.approx(80.0)
+
+
+def test_totaliser_replacement_and_reset_are_breaks_not_amounts(tmp_path: Path) -> None:
+    """Review finding 1: a meter swap (installation change) and a register reset (a decrease that is not
+    a rollover, stored under decrease_action = flag) give no amount; a true rollover adds the modulus."""
+    from dataclasses import replace
+    from datetime import date
+
+    from carbonmet.metering import InstrumentPeriod
+
+    cat = Catalog({"C": PointInfo("C", "E01", "t", "total", instruments=(
+        InstrumentPeriod("BS-1", "BS-1", date(2024, 1, 1), date(2025, 3, 1)),
+        InstrumentPeriod("BS-2", "BS-2", date(2025, 3, 1), None)))})
+    st_ = Store(tmp_path)
+    t0 = datetime(2025, 2, 1, 8, tzinfo=SH)
+    rs, v1, v2 = [], 500_000.0, 0.0
+    for d in range(89):  # one reading a day at 08:00, 100 t a day; BS-2 from 1 March
+        t = t0 + timedelta(days=d)
+        if t.month == 2:
+            v1 += 100.0
+        else:
+            v2 += 100.0
+        rs.append(RawReading(t, v1 if t.month == 2 else v2, "C"))
+    rep = st_.ingest_readings(rs, "all", cat, source="test")
+    assert rep.stored == 89
+    feb, mar, apr = aggregate(st_, cat, ["C"], datetime(2025, 2, 1, tzinfo=SH), datetime(2025, 5, 1, tzinfo=SH))
+    # February: Feb 1 08:00 → Feb 28 08:00 (27 days); the day across the swap is not covered
+    assert feb.value_measured == pytest.approx(2700.0) and feb.valid_hours == pytest.approx(27 * 24)
+    # March: Mar 1 08:00 → Mar 31 08:00, plus 16/24 of the day to Apr 1 08:00
+    assert mar.value_measured == pytest.approx(3000.0 + 100.0 * 16 / 24)
+    assert apr.value_measured == pytest.approx(100.0 * 8 / 24 + 2900.0)
+    # a reset (stored under the "flag" action) is a break; a rollover by the rule adds M = 10^6
+    rules = replace(st_.rules, decrease_action="flag")
+    st2 = Store(tmp_path / "r", rules=rules)
+    cat2 = Catalog({"R": PointInfo("R", "E01", "t", "total")})
+    vals = [999_000.0, 999_999.7, 0.5, 100.5, 50_000.0, 10.0, 20.0]
+    st2.ingest_readings([RawReading(t0 + timedelta(hours=i), v, "R") for i, v in enumerate(vals)], "x", cat2,
+                        source="test")
+    a, = aggregate(st2, cat2, ["R"], t0, t0 + timedelta(hours=7), "day", rules=rules)
+    # 999.7 + 0.8 (rollover) + 100 + 49 899.5 + [reset: no amount] + 10
+    assert a.value_measured == pytest.approx(999.7 + 0.8 + 100.0 + 49_899.5 + 10.0)
+    assert a.valid_hours == pytest.approx(5.0)

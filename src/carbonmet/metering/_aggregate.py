@@ -2,13 +2,14 @@
 
 Per point and period (hour, day, month, year, in a local time zone):
 
-* ``total`` points (totalisers, 累计值): the amount is the difference of readings. The last valid
-  reading of each hour is its anchor; the amount of an hour is ``anchor − previous anchor`` (the
-  previous anchor may lie in an earlier hour, day or the month before: the store reads one extra month
-  back), a negative difference being a register rollover to which the modulus
-  :math:`10^{\\lceil\\log_{10}(prev+1)\\rceil}` is added (same rule as validation; at most one rollover per
-  hour). Covered time is the time between anchors; the amount between two anchors is attributed to the
-  period of the later one.
+* ``total`` points (totalisers, 累计值): a reading at time t is the closing value of the period ending
+  at t. The amount of a period is the difference of the register interpolated linearly to its
+  boundaries: the difference between consecutive valid (or substituted) readings is spread over the
+  periods it spans in proportion to time (readings one month either side of the range are read). A
+  negative difference gets the modulus :math:`10^{\lfloor\log_{10} prev\rfloor+1}` only when it is a
+  rollover by the validation rule (:func:`is_rollover`); any other decrease, and any pair of readings
+  either side of an instrument installation change, is a break: no amount, no covered time. Covered time
+  is the time spanned by usable differences.
 * ``rate`` points whose unit has a 1/time dimension (t/h, Nm3/h, MW): the amount is the time integral
   of the rate. Per HJ 75-2017 the hourly mean is the mean of the valid values in the hour and is valid
   when at least ``min_valid_minutes`` (45) minutes hold a valid value; the hour's amount is
@@ -47,6 +48,7 @@ from ._errors import AggregationError
 from ._rules import Rules
 from ._store import Store, _months_between
 from ._types import PointInfo
+from ._validate import register_breaks_us
 
 Period = Literal["hour", "day", "month", "year"]
 PERIODS: tuple[str, ...] = ("hour", "day", "month", "year")
@@ -274,8 +276,9 @@ def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[
     ents = {p: catalog[p].enterprise for p in points}
     for p in points:
         info = catalog[p]
-        lookback = timedelta(days=31) if info.reading_kind == "total" else timedelta(0)
-        files_of[p] = store.files([p], _months_between(start - lookback, end), ents)
+        # totalisers: one month either side, to interpolate the register to the range boundaries
+        margin = timedelta(days=31) if info.reading_kind == "total" else timedelta(0)
+        files_of[p] = store.files([p], _months_between(start - margin, end + margin), ents)
         if not files_of[p]:
             continue
         if info.reading_kind == "total":
@@ -292,8 +295,9 @@ def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[
         for (mode, k), pts in groups.items():
             files = [f for p in pts for f in files_of[p]]
             if mode == "total":
-                sql = _total_sql(period, valid, subst, off, start_us, end_us, lo_h)
-                params: list[Any] = [files]
+                breaks = {p: register_breaks_us(catalog[p], store.local_tz).tolist() for p in pts}
+                sql = _total_sql(period, valid, subst, off, start_us, end_us, rules, breaks)
+                params: list[Any] = [files, [bs for bs, _ in buckets], [be for _, be in buckets]]
             else:
                 # partitions wholly inside [start, end) need no per-row time filter
                 inner = [f for f in files if _month_inside(f, start_us, end_us)]
@@ -364,7 +368,7 @@ def _f(x: Any) -> float:
 
 def _method(reading_kind: str, kind: str, minv: int) -> str:
     if reading_kind == "total":
-        return "totaliser difference of hourly anchors, rollover-corrected"
+        return "totaliser differences interpolated to period boundaries, rollover-corrected, breaks at instrument changes"
     if reading_kind == "interval":
         return "sum of valid interval amounts"
     if kind == "amount":
@@ -439,48 +443,99 @@ FROM hr GROUP BY point, b
 """
 
 
+def _segment_sql(breaks: Mapping[str, Sequence[int]]) -> str:
+    """SQL expression: register segment of a reading (number of instrument changes before ``ts``)."""
+    items = [(p, b) for p, b in breaks.items() if len(b)]
+    if not items:
+        return "0"
+    whens = " ".join(
+        f"WHEN '{p.replace(chr(39), chr(39) * 2)}' THEN ("
+        + " + ".join(f"(epoch_us(ts) >= {int(x)})::INT" for x in b) + ")"
+        for p, b in items
+    )
+    return f"(CASE point {whens} ELSE 0 END)"
+
+
+def _delta_sql(p: str, x: str, hi: float, lo: float) -> str:
+    """Register difference ``x − p``: plain when not negative, plus the modulus
+    :math:`10^{\\lfloor\\log_{10} p\\rfloor+1}` only when the decrease is a rollover by the validation rule,
+    otherwise NULL (a reset is a break in the sequence, never an amount)."""
+    m = f"pow(10, floor(log10({p})) + 1)"
+    return (f"CASE WHEN {p} IS NULL OR {x} IS NULL THEN NULL WHEN {x} >= {p} THEN {x} - {p} "
+            f"WHEN {p} > 0 AND {x} >= 0 AND {p} >= {hi!r} * {m} AND {x} < {lo!r} * {m} THEN {x} - {p} + {m} "
+            f"ELSE NULL END")
+
+
 def _total_sql(period: str, valid: Sequence[str], subst: Sequence[str], off: int, start_us: int, end_us: int,
-               lo_h: int) -> str:
-    b = _bucket_sql(period, "h")
-    # first hour of the bucket an hour index falls in
-    bstart_h = {"hour": "h", "day": "((h // 24) * 24)"}.get(period, b)
+               rules: Rules, breaks: Mapping[str, Sequence[int]]) -> str:
+    """Totaliser amounts per period: readings are closing values, amounts are differences of the
+    register interpolated linearly to the period boundaries.
+
+    Anchors (valid or substituted readings) are grouped by their *closing hour* (a reading at hh:00
+    closes the hour before) and register segment; the amount inside a group lies wholly in its hour, the
+    amount between the last anchor of one group and the first of the next is spread over the periods it
+    spans in proportion to time. Covered time is the time spanned by usable differences.
+    """
+    bucket = lambda x: _bucket_sql(period, x)  # noqa: E731
+    s_l, e_l = start_us + off, end_us + off
+    hi, lo = rules.rollover_high, rules.rollover_low
     return f"""
 WITH r AS (
-  SELECT point, epoch_us(ts) + {off} AS t, value,
+  SELECT point, epoch_us(ts) + {off} AS t, value, {_segment_sql(breaks)} AS seg,
          flag IN {_sql_list(valid)} OR flag IN {_sql_list(subst)} OR source = 'substituted' AS anchor,
          (source = 'substituted' OR flag IN {_sql_list(subst)}) AS sub,
          flag IN {_sql_list(valid)} AND source <> 'substituted' AS ok
   FROM {_SRC}
-  WHERE epoch_us(ts) < {end_us}
-), hr AS (
-  SELECT point, t // {_H} AS h,
-         arg_max(value, t) FILTER (anchor) AS last_v,
-         arg_max(sub, t) FILTER (anchor) AS last_sub,
-         count(*) FILTER (t >= {start_us + off}) AS n,
-         count(*) FILTER (ok AND t >= {start_us + off}) AS n_ok
-  FROM r GROUP BY point, h
-), d AS (
-  SELECT point, h, last_v, last_sub, n, n_ok,
-         lag(last_v) OVER w AS prev_v, lag(h) OVER w AS prev_h, lag(last_sub) OVER w AS prev_sub
-  FROM hr WHERE last_v IS NOT NULL
-  WINDOW w AS (PARTITION BY point ORDER BY h)
-), a AS (
-  SELECT point, h, n, n_ok, prev_h,
-         CASE WHEN prev_v IS NULL THEN NULL
-              WHEN last_v >= prev_v THEN last_v - prev_v
-              ELSE last_v - prev_v + pow(10, ceil(log10(prev_v + 1))) END AS delta,
-         coalesce(last_sub OR prev_sub, false) AS sub
-  FROM d WHERE h >= {lo_h}
+), g AS (
+  SELECT point, (t - 1) // {_H} AS hc, seg,
+         arg_min(value, t) FILTER (anchor) AS v0, arg_max(value, t) FILTER (anchor) AS v1,
+         min(t) FILTER (anchor) AS t0, max(t) FILTER (anchor) AS t1,
+         bool_or(sub) FILTER (anchor) AS gsub, arg_min(sub, t) FILTER (anchor) AS sub0,
+         arg_max(sub, t) FILTER (anchor) AS sub1,
+         count(*) FILTER (t > {s_l} AND t <= {e_l}) AS n,
+         count(*) FILTER (ok AND t > {s_l} AND t <= {e_l}) AS n_ok
+  FROM r GROUP BY point, hc, seg
+), w AS (
+  SELECT point, hc, seg, v0, v1, t0, t1, gsub, sub0,
+         lag(v1) OVER win AS pv, lag(t1) OVER win AS pt, lag(seg) OVER win AS pseg, lag(sub1) OVER win AS psub
+  FROM g WHERE t0 IS NOT NULL
+  WINDOW win AS (PARTITION BY point ORDER BY hc, seg)
+), pieces AS (
+  SELECT point, t0 AS a, t1 AS b, {_delta_sql("v0", "v1", hi, lo)} AS delta, gsub AS sub FROM w WHERE t1 > t0
+  UNION ALL
+  SELECT point, pt AS a, t0 AS b, CASE WHEN pseg <> seg THEN NULL ELSE {_delta_sql("pv", "v0", hi, lo)} END AS delta,
+         (psub OR sub0) AS sub
+  FROM w WHERE pt IS NOT NULL AND t0 > pt
+), c AS (
+  SELECT point, a, b, greatest(a, {s_l}) AS ca, least(b, {e_l}) AS cb, delta, sub FROM pieces
+  WHERE b > {s_l} AND a < {e_l}
+), one AS (
+  SELECT point, {bucket(f"(ca // {_H})")} AS b, delta * ((cb - ca) / (b - a)) AS amt, (cb - ca) AS dur, delta, sub
+  FROM c WHERE {bucket(f"(ca // {_H})")} = {bucket(f"((cb - 1) // {_H})")}
+), multi AS (
+  SELECT c.point, k.bs AS b,
+         delta * ((least(cb, k.be * {_H}) - greatest(ca, k.bs * {_H})) / (c.b - c.a)) AS amt,
+         (least(cb, k.be * {_H}) - greatest(ca, k.bs * {_H})) AS dur, delta, sub
+  FROM c JOIN (SELECT unnest(?::BIGINT[]) AS bs, unnest(?::BIGINT[]) AS be) k
+    ON k.bs * {_H} < c.cb AND k.be * {_H} > c.ca
+  WHERE {bucket(f"(ca // {_H})")} <> {bucket(f"((cb - 1) // {_H})")}
+), pa AS (
+  SELECT point, b,
+         sum(amt) FILTER (delta IS NOT NULL AND NOT sub) AS measured,
+         coalesce(sum(amt) FILTER (delta IS NOT NULL AND sub), 0) AS substituted,
+         coalesce(sum(dur) FILTER (delta IS NOT NULL AND NOT sub), 0)::DOUBLE / {_H} AS valid_hours,
+         coalesce(sum(dur) FILTER (delta IS NOT NULL AND sub), 0)::DOUBLE / {_H} AS subst_hours
+  FROM (SELECT * FROM one UNION ALL SELECT * FROM multi) GROUP BY point, b
+), cn AS (
+  SELECT point, {bucket("hc")} AS b, sum(n) AS n, sum(n_ok) AS n_valid FROM g
+  WHERE hc >= {s_l // _H} AND hc < {-(-e_l // _H)} GROUP BY point, b
 )
-SELECT point, {b} AS b,
-       sum(delta) FILTER (NOT sub) AS measured,
-       coalesce(sum(delta) FILTER (sub), 0) AS substituted,
-       coalesce(sum(h - greatest(prev_h, {bstart_h} - 1)) FILTER (NOT sub AND delta IS NOT NULL), 0)::DOUBLE AS valid_hours,
-       coalesce(sum(h - greatest(prev_h, {bstart_h} - 1)) FILTER (sub AND delta IS NOT NULL), 0)::DOUBLE AS subst_hours,
-       0::DOUBLE AS stopped_hours,
-       0::DOUBLE AS invalid_hours,
-       sum(n) AS n, sum(n_ok) AS n_valid
-FROM a GROUP BY point, b
+SELECT coalesce(pa.point, cn.point) AS point, coalesce(pa.b, cn.b) AS b,
+       pa.measured, coalesce(pa.substituted, 0) AS substituted,
+       coalesce(pa.valid_hours, 0) AS valid_hours, coalesce(pa.subst_hours, 0) AS subst_hours,
+       0::DOUBLE AS stopped_hours, 0::DOUBLE AS invalid_hours,
+       coalesce(cn.n, 0) AS n, coalesce(cn.n_valid, 0) AS n_valid
+FROM pa FULL OUTER JOIN cn ON pa.point = cn.point AND pa.b = cn.b
 """
 
 
