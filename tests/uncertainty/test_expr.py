@@ -235,3 +235,40 @@ def test_diagnose_points_at_the_failing_subexpression() -> None:
     diag = e.diagnose(X)
     assert diag is not None
     assert diag[0] == "log(y - 1)" and diag[2] == 2
+
+
+@pytest.mark.parametrize("text", ["٣*x", "１０*x", "x*２", "x*1e٣", "۱.5"])
+def test_only_ascii_digits_are_numbers(text: str) -> None:
+    """Review finding 7: ``\\d`` matched any Unicode digit, so "٣*x" parsed as 3·x."""
+    with pytest.raises(ExpressionError, match="unexpected (character|token)"):
+        parse(text)
+
+
+@given(st.text(alphabet=st.characters(categories=["Nd"]), min_size=1, max_size=5))
+def test_no_unicode_digit_string_parses_unless_ascii(digits: str) -> None:
+    if all(c in "0123456789" for c in digits):
+        assert parse(digits + "*x").names == ("x",)
+    else:
+        with pytest.raises(ExpressionError):
+            parse(digits + "*x")
+
+
+def test_expression_length_is_capped() -> None:
+    """Review finding 7: a 400 000-character expression took seconds to parse; cap it."""
+    from carbonmet.uncertainty._expr import MAX_LENGTH
+
+    ok = " + ".join(f"AD{i} * EF{i}" for i in range(1000))  # the 1 000-stream sum of the benchmark
+    assert len(ok) < MAX_LENGTH and len(parse(ok).names) == 2000
+    with pytest.raises(ExpressionError, match="characters long, more than") as exc:
+        parse("x" + " + x" * (MAX_LENGTH // 4))
+    assert exc.value.position == MAX_LENGTH
+
+
+def test_non_finite_combined_uncertainty_is_an_error() -> None:
+    """Review finding 7: x**1e308 at x = 1 gave u_c = inf with only a NumPy warning."""
+    from carbonmet.uncertainty import EvaluationError, lpu
+
+    iset = InputSet()
+    iset.add("x", Normal(1.0, 0.1))
+    with pytest.raises(EvaluationError, match="not finite .*contribution of x"):
+        lpu(Model.from_expression("x**1e308", iset))

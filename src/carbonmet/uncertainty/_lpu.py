@@ -277,7 +277,8 @@ def lpu(model: Model, coverage: float = 0.95, k: float | None = None) -> LpuResu
         )
     c = np.where(np.isfinite(c), c, 0.0)
     contrib = np.abs(c) * u_in
-    var_diag = float(np.sum(contrib**2))
+    with np.errstate(over="ignore"):  # an overflow is reported below as a non-finite u_c
+        var_diag = float(np.sum(contrib**2))
     cov_part = 0.0
     pairs = model.correlation_pairs()
     for i, j, r in pairs:
@@ -291,6 +292,14 @@ def lpu(model: Model, coverage: float = 0.95, k: float | None = None) -> LpuResu
             "positive semi-definite"
         )
     u_c = math.sqrt(var)
+    if not math.isfinite(u_c):
+        where = model.source + ": " if model.source else ""
+        big = [model.names[i] for i in np.argsort(-np.abs(contrib))[:3] if not contrib[i] < 1e154]
+        raise EvaluationError(
+            f"{where}combined standard uncertainty of '{model.output}' is not finite (overflow"
+            + (f" in the contribution of {', '.join(big)}" if big else "")
+            + "); rescale the model or use the Monte Carlo method"
+        )
     notes: list[str] = []
     dof_raw = welch_satterthwaite(contrib, nu, u_c)
     if pairs and any(math.isfinite(nu[i]) or math.isfinite(nu[j]) for i, j, _ in pairs):
