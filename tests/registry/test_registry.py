@@ -243,3 +243,29 @@ def test_instrument_key_is_instrument_id(engine: Engine, sample_files: list[Path
     with pytest.raises(ImportRejected) as ei:
         import_file(engine, dup)
     assert [(p.row, p.field) for p in ei.value.problems] == [(3, "instrument_id")]
+
+
+def test_wide_trace_on_sqlite(tmp_path: Path) -> None:
+    """Regression (review): more than 1,000 affected standard certificates at one level used to exceed
+    SQLite's expression-depth limit."""
+    from sqlalchemy import insert
+
+    from carbonmet.registry import CertificateStandard, MeasurementStandard, Organisation
+
+    n = 1100
+    eng = make_engine(f"sqlite:///{tmp_path / 'wide.db'}")
+    migrate(eng)
+    with eng.begin() as c:  # bulk rows: this test is about the query, not the audited writes
+        c.execute(insert(Organisation), [{"id": 1, "code": "L", "name": "lab", "kind": "metrology_institute"}])
+        c.execute(insert(MeasurementStandard),
+                  [{"id": 1, "code": "ROOT", "name": "root", "holder_org_id": 1, "level": "national"}]
+                  + [{"id": i + 2, "code": f"W{i}", "name": "w", "holder_org_id": 1, "level": "working"}
+                     for i in range(n)])
+        c.execute(insert(Certificate),
+                  [{"id": i + 1, "cert_no": f"C{i}", "kind": "calibration", "standard_id": i + 2, "issuer_org_id": 1,
+                    "calibration_date": date(2024, 3, 1), "expanded_u": 0.1, "origin": "test"} for i in range(n)])
+        c.execute(insert(CertificateStandard),
+                  [{"certificate_id": i + 1, "standard_id": 1, "standard_certificate_id": None} for i in range(n)])
+    with session_scope(eng) as s:
+        r = trace_back(s, "ROOT", date(2024, 1, 1), date(2024, 6, 1))
+    assert len(r.certificates) == n and len(r.standards) == n

@@ -341,6 +341,18 @@ def _next_after(history: list[tuple[date, int]], cert_id: int, d: date) -> date 
     return None
 
 
+def _merge_windows(windows: list[tuple[date, date | None]]) -> list[tuple[date, date | None]]:
+    """Union of date windows (inclusive ends; ``None`` = open-ended)."""
+    out: list[tuple[date, date | None]] = []
+    for start, end in sorted(windows, key=lambda w: w[0]):
+        if out and (out[-1][1] is None or start <= out[-1][1] + timedelta(days=1)):
+            prev_start, prev_end = out[-1]
+            out[-1] = (prev_start, None if end is None or prev_end is None else max(prev_end, end))
+        else:
+            out.append((start, end))
+    return out
+
+
 def trace_back(
     session: Session, standard_code: str, date_from: date, date_to: date, max_depth: int = 25
 ) -> TraceResult:
@@ -379,18 +391,19 @@ def trace_back(
                  Certificate.calibration_date, CertificateStandard.standard_id.label("via"))
     while frontier and depth < max_depth:
         depth += 1
-        conds = []
-        for sid, windows in frontier.items():
-            for w_from, w_to in windows:
-                c = and_(CertificateStandard.standard_id == sid, Certificate.calibration_date >= w_from)
-                if w_to is not None:
-                    c = and_(c, Certificate.calibration_date <= w_to)
-                conds.append(c)
-        rows = session.connection().execute(
-            select(*cert_cols)
-            .join(CertificateStandard, CertificateStandard.certificate_id == Certificate.id)
-            .where(or_(*conds))
-        ).all()
+        rows = []
+        conds = [
+            and_(CertificateStandard.standard_id == sid, Certificate.calibration_date >= w_from,
+                 *([Certificate.calibration_date <= w_to] if w_to is not None else []))
+            for sid, windows in frontier.items()
+            for w_from, w_to in _merge_windows(windows)
+        ]
+        for i in range(0, len(conds), 200):  # bounded statements (SQLite's expression-depth limit is 1000)
+            rows += session.execute(
+                select(*cert_cols)
+                .join(CertificateStandard, CertificateStandard.certificate_id == Certificate.id)
+                .where(or_(*conds[i : i + 200]))
+            ).all()
         new_std_certs = []
         for row in rows:
             if row.id in seen_certs:
