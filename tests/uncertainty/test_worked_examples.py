@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 
 from carbonmet.uncertainty import (
     Constant,
@@ -219,17 +219,38 @@ def mass_model() -> Model:
     )
 
 
+def _mass_cdf(t: float, n: int = 32) -> float:
+    """Exact P(δm ≤ t) of the §9.3 model [D]: with f = 1 + (ρ_a − ρ_a0)(1/ρ_W − 1/ρ_R) > 0,
+    δm ≤ t ⇔ m_Rc + δm_Rc ≤ (t + m_nom)/f, and m_Rc + δm_Rc ~ N(100 001.234, 0.05² + 0.02²), so
+    P = E_f[Φ(((t + m_nom)/f − μ)/σ)] over the three rectangular densities — a smooth integrand,
+    integrated by n-point Gauss–Legendre per axis (n = 32, 48, 64 agree to 1e-12 mg)."""
+    x, w = np.polynomial.legendre.leggauss(n)
+    ra, rw, rr = 1.2 + 0.1 * x, 8000.0 + 1000.0 * x, 8000.0 + 50.0 * x
+    f = 1.0 + (ra[:, None, None] - 1.2) * (1.0 / rw[None, :, None] - 1.0 / rr[None, None, :])
+    z = ((t + 100_000.0) / f - 100_001.234) / math.hypot(0.05, 0.02)
+    return float(np.einsum("i,j,k,ijk->", w / 2, w / 2, w / 2, stats.norm.cdf(z)))
+
+
 def test_jcgm101_9_3_mass_calibration() -> None:
     """JCGM 101 §9.3 Table 6 (recalled): GUF δm = 1.2340 mg, u = 0.0539 mg, 95 % [1.1285, 1.3395];
-    MCM (M = 10⁶) 1.2341 mg, u = 0.0754 mg, shortest [1.0834, 1.3825]; GUF not validated
-    (d_low = 0.0451, d_high = 0.0430 in the standard). The exact u of the model is 0.075 48 mg,
-    derived here from the moments E[1/ρ] and E[1/ρ²] of the rectangular densities [D]."""
+    MCM (M = 10⁶) 1.2341 mg, u = 0.0754 mg; GUF not validated. The exact u of the model is
+    0.075 48 mg, derived here from the moments E[1/ρ] and E[1/ρ²] of the rectangular densities [D].
+
+    The MCM interval is checked against the *exact* 2.5 % and 97.5 % quantiles of the model
+    (:func:`_mass_cdf` [D]: [1.084 43, 1.383 57] mg, centred on 1.2340 mg — the model is symmetric
+    about y up to terms of order u(m)·(ρ_a − ρ_a0)/ρ ≈ 1e-7 mg; an independent 10⁷-trial NumPy
+    simulation gives [1.0844, 1.3836]). The recalled published shortest interval [1.0834, 1.3825] is
+    centred 0.001 mg below y, so it is not used: the tolerance is 4 MC standard errors of a 2.5 %
+    quantile at M = 10⁶ (√(p(1 − p)/M)/g(y_low) ≈ 2.1e-4 mg, g the derived density).
+    """
     m = mass_model()
     ev = evaluate(m, trials=1_000_000, seed=93, ndig=2)
     assert ev.lpu is not None and ev.mcm is not None and ev.validation is not None
     assert round(ev.lpu.value, 4) == 1.2340
     assert round(ev.lpu.u, 4) == 0.0539
     assert_allclose(ev.lpu.interval, (1.1285, 1.3395), atol=6e-5)
+    # zero sensitivities to ρ_a, ρ_W, ρ_R at the estimates: the LPU says it leaves them out
+    assert any("is zero at the estimates" in n and "rho_a" in n for n in ev.lpu.notes)
     # exact u from moments [D]
     e1 = lambda a, b: math.log(b / a) / (b - a)
     e2 = lambda a, b: 1.0 / (a * b)
@@ -238,11 +259,28 @@ def test_jcgm101_9_3_mass_calibration() -> None:
     exact_u = math.sqrt((0.05**2 + 0.02**2 + mean**2) * (1 + 0.2**2 / 12 * ed2) - mean**2)
     assert exact_u == pytest.approx(0.07548, abs=1e-5)
     assert ev.mcm.u == pytest.approx(exact_u, abs=3e-4)  # MC noise of u at M = 10⁶ is ~5e-5
-    assert ev.mcm.value == pytest.approx(1.2341, abs=2e-4)
-    assert_allclose(ev.mcm.shortest_interval, (1.0834, 1.3825), atol=1.5e-3)
+    assert ev.mcm.value == pytest.approx(1.2340, abs=4 * exact_u / 1000)
+    # exact 95 % probabilistically symmetric interval [D]
+    lo = optimize.brentq(lambda t: _mass_cdf(t) - 0.025, 0.9, 1.234, xtol=1e-10)
+    hi = optimize.brentq(lambda t: _mass_cdf(t) - 0.975, 1.234, 1.6, xtol=1e-10)
+    assert (lo + hi) / 2 == pytest.approx(1.2340, abs=1e-6)  # symmetric about y
+    assert (lo, hi) == pytest.approx((1.08443, 1.38357), abs=1e-5)
+    h = 1e-4
+    dens = (_mass_cdf(lo + h) - _mass_cdf(lo - h)) / (2 * h)
+    se = math.sqrt(0.025 * 0.975 / 1_000_000) / dens
+    assert se == pytest.approx(2.1e-4, rel=0.05)
+    assert_allclose(ev.mcm.interval, (lo, hi), atol=4 * se)
+    assert sum(ev.mcm.interval) / 2 == pytest.approx(1.2340, abs=4 * se)
+    # symmetric unimodal output: the shortest interval is the symmetric one (noisier estimate)
+    assert_allclose(ev.mcm.shortest_interval, (lo, hi), atol=8 * se)
+    assert np.diff(ev.mcm.shortest_interval)[0] <= np.diff(ev.mcm.interval)[0] + 1e-12
+    # validation with k_p = 1.96 against the MCM interval: d_low, d_high near the exact ones
     assert not ev.validation.agrees
-    assert ev.validation.d_low == pytest.approx(0.0451, abs=2e-3)
-    assert ev.validation.d_high == pytest.approx(0.0430, abs=2e-3)
+    y, U = ev.lpu.value, ev.lpu.U
+    assert ev.validation.d_low == pytest.approx(abs(y - U - lo), abs=4 * se)
+    assert ev.validation.d_high == pytest.approx(abs(y + U - hi), abs=4 * se)
+    assert abs(y - U - lo) == pytest.approx(abs(y + U - hi), abs=1e-5)
+    assert abs(y - U - lo) == pytest.approx(0.0441, abs=1e-4)
 
 
 # --- JCGM 101 §9.4: comparison loss in microwave power meter calibration -----------------------------
