@@ -17,7 +17,7 @@ from ._dcc import make_dcc
 from ._errors import RefdataError
 from ._faults import hour_iso, inject_drifts, month_starts, plan_faults, utc_chunks
 from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise
-from ._metrology import PROVINCES, MetrologyResult, build
+from ._metrology import PROVINCES, MetrologyResult, build, lab_instrument_point
 from ._region import TAG_LAB, TAG_NOISE, make_enterprises, make_points, rng_for
 from ._truth import EnterpriseTruth, simulate
 from ._types import Enterprise, Fault, Instrument, Manifest, Point
@@ -40,7 +40,7 @@ REGISTRY_COLUMNS = {
                      "coverage_probability", "standards_used"),
 }
 LAB_COLUMNS = ("sample_id", "point_id", "sampled_from", "sampled_to", "analyte", "value", "unit", "U", "k", "lab_org",
-               "method", "report_no")
+               "instrument_id", "method", "report_no")
 CSV_READING_COLUMNS = ("point_id", "ts", "value", "unit", "flag")
 
 
@@ -394,43 +394,58 @@ def _write_registry(ctx: _Ctx, ents: list[Enterprise], points: list[Point], met:
 
 def _write_lab(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
                pts_by_ent: dict[str, list[Point]]) -> None:
+    """Lab analyses: ``value = truth·(1 + δ/100) + e``.
+
+    ``δ`` [%] is the systematic error of the instrument that made the analysis (calorimeter, carbon or sulfur
+    analyser, balance, gas chromatograph), drawn once per instrument as its certificate states, so it is common
+    to every result of that instrument; ``e`` is the per-sample repeatability of the method, ``N(0, (U_abs/2)²)``.
+    The stated ``U`` (k = 2) combines both: ``U = 2·√((U_abs/2)² + (u_inst/100 · value)²)``; ``instrument_id``
+    names the instrument (in ``instruments.csv``, its certificate in ``certificates.csv``).
+    """
     c = constants()
     lab = c["lab"]
     phys = c["physics"]
+    by_id = {i.lab_point: i for i in instruments if i.lab_point}
     rows: list[list[Any]] = []
     for n_e, e in enumerate(ents):
         tr = truths[e.code]
         rng = rng_for(ctx.seed, TAG_LAB, n_e)
-        cal = next(i for i in instruments if i.org_code == e.code and i.type_key == "calorimeter")
-        cab = next(i for i in instruments if i.org_code == e.code and i.type_key == "carbon_analyser")
         third = PROVINCES[e.province][1]
+        cal, cab = by_id[lab_instrument_point(e.code, "CALORIMETER")], by_id[lab_instrument_point(e.code, "CARBON")]
+        bal, sua = by_id[lab_instrument_point(e.code, "BALANCE")], by_id[lab_instrument_point(e.code, "SULFUR")]
+        i_cab, i_gc = by_id[lab_instrument_point(third, "CARBON")], by_id[lab_instrument_point(third, "GC")]
         seq = 0
 
         def add(point: str, f_h: float, t_h: float, analyte: str, val: float, key: str, org: str,
-                code: str = e.code) -> None:
+                inst: Instrument, code: str = e.code) -> None:
             nonlocal seq
             seq += 1
             spec = lab[key]
+            val = round(val, 4)
+            u = float(np.hypot(spec["U_abs"] / 2.0, inst.u_rel / 100.0 * abs(val)))
             rows.append([f"{code}-S{seq:06d}", point, hour_iso(ctx.year, f_h, ctx.tz), hour_iso(ctx.year, t_h, ctx.tz),
-                         analyte, round(val, 4), spec["unit"], spec["U_abs"], 2, org, spec["method"],
-                         f"{org}-{ctx.year}-{seq:05d}"])
+                         analyte, val, spec["unit"], float(f"{2.0 * u:.3g}"), 2, org, inst.instrument_id,
+                         spec["method"], f"{org}-{ctx.year}-{seq:05d}"])
+
+        def meas(truth: np.ndarray | float, inst: Instrument, key: str, z: np.ndarray | float) -> Any:
+            return truth * (1 + inst.systematic_rel / 100) + lab[key]["U_abs"] / 2 * z
 
         for stream, pid in (("gasifier_coal", "GASIFIER_COAL.LAB"), ("boiler_coal", "BOILER_COAL.LAB")):
             L = tr.lots[stream]
             used = L.mass > 0
             n = int(used.sum())
             z = rng.standard_normal((5, n))
-            ncv = L.ncv[used] * (1 + cal.systematic_rel / 100) + lab["ncv"]["U_abs"] / 2 * z[0]
-            cc = L.carbon[used] * 100 * (1 + cab.systematic_rel / 100) + lab["carbon_content"]["U_abs"] / 2 * z[1]
-            mo = L.moisture[used] + lab["moisture"]["U_abs"] / 2 * z[2]
-            ash = L.ash[used] + lab["ash"]["U_abs"] / 2 * z[3]
-            su = np.maximum(L.sulfur[used] + lab["sulfur"]["U_abs"] / 2 * z[4], 0.01)
+            ncv = meas(L.ncv[used], cal, "ncv", z[0])
+            cc = meas(L.carbon[used] * 100, cab, "carbon_content", z[1])
+            mo = meas(L.moisture[used], bal, "moisture", z[2])
+            ash = meas(L.ash[used], bal, "ash", z[3])
+            su = np.maximum(meas(L.sulfur[used], sua, "sulfur", z[4]), 0.01)
             for j, (f_h, t_h) in enumerate(zip(L.start_h[used], L.end_h[used], strict=True)):
-                for analyte, val, key in (("ncv", ncv[j], "ncv"), ("carbon_content", cc[j], "carbon_content"),
-                                          ("moisture", mo[j], "moisture"), ("ash", ash[j], "ash"),
-                                          ("sulfur", su[j], "sulfur")):
-                    add(f"{e.code}.{pid}", f_h, t_h, analyte, float(val), key, e.code)
-        # monthly composites analysed by the provincial institute
+                for analyte, val, key, inst in (("ncv", ncv[j], "ncv", cal), ("carbon_content", cc[j], "carbon_content", cab),
+                                                ("moisture", mo[j], "moisture", bal), ("ash", ash[j], "ash", bal),
+                                                ("sulfur", su[j], "sulfur", sua)):
+                    add(f"{e.code}.{pid}", f_h, t_h, analyte, float(val), key, e.code, inst)
+        # monthly composites analysed by the provincial institute, with its own instruments
         ms = ctx.ms
         for stream, sig, pid in (("gasifier_slag", "slag", "SLAG.LAB"), ("boiler_ash", "boiler_ash", "BOILER_ASH.LAB")):
             cm = np.add.reduceat(tr.carbon[stream], ms[:-1])
@@ -438,14 +453,14 @@ def _write_lab(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTr
             for m in range(12):
                 if mm[m] <= 0:
                     continue
-                val = cm[m] / mm[m] * 100 * (1 + cab.systematic_rel / 100) + lab["slag_carbon"]["U_abs"] / 2 * rng.normal()
-                add(f"{e.code}.{pid}", ms[m], ms[m + 1], "carbon_content", float(val), "slag_carbon", third)
+                val = meas(cm[m] / mm[m] * 100, i_cab, "slag_carbon", rng.normal())
+                add(f"{e.code}.{pid}", ms[m], ms[m + 1], "carbon_content", float(val), "slag_carbon", third, i_cab)
         ng_c = phys["ng_ncv_mj_per_nm3"] * 1e-3 * phys["ng_c_per_gj"] * 1e3  # kg C per Nm3
         for m in range(12):
             add(f"{e.code}.NATURAL_GAS.LAB", ms[m], ms[m + 1], "ncv",
-                phys["ng_ncv_mj_per_nm3"] + lab["ng_ncv"]["U_abs"] / 2 * rng.normal(), "ng_ncv", third)
+                float(meas(phys["ng_ncv_mj_per_nm3"], i_gc, "ng_ncv", rng.normal())), "ng_ncv", third, i_gc)
             add(f"{e.code}.NATURAL_GAS.LAB", ms[m], ms[m + 1], "carbon_content",
-                ng_c + lab["ng_carbon"]["U_abs"] / 2 * rng.normal(), "ng_carbon", third)
+                float(meas(ng_c, i_gc, "ng_carbon", rng.normal())), "ng_carbon", third, i_gc)
     write_csv(ctx.out / "lab" / "lab.csv", LAB_COLUMNS, rows)
 
 

@@ -39,7 +39,8 @@ MAKERS = {
     "cems_flow_monitor": ("示例环境仪器 Maker-D", "PT-S200"), "cems_gas_analyser": ("示例环境仪器 Maker-D", "NDIR-CO2"),
     "o2_analyser": ("示例环境仪器 Maker-D", "ZR-O2"), "thermometer": ("示例环境仪器 Maker-D", "PT100"),
     "moisture_meter": ("示例环境仪器 Maker-D", "HUM-1"), "calorimeter": ("示例分析仪器 Maker-E", "BOMB-5E"),
-    "carbon_analyser": ("示例分析仪器 Maker-E", "CHN-2"),
+    "carbon_analyser": ("示例分析仪器 Maker-E", "CHN-2"), "lab_balance": ("示例分析仪器 Maker-E", "AB-204"),
+    "sulfur_analyser": ("示例分析仪器 Maker-E", "CLS-3"), "gas_chromatograph": ("示例分析仪器 Maker-E", "GC-9"),
 }
 # good (compliant) class per instrument type; non-compliant alternatives per GB 17167 role
 _GOOD_CLASS = {
@@ -47,8 +48,26 @@ _GOOD_CLASS = {
     "liquid_flow_meter": ("0.1", "0.2"), "gas_flow_meter": ("1.5", "2.0"), "vent_flow_meter": ("2.0", "2.5"),
     "steam_flow_meter": ("1.5", "2.5"), "electricity_meter": ("0.2S", "0.5S"), "cems_flow_monitor": ("5",),
     "cems_gas_analyser": ("2",), "o2_analyser": ("2",), "thermometer": ("1.0",), "moisture_meter": ("5",),
-    "calorimeter": ("0.2",), "carbon_analyser": ("1.0",),
+    "calorimeter": ("0.2",), "carbon_analyser": ("1.0",), "lab_balance": ("I",), "sulfur_analyser": ("2.0",),
+    "gas_chromatograph": ("1.0",),
 }
+# laboratory instruments (point ``<org>.LAB.<suffix>``, no readings): suffix -> (name, quantity, carrier, unit, type).
+# Each enterprise's coal lab has the first four; each provincial institute (composites, natural gas) the last two.
+LAB_INSTRUMENTS = {
+    "CALORIMETER": ("化验室量热仪", "ncv", "raw_coal", "MJ/kg", "calorimeter"),
+    "CARBON": ("化验室元素分析仪", "carbon_content", "raw_coal", "%", "carbon_analyser"),
+    "BALANCE": ("化验室分析天平(水分、灰分)", "mass", "raw_coal", "g", "lab_balance"),
+    "SULFUR": ("化验室库仑测硫仪", "sulfur", "raw_coal", "%", "sulfur_analyser"),
+}
+INSTITUTE_LAB_INSTRUMENTS = {
+    "CARBON": ("元素分析仪(灰渣含碳量)", "carbon_content", "slag", "%", "carbon_analyser"),
+    "GC": ("气相色谱仪(天然气组分)", "ncv", "natural_gas", "MJ/Nm3", "gas_chromatograph"),
+}
+
+
+def lab_instrument_point(org: str, suffix: str) -> str:
+    """Point id of a laboratory instrument of ``org`` (an enterprise or a provincial institute)."""
+    return f"{org}.LAB.{suffix}"
 _BAD_CLASS = {"dynamic_weighing": "1", "electricity_class_i": "1.0", "natural_gas": "2.5", "steam": "4.0"}
 
 
@@ -170,11 +189,17 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
     by_ent = {e.code: e for e in enterprises}
     inst_points = [p for p in points if p.instrument_type]
     lab_pts = []
+    org_province = {e.code: e.province for e in enterprises}
     for e in enterprises:
-        lab_pts.append(Point(f"{e.code}.LAB.CALORIMETER", e.code, e.sites[0][0], "化验室量热仪", "ncv", "raw_coal", "MJ/kg",
-                             "sample", "", "", "calorimeter", "", "lab"))
-        lab_pts.append(Point(f"{e.code}.LAB.CARBON", e.code, e.sites[0][0], "化验室元素分析仪", "carbon_content",
-                             "raw_coal", "%", "sample", "", "", "carbon_analyser", "", "lab"))
+        for suffix, (name, qty, carrier, unit, typ) in LAB_INSTRUMENTS.items():
+            lab_pts.append(Point(lab_instrument_point(e.code, suffix), e.code, e.sites[0][0], name, qty, carrier, unit,
+                                 "sample", "", "", typ, "", "lab"))
+    for prov in provinces:  # the provincial institute's own laboratory (composites of slag and ash, natural gas)
+        imt = PROVINCES[prov][1]
+        org_province[imt] = prov
+        for suffix, (name, qty, carrier, unit, typ) in INSTITUTE_LAB_INSTRUMENTS.items():
+            lab_pts.append(Point(lab_instrument_point(imt, suffix), imt, "", name, qty, carrier, unit, "sample", "", "",
+                                 typ, "", "lab"))
     # choose non-compliant instruments: one per role, in different enterprises
     findings: list[Fault] = []
     bad: dict[str, str] = {}
@@ -201,7 +226,9 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
     affected: list[dict] = []
     for n, p in enumerate(inst_points + lab_pts):
         t = it[p.instrument_type]
-        e = by_ent[p.enterprise]
+        org = p.enterprise  # an enterprise, or a provincial institute for its own lab instruments
+        prov = org_province[org]
+        institute = org not in by_ent
         goods = _GOOD_CLASS[p.instrument_type]
         cls = _BAD_CLASS[bad[p.point_id]] if p.point_id in bad else goods[int(rng.integers(len(goods)))]
         grade = float(t["classes"][cls])
@@ -237,7 +264,7 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
         iid = f"{p.enterprise}-I{n + 1:04d}"
         serial = f"{model_no.split('-')[0]}{2015 + int(rng.integers(0, 9))}{int(rng.integers(10000, 99999))}{n:04d}"
         inst = Instrument(
-            instrument_id=iid, serial=serial, org_code=e.code, type_key=p.instrument_type,
+            instrument_id=iid, serial=serial, org_code=org, type_key=p.instrument_type,
             registry_type=t.get("registry_type", p.instrument_type), maker=maker, model=model_no, range_low=0.0,
             range_high=hi, unit=unit, accuracy_class=cls, mpe_rel=mpe if kind == "verification" else None,
             resolution=float(t["resolution"]), legal_category=t["legal"],
@@ -245,21 +272,24 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
             installed_from=date(year - int(rng.integers(2, 8)), int(rng.integers(1, 13)), int(rng.integers(1, 28))),
             cert_kind=kind, u_rel=float(u), noise_rel=float(t.get("noise_rel_pct", 0.0)),
             noise_abs=float(t.get("noise_abs", 0.0)), systematic_rel=delta, error_model=model,
+            lab_point=p.point_id if p.schedule == "lab" else "",
         )
         instruments.append(inst)
         if p.point_id in bad:
             role = bad[p.point_id]
-            findings.append(Fault("nonconforming_class", e.code, p.point_id, iid, detail=(
+            findings.append(Fault("nonconforming_class", org, p.point_id, iid, detail=(
                 f"accuracy class {cls} where GB 17167-2006 requires {gb[role]['max_mpe_rel']} ({role})"),
                 rule=gb[role]["text"] + " (4.3.8)"))
 
         # ---- certificates: previous, last before the year, renewal in the year (unless overdue)
         iv = int(t["interval_months"])
         fam = fam_of[p.instrument_type]
-        issuer = PROVINCES[e.province][3]
+        # the city institute calibrates enterprise instruments with its working standards; the provincial
+        # institute calibrates its own lab instruments with its primary standard
+        issuer = PROVINCES[prov][1] if institute else PROVINCES[prov][3]
 
-        def std_ref(d: date, ws_pick: int, province: str = e.province, fam: str = fam) -> str:
-            code = f"WS-{province}-{fam.upper()}-{ws_pick}"
+        def std_ref(d: date, ws_pick: int, province: str = prov, fam: str = fam) -> str:
+            code = f"PS-{province}-{fam.upper()}" if institute else f"WS-{province}-{fam.upper()}-{ws_pick}"
             cands = [x for x in std_certs[code] if x.calibration_date <= d]
             if not cands:
                 return code
@@ -298,7 +328,8 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
                                    round(2.0 * u, 3), 2.0, std_ref(d, ws_pick))
             certs.append(cert)
             # traced to the out-of-tolerance standard inside its window?
-            if (fam == "gas_flow" and e.province == oot_prov and ws_pick == 1 and oot_last_ok <= d < oot_found):
+            if (fam == "gas_flow" and prov == oot_prov and ws_pick == 1 and not institute
+                    and oot_last_ok <= d < oot_found):
                 nxt = dates[j + 1] if j + 1 < len(dates) else None
                 end = min(nxt or date(year + 1, 1, 1), date(year + 1, 1, 1))
                 s_h, e_h = max(0, _hour_of(d, year)), _hour_of(end, year)
@@ -309,13 +340,13 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
                                  "in_data_from": max(d, y0).isoformat(), "in_data_to": end.isoformat()})
                 instruments[-1] = inst = replace(inst, error_model="traced_to_oot")
         if p.point_id in overdue_mid | overdue_all:
-            findings.append(Fault("overdue", e.code, p.point_id, iid, start=(valid_last + timedelta(days=1)).isoformat(),
+            findings.append(Fault("overdue", org, p.point_id, iid, start=(valid_last + timedelta(days=1)).isoformat(),
                                   end=date(year + 1, 1, 1).isoformat(),
                                   detail=f"last certificate valid until {valid_last.isoformat()}; no recalibration",
                                   rule="GB 17167-2006 5.3.6: instruments past their verification period must not be used",
                                   start_h=max(0, _hour_of(valid_last + timedelta(days=1), year))))
         if p.point_id == failed:
-            findings.append(Fault("does_not_conform", e.code, p.point_id, iid, start=dates[-1].isoformat(),
+            findings.append(Fault("does_not_conform", org, p.point_id, iid, start=dates[-1].isoformat(),
                                   detail=f"verification found error {delta:+.2f} % beyond MPE ±{mpe} %; instrument kept in service",
                                   rule="GB 17167-2006 5.3.6: failed instruments must not be used"))
 

@@ -86,6 +86,7 @@ class Instrument:
     drift_start_h: int = -1  # hour index where drift starts (-1: none)
     drift_rel_per_year: float = 0.0  # [%] per year (``drift_year_hours``) after the start
     drift_year_hours: int = 0  # hours of the calendar year the drift rate refers to (8760, or 8784 in a leap year)
+    lab_point: str = ""  # ``<org>.LAB.<suffix>`` of a laboratory instrument (it has no readings point)
 
 
 @dataclass(frozen=True, slots=True)
