@@ -98,3 +98,21 @@ def test_ingest_validates_against_the_registry(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
     assert (doc["received"], doc["stored"], doc["quarantined"]) == (3, 2, 1)
+
+
+def test_cli_reports_files_committed_before_a_rejected_one(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    bad_sites = tmp_path / "sites.csv"
+    bad_sites.write_text("site_code,org_code,name\nS1,NOPE,厂区\n", encoding="utf-8")
+    code, out = _run(db, "registry", "import", FILES[0], str(bad_sites), "--json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["file"] == str(bad_sites) and [f["rows"] for f in doc["imported_before"]] == [4]
+
+
+def test_cli_date_errors_are_usage_errors(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    code, out = _run(db, "registry", "due", "--today", "2025/10/01")
+    assert code == 2 and "YYYY-MM-DD" in out
+    code, out = _run(db, "registry", "trace-back", "X", "--from", "2024-05-01", "--to", "2024-01-01")
+    assert code == 2 and "--to" in out

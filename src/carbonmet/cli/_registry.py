@@ -36,6 +36,14 @@ def open_engine(db: str | None) -> Engine:
     return engine
 
 
+def parse_date(text: str, option: str) -> date:
+    """An ISO date from an option, or a clear usage error."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD expected YYYY-MM-DD, got {text!r}", param_hint=option) from None
+
+
 def parse_days(text: str) -> int:
     """``30d``, ``6w``, ``3m`` (30-day months) or a plain number of days."""
     m = re.fullmatch(r"\s*(\d+)\s*([dwm]?)\s*", text)
@@ -59,10 +67,14 @@ def import_cmd(
     try:
         reports = import_files(engine, files, actor=actor)
     except ImportRejected as exc:
+        done = [r.to_dict() for r in exc.imported]
         if as_json:
-            print_json({"ok": False, "file": exc.file, "problems": [asdict(p) for p in exc.problems]})
+            print_json({"ok": False, "file": exc.file, "problems": [asdict(p) for p in exc.problems],
+                        "imported_before": done})
             raise typer.Exit(1) from None
-        fail(str(exc))
+        for r in done:
+            console.print(f"[green]已导入 imported[/] {r['file']}: {r['rows']} 行 rows")
+        fail(str(exc) + ("\n其后的文件未处理 files after it were not processed" if len(files) > len(done) + 1 else ""))
     except RegistryError as exc:
         fail(str(exc))
     if as_json:
@@ -118,7 +130,7 @@ def due_cmd(
     """待检/超期器具 Instruments due or overdue for verification/calibration."""
     from ..registry import due_list, session_scope
 
-    ref = date.fromisoformat(today) if today else date.today()
+    ref = parse_date(today, "--today") if today else date.today()
     with session_scope(open_engine(db)) as s:
         items = due_list(s, ref, parse_days(within), org=org)
     if as_json:
@@ -149,7 +161,10 @@ def trace_back_cmd(
     """超差反向追溯 Reverse traceability: certificates, instruments and data periods affected."""
     from ..registry import NotFound, RegistryError, record_incident, session_scope, trace_back
 
-    d0, d1 = date.fromisoformat(date_from), date.fromisoformat(date_to)
+    d0, d1 = parse_date(date_from, "--from"), parse_date(date_to, "--to")
+    if d1 < d0:
+        raise typer.BadParameter("--to 早于 --from: the date found out of tolerance is before the last good date",
+                                 param_hint="--to")
     engine = open_engine(db)
     try:
         if record:
@@ -193,7 +208,7 @@ def coverage_cmd(
 
     try:
         with session_scope(open_engine(db)) as s:
-            cov = period_coverage(s, point, date.fromisoformat(start), date.fromisoformat(end))
+            cov = period_coverage(s, point, parse_date(start, "--from"), parse_date(end, "--to"))
     except NotFound as exc:
         fail(str(exc))
     if as_json:
@@ -232,7 +247,9 @@ def audit_verify_cmd(
     if as_json:
         print_json(rep.to_dict())
     elif rep.ok:
-        console.print(f"[green]审计链完整 audit chain intact[/]: {rep.entries} 条 entries, head {rep.head_hash}")
+        console.print(f"[green]审计链完整 audit chain intact[/]: {rep.entries} 条 entries, head {rep.head_hash}\n"
+                      "（校验的是日志本身未被改动；请保存链头哈希，下次用 --expected-head 核对 / this proves the log "
+                      "itself was not altered; keep the head hash and pass it as --expected-head next time）")
     else:
         console.print(f"[red]审计链被篡改 audit chain BROKEN[/] at entry {rep.first_bad_seq}: {rep.reason}")
     if not rep.ok:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..quantities import CarbonmetError
 
@@ -34,6 +35,7 @@ class ImportRejected(RegistryError):
     def __init__(self, file: str, problems: list[RowProblem]) -> None:
         self.file = file
         self.problems = problems
+        self.imported: list[Any] = []  # reports of files committed before this one (import_files)
         lines = "\n".join(f"  {p}" for p in problems[:200])
         more = f"\n  … and {len(problems) - 200} more" if len(problems) > 200 else ""
         super().__init__(

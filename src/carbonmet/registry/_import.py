@@ -241,13 +241,23 @@ def _apply_table(
 
 
 def import_files(engine: Engine, paths: Iterable[str | Path], actor: str = DEFAULT_ACTOR) -> list[ImportReport]:
-    """Import several files, tables in dependency order; each file is its own all-or-nothing unit."""
+    """Import several files, tables in dependency order; each file is its own all-or-nothing unit.
+
+    Stops at the first rejected file; :attr:`ImportRejected.imported` lists the files committed before it.
+    """
 
     def order(p: Path) -> int:
         stem = p.stem.rsplit("-", 1)[-1].lower()
         return TABLE_ORDER.index(stem) if stem in TABLE_ORDER else len(TABLE_ORDER)
 
-    return [import_file(engine, p, actor) for p in sorted((Path(p) for p in paths), key=order)]
+    reports: list[ImportReport] = []
+    for p in sorted((Path(p) for p in paths), key=order):
+        try:
+            reports.append(import_file(engine, p, actor))
+        except ImportRejected as exc:
+            exc.imported = reports  # the files before it are committed: say so
+            raise
+    return reports
 
 
 # --- export ----------------------------------------------------------------------------------------
