@@ -2,7 +2,6 @@
 
 from alembic import context
 
-
 from carbonmet.registry._models import Base
 
 config = context.config

@@ -6,9 +6,8 @@ Create Date: 2026-11-23
 
 The audit log is made append-only by triggers on both SQLite and PostgreSQL.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
