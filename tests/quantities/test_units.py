@@ -104,3 +104,19 @@ def test_bare_powers_of_metre() -> None:
     assert conversion_factor("mm2", "m**2") == pytest.approx(1e-6)
     assert conversion_factor("Nm3/h", "kNm3/h") == pytest.approx(1e-3)  # Nm3 stays a normal volume
     assert not is_convertible("m3", "Nm3")
+
+
+def test_chinese_statistical_units() -> None:
+    # regression (review): 万-prefixed units of energy statistics and kt as kilotonne, not knot
+    assert conversion_factor("万吨标准煤", "tce") == pytest.approx(1e4)
+    assert conversion_factor("万千瓦时", "MWh") == pytest.approx(10.0)
+    assert conversion_factor("万吨二氧化碳", "tCO2") == pytest.approx(1e4)
+    assert conversion_factor("万t", "t") == pytest.approx(1e4)
+    assert conversion_factor("tCO₂/万吨标准煤", "tCO2/tce") == pytest.approx(1e-4)
+    assert conversion_factor("kt", "t") == pytest.approx(1e3)
+
+
+def test_ambiguous_chinese_gas_volume_not_guessed() -> None:
+    # 标立方米 is 0 °C in accounting guidelines but 20 °C in gas trade (GB/T 19205): 7 % apart, so no alias
+    with pytest.raises(UnitError):
+        parse_unit("标立方米")

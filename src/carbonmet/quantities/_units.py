@@ -78,10 +78,15 @@ def parse_unit(text: str) -> pint.Unit:
     s = _aliases().get(s, s)
     # "m3", "kg/m3", "mm2": a metre-based unit followed by a bare power, as written on instruments
     s = _BARE_POWER.sub(r"\1**\2", s)
-    # per-token aliases inside compound units such as "tCO₂/万Nm³" or "GJ/万Nm3"
-    for alias, canonical in sorted(_aliases().items(), key=lambda kv: -len(kv[0])):
-        if not alias.isascii() and alias in s:
-            s = s.replace(alias, canonical)
+    # per-token aliases inside compound units such as "tCO₂/万Nm³" or "GJ/万Nm3", longest first,
+    # repeated until nothing changes ("万吨标准煤" → "万tce" → "wan_tce")
+    for _ in range(4):
+        before = s
+        for alias, canonical in sorted(_aliases().items(), key=lambda kv: -len(kv[0])):
+            if not alias.isascii() and alias in s:
+                s = s.replace(alias, canonical)
+        if s == before:
+            break
     try:
         unit = ureg.parse_units(s)
     except Exception as exc:  # pint raises several types (UndefinedUnitError, DefinitionSyntaxError, ...)
@@ -137,7 +142,7 @@ def convert(value: Any, from_unit: str, to_unit: str) -> Any:
         raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}")
     if ureg.Quantity(1, a)._is_multiplicative and ureg.Quantity(1, b)._is_multiplicative:
         f = conversion_factor(from_unit, to_unit)
-        return value * f if not isinstance(value, list) else np.asarray(value) * f
+        return np.asarray(value) * f if isinstance(value, list | tuple) else value * f
     return ureg.Quantity(np.asarray(value, dtype=float), a).to(b).magnitude
 
 
