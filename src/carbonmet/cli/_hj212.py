@@ -283,6 +283,16 @@ def serve_cmd(
     ),
     sites: Path | None = typer.Option(None, "--sites", help="sites.csv (site_code → org_code), with --store"),
     idle_timeout: float = typer.Option(900.0, "--idle-timeout", help="空闲断开秒数 idle timeout [s]"),
+    max_connections: int = typer.Option(
+        512, "--max-connections", min=1, help="最大连接数 connections open at once; more are closed on accept"
+    ),
+    frame_timeout: float = typer.Option(
+        60.0, "--frame-timeout", min=0.001, help="单个报文须在此秒数内收完 a frame begun must complete within [s]"
+    ),
+    max_bad_bytes: int = typer.Option(
+        65536, "--max-bad-bytes", min=1,
+        help="连续错误字节数上限, 超过则断开 disconnect after this many rejected bytes without a good frame",
+    ),
     lenient: bool = typer.Option(False, "--lenient", help="宽松解析 accept 2005-style/oversize packets"),
 ) -> None:
     """接收数采仪数据  Receive data loggers over TCP; answer 9014 only after the data is durable.
@@ -310,7 +320,8 @@ def serve_cmd(
 
     async def run() -> None:
         server = await start_server(
-            host, port, sink, point_map, reject=reject, idle_timeout=idle_timeout, strict=not lenient
+            host, port, sink, point_map, reject=reject, idle_timeout=idle_timeout, strict=not lenient,
+            max_connections=max_connections, frame_timeout=frame_timeout, max_bad_bytes=max_bad_bytes,
         )
         # plain echo (no rich wrapping): scripts read the port from this line
         typer.echo(f"HJ 212 服务 listening on {host}:{server.port} — {len(point_map)} mapped points")

@@ -67,7 +67,9 @@ async def nothing_within(reader: asyncio.StreamReader, seconds: float) -> bool:
 def test_server_answers_frames_rejects_bad_and_reassembles() -> None:
     async def scenario() -> None:
         rec = Recorder()
-        server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject)
+        server = await start_server(  # reject_window=0: each rejected piece reported on its own
+            "127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject, reject_window=0.0
+        )
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         try:
             # 1. a frame with a bad CRC: no answer, raw bytes and reason in rejects

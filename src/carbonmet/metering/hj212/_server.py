@@ -13,6 +13,19 @@ come and then handed to ``sink`` as one :class:`Message`. Parts that do ask (Fla
 one by one and answered at once, because the data logger waits for each part's 9014 before it sends
 the next (Table C.50); holding them would stall it. Incomplete held messages are handed to ``sink``
 when the connection ends (their parts are valid data on their own: each carries its DataTime).
+
+Limits (review finding 9: one client must not knock the server over), all configurable:
+
+- ``max_connections`` open connections; one more is closed at once (counted in ``stats.refused``).
+- ``idle_timeout``: nothing received for this long closes the connection; ``frame_timeout``: a frame
+  that has started (``##`` received) must be complete within this time, or its bytes go to
+  ``reject`` and the connection is closed (a client trickling one byte every few minutes).
+- Split messages: parts and bytes held per connection are capped (:class:`Reassembler`).
+- Rejected bytes of one connection (junk, frames that fail to decode) are combined: the first goes
+  to ``reject`` at once, later ones within ``reject_window`` seconds are handed over together as
+  one reject (all their bytes, a reason with the count per kind) when the window ends, when
+  ``reject_flush_bytes`` have gathered, or when the connection ends. After ``max_bad_bytes`` rejected
+  bytes with no good frame between them the connection is closed.
 """
 
 from __future__ import annotations
@@ -20,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -28,7 +42,7 @@ from ._codec import MAX_DATA_LEN, MAX_DATA_LEN_FIELD, Packet, answer_frames, dec
 from ._errors import DecodeError
 from ._framing import Framer
 from ._mapping import PointMap, to_raw_readings
-from ._reassembly import Message, Reassembler
+from ._reassembly import MAX_HELD_BYTES, MAX_PARTS, Message, Reassembler
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +65,37 @@ class ServerStats:
     bytes_rejected: int = 0
     sink_errors: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    #: rejected pieces (junk runs, bad frames) before combining; ``rejects`` counts reject calls
+    reject_pieces: int = 0
+    #: connections closed at once because ``max_connections`` were open
+    refused: int = 0
+    #: connections closed for ``max_bad_bytes``, ``frame_timeout``, ``idle_timeout``
+    closed_bad_bytes: int = 0
+    closed_frame_timeout: int = 0
+    closed_idle: int = 0
+    #: split messages handed over incomplete because a reassembly cap was reached
+    reassembly_capped: int = 0
+
+
+#: Default limits (see the module docstring).
+MAX_CONNECTIONS = 512
+FRAME_TIMEOUT = 60.0
+MAX_BAD_BYTES = 64 * 1024
+REJECT_WINDOW = 5.0
+REJECT_FLUSH_BYTES = 64 * 1024
+
+
+class _RejectBuffer:
+    """Rejected pieces of one connection waiting to be handed to ``reject`` as one."""
+
+    __slots__ = ("bad_run", "first", "last_flush", "pieces", "size")
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[bytes, str]] = []
+        self.size = 0
+        self.first = 0.0  # monotonic time of the first piece waiting
+        self.last_flush = -1e18
+        self.bad_run = 0  # rejected bytes since the last good frame
 
 
 class HJ212Server:
@@ -65,6 +110,13 @@ class HJ212Server:
         idle_timeout: float = 900.0,
         strict: bool = True,
         read_size: int = 65536,
+        max_connections: int = MAX_CONNECTIONS,
+        frame_timeout: float = FRAME_TIMEOUT,
+        max_bad_bytes: int = MAX_BAD_BYTES,
+        reject_window: float = REJECT_WINDOW,
+        reject_flush_bytes: int = REJECT_FLUSH_BYTES,
+        max_parts: int = MAX_PARTS,
+        max_held_bytes: int = MAX_HELD_BYTES,
     ) -> None:
         self.sink = sink
         self.point_map = point_map
@@ -72,7 +124,15 @@ class HJ212Server:
         self.idle_timeout = idle_timeout
         self.strict = strict
         self.read_size = read_size
+        self.max_connections = max_connections
+        self.frame_timeout = frame_timeout
+        self.max_bad_bytes = max_bad_bytes
+        self.reject_window = reject_window
+        self.reject_flush_bytes = reject_flush_bytes
+        self.max_parts = max_parts
+        self.max_held_bytes = max_held_bytes
         self.stats = ServerStats()
+        self.active = 0
         self._server: asyncio.base_events.Server | None = None
 
     @property
@@ -95,11 +155,19 @@ class HJ212Server:
             await self._server.wait_closed()
 
     async def _reject(self, raw: bytes, reason: str) -> None:
+        """Count one rejected piece and hand it to ``reject`` on its own."""
+        self._count_piece(raw, reason)
+        await self._emit(raw, reason)
+
+    def _count_piece(self, raw: bytes, reason: str) -> None:
         st = self.stats
-        st.rejects += 1
+        st.reject_pieces += 1
         st.bytes_rejected += len(raw)
         kind = reason.split(":", 1)[0] if ":" in reason else reason
         st.reasons[kind] = st.reasons.get(kind, 0) + 1
+
+    async def _emit(self, raw: bytes, reason: str) -> None:
+        self.stats.rejects += 1
         if self.reject is not None:
             try:
                 res = self.reject(raw, reason)
@@ -109,6 +177,42 @@ class HJ212Server:
                 log.exception("hj212 reject callback failed (%s): %r", reason, raw[:200])
         else:
             log.warning("hj212 reject (%s): %r", reason, raw[:200])
+
+    async def _bad(self, buf: _RejectBuffer, raw: bytes, reason: str) -> None:
+        """A junk run or undecodable frame of a connection: combined with others of the same window."""
+        self._count_piece(raw, reason)
+        buf.bad_run += len(raw)
+        now = time.monotonic()
+        if not buf.pieces and now - buf.last_flush >= self.reject_window:
+            buf.last_flush = now  # the first of a window goes out at once (a lone bad frame keeps its reason)
+            await self._emit(raw, reason)
+            return
+        if not buf.pieces:
+            buf.first = now
+        buf.pieces.append((raw, reason))
+        buf.size += len(raw)
+        if buf.size >= self.reject_flush_bytes:
+            await self._flush(buf)
+
+    async def _flush(self, buf: _RejectBuffer) -> None:
+        if not buf.pieces:
+            return
+        pieces, buf.pieces, buf.size = buf.pieces, [], 0
+        buf.last_flush = time.monotonic()
+        if len(pieces) == 1:
+            await self._emit(*pieces[0])
+            return
+        kinds: dict[str, int] = {}
+        for _, reason in pieces:
+            kind = reason.split(":", 1)[0] if ":" in reason else reason
+            kinds[kind] = kinds.get(kind, 0) + 1
+        raw = b"".join(r for r, _ in pieces)
+        counts = ", ".join(f"{k} ×{n}" for k, n in kinds.items())
+        reason = (
+            f"combined: {len(pieces)} rejected pieces ({len(raw)} bytes) of one connection within"
+            f" {self.reject_window:g} s: {counts}; first: {pieces[0][1]}"
+        )
+        await self._emit(raw, reason)
 
     async def _deliver(self, msg: Message, out: list[bytes]) -> None:
         try:
@@ -134,51 +238,103 @@ class HJ212Server:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         st = self.stats
-        st.connections += 1
         peer = writer.get_extra_info("peername")
+        if self.active >= self.max_connections:
+            st.refused += 1
+            log.warning("hj212 %s refused: %d connections open (max_connections)", peer, self.active)
+            writer.close()
+            return
+        self.active += 1
+        st.connections += 1
         framer = Framer(MAX_DATA_LEN if self.strict else MAX_DATA_LEN_FIELD)
-        reassembler = Reassembler()
+        reassembler = Reassembler(max_parts=self.max_parts, max_bytes=self.max_held_bytes)
+        bad = _RejectBuffer()
         strict = self.strict
+        idle, frame_timeout, window, max_bad = (
+            self.idle_timeout, self.frame_timeout, self.reject_window, self.max_bad_bytes
+        )
+        monotonic = time.monotonic
+        last_rx = monotonic()
+        frame_started: float | None = None  # when the frame now pending began to arrive
         try:
             while True:
+                now = monotonic()
+                deadline = last_rx + idle
+                if frame_started is not None:
+                    deadline = min(deadline, frame_started + frame_timeout)
+                if bad.pieces:
+                    deadline = min(deadline, bad.first + window)
                 try:
-                    async with asyncio.timeout(self.idle_timeout):
+                    async with asyncio.timeout(max(deadline - now, 0.0)):
                         chunk = await reader.read(self.read_size)
                 except TimeoutError:
-                    log.info("hj212 %s idle for %.0f s, closing", peer, self.idle_timeout)
-                    break
+                    now = monotonic()
+                    if bad.pieces and now >= bad.first + window:
+                        await self._flush(bad)
+                    if frame_started is not None and now >= frame_started + frame_timeout:
+                        st.closed_frame_timeout += 1
+                        log.info("hj212 %s frame not completed within %.0f s, closing", peer, frame_timeout)
+                        for raw, _ in framer.close():
+                            await self._bad(
+                                bad, raw, f"incomplete frame: not completed within {frame_timeout:g} s (frame_timeout)"
+                            )
+                        break
+                    if now >= last_rx + idle:
+                        st.closed_idle += 1
+                        log.info("hj212 %s idle for %.0f s, closing", peer, idle)
+                        break
+                    continue
                 if not chunk:
                     break
+                last_rx = monotonic()
                 st.bytes_in += len(chunk)
                 out: list[bytes] = []  # answers, written once per chunk (after their sinks returned)
+                framed = False
                 for raw, reason in framer.feed(chunk):
                     if reason is not None:
-                        await self._reject(raw, reason)
+                        await self._bad(bad, raw, reason)
                         continue
                     st.frames += 1
                     try:
                         packet: Packet = decode(raw, strict=strict)
                     except DecodeError as exc:
-                        await self._reject(raw, str(exc))
+                        await self._bad(bad, raw, str(exc))
                         continue
+                    framed = True
+                    bad.bad_run = 0
                     st.packets += 1
                     if packet.is_split and not packet.needs_ack:
                         for msg in reassembler.add(packet):
                             await self._deliver(msg, out)
                     else:
                         await self._deliver(Message((packet,), packet.pnum), out)
+                if framer.pending:
+                    if frame_started is None or framed:
+                        frame_started = last_rx
+                else:
+                    frame_started = None
                 if out:
                     writer.write(b"".join(out))
                     if writer.transport.get_write_buffer_size():
                         await writer.drain()
+                if bad.bad_run > max_bad:
+                    st.closed_bad_bytes += 1
+                    log.warning(
+                        "hj212 %s sent %d rejected bytes without a good frame (max_bad_bytes %d), closing",
+                        peer, bad.bad_run, max_bad,
+                    )
+                    break
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             log.info("hj212 %s connection lost: %s", peer, exc)
         finally:
+            self.active -= 1
             for raw, reason in framer.close():
-                await self._reject(raw, reason or "incomplete frame")
+                await self._bad(bad, raw, reason or "incomplete frame")
+            await self._flush(bad)
             out = []
             for msg in reassembler.flush():
                 await self._deliver(msg, out)
+            st.reassembly_capped += reassembler.capped
             try:
                 if out and not writer.is_closing():
                     writer.write(b"".join(out))
@@ -198,6 +354,13 @@ async def start_server(
     reject: Reject | None = None,
     idle_timeout: float = 900.0,
     strict: bool = True,
+    max_connections: int = MAX_CONNECTIONS,
+    frame_timeout: float = FRAME_TIMEOUT,
+    max_bad_bytes: int = MAX_BAD_BYTES,
+    reject_window: float = REJECT_WINDOW,
+    reject_flush_bytes: int = REJECT_FLUSH_BYTES,
+    max_parts: int = MAX_PARTS,
+    max_held_bytes: int = MAX_HELD_BYTES,
 ) -> HJ212Server:
     """Start listening and return the server (``server.port`` is the bound port; ``await server.close()``).
 
@@ -211,13 +374,31 @@ async def start_server(
     point_map : PointMap
         MN/code → measurement point (:func:`build_point_map`).
     reject : callable ``(raw, reason)``, optional
-        Receives every rejected frame or stray bytes with the reason (may be async).
+        Receives every rejected frame or stray bytes with the reason (may be async); pieces of one
+        connection within ``reject_window`` are combined into one call.
     idle_timeout : float
         Close a connection that sends nothing for this long [s].
     strict : bool
         Decode as :func:`decode` ``strict``.
+    max_connections : int
+        Connections open at once; more are closed on accept.
+    frame_timeout : float
+        A frame begun must be complete within this time [s], or the connection is closed.
+    max_bad_bytes : int
+        Close a connection after this many rejected bytes without a good frame between [bytes].
+    reject_window : float
+        Rejected pieces of one connection within this time go to ``reject`` as one [s].
+    reject_flush_bytes : int
+        ... or as soon as this many bytes of them have gathered [bytes].
+    max_parts, max_held_bytes : int
+        Per connection: parts held for one split message; frame bytes held in open split messages.
     """
-    server = HJ212Server(sink, point_map, reject=reject, idle_timeout=idle_timeout, strict=strict)
+    server = HJ212Server(
+        sink, point_map, reject=reject, idle_timeout=idle_timeout, strict=strict,
+        max_connections=max_connections, frame_timeout=frame_timeout, max_bad_bytes=max_bad_bytes,
+        reject_window=reject_window, reject_flush_bytes=reject_flush_bytes, max_parts=max_parts,
+        max_held_bytes=max_held_bytes,
+    )
     await server.start(host, port)
     return server
 
@@ -231,9 +412,13 @@ async def serve(
     reject: Reject | None = None,
     idle_timeout: float = 900.0,
     strict: bool = True,
+    max_connections: int = MAX_CONNECTIONS,
+    frame_timeout: float = FRAME_TIMEOUT,
+    max_bad_bytes: int = MAX_BAD_BYTES,
 ) -> None:
     """Run the server until cancelled (see :func:`start_server` for the parameters)."""
     server = await start_server(
-        host, port, sink, point_map, reject=reject, idle_timeout=idle_timeout, strict=strict
+        host, port, sink, point_map, reject=reject, idle_timeout=idle_timeout, strict=strict,
+        max_connections=max_connections, frame_timeout=frame_timeout, max_bad_bytes=max_bad_bytes,
     )
     await server.serve_forever()
