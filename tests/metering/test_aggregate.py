@@ -256,3 +256,30 @@ def test_totaliser_replacement_and_reset_are_breaks_not_amounts(tmp_path: Path) 
     # 999.7 + 0.8 (rollover) + 100 + 49 899.5 + [reset: no amount] + 10
     assert a.value_measured == pytest.approx(999.7 + 0.8 + 100.0 + 49_899.5 + 10.0)
     assert a.valid_hours == pytest.approx(5.0)
+
+
+def test_reading_step_is_the_median_difference_not_the_file_layout(tmp_path: Path) -> None:
+    """Review finding 5: the 45-minute rule must not depend on how readings are split into files, nor be
+    stretched by an outage."""
+    cat = Catalog({"F": PointInfo("F", "E01", "m3/h", "rate"), "G": PointInfo("G", "E01", "Nm3/h", "rate")})
+    st_ = Store(tmp_path)
+    day = datetime(2025, 3, 1, tzinfo=SH)
+    for h in range(24):  # hourly logger values (HJ 212 2061), one batch — one file — per value
+        st_.ingest_readings([RawReading(day + timedelta(hours=h), 1000.0, "F")], f"h{h}", cat, source="test")
+    for _ in range(2):
+        r, = aggregate(st_, cat, ["F"], day, day + timedelta(days=1), "day")
+        assert r.valid_hours == 24 and r.value_measured == pytest.approx(24_000.0)
+        st_.compact(min_files=2)  # the same after compaction into one file
+    # minute data, a 3-day outage, and one hour with only 23 valid minutes (0, 2, …, 44)
+    bad = datetime(2025, 1, 1, 10, tzinfo=SH)
+    rs = []
+    for m in range(5 * 24 * 60):
+        t = L0 + timedelta(minutes=m)
+        if L0 + timedelta(days=1) <= t < L0 + timedelta(days=4):
+            continue
+        if bad <= t < bad + timedelta(hours=1) and (t.minute % 2 or t.minute > 44):
+            continue
+        rs.append(RawReading(t, 1000.0, "G"))
+    st_.ingest_readings(rs, "g", cat, source="test")
+    h, = aggregate(st_, cat, ["G"], bad, bad + timedelta(hours=1), "hour")
+    assert h.valid_hours == 0 and math.isnan(h.value_measured) and h.invalid_hours == 1

@@ -1,4 +1,4 @@
-"""Period aggregation of stored readings, as DuckDB SQL over the Parquet partitions (数据汇总).
+r"""Period aggregation of stored readings, as DuckDB SQL over the Parquet partitions (数据汇总).
 
 Per point and period (hour, day, month, year, in a local time zone):
 
@@ -25,14 +25,18 @@ Values with a substituted source (flag ``S`` or ``source = substituted``) are su
 mixed into the measured amount. Plant-stopped hours (flag ``F``) are reported as stopped.
 
 A reading's minute coverage is one minute for minute (or finer) data; for coarser data each valid
-reading covers its nominal step (estimated from the Parquet footers: the smallest mean step of a
-partition among up to three sampled partitions, or given by the caller), so hourly values from a data logger make valid hours.
+reading covers its nominal step: the median of the time differences of the point's successive readings
+(over up to three months of the range, all files of a month merged — independent of the file layout and
+of outages), or given by the caller (``steps_s``), so hourly values from a data logger make valid hours.
+With fewer than two readings the step is unknown and taken as one minute.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -40,6 +44,8 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from carbonmet.quantities import MeasuredQuantity, Provenance, Source, format_unit, parse_unit, ureg
@@ -128,30 +134,34 @@ def integral_unit(unit: str) -> tuple[str, float] | None:
     return format_unit(str(q.units)), float(q.magnitude)
 
 
-def _estimate_step_us(files: Sequence[str]) -> float:
-    """Smallest mean reading step over a point's partition files, from the Parquet footers [µs]."""
-    best = math.inf
+def _estimate_step_us(files: Sequence[str], k: int = 3) -> float:
+    """Typical reading step of a point [µs]: the median of the time differences between its successive
+    readings, over all files of up to ``k`` partitions (months) spread over the range.
+
+    All files of a partition are merged before differencing, so the result does not depend on how the
+    store happens to split readings into files (one file per HJ 212 packet, or one compacted file), and
+    an outage does not stretch it (a median, not span/(n−1)). ``inf`` when fewer than two readings.
+    """
+    by_dir: dict[str, list[str]] = defaultdict(list)
     for f in files:
-        md = pq.ParquetFile(f).metadata
-        n = md.num_rows
-        if n < 2:
-            continue
-        col = md.schema.to_arrow_schema().get_field_index("ts")
-        lo, hi = math.inf, -math.inf
-        for rg in range(md.num_row_groups):
-            st = md.row_group(rg).column(col).statistics
-            if st is None or not st.has_min_max:
-                lo = -math.inf
-                break
-            lo = min(lo, _to_us(st.min))
-            hi = max(hi, _to_us(st.max))
-        if math.isfinite(lo) and hi > lo:
-            best = min(best, (hi - lo) / (n - 1))
-    return best
+        by_dir[f[: f.rfind("/")]].append(f)
+    dirs = sorted(by_dir)
+    diffs = []
+    for d in _sample(dirs, k):
+        ts = np.sort(np.concatenate([_read_ts(f) for f in by_dir[d]]))
+        dt = np.diff(ts)
+        diffs.append(dt[dt > 0])
+    alld = np.concatenate(diffs) if diffs else np.empty(0, np.int64)
+    return float(np.median(alld)) if len(alld) else math.inf
+
+
+def _read_ts(path: str) -> npt.NDArray[np.int64]:
+    t = pq.ParquetFile(path).read(columns=["ts"]).column("ts")
+    return t.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy().astype(np.int64, copy=False)
 
 
 def _sample(files: Sequence[str], k: int = 3) -> list[str]:
-    """At most ``k`` files spread over the list (the step estimate needs only a few full partitions)."""
+    """At most ``k`` items spread over the list."""
     if len(files) <= k:
         return list(files)
     idx = sorted({round(i * (len(files) - 1) / (k - 1)) for i in range(k)})
@@ -229,7 +239,7 @@ def aggregate(
     tz : str
         IANA zone of the period boundaries (fixed offset over the range).
     steps_s : mapping, optional
-        Nominal reading step per point [s]; default: estimated from the Parquet footers.
+        Nominal reading step per point [s]; default: the median time difference of the point's readings.
     rules : Rules, optional
         Rule table (valid flags, 45-minute rule); default: the store's.
 
@@ -274,6 +284,7 @@ def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[
     groups: dict[tuple[str, int], list[str]] = defaultdict(list)
     files_of: dict[str, list[str]] = {}
     ents = {p: catalog[p].enterprise for p in points}
+    need_step: list[str] = []
     for p in points:
         info = catalog[p]
         # totalisers: one month either side, to interpolate the register to the range boundaries
@@ -284,10 +295,17 @@ def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[
         if info.reading_kind == "total":
             groups[("total", 1)].append(p)
         else:
-            step = (steps_s[p] * 1e6) if steps_s and p in steps_s else _estimate_step_us(_sample(files_of[p]))
-            k = 1 if not math.isfinite(step) else int(min(60, max(1, round(step / 60e6))))
-            mode = "sum" if info.reading_kind == "interval" else "hourly"
-            groups[(mode, k)].append(p)
+            need_step.append(p)
+    steps = {p: steps_s[p] * 1e6 for p in need_step if steps_s and p in steps_s}
+    todo = [p for p in need_step if p not in steps]
+    if todo:  # reads only the ts column of a few partitions per point; pyarrow releases the GIL
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as ex:
+            steps.update(zip(todo, ex.map(lambda q: _estimate_step_us(files_of[q]), todo)))
+    for p in need_step:
+        step = steps[p]
+        k = 1 if not math.isfinite(step) else int(min(60, max(1, round(step / 60e6))))
+        mode = "sum" if catalog[p].reading_kind == "interval" else "hourly"
+        groups[(mode, k)].append(p)
 
     rows: dict[tuple[str, int], dict[str, Any]] = {}
     con = store.connect()
