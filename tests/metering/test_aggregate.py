@@ -283,3 +283,16 @@ def test_reading_step_is_the_median_difference_not_the_file_layout(tmp_path: Pat
     st_.ingest_readings(rs, "g", cat, source="test")
     h, = aggregate(st_, cat, ["G"], bad, bad + timedelta(hours=1), "hour")
     assert h.valid_hours == 0 and math.isnan(h.value_measured) and h.invalid_hours == 1
+
+
+def test_interval_substituted_amount_in_a_measured_hour_is_kept(tmp_path: Path, catalog: Catalog) -> None:
+    """Review finding 6: 30 t weighed and 25 t entered by hand (flag S) in the same hour: 25 t substituted."""
+    st_ = Store(tmp_path)
+    t = datetime(2025, 1, 6, 8, tzinfo=SH)
+    st_.ingest_readings([_r("E02.BATCH", t + timedelta(minutes=10), 30.0),
+                         _r("E02.BATCH", t + timedelta(minutes=40), 25.0, "S")], "w", catalog, source="test")
+    s, e = datetime(2025, 1, 1, tzinfo=SH), datetime(2025, 2, 1, tzinfo=SH)
+    a, = aggregate(st_, catalog, ["E02.BATCH"], s, e, "month")
+    assert a.value_measured == 30.0 and a.value_substituted == 25.0 and a.substituted_hours == 1
+    act = activity_data(st_, catalog, "E02.BATCH", s, e)
+    assert act.substituted is not None and act.substituted.value == 25.0 and act.total.value == 55.0

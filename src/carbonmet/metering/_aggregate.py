@@ -365,7 +365,7 @@ def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[
                 vs = ss / sh if sh > 0 else math.nan
             else:
                 vm = sm * factor if (vh > 0 or not math.isnan(sm)) else math.nan
-                vs = ss * factor if float(r["subst_hours"]) > 0 else 0.0
+                vs = ss * factor if math.isfinite(ss) else 0.0
             if vh == 0 and info.reading_kind != "total":
                 vm = math.nan
             if info.reading_kind == "interval" and int(r["n_valid"]) > 0:
@@ -421,6 +421,9 @@ def _hourly_sql(period: str, valid: Sequence[str], subst: Sequence[str], stopped
     else:
         hour_valid = f"bit_count(coalesce(m_ok, 0::UBIGINT)) >= {minv}"
     measured = "sum(s_ok)" if mode == "sum" else f"sum(s_ok / n_ok) FILTER ({hour_valid})"
+    # interval amounts add up: every substituted amount counts, and an hour holding one is a substituted
+    # hour even if it also has measured amounts; rates: only hours without a valid hourly mean
+    subst_hour = "n_sub > 0" if mode == "sum" else f"n_sub > 0 AND NOT ({hour_valid})"
     substituted = "sum(s_sub)" if mode == "sum" else "sum(s_sub / n_sub) FILTER (n_sub > 0 AND NOT (" + hour_valid + "))"
     cols = "point, ts, value, flag, source"
     parts = []
@@ -453,7 +456,7 @@ SELECT point, {b} AS b,
        {measured} AS measured,
        {substituted} AS substituted,
        count(*) FILTER ({hour_valid})::DOUBLE AS valid_hours,
-       count(*) FILTER (n_sub > 0 AND NOT ({hour_valid}))::DOUBLE AS subst_hours,
+       count(*) FILTER ({subst_hour})::DOUBLE AS subst_hours,
        count(*) FILTER (n_stp > 0 AND NOT ({hour_valid}) AND n_sub = 0)::DOUBLE AS stopped_hours,
        count(*) FILTER (NOT ({hour_valid}) AND n_sub = 0 AND n_stp = 0)::DOUBLE AS invalid_hours,
        sum(n) AS n, sum(n_ok) AS n_valid
