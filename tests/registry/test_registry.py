@@ -269,3 +269,26 @@ def test_wide_trace_on_sqlite(tmp_path: Path) -> None:
     with session_scope(eng) as s:
         r = trace_back(s, "ROOT", date(2024, 1, 1), date(2024, 6, 1))
     assert len(r.certificates) == n and len(r.standards) == n
+
+
+def test_spreadsheet_cells_as_users_type_them(engine: Engine, sample_files: list[Path], tmp_path: Path) -> None:
+    """Regression (review): a percent-formatted MPE, a numeric serial and a 2025/8/1 date."""
+    from openpyxl import Workbook
+
+    from carbonmet.registry import export_rows
+
+    import_files(engine, sample_files[:3])
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "instruments"
+    ws.append(["serial", "instrument_id", "org_code", "type", "mpe_rel", "point_id", "installed_from"])
+    ws.append([123456, "N-1", "E01", "gas_flow_meter", 0.01, "E01.NG_IN", "2025/8/1"])
+    ws["E2"].number_format = "0.0%"
+    path = tmp_path / "inst.xlsx"
+    wb.save(path)
+    import_file(engine, path)
+    with session_scope(engine) as s:
+        cols, rows = export_rows(s, "instruments")
+    row = dict(zip(cols, rows[0], strict=True))
+    assert row["serial"] == "123456" and row["mpe_rel"] == pytest.approx(1.0)
+    assert row["installed_from"] == date(2025, 8, 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -77,15 +78,23 @@ class ImportReport:
         return {"file": self.file, "tables": self.tables, "rows": self.rows}
 
 
+_SLASH_DATE = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
+
+
 def _cell(v: Any) -> Any:
     if v is None:
         return None
+    if isinstance(v, float) and v.is_integer():
+        return int(v)  # 1234.0 from a spreadsheet is the whole number 1234 (serials, counts)
     if isinstance(v, datetime):
         return v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat()
     if isinstance(v, date):
         return v.isoformat()
     if isinstance(v, str):
         v = v.strip()
+        m = _SLASH_DATE.match(v)  # 2025/8/1 and 2025.8.1, as Chinese spreadsheets write dates
+        if m:
+            return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}"
         return v or None
     return v
 
@@ -123,6 +132,15 @@ def _read_csv(path: Path) -> list[tuple[str, list[str], list[tuple[int, list[Any
     return [(table, header, body)]
 
 
+def _xlsx_value(cell: Any) -> Any:
+    """A cell's value as the user sees it: a number shown as a percentage ("1.0%") is 1.0 in our
+    columns that are stated in %, not the fraction 0.01 Excel stores."""
+    v = cell.value
+    if isinstance(v, int | float) and not isinstance(v, bool) and "%" in (getattr(cell, "number_format", "") or ""):
+        return round(v * 100, 12)
+    return v
+
+
 def _read_xlsx(path: Path) -> list[tuple[str, list[str], list[tuple[int, list[Any]]]]]:
     from openpyxl import load_workbook
 
@@ -130,9 +148,9 @@ def _read_xlsx(path: Path) -> list[tuple[str, list[str], list[tuple[int, list[An
     out = []
     try:
         for ws in wb.worksheets:
-            it = ws.iter_rows(values_only=True)
+            it = ws.iter_rows()
             try:
-                header = [str(h).strip() if h is not None else "" for h in next(it)]
+                header = [str(h.value).strip() if h.value is not None else "" for h in next(it)]
             except StopIteration:
                 continue
             table = ws.title.strip().lower()
@@ -143,9 +161,11 @@ def _read_xlsx(path: Path) -> list[tuple[str, list[str], list[tuple[int, list[An
                         f"{path}[{ws.title}]", [RowProblem(f"{path}[{ws.title}]", 1, "sheet", "unknown table")]
                     )
                 table = detected
-            body = [
-                (i + 2, [_cell(c) for c in r]) for i, r in enumerate(it) if any(c not in (None, "") for c in r)
-            ]
+            body = []
+            for i, cells in enumerate(it):
+                vals = [_xlsx_value(c) for c in cells]
+                if any(v not in (None, "") for v in vals):
+                    body.append((i + 2, [_cell(v) for v in vals]))
             out.append((table, header, body))
     finally:
         wb.close()

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..quantities import UnitError, parse_unit
 
-_OPT = ConfigDict(str_strip_whitespace=True, extra="forbid")
+# numbers typed into text columns (serial 001234 saved by Excel as 1234.0 is still refused: see _cell)
+_OPT = ConfigDict(str_strip_whitespace=True, extra="forbid", coerce_numbers_to_str=True)
 
 
 def _check_unit(v: str | None) -> str | None:
