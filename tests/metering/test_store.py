@@ -295,3 +295,41 @@ def test_instrument_replacement_breaks_the_register_sequence(tmp_path: Path) -> 
     # a decrease within one installation is still quarantined
     rep = st_.ingest_readings([RawReading(t0 + timedelta(days=6), 50.0, "C")], "dec", cat, source="test")
     assert rep.by_reason == {"totaliser_decrease": 1}
+
+
+def test_failed_ingest_leaves_nothing_visible_and_a_resend_is_stored(tmp_path: Path, catalog: Catalog) -> None:
+    """Review finding 7: the quarantine write fails (here: a file where its directory must go) after the
+    partition files were written; the batch is undone, and the re-sent batch is stored, not 'duplicates'."""
+    st_ = Store(tmp_path)
+    rs = [_r("E01.GAS", i, 1000.0 + i) for i in range(5)] + [_r("E01.GAS", 10, None)]  # one row to quarantine
+    blocker = tmp_path / "quarantine" / datetime.now(UTC).strftime("%Y-%m-%d")
+    blocker.write_bytes(b"not a directory")
+    with pytest.raises(OSError):
+        _ingest(st_, catalog, rs, "b7")
+    assert st_.readings("E01.GAS").num_rows == 0 and not list((tmp_path / "readings").rglob("*.parquet"))
+    assert st_.journal() == [] and not st_.is_ingested("b7")
+    blocker.unlink()
+    rep = _ingest(st_, catalog, rs, "b7")
+    assert (rep.stored, rep.duplicates, rep.quarantined) == (5, 0, 1)
+    assert [(j["stored"], j["duplicates"]) for j in st_.journal()] == [(5, 0)]
+    assert st_.readings("E01.GAS").num_rows == 5
+
+
+def test_files_of_an_unfinished_batch_are_not_read(tmp_path: Path, catalog: Catalog) -> None:
+    """Review finding 7: files of a batch journaled 'writing' (another process died) are neither read nor
+    taken as stored readings for duplicate checks, before the next open removes them."""
+    st_ = Store(tmp_path)
+    _ingest(st_, catalog, [_r("E01.GAS", 0, 1000.0)], "ok")
+    part = next((tmp_path / "readings").rglob("part-*.parquet"))
+    orphan = part.parent / "part-orphan.parquet"
+    t = pq.read_table(part)
+    pq.write_table(t.set_column(0, "ts", pa.array([T0 + timedelta(minutes=1)], t.schema.field("ts").type)), orphan)
+    db = sqlite3.connect(tmp_path / "journal.sqlite")
+    db.execute("INSERT INTO batches (batch_id, state, files) VALUES ('dead', 'writing', ?)",
+               (json.dumps([str(orphan.relative_to(tmp_path))]),))
+    db.commit()
+    db.close()
+    assert st_.readings("E01.GAS").num_rows == 1
+    assert str(orphan) not in st_.files(["E01.GAS"])
+    rep = _ingest(st_, catalog, [_r("E01.GAS", 1, 1000.0)], "again")
+    assert rep.stored == 1 and rep.duplicates == 0

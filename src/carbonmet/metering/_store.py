@@ -279,6 +279,8 @@ class Store:
             names = {n for n in os.listdir(d) if n.endswith(".parquet") and not n.startswith(".")}
         except FileNotFoundError:
             names = set()
+        if names:
+            names -= self._unfinished_names(d)
         part = self._cache.get(key)
         if part is None or not part.files <= names:
             part = _Partition()
@@ -287,6 +289,22 @@ class Store:
             part.add(*_read_tv(d / name))
             part.files.add(name)
         return (part.ts, part.value) if len(part.ts) else _EMPTY
+
+    def _unfinished_names(self, d: Path) -> set[str]:
+        """File names in directory ``d`` that belong to batches not committed (state ``writing``: a
+        crash in another process, removed on the next open). Never read, never counted as stored."""
+        with self._tlock:
+            rows = self._db.execute("SELECT files FROM batches WHERE state='writing'").fetchall()
+        if not rows:
+            return set()
+        rel = str(d.relative_to(self.root))
+        out = set()
+        for (files,) in rows:
+            for f in json.loads(files or "[]"):
+                head, _, name = f.rpartition("/")
+                if head == rel:
+                    out.add(name)
+        return out
 
     def files(
         self,
@@ -317,7 +335,9 @@ class Store:
                     names = sorted(os.listdir(md))
                 except FileNotFoundError:
                     continue
-                out.extend(str(md / n) for n in names if n.endswith(".parquet") and not n.startswith("."))
+                skip = self._unfinished_names(md)
+                out.extend(str(md / n) for n in names if n.endswith(".parquet") and not n.startswith(".")
+                           and n not in skip)
         return out
 
     def connect(self) -> duckdb.DuckDBPyConnection:
@@ -432,43 +452,70 @@ class Store:
                 "INSERT OR REPLACE INTO batches (batch_id, state, source, files, started) VALUES (?,?,?,?,?)",
                 (batch_id, "writing", source, json.dumps(planned), now.isoformat()),
             )
-            write_parquet_many_durable([(self.partition_dir(*k) / f"part-{tok}.parquet", tbl) for k, tbl in parts])
-            if quarantined.num_rows:
-                q = quarantined.append_column("batch", pa.array([batch_id] * quarantined.num_rows, pa.string()))
-                q = q.append_column(
-                    "received_at", pa.array([now] * quarantined.num_rows, pa.timestamp("us", tz="UTC"))
-                )
-                write_parquet_durable(qpath, q.select(QUARANTINE_SCHEMA.names).cast(QUARANTINE_SCHEMA))
-            by_reason: dict[str, int] = {}
-            if quarantined.num_rows:
-                for r, c in zip(*np.unique(quarantined.column("reason").to_numpy(zero_copy_only=False).astype(str),
-                                           return_counts=True)):
-                    by_reason[str(r)] = int(c)
-            report = IngestReport(
-                batch_id,
-                source,
-                received=res.received + (extra_quarantine.num_rows if extra_quarantine is not None else 0),
-                stored=acc.num_rows,
-                quarantined=quarantined.num_rows,
-                duplicates=res.duplicates,
-                by_reason=by_reason,
-                notices=res.notices,
-                origin=origin,
-            )
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute(
-                    "UPDATE batches SET state='done', report=?, finished=? WHERE batch_id=?",
-                    (json.dumps({k: v for k, v in report.to_dict().items() if k != "notices"}),
-                     datetime.now(UTC).isoformat(), batch_id),
-                )
-                self._db.executemany("INSERT OR IGNORE INTO keys (key, batch_id) VALUES (?, ?)",
-                                     [(k, batch_id) for k in keys])
-                self._db.execute("COMMIT")
+                return self._write_batch(batch_id, source, origin, keys, parts, tok, qpath, quarantined, res, acc,
+                                         extra_quarantine, now)
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # nothing of a failed batch may stay visible (it was not acknowledged and will be re-sent)
+                self._undo(batch_id, planned)
                 raise
-            return report
+
+    def _undo(self, batch_id: str, planned: Sequence[str]) -> None:
+        """Delete the files of a batch that failed before its commit, and its journal row."""
+        dirs = set()
+        for f in planned:
+            p = self.root / f
+            try:
+                p.unlink()
+                dirs.add(p.parent)
+            except FileNotFoundError:
+                pass
+        for d in dirs:
+            fsync_dir(d)
+        self._db.execute("DELETE FROM batches WHERE batch_id=? AND state='writing'", (batch_id,))
+        self._cache.clear()
+
+    def _write_batch(self, batch_id: str, source: str, origin: str, keys: Sequence[str],
+                     parts: list[tuple[tuple[str, str, str], pa.Table]], tok: str, qpath: Path,
+                     quarantined: pa.Table, res: Any, acc: pa.Table, extra_quarantine: pa.Table | None,
+                     now: datetime) -> IngestReport:
+        write_parquet_many_durable([(self.partition_dir(*k) / f"part-{tok}.parquet", tbl) for k, tbl in parts])
+        if quarantined.num_rows:
+            q = quarantined.append_column("batch", pa.array([batch_id] * quarantined.num_rows, pa.string()))
+            q = q.append_column(
+                "received_at", pa.array([now] * quarantined.num_rows, pa.timestamp("us", tz="UTC"))
+            )
+            write_parquet_durable(qpath, q.select(QUARANTINE_SCHEMA.names).cast(QUARANTINE_SCHEMA))
+        by_reason: dict[str, int] = {}
+        if quarantined.num_rows:
+            for r, c in zip(*np.unique(quarantined.column("reason").to_numpy(zero_copy_only=False).astype(str),
+                                       return_counts=True)):
+                by_reason[str(r)] = int(c)
+        report = IngestReport(
+            batch_id,
+            source,
+            received=res.received + (extra_quarantine.num_rows if extra_quarantine is not None else 0),
+            stored=acc.num_rows,
+            quarantined=quarantined.num_rows,
+            duplicates=res.duplicates,
+            by_reason=by_reason,
+            notices=res.notices,
+            origin=origin,
+        )
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(
+                "UPDATE batches SET state='done', report=?, finished=? WHERE batch_id=?",
+                (json.dumps({k: v for k, v in report.to_dict().items() if k != "notices"}),
+                 datetime.now(UTC).isoformat(), batch_id),
+            )
+            self._db.executemany("INSERT OR IGNORE INTO keys (key, batch_id) VALUES (?, ?)",
+                                 [(k, batch_id) for k in keys])
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return report
 
     def ingest_readings(
         self,
