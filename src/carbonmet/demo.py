@@ -45,7 +45,10 @@ def main(out: Path = OUT) -> int:
         trace_back,
         verify_audit,
     )
-    from .uncertainty import InputSet, Model, Normal, evaluate
+    from sqlalchemy import select
+
+    from .registry import Certificate, find_instrument
+    from .uncertainty import InputSet, Model, Normal, evaluate, type_a
 
     t_start = time.perf_counter()
     if out.exists():
@@ -136,19 +139,28 @@ def main(out: Path = OUT) -> int:
                   f"{abs(q.value - true_t) / q.u:.2f}" if q.u == q.u and q.u > 0 else "—")
     console.print(t)
 
-    # carbon into the boilers = coal mass × mean carbon content of the lab samples (tC)
+    # carbon into the boilers = coal mass × mean carbon content of the lab samples × (1 + analyser error)
     lab = [r for r in pacsv.read_csv(region / "lab" / "lab.csv").to_pylist()
            if r["point_id"] == f"{ent}.BOILER_COAL.LAB" and r["analyte"] == "carbon_content"]
     cc = np.array([r["value"] for r in lab], dtype=float)
-    u_lab = np.array([r["U"] / r["k"] for r in lab], dtype=float)
-    cc_mean = float(cc.mean())
-    # type A spread of the lot means plus the laboratory's own uncertainty, both over n samples
-    u_cc = float(np.sqrt(cc.var(ddof=1) / len(cc) + (u_lab**2).mean() / len(cc)))
+    # the analyser's error is common to every sample (averaging does not reduce it): take its relative
+    # standard uncertainty from the certificate in the registry (U/k of a calibration, MPE/√3 of a 检定)
+    analyser = lab[0]["instrument_id"]
+    with session_scope(engine) as s:
+        inst = find_instrument(s, analyser)
+        cert = s.scalars(select(Certificate).where(Certificate.instrument_id == inst.id,
+                                                   Certificate.calibration_date <= date(2025, 12, 31))
+                         .order_by(Certificate.calibration_date.desc())).first()
+        if cert is not None and cert.kind == "calibration" and cert.expanded_u:
+            u_an, an_src = cert.expanded_u / (cert.coverage_factor or 2.0), f"{cert.cert_no} U/k"
+        else:
+            u_an, an_src = (inst.mpe_rel or 0.0) / np.sqrt(3), f"{inst.code} MPE/√3"
     fc = ad["boiler_coal"].total
     inputs = InputSet()
-    inputs.add("FC", Normal(fc.value, fc.u), unit="t")
-    inputs.add("C_ar", Normal(cc_mean, u_cc), unit="%")
-    model = Model.from_expression("FC * C_ar / 100", inputs, output="C_boiler", unit="tC")
+    inputs.add("FC", Normal(fc.value, fc.u), unit="t", description="belt-scale annual total, u from MPE/√3")
+    inputs.add("C_ar", type_a(cc), unit="%", description=f"mean of {len(cc)} lot samples, type A")
+    inputs.add("d_an", Normal(0.0, u_an), unit="%", description=f"carbon analyser error ({an_src})")
+    model = Model.from_expression("FC * C_ar / 100 * (1 + d_an / 100)", inputs, output="C_boiler", unit="tC")
     ev = evaluate(model, trials=200_000, seed=7)
     true_c = float(truth[("boiler_coal", "in")]["carbon_t"])
     lo, hi = ev.mcm.interval if ev.mcm else ev.lpu.interval
@@ -159,7 +171,7 @@ def main(out: Path = OUT) -> int:
     for row in ev.lpu.budget:
         console.print(f"  不确定度分量 budget {row.input}: 贡献 contribution {row.u_contribution:,.0f} tC, "
                       f"方差占比 variance share {row.variance_share:.0%}")
-    console.print(f"  样本数 lab samples: {len(cc)}; 验证 validation LPU vs MCM: "
+    console.print(f"  样本数 lab samples: {len(cc)} (化验仪器 analyser {analyser}); 验证 validation LPU vs MCM: "
                   f"{'一致 agrees' if ev.validation and ev.validation.agrees else '不一致 does not agree'}")
 
     _step(6, "审计链校验", "verify the audit chain")
