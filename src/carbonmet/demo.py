@@ -31,11 +31,15 @@ def _step(n: int, zh: str, en: str) -> None:
 
 
 def main(out: Path = OUT) -> int:
+    from sqlalchemy import select
+
     from .metering import Store, activity_data, file_batch_id, read_file
     from .refdata import generate
     from .registry import (
+        Certificate,
         catalog_from_registry,
         due_list,
+        find_instrument,
         import_dcc,
         import_files,
         make_engine,
@@ -45,9 +49,6 @@ def main(out: Path = OUT) -> int:
         trace_back,
         verify_audit,
     )
-    from sqlalchemy import select
-
-    from .registry import Certificate, find_instrument
     from .uncertainty import InputSet, Model, Normal, evaluate, type_a
 
     t_start = time.perf_counter()
