@@ -167,8 +167,11 @@ def test_activity_data_measured_quantity(tmp_path: Path, catalog: Catalog) -> No
     act = activity_data(st_, catalog, "E01.GAS", L0, L0 + timedelta(days=31))
     m = act.measured
     assert m.value == pytest.approx(24_000.0) and m.unit == "Nm3"
-    # u from FM-1's MPE 1.0 % as a rectangular distribution: u = x·0.01/√3 (JJF 1059.1-2012 §4.3.3.4)
-    assert m.u == pytest.approx(24_000.0 * 0.01 / math.sqrt(3))
+    # one day of 31 measured: u is not evaluated, the note states the measured part's figure as partial
+    assert math.isnan(m.u) and "partial coverage only" in m.provenance.note
+    # a fully measured day: u from FM-1's MPE 1.0 % as rectangular, u = x·0.01/√3 (JJF 1059.1-2012 §4.3.3.4)
+    day = activity_data(st_, catalog, "E01.GAS", L0, L0 + timedelta(days=1))
+    assert day.completeness == 1 and day.measured.u == pytest.approx(24_000.0 * 0.01 / math.sqrt(3))
     assert m.provenance.instruments == ("FM-1",)
     assert m.provenance.certificates == ("JZ-2024-017",)
     assert "completeness" in m.provenance.note
@@ -296,3 +299,19 @@ def test_interval_substituted_amount_in_a_measured_hour_is_kept(tmp_path: Path, 
     assert a.value_measured == 30.0 and a.value_substituted == 25.0 and a.substituted_hours == 1
     act = activity_data(st_, catalog, "E02.BATCH", s, e)
     assert act.substituted is not None and act.substituted.value == 25.0 and act.total.value == 55.0
+
+
+def test_activity_data_partial_period_and_certificate_coverage(tmp_path: Path, catalog: Catalog) -> None:
+    """Review finding 8: a quarter two-thirds missing has no MPE-based u; FM-1's certificate expired on
+    2025-01-01 (inclusive) and FM-2 has none — both reported per instrument-day."""
+    st_ = Store(tmp_path)
+    rs = [_r("E01.GAS", L0 + timedelta(days=d, minutes=m), 1000.0) for d in (0, 40, 70) for m in range(24 * 60)]
+    st_.ingest_readings(rs, "q", catalog, source="test")
+    act = activity_data(st_, catalog, "E01.GAS", L0, datetime(2025, 4, 1, tzinfo=SH))
+    assert act.completeness == pytest.approx(3 / 90)
+    assert math.isnan(act.total.u) and "not fully measured" in act.total.provenance.note
+    cov = {c.instrument_id: c for c in act.certificate_coverage}
+    assert (cov["FM-1"].installed_days, cov["FM-1"].covered_days) == (59, 1)  # Jan + Feb; valid until 1 Jan
+    assert (cov["FM-2"].installed_days, cov["FM-2"].covered_days) == (31, 0)
+    assert act.uncovered_share == pytest.approx(89 / 90)
+    assert "without a valid certificate" in act.total.provenance.note

@@ -226,7 +226,9 @@ def summary_cmd(
         print_json({"point": point, "periods": [r.to_dict() for r in rows], "total": act.total.to_dict(),
                     "measured": act.measured.to_dict(),
                     "substituted": act.substituted.to_dict() if act.substituted else None,
-                    "completeness": act.completeness})
+                    "completeness": act.completeness,
+                    "certificate_coverage": [c.to_dict() for c in act.certificate_coverage],
+                    "uncovered_share": None if math.isnan(act.uncovered_share) else act.uncovered_share})
         return
     t = Table(title=f"{point} 按{period}汇总 per {period}")
     for c in ("期间 period", "量 kind", "实测 measured", "替代 substituted", "单位 unit", "有效时 valid h",
@@ -239,6 +241,13 @@ def summary_cmd(
     console.print(f"合计 total: {act.total}  完整率 completeness {act.completeness:.1%}")
     console.print(f"器具 instruments: {', '.join(act.total.provenance.instruments) or '-'}; "
                   f"证书 certificates: {', '.join(act.total.provenance.certificates) or '-'}")
+    for c in act.certificate_coverage:
+        console.print(f"  {c.instrument_id}: 证书覆盖 certificate coverage {c.covered_days}/{c.installed_days} d"
+                      + (f" — {c.uncovered_days} d 无有效证书 without a valid certificate" if c.uncovered_days else ""))
+    if act.certificate_coverage:
+        console.print(f"未覆盖比例 uncovered share of instrument-days: {act.uncovered_share:.1%}")
+    if math.isnan(act.total.u) and act.completeness < 1:
+        console.print("u 未评定（期间未完整测量）not evaluated: the period is not fully measured — see provenance note")
 
 
 def _fmt(v: float, spec: str = ".6g") -> str:

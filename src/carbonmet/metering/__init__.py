@@ -19,7 +19,15 @@ Rules
 The HJ 212 codec and server live in :mod:`carbonmet.metering.hj212` (imported on demand).
 """
 
-from ._aggregate import ActivityData, PeriodAggregate, activity_data, aggregate, integral_unit
+from ._aggregate import (
+    ActivityData,
+    CertificateCoverage,
+    PeriodAggregate,
+    activity_data,
+    aggregate,
+    certificate_coverage,
+    integral_unit,
+)
 from ._catalog import Catalog, as_catalog, load_catalog
 from ._errors import AggregationError, CatalogError, MeteringError, ReadError, StoreError
 from ._mqtt import MqttListener, PayloadError, ingest_messages, parse_payload, reading_payload
@@ -37,6 +45,7 @@ __all__ = [
     "AggregationError",
     "Catalog",
     "CatalogError",
+    "CertificateCoverage",
     "ColumnMap",
     "IngestReport",
     "InstrumentPeriod",
@@ -55,6 +64,7 @@ __all__ = [
     "activity_data",
     "aggregate",
     "as_catalog",
+    "certificate_coverage",
     "default_rules",
     "file_batch_id",
     "ingest_messages",

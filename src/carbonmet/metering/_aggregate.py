@@ -574,6 +574,59 @@ class ActivityData:
     total: MeasuredQuantity
     completeness: float
     aggregate: PeriodAggregate
+    #: per instrument installed in the period: days installed and days covered by a valid certificate
+    certificate_coverage: tuple[CertificateCoverage, ...] = ()
+    #: share of instrument-days in the period without a valid certificate [-] (nan: no instruments known)
+    uncovered_share: float = math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateCoverage:
+    """Certificate coverage of one instrument over the part of a period it was installed (local days)."""
+
+    instrument_id: str
+    installed_days: int
+    covered_days: int
+    certificates: tuple[str, ...]
+
+    @property
+    def uncovered_days(self) -> int:
+        return self.installed_days - self.covered_days
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"instrument_id": self.instrument_id, "installed_days": self.installed_days,
+                "covered_days": self.covered_days, "uncovered_days": self.uncovered_days,
+                "certificates": list(self.certificates)}
+
+
+def certificate_coverage(info: PointInfo, start: date, end: date) -> tuple[tuple[CertificateCoverage, ...], float]:
+    """Which instrument-days of ``[start, end)`` (local dates) are covered by a valid certificate.
+
+    A certificate covers the days ``valid_from ≤ d ≤ valid_until`` (有效期至, inclusive; open-ended when
+    ``valid_until`` is empty). Returns the coverage per installed instrument and the uncovered share of
+    all instrument-days [-] (``nan`` when the point lists no instrument for the period).
+    """
+    out = []
+    total = uncovered = 0
+    for ip in info.instruments:
+        a = max(start, ip.installed_from) if ip.installed_from else start
+        b = min(end, ip.installed_to) if ip.installed_to else end
+        n = (b - a).days
+        if n <= 0:
+            continue
+        cov = np.zeros(n, bool)
+        names = []
+        for cert_no, vf, vu in ip.certificates:
+            lo = max(0, (vf - a).days)
+            hi = n if vu is None else min(n, (vu - a).days + 1)
+            if hi > lo:
+                cov[lo:hi] = True
+                names.append(cert_no)
+        c = CertificateCoverage(ip.instrument_id, n, int(cov.sum()), tuple(sorted(set(names))))
+        out.append(c)
+        total += n
+        uncovered += c.uncovered_days
+    return tuple(out), (uncovered / total if total else math.nan)
 
 
 def _instruments_in(info: PointInfo, start: date, end: date) -> tuple[list[str], list[str], list[float]]:
@@ -604,9 +657,12 @@ def activity_data(
     The standard uncertainty is the instrument's maximum permissible error taken as a rectangular
     distribution, :math:`u = |x| \\cdot \\mathrm{MPE}_{rel} / \\sqrt{3}` (JJF 1059.1-2012 §4.3.3.4), using
     the largest ``mpe_rel`` of the instruments installed in the period; it is ``nan`` (not evaluated)
-    when no instrument states an MPE, and for substituted amounts. Gaps, sampling and substitution
-    uncertainty are **not** included here; ``completeness`` and the provenance note tell accounting
-    how much was measured.
+    when no instrument states an MPE, and for substituted amounts. When the period is not fully covered
+    (``completeness < 1``) ``u`` is ``nan``: the MPE says nothing about the missing part; the provenance
+    note then states the MPE-based figure of the measured part alone, labelled as partial. Certificate
+    coverage is checked per instrument-day (:func:`certificate_coverage`); the note and
+    ``ActivityData.certificate_coverage`` / ``uncovered_share`` report the days without a valid
+    certificate.
     """
     info = catalog[point]
     aggs = aggregate(store, catalog, [point], start, end, "year" if (end - start) > timedelta(days=400) else "month",
@@ -633,19 +689,37 @@ def activity_data(
         int(tot("n_readings")), int(tot("n_valid")), a0.method,
     )
     z = ZoneInfo(tz)
-    ins, certs, mpes = _instruments_in(info, start.astimezone(z).date(), end.astimezone(z).date())
+    sd, ed = start.astimezone(z).date(), end.astimezone(z)
+    ed_date = ed.date() if ed.timetz().replace(tzinfo=None) == datetime.min.time() else ed.date() + timedelta(days=1)
+    ins, certs, mpes = _instruments_in(info, sd, ed_date)
+    coverage, uncovered = certificate_coverage(info, sd, ed_date)
     mpe = max(mpes) if mpes else None
-    note = (f"completeness {merged.completeness:.4f} ({merged.valid_hours:g} valid of {merged.expected_hours:g} h; "
+    comp = merged.completeness
+    partial = math.isfinite(comp) and comp < 1.0 - 1e-9
+    u_part = abs(vm) * mpe / 100.0 / math.sqrt(3.0) if (mpe is not None and math.isfinite(vm)) else math.nan
+    note = (f"completeness {comp:.4f} ({merged.valid_hours:g} valid of {merged.expected_hours:g} h; "
             f"{merged.substituted_hours:g} h substituted, {merged.stopped_hours:g} h stopped, "
-            f"{merged.invalid_hours:g} h invalid, {merged.missing_hours:g} h missing); "
-            f"u from instrument MPE {mpe}% as rectangular" if mpe is not None else
-            f"completeness {merged.completeness:.4f} ({merged.valid_hours:g} valid of {merged.expected_hours:g} h; "
-            f"{merged.substituted_hours:g} h substituted); u not evaluated (no instrument MPE)")
+            f"{merged.invalid_hours:g} h invalid, {merged.missing_hours:g} h missing); ")
+    if mpe is None:
+        note += "u not evaluated (no instrument MPE)"
+    elif partial:
+        note += (f"u not evaluated: the period is not fully measured (completeness {comp:.4f}) and the instrument "
+                 f"MPE cannot cover the missing part; the measured part alone has u = {u_part:.6g} {merged.unit} "
+                 f"from MPE {mpe}% as rectangular (partial coverage only)")
+    else:
+        note += f"u from instrument MPE {mpe}% as rectangular"
+    if coverage:
+        note += "; certificates: " + ", ".join(
+            f"{c.instrument_id} {c.covered_days}/{c.installed_days} d covered"
+            + (f" ({c.uncovered_days} d without a valid certificate)" if c.uncovered_days else "")
+            for c in coverage) + f"; uncovered share {uncovered:.4f} of instrument-days"
     period = (start, end)
     qname = name or point
 
     def u_of(v: float) -> float:
-        return abs(v) * mpe / 100.0 / math.sqrt(3.0) if (mpe is not None and math.isfinite(v)) else math.nan
+        if partial or mpe is None or not math.isfinite(v):
+            return math.nan
+        return abs(v) * mpe / 100.0 / math.sqrt(3.0)
 
     measured = MeasuredQuantity(
         value=vm, unit=merged.unit, u=u_of(vm),
@@ -672,4 +746,4 @@ def activity_data(
                                   note=note + f"; includes {vs:.6g} {merged.unit} substituted"),
             name=f"{qname}.total",
         )
-    return ActivityData(measured, substituted, total, merged.completeness, merged)
+    return ActivityData(measured, substituted, total, merged.completeness, merged, coverage, uncovered)
