@@ -45,9 +45,9 @@ def _msg(i: int) -> bytes:
 
 def test_payload_scheme() -> None:
     key, rs = parse_payload("t", _msg(3))
-    assert key == "mqtt:dev-3" and rs[0].value == 1003.0 and rs[0].ts == T0 + timedelta(minutes=3)
+    assert key == "mqtt:t:dev-3" and rs[0].value == 1003.0 and rs[0].ts == T0 + timedelta(minutes=3)
     key2, rs2 = parse_payload("t", b'{"point_id": "P", "ts": "2025-01-01T08:00:00+08:00", "value": 2}')
-    assert key2.startswith("mqtt:sha256:") and rs2[0].point_id == "P"
+    assert key2.startswith("mqtt:t:sha256:") and rs2[0].point_id == "P"
     for bad in (b"\xff", b"[1]", b'{"readings": 3}', b'{"readings": [{"ts": 5, "value": 1}]}',
                 b'{"ts": "2025-01-01T00:00:00Z", "value": "7"}'):
         with pytest.raises(PayloadError):
@@ -63,6 +63,37 @@ def test_bad_payload_quarantined_and_redelivery_is_duplicate(tmp_path: Path, cat
     r2 = ingest_messages(st_, catalog, msgs[:2])  # the broker re-delivers both
     assert (r2.received, r2.stored, r2.quarantined, r2.duplicates) == (2, 0, 0, 2)
     assert st_.quarantine().num_rows == 1
+
+
+def test_undecodable_payloads_are_quarantined_not_fatal(tmp_path: Path, catalog: Catalog) -> None:
+    """Review finding 10: a 400-digit value (OverflowError), a 5,000-digit one (ValueError: int digits
+    limit), deeply nested JSON (RecursionError) and 1e999 (inf) are each quarantined as bad_payload; the
+    good message of the same group is stored."""
+    st_ = Store(tmp_path)
+    head = b'{"msg_id":"%d","point_id":"E01.GAS","ts":"2025-01-01T08:00:00+08:00","value":'
+    bad = [head % 1 + b"1" + b"0" * 400 + b"}", head % 2 + b"1" * 5000 + b"}", b"[" * 100_000,
+           head % 3 + b"1e999}"]
+    msgs = [Incoming("carbonmet/v1/readings/E01/x", p) for p in bad] + [Incoming("t", _msg(1))]
+    rep = ingest_messages(st_, catalog, msgs)
+    assert (rep.received, rep.stored, rep.quarantined) == (5, 1, 4) and rep.by_reason == {"bad_payload": 4}
+    for p in bad:
+        with pytest.raises(PayloadError):
+            parse_payload("t", p)
+    again = ingest_messages(st_, catalog, msgs)  # re-delivered: all duplicates, nothing raised
+    assert again.duplicates == 5
+
+
+def test_same_msg_id_from_two_devices_are_two_messages(tmp_path: Path, catalog: Catalog) -> None:
+    """Review finding 12: the idempotency key includes the topic (the device)."""
+    st_ = Store(tmp_path)
+    ts = T0.isoformat()
+    a = reading_payload("seq-1", [{"point_id": "E01.GAS", "ts": ts, "value": 1000.0}])
+    b = reading_payload("seq-1", [{"point_id": "E02.CO2", "ts": ts, "value": 12.0}])
+    rep = ingest_messages(st_, catalog, [Incoming("carbonmet/v1/readings/E01/dev1", a),
+                                         Incoming("carbonmet/v1/readings/E02/dev2", b)])
+    assert (rep.stored, rep.duplicates) == (2, 0)
+    rep2 = ingest_messages(st_, catalog, [Incoming("carbonmet/v1/readings/E02/dev2", b)])
+    assert (rep2.stored, rep2.duplicates) == (0, 1)
 
 
 class CutProxy:

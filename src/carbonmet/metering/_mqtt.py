@@ -8,9 +8,10 @@ Topic and payload scheme (docs/metering.md)::
                             "value": 1200.5, "unit": "Nm3/h", "flag": "N"},
                            {"serial": "FM-1", "ts": "…", "value": 1.2}]}
 
-A single reading may be sent without the ``readings`` array (its fields at the top level). ``msg_id``
-is the idempotency key: a message whose key was committed before is counted as duplicates, however
-often the broker (or the device) re-sends it. Without ``msg_id`` the key is the SHA-256 of the payload.
+A single reading may be sent without the ``readings`` array (its fields at the top level). Topic and
+``msg_id`` make the idempotency key: a message whose key was committed before is counted as duplicates,
+however often the broker (or the device) re-sends it. Without ``msg_id`` the key is the topic and the
+SHA-256 of the payload. A message that cannot be decoded in any way is quarantined (``bad_payload``).
 
 The subscriber turns off paho's automatic acknowledgement: a batch of messages is written to the
 store (fsync, journal commit) first and only then are their PUBACKs sent. A crash before that leaves the
@@ -24,6 +25,7 @@ import base64
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,11 +48,20 @@ class PayloadError(MeteringError, ValueError):
     """An MQTT payload does not follow the scheme."""
 
 
-def message_key(payload: bytes, doc: Any = None) -> str:
-    """Idempotency key of a message: ``mqtt:<msg_id>`` or ``mqtt:sha256:<hash of payload>``."""
-    if isinstance(doc, dict) and isinstance(doc.get("msg_id"), str | int) and str(doc["msg_id"]):
-        return f"mqtt:{doc['msg_id']}"
-    return "mqtt:sha256:" + hashlib.sha256(payload).hexdigest()
+def message_key(topic: str, payload: bytes, doc: Any = None) -> str:
+    """Idempotency key of a message: ``mqtt:<topic>:<msg_id>``, or ``mqtt:<topic>:sha256:<hash of payload>``
+    without a ``msg_id``. The topic names the device, so two devices using the same ``msg_id`` sequence
+    never collide."""
+    if isinstance(doc, dict):
+        mid = doc.get("msg_id")
+        if isinstance(mid, str | int) and not isinstance(mid, bool):
+            try:
+                text = str(mid)
+            except ValueError:  # an integer too long to print
+                text = ""
+            if text:
+                return f"mqtt:{topic}:{text}"
+    return f"mqtt:{topic}:sha256:" + hashlib.sha256(payload).hexdigest()
 
 
 def _reading(obj: Any, origin: str) -> RawReading:
@@ -66,12 +77,19 @@ def _reading(obj: Any, origin: str) -> RawReading:
     value = obj.get("value")
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise PayloadError(f"{origin}: 'value' must be a number or null")
+    if value is not None:
+        try:
+            value = float(value)
+        except OverflowError:
+            raise PayloadError(f"{origin}: 'value' is too large for a number") from None
+        if not math.isfinite(value):
+            raise PayloadError(f"{origin}: 'value' must be finite")
     for k in ("point_id", "serial", "unit", "flag"):
         if obj.get(k) is not None and not isinstance(obj[k], str):
             raise PayloadError(f"{origin}: {k!r} must be a string")
     return RawReading(
         ts=ts,
-        value=None if value is None else float(value),
+        value=value,
         point_id=obj.get("point_id"),
         serial=obj.get("serial"),
         unit=obj.get("unit"),
@@ -92,7 +110,9 @@ def parse_payload(topic: str, payload: bytes) -> tuple[str, list[RawReading]]:
         doc = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(f"mqtt:{topic}: not UTF-8 JSON: {exc}") from None
-    key = message_key(payload, doc)
+    except (ValueError, RecursionError) as exc:  # integers of > 4300 digits, nesting too deep
+        raise PayloadError(f"mqtt:{topic}: JSON not decodable: {type(exc).__name__}: {str(exc)[:200]}") from None
+    key = message_key(topic, payload, doc)
     if not isinstance(doc, dict):
         raise PayloadError(f"{key}: payload must be a JSON object")
     items = doc.get("readings")
@@ -121,6 +141,8 @@ def ingest_messages(store: Store, catalog: Mapping[str, PointInfo], messages: Se
 
     Messages whose key is already committed (re-deliveries) and repeats inside the group count as
     duplicates; undecodable messages are quarantined as one record each (reason ``bad_payload``).
+    Any error decoding one message quarantines that message only: one bad message never stops the
+    others (nor, re-delivered by the broker, the listener).
     """
     decoded: list[tuple[str, list[RawReading] | None, str, Incoming]] = []
     for m in messages:
@@ -128,7 +150,10 @@ def ingest_messages(store: Store, catalog: Mapping[str, PointInfo], messages: Se
             key, rs = parse_payload(m.topic, m.payload)
             decoded.append((key, rs, "", m))
         except PayloadError as exc:
-            decoded.append((message_key(m.payload), None, str(exc), m))
+            decoded.append((message_key(m.topic, m.payload), None, str(exc), m))
+        except Exception as exc:  # noqa: BLE001 - whatever a payload does, it is quarantined, not fatal
+            decoded.append((message_key(m.topic, m.payload), None,
+                            f"mqtt:{m.topic}: {type(exc).__name__}: {str(exc)[:200]}", m))
     known = store.known_keys(k for k, *_ in decoded)
     seen: set[str] = set()
     dup = 0
