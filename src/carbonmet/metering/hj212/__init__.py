@@ -4,7 +4,7 @@
 - :func:`answers_for`, :func:`data_answer` (9014), :func:`notice_answer` (9013), :func:`request_answer`
   (9011), :func:`execution_result` (9012).
 - :class:`Framer` (stream → frames), :class:`Reassembler` (split packets → :class:`Message`).
-- :func:`build_point_map`, :func:`to_raw_readings`: packets → :class:`~carbonmet.metering.RawReading`.
+- :func:`build_point_map`, :func:`to_raw_readings`, :func:`parse_hj212_code` (a point's code, field and command): packets → :class:`~carbonmet.metering.RawReading`.
 - :func:`start_server`, :func:`serve`: asyncio TCP server answering only after the sink has the data.
 
 Every rejection is a :class:`DecodeError` subclass with a reason. Code tables are CSV files beside
@@ -47,7 +47,7 @@ from ._errors import (
     UnknownFlagError,
 )
 from ._framing import Framer
-from ._mapping import PointMap, build_point_map, to_raw_readings
+from ._mapping import PointMap, build_point_map, parse_hj212_code, to_raw_readings
 from ._reassembly import Message, Reassembler
 from ._server import HJ212Server, ServerStats, Sink, serve, start_server
 from ._tables import commands, data_flags, factor_codes
@@ -93,6 +93,7 @@ __all__ = [
     "factor_codes",
     "notice_answer",
     "parse_data_segment",
+    "parse_hj212_code",
     "request_answer",
     "serve",
     "split",
