@@ -333,3 +333,15 @@ def test_files_of_an_unfinished_batch_are_not_read(tmp_path: Path, catalog: Cata
     assert str(orphan) not in st_.files(["E01.GAS"])
     rep = _ingest(st_, catalog, [_r("E01.GAS", 1, 1000.0)], "again")
     assert rep.stored == 1 and rep.duplicates == 0
+
+
+def test_resent_reading_with_another_flag_is_a_conflict(tmp_path: Path, catalog: Catalog) -> None:
+    """Review finding 11 (docs: a different value *or flag* is a conflict): N then D at the same time and
+    value must not be counted as a duplicate (the fault flag would be lost)."""
+    st_ = Store(tmp_path)
+    assert _ingest(st_, catalog, [_r("E01.GAS", 0, 1000.0, flag="N")], "n").stored == 1
+    rep = _ingest(st_, catalog, [_r("E01.GAS", 0, 1000.0, flag="D")], "d")
+    assert (rep.stored, rep.duplicates, rep.by_reason) == (0, 0, {"conflicting_duplicate": 1})
+    assert "flag" in st_.quarantine().column("detail").to_pylist()[0]
+    again = _ingest(st_, catalog, [_r("E01.GAS", 0, 1000.0, flag="N")], "n2")  # same value and flag
+    assert again.duplicates == 1

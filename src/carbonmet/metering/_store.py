@@ -61,7 +61,7 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 
-_EMPTY: Existing = (np.empty(0, np.int64), np.empty(0, np.float64))
+_EMPTY: Existing = (np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, object))
 
 
 def token(batch_id: str) -> str:
@@ -121,29 +121,33 @@ class IngestReport:
 
 
 class _Partition:
-    """Cached (ts, value) of one partition directory, refreshed when its file set changes."""
+    """Cached (ts, value, flag) of one partition directory, refreshed when its file set changes."""
 
-    __slots__ = ("files", "ts", "value")
+    __slots__ = ("files", "flag", "ts", "value")
 
     def __init__(self) -> None:
         self.files: set[str] = set()
         self.ts: npt.NDArray[np.int64] = np.empty(0, np.int64)
         self.value: npt.NDArray[np.float64] = np.empty(0, np.float64)
+        self.flag: npt.NDArray[np.object_] = np.empty(0, object)
 
-    def add(self, ts: npt.NDArray[np.int64], value: npt.NDArray[np.float64]) -> None:
+    def add(self, ts: npt.NDArray[np.int64], value: npt.NDArray[np.float64], flag: npt.NDArray[np.object_]) -> None:
         t = np.concatenate([self.ts, ts])
         v = np.concatenate([self.value, value])
+        f = np.concatenate([self.flag, flag])
         o = np.argsort(t, kind="stable")
-        self.ts, self.value = t[o], v[o]
+        self.ts, self.value, self.flag = t[o], v[o], f[o]
 
 
-def _read_tv(path: Path) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    t = pq.read_table(path, columns=["ts", "value"])
+def _read_tv(path: Path) -> Existing:
+    t = pq.read_table(path, columns=["ts", "value", "flag"])
     ts = t.column("ts").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
     v = t.column("value").fill_null(np.nan)
+    f = t.column("flag").cast(pa.string())
     return (
         ts.to_numpy().astype(np.int64, copy=False),
         v.to_numpy().astype(np.float64, copy=False),
+        np.asarray(f.to_numpy(zero_copy_only=False), dtype=object),
     )
 
 
@@ -288,7 +292,7 @@ class Store:
         for name in sorted(names - part.files):
             part.add(*_read_tv(d / name))
             part.files.add(name)
-        return (part.ts, part.value) if len(part.ts) else _EMPTY
+        return (part.ts, part.value, part.flag) if len(part.ts) else _EMPTY
 
     def _unfinished_names(self, d: Path) -> set[str]:
         """File names in directory ``d`` that belong to batches not committed (state ``writing``: a

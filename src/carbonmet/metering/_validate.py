@@ -31,8 +31,9 @@ from ._catalog import Catalog
 from ._rules import Rules
 from ._types import PointInfo
 
-#: Existing readings of one partition: (sorted ts [µs since epoch, UTC], values in the point's unit).
-Existing = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+#: Existing readings of one partition: (sorted ts [µs since epoch, UTC], values in the point's unit,
+#: flags as str objects).
+Existing = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.object_]]
 #: Look-up of stored readings: (enterprise, point, month "YYYY-MM") → Existing.
 ExistingLookup = Callable[[str, str, str], Existing]
 
@@ -224,6 +225,7 @@ def validate(
     )
     # fcode -1 (null) indexes the appended False
     row_valid_flag = flag_valid[fcode]
+    fstr = np.array([*fdict, None], dtype=object)  # flag text by code (-1: null)
     row_subst = flag_subst[fcode]
 
     # rows of each point, found once (O(n), not O(n × points))
@@ -282,33 +284,40 @@ def validate(
         for m in umonths:
             month_of[rows[months == m]] = month_str[m]
         # existing data of the touched months and the month before (totaliser and order context)
-        ex_ts_parts, ex_v_parts = [], []
+        ex_ts_parts, ex_v_parts, ex_f_parts = [], [], []
         ctx = set(umonths) | {m - np.timedelta64(1, "M") for m in umonths}
         for m in sorted(ctx):
-            ets, ev = existing(info.enterprise, pid, str(m))
+            ets, ev, ef = existing(info.enterprise, pid, str(m))
             if len(ets):
                 ex_ts_parts.append(ets)
                 ex_v_parts.append(ev)
+                ex_f_parts.append(ef)
         ex_ts = np.concatenate(ex_ts_parts) if ex_ts_parts else np.empty(0, np.int64)
         ex_v = np.concatenate(ex_v_parts) if ex_v_parts else np.empty(0, np.float64)
+        ex_f = np.concatenate(ex_f_parts) if ex_f_parts else np.empty(0, object)
         if len(ex_ts_parts) > 1:
             o = np.argsort(ex_ts, kind="stable")
-            ex_ts, ex_v = ex_ts[o], ex_v[o]
+            ex_ts, ex_v, ex_f = ex_ts[o], ex_v[o], ex_f[o]
 
         v = conv[rows]
         fl = fcode[rows]
-        # duplicates against the store: the same value is a duplicate, another value a conflict
+        # duplicates against the store: the same value and flag is a duplicate, anything else a conflict
         hit = np.zeros(len(rows), bool)
         if len(ex_ts):
             pos = np.searchsorted(ex_ts, t)
             posc = np.minimum(pos, len(ex_ts) - 1)
             hit = ex_ts[posc] == t
             if hit.any():
-                equal = np.isclose(ex_v[posc], v, rtol=1e-12, atol=0.0)
+                same_v = np.isclose(ex_v[posc], v, rtol=1e-12, atol=0.0) | (np.isnan(ex_v[posc]) & np.isnan(v))
+                same_f = ex_f[posc] == fstr[fl]
+                equal = same_v & same_f
                 is_dup[rows[hit & equal]] = True
                 c = hit & ~equal
                 reason[rows[c]] = "conflicting_duplicate"
-                detail[rows[c]] = [f"stored value {ex_v[k]:.10g} differs" for k in posc[c]]
+                detail[rows[c]] = [
+                    f"stored value {ex_v[k]:.10g} differs" if not sv else f"stored flag {ex_f[k]!r} differs"
+                    for k, sv in zip(posc[c], same_v[c])
+                ]
         # duplicates inside the batch, among rows not already stored (first occurrence wins)
         sub = np.flatnonzero(~hit)
         ts_sub = t[sub]
