@@ -53,6 +53,13 @@ def test_ingest_summary_quarantine(tmp_path: Path) -> None:
     s = json.loads(res.stdout)
     assert s["periods"][0]["value_measured"] == 2400.0 and s["periods"][0]["valid_hours"] == 2
     assert s["total"]["unit"] == "Nm3" and s["total"]["provenance"]["certificates"] == ["JZ-1"]
+    # review finding 8: certificate coverage per instrument-day, and no MPE u for a partly measured day
+    assert s["certificate_coverage"] and s["certificate_coverage"][0]["installed_days"] == 1
+    assert s["uncovered_share"] == s["certificate_coverage"][0]["uncovered_days"] / 1
+    assert s["total"]["u"] is None and s["completeness"] < 1
+    res = runner.invoke(app, ["readings", "summary", "E01.GAS", "--store", store, *_cat_args(f), "--period", "day",
+                              "--start", "2025-01-01", "--end", "2025-01-02"])
+    assert res.exit_code == 0 and "certificate coverage" in res.stdout and "not evaluated" in res.stdout
 
     res = runner.invoke(app, ["readings", "quarantine", "--store", store, "--json"])
     q = json.loads(res.stdout)

@@ -241,9 +241,10 @@ def summary_cmd(
     console.print(f"合计 total: {act.total}  完整率 completeness {act.completeness:.1%}")
     console.print(f"器具 instruments: {', '.join(act.total.provenance.instruments) or '-'}; "
                   f"证书 certificates: {', '.join(act.total.provenance.certificates) or '-'}")
-    for c in act.certificate_coverage:
-        console.print(f"  {c.instrument_id}: 证书覆盖 certificate coverage {c.covered_days}/{c.installed_days} d"
-                      + (f" — {c.uncovered_days} d 无有效证书 without a valid certificate" if c.uncovered_days else ""))
+    for cov in act.certificate_coverage:
+        console.print(f"  {cov.instrument_id}: 证书覆盖 certificate coverage {cov.covered_days}/{cov.installed_days} d"
+                      + (f" — {cov.uncovered_days} d 无有效证书 without a valid certificate"
+                         if cov.uncovered_days else ""))
     if act.certificate_coverage:
         console.print(f"未覆盖比例 uncovered share of instrument-days: {act.uncovered_share:.1%}")
     if math.isnan(act.total.u) and act.completeness < 1:

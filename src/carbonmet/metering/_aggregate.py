@@ -36,8 +36,8 @@ from __future__ import annotations
 import math
 import os
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -497,7 +497,9 @@ def _total_sql(period: str, valid: Sequence[str], subst: Sequence[str], off: int
     amount between the last anchor of one group and the first of the next is spread over the periods it
     spans in proportion to time. Covered time is the time spanned by usable differences.
     """
-    bucket = lambda x: _bucket_sql(period, x)  # noqa: E731
+    def bucket(x: str) -> str:
+        return _bucket_sql(period, x)
+
     s_l, e_l = start_us + off, end_us + off
     hi, lo = rules.rollover_high, rules.rollover_low
     return f"""

@@ -630,10 +630,11 @@ def _packet_digest(packet: Any, raw: bytes | None, readings: Sequence[RawReading
     h = hashlib.sha256()
     parts = getattr(packet, "parts", None) or (packet,)
     raws = [getattr(p, "raw", None) for p in parts]
-    if all(isinstance(r, bytes | bytearray) for r in raws):
-        for r in raws:
+    frames = [bytes(r) for r in raws if isinstance(r, bytes | bytearray)]
+    if len(frames) == len(raws):
+        for r in frames:
             h.update(len(r).to_bytes(8, "big"))
-            h.update(bytes(r))
+            h.update(r)
     elif raw is not None:
         h.update(raw)
     else:  # built in-process, never framed
