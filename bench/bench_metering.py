@@ -3,7 +3,7 @@
 (a) Aggregation: synthetic readings written straight into the store layout
     (``readings/enterprise=/point=/month=``, READINGS_SCHEMA, 1-minute cadence, 1 % calibration flags),
     aggregated to monthly per-point totals by :func:`carbonmet.metering.aggregate` (HJ 75 hourly validity
-    for rate points, rollover-corrected differences for totalisers). Baselines over the same Parquet:
+    for rate points, totaliser differences interpolated to the month boundaries, modulus only for a rollover). Baselines over the same Parquet:
     ``raw_equivalent`` — the same rules hand-written as one DuckDB query over a glob (goal: ours ≤ 1.5×);
     ``raw_naive`` — a plain ``sum(value) GROUP BY point, month`` (no validity, no time weighting),
     reported for scale.
