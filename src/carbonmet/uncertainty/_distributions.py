@@ -64,6 +64,14 @@ def _check_dof(dof: float) -> float:
     return d
 
 
+def _bounds(low: float, high: float) -> tuple[float, float]:
+    """Validated finite limits with low < high (every bounded distribution)."""
+    a, b = _finite("low", low), _finite("high", high)
+    if not a < b:
+        raise DistributionError(f"'low' must be < 'high', got low={low!r}, high={high!r}")
+    return a, b
+
+
 class Distribution:
     """Base class. Subclasses are frozen dataclasses."""
 
@@ -174,9 +182,7 @@ class Rectangular(Distribution):
     high: float
 
     def __init__(self, low: float, high: float) -> None:
-        a, b = _finite("low", low), _finite("high", high)
-        if not a < b:
-            raise DistributionError(f"'low' must be < 'high', got low={low!r}, high={high!r}")
+        a, b = _bounds(low, high)
         object.__setattr__(self, "low", a)
         object.__setattr__(self, "high", b)
 
@@ -211,9 +217,7 @@ class Triangular(Distribution):
     mode: float
 
     def __init__(self, low: float, high: float, mode: float | None = None) -> None:
-        a, b = _finite("low", low), _finite("high", high)
-        if not a < b:
-            raise DistributionError(f"'low' must be < 'high', got low={low!r}, high={high!r}")
+        a, b = _bounds(low, high)
         c = 0.5 * (a + b) if mode is None else _finite("mode", mode)
         if not a <= c <= b:
             raise DistributionError(f"'mode' must lie in [low, high], got mode={mode!r}")
@@ -298,9 +302,7 @@ class Arcsine(Distribution):
     high: float
 
     def __init__(self, low: float, high: float) -> None:
-        a, b = _finite("low", low), _finite("high", high)
-        if not a < b:
-            raise DistributionError(f"'low' must be < 'high', got low={low!r}, high={high!r}")
+        a, b = _bounds(low, high)
         object.__setattr__(self, "low", a)
         object.__setattr__(self, "high", b)
 

@@ -272,26 +272,18 @@ class _Plan:
 
     def draw(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray | None]:
         X = np.empty((self.n, size))
-        if self.normal is not None:
-            sl, mu, sd = self.normal
+        # normal inputs: mu + sd·z; rectangular: low + width·r — filled in place where the rows are contiguous
+        for group, fill in ((self.normal, rng.standard_normal), (self.rect, rng.random)):
+            if group is None:
+                continue
+            sl, offset, scale = group
             if isinstance(sl, slice):
                 block = X[sl]
-                rng.standard_normal(out=block)
+                fill(out=block)
             else:
-                block = rng.standard_normal((sl.size, size))
-            block *= sd
-            block += mu
-            if not isinstance(sl, slice):
-                X[sl] = block
-        if self.rect is not None:
-            sl, lo, w = self.rect
-            if isinstance(sl, slice):
-                block = X[sl]
-                rng.random(out=block)
-            else:
-                block = rng.random((sl.size, size))
-            block *= w
-            block += lo
+                block = fill((sl.size, size))
+            block *= scale
+            block += offset
             if not isinstance(sl, slice):
                 X[sl] = block
         for i, v in self.constants:
