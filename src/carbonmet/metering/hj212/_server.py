@@ -36,6 +36,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .._types import RawReading
 from ._codec import MAX_DATA_LEN, MAX_DATA_LEN_FIELD, Packet, answer_frames, decode, encode
@@ -403,22 +404,8 @@ async def start_server(
     return server
 
 
-async def serve(
-    host: str,
-    port: int,
-    sink: Sink,
-    point_map: PointMap,
-    *,
-    reject: Reject | None = None,
-    idle_timeout: float = 900.0,
-    strict: bool = True,
-    max_connections: int = MAX_CONNECTIONS,
-    frame_timeout: float = FRAME_TIMEOUT,
-    max_bad_bytes: int = MAX_BAD_BYTES,
-) -> None:
-    """Run the server until cancelled (see :func:`start_server` for the parameters)."""
-    server = await start_server(
-        host, port, sink, point_map, reject=reject, idle_timeout=idle_timeout, strict=strict,
-        max_connections=max_connections, frame_timeout=frame_timeout, max_bad_bytes=max_bad_bytes,
-    )
+async def serve(host: str, port: int, sink: Sink, point_map: PointMap, **options: Any) -> None:
+    """Run the server until cancelled; ``options`` are :func:`start_server`'s keyword arguments (every
+    limit is forwarded, none is silently left at its default)."""
+    server = await start_server(host, port, sink, point_map, **options)
     await server.serve_forever()
