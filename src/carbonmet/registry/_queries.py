@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -313,32 +314,29 @@ class TraceResult:
         }
 
 
-def _next_calibrations(
-    session: Session, column: Any, ids: set[int]
-) -> dict[int, list[tuple[date, int]]]:
-    """All (calibration_date, cert id) per subject id, sorted, for finding "the next certificate"."""
-    out: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    ids_l = sorted(ids)
-    for i in range(0, len(ids_l), 500):
-        chunk = ids_l[i : i + 500]
-        for sid, d, cid in session.connection().execute(
-            select(column, Certificate.calibration_date, Certificate.id).where(column.in_(chunk))
+def _chunks(ids: set[int], size: int = 500) -> list[list[int]]:
+    """Ids in bounded groups for ``IN (...)`` lists."""
+    ordered = sorted(ids)
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+
+def _calibration_dates(session: Session, column: Any, ids: set[int]) -> dict[int, list[date]]:
+    """Sorted calibration dates of every certificate per subject id, for finding "the next certificate"."""
+    out: dict[int, set[date]] = defaultdict(set)
+    for chunk in _chunks(ids):
+        for sid, d in session.connection().execute(
+            select(column, Certificate.calibration_date).where(column.in_(chunk))
         ):
-            out[sid].append((d, cid))
-    for v in out.values():
-        v.sort()
-    return out
+            out[sid].add(d)
+    return defaultdict(list, {sid: sorted(ds) for sid, ds in out.items()})
 
 
-def _next_after(history: list[tuple[date, int]], cert_id: int, d: date) -> date | None:
+def _next_after(dates: list[date], d: date) -> date | None:
     """Date of the next certificate strictly after ``d``: a second certificate issued the same day
-    does not end the doubt (the order of two same-day calibrations is not known), so the
-    conservative answer keeps that day's uses in doubt."""
-    del cert_id  # never order by row id: it only reflects import order
-    for cd, _cid in history:
-        if cd > d:
-            return cd
-    return None
+    does not end the doubt (the order of two same-day calibrations is not known, and row ids only
+    reflect import order), so the conservative answer keeps that day's uses in doubt."""
+    i = bisect_right(dates, d)
+    return dates[i] if i < len(dates) else None
 
 
 def _merge_windows(windows: list[tuple[date, date | None]]) -> list[tuple[date, date | None]]:
@@ -391,7 +389,7 @@ def trace_back(
                  Certificate.calibration_date, CertificateStandard.standard_id.label("via"))
     while frontier and depth < max_depth:
         depth += 1
-        rows = []
+        rows: list[Any] = []
         conds = [
             and_(CertificateStandard.standard_id == sid, Certificate.calibration_date >= w_from,
                  *([Certificate.calibration_date <= w_to] if w_to is not None else []))
@@ -417,12 +415,12 @@ def trace_back(
         nxt: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
         if new_std_certs:
             sids = {r.standard_id for r in new_std_certs}
-            hist = _next_calibrations(session, Certificate.standard_id, sids)
+            hist = _calibration_dates(session, Certificate.standard_id, sids)
             std_code.update(session.connection().execute(
                 select(MeasurementStandard.id, MeasurementStandard.code).where(MeasurementStandard.id.in_(sids))
             ).all())
             for row in new_std_certs:
-                end = _next_after(hist[row.standard_id], row.id, row.calibration_date)
+                end = _next_after(hist[row.standard_id], row.calibration_date)
                 code = std_code[row.standard_id]
                 result.certificates.append(
                     AffectedCertificate(row.cert_no, "standard", code, row.calibration_date, std_code[row.via], depth)
@@ -447,14 +445,13 @@ def _instrument_uses(
     """Instruments calibrated by affected certificates: in doubt until their next certificate,
     at whatever points they were installed meanwhile."""
     inst_ids = {row.instrument_id for _, row, _ in inst_hits}
-    hist = _next_calibrations(session, Certificate.instrument_id, inst_ids)
+    hist = _calibration_dates(session, Certificate.instrument_id, inst_ids)
     codes: dict[int, str] = {}
     installs: dict[int, list[tuple[date | None, date | None, str]]] = defaultdict(list)
-    ids_l = sorted(inst_ids)
-    for i in range(0, len(ids_l), 500):
-        chunk = ids_l[i : i + 500]
-        codes.update(session.connection().execute(select(Instrument.id, Instrument.code).where(Instrument.id.in_(chunk))).all())
-        for iid, f, t, pcode in session.connection().execute(
+    conn = session.connection()
+    for chunk in _chunks(inst_ids):
+        codes.update(conn.execute(select(Instrument.id, Instrument.code).where(Instrument.id.in_(chunk))).all())
+        for iid, f, t, pcode in conn.execute(
             select(Installation.instrument_id, Installation.installed_from, Installation.installed_to,
                    MeasurementPoint.code)
             .join(MeasurementPoint, MeasurementPoint.id == Installation.point_id)
@@ -463,7 +460,7 @@ def _instrument_uses(
             installs[iid].append((f, t, pcode))
     for via, row, d in sorted(inst_hits, key=lambda t: (t[1].calibration_date, t[1].cert_no)):
         code = codes[row.instrument_id]
-        end = _next_after(hist[row.instrument_id], row.id, row.calibration_date)
+        end = _next_after(hist[row.instrument_id], row.calibration_date)
         result.certificates.append(
             AffectedCertificate(row.cert_no, "instrument", code, row.calibration_date, std_code[via], d)
         )
