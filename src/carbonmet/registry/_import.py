@@ -20,12 +20,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ._db import session_scope
 from ._errors import FieldError, ImportRejected, RegistryError, RowProblem
 from ._models import (
     Certificate,
+    CertificateStandard,
     Installation,
     Instrument,
     MeasurementPoint,
@@ -304,17 +305,28 @@ def export_rows(session: Session, table: str) -> tuple[list[str], list[list[Any]
             out.append([std.code, std.name, oc, std.level, std.quantity, std.range_text, std.uncertainty_text,
                         std.approval_no])
     elif table == "instruments":
-        for i, oc in session.execute(select(Instrument, Organisation.code).join(Organisation).order_by(Instrument.code)):
-            cur = session.scalar(
-                select(Installation).where(Installation.instrument_id == i.id, Installation.installed_to.is_(None))
+        current = {  # instrument id -> (point code, installed from) of its current installation
+            iid: (pcode, since)
+            for iid, pcode, since in session.execute(
+                select(Installation.instrument_id, MeasurementPoint.code, Installation.installed_from)
+                .join(MeasurementPoint, MeasurementPoint.id == Installation.point_id)
+                .where(Installation.installed_to.is_(None))
             )
+        }
+        for i, oc in session.execute(select(Instrument, Organisation.code).join(Organisation).order_by(Instrument.code)):
+            pcode, since = current.get(i.id, (None, None))
             out.append([i.serial, i.code, oc, i.type, i.maker, i.model, i.range_low, i.range_high, i.unit,
-                        i.accuracy_class, i.mpe_rel, i.mpe_abs, i.resolution, i.legal_category,
-                        cur.point.code if cur else None, cur.installed_from if cur else None, i.status,
-                        i.interval_months])
+                        i.accuracy_class, i.mpe_rel, i.mpe_abs, i.resolution, i.legal_category, pcode, since,
+                        i.status, i.interval_months])
     elif table == "certificates":
         for c, oc in session.execute(
             select(Certificate, Organisation.code).join(Organisation, Organisation.id == Certificate.issuer_org_id)
+            .options(  # load subjects and standards-used links in a few queries, not several per certificate
+                selectinload(Certificate.instrument),
+                selectinload(Certificate.standard),
+                selectinload(Certificate.standards_used).selectinload(CertificateStandard.standard),
+                selectinload(Certificate.standards_used).selectinload(CertificateStandard.standard_certificate),
+            )
             .order_by(Certificate.calibration_date, Certificate.cert_no)
         ):
             subject = c.instrument.code if c.instrument else c.standard.code  # type: ignore[union-attr]
