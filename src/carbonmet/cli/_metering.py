@@ -30,10 +30,6 @@ _CERTS = typer.Option(None, "--certificates", help="证书 certificates.csv")
 _SITES = typer.Option(None, "--sites", help="场所 sites.csv (site → enterprise)")
 
 
-def _catalog(points: Path | None, instruments: Path | None, certificates: Path | None, sites: Path | None) -> Any:
-    return point_catalog(points, instruments, certificates, sites)
-
-
 def _report_table(rep: dict[str, Any]) -> None:
     t = Table(title="导入结果 ingest result")
     t.add_column("项 item")
@@ -66,7 +62,7 @@ def ingest_cmd(
     from ..metering._readers import zone
     from ..metering._store import IngestReport
 
-    cat = _catalog(points, instruments, certificates, sites)
+    cat = point_catalog(points, instruments, certificates, sites)
     try:
         cmap = ColumnMap.parse(mapping)
         tz = zone(default_tz)
@@ -131,7 +127,7 @@ def mqtt_listen(
     """订阅并入库  Subscribe (QoS 1, persistent session), store, then acknowledge."""
     from ..metering import MqttListener, Store
 
-    cat = _catalog(points, instruments, certificates, sites)
+    cat = point_catalog(points, instruments, certificates, sites)
     st = Store(store)
     listener = MqttListener(st, cat, host, port, topic=topic, client_id=client_id, max_batch=max_batch,
                             compact_every=compact_every)
@@ -201,7 +197,7 @@ def summary_cmd(
     """按期汇总  Period totals (or means) of a point with completeness and validity."""
     from ..metering import AggregationError, Store, activity_data, aggregate
 
-    cat = _catalog(points, instruments, certificates, sites)
+    cat = point_catalog(points, instruments, certificates, sites)
     if point not in cat:
         fail(f"未知计量点 unknown point {point!r}")
     st = Store(store)
