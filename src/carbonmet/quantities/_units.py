@@ -103,6 +103,12 @@ def is_convertible(from_unit: str, to_unit: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def _multiplicative(unit: str) -> bool:
+    """False for units with an offset (°C, °F), which convert by more than a factor."""
+    return bool(ureg.Quantity(1, parse_unit(unit))._is_multiplicative)
+
+
+@lru_cache(maxsize=4096)
 def conversion_factor(from_unit: str, to_unit: str) -> float:
     """Multiplicative factor taking a value in ``from_unit`` to ``to_unit``.
 
@@ -117,7 +123,7 @@ def conversion_factor(from_unit: str, to_unit: str) -> float:
         raise UnitError(
             f"cannot convert {from_unit!r} {dict(a.dimensionality)} to {to_unit!r} {dict(b.dimensionality)}"
         )
-    if not (ureg.Quantity(1, a)._is_multiplicative and ureg.Quantity(1, b)._is_multiplicative):
+    if not (_multiplicative(from_unit) and _multiplicative(to_unit)):
         raise UnitError(f"conversion {from_unit!r} → {to_unit!r} has an offset; use convert()")
     return float(ureg.Quantity(1.0, a).to(b).magnitude)
 
@@ -137,12 +143,12 @@ def convert(value: Any, from_unit: str, to_unit: str) -> Any:
     float or numpy.ndarray
         Value(s) in ``to_unit``.
     """
+    if _multiplicative(from_unit) and _multiplicative(to_unit):
+        f = conversion_factor(from_unit, to_unit)  # cached; checks the dimensions
+        return np.asarray(value) * f if isinstance(value, list | tuple) else value * f
     a, b = parse_unit(from_unit), parse_unit(to_unit)
     if a.dimensionality != b.dimensionality:
         raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}")
-    if ureg.Quantity(1, a)._is_multiplicative and ureg.Quantity(1, b)._is_multiplicative:
-        f = conversion_factor(from_unit, to_unit)
-        return np.asarray(value) * f if isinstance(value, list | tuple) else value * f
     return ureg.Quantity(np.asarray(value, dtype=float), a).to(b).magnitude
 
 
@@ -173,9 +179,7 @@ def carbon_to_co2(carbon_mass_t: npt.ArrayLike) -> Any:
     ----------
     The "44/12" factor of GB/T 32150-2015 and GB/T 32151.10 (碳质量平衡法), here from IUPAC molar masses.
     """
-    return np.asarray(carbon_mass_t) * CO2_PER_C if not np.isscalar(carbon_mass_t) else float(
-        carbon_mass_t
-    ) * CO2_PER_C
+    return np.multiply(carbon_mass_t, CO2_PER_C)
 
 
 def to_normal_volume(volume_m3: Any, temperature_c: Any, pressure_kpa: Any) -> Any:
