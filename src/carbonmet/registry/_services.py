@@ -209,13 +209,13 @@ def install(
     )
     if current is not None and current.point_id == point.id:
         if since is not None and current.installed_from != since:
-            _apply(session, current, Installation, inst.code, {"installed_from": since}, actor)
+            _apply(session, current, Installation, f"{inst.code}@{point.code}", {"installed_from": since}, actor)
         return current
     if current is not None:
         end = since or date.today()
         if current.installed_from is not None and end < current.installed_from:
             raise FieldError("installed_from", f"moves {inst.code} before its current installation began")
-        _apply(session, current, Installation, inst.code, {"installed_to": end}, actor)
+        _apply(session, current, Installation, f"{inst.code}@{current.point.code}", {"installed_to": end}, actor)
     vals = {"instrument_id": inst.id, "point_id": point.id, "installed_from": since, "installed_to": None}
     return _apply(session, None, Installation, f"{inst.code}@{point.code}", vals, actor)
 
