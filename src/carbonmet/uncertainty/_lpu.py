@@ -309,9 +309,9 @@ def lpu(model: Model, coverage: float = 0.95, k: float | None = None) -> LpuResu
         )
     zero = np.flatnonzero((c == 0.0) & (u_in > 0))
     if zero.size:
-        names = ", ".join(model.names[i] for i in zero[:5]) + (", …" if zero.size > 5 else "")
+        zero_names = ", ".join(model.names[i] for i in zero[:5]) + (", …" if zero.size > 5 else "")
         notes.append(
-            f"sensitivity coefficient of '{model.output}' to {names} is zero at the estimates although the "
+            f"sensitivity coefficient of '{model.output}' to {zero_names} is zero at the estimates although the "
             "input is uncertain (a stationary point, e.g. x**2 at x = 0); the first-order law of propagation "
             "leaves out its contribution (GUM §5.1.2 note: higher-order terms). Use the Monte Carlo method "
             "(JCGM 101). / 灵敏系数为零但输入量有不确定度，一阶传播律忽略其贡献，请用蒙特卡洛法。"
