@@ -251,3 +251,56 @@ def test_fixed_k_does_not_change_validation_of_a_linear_gaussian_model() -> None
     assert fixed.validation.agrees and free.validation.agrees
     assert fixed.validation.d_low == pytest.approx(free.validation.d_low)
     assert fixed.to_dict()["validation"]["k_p"] == pytest.approx(1.959964, rel=1e-6)
+
+
+def test_standard_form_rows_give_the_same_model_values_as_materialised_rows() -> None:
+    """Normal and rectangular inputs are sampled in standard form (x = offset + scale·s) and sums of
+    weighted inputs fold the scaling into their weights. Every way the evaluator reads a row must
+    give the values it gives on materialised rows: weight × input, input × input (different rows and
+    the same row), plain sums of inputs, single inputs, non-linear terms, and inputs of other
+    distributions mixed in (so the blocks' rows are not contiguous)."""
+    from carbonmet.uncertainty._mcm import _Runner
+
+    iset = InputSet()
+    n = 12
+    for i in range(n):
+        iset.add(f"a{i}", Rectangular(-1.0 + i, 0.5 + 2 * i))  # spans 0 for i = 0: cancellation
+        iset.add(f"b{i}", Normal(3.0 - i, 0.1 + i / 10))
+        iset.add(f"t{i}", Triangular(0.0, 1.0 + i))
+        iset.add(f"e{i}", Normal(0.5 + i, 0.2))  # enters once, linearly: marginalised
+    parts = [
+        " + ".join(f"a{i} * e{i}" for i in range(n)),
+        " + ".join(f"{1.5 + i} * a{i}" for i in range(n)),
+        " - ".join(f"a{i} * b{i}" for i in range(n)),
+        " + ".join(f"a{i} * a{i} * {0.2 * i}" for i in range(n)),
+        " + ".join(f"b{i}" for i in range(n)),
+        " + ".join(f"t{i} * a{i}" for i in range(n)),
+        "exp(a3 / 20) * b5 + sqrt(t2) - b0 / (a7 + 30)",
+    ]
+    model = Model.from_expression(" + ".join(f"({p})" for p in parts), iset, output="y")
+    for marginalize in (False, True):
+        runner = _Runner(model, 5, "SFC64", marginalize)
+        aff = runner.plan.affine
+        assert len(runner.marginalized) == (n if marginalize else 0)
+        assert aff is not None and aff.mask.sum() == 3 * n - len(runner.marginalized)
+        rng = np.random.Generator(np.random.SFC64(1))
+        X, Z = runner.plan.draw(rng, 777)
+        y_folded = runner.program(X, Z, aff)
+        y_plain = runner.program(aff.materialise(X.copy()), Z, None)
+        np.testing.assert_allclose(y_folded, y_plain, rtol=1e-12, atol=1e-9)
+
+
+def test_rectangular_inputs_are_uniform_with_32_bit_resolution() -> None:
+    """A rectangular input's samples lie strictly inside (low, high), sit on the 2³² mid-points and
+    are uniform (Kolmogorov–Smirnov), with the moments of the rectangular distribution."""
+    iset = InputSet()
+    iset.add("x", Rectangular(2.0, 5.0))
+    r = mcm(Model.from_expression("x", iset, output="x"), 200_000, seed=11)
+    x = r.samples
+    assert x is not None
+    assert 2.0 < x.min() and x.max() < 5.0
+    k = (x - 2.0) / 3.0 * 2.0**32 - 0.5  # integers up to the rounding of x (≈ 10⁻⁶ here)
+    assert np.max(np.abs(k - np.round(k))) < 1e-3
+    assert stats.kstest((x - 2.0) / 3.0, "uniform").pvalue > 1e-3
+    assert r.value == pytest.approx(3.5, abs=4 * 3.0 / math.sqrt(12 * 200_000))
+    assert r.u == pytest.approx(3.0 / math.sqrt(12), rel=0.01)

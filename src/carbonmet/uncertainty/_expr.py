@@ -29,7 +29,7 @@ import numpy as np
 
 from ._errors import ExpressionError
 
-__all__ = ["FUNCTIONS", "Expression", "parse"]
+__all__ = ["FUNCTIONS", "Affine", "Expression", "parse"]
 
 MAX_DEPTH = 100
 #: Longest expression accepted [characters]: ~10 000 terms such as ``AD1234 * EF1234`` (a 1 000-stream
@@ -189,7 +189,7 @@ class Call(Node):
 class _Group:
     """Terms of a sum sharing one shape, evaluated together on stacked leaves."""
 
-    __slots__ = ("all_plus", "rest", "signs", "slots", "template", "terms", "weights")
+    __slots__ = ("all_plus", "lin", "rest", "signs", "slots", "template", "terms", "weights")
 
     def __init__(self, template: Node, slots: list[Any], signs: np.ndarray, terms: list[Node]) -> None:
         self.template = template
@@ -215,6 +215,27 @@ class _Group:
                     else:
                         self.rest = Prod([g for g, _ in others], [i for _, i in others], 0, 0)
                     break
+        # (weight ×) one input or (weight ×) a product of two inputs: a matrix–vector product over
+        # the rows, which may be held in standard form (see Affine) and are not materialised
+        self.lin: tuple[int, ...] | None = None
+        if self.rest is None and _var_slots(template) is not None:
+            self.weights, self.rest = signs, template
+        if self.rest is not None:
+            self.lin = _var_slots(self.rest)
+
+
+def _var_slots(node: Node) -> tuple[int, ...] | None:
+    """Slot numbers if ``node`` is one input slot or the product of two (else None)."""
+    if isinstance(node, Slot) and node.is_var:
+        return (node.k,)
+    if (
+        isinstance(node, Prod)
+        and len(node.factors) == 2
+        and not any(node.inverse)
+        and all(isinstance(f, Slot) and f.is_var for f in node.factors)
+    ):
+        return tuple(f.k for f in node.factors)  # type: ignore[attr-defined]
+    return None
 
 
 class Marg(Node):
@@ -390,14 +411,91 @@ class _Parser:
 # --- evaluation ----------------------------------------------------------------------------------
 
 
+class Affine:
+    """Rows of a Monte Carlo sample matrix held in standard form: value = offset + scale · s.
+
+    The sampler writes standard normal or standard uniform draws s and leaves the scaling to the
+    evaluation, where sums of weighted inputs fold it into their weights (no pass over the rows).
+    Rows outside ``mask`` hold values (offset 0, scale 1).
+
+    Parameters
+    ----------
+    offset, scale : ndarray
+        One entry per input row.
+    mask : ndarray of bool
+        Rows held in standard form.
+    """
+
+    __slots__ = ("_folds", "mask", "offset", "scale")
+
+    def __init__(self, offset: np.ndarray, scale: np.ndarray, mask: np.ndarray) -> None:
+        self.offset, self.scale, self.mask = offset, scale, mask
+        self._folds: dict[int, tuple[Any, ...]] = {}
+
+    def fold(self, g: _Group) -> tuple[Any, ...]:
+        """Weights of a group of weight × one input or weight × two inputs on standard-form rows.
+
+        Σ w x = Σ w a + Σ (w b) s;  Σ w x x′ = Σ w a a′ + Σ (w b b′) s s′ + Σ (w a′ b) s + Σ (w a b′) s′
+        (for x·x the two linear terms are one). Returns ``(constant, weights of the product or None,
+        weights of s or None, weights of s′ or None, same rows)``, computed once per group.
+        """
+        hit = self._folds.get(id(g))
+        if hit is not None:
+            return hit
+        assert g.weights is not None and g.lin is not None
+        w = g.weights
+        idx = [g.slots[k][1] for k in g.lin]
+        a0, b0 = self.offset[idx[0]], self.scale[idx[0]]
+        if len(idx) == 1:
+            res: tuple[Any, ...] = (float(w @ a0), None, w * b0, None, False)
+        else:
+            a1, b1 = self.offset[idx[1]], self.scale[idx[1]]
+            c0, c1 = w * a1 * b0, w * a0 * b1
+            same = bool(np.array_equal(idx[0], idx[1]))
+            if same:
+                c0, c1 = c0 + c1, np.zeros_like(c1)
+            res = (
+                float(w @ (a0 * a1)),
+                w * b0 * b1,
+                c0 if c0.any() else None,
+                c1 if c1.any() else None,
+                same,
+            )
+        self._folds[id(g)] = res
+        return res
+
+    def rows(self, X: np.ndarray, idx: Any, sel: Any) -> np.ndarray:
+        """Values of rows ``idx`` (row indices) read as ``X[sel]``."""
+        rows = X[sel]
+        if not self.mask[idx].any():
+            return rows
+        return self.offset[idx, None] + self.scale[idx, None] * rows
+
+    def materialise(self, X: np.ndarray) -> np.ndarray:
+        """Turn every standard-form row of ``X`` into values, in place; returns ``X``."""
+        for i in np.flatnonzero(self.mask):
+            X[i] *= self.scale[i]
+            X[i] += self.offset[i]
+        return X
+
+
 class _Ctx:
     """Evaluation context: the input values (1-D estimates or 2-D rows × trials) and slots."""
 
-    __slots__ = ("X", "Z", "cache", "grad", "slot_adj", "slots", "trailing")
+    __slots__ = ("X", "Z", "aff", "cache", "grad", "scratch", "slot_adj", "slots", "trailing")
 
-    def __init__(self, X: np.ndarray, slots: list[Any] | None = None, Z: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        X: np.ndarray,
+        slots: list[Any] | None = None,
+        Z: np.ndarray | None = None,
+        aff: Affine | None = None,
+        scratch: np.ndarray | None = None,
+    ) -> None:
         self.X = X
         self.Z = Z
+        self.aff = aff
+        self.scratch = scratch  # flat work array for products consumed at once (_weighted_rows)
         self.slots = slots
         self.cache: dict[int, Any] = {}
         self.grad: np.ndarray | None = None
@@ -409,16 +507,57 @@ def _stack(ctx: _Ctx, group: _Group) -> list[Any]:
     out: list[Any] = []
     for s in group.slots:
         if s[0] == "var":
-            out.append(ctx.X[s[2]] if s[2] is not None else ctx.X[s[1]])
+            sel = s[2] if s[2] is not None else s[1]
+            out.append(ctx.X[sel] if ctx.aff is None else ctx.aff.rows(ctx.X, s[1], sel))
         else:
             out.append(s[1].reshape((-1,) + ctx.trailing))
+    return out
+
+
+def _weighted_rows(ctx: _Ctx, g: _Group) -> Any:
+    """Σ_t w_t·x_t or Σ_t w_t·x_t·x′_t over trials for a group of weight × one or two inputs.
+
+    With rows in standard form x = a + b·s the scaling goes into the weights (see
+    :meth:`Affine.fold`). The sums over rows are matrix–vector products (BLAS); the Monte Carlo
+    method runs them with BLAS limited to one thread per worker (see ``mcm``), so the summation
+    order does not depend on the number of threads.
+    """
+    assert g.weights is not None and g.lin is not None
+    specs = [g.slots[k] for k in g.lin]
+    rows = [ctx.X[s[2]] if s[2] is not None else ctx.X[s[1]] for s in specs]
+    const: float
+    c_prod: np.ndarray | None
+    c0: np.ndarray | None
+    c1: np.ndarray | None
+    if ctx.aff is not None:
+        const, c_prod, c0, c1, same = ctx.aff.fold(g)
+    elif len(rows) == 1:
+        const, c_prod, c0, c1, same = 0.0, None, g.weights, None, False
+    else:
+        const, c_prod, c0, c1 = 0.0, g.weights, None, None
+        same = bool(np.array_equal(specs[0][1], specs[1][1]))
+    out: Any = const
+    if c_prod is not None:
+        sc = ctx.scratch
+        buf = (
+            sc[: rows[0].size].reshape(rows[0].shape) if sc is not None and sc.size >= rows[0].size else None
+        )
+        product = np.square(rows[0], out=buf) if same else np.multiply(rows[0], rows[1], out=buf)
+        out = out + c_prod @ product
+    if c0 is not None:
+        out = out + c0 @ rows[0]
+    if c1 is not None:
+        out = out + c1 @ rows[1]
     return out
 
 
 def _ev(node: Node, ctx: _Ctx) -> Any:
     t = type(node)
     if t is Var:
-        return ctx.X[node.index]  # type: ignore[attr-defined]
+        i = node.index  # type: ignore[attr-defined]
+        if ctx.aff is not None and ctx.aff.mask[i]:
+            return ctx.aff.offset[i] + ctx.aff.scale[i] * ctx.X[i]
+        return ctx.X[i]
     if t is Num:
         return node.value  # type: ignore[attr-defined]
     if t is Slot:
@@ -429,10 +568,12 @@ def _ev(node: Node, ctx: _Ctx) -> Any:
             v = _ev(term, ctx)
             acc = acc + v if sign == 1.0 else acc - v if sign == -1.0 else acc + sign * v
         for g in node.groups:  # type: ignore[attr-defined]
+            if g.lin is not None and ctx.X.ndim == 2:
+                acc = acc + _weighted_rows(ctx, g)
+                continue
             sub = _Ctx(ctx.X, _stack(ctx, g))
             if g.rest is not None:
-                # weighted sums with einsum, not BLAS: no hidden BLAS threads inside our worker threads
-                # (oversubscription), and a summation order that does not depend on the thread count
+                # weighted sums with einsum (see _weighted_rows)
                 r = g.rest
                 if isinstance(r, Prod) and len(r.factors) == 2 and not any(r.inverse):
                     a = np.asarray(_ev(r.factors[0], sub))
@@ -858,10 +999,21 @@ class Expression:
         _build_groups(root)
         return root, used, nz[0]
 
-    def evaluate_program(self, root: Node, X: np.ndarray, Z: np.ndarray | None) -> Any:
-        """Evaluate a tree from :meth:`monte_carlo_program` on trials X (and normal rows Z)."""
+    def evaluate_program(
+        self,
+        root: Node,
+        X: np.ndarray,
+        Z: np.ndarray | None,
+        aff: Affine | None = None,
+        scratch: np.ndarray | None = None,
+    ) -> Any:
+        """Evaluate a tree from :meth:`monte_carlo_program` on trials X (and normal rows Z).
+
+        ``aff`` describes rows of X held in standard form (see :class:`Affine`); ``scratch`` is
+        an optional flat float array of X's size the evaluation may overwrite.
+        """
         with np.errstate(all="ignore"):
-            return _ev(root, _Ctx(np.asarray(X), None, Z))
+            return _ev(root, _Ctx(np.asarray(X), None, Z, aff, scratch))
 
     def value_and_gradient(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """f(x) and ∂f/∂x_i for all inputs by one reverse-mode pass (x 1-D)."""

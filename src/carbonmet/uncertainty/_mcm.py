@@ -6,8 +6,14 @@ Design
   chunk has its own random stream, ``SeedSequence(seed, spawn_key=(chunk_index,))``, so the
   result depends only on the seed and the chunk size — never on the number of threads.
 * Chunks run on a thread pool (NumPy releases the GIL for bulk sampling and arithmetic).
-* Independent normal and rectangular inputs are drawn as blocks (one call per chunk);
-  other marginals by their own sampler (JCGM 101 §6.4 / Annex C).
+* Independent normal and rectangular inputs are drawn as blocks (one call per chunk) and left in
+  **standard form** s (standard normal; standard uniform), with x = offset + scale·s applied by the
+  evaluation (sums of weighted inputs fold it into their weights, so no pass over the samples is
+  spent on it). Other marginals are drawn by their own sampler (JCGM 101 §6.4 / Annex C).
+* A standard uniform for a rectangular input takes 32 random bits (two per 64-bit output of the
+  generator): s = (k + ½)·2⁻³², k = 0 … 2³² − 1, i.e. 2³² equally probable mid-points of (0, 1).
+  The discretisation moves no quantile by more than 2⁻³³ of the interval width (1.2·10⁻¹⁰) and
+  changes the variance by a relative 2⁻⁶⁴; it halves the generator's share of the run time.
 * Correlated inputs: standard normals → Cholesky factor of the correlation matrix → each
   marginal's quantile function applied to Φ(z) (a **Gaussian copula**). For normal marginals
   this gives exactly the stated correlation (JCGM 101 §6.4.8); for non-normal marginals the
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -35,15 +42,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from carbonmet.quantities import MeasuredQuantity, Provenance, Source
 
 from ._distributions import Constant, Normal, Rectangular, StudentT
 from ._errors import EvaluationError, ModelError, UncertaintyError
+from ._expr import Affine
 from ._model import InputSet, Model
 
 __all__ = ["McmResult", "coverage_intervals", "mcm", "numerical_tolerance"]
 
+_TWO_M32 = 2.0**-32
 #: elements (inputs × trials) of one chunk's sample matrix: 2¹⁹ doubles = 4 MiB (cache-friendly)
 CHUNK_ELEMENTS = 1 << 19
 MAX_CHUNK = 100_000
@@ -259,33 +269,50 @@ class _Plan:
                 self.constants.append((i, d.value))
             else:
                 self.others.append((i, d))
-        self.normal = self._block(normal_idx, normal_mu, normal_sd)
-        self.rect = self._block(rect_idx, rect_lo, rect_w)
+        self.normal = self._block(normal_idx)
+        self.rect = self._block(rect_idx)
+        # the two blocks stay in standard form: x = offset + scale·s
+        offset, scale, mask = np.zeros(n), np.ones(n), np.zeros(n, dtype=bool)
+        if normal_idx:
+            offset[normal_idx], scale[normal_idx] = normal_mu, normal_sd
+        if rect_idx:
+            w = np.array(rect_w)
+            offset[rect_idx] = np.array(rect_lo) + 0.5 * _TWO_M32 * w
+            scale[rect_idx] = _TWO_M32 * w
+        mask[normal_idx + rect_idx] = True
+        self.affine = Affine(offset, scale, mask) if mask.any() else None
 
     @staticmethod
-    def _block(idx: list[int], a: list[float], b: list[float]) -> tuple[Any, np.ndarray, np.ndarray] | None:
+    def _block(idx: list[int]) -> Any:
+        """Row selector of a block: a slice where the rows are contiguous, else an index array."""
         if not idx:
             return None
         arr = np.array(idx, dtype=np.intp)
-        sl: Any = slice(int(arr[0]), int(arr[-1]) + 1) if arr[-1] - arr[0] == arr.size - 1 else arr
-        return sl, np.array(a)[:, None], np.array(b)[:, None]
+        return slice(int(arr[0]), int(arr[-1]) + 1) if arr[-1] - arr[0] == arr.size - 1 else arr
 
-    def draw(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray | None]:
-        X = np.empty((self.n, size))
-        # normal inputs: mu + sd·z; rectangular: low + width·r — filled in place where the rows are contiguous
-        for group, fill in ((self.normal, rng.standard_normal), (self.rect, rng.random)):
-            if group is None:
-                continue
-            sl, offset, scale = group
-            if isinstance(sl, slice):
-                block = X[sl]
-                fill(out=block)
+    def draw(
+        self, rng: np.random.Generator, size: int, buffer: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """One chunk: X (rows = inputs; the normal and rectangular blocks in standard form, see
+        ``affine``) and the standard normal rows Z of marginalised sums. X is written into
+        ``buffer`` (flat, at least n × size) when given."""
+        if buffer is not None:
+            X = buffer[: self.n * size].reshape(self.n, size)
+        else:
+            X = np.empty((self.n, size))
+        if self.normal is not None:
+            if isinstance(self.normal, slice):
+                rng.standard_normal(out=X[self.normal])
             else:
-                block = fill((sl.size, size))
-            block *= scale
-            block += offset
-            if not isinstance(sl, slice):
-                X[sl] = block
+                X[self.normal] = rng.standard_normal((self.normal.size, size))
+        if self.rect is not None:
+            rows = self.rect.stop - self.rect.start if isinstance(self.rect, slice) else self.rect.size
+            k = rows * size
+            bits = rng.bit_generator.random_raw((k + 1) // 2).view(np.uint32)[:k].reshape(rows, size)
+            if isinstance(self.rect, slice):
+                np.copyto(X[self.rect], bits, casting="unsafe")
+            else:
+                X[self.rect] = bits
         for i, v in self.constants:
             X[i] = v
         for i, d in self.others:
@@ -296,6 +323,13 @@ class _Plan:
                 X[idx[k]] = d.from_standard_normal(Z[k])
         Zm = rng.standard_normal((self.n_z, size)) if self.n_z else None
         return X, Zm
+
+
+def _one_blas_thread() -> Any:
+    """BLAS limited to one thread while the chunks run: each worker thread calls BLAS itself, and a
+    BLAS thread pool per call would oversubscribe the cores and make the summation order depend on
+    how many threads BLAS picked."""
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _chunk_size(n_inputs: int) -> int:
@@ -313,13 +347,20 @@ class _Runner:
         self.plan = _Plan(model, self.marginalized, n_z)
         self.seed = seed
         self.bg = BIT_GENERATORS[bit_generator]
+        self._local = threading.local()
 
     def chunk(self, index: int, size: int) -> np.ndarray:
         ss = np.random.SeedSequence(self.seed, spawn_key=(index,))
         rng = np.random.Generator(self.bg(ss))
-        X, Z = self.plan.draw(rng, size)
-        y = self.program(X, Z)
+        need = self.plan.n * size
+        work = getattr(self._local, "work", None)  # this thread's sample buffer and scratch
+        if work is None or work[0].size < need:
+            work = self._local.work = (np.empty(need), np.empty(need))
+        X, Z = self.plan.draw(rng, size, work[0])
+        y = self.program(X, Z, self.plan.affine, work[1])
         if not np.all(np.isfinite(y)):
+            if self.plan.affine is not None:
+                self.plan.affine.materialise(X)
             self._fail(X, y)
         return y
 
@@ -446,7 +487,7 @@ def mcm(
             )
         out = np.empty(M)
         jobs = list(_chunks(M, size))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with _one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
             for (_, start, n), y in zip(
                 jobs, pool.map(lambda j: runner.chunk(j[0], j[2]), jobs), strict=True
             ):
@@ -481,7 +522,7 @@ def mcm(
     delta = math.nan
     h_stop = 0
     batch = max(1, workers)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with _one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
         while not converged and (len(blocks) + 1) * block <= max_trials:
             first = len(blocks)
             n_new = min(batch, max_trials // block - first)

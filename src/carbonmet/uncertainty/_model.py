@@ -27,7 +27,7 @@ import numpy as np
 
 from ._distributions import Distribution
 from ._errors import ExpressionError, ModelError
-from ._expr import Expression
+from ._expr import Affine, Expression
 
 __all__ = ["Dual", "Input", "InputSet", "Model"]
 
@@ -466,26 +466,34 @@ class Model:
 
     def monte_carlo_program(
         self, marginalize: bool = True
-    ) -> tuple[Callable[[np.ndarray, Any], np.ndarray], set[int], int]:
+    ) -> tuple[Callable[..., np.ndarray], set[int], int]:
         """How the Monte Carlo method evaluates this model.
 
-        Returns ``(evaluate(X, Z), marginalised rows, number of Z rows)``. With ``marginalize``,
-        independent Gaussian inputs that enter a sum linearly are integrated analytically (exact,
-        see :class:`~carbonmet.uncertainty._expr.Marg`); their rows of X are then not sampled.
+        Returns ``(evaluate(X, Z, aff, scratch=None), marginalised rows, number of Z rows)``; ``aff``
+        describes the rows of X the sampler left in standard form
+        (:class:`~carbonmet.uncertainty._expr.Affine`), ``scratch`` is an optional work array.
+        With ``marginalize``, independent Gaussian inputs that enter a sum linearly are integrated
+        analytically (exact, see :class:`~carbonmet.uncertainty._expr.Marg`); their rows of X are
+        then not sampled.
         """
-        if self.expression is None or not marginalize:
-            return (lambda X, Z: self.evaluate(X)), set(), 0
-        c = self._cached()
-        corr = {i for i, j, r in c["pairs"] if r != 0.0} | {j for i, j, r in c["pairs"] if r != 0.0}
-        eligible = {i for i, d in enumerate(c["dists"]) if type(d).__name__ == "Normal" and i not in corr}
-        stds = np.array([d.std for d in c["dists"]])
-        root, used, nz = self.expression.monte_carlo_program(eligible, c["x"], stds)
-        if not used:
-            return (lambda X, Z: self.evaluate(X)), set(), 0
+        if self.expression is None:
+            return (
+                (lambda X, Z, aff, scratch=None: self.evaluate(X if aff is None else aff.materialise(X))),
+                set(),
+                0,
+            )
         expr = self.expression
+        root, nz = expr.root, 0
+        used: set[int] = set()
+        if marginalize:
+            c = self._cached()
+            corr = {i for i, j, r in c["pairs"] if r != 0.0} | {j for i, j, r in c["pairs"] if r != 0.0}
+            eligible = {i for i, d in enumerate(c["dists"]) if type(d).__name__ == "Normal" and i not in corr}
+            stds = np.array([d.std for d in c["dists"]])
+            root, used, nz = expr.monte_carlo_program(eligible, c["x"], stds)
 
-        def run(X: np.ndarray, Z: Any) -> np.ndarray:
-            y = np.asarray(expr.evaluate_program(root, X, Z), dtype=float)
+        def run(X: np.ndarray, Z: Any, aff: Affine | None, scratch: np.ndarray | None = None) -> np.ndarray:
+            y = np.asarray(expr.evaluate_program(root, X, Z, aff, scratch), dtype=float)
             if y.shape != (X.shape[1],):
                 y = np.broadcast_to(y, (X.shape[1],)).copy()
             return y
