@@ -358,6 +358,8 @@ class _Runner:
             work = self._local.work = (np.empty(need), np.empty(need))
         X, Z = self.plan.draw(rng, size, work[0])
         y = self.program(X, Z, self.plan.affine, work[1])
+        if np.may_share_memory(y, work[0]) or np.may_share_memory(y, work[1]):
+            y = y.copy()  # e.g. a model that is one input: its row is overwritten by the next chunk
         if not np.all(np.isfinite(y)):
             if self.plan.affine is not None:
                 self.plan.affine.materialise(X)
