@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..metering._types import InstrumentPeriod, PointInfo
 from ._models import (
@@ -62,22 +62,67 @@ def instrument_interval(inst: Instrument) -> int:
     return inst.interval_months or default_intervals().get(inst.type, default_intervals()["other"])
 
 
-def certificate_covers(cert: Certificate) -> bool:
-    """A failed verification (不合格, 检定结果通知书) covers nothing."""
-    return not (cert.kind == "verification" and cert.conclusion == "does_not_conform")
+MANDATORY = "mandatory"
+"""``Instrument.legal_category`` of an instrument under mandatory verification (强制检定)."""
 
 
-def cover_periods(certs: list[Certificate], interval_months: int) -> list[tuple[str, date, date]]:
+def certificate_counts(kind: str, legal_category: str | None) -> bool:
+    """Whether a certificate of ``kind`` can stand for an instrument of ``legal_category`` at all.
+
+    An instrument under mandatory verification (强制检定, ``legal_category == "mandatory"``) must be
+    verified (检定, a ``verification`` certificate); a calibration (校准) does not satisfy that legal
+    obligation, so it neither covers data nor counts for the due date. Non-mandatory and unknown
+    (``None``) categories accept either kind.
+
+    References
+    ----------
+    中华人民共和国计量法 第九条 (强制检定); GB 17167-2006 5.3.6 (legally controlled instruments follow the
+    statutory verification period); JJF 1356-2012.
+    """
+    return legal_category != MANDATORY or kind == "verification"
+
+
+def _counts_sql(kind: Any, legal_category: Any) -> Any:
+    """:func:`certificate_counts` as an SQL condition (same rule, for the due list's query)."""
+    return or_(legal_category.is_(None), legal_category != MANDATORY, kind == "verification")
+
+
+def _failed(cert: Certificate) -> bool:
+    """A failed verification (不合格, 检定结果通知书)."""
+    return cert.kind == "verification" and cert.conclusion == "does_not_conform"
+
+
+def certificate_covers(cert: Certificate, legal_category: str | None = None) -> bool:
+    """Whether ``cert`` covers its instrument (of ``legal_category``) from its date to its validity end.
+
+    The one place that decides: a failed verification (不合格) covers nothing, and for an instrument
+    under mandatory verification (强制检定) neither does a calibration (:func:`certificate_counts`).
+    """
+    return certificate_counts(cert.kind, legal_category) and not _failed(cert)
+
+
+def mandatory_calibration_reason(cert_no: str) -> str:
+    """Why a calibration certificate of a mandatory-verification instrument is not counted (zh-CN, English)."""
+    return (f"强制检定器具须经检定，校准证书 {cert_no} 不能代替检定 / "
+            f"instrument under mandatory verification: calibration certificate {cert_no} does not satisfy it, "
+            "a verification (检定) is required")
+
+
+def cover_periods(
+    certs: list[Certificate], interval_months: int, legal_category: str | None = None
+) -> list[tuple[str, date, date]]:
     """(cert_no, first day, last day) each certificate of one instrument covers.
 
     A certificate covers from its calibration date to its validity end (inclusive); a failed
     verification (不合格) covers nothing and ends the cover of every earlier certificate the day
-    before it (the instrument was found non-conforming that day).
+    before it (the instrument was found non-conforming that day). For an instrument under
+    mandatory verification (``legal_category == "mandatory"``) calibration certificates cover
+    nothing (:func:`certificate_covers`); they do not end the cover of an earlier verification.
     """
-    fails = sorted(c.calibration_date for c in certs if not certificate_covers(c))
+    fails = sorted(c.calibration_date for c in certs if _failed(c))
     out: list[tuple[str, date, date]] = []
     for c in certs:
-        if not certificate_covers(c):
+        if not certificate_covers(c, legal_category):
             continue
         last = certificate_valid_until(c, interval_months)
         later_fail = next((f for f in fails if f > c.calibration_date), None)
@@ -94,6 +139,14 @@ DueStatus = Literal["overdue", "due", "ok", "never_calibrated", "failed"]
 
 @dataclass(frozen=True, slots=True)
 class DueItem:
+    """One line of the due list.
+
+    ``last_certificate``/``last_calibrated`` name the newest certificate on file; ``due`` and
+    ``status`` come from the newest certificate that counts for the instrument (for one under
+    mandatory verification, the newest verification). ``reason`` says why they differ (zh-CN first,
+    English second), e.g. a calibration certificate where a 检定 is required; ``None`` otherwise.
+    """
+
     instrument: str
     serial: str
     type: str
@@ -104,6 +157,7 @@ class DueItem:
     due: date | None
     status: DueStatus
     days_left: int | None
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return plain(self)
@@ -118,13 +172,27 @@ def due_list(
 ) -> list[DueItem]:
     """Instruments in service whose certificate expires within ``within_days`` or has expired (待检/超期).
 
-    The newest certificate of each instrument decides; a failed verification makes the
-    instrument ``failed`` (must not be used until re-verified).
+    The newest certificate that counts for each instrument decides (:func:`certificate_counts`): a
+    failed verification makes the instrument ``failed`` (must not be used until re-verified). For an
+    instrument under mandatory verification (强制检定) calibration certificates do not count: with
+    no verification at all it is ``overdue`` (``due`` None), otherwise its newest verification
+    decides; either way, when its newest certificate is a calibration, ``reason`` says a 检定 is
+    required.
     """
-    latest = (
+    newest = aliased(Certificate)
+    latest_counting = (
         select(Certificate.id)
-        .where(Certificate.instrument_id == Instrument.id)
+        .where(Certificate.instrument_id == Instrument.id,
+               _counts_sql(Certificate.kind, Instrument.legal_category))
         .order_by(Certificate.calibration_date.desc(), Certificate.id.desc())
+        .limit(1)
+        .correlate(Instrument)
+        .scalar_subquery()
+    )
+    latest_any = (
+        select(newest.id)
+        .where(newest.instrument_id == Instrument.id)
+        .order_by(newest.calibration_date.desc(), newest.id.desc())
         .limit(1)
         .correlate(Instrument)
         .scalar_subquery()
@@ -138,9 +206,11 @@ def due_list(
         .scalar_subquery()
     )
     stmt = (
-        select(Instrument, Certificate, Organisation.code, point_code)
+        select(Instrument, Certificate, newest.cert_no, newest.kind, newest.calibration_date, Organisation.code,
+               point_code)
         .join(Organisation, Organisation.id == Instrument.org_id)
-        .outerjoin(Certificate, Certificate.id == latest)
+        .outerjoin(Certificate, Certificate.id == latest_counting)
+        .outerjoin(newest, newest.id == latest_any)
         .where(Instrument.status == "in_service")
     )
     if org:
@@ -152,14 +222,18 @@ def due_list(
                 Certificate.conclusion == "does_not_conform")
         )
     out: list[DueItem] = []
-    for inst, cert, org_code, pcode in session.execute(stmt):
+    for inst, cert, last_no, last_kind, last_date, org_code, pcode in session.execute(stmt):
+        reason = None
+        if last_no is not None and not certificate_counts(last_kind, inst.legal_category):
+            reason = mandatory_calibration_reason(last_no)
         if cert is None:
-            item = DueItem(inst.code, inst.serial, inst.type, org_code, pcode, None, None, None, "never_calibrated", None)
+            status: DueStatus = "never_calibrated" if last_no is None else "overdue"
+            item = DueItem(inst.code, inst.serial, inst.type, org_code, pcode, last_no, last_date, None, status, None,
+                           reason)
         else:
             due = certificate_valid_until(cert, instrument_interval(inst))
             days = (due - today).days
-            status: DueStatus
-            if not certificate_covers(cert):
+            if not certificate_covers(cert, inst.legal_category):
                 status = "failed"
             elif due < today:
                 status = "overdue"
@@ -167,8 +241,8 @@ def due_list(
                 status = "due"
             else:
                 status = "ok"
-            item = DueItem(inst.code, inst.serial, inst.type, org_code, pcode, cert.cert_no, cert.calibration_date,
-                           due, status, days)
+            item = DueItem(inst.code, inst.serial, inst.type, org_code, pcode, last_no, last_date, due, status, days,
+                           reason)
         if include_ok or item.status != "ok":
             out.append(item)
     order = {"failed": 0, "never_calibrated": 1, "overdue": 2, "due": 3, "ok": 4}
@@ -215,6 +289,7 @@ class Coverage:
     gaps: list[Interval]
     instruments: list[str]
     certificates: list[str]
+    notes: list[str] = field(default_factory=list)  # certificates not counted, and why (zh-CN / English)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -224,11 +299,17 @@ class Coverage:
             "gaps": [g.to_dict() for g in self.gaps],
             "instruments": self.instruments,
             "certificates": self.certificates,
+            "notes": self.notes,
         }
 
 
 def period_coverage(session: Session, point_code: str, start: date, end: date) -> Coverage:
-    """Sub-periods of ``[start, end)`` in which no installed instrument had a valid certificate."""
+    """Sub-periods of ``[start, end)`` in which no installed instrument had a valid certificate.
+
+    What a certificate covers is :func:`cover_periods`: a failed verification ends the cover, and
+    an instrument under mandatory verification (强制检定) is covered by verifications only — its
+    calibration certificates in the period are listed in ``notes`` instead.
+    """
     point = session.scalar(select(MeasurementPoint).where(MeasurementPoint.code == point_code))
     if point is None:
         from ._errors import NotFound
@@ -244,19 +325,28 @@ def period_coverage(session: Session, point_code: str, start: date, end: date) -
     covered: list[Interval] = []
     insts: list[str] = []
     certs: list[str] = []
+    notes: list[str] = []
     for ins in installs:
         inst = ins.instrument
         insts.append(inst.code)
         i_from = max(start, ins.installed_from or start)
         i_to = min(end, ins.installed_to or end)
         certs_of = list(session.scalars(select(Certificate).where(Certificate.instrument_id == inst.id)))
-        for cert_no, first, last in cover_periods(certs_of, instrument_interval(inst)):
+        interval = instrument_interval(inst)
+        for cert_no, first, last in cover_periods(certs_of, interval, inst.legal_category):
             c = Interval(max(i_from, first), min(i_to, last + timedelta(days=1)))
             if c.start < c.end:
                 covered.append(c)
                 certs.append(cert_no)
+        for cert in certs_of:  # not counted at all: say so when it would have fallen in the period
+            if certificate_counts(cert.kind, inst.legal_category):
+                continue
+            first = max(i_from, cert.calibration_date)
+            if first < i_to and first <= certificate_valid_until(cert, interval):
+                notes.append(f"{inst.code}: {mandatory_calibration_reason(cert.cert_no)}")
     gaps = _subtract([Interval(start, end)], covered)
-    return Coverage(point_code, Interval(start, end), not gaps, gaps, sorted(set(insts)), sorted(set(certs)))
+    return Coverage(point_code, Interval(start, end), not gaps, gaps, sorted(set(insts)), sorted(set(certs)),
+                    sorted(set(notes)))
 
 
 # --- reverse traceability -------------------------------------------------------------------------
@@ -475,13 +565,19 @@ def _instrument_uses(
 
 # --- catalogue for the metering store --------------------------------------------------------------
 def catalog_from_registry(session: Session) -> dict[str, PointInfo]:
-    """What the metering store needs about every point: unit, kind, instruments and their certificates."""
+    """What the metering store needs about every point: unit, kind, instruments and their certificates.
+
+    An instrument's certificates are the periods they cover (:func:`cover_periods`): without failed
+    verifications' after-effects, and for an instrument under mandatory verification (强制检定)
+    without its calibration certificates, so metering sees such data as not covered.
+    """
     inst_by_id = {i.id: i for i in session.scalars(select(Instrument))}
     by_inst: dict[int, list[Certificate]] = defaultdict(list)
     for c in session.scalars(select(Certificate).where(Certificate.instrument_id.is_not(None))):
         by_inst[c.instrument_id].append(c)  # type: ignore[index]
     certs: dict[int, list[tuple[str, date, date | None]]] = {
-        iid: [(no, first, last) for no, first, last in cover_periods(cs, instrument_interval(inst_by_id[iid]))]
+        iid: [(no, first, last) for no, first, last in
+              cover_periods(cs, instrument_interval(inst_by_id[iid]), inst_by_id[iid].legal_category)]
         for iid, cs in by_inst.items()
     }
     periods: dict[int, list[InstrumentPeriod]] = defaultdict(list)
@@ -522,6 +618,7 @@ def catalog_from_registry(session: Session) -> dict[str, PointInfo]:
 
 
 __all__ = [
+    "MANDATORY",
     "AffectedCertificate",
     "AffectedPeriod",
     "AffectedUse",
@@ -532,9 +629,13 @@ __all__ = [
     "TraceResult",
     "add_months",
     "catalog_from_registry",
+    "certificate_counts",
+    "certificate_covers",
     "certificate_valid_until",
+    "cover_periods",
     "default_intervals",
     "due_list",
+    "mandatory_calibration_reason",
     "period_coverage",
     "trace_back",
 ]
