@@ -3,7 +3,7 @@
 Public API: database set-up (:func:`make_engine`, :func:`migrate`, :func:`session_scope`), the
 validated row models, write services (each change audited), bulk import/export, and the queries:
 :func:`due_list`, :func:`period_coverage`, :func:`trace_back`, :func:`catalog_from_registry`;
-the audit chain: :func:`verify_audit`.
+the audit chain: :func:`verify_audit`; reconciliation of the tables against the log: :func:`reconcile`.
 """
 
 from ._audit import AuditReport
@@ -36,6 +36,7 @@ from ._queries import (
     period_coverage,
     trace_back,
 )
+from ._reconcile import Discrepancy, ReconcileReport, reconcile
 from ._rows import CertificateRow, InstrumentRow, OrganisationRow, PointRow, SiteRow, StandardRow
 from ._services import (
     find_instrument,
@@ -62,6 +63,7 @@ __all__ = [
     "CertificateRow",
     "CertificateStandard",
     "Coverage",
+    "Discrepancy",
     "DueItem",
     "FieldError",
     "ImportRejected",
@@ -75,6 +77,7 @@ __all__ = [
     "Organisation",
     "OrganisationRow",
     "PointRow",
+    "ReconcileReport",
     "RegistryError",
     "RowProblem",
     "Site",
@@ -103,6 +106,7 @@ __all__ = [
     "make_engine",
     "migrate",
     "period_coverage",
+    "reconcile",
     "record_incident",
     "session_scope",
     "set_results",

@@ -29,7 +29,7 @@ GENESIS = "0" * 64
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, bytes):
+    if isinstance(value, bytes | memoryview):
         return hashlib.sha256(value).hexdigest()  # large blobs (DCC XML) are logged by digest
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}

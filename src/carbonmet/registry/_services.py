@@ -34,8 +34,9 @@ DEFAULT_ACTOR = "system"
 
 
 def _columns(obj: Base) -> dict[str, Any]:
-    # bytes (a DCC document) are logged as their SHA-256 by the audit module
-    return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs if c.key != "id"}
+    # bytes (a DCC document) are logged as their SHA-256 by the audit module; the row id is logged too, so
+    # reconciliation (_reconcile.py) can tell apart rows whose key is not unique (installations, incidents)
+    return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs}
 
 
 def _apply(
