@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -233,26 +234,79 @@ def export_cmd(
     console.print(f"已导出 exported {out}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
 
+_FINDING = {
+    "changed": "改动未经审计 changed outside the services",
+    "unlogged": "无审计记录 row without any audit entry",
+    "missing": "记录已被删除 deleted though the log says it exists",
+    "unreadable": "日志内容无法解析 audit entry unreadable",
+}
+
+
+def _short(value: Any) -> str:
+    text = "—" if value is None else str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
 @audit_app.command("verify")
 def audit_verify_cmd(
     expected_head: str | None = typer.Option(None, help="此前记录的链头哈希 head hash recorded earlier"),
+    chain_only: bool = typer.Option(False, "--chain-only", help="只校验哈希链，不对账 verify the chain only"),
+    limit: int = typer.Option(50, help="最多列出的不符项 discrepancies to list (0 = all; --json lists all)"),
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """校验审计链 Verify the hash chain of the audit log (exit 1 if broken)."""
-    from ..registry import session_scope, verify_audit
+    """校验审计链并对账 Verify the audit log's hash chain and reconcile the tables with it (exit 1 if either fails).
+
+    对账：把日志重放到每条记录最后登记的状态，与当前表中的行逐字段比较，找出绕过服务直接改库的行。
+    Reconciliation replays the log to each record's last logged state and compares it field by field with
+    the current row: changes made with raw SQL, bypassing the audited services, are found.
+    """
+    from ..registry import reconcile, session_scope, verify_audit
 
     with session_scope(open_engine(db)) as s:
         rep = verify_audit(s, expected_head=expected_head)
+        rec = None if chain_only else reconcile(s)
+    ok = rep.ok and (rec is None or rec.ok)
     if as_json:
-        print_json(rep.to_dict())
-    elif rep.ok:
+        doc = rep.to_dict()
+        doc.update(ok=ok, chain_ok=rep.ok)
+        if rec is not None:
+            doc["reconcile"] = rec.to_dict()
+        print_json(doc)
+        if not ok:
+            raise typer.Exit(1)
+        return
+    if rep.ok:
         console.print(f"[green]审计链完整 audit chain intact[/]: {rep.entries} 条 entries, head {rep.head_hash}\n"
                       "（校验的是日志本身未被改动；请保存链头哈希，下次用 --expected-head 核对 / this proves the log "
                       "itself was not altered; keep the head hash and pass it as --expected-head next time）")
     else:
         console.print(f"[red]审计链被篡改 audit chain BROKEN[/] at entry {rep.first_bad_seq}: {rep.reason}")
-    if not rep.ok:
+    if rec is not None:
+        rows = sum(rec.rows.values())
+        if rec.ok:
+            console.print(f"[green]登记表与审计日志一致 registry matches the audit log[/]: 已对账 {rows} 行 rows "
+                          f"in {len(rec.rows)} 张表 tables")
+        else:
+            counts = ", ".join(f"{_FINDING[k]}: {n}" for k, n in rec.counts().items())
+            console.print(f"[red]登记表与审计日志不符 registry differs from the audit log[/]: "
+                          f"{len(rec.discrepancies)} 处 findings ({counts})")
+            shown = rec.discrepancies if limit == 0 else rec.discrepancies[:limit]
+            for d in shown:
+                where = f"{d.table} {d.key}" + (f" 字段 field {d.field}" if d.field else "")
+                line = f"  {_FINDING[d.kind]}: {where}"
+                if d.kind == "changed":
+                    line += f": 日志 logged {_short(d.logged)} → 当前 current {_short(d.current)}"
+                if d.seq is not None:
+                    line += f" (日志条目 entry #{d.seq})"
+                console.print(escape(line), soft_wrap=True)
+            if len(shown) < len(rec.discrepancies):
+                console.print(f"另有 {len(rec.discrepancies) - len(shown)} 处未列出 / {len(rec.discrepancies) - len(shown)} "
+                              "more not listed (--limit 0 or --json for all)")
+        for entity, n in rec.unchecked.items():
+            console.print(f"[yellow]未对账 not reconciled[/]: {entity} ({n} 条 entries; 本版本不认识此类记录 "
+                          "this version does not know this kind)")
+    if not ok:
         raise typer.Exit(1)
 
 
