@@ -15,11 +15,21 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import Engine
 
 from carbonmet.metering import READINGS_SCHEMA, Store, load_catalog, read_file
 from carbonmet.metering.hj212 import Framer, build_point_map, decode, to_raw_readings
 from carbonmet.refdata import Manifest
-from carbonmet.registry import due_list, import_files, make_engine, migrate, session_scope, trace_back
+from carbonmet.registry import (
+    catalog_from_registry,
+    due_list,
+    import_files,
+    make_engine,
+    migrate,
+    period_coverage,
+    session_scope,
+    trace_back,
+)
 from carbonmet.registry.dcc import read_dcc
 
 from ._stats import instrument_stats
@@ -137,6 +147,37 @@ def test_registry_files_import_into_the_registry(region: tuple[Path, Manifest], 
     for name in wb.sheetnames:
         rows = list(wb[name].iter_rows(values_only=True))
         assert len(rows) - 1 == len(_csv(root / f"registry/{name}.csv"))
+
+
+def test_calibrated_instead_of_verified_is_what_the_registry_finds(region: tuple[Path, Manifest],
+                                                                   engine: Engine) -> None:
+    """Mandatory instruments (强制检定) are verified, except the injected "calibrated instead of verified"
+    finding; the registry's due list, coverage and metering catalogue find exactly the manifest's list."""
+    root, manifest = region
+    found = [f for f in manifest.noncompliance if f["kind"] == "calibrated_not_verified"]
+    assert 1 <= len(found) <= 2
+    injected = {f["instrument_id"] for f in found}
+    inst = {r["instrument_id"]: r for r in _csv(root / "registry/instruments.csv")}
+    certs = [c for c in _csv(root / "registry/certificates.csv") if c["subject_kind"] == "instrument"]
+    mandatory_calibrated = {c["subject"] for c in certs
+                            if inst[c["subject"]]["legal_category"] == "mandatory" and c["kind"] == "calibration"}
+    assert mandatory_calibrated == injected
+    assert any(c["kind"] == "verification" and inst[c["subject"]]["type"] == "gas_flow_meter" for c in certs)
+    import_files(engine, sorted((root / "registry").glob("*.csv")))
+    with session_scope(engine) as session:
+        due = {d.instrument: d for d in due_list(session, date(2025, 12, 31), within_days=0)}
+        catalog = catalog_from_registry(session)
+        coverage = {f["instrument_id"]: period_coverage(session, f["point_id"], date.fromisoformat(f["start"]),
+                                                        date.fromisoformat(f["end"])) for f in found}
+    assert {i for i, d in due.items() if d.reason is not None} == injected
+    for f in found:
+        d = due[f["instrument_id"]]
+        assert d.status == "overdue" and d.due is None and d.reason is not None and "检定" in d.reason
+        cov = coverage[f["instrument_id"]]
+        assert not cov.covered and cov.certificates == [] and cov.notes
+        assert [(g.start.isoformat(), g.end.isoformat()) for g in cov.gaps] == [(f["start"], f["end"])]
+        (ip,) = catalog[f["point_id"]].instruments
+        assert ip.instrument_id == f["instrument_id"] and ip.certificates == ()
 
 
 def test_traceability_chain_is_three_standards_deep(region: tuple[Path, Manifest]) -> None:

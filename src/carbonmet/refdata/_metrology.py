@@ -1,9 +1,11 @@
 """Organisations, the traceability chain of standards, instruments and their certificates.
 
 Chain (溯源链): national standard (NIM) → provincial primary standard → working standard (city institute)
-→ instrument certificates, one chain per quantity family. Findings are injected here and returned as
-:class:`Fault` records: instruments below the GB 17167-2006 Table 4 class, overdue certificates, a failed
-verification, and a working standard later found out of tolerance (with its date window).
+→ instrument certificates, one chain per quantity family. Instruments under mandatory verification
+(强制检定) get verification certificates (检定证书), the others calibration certificates (校准证书).
+Findings are injected here and returned as :class:`Fault` records: instruments below the GB 17167-2006
+Table 4 class, overdue certificates, a failed verification, mandatory instruments calibrated instead of
+verified, and a working standard later found out of tolerance (with its date window).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from ._constants import constants
+from ._errors import RefdataError
 from ._region import TAG_METROLOGY, rng_for
 from ._types import Certificate, Enterprise, Fault, Instrument, Point, Standard
 
@@ -96,6 +99,31 @@ def _hour_of(d: date, year: int) -> int:
     return (d - date(year, 1, 1)).days * 24
 
 
+def _check_legal_kinds(types: dict[str, dict]) -> None:
+    """An instrument type under mandatory verification (强制检定) must be verified, not calibrated."""
+    for name, t in types.items():
+        if t["legal"] == "mandatory" and t["cert"] != "verification":
+            raise RefdataError(f"constants.toml [instrument_type.{name}]: legal = \"mandatory\" needs "
+                               f"cert = \"verification\", got {t['cert']!r} (a calibration does not satisfy 强制检定)")
+
+
+def _pick_calibrated_not_verified(cands: list[Point], n: int, seed: int) -> set[str]:
+    """Points whose mandatory instrument is calibrated instead of verified (injected finding).
+
+    ``n`` of ``cands``, in different enterprises while possible, from a stream of their own so that the
+    choice does not shift the other draws of the region.
+    """
+    rng = rng_for(seed, TAG_METROLOGY, 91)
+    chosen: list[Point] = []
+    pool = list(cands)
+    while pool and len(chosen) < n:
+        fresh = [p for p in pool if p.enterprise not in {c.enterprise for c in chosen}] or pool
+        p = fresh[int(rng.integers(len(fresh)))]
+        chosen.append(p)
+        pool.remove(p)
+    return {p.point_id for p in chosen}
+
+
 def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, float], seed: int,
           year: int) -> MetrologyResult:
     """Organisations, standards, instruments and certificates of the region.
@@ -111,6 +139,7 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
     OOT_TOLERANCE_REL = float(md["oot_tolerance_rel_pct"])
     rng = rng_for(seed, TAG_METROLOGY)
     it = c["instrument_type"]
+    _check_legal_kinds(it)
     fam_of = c["standard_family"]
     gb = c["gb17167"]
     y0 = date(year, 1, 1)
@@ -219,6 +248,12 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
     overdue_mid = {clock_verif[i].point_id for i in rng.choice(len(clock_verif), size=n_mid, replace=False)}
     rest = [p for p in clock_verif if p.point_id not in overdue_mid]
     overdue_all = {rest[int(rng.integers(len(rest)))].point_id} if rest else set()
+    # mandatory meters sent to a calibration laboratory instead of being verified (校准代替检定)
+    cal_types = set(md["calibrated_not_verified_types"])
+    cal_instead = _pick_calibrated_not_verified(
+        [p for p in inst_points if p.instrument_type in cal_types and it[p.instrument_type]["legal"] == "mandatory"
+         and p.point_id not in bad and p.point_id != failed and p.point_id not in overdue_mid | overdue_all],
+        int(md["calibrated_not_verified"]), seed)
 
     instruments: list[Instrument] = []
     bias_windows: dict[str, list[tuple[int, int, float]]] = {}
@@ -232,7 +267,7 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
         goods = _GOOD_CLASS[p.instrument_type]
         cls = _BAD_CLASS[bad[p.point_id]] if p.point_id in bad else goods[int(rng.integers(len(goods)))]
         grade = float(t["classes"][cls])
-        kind = t["cert"]
+        kind = "calibration" if p.point_id in cal_instead else t["cert"]
         if kind == "verification":
             mpe = grade
             u = grade / np.sqrt(3.0)
@@ -288,8 +323,8 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
         # institute calibrates its own lab instruments with its primary standard
         issuer = PROVINCES[prov][1] if institute else PROVINCES[prov][3]
 
-        def std_ref(d: date, ws_pick: int, province: str = prov, fam: str = fam) -> str:
-            code = f"PS-{province}-{fam.upper()}" if institute else f"WS-{province}-{fam.upper()}-{ws_pick}"
+        def std_ref(d: date, ws_pick: int, province: str = prov, fam: str = fam, own_lab: bool = institute) -> str:
+            code = f"PS-{province}-{fam.upper()}" if own_lab else f"WS-{province}-{fam.upper()}-{ws_pick}"
             cands = [x for x in std_certs[code] if x.calibration_date <= d]
             if not cands:
                 return code
@@ -345,6 +380,15 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
                                   detail=f"last certificate valid until {valid_last.isoformat()}; no recalibration",
                                   rule="GB 17167-2006 5.3.6: instruments past their verification period must not be used",
                                   start_h=max(0, _hour_of(valid_last + timedelta(days=1), year))))
+        if p.point_id in cal_instead:
+            nos = [x.cert_no for x in certs if x.subject == iid]
+            findings.append(Fault("calibrated_not_verified", org, p.point_id, iid, start=y0.isoformat(),
+                                  end=date(year + 1, 1, 1).isoformat(), start_h=0,
+                                  detail=(f"instrument under mandatory verification (强制检定) holds calibration "
+                                          f"certificates only ({', '.join(nos)}); no verification (检定): its data "
+                                          "are not covered"),
+                                  rule=("GB 17167-2006 5.3.6 / 计量法 第九条: an instrument under mandatory verification "
+                                        "must be verified; a calibration certificate does not satisfy it")))
         if p.point_id == failed:
             findings.append(Fault("does_not_conform", org, p.point_id, iid, start=dates[-1].isoformat(),
                                   detail=f"verification found error {delta:+.2f} % beyond MPE ±{mpe} %; instrument kept in service",

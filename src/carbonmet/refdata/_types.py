@@ -124,7 +124,8 @@ class Certificate:
 class Fault:
     """One injected fault or finding, with where it is."""
 
-    kind: str  # gap, stuck, spike, drift, maintenance, nonconforming_class, overdue, does_not_conform, standard_out_of_tolerance
+    kind: str  # gap, stuck, spike, drift, maintenance, nonconforming_class, overdue, does_not_conform,
+    #            calibrated_not_verified, standard_out_of_tolerance
     enterprise: str
     point_id: str = ""
     instrument_id: str = ""
