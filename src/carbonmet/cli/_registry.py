@@ -146,6 +146,9 @@ def due_cmd(
         t.add_row(i.instrument, i.serial, i.type, i.org, i.point or "", i.last_certificate or "",
                   i.due.isoformat() if i.due else "", f"[{style}]{_STATUS_ZH[i.status]} {i.status}[/]")
     console.print(t)
+    for i in items:
+        if i.reason:
+            console.print(f"  {i.instrument}: {i.reason}")
     console.print(f"共 {len(items)} 台 / {len(items)} instrument(s)")
 
 
@@ -219,6 +222,8 @@ def coverage_cmd(
     console.print(f"{point} {start}…{end}: {mark}; 证书 certificates: {', '.join(cov.certificates) or '—'}")
     for g in cov.gaps:
         console.print(f"  缺口 gap: {g.start} … {g.end}")
+    for n in cov.notes:
+        console.print(f"  未计入 not counted: {n}")
 
 
 @app.command("export")
