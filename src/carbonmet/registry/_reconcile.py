@@ -148,7 +148,10 @@ def _diff(table: str, key: str, seq: int | None, logged: Mapping[str, Any], curr
     for name, lv in logged.items():
         if name in skipped or name not in current:
             continue
-        cv = _jsonable(current[name])
+        raw = current[name]
+        if lv == raw:  # numbers, text and NULL compare as stored; dates and blobs need their JSON form
+            continue
+        cv = _jsonable(raw)
         if not _same(lv, cv):
             out.append(Discrepancy("changed", table, key, name, lv, cv, seq))
     return out
@@ -156,7 +159,8 @@ def _diff(table: str, key: str, seq: int | None, logged: Mapping[str, Any], curr
 
 def _stream(session: Session, stmt: AnySelect) -> Iterator[Any]:
     """Rows of ``stmt`` fetched in batches (a server-side cursor on PostgreSQL)."""
-    yield from session.execute(stmt.execution_options(yield_per=BATCH))
+    # Core rows on the session's connection (and transaction): no ORM entity loading is needed here
+    yield from session.connection().execute(stmt.execution_options(yield_per=BATCH))
 
 
 def _loads(text: str) -> Any:
