@@ -8,6 +8,9 @@ previous entry's hash and its own hash:
 so that changing any stored byte of any entry, removing an entry or reordering entries breaks the
 chain from that entry on. Truncating the newest entries can only be detected against a head hash
 kept elsewhere (``carbonmet audit verify`` prints it; keep it in the report you send out).
+
+The chain proves the log was not altered, not that the tables still match it: that is
+:func:`carbonmet.registry.reconcile` (对账, ``_reconcile.py``), which ``carbonmet audit verify`` runs too.
 """
 
 from __future__ import annotations
