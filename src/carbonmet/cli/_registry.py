@@ -268,7 +268,10 @@ def audit_verify_cmd(
     """
     from ..registry import reconcile, session_scope, verify_audit
 
-    with session_scope(open_engine(db)) as s:
+    engine = open_engine(db)
+    if engine.dialect.name == "postgresql":  # one snapshot for the log and the tables while others write
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with session_scope(engine) as s:
         rep = verify_audit(s, expected_head=expected_head)
         rec = None if chain_only else reconcile(s)
     ok = rep.ok and (rec is None or rec.ok)

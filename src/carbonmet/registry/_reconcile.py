@@ -431,7 +431,9 @@ def reconcile(session: Session) -> ReconcileReport:
     Notes
     -----
     Run it together with the chain check (:func:`carbonmet.registry.verify_audit`): reconciling
-    against a log whose chain is broken proves nothing.
+    against a log whose chain is broken proves nothing. While others write, run it in one snapshot
+    (``REPEATABLE READ`` on PostgreSQL; a SQLite read transaction is one already), or a change committed
+    between reading the log and reading a table is reported.
     """
     rep = _replay(session)
     out: list[Discrepancy] = list(rep.unreadable)
