@@ -90,8 +90,8 @@ def main(out: Path = OUT) -> int:
                         origin=str(csv_file))
     console.print(f"{csv_file.name}: 接收 received {rep.received:,} = 入库 stored {rep.stored:,} + 隔离 quarantined "
                   f"{rep.quarantined:,} + 重复 duplicates {rep.duplicates:,} — {time.perf_counter() - t0:.1f} s")
-    for reason, n in sorted(rep.by_reason.items(), key=lambda kv: -kv[1])[:6]:
-        console.print(f"  隔离原因 reason {reason}: {n}")
+    for reason, count in sorted(rep.by_reason.items(), key=lambda kv: -kv[1])[:6]:
+        console.print(f"  隔离原因 reason {reason}: {count}")
 
     _step(4, "到期与超差追溯", "due list and reverse traceability")
     with session_scope(engine) as s:
@@ -164,6 +164,7 @@ def main(out: Path = OUT) -> int:
     model = Model.from_expression("FC * C_ar / 100 * (1 + d_an / 100)", inputs, output="C_boiler", unit="tC")
     ev = evaluate(model, trials=200_000, seed=7)
     true_c = float(truth[("boiler_coal", "in")]["carbon_t"])
+    assert ev.lpu is not None  # evaluate() runs the LPU unless asked not to
     lo, hi = ev.mcm.interval if ev.mcm else ev.lpu.interval
     console.print(f"锅炉入炉煤碳量 carbon into boilers: LPU {ev.lpu.value:,.0f} ± {ev.lpu.U:,.0f} tC (k={ev.lpu.k:.2f}); "
                   f"MCM 95 % [{lo:,.0f}, {hi:,.0f}] tC; 真值 truth {true_c:,.0f} tC → "

@@ -26,7 +26,7 @@ NORMAL_PRESSURE_KPA = 101.325
 
 
 def _build_registry() -> pint.UnitRegistry:
-    ureg = pint.UnitRegistry(
+    ureg: pint.UnitRegistry = pint.UnitRegistry(
         autoconvert_offset_to_baseunit=True, on_redefinition="raise", cache_folder=":auto:"
     )
     text = resources.files(__package__).joinpath("units.txt").read_text(encoding="utf-8")

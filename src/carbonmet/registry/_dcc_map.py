@@ -228,7 +228,7 @@ def certificate_to_dcc(session: Session, cert: Certificate, signer: str | None =
     else:
         unit = cert.error_unit or "%"
         has_u = cert.expanded_u is not None
-        U = (cert.expanded_u,) if has_u else ()
+        U: tuple[float, ...] = (float(cert.expanded_u),) if cert.expanded_u is not None else ()
         k = (cert.coverage_factor,) if cert.coverage_factor and has_u else ()
         p = probs([cert.coverage_probability], [cert.coverage_factor], has_u)
         for value, ref, label in ((cert.as_found_error, AS_FOUND, "as-found error 调整前示值误差"),

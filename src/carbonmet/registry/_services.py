@@ -240,7 +240,7 @@ def upsert_certificate(
     else:
         standard_id = _one(session, MeasurementStandard, row.subject, "subject").id
     obj = session.scalar(select(Certificate).where(Certificate.cert_no == row.cert_no))
-    vals = {
+    vals: dict[str, Any] = {
         "cert_no": row.cert_no,
         "kind": row.kind,
         "instrument_id": instrument_id,
