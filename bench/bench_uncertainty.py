@@ -9,14 +9,20 @@ from lab analyses (normal, u = 2 %); the nominal values are drawn once from U(1,
     all in this run; u must agree to 1e-9 relative (and with the closed form).
 (b) MCM, M = 10⁶ trials × 2 000 inputs: ``carbonmet.uncertainty.mcm`` (chunks, threads, exact
     Gaussian marginalisation of the EF_i — and, reported separately, with every input sampled) against
-    two plain NumPy baselines, single-threaded, default_rng (PCG64):
+    three plain NumPy baselines, single-threaded, default_rng (PCG64):
+      * "per-trial loop": JCGM 101 §7's procedure written literally — for each trial draw the
+        2 000 inputs (two NumPy calls) and evaluate the model (a dot product). Its cost per trial
+        is constant, so it is timed on a subset and extrapolated linearly in M (stated in the JSON);
       * "full matrix": ``A = rng.uniform(lo, hi, (M, N)); B = rng.normal(mu, sd, (M, N));
-        y = (A*B).sum(1)`` — what most people write first. At M = 10⁶ it needs 3 × 8 GB, more than
-        this machine should give one benchmark, so it is timed on a subset and extrapolated
-        linearly in M (stated in the JSON);
-      * "loop over inputs": for each input draw a vector of M trials and accumulate — the usual
-        fix when the matrix does not fit; timed at full M.
-    The 95 % intervals must agree to 2 significant digits (of the half-widths y − y_low, y_high − y).
+        y = (A*B).sum(1)``. At M = 10⁶ it needs 3 × 8 GB, more than this machine should give one
+        benchmark, so it is also timed on a subset and extrapolated;
+      * "loop over inputs": for each input draw a vector of M trials and accumulate — the fastest
+        plain NumPy we could write (scalar distribution parameters take NumPy's fast path); timed at
+        full M. This is the hardest baseline and the one the goal is judged against.
+    The machine is a shared VM whose speed drifts by ±20 % within minutes, so carbonmet and the
+    loop over inputs are timed alternately (ours, loop, ours, loop, ours) and each keeps its best
+    time. The 95 % intervals must agree to 2 significant digits (of the half-widths y − y_low,
+    y_high − y).
 (c) Adaptive MCM (JCGM 101 §7.9, n_dig = 2) on the same model: trials used and time.
 """
 
@@ -169,6 +175,15 @@ def _baseline_full_matrix(p: dict[str, Any], m: int, seed: int) -> np.ndarray:
     return (A * B).sum(axis=1)
 
 
+def _baseline_per_trial(p: dict[str, Any], m: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    lo, hi = p["ad"] - p["half"], p["ad"] + p["half"]
+    y = np.empty(m)
+    for r in range(m):
+        y[r] = rng.uniform(lo, hi) @ rng.normal(p["ef"], p["u_ef"])
+    return y
+
+
 def _baseline_loop_inputs(p: dict[str, Any], m: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     y = np.zeros(m)
@@ -183,13 +198,28 @@ def _mcm_part(p: dict[str, Any], trials: int, subset: int) -> dict[str, Any]:
     model = _model(p)
     n_in = 2 * p["ad"].size
     workers = min(2, os.cpu_count() or 1)
-    t_ours, r = _best(lambda: mcm(model, trials, seed=1, workers=workers, keep_samples=False), 1)
+
+    def run_ours() -> Any:
+        return mcm(model, trials, seed=1, workers=workers, keep_samples=False)
+
+    times_ours: list[float] = []
+    times_loop: list[float] = []
+    t_ours, r = _best(run_ours, 1)
+    times_ours.append(t_ours)
+    for _ in range(2):  # alternate with the loop baseline (see module docstring)
+        t, y_loop = _best(lambda: _baseline_loop_inputs(p, trials, 3), 1)
+        times_loop.append(t)
+        t, r = _best(run_ours, 1)
+        times_ours.append(t)
+    t_ours, t_loop = min(times_ours), min(times_loop)
     t_plain, r_plain = _best(
         lambda: mcm(model, trials, seed=1, workers=workers, keep_samples=False, marginalize=False), 1
     )
     t_sub, y_sub = _best(lambda: _baseline_full_matrix(p, subset, 2), 1)
     t_full_est = t_sub * trials / subset
-    t_loop, y_loop = _best(lambda: _baseline_loop_inputs(p, trials, 3), 1)
+    per_trial_subset = max(1_000, subset * 2)
+    t_pt, y_pt = _best(lambda: _baseline_per_trial(p, per_trial_subset, 4), 1)
+    t_pt_est = t_pt * trials / per_trial_subset
     mean_b, u_b, lo_b, hi_b = _intervals(y_loop)
     _, _, lo_s, hi_s = _intervals(y_sub)
     half_ours = (r.value - r.interval[0], r.interval[1] - r.value)
@@ -213,6 +243,11 @@ def _mcm_part(p: dict[str, Any], trials: int, subset: int) -> dict[str, Any]:
             "normal per trial (exact Gaussian marginalisation; same output distribution). AD_i are sampled.",
             "ns_per_input_and_trial": t_ours / (trials * n_in) * 1e9,
             "cpu_seconds_all_threads": _cpu(r),
+            "all_timings_seconds": times_ours,
+            "sampling": "normal and rectangular inputs drawn in standard form; a rectangular input's "
+            "uniform takes 32 random bits (two per 64-bit generator output); sums of weighted inputs "
+            "fold the scaling into their weights and run as BLAS matrix–vector products (1 BLAS thread "
+            "per worker)",
         },
         "carbonmet_plain_sampling": {
             "description": "mcm(..., marginalize=False): every one of the 2 000 inputs drawn for every trial",
@@ -232,9 +267,18 @@ def _mcm_part(p: dict[str, Any], trials: int, subset: int) -> dict[str, Any]:
             "extrapolated_seconds_at_full_M (linear in M)": t_full_est,
             "subset_interval": [lo_s, hi_s],
         },
+        "baseline_per_trial_loop": {
+            "description": "for each trial: a = rng.uniform(lo, hi); b = rng.normal(mu, sd); y[r] = a @ b "
+            "(JCGM 101 §7 written literally); single thread",
+            "timed_on_subset_trials": per_trial_subset,
+            "subset_seconds": t_pt,
+            "extrapolated_seconds_at_full_M (linear in M)": t_pt_est,
+            "subset_interval": list(_intervals(y_pt)[2:]),
+        },
         "baseline_loop_over_inputs": {
             "description": "for each input: draw M trials (default_rng), accumulate y += a*b; single thread",
             "seconds": t_loop,
+            "all_timings_seconds": times_loop,
             "cpu_seconds": _cpu(y_loop),
             "value": mean_b,
             "u": u_b,
@@ -243,12 +287,15 @@ def _mcm_part(p: dict[str, Any], trials: int, subset: int) -> dict[str, Any]:
         "interval_half_widths_carbonmet": list(half_ours),
         "interval_half_widths_baseline": list(half_base),
         "same_interval_2_significant_digits": same2,
+        "speedup_vs_per_trial_loop_extrapolated": t_pt_est / t_ours,
         "speedup_vs_full_matrix_extrapolated": t_full_est / t_ours,
         "speedup_vs_loop_over_inputs": t_loop / t_ours,
+        "speedup_vs_loop_over_inputs_median_times": float(np.median(times_loop) / np.median(times_ours)),
         "cpu_time_ratio_loop_baseline_over_carbonmet": _cpu(y_loop) / _cpu(r),
         "load_average_1min_at_end": os.getloadavg()[0],
         "plain_sampling_speedup_vs_full_matrix_extrapolated": t_full_est / t_plain,
         "plain_sampling_speedup_vs_loop_over_inputs": t_loop / t_plain,
+        "goal_10x_vs_per_trial_loop": t_pt_est / t_ours >= 10,
         "goal_10x_vs_full_matrix_baseline": t_full_est / t_ours >= 10,
         "goal_10x_vs_loop_over_inputs_baseline": t_loop / t_ours >= 10,
     }
@@ -279,6 +326,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     out["summary"] = {
         "lpu_ratio_vs_uncertainties": out["lpu"]["ratio_lpu_vs_uncertainties"],
         "lpu_ratio_vs_gtc": out["lpu"]["ratio_lpu_vs_gtc"],
+        "mcm_speedup_vs_per_trial_loop_extrapolated": out["mcm"]["speedup_vs_per_trial_loop_extrapolated"],
         "mcm_speedup_vs_full_matrix_extrapolated": out["mcm"]["speedup_vs_full_matrix_extrapolated"],
         "mcm_speedup_vs_loop_over_inputs": out["mcm"]["speedup_vs_loop_over_inputs"],
         "mcm_plain_sampling_speedup_vs_full_matrix_extrapolated": out["mcm"][
