@@ -6,6 +6,9 @@
 - :class:`Framer` (stream → frames), :class:`Reassembler` (split packets → :class:`Message`).
 - :func:`build_point_map`, :func:`to_raw_readings`, :func:`parse_hj212_code` (a point's code, field and command): packets → :class:`~carbonmet.metering.RawReading`.
 - :func:`start_server`, :func:`serve`: asyncio TCP server answering only after the sink has the data.
+- :meth:`HJ212Server.request` (and ``request_history``, ``request_realtime``, ``backfill``): requests to a
+  connected logger following clause 6.1 with the timeouts and resends of 6.2 → :class:`RequestResult`.
+- :func:`missing_periods`, :func:`plan_requests`, :func:`plan_backfill`: gap recovery (补传) as history requests.
 
 Every rejection is a :class:`DecodeError` subclass with a reason. Code tables are CSV files beside
 this module, each naming its clause of the standard.
@@ -35,6 +38,7 @@ from ._errors import (
     BadCRCError,
     BadFieldError,
     BadHeaderError,
+    BadRequestError,
     BadTimestampError,
     BadValueError,
     DecodeError,
@@ -42,15 +46,30 @@ from ._errors import (
     LengthMismatchError,
     MissingFieldError,
     NonASCIIError,
+    NotConnectedError,
     OversizeError,
     PointMapError,
+    RequestError,
+    RequestTimeoutError,
     UnknownFlagError,
+    UnknownLoggerError,
 )
 from ._framing import Framer
+from ._gaps import (
+    HistoryRequest,
+    StoredTimes,
+    infer_minute_interval,
+    logger_points,
+    missing_periods,
+    plan_backfill,
+    plan_requests,
+    store_times,
+)
 from ._mapping import PointMap, build_point_map, parse_hj212_code, to_raw_readings
 from ._reassembly import Message, Reassembler
-from ._server import HJ212Server, ServerStats, Sink, serve, start_server
-from ._tables import commands, data_flags, factor_codes
+from ._requests import REQUEST_RETRIES, REQUEST_TIMEOUT, RequestResult, history_times, request_packet
+from ._server import BackfillReport, HJ212Server, ServerStats, Sink, serve, start_server
+from ._tables import commands, data_flags, default_timeouts, factor_codes, request_flows, return_code_text
 
 __all__ = [
     "CHINA_TZ",
@@ -58,27 +77,38 @@ __all__ = [
     "FLAG_SPLIT",
     "MAX_CP_LEN",
     "MAX_DATA_LEN",
+    "REQUEST_RETRIES",
+    "REQUEST_TIMEOUT",
+    "BackfillReport",
     "BadCRCError",
     "BadFieldError",
     "BadHeaderError",
+    "BadRequestError",
     "BadTimestampError",
     "BadValueError",
     "DecodeError",
     "Framer",
     "HJ212Error",
     "HJ212Server",
+    "HistoryRequest",
     "LengthMismatchError",
     "Message",
     "MissingFieldError",
     "NonASCIIError",
+    "NotConnectedError",
     "OversizeError",
     "Packet",
     "PointMap",
     "PointMapError",
     "Reassembler",
+    "RequestError",
+    "RequestResult",
+    "RequestTimeoutError",
     "ServerStats",
     "Sink",
+    "StoredTimes",
     "UnknownFlagError",
+    "UnknownLoggerError",
     "answers_for",
     "build",
     "build_point_map",
@@ -88,15 +118,26 @@ __all__ = [
     "data_flags",
     "data_segment",
     "decode",
+    "default_timeouts",
     "encode",
     "execution_result",
     "factor_codes",
+    "history_times",
+    "infer_minute_interval",
+    "logger_points",
+    "missing_periods",
     "notice_answer",
     "parse_data_segment",
     "parse_hj212_code",
+    "plan_backfill",
+    "plan_requests",
     "request_answer",
+    "request_flows",
+    "request_packet",
+    "return_code_text",
     "serve",
     "split",
     "start_server",
+    "store_times",
     "to_raw_readings",
 ]

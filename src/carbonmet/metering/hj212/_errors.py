@@ -110,3 +110,50 @@ class UnknownFlagError(DecodeError):
 
 class PointMapError(HJ212Error, ValueError):
     """Two measurement points claim the same HJ 212 MN and code."""
+
+
+class RequestError(HJ212Error):
+    """A platform request to a data logger (clause 6.1) could not be sent or was not completed."""
+
+
+class BadRequestError(RequestError, ValueError):
+    """The request itself is invalid: not a request command of Table 9, bad CP or times."""
+
+
+class UnknownLoggerError(RequestError, LookupError):
+    """No data logger with this MN has ever connected and no measurement point names it."""
+
+    def __init__(self, mn: str) -> None:
+        super().__init__(f"未知数采仪 unknown data logger MN={mn}: never connected and not in the point map")
+        self.mn = mn
+
+
+class NotConnectedError(RequestError, ConnectionError):
+    """The data logger is known but has no live connection (or lost it while a request was open)."""
+
+    def __init__(self, mn: str, detail: str = "no live connection") -> None:
+        super().__init__(f"数采仪未连接 data logger MN={mn} not connected: {detail}")
+        self.mn = mn
+
+
+class RequestTimeoutError(RequestError, TimeoutError):
+    """No answer within the timeout (clause 6.2).
+
+    Attributes
+    ----------
+    phase : str
+        ``answer``: no 9011 request answer after the first send and every retry (6.2.1; the link counts
+        as unusable); ``execution``: after the answer, no data packet or 9012 within the timeout (6.2.2;
+        the command failed, no retry).
+    attempts : int
+        Times the request was sent.
+    partial : object
+        The :class:`~carbonmet.metering.hj212.RequestResult` so far (data packets already received
+        went to the sink and count there).
+    """
+
+    def __init__(self, reason: str, *, phase: str, attempts: int, partial: object = None) -> None:
+        super().__init__(reason)
+        self.phase = phase
+        self.attempts = attempts
+        self.partial = partial

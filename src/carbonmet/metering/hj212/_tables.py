@@ -131,3 +131,70 @@ def default_commands() -> dict[str, str]:
             )
         out[kind] = r["cn"]
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFlow:
+    """How a data logger answers one platform request (request_flows.csv; clause 6.1, Appendix C).
+
+    Attributes
+    ----------
+    cn : str
+        The request command (Table 9, 上位机→现场机).
+    flow : str
+        ``execute`` (9011 then 9012), ``reply`` (9011, answer packets of ``data_cn``, 9012) or ``data``
+        (9011, history data packets of ``data_cn``, 9012).
+    data_cn : str
+        The command of the packets the logger sends back ("" for ``execute``).
+    precision : str
+        ``minute``, ``hour`` or ``day``: the precision of BeginTime/EndTime of a history request ("" otherwise).
+    example : str
+        The Appendix C table showing the flow.
+    """
+
+    cn: str
+    flow: str
+    data_cn: str
+    precision: str
+    example: str
+
+
+@cache
+def request_flows() -> dict[str, RequestFlow]:
+    """Request commands and the flow of their answers, keyed by CN (request_flows.csv).
+
+    Raises
+    ------
+    ValueError
+        A row with an unknown flow, a ``reply``/``data`` row without ``data_cn``, or a CN that Table 9
+        (cn_codes.csv) does not list as a platform request.
+    """
+    out: dict[str, RequestFlow] = {}
+    known = commands()
+    for line, r in enumerate(_rows("request_flows.csv"), start=1):
+        f = RequestFlow(**{k: (v or "").strip() for k, v in r.items()})
+        where = f"request_flows.csv: data row {line} (cn {f.cn})"
+        if f.flow not in ("execute", "reply", "data") or (f.flow != "execute") != bool(f.data_cn):
+            raise ValueError(f"{where}: flow {f.flow!r} with data_cn {f.data_cn!r}")
+        if (f.cn, "p2s") not in known or known[(f.cn, "p2s")].kind != "request":
+            raise ValueError(f"{where}: not a platform request command of Table 9")
+        out[f.cn] = f
+    return out
+
+
+@cache
+def default_timeouts() -> dict[str, tuple[float, int]]:
+    """Table 1 (clause 6.2): link type → ``(timeout [s], retries)`` (timeouts.csv)."""
+    return {r["link"]: (float(r["timeout_s"]), int(r["retries"])) for r in _rows("timeouts.csv")}
+
+
+@cache
+def return_code_text(field: str, code: int) -> str:
+    """Meaning of an ExeRtn (Table 6) or QnRtn (Table 7) code, Chinese then English, e.g. ``请求被拒绝 rejected``.
+
+    A code outside the table (both tables are 可扩充, extensible) gives ``未定义 undefined (Table 6/7)``.
+    """
+    for r in _rows("return_codes.csv"):
+        if r["field"] == field and int(r["code"]) == code:
+            return f"{r['name_zh']} {r['name_en']}"
+    return f"未定义 undefined ({'Table 6' if field == 'ExeRtn' else 'Table 7'})"
