@@ -30,6 +30,7 @@ from ..metering.hj212 import (
     factor_codes,
     split,
     start_server,
+    store_times,
 )
 from ..metering.hj212._crc import crc16
 from ..metering.hj212._tables import commands, data_flags_short, field_suffixes, system_codes
@@ -294,6 +295,15 @@ def serve_cmd(
         help="连续错误字节数上限, 超过则断开 disconnect after this many rejected bytes without a good frame",
     ),
     lenient: bool = typer.Option(False, "--lenient", help="宽松解析 accept 2005-style/oversize packets"),
+    backfill_hours: float = typer.Option(
+        0.0, "--backfill-hours", min=0.0,
+        help="补传: 数采仪连接时请求库中缺失的最近 N 小时历史数据 (needs --store) on connect, request the history"
+        " periods of the last N hours missing in the store",
+    ),
+    request_timeout: float = typer.Option(
+        10.0, "--request-timeout", min=0.001,
+        help="请求应答超时秒数 wait for 9011 and each data packet [s] (HJ 212-2017 Table 1: 10; ADSL 5)",
+    ),
 ) -> None:
     """接收数采仪数据  Receive data loggers over TCP; answer 9014 only after the data is durable.
 
@@ -302,13 +312,18 @@ def serve_cmd(
     """
     if store is None and (out is None or rejects is None):
         fail("请给出 --store 或 --out 与 --rejects  give --store, or both --out and --rejects")
+    if backfill_hours > 0 and store is None:
+        fail("--backfill-hours 需要 --store  needs --store (to know what is missing)")
+    stored_times = None
     try:
         catalog = point_catalog(points, sites=sites)
         point_infos = list(catalog.values())
         if store is not None:
             from ..metering import Store
 
-            sink, reject = Store(store).hj212_sink(catalog)
+            readings_store = Store(store)
+            sink, reject = readings_store.hj212_sink(catalog)
+            stored_times = store_times(readings_store, catalog)
             where = f"store={store}"
         else:
             assert out is not None and rejects is not None
@@ -322,6 +337,8 @@ def serve_cmd(
         server = await start_server(
             host, port, sink, point_map, reject=reject, idle_timeout=idle_timeout, strict=not lenient,
             max_connections=max_connections, frame_timeout=frame_timeout, max_bad_bytes=max_bad_bytes,
+            request_timeout=request_timeout, exec_timeout=request_timeout, backfill_hours=backfill_hours,
+            stored_times=stored_times,
         )
         # plain echo (no rich wrapping): scripts read the port from this line
         typer.echo(f"HJ 212 服务 listening on {host}:{server.port} — {len(point_map)} mapped points")

@@ -412,3 +412,17 @@ def test_backfill_on_connect_recovers_the_missing_minutes_into_the_store(tmp_pat
     # the 5 bridged minutes came back as duplicates (same value): counted, not stored twice, not quarantined
     assert sum(j["duplicates"] for j in store.journal()) == 5 * 2 + 2  # + the hello minute
     assert store.quarantine().num_rows == 0
+
+
+def test_cli_serve_backfill_needs_the_store(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from carbonmet.cli import app
+
+    assert isinstance(tmp_path, Path)
+    res = CliRunner().invoke(app, ["hj212", "serve", "--port", "0", "--out", str(tmp_path / "o.jsonl"),
+                                   "--rejects", str(tmp_path / "r.jsonl"), "--backfill-hours", "2"])
+    assert res.exit_code != 0 and "--backfill-hours 需要 --store" in res.output
+    assert not (tmp_path / "o.jsonl").exists()  # refused before anything was opened

@@ -412,6 +412,7 @@ class HJ212Server:
         st.connections += 1
         conn = _Conn(writer, peer)
         pending = self._pending
+        backfill_due: str | None = None
         framer = Framer(MAX_DATA_LEN if self.strict else MAX_DATA_LEN_FIELD)
         reassembler = Reassembler(max_parts=self.max_parts, max_bytes=self.max_held_bytes)
         bad = _RejectBuffer()
@@ -473,8 +474,8 @@ class HJ212Server:
                     if cn in _ANSWER_CNS:  # 9011/9012: an answer to a request, not data
                         await self._answer(packet)
                         continue
-                    if packet.mn != conn.mn:
-                        self._register(conn, packet.mn)
+                    if packet.mn != conn.mn and self._register(conn, packet.mn):
+                        backfill_due = packet.mn
                     conn.last = packet
                     pend = pending.get(packet.mn) if pending else None
                     if pend is not None:
@@ -500,6 +501,9 @@ class HJ212Server:
                     writer.write(b"".join(out))
                     if writer.transport.get_write_buffer_size():
                         await writer.drain()
+                if backfill_due is not None:  # after the first answers: the logger is not kept waiting
+                    self._spawn_backfill(backfill_due)
+                    backfill_due = None
                 if bad.bad_run > max_bad:
                     st.closed_bad_bytes += 1
                     log.warning(
@@ -531,8 +535,12 @@ class HJ212Server:
 
     # ------------------------------------------------------------------------------------- requests
 
-    def _register(self, conn: _Conn, mn: str) -> None:
-        """The connection speaks for ``mn`` from now on (a new connection of an MN replaces the old)."""
+    def _register(self, conn: _Conn, mn: str) -> bool:
+        """The connection speaks for ``mn`` from now on (a new connection of an MN replaces the old).
+
+        Returns True when gap recovery is due (the connection's first MN, ``backfill_hours`` > 0); it is
+        started once the answers of the packet that announced the MN are written.
+        """
         first = conn.mn is None
         if not first:
             self._unregister(conn)
@@ -542,10 +550,12 @@ class HJ212Server:
             log.info("hj212 MN=%s now on %s (replaces %s)", mn, conn.peer, old.peer)
         self._conns[mn] = conn
         self._known.add(mn)
-        if first and self.backfill_hours > 0:
-            task = asyncio.get_running_loop().create_task(self._auto_backfill(mn))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        return first and self.backfill_hours > 0
+
+    def _spawn_backfill(self, mn: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._auto_backfill(mn))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _unregister(self, conn: _Conn) -> None:
         mn = conn.mn
