@@ -189,7 +189,7 @@ class Call(Node):
 class _Group:
     """Terms of a sum sharing one shape, evaluated together on stacked leaves."""
 
-    __slots__ = ("all_plus", "lin", "rest", "signs", "slots", "template", "terms", "weights")
+    __slots__ = ("all_plus", "lin", "rest", "same_rows", "signs", "slots", "template", "terms", "weights")
 
     def __init__(self, template: Node, slots: list[Any], signs: np.ndarray, terms: list[Node]) -> None:
         self.template = template
@@ -222,6 +222,12 @@ class _Group:
             self.weights, self.rest = signs, template
         if self.rest is not None:
             self.lin = _var_slots(self.rest)
+        # a product of an input with itself, term by term (x·x): one linear term after folding
+        self.same_rows = (
+            self.lin is not None
+            and len(self.lin) == 2
+            and bool(np.array_equal(slots[self.lin[0]][1], slots[self.lin[1]][1]))
+        )
 
 
 def _var_slots(node: Node) -> tuple[int, ...] | None:
@@ -437,7 +443,7 @@ class Affine:
 
         Σ w x = Σ w a + Σ (w b) s;  Σ w x x′ = Σ w a a′ + Σ (w b b′) s s′ + Σ (w a′ b) s + Σ (w a b′) s′
         (for x·x the two linear terms are one). Returns ``(constant, weights of the product or None,
-        weights of s or None, weights of s′ or None, same rows)``, computed once per group.
+        weights of s or None, weights of s′ or None)``, computed once per group.
         """
         hit = self._folds.get(id(g))
         if hit is not None:
@@ -447,20 +453,13 @@ class Affine:
         idx = [g.slots[k][1] for k in g.lin]
         a0, b0 = self.offset[idx[0]], self.scale[idx[0]]
         if len(idx) == 1:
-            res: tuple[Any, ...] = (float(w @ a0), None, w * b0, None, False)
+            res: tuple[Any, ...] = (float(w @ a0), None, w * b0, None)
         else:
             a1, b1 = self.offset[idx[1]], self.scale[idx[1]]
             c0, c1 = w * a1 * b0, w * a0 * b1
-            same = bool(np.array_equal(idx[0], idx[1]))
-            if same:
+            if g.same_rows:
                 c0, c1 = c0 + c1, np.zeros_like(c1)
-            res = (
-                float(w @ (a0 * a1)),
-                w * b0 * b1,
-                c0 if c0.any() else None,
-                c1 if c1.any() else None,
-                same,
-            )
+            res = (float(w @ (a0 * a1)), w * b0 * b1, c0 if c0.any() else None, c1 if c1.any() else None)
         self._folds[id(g)] = res
         return res
 
@@ -530,19 +529,18 @@ def _weighted_rows(ctx: _Ctx, g: _Group) -> Any:
     c0: np.ndarray | None
     c1: np.ndarray | None
     if ctx.aff is not None:
-        const, c_prod, c0, c1, same = ctx.aff.fold(g)
+        const, c_prod, c0, c1 = ctx.aff.fold(g)
     elif len(rows) == 1:
-        const, c_prod, c0, c1, same = 0.0, None, g.weights, None, False
+        const, c_prod, c0, c1 = 0.0, None, g.weights, None
     else:
         const, c_prod, c0, c1 = 0.0, g.weights, None, None
-        same = bool(np.array_equal(specs[0][1], specs[1][1]))
     out: Any = const
     if c_prod is not None:
         sc = ctx.scratch
         buf = (
             sc[: rows[0].size].reshape(rows[0].shape) if sc is not None and sc.size >= rows[0].size else None
         )
-        product = np.square(rows[0], out=buf) if same else np.multiply(rows[0], rows[1], out=buf)
+        product = np.square(rows[0], out=buf) if g.same_rows else np.multiply(rows[0], rows[1], out=buf)
         out = out + c_prod @ product
     if c0 is not None:
         out = out + c0 @ rows[0]
@@ -555,9 +553,7 @@ def _ev(node: Node, ctx: _Ctx) -> Any:
     t = type(node)
     if t is Var:
         i = node.index  # type: ignore[attr-defined]
-        if ctx.aff is not None and ctx.aff.mask[i]:
-            return ctx.aff.offset[i] + ctx.aff.scale[i] * ctx.X[i]
-        return ctx.X[i]
+        return ctx.X[i] if ctx.aff is None else ctx.aff.rows(ctx.X, i, i)
     if t is Num:
         return node.value  # type: ignore[attr-defined]
     if t is Slot:
