@@ -22,15 +22,17 @@ from typing import Any
 from ._codec import CHINA_TZ
 from ._errors import BadRequestError
 from ._mapping import PointMap
+from ._tables import request_flows
 
-#: Period of one packet of each history command (2051: the default minute interval, see
-#: :func:`infer_minute_interval`).
-PERIODS: dict[str, timedelta] = {
-    "2051": timedelta(minutes=1),
-    "2061": timedelta(hours=1),
-    "2031": timedelta(days=1),
-    "2041": timedelta(days=1),
-}
+_STEPS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+#: Period of one packet of each history command — the precision column of request_flows.csv (2051: the
+#: default minute interval, see :func:`infer_minute_interval`), shortest first: 2051, 2061, 2031, 2041.
+PERIODS: dict[str, timedelta] = dict(
+    sorted(
+        ((cn, _STEPS[f.precision]) for cn, f in request_flows().items() if f.flow == "data"),
+        key=lambda item: (item[1], item[0]),
+    )
+)
 #: MinInterval values Table 4 allows [min].
 MIN_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)
 #: Present periods between two gaps that are fetched again to save a request (they arrive as duplicates).

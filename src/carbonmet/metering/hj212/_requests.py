@@ -25,9 +25,6 @@ from ._tables import commands, default_timeouts, request_flows, return_code_text
 DEFAULT_LINK = "GPRS"
 REQUEST_TIMEOUT, REQUEST_RETRIES = default_timeouts()[DEFAULT_LINK]
 
-#: The history data commands (Table 9) and the period of one packet: 2051 minute data (the period is the
-#: logger's minute interval, MinInterval of Table 4: 1–30 min), 2061 hourly, 2031 and 2041 daily.
-HISTORY_CNS = ("2051", "2061", "2031", "2041")
 REALTIME_CN = "2011"
 
 CpArg = Mapping[str, object] | Iterable[Mapping[str, object] | Iterable[tuple[str, object]]]
@@ -187,7 +184,8 @@ def history_times(cn: str, begin: datetime, end: datetime) -> dict[str, str]:
     flow, _ = request_flow(cn)
     precision = request_flows()[cn].precision
     if flow != "data" or not precision:
-        raise BadRequestError(f"CN={cn} 不是历史数据请求 is not a history data request ({', '.join(HISTORY_CNS)})")
+        history = ", ".join(c for c, f in request_flows().items() if f.precision)
+        raise BadRequestError(f"CN={cn} 不是历史数据请求 is not a history data request ({history})")
     b, e = (_china(t, precision) for t in (begin, end))
     if e < b:
         raise BadRequestError(f"EndTime {format_time(e)} 早于 before BeginTime {format_time(b)}")

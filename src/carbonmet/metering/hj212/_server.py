@@ -61,11 +61,10 @@ from ._errors import (
     UnknownLoggerError,
 )
 from ._framing import Framer
-from ._gaps import HistoryRequest, StoredTimes, logger_points, plan_backfill
+from ._gaps import PERIODS, HistoryRequest, StoredTimes, logger_points, plan_backfill
 from ._mapping import PointMap, to_raw_readings
 from ._reassembly import MAX_HELD_BYTES, MAX_PARTS, Message, Reassembler
 from ._requests import (
-    HISTORY_CNS,
     REALTIME_CN,
     REQUEST_RETRIES,
     REQUEST_TIMEOUT,
@@ -477,20 +476,15 @@ class HJ212Server:
                     if packet.mn != conn.mn and self._register(conn, packet.mn):
                         backfill_due = packet.mn
                     conn.last = packet
-                    pend = pending.get(packet.mn) if pending else None
-                    if pend is not None:
-                        if pend.data_cn == cn:
-                            pend.data(packet)
-                        else:
-                            pend = None
+                    if pending and (pend := self._answering(packet.mn, cn)) is not None:
+                        pend.data(packet)
                     if packet.is_split and not packet.needs_ack:
-                        for msg in reassembler.add(packet):
-                            n = await self._deliver(msg, out)
-                            if pending and (p := pending.get(msg.mn)) is not None and p.data_cn == msg.cn:
-                                p.delivered(n)
+                        msgs = reassembler.add(packet)
                     else:
-                        n = await self._deliver(Message((packet,), packet.pnum), out)
-                        if pend is not None:
+                        msgs = [Message((packet,), packet.pnum)]
+                    for msg in msgs:
+                        n = await self._deliver(msg, out)
+                        if pending and (pend := self._answering(msg.mn, msg.cn)) is not None:
                             pend.delivered(n)
                 if framer.pending:
                     if frame_started is None or framed:
@@ -551,6 +545,11 @@ class HJ212Server:
         self._conns[mn] = conn
         self._known.add(mn)
         return first and self.backfill_hours > 0
+
+    def _answering(self, mn: str, cn: str) -> _Pending | None:
+        """The open request of ``mn`` whose answer packets are of command ``cn``, if any."""
+        pend = self._pending.get(mn)
+        return pend if pend is not None and pend.data_cn == cn else None
 
     def _spawn_backfill(self, mn: str) -> None:
         task = asyncio.get_running_loop().create_task(self._auto_backfill(mn))
@@ -775,7 +774,7 @@ class HJ212Server:
         report = BackfillReport(mn, end - timedelta(hours=hours), end)
         self.backfill_reports[mn] = report
         by_cn = logger_points(self.point_map, mn)
-        for cn in HISTORY_CNS:
+        for cn in PERIODS:  # minute, hour, day data
             points = by_cn.get(cn)
             if not points:
                 continue
