@@ -7,13 +7,14 @@ and keeps them, or quarantines them with a reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Literal, NamedTuple
+from datetime import datetime
+from typing import NamedTuple
 
 import pyarrow as pa
 
-ReadingKind = Literal["total", "rate", "sample", "interval"]
+from carbonmet.sites import InstrumentPeriod, PointInfo, ReadingKind
+
+__all__ = ["READINGS_SCHEMA", "InstrumentPeriod", "PointInfo", "RawReading", "ReadingKind"]
 
 #: Arrow schema of one stored readings file (partition keys enterprise/point/month are in the path).
 #: See docs/formats/readings.md — this is the single definition used by the store and by refdata.
@@ -59,34 +60,3 @@ class RawReading(NamedTuple):
     unit: str | None = None
     flag: str = "N"
     origin: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class InstrumentPeriod:
-    """An instrument installed at a point over a period, with the certificates covering it."""
-
-    instrument_id: str
-    serial: str
-    installed_from: date | None
-    installed_to: date | None  # exclusive; None = still installed
-    range_low: float | None = None
-    range_high: float | None = None
-    range_unit: str | None = None
-    mpe_rel: float | None = None  # % of reading
-    certificates: tuple[tuple[str, date, date | None], ...] = ()  # (cert_no, valid_from, valid_until)
-
-
-@dataclass(frozen=True, slots=True)
-class PointInfo:
-    """What the store needs to know about a measurement point (from the registry)."""
-
-    point_id: str
-    enterprise: str
-    unit: str
-    reading_kind: ReadingKind
-    quantity: str = ""
-    carrier: str = ""
-    source_stream: str = ""
-    hj212_mn: str | None = None
-    hj212_code: str | None = None
-    instruments: tuple[InstrumentPeriod, ...] = field(default_factory=tuple)

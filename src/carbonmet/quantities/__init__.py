@@ -14,6 +14,7 @@ from ._measured import (
     Source,
     from_expanded,
     from_mpe,
+    mpe_standard_uncertainty,
 )
 from ._units import (
     CO2_PER_C,
@@ -49,6 +50,7 @@ __all__ = [
     "from_expanded",
     "from_mpe",
     "is_convertible",
+    "mpe_standard_uncertainty",
     "parse_unit",
     "to_normal_volume",
     "ureg",

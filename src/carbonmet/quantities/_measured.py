@@ -203,15 +203,46 @@ def from_expanded(value: float, unit: str, U: float, k: float = 2.0, **kwargs: A
     return MeasuredQuantity(value=value, unit=unit, u=U / k, **kwargs)
 
 
-def from_mpe(value: float, unit: str, mpe: float, **kwargs: Any) -> MeasuredQuantity:
-    """Measured quantity from a maximum permissible error, taken as a rectangular distribution.
+def mpe_standard_uncertainty(mpe: float | None) -> float:
+    """Standard uncertainty of a maximum permissible error ±MPE taken as a rectangular distribution.
+
+    The one place in carbonmet that turns an MPE into a standard uncertainty; every other module calls it.
 
     .. math:: u = \\mathrm{MPE}/\\sqrt{3}
+
+    Parameters
+    ----------
+    mpe : float or None
+        Half-width of the permissible error, in the unit of the result (absolute) or in % (relative;
+        the result is then in % too). ``None`` or nan: no MPE stated.
+
+    Returns
+    -------
+    float
+        u in the unit of ``mpe``; nan when no MPE is stated (never a silent zero).
+
+    Raises
+    ------
+    QuantityError
+        If ``mpe`` is negative or infinite.
 
     References
     ----------
     JJF 1059.1-2012 §4.3.3.4 (rectangular distribution, k = √3) / GUM §4.3.7.
     """
-    if mpe < 0:
-        raise QuantityError(f"MPE must be ≥ 0, got {mpe}")
-    return MeasuredQuantity(value=value, unit=unit, u=mpe / math.sqrt(3.0), **kwargs)
+    if mpe is None or math.isnan(mpe):
+        return math.nan
+    if mpe < 0 or math.isinf(mpe):
+        raise QuantityError(f"MPE must be finite and ≥ 0, got {mpe}")
+    return mpe / _SQRT3
+
+
+_SQRT3 = math.sqrt(3.0)
+
+
+def from_mpe(value: float, unit: str, mpe: float, **kwargs: Any) -> MeasuredQuantity:
+    """Measured quantity from a maximum permissible error, taken as a rectangular distribution.
+
+    u = :func:`mpe_standard_uncertainty` (MPE/√3, JJF 1059.1-2012 §4.3.3.4 / GUM §4.3.7).
+    """
+    return MeasuredQuantity(value=value, unit=unit, u=mpe_standard_uncertainty(mpe), **kwargs)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..metering._types import InstrumentPeriod, PointInfo
+from ..sites import InstrumentPeriod, PointInfo
 from ._models import (
     Certificate,
     CertificateStandard,
