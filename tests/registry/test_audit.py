@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from carbonmet.registry import session_scope, verify_audit
+from carbonmet.db import session_scope, verify
 
 COLUMNS = ["ts", "actor", "action", "entity", "entity_key", "data", "prev_hash", "hash"]
 
@@ -35,7 +35,7 @@ def test_update_and_delete_refused(sample: Engine) -> None:
 
 def test_any_changed_byte_is_detected(sample: Engine) -> None:
     with session_scope(sample) as s:
-        head = verify_audit(s)
+        head = verify(s)
     assert head.ok
     n = head.entries
     _disable_guard(sample)
@@ -47,30 +47,30 @@ def test_any_changed_byte_is_detected(sample: Engine) -> None:
             with sample.begin() as c:
                 c.execute(text(f"UPDATE audit_log SET {col} = :v WHERE seq = :s"), {"v": _flip(original), "s": seq})
             with session_scope(sample) as s:
-                rep = verify_audit(s)
+                rep = verify(s)
             assert not rep.ok, f"change of {col} in entry {seq} not detected"
             assert rep.first_bad_seq in (seq, seq + 1), (col, seq, rep)
             with sample.begin() as c:
                 c.execute(text(f"UPDATE audit_log SET {col} = :v WHERE seq = :s"), {"v": original, "s": seq})
     with session_scope(sample) as s:
-        assert verify_audit(s).ok  # restored bytes verify again
+        assert verify(s).ok  # restored bytes verify again
 
 
 def test_removed_entries_are_detected(sample: Engine) -> None:
     with session_scope(sample) as s:
-        head = verify_audit(s)
+        head = verify(s)
     _disable_guard(sample)
     with sample.begin() as c:
         c.execute(text("DELETE FROM audit_log WHERE seq = 3"))
     with session_scope(sample) as s:
-        rep = verify_audit(s)
+        rep = verify(s)
     assert not rep.ok and rep.first_bad_seq == 4
     # truncating the tail is caught against a head hash recorded earlier
     with sample.begin() as c:
         c.execute(text("DELETE FROM audit_log WHERE seq >= 3"))
     with session_scope(sample) as s:
-        assert verify_audit(s).ok
-        rep = verify_audit(s, expected_head=head.head_hash)
+        assert verify(s).ok
+        rep = verify(s, expected_head=head.head_hash)
     assert not rep.ok and "removed" in rep.reason
 
 
@@ -85,5 +85,5 @@ def test_savepoint_rollback_keeps_the_chain(engine: Engine) -> None:
         nested.rollback()
         upsert_organisation(s, OrganisationRow(org_code="C", name="丙", kind="enterprise"))
     with session_scope(engine) as s:
-        rep = verify_audit(s)
+        rep = verify(s)
     assert rep.ok and rep.entries == 2

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
+from carbonmet.db import Discrepancy, reconcile, session_scope
 from carbonmet.registry import (
-    Discrepancy,
     InstrumentRow,
     OrganisationRow,
     StandardRow,
@@ -24,9 +24,7 @@ from carbonmet.registry import (
     import_dcc,
     import_files,
     install,
-    reconcile,
     record_incident,
-    session_scope,
     upsert_instrument,
     upsert_organisation,
     upsert_standard,
