@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from carbonmet.db import Discrepancy, reconcile, session_scope
 from carbonmet.registry import (
     InstrumentRow,
+    MeasurementPoint,
     OrganisationRow,
     StandardRow,
     find_instrument,
@@ -29,7 +30,6 @@ from carbonmet.registry import (
     upsert_organisation,
     upsert_standard,
 )
-from carbonmet.registry._models import MeasurementPoint
 
 FOREIGN_DCC = Path(__file__).parents[1] / "data" / "dcc" / "gas_flow_meter_v3.3.0.xml"
 

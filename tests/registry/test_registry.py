@@ -70,8 +70,7 @@ def test_reverse_trace_three_levels(sample: Engine) -> None:
 
 
 def test_reverse_trace_follows_moves(sample: Engine) -> None:
-    from carbonmet.registry import find_instrument, install
-    from carbonmet.registry._models import MeasurementPoint
+    from carbonmet.registry import MeasurementPoint, find_instrument, install
 
     with session_scope(sample) as s:
         fm2 = find_instrument(s, "FM2")
