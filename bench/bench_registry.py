@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import create_engine, insert, text
 
-from carbonmet.registry import due_list, make_engine, migrate, period_coverage, session_scope, trace_back
+from carbonmet.db import make_engine, migrate, session_scope
+from carbonmet.registry import due_list, period_coverage, trace_back
 from carbonmet.registry._models import (
     Certificate,
     CertificateStandard,

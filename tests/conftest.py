@@ -53,7 +53,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     """A migrated registry engine on each database kind."""
-    from carbonmet.registry import make_engine, migrate
+    from carbonmet.db import make_engine, migrate
 
     eng = make_engine(db_url)
     migrate(eng)

@@ -33,6 +33,8 @@ def _step(n: int, zh: str, en: str) -> None:
 def main(out: Path = OUT) -> int:
     from sqlalchemy import select
 
+    from .db import make_engine, migrate, session_scope
+    from .db import verify as verify_audit
     from .metering import Store, activity_data, file_batch_id, read_file
     from .refdata import generate
     from .registry import (
@@ -42,12 +44,8 @@ def main(out: Path = OUT) -> int:
         find_instrument,
         import_dcc,
         import_files,
-        make_engine,
-        migrate,
         record_incident,
-        session_scope,
         trace_back,
-        verify_audit,
     )
     from .uncertainty import InputSet, Model, Normal, evaluate, type_a
 

@@ -17,19 +17,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
+from carbonmet.db import make_engine, migrate, session_scope
 from carbonmet.metering import READINGS_SCHEMA, Store, load_catalog, read_file
 from carbonmet.metering.hj212 import Framer, build_point_map, decode, to_raw_readings
 from carbonmet.refdata import Manifest
-from carbonmet.registry import (
-    catalog_from_registry,
-    due_list,
-    import_files,
-    make_engine,
-    migrate,
-    period_coverage,
-    session_scope,
-    trace_back,
-)
+from carbonmet.registry import catalog_from_registry, due_list, import_files, period_coverage, trace_back
 from carbonmet.registry.dcc import read_dcc
 
 from ._stats import instrument_stats

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from carbonmet.db import make_engine, migrate, session_scope
 from carbonmet.registry import (
     Certificate,
     OrganisationRow,
@@ -17,9 +18,6 @@ from carbonmet.registry import (
     export_dcc,
     import_dcc,
     import_file,
-    make_engine,
-    migrate,
-    session_scope,
     upsert_organisation,
     upsert_standard,
 )

@@ -14,6 +14,7 @@ from typing import Literal
 import pytest
 from sqlalchemy import Engine, select
 
+from carbonmet.db import session_scope
 from carbonmet.registry import (
     Certificate,
     CertificateRow,
@@ -21,7 +22,6 @@ from carbonmet.registry import (
     catalog_from_registry,
     due_list,
     period_coverage,
-    session_scope,
     upsert_certificate,
     upsert_instrument,
 )

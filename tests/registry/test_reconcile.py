@@ -15,23 +15,21 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
+from carbonmet.db import Discrepancy, reconcile, session_scope
 from carbonmet.registry import (
-    Discrepancy,
     InstrumentRow,
+    MeasurementPoint,
     OrganisationRow,
     StandardRow,
     find_instrument,
     import_dcc,
     import_files,
     install,
-    reconcile,
     record_incident,
-    session_scope,
     upsert_instrument,
     upsert_organisation,
     upsert_standard,
 )
-from carbonmet.registry._models import MeasurementPoint
 
 FOREIGN_DCC = Path(__file__).parents[1] / "data" / "dcc" / "gas_flow_meter_v3.3.0.xml"
 

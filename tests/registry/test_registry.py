@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, inspect, select, text
 
+from carbonmet.db import make_engine, migrate, session_scope, verify
 from carbonmet.registry import (
     Certificate,
     ImportRejected,
@@ -17,12 +18,8 @@ from carbonmet.registry import (
     export_xlsx,
     import_file,
     import_files,
-    make_engine,
-    migrate,
     period_coverage,
-    session_scope,
     trace_back,
-    verify_audit,
 )
 
 
@@ -38,16 +35,16 @@ def test_import_counts_and_audit(sample: Engine) -> None:
     with session_scope(sample) as s:
         assert s.scalar(select(func.count()).select_from(Instrument)) == 5
         assert s.scalar(select(func.count()).select_from(Certificate)) == 13
-        rep = verify_audit(s)
+        rep = verify(s)
     assert rep.ok and rep.entries > 13
 
 
 def test_reimport_is_idempotent(sample: Engine, sample_files: list[Path]) -> None:
     with session_scope(sample) as s:
-        before = verify_audit(s).entries
+        before = verify(s).entries
     import_files(sample, sample_files)
     with session_scope(sample) as s:
-        assert verify_audit(s).entries == before  # nothing changed, nothing logged
+        assert verify(s).entries == before  # nothing changed, nothing logged
 
 
 def test_reverse_trace_three_levels(sample: Engine) -> None:
@@ -73,8 +70,7 @@ def test_reverse_trace_three_levels(sample: Engine) -> None:
 
 
 def test_reverse_trace_follows_moves(sample: Engine) -> None:
-    from carbonmet.registry import find_instrument, install
-    from carbonmet.registry._models import MeasurementPoint
+    from carbonmet.registry import MeasurementPoint, find_instrument, install
 
     with session_scope(sample) as s:
         fm2 = find_instrument(s, "FM2")
@@ -159,7 +155,7 @@ def test_bad_xlsx_rows(engine: Engine, tmp_path: Path) -> None:
         import_file(engine, path)
     assert {(p.row, p.field) for p in ei.value.problems} == {(3, "name"), (4, "kind")}
     with session_scope(engine) as s:
-        assert verify_audit(s).entries == 0
+        assert verify(s).entries == 0
 
 
 def test_xlsx_export_reimports(sample: Engine, tmp_path: Path) -> None:

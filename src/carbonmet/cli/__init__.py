@@ -29,7 +29,7 @@ def _register() -> None:
 
     app.add_typer(_hj212.app, name="hj212")
 
-    from . import _metering; _metering.register(app)  # noqa: E702  (ingest, mqtt, readings)
+    from . import _metering; _metering.register(app)
 
     from . import _uncertainty
 

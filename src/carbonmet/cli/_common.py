@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib import import_module
 from typing import Any, NoReturn
 
 import typer
@@ -11,6 +12,16 @@ from rich.console import Console
 
 console = Console()
 err_console = Console(stderr=True)
+
+#: Packages with tables on :class:`carbonmet.db.Base`. Importing one registers its tables' reconcilers,
+#: so they are imported before the audit log is reconciled (a package adding tables adds itself here).
+AUDITED_PACKAGES = ("carbonmet.registry",)
+
+
+def load_audited_packages() -> None:
+    """Import every package in :data:`AUDITED_PACKAGES` (so :func:`carbonmet.db.reconcile` covers its tables)."""
+    for name in AUDITED_PACKAGES:
+        import_module(name)
 
 
 def print_json(obj: Any) -> None:
@@ -36,7 +47,8 @@ def point_catalog(
             return load_catalog(points, instruments, certificates, sites)
         except CatalogError as exc:
             fail(f"计量点目录错误 catalog: {exc}")
-    from ..registry import catalog_from_registry, make_engine, migrate, session_scope
+    from ..db import make_engine, migrate, session_scope
+    from ..registry import catalog_from_registry
 
     engine = make_engine(db)
     migrate(engine)

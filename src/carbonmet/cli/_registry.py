@@ -15,7 +15,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-from ._common import console, fail, print_json
+from ._common import console, fail, load_audited_packages, print_json
 
 app = typer.Typer(help="计量器具与证书登记 instrument, standard and certificate registry", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 audit log", no_args_is_help=True)
@@ -29,8 +29,8 @@ TABLES = ("organisations", "sites", "points", "standards", "instruments", "certi
 
 
 def open_engine(db: str | None) -> Engine:
-    """Engine on the registry database, migrated to the current schema."""
-    from ..registry import make_engine, migrate
+    """Engine on the database (every package's tables), migrated to the current schema."""
+    from ..db import make_engine, migrate
 
     engine = make_engine(db)
     migrate(engine)
@@ -98,7 +98,8 @@ def list_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """列出登记记录 List registry records."""
-    from ..registry import export_rows, session_scope
+    from ..db import session_scope
+    from ..registry import export_rows
 
     if table not in TABLES:
         fail(f"未知表 unknown table {table!r}; choose from {', '.join(TABLES)}")
@@ -129,7 +130,8 @@ def due_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """待检/超期器具 Instruments due or overdue for verification/calibration."""
-    from ..registry import due_list, session_scope
+    from ..db import session_scope
+    from ..registry import due_list
 
     ref = parse_date(today, "--today") if today else date.today()
     with session_scope(open_engine(db)) as s:
@@ -163,7 +165,8 @@ def trace_back_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """超差反向追溯 Reverse traceability: certificates, instruments and data periods affected."""
-    from ..registry import NotFound, RegistryError, record_incident, session_scope, trace_back
+    from ..db import session_scope
+    from ..registry import NotFound, RegistryError, record_incident, trace_back
 
     d0, d1 = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if d1 < d0:
@@ -208,7 +211,8 @@ def coverage_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """数据期间是否有有效证书覆盖 Is a point's data period covered by valid certificates?"""
-    from ..registry import NotFound, period_coverage, session_scope
+    from ..db import session_scope
+    from ..registry import NotFound, period_coverage
 
     try:
         with session_scope(open_engine(db)) as s:
@@ -232,7 +236,8 @@ def export_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """导出台账 Export every table to one XLSX workbook (re-importable)."""
-    from ..registry import export_xlsx, session_scope
+    from ..db import session_scope
+    from ..registry import export_xlsx
 
     with session_scope(open_engine(db)) as s:
         counts = export_xlsx(s, out)
@@ -266,13 +271,14 @@ def audit_verify_cmd(
     Reconciliation replays the log to each record's last logged state and compares it field by field with
     the current row: changes made with raw SQL, bypassing the audited services, are found.
     """
-    from ..registry import reconcile, session_scope, verify_audit
+    from ..db import reconcile, session_scope, verify
 
+    load_audited_packages()
     engine = open_engine(db)
     if engine.dialect.name == "postgresql":  # one snapshot for the log and the tables while others write
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with session_scope(engine) as s:
-        rep = verify_audit(s, expected_head=expected_head)
+        rep = verify(s, expected_head=expected_head)
         rec = None if chain_only else reconcile(s)
     ok = rep.ok and (rec is None or rec.ok)
     if as_json:
@@ -331,7 +337,8 @@ def dcc_import_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """导入 DCC 校准证书 Import a DCC XML file as a calibration certificate."""
-    from ..registry import RegistryError, import_dcc, session_scope
+    from ..db import session_scope
+    from ..registry import RegistryError, import_dcc
     from ..registry.dcc import DccError
 
     try:
@@ -362,7 +369,8 @@ def dcc_export_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """导出 DCC Export a calibration certificate as DCC XML."""
-    from ..registry import RegistryError, export_dcc, session_scope
+    from ..db import session_scope
+    from ..registry import RegistryError, export_dcc
 
     try:
         with session_scope(open_engine(db)) as s:

@@ -1,19 +1,19 @@
 """Instrument, standard and certificate registry (计量器具、计量标准与证书登记; 溯源链).
 
-Public API: database set-up (:func:`make_engine`, :func:`migrate`, :func:`session_scope`), the
-validated row models, write services (each change audited), bulk import/export, and the queries:
-:func:`due_list`, :func:`period_coverage`, :func:`trace_back`, :func:`catalog_from_registry`;
-the audit chain: :func:`verify_audit`; reconciliation of the tables against the log: :func:`reconcile`.
+Public API: the models (declared on :class:`carbonmet.db.Base`), the validated row models, write
+services (each change audited with :func:`carbonmet.db.record`), bulk import/export, and the queries:
+:func:`due_list`, :func:`period_coverage`, :func:`trace_back`, :func:`catalog_from_registry`.
+
+Database set-up (engine, sessions, migrations), the audit chain and reconciliation are in
+:mod:`carbonmet.db`; importing this package registers a reconciler for each registry table, so
+:func:`carbonmet.db.reconcile` checks them.
 """
 
-from ._audit import AuditReport
-from ._audit import verify as verify_audit
-from ._db import default_url, make_engine, migrate, session_scope
+from . import _reconcile  # noqa: F401  (registers the registry tables with carbonmet.db.reconcile)
 from ._dcc_map import certificate_to_dcc, export_dcc, import_dcc
 from ._errors import AuditChainBroken, FieldError, ImportRejected, NotFound, RegistryError, RowProblem
 from ._import import ImportReport, export_csv, export_rows, export_xlsx, import_file, import_files
 from ._models import (
-    AuditEntry,
     Certificate,
     CertificateResult,
     CertificateStandard,
@@ -36,7 +36,6 @@ from ._queries import (
     period_coverage,
     trace_back,
 )
-from ._reconcile import Discrepancy, ReconcileReport, reconcile
 from ._rows import CertificateRow, InstrumentRow, OrganisationRow, PointRow, SiteRow, StandardRow
 from ._services import (
     find_instrument,
@@ -56,14 +55,11 @@ from ._services import (
 
 __all__ = [
     "AuditChainBroken",
-    "AuditEntry",
-    "AuditReport",
     "Certificate",
     "CertificateResult",
     "CertificateRow",
     "CertificateStandard",
     "Coverage",
-    "Discrepancy",
     "DueItem",
     "FieldError",
     "ImportRejected",
@@ -77,7 +73,6 @@ __all__ = [
     "Organisation",
     "OrganisationRow",
     "PointRow",
-    "ReconcileReport",
     "RegistryError",
     "RowProblem",
     "Site",
@@ -89,7 +84,6 @@ __all__ = [
     "catalog_from_registry",
     "certificate_to_dcc",
     "certificate_valid_until",
-    "default_url",
     "due_list",
     "export_csv",
     "export_dcc",
@@ -103,12 +97,8 @@ __all__ = [
     "import_files",
     "install",
     "link_standards",
-    "make_engine",
-    "migrate",
     "period_coverage",
-    "reconcile",
     "record_incident",
-    "session_scope",
     "set_results",
     "trace_back",
     "upsert_certificate",
@@ -117,5 +107,4 @@ __all__ = [
     "upsert_point",
     "upsert_site",
     "upsert_standard",
-    "verify_audit",
 ]

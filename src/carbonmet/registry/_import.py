@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
-from ._db import session_scope
+from ..db import session_scope
 from ._errors import FieldError, ImportRejected, RegistryError, RowProblem
 from ._models import (
     Certificate,

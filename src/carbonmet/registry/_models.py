@@ -23,12 +23,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-class Base(DeclarativeBase):
-    pass
-
+from ..db import Base
 
 ORG_KINDS = ("enterprise", "metrology_institute", "verifier", "regulator")
 READING_KINDS = ("total", "rate", "sample", "interval")
@@ -228,17 +225,3 @@ class StandardIncident(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     standard: Mapped[MeasurementStandard] = relationship()
 
-
-class AuditEntry(Base):
-    """Append-only, hash-chained log of every registry change (审计日志)."""
-
-    __tablename__ = "audit_log"
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    ts: Mapped[str] = mapped_column(String(40))
-    actor: Mapped[str] = mapped_column(String(96))
-    action: Mapped[str] = mapped_column(String(16))
-    entity: Mapped[str] = mapped_column(String(48))
-    entity_key: Mapped[str] = mapped_column(String(128))
-    data: Mapped[str] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))

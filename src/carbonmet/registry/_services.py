@@ -12,10 +12,9 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import _audit
+from ..db import Base, record
 from ._errors import FieldError, NotFound
 from ._models import (
-    Base,
     Certificate,
     CertificateResult,
     CertificateStandard,
@@ -58,14 +57,14 @@ def _apply(
         obj = model(**values)
         session.add(obj)
         session.flush()
-        _audit.record(session, actor=actor, action="create", entity=entity, key=key, data=_columns(obj))
+        record(session, actor=actor, action="create", entity=entity, key=key, data=_columns(obj))
         return obj
     changed = {k: v for k, v in values.items() if (given is None or k in given) and getattr(obj, k) != v}
     if changed:
         for k, v in changed.items():
             setattr(obj, k, v)
         session.flush()
-        _audit.record(session, actor=actor, action="update", entity=entity, key=key, data=_columns(obj))
+        record(session, actor=actor, action="update", entity=entity, key=key, data=_columns(obj))
     return obj
 
 
@@ -299,7 +298,7 @@ def link_standards(
     for sid, scid in wanted.items():
         cert.standards_used.append(CertificateStandard(standard_id=sid, standard_certificate_id=scid))
     session.flush()
-    _audit.record(
+    record(
         session,
         actor=actor,
         action="link",
@@ -318,7 +317,7 @@ def set_results(
     for i, r in enumerate(results):
         cert.results.append(CertificateResult(position=i, **r))
     session.flush()
-    _audit.record(session, actor=actor, action="results", entity="certificate_result", key=cert.cert_no,
+    record(session, actor=actor, action="results", entity="certificate_result", key=cert.cert_no,
                   data={"certificate": cert.cert_no, "results": results})
 
 

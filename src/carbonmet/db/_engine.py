@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -14,18 +12,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-ENV_URL = "CARBONMET_DATABASE_URL"
-ENV_HOME = "CARBONMET_HOME"
-
-
-def default_url() -> str:
-    """``$CARBONMET_DATABASE_URL``, else a SQLite file ``$CARBONMET_HOME/registry.db`` (default ``./.carbonmet``)."""
-    url = os.environ.get(ENV_URL)
-    if url:
-        return url
-    home = Path(os.environ.get(ENV_HOME, ".carbonmet"))
-    home.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{home / 'registry.db'}"
+from ._settings import Settings
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -36,10 +23,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """Create an engine. PostgreSQL URLs ``postgresql://…`` use psycopg 3."""
-    url = url or default_url()
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+def make_engine(url: str | None = None, *, settings: Settings | None = None, **kwargs: Any) -> Engine:
+    """Create an engine on ``url``, else on ``settings.url`` (default: settings read from the environment).
+
+    PostgreSQL URLs ``postgresql://…`` use psycopg 3; SQLite connections get foreign keys on and WAL.
+    Extra keyword arguments go to :func:`sqlalchemy.create_engine`.
+    """
+    url = url or (settings if settings is not None else Settings()).url
+    if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
@@ -48,13 +39,14 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
 
 def alembic_config() -> Config:
+    """Alembic configuration of the one migration chain (``carbonmet/db/migrations``)."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("carbonmet.registry").joinpath("migrations")))
+    cfg.set_main_option("script_location", str(resources.files("carbonmet.db").joinpath("migrations")))
     return cfg
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Apply Alembic migrations up to ``revision`` (from empty on a new database)."""
+    """Apply the Alembic migrations of every package up to ``revision`` (from empty on a new database)."""
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -62,6 +54,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on ``engine`` whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
 
 

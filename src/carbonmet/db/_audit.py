@@ -10,7 +10,10 @@ chain from that entry on. Truncating the newest entries can only be detected aga
 kept elsewhere (``carbonmet audit verify`` prints it; keep it in the report you send out).
 
 The chain proves the log was not altered, not that the tables still match it: that is
-:func:`carbonmet.registry.reconcile` (对账, ``_reconcile.py``), which ``carbonmet audit verify`` runs too.
+:func:`carbonmet.db.reconcile` (对账), which ``carbonmet audit verify`` runs too.
+
+Any package logs its changes here with :func:`record`, in the same transaction as the change; the
+``entity`` is the table name and ``key`` the record's key in it, so reconciliation can find the row.
 """
 
 from __future__ import annotations
@@ -21,34 +24,52 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, String, Text, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ._models import AuditEntry
+from ._base import Base
 
+#: ``prev_hash`` of the first entry.
 GENESIS = "0" * 64
 
 
-def _jsonable(value: Any) -> Any:
+class AuditEntry(Base):
+    """Append-only, hash-chained log of every audited change of every package (审计日志)."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ts: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(96))
+    action: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(48))
+    entity_key: Mapped[str] = mapped_column(String(128))
+    data: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+def json_value(value: Any) -> Any:
+    """The JSON form a value is logged in: dates as ISO text, bytes as their SHA-256, containers recursively."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes | memoryview):
         return hashlib.sha256(value).hexdigest()  # large blobs (DCC XML) are logged by digest
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [json_value(v) for v in value]
     return value
 
 
 def canonical_json(data: dict[str, Any]) -> str:
     """Deterministic JSON text of a record (sorted keys, no whitespace, UTF-8 kept)."""
-    return json.dumps(_jsonable(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(json_value(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def entry_hash(
     prev_hash: str, seq: int, ts: str, actor: str, action: str, entity: str, entity_key: str, data: str
 ) -> str:
+    """SHA-256 (hex) of the fields joined by the unit separator U+001F, ``prev_hash`` first."""
     payload = "\x1f".join((prev_hash, str(seq), ts, actor, action, entity, entity_key, data))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -56,7 +77,28 @@ def entry_hash(
 def record(
     session: Session, *, actor: str, action: str, entity: str, key: str, data: dict[str, Any]
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction (so the change and its log commit together)."""
+    """Append one entry in the caller's transaction (so the change and its log commit together).
+
+    Parameters
+    ----------
+    session : Session
+        The session that makes the change.
+    actor : str
+        Who made it (user name, ``cli``, ``system``).
+    action : str
+        ``create``, ``update``, ``delete`` or a package's own verb (``link``, ``results``).
+    entity : str
+        The table name of the record (what reconciliation reads it back from).
+    key : str
+        The record's key in that table (a unique code; see the table's reconciler).
+    data : dict
+        The record's state after the change (every column), stored as :func:`canonical_json`.
+
+    Returns
+    -------
+    AuditEntry
+        The flushed entry (``seq`` and ``hash`` set).
+    """
     if session.get_bind().dialect.name == "postgresql":
         # serialise writers of the chain: one transaction at a time extends it (re-entrant in a transaction)
         session.execute(text("SELECT pg_advisory_xact_lock(7201712)"))
