@@ -30,6 +30,7 @@ from ..metering.hj212 import (
     factor_codes,
     split,
     start_server,
+    store_sink,
     store_times,
 )
 from ..metering.hj212._crc import crc16
@@ -322,7 +323,7 @@ def serve_cmd(
             from ..metering import Store
 
             readings_store = Store(store)
-            sink, reject = readings_store.hj212_sink(catalog)
+            sink, reject = store_sink(readings_store, catalog)
             stored_times = store_times(readings_store, catalog)
             where = f"store={store}"
         else:

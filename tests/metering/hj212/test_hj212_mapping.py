@@ -19,6 +19,7 @@ from carbonmet.metering.hj212 import (
     decode,
     encode,
     split,
+    store_sink,
     to_raw_readings,
 )
 
@@ -237,7 +238,7 @@ def test_store_keeps_one_series_and_quarantines_other_commands_with_the_reason(t
 
     cat = Catalog({"S.VOL": PointInfo("S.VOL", "E01", "m3", "interval", hj212_mn=MN, hj212_code="a00000")})
     st = Store(tmp_path)
-    sink, _ = st.hj212_sink(cat)
+    sink, _ = store_sink(st, cat)
     pm = build_point_map(cat.values())
     frames = [_cou("2051", f"2025030108{m:02d}30000", f"2025030108{m:02d}00", "10") for m in range(1, 60)]
     frames += [_cou("2061", "20250301090500000", "20250301080000", "600"),

@@ -29,6 +29,7 @@ from carbonmet.metering.hj212 import (
     execution_result,
     request_answer,
     start_server,
+    store_sink,
     store_times,
 )
 from carbonmet.metering.hj212._codec import format_qn, format_time, parse_time
@@ -374,7 +375,7 @@ def test_backfill_on_connect_recovers_the_missing_minutes_into_the_store(tmp_pat
         for t, v in logger_has.items() if t not in gaps for p in cat
     ]
     store.ingest_readings(readings, "seed", cat, source="test")
-    sink, reject = store.hj212_sink(cat)
+    sink, reject = store_sink(store, cat)
 
     async def scenario() -> None:
         server = await start_server(

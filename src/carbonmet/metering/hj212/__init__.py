@@ -5,7 +5,8 @@
   (9011), :func:`execution_result` (9012).
 - :class:`Framer` (stream → frames), :class:`Reassembler` (split packets → :class:`Message`).
 - :func:`build_point_map`, :func:`to_raw_readings`, :func:`parse_hj212_code` (a point's code, field and command): packets → :class:`~carbonmet.metering.RawReading`.
-- :func:`start_server`, :func:`serve`: asyncio TCP server answering only after the sink has the data.
+- :func:`start_server`, :func:`serve`: asyncio TCP server answering only after the sink has the data;
+  :func:`store_sink` puts what it receives into a readings :class:`~carbonmet.metering.Store`.
 - :meth:`HJ212Server.request` (and ``request_history``, ``request_realtime``, ``backfill``): requests to a
   connected logger following clause 6.1 with the timeouts and resends of 6.2 → :class:`RequestResult`.
 - :func:`missing_periods`, :func:`plan_requests`, :func:`plan_backfill`: gap recovery (补传) as history requests.
@@ -69,6 +70,7 @@ from ._mapping import PointMap, build_point_map, parse_hj212_code, to_raw_readin
 from ._reassembly import Message, Reassembler
 from ._requests import REQUEST_RETRIES, REQUEST_TIMEOUT, RequestResult, history_times, request_packet
 from ._server import BackfillReport, HJ212Server, ServerStats, Sink, serve, start_server
+from ._sink import IngestTarget, store_sink
 from ._tables import commands, data_flags, default_timeouts, factor_codes, request_flows, return_code_text
 
 __all__ = [
@@ -91,6 +93,7 @@ __all__ = [
     "HJ212Error",
     "HJ212Server",
     "HistoryRequest",
+    "IngestTarget",
     "LengthMismatchError",
     "Message",
     "MissingFieldError",
@@ -138,6 +141,7 @@ __all__ = [
     "serve",
     "split",
     "start_server",
+    "store_sink",
     "store_times",
     "to_raw_readings",
 ]
