@@ -21,6 +21,7 @@ from carbonmet.metering.hj212 import (
     NotConnectedError,
     Packet,
     RequestTimeoutError,
+    ServerLimits,
     UnknownLoggerError,
     build,
     build_point_map,
@@ -175,7 +176,7 @@ def test_history_request_follows_the_flow_of_clause_6_1(data_flag: int) -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()), reject=rec.reject,
-                                    request_timeout=2.0, exec_timeout=2.0)
+                                    limits=ServerLimits(request_timeout=2.0, exec_timeout=2.0))
         lg = Logger(server.port, minutes(10), data_flag=data_flag)
         try:
             await lg.connect(T0 + timedelta(minutes=10))
@@ -212,7 +213,7 @@ def test_silent_logger_times_out_after_the_resends_of_clause_6_2() -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()),
-                                    request_timeout=0.15, request_retries=3)
+                                    limits=ServerLimits(request_timeout=0.15, request_retries=3))
         lg = Logger(server.port, {}, mode="silent")
         try:
             await lg.connect(T0)
@@ -240,7 +241,7 @@ def test_refused_request_returns_the_meaning_of_qnrtn(qn_rtn: int, meaning: str)
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()),
-                                    request_timeout=2.0, exec_timeout=2.0)
+                                    limits=ServerLimits(request_timeout=2.0, exec_timeout=2.0))
         lg = Logger(server.port, minutes(3), mode="refuse", qn_rtn=qn_rtn)
         try:
             await lg.connect(T0)
@@ -260,7 +261,7 @@ def test_execution_timeout_keeps_the_data_already_received() -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()),
-                                    request_timeout=2.0, exec_timeout=0.3)
+                                    limits=ServerLimits(request_timeout=2.0, exec_timeout=0.3))
         lg = Logger(server.port, minutes(5), mode="stall", stall_after=2)
         try:
             await lg.connect(T0 + timedelta(minutes=5))
@@ -311,7 +312,7 @@ def test_new_connection_replaces_the_old_and_a_stray_answer_is_no_data() -> None
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()), reject=rec.reject,
-                                    request_timeout=0.5, request_retries=0)
+                                    limits=ServerLimits(request_timeout=0.5, request_retries=0))
         old = Logger(server.port, {}, mode="silent")
         new = Logger(server.port, {})
         try:
@@ -340,7 +341,7 @@ def test_realtime_request_then_ordinary_uploads() -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()),
-                                    request_timeout=2.0, exec_timeout=2.0)
+                                    limits=ServerLimits(request_timeout=2.0, exec_timeout=2.0))
         lg = Logger(server.port, {})
         try:
             await lg.connect(T0)
@@ -379,8 +380,9 @@ def test_backfill_on_connect_recovers_the_missing_minutes_into_the_store(tmp_pat
 
     async def scenario() -> None:
         server = await start_server(
-            "127.0.0.1", 0, sink, build_point_map(cat.values()), reject=reject, request_timeout=2.0,
-            exec_timeout=2.0, backfill_hours=1.0, stored_times=store_times(store, cat),
+            "127.0.0.1", 0, sink, build_point_map(cat.values()), reject=reject,
+            limits=ServerLimits(request_timeout=2.0, exec_timeout=2.0, backfill_hours=1.0),
+            stored_times=store_times(store, cat),
         )
         lg = Logger(server.port, logger_has)
         try:

@@ -66,10 +66,12 @@ from ._gaps import (
     plan_requests,
     store_times,
 )
+from ._limits import ServerLimits
 from ._mapping import PointMap, build_point_map, parse_hj212_code, to_raw_readings
 from ._reassembly import Message, Reassembler
+from ._requester import BackfillReport
 from ._requests import REQUEST_RETRIES, REQUEST_TIMEOUT, RequestResult, history_times, request_packet
-from ._server import BackfillReport, HJ212Server, ServerStats, Sink, serve, start_server
+from ._server import HJ212Server, ServerStats, Sink, serve, start_server
 from ._sink import IngestTarget, store_sink
 from ._tables import commands, data_flags, default_timeouts, factor_codes, request_flows, return_code_text
 
@@ -107,6 +109,7 @@ __all__ = [
     "RequestError",
     "RequestResult",
     "RequestTimeoutError",
+    "ServerLimits",
     "ServerStats",
     "Sink",
     "StoredTimes",
