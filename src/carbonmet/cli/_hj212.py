@@ -14,9 +14,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from ..metering._types import RawReading
+from ..metering import RawReading
 from ..metering.hj212 import (
-    BadCRCError,
     DecodeError,
     Framer,
     Message,
@@ -25,17 +24,16 @@ from ..metering.hj212 import (
     answers_for,
     build,
     build_point_map,
-    data_segment,
     decode,
     encode,
-    factor_codes,
     split,
     start_server,
     store_sink,
     store_times,
 )
-from ..metering.hj212._crc import crc16
-from ..metering.hj212._tables import commands, data_flags_short, field_suffixes, system_codes
+from ..metering.hj212.codes import commands, data_flags_short, factor_codes, field_suffixes, system_codes
+from ..metering.hj212.errors import BadCRCError
+from ..metering.hj212.protocol import crc16, data_segment
 from ._common import console, fail, point_catalog, print_json
 
 #: The server's defaults (HJ 212-2017 Table 1 for requests), shown as the options' defaults.

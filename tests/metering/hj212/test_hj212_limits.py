@@ -19,9 +19,7 @@ import pytest
 
 from carbonmet.metering import PointInfo, RawReading
 from carbonmet.metering.hj212 import (
-    BadRequestError,
     Message,
-    Reassembler,
     ServerLimits,
     build,
     build_point_map,
@@ -29,6 +27,8 @@ from carbonmet.metering.hj212 import (
     encode,
     start_server,
 )
+from carbonmet.metering.hj212.errors import BadRequestError
+from carbonmet.metering.hj212.protocol import Reassembler
 
 MN = "010000A8900016F000169DC0"
 POINTS = [PointInfo("E01.STACK1.SO2", "E01", "mg/m3", "rate", hj212_mn=MN, hj212_code="a21026@2011")]

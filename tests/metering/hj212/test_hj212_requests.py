@@ -15,25 +15,31 @@ import pytest
 
 from carbonmet.metering import Catalog, PointInfo, RawReading, Store
 from carbonmet.metering.hj212 import (
-    CHINA_TZ,
-    BadRequestError,
     Message,
-    NotConnectedError,
     Packet,
-    RequestTimeoutError,
     ServerLimits,
-    UnknownLoggerError,
     build,
     build_point_map,
     decode,
     encode,
-    execution_result,
-    request_answer,
     start_server,
     store_sink,
     store_times,
 )
-from carbonmet.metering.hj212._codec import format_qn, format_time, parse_time
+from carbonmet.metering.hj212.codes import CHINA_TZ
+from carbonmet.metering.hj212.errors import (
+    BadRequestError,
+    NotConnectedError,
+    RequestTimeoutError,
+    UnknownLoggerError,
+)
+from carbonmet.metering.hj212.protocol import (
+    execution_result,
+    format_qn,
+    format_time,
+    parse_time,
+    request_answer,
+)
 
 MN = "010000A8900016F000169DC0"
 OTHER_MN = "010000A8900016F000169DC1"  # named by a point, never connected
