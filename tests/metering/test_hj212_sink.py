@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from carbonmet.metering import Catalog, PointInfo, Store
-from carbonmet.metering.hj212 import build, build_point_map, decode, encode, start_server
+from carbonmet.metering.hj212 import build, build_point_map, decode, encode, start_server, store_sink
 
 MN = "010000A8900016F000169DC0"
 POINTS = {
@@ -26,7 +26,7 @@ def frame(qn_ms: int, so2: str, o2: str = "8.9", minute: int = 0) -> bytes:
 def test_store_sink_behind_the_hj212_server(tmp_path: Path) -> None:
     cat = Catalog(POINTS)
     st_ = Store(tmp_path)
-    sink, reject = st_.hj212_sink(cat)
+    sink, reject = store_sink(st_, cat)
 
     async def scenario() -> list[bytes]:
         server = await start_server("127.0.0.1", 0, sink, build_point_map(cat.values()), reject=reject)
@@ -64,7 +64,7 @@ def test_different_packets_sharing_a_qn_are_both_stored(tmp_path: Path) -> None:
     packet answered 9014 and dropped; an identical re-sent packet is still recognised as already stored."""
     cat = Catalog(POINTS)
     st_ = Store(tmp_path)
-    sink, reject = st_.hj212_sink(cat)
+    sink, reject = store_sink(st_, cat)
 
     def same_qn(minute: int, so2: str) -> bytes:
         head = {"QN": "20250301100000123", "ST": "31", "CN": "2011", "PW": "123456", "MN": MN, "Flag": 5}

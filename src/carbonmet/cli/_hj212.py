@@ -14,27 +14,30 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from ..metering._types import RawReading
+from ..metering import RawReading
 from ..metering.hj212 import (
-    BadCRCError,
     DecodeError,
     Framer,
     Message,
     Packet,
+    ServerLimits,
     answers_for,
     build,
     build_point_map,
-    data_segment,
     decode,
     encode,
-    factor_codes,
     split,
     start_server,
+    store_sink,
     store_times,
 )
-from ..metering.hj212._crc import crc16
-from ..metering.hj212._tables import commands, data_flags_short, field_suffixes, system_codes
+from ..metering.hj212.codes import commands, data_flags_short, factor_codes, field_suffixes, system_codes
+from ..metering.hj212.errors import BadCRCError
+from ..metering.hj212.protocol import crc16, data_segment
 from ._common import console, fail, point_catalog, print_json
+
+#: The server's defaults (HJ 212-2017 Table 1 for requests), shown as the options' defaults.
+_LIMITS = ServerLimits()
 
 app = typer.Typer(
     help="HJ 212-2017 数据传输 — decode/encode packets, receive data loggers over TCP", no_args_is_help=True
@@ -283,15 +286,15 @@ def serve_cmd(
         None, "--points", help="计量点 CSV (hj212_mn, hj212_code) points CSV; default: the registry database"
     ),
     sites: Path | None = typer.Option(None, "--sites", help="sites.csv (site_code → org_code), with --store"),
-    idle_timeout: float = typer.Option(900.0, "--idle-timeout", help="空闲断开秒数 idle timeout [s]"),
+    idle_timeout: float = typer.Option(_LIMITS.idle_timeout, "--idle-timeout", help="空闲断开秒数 idle timeout [s]"),
     max_connections: int = typer.Option(
-        512, "--max-connections", min=1, help="最大连接数 connections open at once; more are closed on accept"
+        _LIMITS.max_connections, "--max-connections", min=1, help="最大连接数 connections open at once; more are closed on accept"
     ),
     frame_timeout: float = typer.Option(
-        60.0, "--frame-timeout", min=0.001, help="单个报文须在此秒数内收完 a frame begun must complete within [s]"
+        _LIMITS.frame_timeout, "--frame-timeout", min=0.001, help="单个报文须在此秒数内收完 a frame begun must complete within [s]"
     ),
     max_bad_bytes: int = typer.Option(
-        65536, "--max-bad-bytes", min=1,
+        _LIMITS.max_bad_bytes, "--max-bad-bytes", min=1,
         help="连续错误字节数上限, 超过则断开 disconnect after this many rejected bytes without a good frame",
     ),
     lenient: bool = typer.Option(False, "--lenient", help="宽松解析 accept 2005-style/oversize packets"),
@@ -301,7 +304,7 @@ def serve_cmd(
         " periods of the last N hours missing in the store",
     ),
     request_timeout: float = typer.Option(
-        10.0, "--request-timeout", min=0.001,
+        _LIMITS.request_timeout, "--request-timeout", min=0.001,
         help="请求应答超时秒数 wait for 9011 and each data packet [s] (HJ 212-2017 Table 1: 10; ADSL 5)",
     ),
 ) -> None:
@@ -316,13 +319,18 @@ def serve_cmd(
         fail("--backfill-hours 需要 --store  needs --store (to know what is missing)")
     stored_times = None
     try:
+        limits = _LIMITS.replace(
+            idle_timeout=idle_timeout, max_connections=max_connections, frame_timeout=frame_timeout,
+            max_bad_bytes=max_bad_bytes, request_timeout=request_timeout, exec_timeout=request_timeout,
+            backfill_hours=backfill_hours,
+        )
         catalog = point_catalog(points, sites=sites)
         point_infos = list(catalog.values())
         if store is not None:
             from ..metering import Store
 
             readings_store = Store(store)
-            sink, reject = readings_store.hj212_sink(catalog)
+            sink, reject = store_sink(readings_store, catalog)
             stored_times = store_times(readings_store, catalog)
             where = f"store={store}"
         else:
@@ -335,10 +343,7 @@ def serve_cmd(
 
     async def run() -> None:
         server = await start_server(
-            host, port, sink, point_map, reject=reject, idle_timeout=idle_timeout, strict=not lenient,
-            max_connections=max_connections, frame_timeout=frame_timeout, max_bad_bytes=max_bad_bytes,
-            request_timeout=request_timeout, exec_timeout=request_timeout, backfill_hours=backfill_hours,
-            stored_times=stored_times,
+            host, port, sink, point_map, reject=reject, strict=not lenient, limits=limits, stored_times=stored_times
         )
         # plain echo (no rich wrapping): scripts read the port from this line
         typer.echo(f"HJ 212 服务 listening on {host}:{server.port} — {len(point_map)} mapped points")

@@ -8,7 +8,7 @@ Readers
 Catalog
     :class:`Catalog`, :func:`load_catalog` (registry import CSVs); any ``Mapping[str, PointInfo]`` works.
 Store
-    :class:`Store` (``ingest``, ``ingest_readings``, ``hj212_sink``, ``readings``, ``quarantine``),
+    :class:`Store` (``ingest``, ``ingest_readings``, ``reject``, ``readings``, ``quarantine``),
     :class:`IngestReport`.
 Aggregation
     :func:`aggregate` → :class:`PeriodAggregate`; :func:`activity_data` → :class:`ActivityData`

@@ -22,7 +22,6 @@ journal entry: the store reads every ``*.parquet`` file in a partition directory
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import hashlib
 import json
@@ -34,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 import numpy as np
@@ -240,7 +239,7 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -548,33 +547,6 @@ class Store:
         return self.ingest(BATCH_SCHEMA.empty_table(), batch_id, {}, source=source, raw=raw,
                            extra_quarantine=row, origin=origin)
 
-    # --- HJ 212 ------------------------------------------------------------------------------------
-    def hj212_sink(self, catalog: Mapping[str, PointInfo]) -> tuple[Any, Any]:
-        """``(sink, reject)`` callbacks for the HJ 212 server.
-
-        ``await sink(readings, packet)`` returns once the readings are durable (the server may then
-        answer 9014); the batch id is ``hj212:<MN>:<CN>:<sha256>`` where the hash covers the received
-        bytes (``raw``) of every part of the message. QN is not unique enough to be the key: loggers reuse
-        one QN for all parts of a split upload and for backfill bursts, and two different packets must
-        never share a batch id (the second would be answered 9014 and dropped). An identical re-sent
-        packet has the same bytes and is recognised; a re-sent packet with other bytes (new QN) is a new
-        batch whose readings are then duplicates by point and time.
-        ``await reject(raw, reason)`` quarantines an unparseable frame (CRC error, bad length …).
-        """
-
-        async def sink(readings: list[RawReading], packet: Any) -> IngestReport:
-            raw = _packet_raw(packet)
-            mn, cn = (getattr(packet, a, None) for a in ("mn", "cn"))
-            batch_id = f"hj212:{mn}:{cn}:{_packet_digest(packet, raw, readings)}"
-            return await asyncio.to_thread(
-                self.ingest_readings, readings, batch_id, catalog, source="hj212", raw=raw, raw_ext=".hj212"
-            )
-
-        async def reject(raw: bytes, reason: str) -> IngestReport:
-            return await asyncio.to_thread(self.reject, raw, reason, source="hj212", origin="hj212")
-
-        return sink, reject
-
     # --- compaction --------------------------------------------------------------------------------
     def compact(self, min_files: int = 8) -> int:
         """Merge the files of every partition holding at least ``min_files`` into one sorted file.
@@ -622,44 +594,6 @@ class Store:
             if not files:
                 return QUARANTINE_SCHEMA.empty_table()
             return pa.concat_tables(pq.read_table(f).cast(QUARANTINE_SCHEMA) for f in files)
-
-
-def _packet_digest(packet: Any, raw: bytes | None, readings: Sequence[RawReading]) -> str:
-    """SHA-256 of the bytes of every part of an HJ 212 message (each part's frame length-prefixed, so
-    the split points count too); without bytes, of the packets' header and data area."""
-    h = hashlib.sha256()
-    parts = getattr(packet, "parts", None) or (packet,)
-    raws = [getattr(p, "raw", None) for p in parts]
-    frames = [bytes(r) for r in raws if isinstance(r, bytes | bytearray)]
-    if len(frames) == len(raws):
-        for r in frames:
-            h.update(len(r).to_bytes(8, "big"))
-            h.update(r)
-    elif raw is not None:
-        h.update(raw)
-    else:  # built in-process, never framed
-        for p in parts:
-            h.update(repr((getattr(p, "header", None), getattr(p, "cp", None))).encode("utf-8"))
-        if not any(getattr(p, "cp", None) for p in parts):
-            h.update(repr(list(readings)).encode("utf-8"))
-    return h.hexdigest()
-
-
-def _packet_raw(packet: Any) -> bytes | None:
-    parts = getattr(packet, "parts", None)
-    if parts:  # an HJ 212 Message: the frames of its parts
-        raws = [_packet_raw(p) for p in parts]
-        if all(r is not None for r in raws):
-            return b"".join(r for r in raws if r is not None)
-    for attr in ("raw", "frame", "data"):
-        v = getattr(packet, attr, None)
-        if isinstance(v, bytes | bytearray):
-            return bytes(v)
-        if isinstance(v, str):
-            return v.encode("utf-8")
-    if isinstance(packet, bytes | bytearray):
-        return bytes(packet)
-    return None
 
 
 def _to_store_table(sub: pa.Table, batch_id: str) -> pa.Table:

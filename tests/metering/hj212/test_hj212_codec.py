@@ -8,36 +8,33 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbonmet.metering.hj212 import (
-    CHINA_TZ,
+from carbonmet.metering.hj212 import DecodeError, Packet, answers_for, build, decode, encode, split
+from carbonmet.metering.hj212.codes import CHINA_TZ
+from carbonmet.metering.hj212.errors import (
     BadCRCError,
     BadFieldError,
     BadHeaderError,
     BadTimestampError,
     BadValueError,
-    DecodeError,
     LengthMismatchError,
     MissingFieldError,
     NonASCIIError,
     OversizeError,
-    Packet,
-    Reassembler,
     UnknownFlagError,
-    answers_for,
-    build,
+)
+from carbonmet.metering.hj212.protocol import (
+    Reassembler,
     crc16,
+    crc16_reference,
+    crc16_table,
     data_answer,
     data_segment,
-    decode,
-    encode,
     execution_result,
+    frame_data,
     notice_answer,
     parse_data_segment,
     request_answer,
-    split,
 )
-from carbonmet.metering.hj212._codec import frame_data
-from carbonmet.metering.hj212._crc import crc16_reference, crc16_table
 from carbonmet.quantities import CarbonmetError
 
 # HJ 212-2017 Appendix A, the worked example (the text says "其中 1C08 为 CRC16 校验码" but the frame it

@@ -11,7 +11,8 @@ import random
 import pytest
 
 from carbonmet.metering.hj212 import DecodeError, Framer, build, decode, encode
-from carbonmet.metering.hj212._codec import _parse, _parse_slow, frame_data
+from carbonmet.metering.hj212._codec import _parse, _parse_slow
+from carbonmet.metering.hj212.protocol import frame_data
 
 MN = "010000A8900016F000169DC0"
 

@@ -7,23 +7,24 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from carbonmet.metering import PointInfo
-from carbonmet.metering.hj212 import (
+from carbonmet.metering.hj212 import build_point_map
+from carbonmet.metering.hj212.codes import (
     CHINA_TZ,
-    BadRequestError,
-    build_point_map,
+    REQUEST_RETRIES,
+    REQUEST_TIMEOUT,
     commands,
-    data_segment,
     default_timeouts,
-    history_times,
+    request_flows,
+)
+from carbonmet.metering.hj212.errors import BadRequestError
+from carbonmet.metering.hj212.gaps import (
     infer_minute_interval,
     logger_points,
     missing_periods,
     plan_backfill,
     plan_requests,
-    request_flows,
-    request_packet,
 )
-from carbonmet.metering.hj212._requests import REQUEST_RETRIES, REQUEST_TIMEOUT
+from carbonmet.metering.hj212.protocol import data_segment, history_times, request_packet
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=CHINA_TZ)
 MIN = timedelta(minutes=1)

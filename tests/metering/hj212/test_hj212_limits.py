@@ -8,22 +8,27 @@ received is in a delivered frame or a reject.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import select
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from carbonmet.metering import PointInfo, RawReading
 from carbonmet.metering.hj212 import (
     Message,
-    Reassembler,
+    ServerLimits,
     build,
     build_point_map,
     decode,
     encode,
     start_server,
 )
+from carbonmet.metering.hj212.errors import BadRequestError
+from carbonmet.metering.hj212.protocol import Reassembler
 
 MN = "010000A8900016F000169DC0"
 POINTS = [PointInfo("E01.STACK1.SO2", "E01", "mg/m3", "rate", hj212_mn=MN, hj212_code="a21026@2011")]
@@ -68,7 +73,7 @@ async def answer(reader: asyncio.StreamReader) -> bytes:
 def test_connections_beyond_the_limit_are_closed_at_once() -> None:
     async def scenario() -> None:
         rec = Recorder()
-        server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS), max_connections=2)
+        server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS), limits=ServerLimits(max_connections=2))
         conns = []
         try:
             for i in range(2):
@@ -101,7 +106,8 @@ def test_a_frame_trickled_byte_by_byte_is_cut_off_by_the_frame_timeout() -> None
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server(
-            "127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject, idle_timeout=30, frame_timeout=0.5
+            "127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject,
+            limits=ServerLimits(idle_timeout=30, frame_timeout=0.5),
         )
         r, w = await asyncio.open_connection("127.0.0.1", server.port)
         try:
@@ -142,7 +148,7 @@ def test_junk_is_combined_into_few_rejects_with_every_byte_kept() -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server(
-            "127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject, reject_window=0.5
+            "127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject, limits=ServerLimits(reject_window=0.5)
         )
         r, w = await asyncio.open_connection("127.0.0.1", server.port)
         junk = b"".join(b"##x%d\r\n" % i for i in range(300))
@@ -170,7 +176,7 @@ def test_a_client_sending_too_many_bad_bytes_is_disconnected() -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server(
-            "127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject, max_bad_bytes=1000
+            "127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject, limits=ServerLimits(max_bad_bytes=1000)
         )
         r, w = await asyncio.open_connection("127.0.0.1", server.port)
         try:
@@ -201,7 +207,7 @@ def _part(pno: int, pnum: int = 9999, cn: str = "2061") -> bytes:
 def test_parts_of_a_split_message_held_are_capped_over_tcp() -> None:
     async def scenario() -> None:
         rec = Recorder()
-        server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS), max_parts=3)
+        server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS), limits=ServerLimits(max_parts=3))
         _r, w = await asyncio.open_connection("127.0.0.1", server.port)
         try:
             w.write(b"".join(_part(k) for k in range(1, 8)))  # PNUM=9999 announced, 7 sent
@@ -230,7 +236,8 @@ def test_bytes_held_in_open_messages_are_capped_over_tcp() -> None:
     async def scenario() -> None:
         rec = Recorder()
         size = len(_part(1))
-        server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS), max_held_bytes=2 * size)
+        server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS),
+                                    limits=ServerLimits(max_held_bytes=2 * size))
         _r, w = await asyncio.open_connection("127.0.0.1", server.port)
         try:  # four messages (PNUM 90..93), one part each: at most two parts' bytes are held
             w.write(b"".join(_part(1, pnum=90 + k) for k in range(4)))
@@ -297,3 +304,32 @@ def test_cli_serve_max_connections(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_server_limits_defaults_come_from_table_1_and_bad_limits_name_the_field() -> None:
+    lim = ServerLimits()
+    # requests to loggers: HJ 212-2017 Table 1 for a mobile link (10 s, 3 resends; 6.2.1 and 6.2.2)
+    assert (lim.request_timeout, lim.request_retries, lim.exec_timeout) == (10.0, 3, 10.0)
+    assert lim.backfill_hours == 0.0
+    adsl = ServerLimits.for_link("ADSL", max_connections=8)
+    assert (adsl.request_timeout, adsl.request_retries, adsl.exec_timeout, adsl.max_connections) == (5.0, 3, 5.0, 8)
+    with pytest.raises(ValueError, match="link 'X25' not in HJ 212-2017 Table 1"):
+        ServerLimits.for_link("X25")
+    with pytest.raises(ValueError, match=r"ServerLimits\.frame_timeout: .*must be > 0, got 0"):
+        ServerLimits(frame_timeout=0)
+    with pytest.raises(ValueError, match=r"ServerLimits\.request_retries: .*must be ≥ 0, got -1"):
+        lim.replace(request_retries=-1)
+    with pytest.raises(ValueError, match=r"ServerLimits\.idle_timeout: .*needs a number, got nan"):
+        ServerLimits(idle_timeout=float("nan"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lim.max_parts = 1  # type: ignore[misc]
+    assert lim.replace(max_parts=3).max_parts == 3 and lim.max_parts != 3
+
+
+def test_backfill_without_stored_times_is_refused_at_start() -> None:
+    async def scenario() -> None:
+        await start_server("127.0.0.1", 0, Recorder().sink, build_point_map(POINTS),
+                           limits=ServerLimits(backfill_hours=1.0))
+
+    with pytest.raises(BadRequestError, match="backfill_hours"):
+        asyncio.run(scenario())

@@ -11,16 +11,16 @@ import pytest
 from carbonmet.metering import PointInfo
 from carbonmet.metering.hj212 import (
     Message,
-    MissingFieldError,
-    PointMapError,
-    Reassembler,
     build,
     build_point_map,
     decode,
     encode,
     split,
+    store_sink,
     to_raw_readings,
 )
+from carbonmet.metering.hj212.errors import MissingFieldError, PointMapError
+from carbonmet.metering.hj212.protocol import Reassembler
 
 MN = "010000A8900016F000169DC0"
 OTHER_MN = "010000A8900016F000169DC1"
@@ -155,14 +155,14 @@ def _cou(cn: str, qn: str, dt: str, cou: str) -> object:
 
 
 def test_default_command_is_one_per_reading_kind() -> None:
-    from carbonmet.metering.hj212._tables import default_commands
+    from carbonmet.metering.hj212.codes import default_commands
 
     # minute data: the basis of the HJ 76-2017 App. B 45-minute rule the aggregation applies
     assert default_commands() == {"rate": "2051", "sample": "2051", "interval": "2051", "total": "2051"}
 
 
 def test_code_forms_resolve_to_exactly_one_field_and_command() -> None:
-    from carbonmet.metering.hj212._mapping import parse_hj212_code
+    from carbonmet.metering.hj212.protocol import parse_hj212_code
 
     def res(code: str, kind: str = "rate") -> tuple[str, str, str]:
         return parse_hj212_code(PointInfo("P", "E01", "", kind, hj212_mn=MN, hj212_code=code))  # type: ignore[arg-type]
@@ -237,7 +237,7 @@ def test_store_keeps_one_series_and_quarantines_other_commands_with_the_reason(t
 
     cat = Catalog({"S.VOL": PointInfo("S.VOL", "E01", "m3", "interval", hj212_mn=MN, hj212_code="a00000")})
     st = Store(tmp_path)
-    sink, _ = st.hj212_sink(cat)
+    sink, _ = store_sink(st, cat)
     pm = build_point_map(cat.values())
     frames = [_cou("2051", f"2025030108{m:02d}30000", f"2025030108{m:02d}00", "10") for m in range(1, 60)]
     frames += [_cou("2061", "20250301090500000", "20250301080000", "600"),

@@ -15,23 +15,31 @@ import pytest
 
 from carbonmet.metering import Catalog, PointInfo, RawReading, Store
 from carbonmet.metering.hj212 import (
-    CHINA_TZ,
-    BadRequestError,
     Message,
-    NotConnectedError,
     Packet,
-    RequestTimeoutError,
-    UnknownLoggerError,
+    ServerLimits,
     build,
     build_point_map,
     decode,
     encode,
-    execution_result,
-    request_answer,
     start_server,
+    store_sink,
     store_times,
 )
-from carbonmet.metering.hj212._codec import format_qn, format_time, parse_time
+from carbonmet.metering.hj212.codes import CHINA_TZ
+from carbonmet.metering.hj212.errors import (
+    BadRequestError,
+    NotConnectedError,
+    RequestTimeoutError,
+    UnknownLoggerError,
+)
+from carbonmet.metering.hj212.protocol import (
+    execution_result,
+    format_qn,
+    format_time,
+    parse_time,
+    request_answer,
+)
 
 MN = "010000A8900016F000169DC0"
 OTHER_MN = "010000A8900016F000169DC1"  # named by a point, never connected
@@ -174,7 +182,7 @@ def test_history_request_follows_the_flow_of_clause_6_1(data_flag: int) -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()), reject=rec.reject,
-                                    request_timeout=2.0, exec_timeout=2.0)
+                                    limits=ServerLimits(request_timeout=2.0, exec_timeout=2.0))
         lg = Logger(server.port, minutes(10), data_flag=data_flag)
         try:
             await lg.connect(T0 + timedelta(minutes=10))
@@ -211,7 +219,7 @@ def test_silent_logger_times_out_after_the_resends_of_clause_6_2() -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()),
-                                    request_timeout=0.15, request_retries=3)
+                                    limits=ServerLimits(request_timeout=0.15, request_retries=3))
         lg = Logger(server.port, {}, mode="silent")
         try:
             await lg.connect(T0)
@@ -239,7 +247,7 @@ def test_refused_request_returns_the_meaning_of_qnrtn(qn_rtn: int, meaning: str)
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()),
-                                    request_timeout=2.0, exec_timeout=2.0)
+                                    limits=ServerLimits(request_timeout=2.0, exec_timeout=2.0))
         lg = Logger(server.port, minutes(3), mode="refuse", qn_rtn=qn_rtn)
         try:
             await lg.connect(T0)
@@ -259,7 +267,7 @@ def test_execution_timeout_keeps_the_data_already_received() -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()),
-                                    request_timeout=2.0, exec_timeout=0.3)
+                                    limits=ServerLimits(request_timeout=2.0, exec_timeout=0.3))
         lg = Logger(server.port, minutes(5), mode="stall", stall_after=2)
         try:
             await lg.connect(T0 + timedelta(minutes=5))
@@ -310,7 +318,7 @@ def test_new_connection_replaces_the_old_and_a_stray_answer_is_no_data() -> None
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()), reject=rec.reject,
-                                    request_timeout=0.5, request_retries=0)
+                                    limits=ServerLimits(request_timeout=0.5, request_retries=0))
         old = Logger(server.port, {}, mode="silent")
         new = Logger(server.port, {})
         try:
@@ -339,7 +347,7 @@ def test_realtime_request_then_ordinary_uploads() -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server("127.0.0.1", 0, rec.sink, build_point_map(POINTS.values()),
-                                    request_timeout=2.0, exec_timeout=2.0)
+                                    limits=ServerLimits(request_timeout=2.0, exec_timeout=2.0))
         lg = Logger(server.port, {})
         try:
             await lg.connect(T0)
@@ -374,12 +382,13 @@ def test_backfill_on_connect_recovers_the_missing_minutes_into_the_store(tmp_pat
         for t, v in logger_has.items() if t not in gaps for p in cat
     ]
     store.ingest_readings(readings, "seed", cat, source="test")
-    sink, reject = store.hj212_sink(cat)
+    sink, reject = store_sink(store, cat)
 
     async def scenario() -> None:
         server = await start_server(
-            "127.0.0.1", 0, sink, build_point_map(cat.values()), reject=reject, request_timeout=2.0,
-            exec_timeout=2.0, backfill_hours=1.0, stored_times=store_times(store, cat),
+            "127.0.0.1", 0, sink, build_point_map(cat.values()), reject=reject,
+            limits=ServerLimits(request_timeout=2.0, exec_timeout=2.0, backfill_hours=1.0),
+            stored_times=store_times(store, cat),
         )
         lg = Logger(server.port, logger_has)
         try:

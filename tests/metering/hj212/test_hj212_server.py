@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 
 from carbonmet.metering import PointInfo, RawReading
-from carbonmet.metering.hj212 import Message, build, build_point_map, decode, encode, start_server
+from carbonmet.metering.hj212 import (
+    Message,
+    ServerLimits,
+    build,
+    build_point_map,
+    decode,
+    encode,
+    start_server,
+)
 
 MN = "010000A8900016F000169DC0"
 POINTS = [
@@ -68,7 +76,8 @@ def test_server_answers_frames_rejects_bad_and_reassembles() -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server(  # reject_window=0: each rejected piece reported on its own
-            "127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject, reject_window=0.0
+            "127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject,
+            limits=ServerLimits(reject_window=0.0),
         )
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         try:
@@ -191,7 +200,7 @@ def test_idle_connection_is_closed_and_partial_frame_rejected() -> None:
     async def scenario() -> None:
         rec = Recorder()
         server = await start_server(
-            "127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject, idle_timeout=0.3
+            "127.0.0.1", 0, rec.sink, build_point_map(POINTS), reject=rec.reject, limits=ServerLimits(idle_timeout=0.3)
         )
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         f = rtd(1, "35.2")

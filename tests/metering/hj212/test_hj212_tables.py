@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carbonmet.metering.hj212._tables import (
+from carbonmet.metering.hj212.codes import (
     commands,
     data_flags,
     default_fields,
@@ -40,3 +40,16 @@ def test_default_fields_are_measured_value_fields_of_their_command() -> None:
     for (cn, _), suffix in default_fields().items():
         assert kinds[suffix] == "number"
         assert cn in field_commands()[suffix]
+
+
+def test_public_surface_is_small_and_every_submodule_name_resolves() -> None:
+    import carbonmet.metering.hj212 as hj212
+    from carbonmet.metering.hj212 import codes, errors, gaps, protocol
+
+    assert len(hj212.__all__) <= 25 and len(set(hj212.__all__)) == len(hj212.__all__)
+    for mod in (hj212, codes, errors, gaps, protocol):
+        missing = [n for n in mod.__all__ if not hasattr(mod, n)]
+        assert missing == [], f"{mod.__name__}: {missing}"
+    # the base errors are the same classes in both places; tables are the loaded CSVs
+    assert hj212.DecodeError is errors.DecodeError and issubclass(errors.BadCRCError, hj212.DecodeError)
+    assert codes.data_flags() is data_flags() and codes.MAX_DATA_LEN == 1024

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timezone
 
-from .._types import PointInfo, RawReading
+from .. import PointInfo, RawReading
 from ._codec import CHINA_TZ, Packet, parse_time
 from ._errors import MissingFieldError, PointMapError
 from ._reassembly import Message
