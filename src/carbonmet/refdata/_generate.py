@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ._constants import constants
+from ._ctx import Ctx
 from ._dcc import make_dcc
 from ._errors import RefdataError
-from ._faults import hour_iso, inject_drifts, month_starts, plan_faults, utc_chunks
+from ._faults import hour_iso, inject_drifts, plan_faults
 from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise
 from ._metrology import PROVINCES, MetrologyResult, build, lab_instrument_point
 from ._region import TAG_LAB, TAG_NOISE, make_enterprises, make_points, rng_for
 from ._truth import EnterpriseTruth, simulate
 from ._types import Enterprise, Fault, Instrument, Manifest, Point
-from ._writers import readings_table, sha256, write_csv, write_parquet, write_readings_csv, write_xlsx
+from ._writers import readings_table, sha256, write_csv, write_readings_csv, write_xlsx
 
 GENERATOR = "carbonmet.refdata"
 PACKET_LOG_DAYS = 7  # the HJ 212 packet log covers one week of the showcase month (the week of its maintenance)
@@ -42,67 +41,6 @@ REGISTRY_COLUMNS = {
 LAB_COLUMNS = ("sample_id", "point_id", "sampled_from", "sampled_to", "analyte", "value", "unit", "U", "k", "lab_org",
                "instrument_id", "method", "report_no")
 CSV_READING_COLUMNS = ("point_id", "ts", "value", "unit", "flag")
-
-
-class _Ctx:
-    """What every writing step needs (kept in one place instead of long argument lists)."""
-
-    def __init__(self, out: Path, year: int, seed: int, resolution: str) -> None:
-        self.out = out
-        self.year = year
-        self.seed = seed
-        self.resolution = resolution
-        self.step = 60 if resolution == "hour" else 1
-        self.tz = constants()["time"]["tz_offset_hours"]
-        t0 = datetime(year, 1, 1, tzinfo=timezone(timedelta(hours=self.tz)))
-        self.t0_us = int(t0.timestamp()) * 1_000_000
-        self.ms = month_starts(year, self.tz)  # local months: accounting periods of the truth files
-        self.hours = int(self.ms[12])
-        self.cb, self.cl = utc_chunks(year, self.tz)  # UTC months: partitions of the readings store
-        self.batch = f"refdata-{seed}"
-        self.n_readings = 0
-        self.n_files = 0
-        self.csv_handles: dict[Path, Any] = {}
-        self.pool = ThreadPoolExecutor(max_workers=4)
-        self.pending: list[Future[None]] = []
-
-    def submit(self, table: Any, path: Path) -> None:
-        """Write a Parquet file in the background (bounded queue; pyarrow releases the GIL)."""
-        self.pending.append(self.pool.submit(write_parquet, table, path))
-        if len(self.pending) > 16:
-            self.pending.pop(0).result()
-
-    def close(self) -> None:
-        for f in self.pending:
-            f.result()
-        self.pending.clear()
-        self.pool.shutdown(wait=True)
-        for fh in self.csv_handles.values():
-            fh.close()
-        self.csv_handles.clear()
-
-    def csv(self, path: Path) -> tuple[Any, bool]:
-        fh = self.csv_handles.get(path)
-        if fh is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fh = self.csv_handles[path] = path.open("wb")
-            return fh, True
-        return fh, False
-
-    def ts_us(self, th: np.ndarray) -> np.ndarray:
-        return self.t0_us + np.round(th * 3.6e9).astype(np.int64)
-
-    def month_label(self, m: int) -> str:
-        y = self.year + m // 12
-        return f"{y}-{m % 12 + 1:02d}"
-
-    def part_path(self, ent: str, pid: str, k: int) -> Path:
-        """File of UTC-month chunk ``k`` of a point."""
-        return self.out / "readings" / f"enterprise={ent}" / f"point={pid}" / f"month={self.cl[k]}" / \
-            "part-refdata.parquet"
-
-    def chunk_of(self, th: np.ndarray) -> np.ndarray:
-        return np.clip(np.searchsorted(self.cb, th, side="right") - 1, 0, len(self.cl) - 1)
 
 
 def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed: int = 7, resolution: str = "hour",
@@ -151,7 +89,7 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
         (out / "manifest.json").unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     prog = progress or (lambda stage, frac: None)
-    ctx = _Ctx(out, year, seed, resolution)
+    ctx = Ctx(out, year, seed, resolution)
     c = constants()
 
     prog("truth", 0.0)
@@ -350,7 +288,7 @@ def _hourly_from_minutes(th: np.ndarray, v: np.ndarray, fl: np.ndarray, h0: int,
     return (np.arange(h0, h1, dtype=float)[keep], np.round(mean[keep], 6), flags[keep])
 
 
-def _write_part(ctx: _Ctx, ent: str, pid: str, m: int, th: np.ndarray, v: np.ndarray, fl: np.ndarray) -> None:
+def _write_part(ctx: Ctx, ent: str, pid: str, m: int, th: np.ndarray, v: np.ndarray, fl: np.ndarray) -> None:
     if th.size == 0:
         return
     ctx.submit(readings_table(ctx.ts_us(th), v, fl, ctx.batch), ctx.part_path(ent, pid, m))
@@ -358,7 +296,7 @@ def _write_part(ctx: _Ctx, ent: str, pid: str, m: int, th: np.ndarray, v: np.nda
     ctx.n_files += 1
 
 
-def _append_csv(ctx: _Ctx, path: Path, p: Point, th: np.ndarray, v: np.ndarray, fl: np.ndarray) -> None:
+def _append_csv(ctx: Ctx, path: Path, p: Point, th: np.ndarray, v: np.ndarray, fl: np.ndarray) -> None:
     fh, first = ctx.csv(path)
     write_readings_csv(fh, p.point_id, ctx.ts_us(th), v, p.unit, fl, header=first, offset_hours=ctx.tz)
 
@@ -367,7 +305,7 @@ def _d(x: Any) -> str:
     return "" if x is None else (x.isoformat() if hasattr(x, "isoformat") else str(x))
 
 
-def _write_registry(ctx: _Ctx, ents: list[Enterprise], points: list[Point], met: MetrologyResult,
+def _write_registry(ctx: Ctx, ents: list[Enterprise], points: list[Point], met: MetrologyResult,
                     instruments: list[Instrument]) -> None:
     c = constants()
     tables: dict[str, list[list[Any]]] = {}
@@ -392,7 +330,7 @@ def _write_registry(ctx: _Ctx, ents: list[Enterprise], points: list[Point], met:
     write_xlsx(reg / "registry.xlsx", {name: (REGISTRY_COLUMNS[name], rows) for name, rows in tables.items()})
 
 
-def _write_lab(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
+def _write_lab(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
                pts_by_ent: dict[str, list[Point]]) -> None:
     """Lab analyses: ``value = truth·(1 + δ/100) + e``.
 
@@ -464,7 +402,7 @@ def _write_lab(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTr
     write_csv(ctx.out / "lab" / "lab.csv", LAB_COLUMNS, rows)
 
 
-def _write_cems(ctx: _Ctx, ent: str, month: int, points: list[Point],
+def _write_cems(ctx: Ctx, ent: str, month: int, points: list[Point],
                 minute: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], window: tuple[int, int]) -> dict[str, Any]:
     """CEMS minute data of the showcase enterprise and month as CSV input, and as an HJ 212-2017 packet log."""
     path = ctx.out / "cems" / f"minute-{ent}-{ctx.cl[month]}.csv"
@@ -480,7 +418,7 @@ def _write_cems(ctx: _Ctx, ent: str, month: int, points: list[Point],
     return info
 
 
-def _write_truth(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
+def _write_truth(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
                  met: MetrologyResult, points: list[Point], truth_cols: dict[str, list[np.ndarray]]) -> list[dict]:
     from ._ground_truth import write_ground_truth
 
