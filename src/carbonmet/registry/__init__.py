@@ -2,12 +2,14 @@
 
 Public API: database set-up (:func:`make_engine`, :func:`migrate`, :func:`session_scope`), the
 validated row models, write services (each change audited), bulk import/export, and the queries:
-:func:`due_list`, :func:`period_coverage`, :func:`trace_back`, :func:`catalog_from_registry`;
+:func:`due_list`, :func:`period_coverage`, :func:`trace_back`; the point catalogue for metering built
+one way from the database or the import files (:func:`catalog_from_registry`, :func:`catalog_from_files`);
 the audit chain: :func:`verify_audit`; reconciliation of the tables against the log: :func:`reconcile`.
 """
 
 from ._audit import AuditReport
 from ._audit import verify as verify_audit
+from ._catalog import Placement, build_catalog, catalog_from_files, catalog_from_registry
 from ._db import default_url, make_engine, migrate, session_scope
 from ._dcc_map import certificate_to_dcc, export_dcc, import_dcc
 from ._errors import AuditChainBroken, FieldError, ImportRejected, NotFound, RegistryError, RowProblem
@@ -30,14 +32,13 @@ from ._queries import (
     DueItem,
     TraceResult,
     add_months,
-    catalog_from_registry,
     certificate_valid_until,
     due_list,
     period_coverage,
     trace_back,
 )
 from ._reconcile import Discrepancy, ReconcileReport, reconcile
-from ._rows import CertificateRow, InstrumentRow, OrganisationRow, PointRow, SiteRow, StandardRow
+from ._rows import ROW_MODELS, CertificateRow, InstrumentRow, OrganisationRow, PointRow, SiteRow, StandardRow
 from ._services import (
     find_instrument,
     get_certificate,
@@ -55,6 +56,7 @@ from ._services import (
 )
 
 __all__ = [
+    "ROW_MODELS",
     "AuditChainBroken",
     "AuditEntry",
     "AuditReport",
@@ -76,6 +78,7 @@ __all__ = [
     "NotFound",
     "Organisation",
     "OrganisationRow",
+    "Placement",
     "PointRow",
     "ReconcileReport",
     "RegistryError",
@@ -86,6 +89,8 @@ __all__ = [
     "StandardRow",
     "TraceResult",
     "add_months",
+    "build_catalog",
+    "catalog_from_files",
     "catalog_from_registry",
     "certificate_to_dcc",
     "certificate_valid_until",
