@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
+from ..registry import (
+    ROW_MODELS,
+    CertificateRow,
+    InstrumentRow,
+    OrganisationRow,
+    PointRow,
+    SiteRow,
+    StandardRow,
+)
 from ._constants import constants
 from ._ctx import Ctx
 from ._dcc import make_dcc
@@ -25,19 +36,6 @@ from ._writers import readings_table, sha256, write_csv, write_readings_csv, wri
 GENERATOR = "carbonmet.refdata"
 PACKET_LOG_DAYS = 7  # the HJ 212 packet log covers one week of the showcase month (the week of its maintenance)
 OUTPUT_DIRS = ("registry", "readings", "input", "lab", "cems", "truth")
-REGISTRY_COLUMNS = {
-    "organisations": ("org_code", "name", "kind", "region", "industry"),
-    "sites": ("site_code", "org_code", "name"),
-    "points": ("point_id", "site_code", "name", "quantity", "carrier", "unit", "reading_kind", "level", "source_stream",
-               "hj212_mn", "hj212_code"),
-    "standards": ("standard_code", "name", "holder_org", "level", "quantity", "range", "uncertainty", "certificate_no"),
-    "instruments": ("serial", "instrument_id", "org_code", "type", "maker", "model", "range_low", "range_high", "unit",
-                    "accuracy_class", "mpe_rel", "mpe_abs", "resolution", "legal_category", "point_id",
-                    "installed_from", "status", "interval_months"),
-    "certificates": ("cert_no", "kind", "subject", "subject_kind", "issuer_org", "calibration_date", "issue_date",
-                     "valid_until", "conclusion", "as_found_error", "as_left_error", "error_unit", "U", "k",
-                     "coverage_probability", "standards_used"),
-}
 LAB_COLUMNS = ("sample_id", "point_id", "sampled_from", "sampled_to", "analyte", "value", "unit", "U", "k", "lab_org",
                "instrument_id", "method", "report_no")
 CSV_READING_COLUMNS = ("point_id", "ts", "value", "unit", "flag")
@@ -301,33 +299,56 @@ def _append_csv(ctx: Ctx, path: Path, p: Point, th: np.ndarray, v: np.ndarray, f
     write_readings_csv(fh, p.point_id, ctx.ts_us(th), v, p.unit, fl, header=first, offset_hours=ctx.tz)
 
 
-def _d(x: Any) -> str:
-    return "" if x is None else (x.isoformat() if hasattr(x, "isoformat") else str(x))
+def _row(row_model: type[BaseModel], /, **values: Any) -> BaseModel:
+    return row_model.model_validate(values)
+
+
+def _cells(row: BaseModel) -> list[Any]:
+    """A validated row's values in its model's column order (dates as ISO text)."""
+    return [v.isoformat() if isinstance(v, date) else v for v in row.model_dump().values()]
+
+
+def registry_rows(ents: list[Enterprise], points: list[Point], met: MetrologyResult,
+                  instruments: list[Instrument]) -> dict[str, list[BaseModel]]:
+    """The registry import tables of the region, as the importer's row models (validated on the way out)."""
+    it = constants()["instrument_type"]
+    return {
+        "organisations": [OrganisationRow(**o) for o in met.organisations],
+        "sites": [_row(SiteRow, site_code=s, org_code=e.code, name=name) for e in ents for s, name in e.sites],
+        "points": [_row(PointRow, point_id=p.point_id, site_code=p.site_code, name=p.name, quantity=p.quantity,
+                            carrier=p.carrier, unit=p.unit, reading_kind=p.reading_kind, level=p.level or None,
+                            source_stream=p.source_stream or None, hj212_mn=p.hj212_mn or None,
+                            hj212_code=p.hj212_code or None) for p in points],
+        "standards": [_row(StandardRow, standard_code=s.standard_code, name=s.name, holder_org=s.holder_org, level=s.level,
+                                  quantity=s.family, range=s.range, uncertainty=s.uncertainty,
+                                  certificate_no=s.certificate_no) for s in met.standards],
+        "instruments": [_row(InstrumentRow, serial=i.serial, instrument_id=i.instrument_id, org_code=i.org_code,
+                                      type=i.registry_type, maker=i.maker, model=i.model, range_low=i.range_low,
+                                      range_high=i.range_high, unit=i.unit, accuracy_class=i.accuracy_class,
+                                      mpe_rel=i.mpe_rel, legal_category=i.legal_category, resolution=i.resolution,
+                                      point_id=i.point_id or None, installed_from=i.installed_from,
+                                      status="in_service", interval_months=it[i.type_key]["interval_months"])
+                        for i in instruments],
+        "certificates": [_row(CertificateRow, cert_no=x.cert_no, kind=x.kind, subject=x.subject, subject_kind=x.subject_kind,
+                                        issuer_org=x.issuer_org, calibration_date=x.calibration_date,
+                                        issue_date=x.calibration_date, valid_until=x.valid_until,
+                                        conclusion=x.conclusion, as_found_error=x.as_found_error,
+                                        as_left_error=x.as_left_error, error_unit=x.error_unit, U=x.U, k=x.k,
+                                        standards_used=x.standards_used or None)
+                         for x in met.certificates],
+    }
 
 
 def _write_registry(ctx: Ctx, ents: list[Enterprise], points: list[Point], met: MetrologyResult,
                     instruments: list[Instrument]) -> None:
-    c = constants()
-    tables: dict[str, list[list[Any]]] = {}
-    tables["organisations"] = [[o[k] for k in REGISTRY_COLUMNS["organisations"]] for o in met.organisations]
-    tables["sites"] = [[s, e.code, name] for e in ents for s, name in e.sites]
-    tables["points"] = [[p.point_id, p.site_code, p.name, p.quantity, p.carrier, p.unit, p.reading_kind, p.level,
-                         p.source_stream, p.hj212_mn, p.hj212_code] for p in points]
-    tables["standards"] = [[s.standard_code, s.name, s.holder_org, s.level, s.family, s.range, s.uncertainty,
-                            s.certificate_no] for s in met.standards]
-    it = c["instrument_type"]
-    tables["instruments"] = [[i.serial, i.instrument_id, i.org_code, i.registry_type, i.maker, i.model, i.range_low,
-                              i.range_high, i.unit, i.accuracy_class, i.mpe_rel, None, i.resolution, i.legal_category,
-                              i.point_id, i.installed_from.isoformat(), "in_service",
-                              it[i.type_key]["interval_months"]] for i in instruments]
-    tables["certificates"] = [[x.cert_no, x.kind, x.subject, x.subject_kind, x.issuer_org, _d(x.calibration_date),
-                               _d(x.calibration_date), _d(x.valid_until), x.conclusion, x.as_found_error,
-                               x.as_left_error, x.error_unit, x.U, x.k, None, x.standards_used]
-                              for x in met.certificates]
+    """Registry import files written from the row models ``carbonmet registry import`` reads (one definition)."""
+    tables: dict[str, tuple[Sequence[str], Sequence[Sequence[Any]]]] = {
+        name: (list(ROW_MODELS[name].model_fields), [_cells(r) for r in rows])
+        for name, rows in registry_rows(ents, points, met, instruments).items()}
     reg = ctx.out / "registry"
-    for name, rows in tables.items():
-        write_csv(reg / f"{name}.csv", REGISTRY_COLUMNS[name], rows)
-    write_xlsx(reg / "registry.xlsx", {name: (REGISTRY_COLUMNS[name], rows) for name, rows in tables.items()})
+    for name, (cols, rows) in tables.items():
+        write_csv(reg / f"{name}.csv", cols, rows)
+    write_xlsx(reg / "registry.xlsx", tables)
 
 
 def _write_lab(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
