@@ -28,6 +28,7 @@ from ._errors import RefdataError
 from ._faults import hour_iso, inject_drifts, plan_faults
 from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise
 from ._metrology import PROVINCES, MetrologyResult, build, lab_instrument_point
+from ._plans import write_plans
 from ._region import TAG_LAB, TAG_NOISE, make_enterprises, make_points, rng_for
 from ._truth import EnterpriseTruth, simulate
 from ._types import Enterprise, Fault, Instrument, Manifest, Point
@@ -35,7 +36,7 @@ from ._writers import readings_table, sha256, write_csv, write_readings_csv, wri
 
 GENERATOR = "carbonmet.refdata"
 PACKET_LOG_DAYS = 7  # the HJ 212 packet log covers one week of the showcase month (the week of its maintenance)
-OUTPUT_DIRS = ("registry", "readings", "input", "lab", "cems", "truth")
+OUTPUT_DIRS = ("registry", "plans", "readings", "input", "lab", "cems", "truth")
 LAB_COLUMNS = ("sample_id", "point_id", "sampled_from", "sampled_to", "analyte", "value", "unit", "U", "k", "lab_org",
                "instrument_id", "method", "report_no")
 CSV_READING_COLUMNS = ("point_id", "ts", "value", "unit", "flag")
@@ -121,6 +122,7 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
         p_x.parent.mkdir(parents=True, exist_ok=True)
         p_x.write_bytes(xml)
     _write_registry(ctx, ents, all_points, met, instruments)
+    write_plans(out, ents, pts_by_ent, instruments, year)
 
     # CEMS showcase: the enterprise with the drifting flow monitor, the month of its CEMS maintenance
     drift_cems = next((f for f in drift_faults if "STACK" in f.point_id or "MTO_REGEN" in f.point_id), None)
@@ -226,6 +228,7 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
         out_of_tolerance=met.oot_events,
         outputs={
             "registry": "registry/{organisations,sites,points,standards,instruments,certificates}.csv, registry/registry.xlsx",
+            "plans": "plans/<E>.toml (monitoring plan per enterprise, docs/formats/monitoring-plan.md)",
             "readings": "readings/enterprise=<E>/point=<P>/month=<YYYY-MM>/part-refdata.parquet",
             "readings_csv": str(csv_path.relative_to(out)),
             "lab": "lab/lab.csv",
