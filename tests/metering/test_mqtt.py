@@ -219,10 +219,11 @@ def _write_points(d: Path) -> Path:
 
 _LISTENER = """
 import asyncio, json, signal, sys
-from carbonmet.metering import MqttListener, Store, load_catalog
+from carbonmet.metering import MqttListener, Store
+from carbonmet.registry import catalog_from_files
 store, points, topic, client_id = sys.argv[1:5]
 st = Store(store)
-lis = MqttListener(st, load_catalog(points), "127.0.0.1", 1883, topic=topic, client_id=client_id, max_batch=20,
+lis = MqttListener(st, catalog_from_files(points), "127.0.0.1", 1883, topic=topic, client_id=client_id, max_batch=20,
                    compact_every=2)
 def out(d):
     sys.stdout.write(json.dumps(d) + "\\n"); sys.stdout.flush()

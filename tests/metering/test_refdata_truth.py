@@ -14,7 +14,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from carbonmet.metering import Store, activity_data, load_catalog
+from carbonmet.metering import Store, activity_data
+from carbonmet.registry import catalog_from_files
 
 refdata = pytest.importorskip("carbonmet.refdata")
 
@@ -22,7 +23,7 @@ refdata = pytest.importorskip("carbonmet.refdata")
 def test_annual_totals_match_truth_within_the_instrument_error(tmp_path: Path) -> None:
     refdata.generate(tmp_path, enterprises=1)
     reg = tmp_path / "registry"
-    cat = load_catalog(reg / "points.csv", reg / "instruments.csv", reg / "certificates.csv", reg / "sites.csv")
+    cat = catalog_from_files(reg / "points.csv", reg / "instruments.csv", reg / "certificates.csv", reg / "sites.csv")
     st_ = Store(tmp_path)
     z = ZoneInfo("Asia/Shanghai")
     s, e = datetime(2025, 1, 1, tzinfo=z), datetime(2026, 1, 1, tzinfo=z)

@@ -18,10 +18,17 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from carbonmet.db import make_engine, migrate, session_scope
-from carbonmet.metering import READINGS_SCHEMA, Store, load_catalog, read_file
+from carbonmet.metering import READINGS_SCHEMA, Store, read_file
 from carbonmet.metering.hj212 import Framer, build_point_map, decode, to_raw_readings
 from carbonmet.refdata import Manifest
-from carbonmet.registry import catalog_from_registry, due_list, import_files, period_coverage, trace_back
+from carbonmet.registry import (
+    catalog_from_files,
+    catalog_from_registry,
+    due_list,
+    import_files,
+    period_coverage,
+    trace_back,
+)
 from carbonmet.registry.dcc import read_dcc
 
 from ._stats import instrument_stats
@@ -193,7 +200,7 @@ def test_traceability_chain_is_three_standards_deep(region: tuple[Path, Manifest
 def test_csv_input_and_cems_minute_ingest_into_the_store(region: tuple[Path, Manifest], tmp_path: Path) -> None:
     root, manifest = region
     reg = root / "registry"
-    catalog = load_catalog(reg / "points.csv", reg / "instruments.csv", reg / "certificates.csv", reg / "sites.csv")
+    catalog = catalog_from_files(reg / "points.csv", reg / "instruments.csv", reg / "certificates.csv", reg / "sites.csv")
     store = Store(tmp_path / "store")
     path = root / manifest.outputs["cems"]["minute_csv"]
     batch = read_file(path)
@@ -207,7 +214,7 @@ def test_hj212_log_is_the_minute_data(region: tuple[Path, Manifest]) -> None:
     root, manifest = region
     info = manifest.outputs["cems"]
     reg = root / "registry"
-    catalog = load_catalog(reg / "points.csv")
+    catalog = catalog_from_files(reg / "points.csv")
     pmap = build_point_map(catalog.values())
     frames = Framer().feed((root / info["hj212_log"]).read_bytes())
     assert len(frames) == info["hj212_packets"] > 0

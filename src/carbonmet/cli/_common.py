@@ -41,11 +41,11 @@ def point_catalog(
     """The measurement points readers validate against: from registry import CSVs when ``points`` is
     given, else from the registry database (``db``, ``$CARBONMET_DATABASE_URL`` or ``./.carbonmet``)."""
     if points is not None:
-        from ..metering import CatalogError, load_catalog
+        from ..registry import RegistryError, catalog_from_files
 
         try:
-            return load_catalog(points, instruments, certificates, sites)
-        except CatalogError as exc:
+            return catalog_from_files(points, instruments, certificates, sites)
+        except RegistryError as exc:
             fail(f"计量点目录错误 catalog: {exc}")
     from ..db import make_engine, migrate, session_scope
     from ..registry import catalog_from_registry

@@ -6,7 +6,8 @@ Readers
     :func:`read_file` (CSV/XLSX with a :class:`ColumnMap`), :func:`readings_to_batch`,
     :class:`MqttListener` / :func:`parse_payload` / :func:`reading_payload` (MQTT scheme).
 Catalog
-    :class:`Catalog`, :func:`load_catalog` (registry import CSVs); any ``Mapping[str, PointInfo]`` works.
+    :class:`Catalog`; build one with :func:`carbonmet.registry.catalog_from_files` or
+    :func:`carbonmet.registry.catalog_from_registry`; any ``Mapping[str, PointInfo]`` works.
 Store
     :class:`Store` (``ingest``, ``ingest_readings``, ``reject``, ``readings``, ``quarantine``),
     :class:`IngestReport`.
@@ -28,7 +29,7 @@ from ._aggregate import (
     certificate_coverage,
     integral_unit,
 )
-from ._catalog import Catalog, as_catalog, load_catalog
+from ._catalog import Catalog, as_catalog
 from ._errors import AggregationError, CatalogError, MeteringError, ReadError, StoreError
 from ._mqtt import MqttListener, PayloadError, ingest_messages, parse_payload, reading_payload
 from ._readers import BATCH_SCHEMA, ColumnMap, file_batch_id, read_csv_bytes, read_file, readings_to_batch
@@ -70,7 +71,6 @@ __all__ = [
     "ingest_messages",
     "integral_unit",
     "is_rollover",
-    "load_catalog",
     "parse_payload",
     "parse_rules",
     "read_csv_bytes",

@@ -406,7 +406,7 @@ class Store:
         batch_id : str
             Idempotency key of the whole batch (file hash, HJ 212 MN+QN, MQTT message keys hash).
         catalog : Mapping[str, PointInfo]
-            Known points (e.g. :func:`load_catalog` or the registry).
+            Known points (e.g. :func:`carbonmet.registry.catalog_from_files` or the registry).
         source : str
             ``file``, ``mqtt``, ``hj212``, ``rest``: the raw archive sub-directory.
         raw : bytes, optional

@@ -3,106 +3,43 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
+from ..registry import (
+    ROW_MODELS,
+    CertificateRow,
+    InstrumentRow,
+    OrganisationRow,
+    PointRow,
+    SiteRow,
+    StandardRow,
+)
 from ._constants import constants
+from ._ctx import Ctx
 from ._dcc import make_dcc
 from ._errors import RefdataError
-from ._faults import hour_iso, inject_drifts, month_starts, plan_faults, utc_chunks
+from ._faults import hour_iso, inject_drifts, plan_faults
 from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise
 from ._metrology import PROVINCES, MetrologyResult, build, lab_instrument_point
+from ._plans import write_plans
 from ._region import TAG_LAB, TAG_NOISE, make_enterprises, make_points, rng_for
 from ._truth import EnterpriseTruth, simulate
 from ._types import Enterprise, Fault, Instrument, Manifest, Point
-from ._writers import readings_table, sha256, write_csv, write_parquet, write_readings_csv, write_xlsx
+from ._writers import readings_table, sha256, write_csv, write_readings_csv, write_xlsx
 
 GENERATOR = "carbonmet.refdata"
 PACKET_LOG_DAYS = 7  # the HJ 212 packet log covers one week of the showcase month (the week of its maintenance)
-OUTPUT_DIRS = ("registry", "readings", "input", "lab", "cems", "truth")
-REGISTRY_COLUMNS = {
-    "organisations": ("org_code", "name", "kind", "region", "industry"),
-    "sites": ("site_code", "org_code", "name"),
-    "points": ("point_id", "site_code", "name", "quantity", "carrier", "unit", "reading_kind", "level", "source_stream",
-               "hj212_mn", "hj212_code"),
-    "standards": ("standard_code", "name", "holder_org", "level", "quantity", "range", "uncertainty", "certificate_no"),
-    "instruments": ("serial", "instrument_id", "org_code", "type", "maker", "model", "range_low", "range_high", "unit",
-                    "accuracy_class", "mpe_rel", "mpe_abs", "resolution", "legal_category", "point_id",
-                    "installed_from", "status", "interval_months"),
-    "certificates": ("cert_no", "kind", "subject", "subject_kind", "issuer_org", "calibration_date", "issue_date",
-                     "valid_until", "conclusion", "as_found_error", "as_left_error", "error_unit", "U", "k",
-                     "coverage_probability", "standards_used"),
-}
+OUTPUT_DIRS = ("registry", "plans", "readings", "input", "lab", "cems", "truth")
 LAB_COLUMNS = ("sample_id", "point_id", "sampled_from", "sampled_to", "analyte", "value", "unit", "U", "k", "lab_org",
                "instrument_id", "method", "report_no")
 CSV_READING_COLUMNS = ("point_id", "ts", "value", "unit", "flag")
-
-
-class _Ctx:
-    """What every writing step needs (kept in one place instead of long argument lists)."""
-
-    def __init__(self, out: Path, year: int, seed: int, resolution: str) -> None:
-        self.out = out
-        self.year = year
-        self.seed = seed
-        self.resolution = resolution
-        self.step = 60 if resolution == "hour" else 1
-        self.tz = constants()["time"]["tz_offset_hours"]
-        t0 = datetime(year, 1, 1, tzinfo=timezone(timedelta(hours=self.tz)))
-        self.t0_us = int(t0.timestamp()) * 1_000_000
-        self.ms = month_starts(year, self.tz)  # local months: accounting periods of the truth files
-        self.hours = int(self.ms[12])
-        self.cb, self.cl = utc_chunks(year, self.tz)  # UTC months: partitions of the readings store
-        self.batch = f"refdata-{seed}"
-        self.n_readings = 0
-        self.n_files = 0
-        self.csv_handles: dict[Path, Any] = {}
-        self.pool = ThreadPoolExecutor(max_workers=4)
-        self.pending: list[Future[None]] = []
-
-    def submit(self, table: Any, path: Path) -> None:
-        """Write a Parquet file in the background (bounded queue; pyarrow releases the GIL)."""
-        self.pending.append(self.pool.submit(write_parquet, table, path))
-        if len(self.pending) > 16:
-            self.pending.pop(0).result()
-
-    def close(self) -> None:
-        for f in self.pending:
-            f.result()
-        self.pending.clear()
-        self.pool.shutdown(wait=True)
-        for fh in self.csv_handles.values():
-            fh.close()
-        self.csv_handles.clear()
-
-    def csv(self, path: Path) -> tuple[Any, bool]:
-        fh = self.csv_handles.get(path)
-        if fh is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fh = self.csv_handles[path] = path.open("wb")
-            return fh, True
-        return fh, False
-
-    def ts_us(self, th: np.ndarray) -> np.ndarray:
-        return self.t0_us + np.round(th * 3.6e9).astype(np.int64)
-
-    def month_label(self, m: int) -> str:
-        y = self.year + m // 12
-        return f"{y}-{m % 12 + 1:02d}"
-
-    def part_path(self, ent: str, pid: str, k: int) -> Path:
-        """File of UTC-month chunk ``k`` of a point."""
-        return self.out / "readings" / f"enterprise={ent}" / f"point={pid}" / f"month={self.cl[k]}" / \
-            "part-refdata.parquet"
-
-    def chunk_of(self, th: np.ndarray) -> np.ndarray:
-        return np.clip(np.searchsorted(self.cb, th, side="right") - 1, 0, len(self.cl) - 1)
 
 
 def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed: int = 7, resolution: str = "hour",
@@ -151,7 +88,7 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
         (out / "manifest.json").unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     prog = progress or (lambda stage, frac: None)
-    ctx = _Ctx(out, year, seed, resolution)
+    ctx = Ctx(out, year, seed, resolution)
     c = constants()
 
     prog("truth", 0.0)
@@ -185,6 +122,7 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
         p_x.parent.mkdir(parents=True, exist_ok=True)
         p_x.write_bytes(xml)
     _write_registry(ctx, ents, all_points, met, instruments)
+    write_plans(out, ents, pts_by_ent, instruments, year)
 
     # CEMS showcase: the enterprise with the drifting flow monitor, the month of its CEMS maintenance
     drift_cems = next((f for f in drift_faults if "STACK" in f.point_id or "MTO_REGEN" in f.point_id), None)
@@ -290,6 +228,7 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
         out_of_tolerance=met.oot_events,
         outputs={
             "registry": "registry/{organisations,sites,points,standards,instruments,certificates}.csv, registry/registry.xlsx",
+            "plans": "plans/<E>.toml (monitoring plan per enterprise, docs/formats/monitoring-plan.md)",
             "readings": "readings/enterprise=<E>/point=<P>/month=<YYYY-MM>/part-refdata.parquet",
             "readings_csv": str(csv_path.relative_to(out)),
             "lab": "lab/lab.csv",
@@ -350,7 +289,7 @@ def _hourly_from_minutes(th: np.ndarray, v: np.ndarray, fl: np.ndarray, h0: int,
     return (np.arange(h0, h1, dtype=float)[keep], np.round(mean[keep], 6), flags[keep])
 
 
-def _write_part(ctx: _Ctx, ent: str, pid: str, m: int, th: np.ndarray, v: np.ndarray, fl: np.ndarray) -> None:
+def _write_part(ctx: Ctx, ent: str, pid: str, m: int, th: np.ndarray, v: np.ndarray, fl: np.ndarray) -> None:
     if th.size == 0:
         return
     ctx.submit(readings_table(ctx.ts_us(th), v, fl, ctx.batch), ctx.part_path(ent, pid, m))
@@ -358,41 +297,64 @@ def _write_part(ctx: _Ctx, ent: str, pid: str, m: int, th: np.ndarray, v: np.nda
     ctx.n_files += 1
 
 
-def _append_csv(ctx: _Ctx, path: Path, p: Point, th: np.ndarray, v: np.ndarray, fl: np.ndarray) -> None:
+def _append_csv(ctx: Ctx, path: Path, p: Point, th: np.ndarray, v: np.ndarray, fl: np.ndarray) -> None:
     fh, first = ctx.csv(path)
     write_readings_csv(fh, p.point_id, ctx.ts_us(th), v, p.unit, fl, header=first, offset_hours=ctx.tz)
 
 
-def _d(x: Any) -> str:
-    return "" if x is None else (x.isoformat() if hasattr(x, "isoformat") else str(x))
+def _row(row_model: type[BaseModel], /, **values: Any) -> BaseModel:
+    return row_model.model_validate(values)
 
 
-def _write_registry(ctx: _Ctx, ents: list[Enterprise], points: list[Point], met: MetrologyResult,
+def _cells(row: BaseModel) -> list[Any]:
+    """A validated row's values in its model's column order (dates as ISO text)."""
+    return [v.isoformat() if isinstance(v, date) else v for v in row.model_dump().values()]
+
+
+def registry_rows(ents: list[Enterprise], points: list[Point], met: MetrologyResult,
+                  instruments: list[Instrument]) -> dict[str, list[BaseModel]]:
+    """The registry import tables of the region, as the importer's row models (validated on the way out)."""
+    it = constants()["instrument_type"]
+    return {
+        "organisations": [OrganisationRow(**o) for o in met.organisations],
+        "sites": [_row(SiteRow, site_code=s, org_code=e.code, name=name) for e in ents for s, name in e.sites],
+        "points": [_row(PointRow, point_id=p.point_id, site_code=p.site_code, name=p.name, quantity=p.quantity,
+                            carrier=p.carrier, unit=p.unit, reading_kind=p.reading_kind, level=p.level or None,
+                            source_stream=p.source_stream or None, hj212_mn=p.hj212_mn or None,
+                            hj212_code=p.hj212_code or None) for p in points],
+        "standards": [_row(StandardRow, standard_code=s.standard_code, name=s.name, holder_org=s.holder_org, level=s.level,
+                                  quantity=s.family, range=s.range, uncertainty=s.uncertainty,
+                                  certificate_no=s.certificate_no) for s in met.standards],
+        "instruments": [_row(InstrumentRow, serial=i.serial, instrument_id=i.instrument_id, org_code=i.org_code,
+                                      type=i.registry_type, maker=i.maker, model=i.model, range_low=i.range_low,
+                                      range_high=i.range_high, unit=i.unit, accuracy_class=i.accuracy_class,
+                                      mpe_rel=i.mpe_rel, legal_category=i.legal_category, resolution=i.resolution,
+                                      point_id=i.point_id or None, installed_from=i.installed_from,
+                                      status="in_service", interval_months=it[i.type_key]["interval_months"])
+                        for i in instruments],
+        "certificates": [_row(CertificateRow, cert_no=x.cert_no, kind=x.kind, subject=x.subject, subject_kind=x.subject_kind,
+                                        issuer_org=x.issuer_org, calibration_date=x.calibration_date,
+                                        issue_date=x.calibration_date, valid_until=x.valid_until,
+                                        conclusion=x.conclusion, as_found_error=x.as_found_error,
+                                        as_left_error=x.as_left_error, error_unit=x.error_unit, U=x.U, k=x.k,
+                                        standards_used=x.standards_used or None)
+                         for x in met.certificates],
+    }
+
+
+def _write_registry(ctx: Ctx, ents: list[Enterprise], points: list[Point], met: MetrologyResult,
                     instruments: list[Instrument]) -> None:
-    c = constants()
-    tables: dict[str, list[list[Any]]] = {}
-    tables["organisations"] = [[o[k] for k in REGISTRY_COLUMNS["organisations"]] for o in met.organisations]
-    tables["sites"] = [[s, e.code, name] for e in ents for s, name in e.sites]
-    tables["points"] = [[p.point_id, p.site_code, p.name, p.quantity, p.carrier, p.unit, p.reading_kind, p.level,
-                         p.source_stream, p.hj212_mn, p.hj212_code] for p in points]
-    tables["standards"] = [[s.standard_code, s.name, s.holder_org, s.level, s.family, s.range, s.uncertainty,
-                            s.certificate_no] for s in met.standards]
-    it = c["instrument_type"]
-    tables["instruments"] = [[i.serial, i.instrument_id, i.org_code, i.registry_type, i.maker, i.model, i.range_low,
-                              i.range_high, i.unit, i.accuracy_class, i.mpe_rel, None, i.resolution, i.legal_category,
-                              i.point_id, i.installed_from.isoformat(), "in_service",
-                              it[i.type_key]["interval_months"]] for i in instruments]
-    tables["certificates"] = [[x.cert_no, x.kind, x.subject, x.subject_kind, x.issuer_org, _d(x.calibration_date),
-                               _d(x.calibration_date), _d(x.valid_until), x.conclusion, x.as_found_error,
-                               x.as_left_error, x.error_unit, x.U, x.k, None, x.standards_used]
-                              for x in met.certificates]
+    """Registry import files written from the row models ``carbonmet registry import`` reads (one definition)."""
+    tables: dict[str, tuple[Sequence[str], Sequence[Sequence[Any]]]] = {
+        name: (list(ROW_MODELS[name].model_fields), [_cells(r) for r in rows])
+        for name, rows in registry_rows(ents, points, met, instruments).items()}
     reg = ctx.out / "registry"
-    for name, rows in tables.items():
-        write_csv(reg / f"{name}.csv", REGISTRY_COLUMNS[name], rows)
-    write_xlsx(reg / "registry.xlsx", {name: (REGISTRY_COLUMNS[name], rows) for name, rows in tables.items()})
+    for name, (cols, rows) in tables.items():
+        write_csv(reg / f"{name}.csv", cols, rows)
+    write_xlsx(reg / "registry.xlsx", tables)
 
 
-def _write_lab(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
+def _write_lab(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
                pts_by_ent: dict[str, list[Point]]) -> None:
     """Lab analyses: ``value = truth·(1 + δ/100) + e``.
 
@@ -464,7 +426,7 @@ def _write_lab(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTr
     write_csv(ctx.out / "lab" / "lab.csv", LAB_COLUMNS, rows)
 
 
-def _write_cems(ctx: _Ctx, ent: str, month: int, points: list[Point],
+def _write_cems(ctx: Ctx, ent: str, month: int, points: list[Point],
                 minute: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], window: tuple[int, int]) -> dict[str, Any]:
     """CEMS minute data of the showcase enterprise and month as CSV input, and as an HJ 212-2017 packet log."""
     path = ctx.out / "cems" / f"minute-{ent}-{ctx.cl[month]}.csv"
@@ -480,7 +442,7 @@ def _write_cems(ctx: _Ctx, ent: str, month: int, points: list[Point],
     return info
 
 
-def _write_truth(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
+def _write_truth(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
                  met: MetrologyResult, points: list[Point], truth_cols: dict[str, list[np.ndarray]]) -> list[dict]:
     from ._ground_truth import write_ground_truth
 

@@ -17,7 +17,7 @@ from ._types import Enterprise, Instrument, Point
 from ._writers import write_csv, write_parquet
 
 if TYPE_CHECKING:
-    from ._generate import _Ctx
+    from ._ctx import Ctx
 
 #: stream -> (signal giving its amount, amount unit)
 AMOUNT = {
@@ -33,7 +33,7 @@ def _r(x: float, nd: int = 6) -> float:
     return float(round(x, nd))
 
 
-def write_ground_truth(ctx: _Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth],
+def write_ground_truth(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth],
                        instruments: list[Instrument], met: MetrologyResult, points: list[Point],
                        truth_cols: dict[str, list[np.ndarray]]) -> list[dict[str, Any]]:
     c = constants()

@@ -18,12 +18,12 @@ from ._measure import FLAGS
 from ._types import Point
 
 if TYPE_CHECKING:
-    from ._generate import _Ctx
+    from ._ctx import Ctx
 
 PW = "123456"
 
 
-def write_packet_log(ctx: _Ctx, ent: str, month: int, points: list[Point],
+def write_packet_log(ctx: Ctx, ent: str, month: int, points: list[Point],
                      minute: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
                      window: tuple[int, int]) -> dict[str, Any]:
     """Write ``cems/hj212-<E>-<YYYY-MM>.log`` for the hours ``window`` (start, end) of the showcase month."""

@@ -2,7 +2,8 @@
 
 Public API: the models (declared on :class:`carbonmet.db.Base`), the validated row models, write
 services (each change audited with :func:`carbonmet.db.record`), bulk import/export, and the queries:
-:func:`due_list`, :func:`period_coverage`, :func:`trace_back`, :func:`catalog_from_registry`.
+:func:`due_list`, :func:`period_coverage`, :func:`trace_back`; the point catalogue built one way
+from the database or the import files (:func:`catalog_from_registry`, :func:`catalog_from_files`).
 
 Database set-up (engine, sessions, migrations), the audit chain and reconciliation are in
 :mod:`carbonmet.db`; importing this package registers a reconciler for each registry table, so
@@ -10,6 +11,7 @@ Database set-up (engine, sessions, migrations), the audit chain and reconciliati
 """
 
 from . import _reconcile  # noqa: F401  (registers the registry tables with carbonmet.db.reconcile)
+from ._catalog import Placement, build_catalog, catalog_from_files, catalog_from_registry
 from ._dcc_map import certificate_to_dcc, export_dcc, import_dcc
 from ._errors import AuditChainBroken, FieldError, ImportRejected, NotFound, RegistryError, RowProblem
 from ._import import ImportReport, export_csv, export_rows, export_xlsx, import_file, import_files
@@ -30,13 +32,12 @@ from ._queries import (
     DueItem,
     TraceResult,
     add_months,
-    catalog_from_registry,
     certificate_valid_until,
     due_list,
     period_coverage,
     trace_back,
 )
-from ._rows import CertificateRow, InstrumentRow, OrganisationRow, PointRow, SiteRow, StandardRow
+from ._rows import ROW_MODELS, CertificateRow, InstrumentRow, OrganisationRow, PointRow, SiteRow, StandardRow
 from ._services import (
     find_instrument,
     get_certificate,
@@ -54,6 +55,7 @@ from ._services import (
 )
 
 __all__ = [
+    "ROW_MODELS",
     "AuditChainBroken",
     "Certificate",
     "CertificateResult",
@@ -72,6 +74,7 @@ __all__ = [
     "NotFound",
     "Organisation",
     "OrganisationRow",
+    "Placement",
     "PointRow",
     "RegistryError",
     "RowProblem",
@@ -81,6 +84,8 @@ __all__ = [
     "StandardRow",
     "TraceResult",
     "add_months",
+    "build_catalog",
+    "catalog_from_files",
     "catalog_from_registry",
     "certificate_to_dcc",
     "certificate_valid_until",

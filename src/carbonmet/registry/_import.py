@@ -183,7 +183,7 @@ def read_tables(path: Path) -> list[tuple[str, list[str], list[tuple[int, list[A
     raise RegistryError(f"{path}: unsupported file type {suffix!r} (CSV or XLSX)")
 
 
-def _validate(
+def validate_rows(
     fname: str, table: str, header: list[str], body: list[tuple[int, list[Any]]], problems: list[RowProblem]
 ) -> Iterator[tuple[int, BaseModel]]:
     model = ROW_MODELS[table]
@@ -234,7 +234,7 @@ def _apply_table(
     linked: list[tuple[int, CertificateRow, Certificate]] = []
     seen: dict[str, int] = {}
     key_field = next(iter(ROW_MODELS[table].model_fields))
-    for rowno, row in _validate(fname, table, header, body, problems):
+    for rowno, row in validate_rows(fname, table, header, body, problems):
         key = getattr(row, "code", None) or getattr(row, key_field)  # instruments: instrument_id or serial
         if key in seen:
             kf = "instrument_id" if getattr(row, "instrument_id", None) else key_field

@@ -8,16 +8,16 @@ import calendar
 import csv
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..sites import InstrumentPeriod, PointInfo
 from ._models import (
     Certificate,
     CertificateStandard,
@@ -26,9 +26,30 @@ from ._models import (
     MeasurementPoint,
     MeasurementStandard,
     Organisation,
-    Site,
 )
 from ._services import get_standard
+
+
+class CertificateLike(Protocol):
+    """What the certificate rules read of a certificate (an ORM :class:`Certificate` or a ``CertificateRow``)."""
+
+    @property
+    def cert_no(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def conclusion(self) -> str | None: ...
+    @property
+    def calibration_date(self) -> date: ...
+    @property
+    def valid_until(self) -> date | None: ...
+
+
+class _HasInterval(Protocol):
+    @property
+    def type(self) -> str: ...
+    @property
+    def interval_months(self) -> int | None: ...
 
 
 def plain(obj: Any) -> dict[str, Any]:
@@ -51,14 +72,14 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
-def certificate_valid_until(cert: Certificate, interval_months: int) -> date:
+def certificate_valid_until(cert: CertificateLike, interval_months: int) -> date:
     """Last day a certificate covers: its stated 有效期 or calibration date + interval − 1 day."""
     if cert.valid_until is not None:
         return cert.valid_until
     return add_months(cert.calibration_date, interval_months) - timedelta(days=1)
 
 
-def instrument_interval(inst: Instrument) -> int:
+def instrument_interval(inst: _HasInterval) -> int:
     return inst.interval_months or default_intervals().get(inst.type, default_intervals()["other"])
 
 
@@ -87,12 +108,12 @@ def _counts_sql(kind: Any, legal_category: Any) -> Any:
     return or_(legal_category.is_(None), legal_category != MANDATORY, kind == "verification")
 
 
-def _failed(cert: Certificate) -> bool:
+def _failed(cert: CertificateLike) -> bool:
     """A failed verification (不合格, 检定结果通知书)."""
     return cert.kind == "verification" and cert.conclusion == "does_not_conform"
 
 
-def certificate_covers(cert: Certificate, legal_category: str | None = None) -> bool:
+def certificate_covers(cert: CertificateLike, legal_category: str | None = None) -> bool:
     """Whether ``cert`` covers its instrument (of ``legal_category``) from its date to its validity end.
 
     The one place that decides: a failed verification (不合格) covers nothing, and for an instrument
@@ -109,7 +130,7 @@ def mandatory_calibration_reason(cert_no: str) -> str:
 
 
 def cover_periods(
-    certs: list[Certificate], interval_months: int, legal_category: str | None = None
+    certs: Sequence[CertificateLike], interval_months: int, legal_category: str | None = None
 ) -> list[tuple[str, date, date]]:
     """(cert_no, first day, last day) each certificate of one instrument covers.
 
@@ -563,72 +584,18 @@ def _instrument_uses(
                 result.data_periods.append(AffectedPeriod(pcode, code, start, stop, row.cert_no))
 
 
-# --- catalogue for the metering store --------------------------------------------------------------
-def catalog_from_registry(session: Session) -> dict[str, PointInfo]:
-    """What the metering store needs about every point: unit, kind, instruments and their certificates.
-
-    An instrument's certificates are the periods they cover (:func:`cover_periods`): without failed
-    verifications' after-effects, and for an instrument under mandatory verification (强制检定)
-    without its calibration certificates, so metering sees such data as not covered.
-    """
-    inst_by_id = {i.id: i for i in session.scalars(select(Instrument))}
-    by_inst: dict[int, list[Certificate]] = defaultdict(list)
-    for c in session.scalars(select(Certificate).where(Certificate.instrument_id.is_not(None))):
-        by_inst[c.instrument_id].append(c)  # type: ignore[index]
-    certs: dict[int, list[tuple[str, date, date | None]]] = {
-        iid: [(no, first, last) for no, first, last in
-              cover_periods(cs, instrument_interval(inst_by_id[iid]), inst_by_id[iid].legal_category)]
-        for iid, cs in by_inst.items()
-    }
-    periods: dict[int, list[InstrumentPeriod]] = defaultdict(list)
-    for ins in session.scalars(select(Installation)):
-        inst = inst_by_id[ins.instrument_id]
-        periods[ins.point_id].append(
-            InstrumentPeriod(
-                instrument_id=inst.code,
-                serial=inst.serial,
-                installed_from=ins.installed_from,
-                installed_to=ins.installed_to,
-                range_low=inst.range_low,
-                range_high=inst.range_high,
-                range_unit=inst.unit,
-                mpe_rel=inst.mpe_rel,
-                certificates=tuple(sorted(certs.get(inst.id, []), key=lambda t: t[1])),
-            )
-        )
-    out: dict[str, PointInfo] = {}
-    for p, org_code in session.execute(
-        select(MeasurementPoint, Organisation.code)
-        .join(Site, Site.id == MeasurementPoint.site_id)
-        .join(Organisation, Organisation.id == Site.org_id)
-    ):
-        out[p.code] = PointInfo(
-            point_id=p.code,
-            enterprise=org_code,
-            unit=p.unit,
-            reading_kind=p.reading_kind,  # type: ignore[arg-type]
-            quantity=p.quantity,
-            carrier=p.carrier,
-            source_stream=p.source_stream or "",
-            hj212_mn=p.hj212_mn,
-            hj212_code=p.hj212_code,
-            instruments=tuple(sorted(periods.get(p.id, []), key=lambda ip: (ip.installed_from or date.min))),
-        )
-    return out
-
-
 __all__ = [
     "MANDATORY",
     "AffectedCertificate",
     "AffectedPeriod",
     "AffectedUse",
+    "CertificateLike",
     "Coverage",
     "DueItem",
     "Interval",
     "MeasurementStandard",
     "TraceResult",
     "add_months",
-    "catalog_from_registry",
     "certificate_counts",
     "certificate_covers",
     "certificate_valid_until",

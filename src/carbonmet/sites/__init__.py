@@ -1,11 +1,56 @@
-"""Enterprises, sites, measurement points and what is installed at them (企业、场所与计量点).
+"""Enterprises, sites, source streams, measurement points and the monitoring plan (企业、场所、源流、计量点与监测计划).
 
-Public API: :class:`PointInfo` and :class:`InstrumentPeriod` (what is known about a measurement
-point and the instruments installed there over time), :class:`Catalog` (points by id with the
-instrument-serial look-ups validation needs) and :func:`as_catalog`.
+Public API
+----------
+Enterprise model
+    :class:`Enterprise` → :class:`Site` → :class:`EmissionSource` → :class:`SourceStream` →
+    :class:`Parameter` (kind: activity data, NCV, carbon content, oxidation rate, …) bound to a
+    :class:`ParameterSource` (metering point, lab stream or default factor id) over a validity period.
+Monitoring plan (数据质量控制计划)
+    :class:`MonitoringPlan` (header :class:`PlanHeader`, rows :class:`PlanParameterRow`, change log
+    :class:`PlanChangeRow`); :func:`read_plan` (TOML, XLSX, CSV; errors :class:`PlanError` naming
+    file, row and field), :func:`plan_to_toml`, :func:`plan_tables`, :func:`diff` → :class:`PlanDiff`.
+Points
+    :class:`PointInfo` and :class:`InstrumentPeriod` (what is known about a measurement point and the
+    instruments installed there over time), :class:`Catalog` and :func:`as_catalog`.
 """
 
 from ._catalog import Catalog, as_catalog
+from ._model import EmissionSource, Enterprise, Parameter, ParameterSource, Site, SourceStream
+from ._plan import (
+    MonitoringPlan,
+    PlanChangeRow,
+    PlanDiff,
+    PlanError,
+    PlanHeader,
+    PlanParameterRow,
+    diff,
+    plan_tables,
+    plan_to_toml,
+    read_plan,
+)
 from ._types import InstrumentPeriod, PointInfo, ReadingKind
 
-__all__ = ["Catalog", "InstrumentPeriod", "PointInfo", "ReadingKind", "as_catalog"]
+__all__ = [
+    "Catalog",
+    "EmissionSource",
+    "Enterprise",
+    "InstrumentPeriod",
+    "MonitoringPlan",
+    "Parameter",
+    "ParameterSource",
+    "PlanChangeRow",
+    "PlanDiff",
+    "PlanError",
+    "PlanHeader",
+    "PlanParameterRow",
+    "PointInfo",
+    "ReadingKind",
+    "Site",
+    "SourceStream",
+    "as_catalog",
+    "diff",
+    "plan_tables",
+    "plan_to_toml",
+    "read_plan",
+]

@@ -253,10 +253,11 @@ def test_cli_serve_makes_data_durable_before_answering(tmp_path: Path, mode: str
             (rej,) = [json.loads(x) for x in rejects.read_text(encoding="utf-8").splitlines()]
             assert rej["reason"].startswith("bad_crc") and bytes.fromhex(rej["raw_hex"]).endswith(b"FFFF\r\n")
         else:
-            from carbonmet.metering import Store, load_catalog
+            from carbonmet.metering import Store
+            from carbonmet.registry import catalog_from_files
 
             st = Store(tmp_path / "store")
-            table = st.readings("E01.STACK1.SO2", catalog=load_catalog(points))
+            table = st.readings("E01.STACK1.SO2", catalog=catalog_from_files(points))
             assert table.column("value").to_pylist() == [35.2]
             q = st.quarantine()
             assert any(r.startswith("bad_crc") for r in q.column("reason").to_pylist())

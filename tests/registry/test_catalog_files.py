@@ -1,4 +1,5 @@
-"""Point catalog from registry import CSVs: instruments, installation periods, certificates, errors."""
+"""Point catalogue from registry import files: instruments, installation periods, certificates, errors
+(read with the importer's row models; the same rules as the catalogue from the database)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from carbonmet.metering import CatalogError, load_catalog
+from carbonmet.registry import ImportRejected, catalog_from_files
 
 POINTS = ("point_id,site_code,name,quantity,carrier,unit,reading_kind,hj212_mn,hj212_code\n"
           "E01.GAS,S1,gas,normal_volume_flow,natural_gas,Nm3/h,rate,,\n"
@@ -27,8 +28,8 @@ def _w(d: Path, name: str, text: str) -> Path:
     return p
 
 
-def test_load_catalog(tmp_path: Path) -> None:
-    cat = load_catalog(_w(tmp_path, "points.csv", POINTS), _w(tmp_path, "instruments.csv", INSTR),
+def test_catalog_from_files(tmp_path: Path) -> None:
+    cat = catalog_from_files(_w(tmp_path, "points.csv", POINTS), _w(tmp_path, "instruments.csv", INSTR),
                        _w(tmp_path, "certificates.csv", CERTS),
                        _w(tmp_path, "sites.csv", "site_code,org_code,name\nS1,E01,plant\n"))
     gas = cat["E01.GAS"]
@@ -49,17 +50,17 @@ def test_load_catalog(tmp_path: Path) -> None:
         (POINTS.replace("Nm3/h,rate", "bogus_unit,rate"), r"points\.csv:2:unit"),
         (POINTS.replace("%,rate", "%,ratee"), r"points\.csv:3:reading_kind"),
         (POINTS.replace("E01.CO2,S1", "E01.GAS,S1"), r"points\.csv:3:point_id: duplicate"),
-        (POINTS.replace("E01.GAS,S1", ",S1"), r"points\.csv:2:point_id: required"),
+        (POINTS.replace("E01.GAS,S1", ",S1"), r"points\.csv:2:point_id: Field required"),
     ],
 )
 def test_bad_points_file_names_line_and_field(tmp_path: Path, points: str, match: str) -> None:
-    with pytest.raises(CatalogError, match=match):
-        load_catalog(_w(tmp_path, "points.csv", points))
+    with pytest.raises(ImportRejected, match=match):
+        catalog_from_files(_w(tmp_path, "points.csv", points))
 
 
 def test_bad_instrument_row(tmp_path: Path) -> None:
     p = _w(tmp_path, "points.csv", POINTS)
-    with pytest.raises(CatalogError, match=r"instruments\.csv:2:range_high: not a number"):
-        load_catalog(p, _w(tmp_path, "instruments.csv", INSTR.replace("0,5000", "0,5k")))
-    with pytest.raises(CatalogError, match="not in"):
-        load_catalog(p, _w(tmp_path, "instruments.csv", INSTR.replace("E01.GAS,2025", "E09.X,2025")))
+    with pytest.raises(ImportRejected, match=r"instruments\.csv:2:range_high: Input should be a valid number"):
+        catalog_from_files(p, _w(tmp_path, "instruments.csv", INSTR.replace("0,5000", "0,5k")))
+    with pytest.raises(ImportRejected, match="not in"):
+        catalog_from_files(p, _w(tmp_path, "instruments.csv", INSTR.replace("E01.GAS,2025", "E09.X,2025")))

@@ -1,0 +1,113 @@
+"""A monitoring plan (数据质量控制计划) for each enterprise of the region, consistent with its registry.
+
+Every parameter names the point, lab stream or default it comes from: coal mass from the belt
+scale, NCV and carbon content from the coal sample point's analyses (the instruments that made
+them), slag and ash carbon from the provincial institute's analyses, oxidation rates and grid
+factors as default ids, CEMS flow and CO2 from the stack points. Written as ``plans/<E>.toml``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from ..sites import MonitoringPlan, PlanChangeRow, PlanHeader, PlanParameterRow, plan_to_toml
+from ._constants import constants
+from ._metrology import PROVINCES, lab_instrument_point
+from ._types import Enterprise, Instrument, Point
+
+# point quantity → parameter kind of a measured row (points not listed feed no plan row)
+_KIND = {"mass": "activity_data", "normal_volume": "activity_data", "electric_energy": "activity_data",
+         "normal_volume_flow": "flow", "concentration": "concentration", "temperature": "temperature"}
+# emission source (排放设施) of each source stream; streams not listed are boundary flows of the enterprise
+_SOURCE = {"gasifier_coal": "gasifier", "gasifier_slag": "gasifier", "rectisol_vent": "rectisol",
+           "boiler_coal": "boiler", "boiler_ash": "boiler", "natural_gas": "boiler", "flare": "flare",
+           "mto_regenerator": "mto", "recovered_co2": "co2_recovery", "purchased_electricity": "boundary",
+           "purchased_steam": "boundary"}
+_DEFAULT = "GB/T 32151.10-2023"  # default-value profile the ids refer to (resolved by the factors package)
+
+
+def _emission_source(stream: str) -> str:
+    return "boiler" if stream.startswith("boiler_stack") else _SOURCE.get(stream, "product")
+
+
+def _kind(p: Point) -> str | None:
+    if p.quantity == "fraction":
+        return "purity" if p.point_id.endswith("PURITY") else (
+            "moisture" if p.point_id.endswith("MOIST") else "concentration")
+    if p.quantity == "concentration" and p.point_id.endswith(".O2"):
+        return "oxygen"
+    return _KIND.get(p.quantity)
+
+
+def make_plan(e: Enterprise, points: list[Point], instruments: list[Instrument], year: int) -> MonitoringPlan:
+    """The version-1 plan of enterprise ``e`` over its points and (point and lab) instruments."""
+    lab = constants()["lab"]
+    at_point = {i.point_id: i.instrument_id for i in instruments if i.point_id}
+    lab_inst = {i.lab_point: i.instrument_id for i in instruments if i.lab_point}
+    third = PROVINCES[e.province][1]
+    metering, chem, officer = f"{e.code} 计量室 metering", f"{e.code} 化验室 laboratory", f"{e.code} 碳排放管理员"
+    rows: list[PlanParameterRow] = []
+
+    def add(p: Point | None, stream: str, site: str, kind: str, unit: str, source: str, ref: str, method: str,
+            frequency: str, instruments_: tuple[str, ...], responsible: str, note: str | None = None) -> None:
+        rows.append(PlanParameterRow.model_validate({
+            "site_code": site, "emission_source": _emission_source(stream), "source_stream": stream, "parameter": kind,
+            "unit": unit, "source": source, "ref": ref, "method": method, "frequency": frequency, "instruments": instruments_,
+            "responsible": responsible, "note": note}))
+
+    by_id = {p.point_id: p for p in points}
+    for p in points:
+        if p.schedule == "lab" or p.point_id not in at_point or p.point_id.split(".", 1)[1].startswith("COAL_RECEIPT"):
+            continue  # receipts cross-check the belt scales; lab points are lab streams below
+        kind = _kind(p)
+        if kind is None:
+            continue
+        freq = "continuous" if p.reading_kind in ("total", "rate") else (
+            "per_batch" if p.schedule.startswith("lot") else "daily")
+        add(p, p.source_stream, p.site_code, kind, p.unit, "point", p.point_id, f"{p.name} ({p.gb17167_role or p.level})",
+            freq, (at_point[p.point_id],), metering)
+
+    def lab_row(stream: str, sample: str, kind: str, key: str, inst: str, who: str, freq: str) -> None:
+        pt = by_id[f"{e.code}.{sample}"]
+        add(pt, stream, pt.site_code, kind, lab[key]["unit"], "lab", pt.point_id, lab[key]["method"], freq,
+            (lab_inst[inst],), who)
+
+    cal, cab = lab_instrument_point(e.code, "CALORIMETER"), lab_instrument_point(e.code, "CARBON")
+    for stream, sample in (("gasifier_coal", "GASIFIER_COAL.LAB"), ("boiler_coal", "BOILER_COAL.LAB")):
+        lab_row(stream, sample, "ncv", "ncv", cal, chem, "per_batch")
+        lab_row(stream, sample, "carbon_content", "carbon_content", cab, chem, "per_batch")
+    i_cab, i_gc = lab_instrument_point(third, "CARBON"), lab_instrument_point(third, "GC")
+    lab_row("gasifier_slag", "SLAG.LAB", "carbon_content", "slag_carbon", i_cab, f"{third} (委托 contracted)", "monthly")
+    lab_row("boiler_ash", "BOILER_ASH.LAB", "carbon_content", "slag_carbon", i_cab, f"{third} (委托 contracted)",
+            "monthly")
+    lab_row("natural_gas", "NATURAL_GAS.LAB", "ncv", "ng_ncv", i_gc, f"{third} (委托 contracted)", "monthly")
+    lab_row("natural_gas", "NATURAL_GAS.LAB", "carbon_content", "ng_carbon", i_gc, f"{third} (委托 contracted)",
+            "monthly")
+    s1, s2 = e.sites[0][0], e.sites[1][0]
+    for stream, site, carrier in (("gasifier_coal", s1, "coal"), ("boiler_coal", s2, "coal"),
+                                  ("natural_gas", s2, "natural_gas")):
+        add(None, stream, site, "oxidation_rate", "%", "default", f"{_DEFAULT}/oxidation_rate/{carrier}",
+            "缺省值 default value", "yearly", (), officer)
+    add(None, "purchased_electricity", s2, "emission_factor", "tCO2/MWh", "default", "MEE/grid/emission_factor/national",
+        "缺省值 default value (national grid average)", "yearly", (), officer)
+    if any(p.source_stream == "purchased_steam" for p in points):
+        add(None, "purchased_steam", s2, "emission_factor", "tCO2/GJ", "default", f"{_DEFAULT}/emission_factor/steam",
+            "缺省值 default value", "yearly", (), officer)
+    header = PlanHeader(enterprise=e.code, version=1, valid_from=date(year, 1, 1),
+                        title=f"{e.name} 数据质量控制计划 monitoring plan {year}", approved_by=officer)
+    change = PlanChangeRow(version=1, changed_on=date(year - 1, 12, 15), by=officer, reason="初版 first issue")
+    return MonitoringPlan(header, tuple(rows), (change,))
+
+
+def write_plans(out: Path, ents: list[Enterprise], pts_by_ent: dict[str, list[Point]], instruments: list[Instrument],
+                year: int) -> list[MonitoringPlan]:
+    """Write ``out/plans/<E>.toml`` for every enterprise; return the plans."""
+    d = out / "plans"
+    d.mkdir(parents=True, exist_ok=True)
+    plans = []
+    for e in ents:
+        plan = make_plan(e, pts_by_ent[e.code], instruments, year)
+        (d / f"{e.code}.toml").write_text(plan_to_toml(plan), encoding="utf-8")
+        plans.append(plan)
+    return plans

@@ -1,0 +1,474 @@
+"""The monitoring plan (数据质量控制计划): which parameter comes from which point, lab stream or default.
+
+A plan is a header (:class:`PlanHeader`: enterprise, version, valid_from), one row per parameter
+(:class:`PlanParameterRow`) and a change log (:class:`PlanChangeRow`). The same three row models
+read CSV, XLSX and TOML (format: ``docs/formats/monitoring-plan.md``), so a plan is checked the
+same way whichever file it comes in; :class:`MonitoringPlan` maps to tables as header + rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..quantities import CarbonmetError, UnitError, parse_unit
+from ._model import (
+    EmissionSource,
+    Enterprise,
+    Parameter,
+    ParameterKind,
+    ParameterSource,
+    Site,
+    SourceKind,
+    SourceStream,
+)
+
+_CFG = ConfigDict(str_strip_whitespace=True, extra="forbid", coerce_numbers_to_str=True, frozen=True)
+
+Frequency = Literal["continuous", "per_batch", "daily", "weekly", "monthly", "quarterly", "yearly", "per_delivery",
+                    "once"]
+"""How often a parameter is measured or determined (监测频次)."""
+
+
+class PlanHeader(BaseModel):
+    """The plan's header: whose plan, which version, from when (计划版本)."""
+
+    model_config = _CFG
+    enterprise: str = Field(min_length=1, max_length=64)
+    version: int = Field(ge=1)
+    valid_from: date
+    title: str | None = Field(default=None, max_length=200)
+    approved_by: str | None = Field(default=None, max_length=96)
+
+
+class PlanChangeRow(BaseModel):
+    """One change-log entry (修订记录): which version, when, who, why."""
+
+    model_config = _CFG
+    version: int = Field(ge=1)
+    changed_on: date
+    by: str = Field(min_length=1, max_length=96)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class PlanParameterRow(BaseModel):
+    """One parameter of the plan: its source stream, source, method, frequency, instruments, who answers for it."""
+
+    model_config = _CFG
+    site_code: str = Field(min_length=1, max_length=64)
+    emission_source: str = Field(min_length=1, max_length=96)
+    source_stream: str = Field(min_length=1, max_length=96)
+    parameter: ParameterKind
+    unit: str = Field(min_length=1, max_length=48)
+    source: SourceKind
+    ref: str = Field(min_length=1, max_length=96)
+    method: str | None = Field(default=None, max_length=200)
+    frequency: Frequency
+    instruments: tuple[str, ...] = ()
+    responsible: str = Field(min_length=1, max_length=96)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    note: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str) -> str:
+        try:
+            parse_unit(v)
+        except UnitError as exc:
+            raise ValueError(str(exc)) from exc
+        return v
+
+    @field_validator("instruments", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return tuple(x.strip() for x in v.split(";") if x.strip())
+        return v
+
+    @model_validator(mode="after")
+    def _rules(self) -> PlanParameterRow:
+        if self.source == "default" and self.instruments:
+            raise ValueError("a default value (缺省值) is measured by no instrument; leave instruments empty")
+        if self.source == "point" and not self.instruments:
+            raise ValueError("a parameter from a metering point names the instrument(s) that measure it")
+        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
+            raise ValueError("valid_to must be after valid_from")
+        return self
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(source_stream, parameter): what identifies a row within a plan."""
+        return (self.source_stream, self.parameter)
+
+
+TABLES: dict[str, type[BaseModel]] = {"plan": PlanHeader, "parameters": PlanParameterRow, "changes": PlanChangeRow}
+"""The tables of a plan file and their row models (CSV file suffix, XLSX sheet, TOML table)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanProblem:
+    """One bad field of one row of a plan file (the header row of CSV/XLSX is row 1)."""
+
+    file: str
+    row: int | str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.field}: {self.reason}"
+
+
+class PlanError(CarbonmetError, ValueError):
+    """A plan file was refused; ``problems`` lists every bad field (file, row, field, reason)."""
+
+    def __init__(self, file: str, problems: list[PlanProblem]) -> None:
+        self.file = file
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems[:200])
+        super().__init__(f"{file}: 监测计划有 {len(problems)} 处错误 / monitoring plan has {len(problems)} "
+                         f"problem(s):\n{lines}")
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringPlan:
+    """A version of an enterprise's monitoring plan: header, parameter rows, change log."""
+
+    header: PlanHeader
+    parameters: tuple[PlanParameterRow, ...]
+    changes: tuple[PlanChangeRow, ...] = ()
+
+    @property
+    def enterprise(self) -> str:
+        return self.header.enterprise
+
+    @property
+    def version(self) -> int:
+        return self.header.version
+
+    def rows_for(self, source_stream: str) -> list[PlanParameterRow]:
+        """Parameter rows of one source stream."""
+        return [r for r in self.parameters if r.source_stream == source_stream]
+
+    def model(self) -> Enterprise:
+        """The enterprise model the plan describes (site → emission source → source stream → parameter)."""
+        tree: dict[str, dict[str, dict[str, list[Parameter]]]] = {}
+        for r in self.parameters:
+            tree.setdefault(r.site_code, {}).setdefault(r.emission_source, {}).setdefault(r.source_stream, []).append(
+                Parameter(r.parameter, r.unit, ParameterSource(r.source, r.ref), r.valid_from, r.valid_to))
+        return Enterprise(self.enterprise, tuple(
+            Site(s, tuple(EmissionSource(e, tuple(SourceStream(st, tuple(ps)) for st, ps in streams.items()))
+                          for e, streams in sources.items()))
+            for s, sources in tree.items()))
+
+    def point_refs(self) -> set[str]:
+        """Metering point ids the plan names (as parameter sources)."""
+        return {r.ref for r in self.parameters if r.source == "point"}
+
+    def instrument_refs(self) -> set[str]:
+        """Instrument ids the plan names."""
+        return {i for r in self.parameters for i in r.instruments}
+
+
+def _check(plan: MonitoringPlan, fname: str, rownos: list[int | str]) -> list[PlanProblem]:
+    """Cross-row rules: one row per (stream, parameter) at a time; the change log covers the version."""
+    out: list[PlanProblem] = []
+    seen: dict[tuple[str, str], list[tuple[int | str, PlanParameterRow]]] = {}
+    for n, r in zip(rownos, plan.parameters, strict=True):
+        for m, other in seen.get(r.key, []):
+            a0, a1 = r.valid_from or date.min, r.valid_to or date.max
+            b0, b1 = other.valid_from or date.min, other.valid_to or date.max
+            if a0 < b1 and b0 < a1:
+                out.append(PlanProblem(fname, n, "parameter", f"{r.source_stream}/{r.parameter} is already given "
+                                       f"for an overlapping period (row {m})"))
+        seen.setdefault(r.key, []).append((n, r))
+    if plan.version > 1 and not any(c.version == plan.version for c in plan.changes):
+        out.append(PlanProblem(fname, "changes", "version", f"version {plan.version} has no change-log entry "
+                               "(修订记录: who, when, why)"))
+    for c in plan.changes:
+        if c.version > plan.version:
+            out.append(PlanProblem(fname, "changes", "version", f"change for version {c.version} is after the plan's "
+                                   f"version {plan.version}"))
+    return out
+
+
+# --- reading -------------------------------------------------------------------------------------
+def _cell(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.date() if v.time() == datetime.min.time() else v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str):
+        return v.strip() or None
+    return v
+
+
+def _validate(fname: str, table: str, rows: Iterable[tuple[int | str, dict[str, Any]]],
+              problems: list[PlanProblem]) -> Iterator[tuple[int | str, BaseModel]]:
+    model = TABLES[table]
+    for n, data in rows:
+        unknown = [k for k in data if k not in model.model_fields]
+        for k in unknown:
+            problems.append(PlanProblem(fname, n, k, f"unknown column for table {table}"))
+        try:
+            yield n, model.model_validate({k: v for k, v in data.items() if v is not None and k not in unknown})
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(x) for x in err["loc"]) or "row"
+                problems.append(PlanProblem(fname, n, loc, err["msg"]))
+
+
+def _csv_rows(path: Path) -> list[tuple[int | str, dict[str, Any]]]:
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return []
+    header = [h.strip() for h in rows[0]]
+    return [(i + 2, {h: _cell(c) for h, c in zip(header, r, strict=False) if h})
+            for i, r in enumerate(rows[1:]) if any(c.strip() for c in r)]
+
+
+def _csv_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]]:
+    """``<name>-plan.csv``, ``<name>-parameters.csv``, ``<name>-changes.csv`` beside each other."""
+    stem = path.stem
+    prefix = stem.rsplit("-", 1)[0] if stem.rsplit("-", 1)[-1] in TABLES else stem
+    out = {}
+    for t in TABLES:
+        p = path.with_name(f"{prefix}-{t}.csv")
+        if p.exists():
+            out[t] = (str(p), _csv_rows(p))
+    return out
+
+
+def _xlsx_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    out: dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]] = {}
+    try:
+        for ws in wb.worksheets:
+            it = ws.iter_rows(values_only=True)
+            try:
+                header = [str(h).strip() if h is not None else "" for h in next(it)]
+            except StopIteration:
+                continue
+            body: list[tuple[int | str, dict[str, Any]]] = []
+            for i, vals in enumerate(it):
+                if any(v not in (None, "") for v in vals):
+                    body.append((i + 2, {h: _cell(v) for h, v in zip(header, vals, strict=False) if h}))
+            out[ws.title.strip().lower()] = (f"{path}[{ws.title}]", body)
+    finally:
+        wb.close()
+    return out
+
+
+def _toml_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]]:
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError(str(path), [PlanProblem(str(path), "-", "toml", str(exc))]) from None
+    out: dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]] = {}
+    for t in TABLES:
+        v = doc.get(t)
+        if v is None:
+            continue
+        items = [v] if isinstance(v, dict) else list(v)
+        out[t] = (str(path), [(f"{t}[{i}]" if t != "plan" else "plan", {k: _cell(x) for k, x in d.items()})
+                              for i, d in enumerate(items, start=1)])
+    return out
+
+
+def read_plan(path: str | Path) -> MonitoringPlan:
+    """Read a monitoring plan from TOML, XLSX or CSV (docs/formats/monitoring-plan.md).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``*.toml`` (tables ``[plan]``, ``[[parameters]]``, ``[[changes]]``), ``*.xlsx`` (sheets
+        ``plan``, ``parameters``, ``changes``) or one of ``<name>-plan.csv``,
+        ``<name>-parameters.csv``, ``<name>-changes.csv`` (the others are read from beside it).
+
+    Raises
+    ------
+    PlanError
+        Listing every bad field as ``file:row:field: reason`` (CSV/XLSX: spreadsheet row, header =
+        1; TOML: ``parameters[n]``, the n-th ``[[parameters]]`` table).
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".toml":
+            tables = _toml_tables(p)
+        elif suffix in (".xlsx", ".xlsm"):
+            tables = _xlsx_tables(p)
+        elif suffix == ".csv":
+            tables = _csv_tables(p)
+        else:
+            raise PlanError(str(p), [PlanProblem(str(p), "-", "file", f"unsupported file type {suffix!r} "
+                                                 "(TOML, XLSX or CSV)")])
+    except OSError as exc:
+        raise PlanError(str(p), [PlanProblem(str(p), "-", "file", f"cannot read: {exc}")]) from None
+    problems: list[PlanProblem] = []
+    for t in tables:
+        if t not in TABLES:
+            problems.append(PlanProblem(tables[t][0], 1, "sheet", f"unknown table {t!r} (plan, parameters, changes)"))
+    for t in ("plan", "parameters"):
+        if t not in tables or not tables[t][1]:
+            problems.append(PlanProblem(str(p), "-", t, f"the plan has no {t} table (or it is empty)"))
+    if problems:
+        raise PlanError(str(p), problems)
+    hfile, hrows = tables["plan"]
+    if len(hrows) != 1:
+        raise PlanError(hfile, [PlanProblem(hfile, "-", "plan", f"one header row expected, found {len(hrows)}")])
+    headers = [h for _, h in _validate(hfile, "plan", hrows, problems)]
+    pfile, prows = tables["parameters"]
+    params = list(_validate(pfile, "parameters", prows, problems))
+    cfile, crows = tables.get("changes", (str(p), []))
+    changes = [c for _, c in _validate(cfile, "changes", crows, problems)]
+    if problems:
+        raise PlanError(str(p), problems)
+    plan = MonitoringPlan(headers[0], tuple(r for _, r in params), tuple(changes))  # type: ignore[arg-type,misc]
+    problems = _check(plan, pfile, [n for n, _ in params])
+    if problems:
+        raise PlanError(str(p), problems)
+    return plan
+
+
+# --- writing -------------------------------------------------------------------------------------
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float | date):
+        return v.isoformat() if isinstance(v, date) else repr(v)
+    if isinstance(v, tuple | list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{s}"'
+
+
+def _toml_table(name: str, row: BaseModel, array: bool) -> str:
+    lines = [f"[[{name}]]" if array else f"[{name}]"]
+    for k, v in row.model_dump().items():
+        if v is None or v == ():
+            continue
+        lines.append(f"{k} = {_toml_value(v)}")
+    return "\n".join(lines) + "\n"
+
+
+def plan_to_toml(plan: MonitoringPlan) -> str:
+    """The plan as TOML text in the documented format (:func:`read_plan` reads it back unchanged)."""
+    parts = ["# monitoring plan (数据质量控制计划); format: docs/formats/monitoring-plan.md\n",
+             _toml_table("plan", plan.header, False)]
+    parts += [_toml_table("changes", c, True) for c in plan.changes]
+    parts += [_toml_table("parameters", r, True) for r in plan.parameters]
+    return "\n".join(parts)
+
+
+def plan_tables(plan: MonitoringPlan) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """The plan as tables (columns, rows) for CSV/XLSX or database rows; instruments joined by ``;``."""
+    out: dict[str, tuple[list[str], list[list[Any]]]] = {}
+    for t, rows in (("plan", [plan.header]), ("parameters", list(plan.parameters)), ("changes", list(plan.changes))):
+        cols = list(TABLES[t].model_fields)
+        out[t] = (cols, [[";".join(v) if isinstance(v, tuple) else v for v in r.model_dump().values()] for r in rows])
+    return out
+
+
+# --- diff ----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterChange:
+    """What happened to one (source stream, parameter) between two plan versions."""
+
+    source_stream: str
+    parameter: str
+    change: Literal["added", "removed", "changed"]
+    fields: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDiff:
+    """Differences between two plan versions: header fields and parameters added, removed, changed."""
+
+    old_version: int
+    new_version: int
+    header: tuple[FieldChange, ...] = ()
+    parameters: tuple[ParameterChange, ...] = field(default_factory=tuple)
+
+    def __bool__(self) -> bool:
+        return bool(self.header or self.parameters)
+
+    def rows(self) -> list[dict[str, str]]:
+        """One flat row per changed field (change, source_stream, parameter, field, old, new), for tables."""
+        def txt(v: Any) -> str:
+            if v is None:
+                return ""
+            if isinstance(v, tuple):
+                return ";".join(v)
+            return v.isoformat() if isinstance(v, date) else str(v)
+
+        out = [{"change": "header", "source_stream": "", "parameter": "", "field": f.field, "old": txt(f.old),
+                "new": txt(f.new)} for f in self.header]
+        for pc in self.parameters:
+            if not pc.fields:
+                out.append({"change": pc.change, "source_stream": pc.source_stream, "parameter": pc.parameter,
+                            "field": "", "old": "", "new": ""})
+            for f in pc.fields:
+                out.append({"change": pc.change, "source_stream": pc.source_stream, "parameter": pc.parameter,
+                            "field": f.field, "old": txt(f.old), "new": txt(f.new)})
+        return out
+
+
+def _fields(a: BaseModel | None, b: BaseModel | None, skip: tuple[str, ...] = ()) -> tuple[FieldChange, ...]:
+    da = a.model_dump() if a is not None else {}
+    db = b.model_dump() if b is not None else {}
+    ref = a if a is not None else b
+    names = list(type(ref).model_fields) if ref is not None else []
+    return tuple(FieldChange(n, da.get(n), db.get(n)) for n in names if n not in skip and da.get(n) != db.get(n))
+
+
+def diff(old: MonitoringPlan, new: MonitoringPlan) -> PlanDiff:
+    """What changed from ``old`` to ``new``: header fields, and parameters (by source stream and kind)
+    added, removed, or changed field by field. Rows with several validity periods are matched by
+    (source_stream, parameter, valid_from). Pure; the plans are not modified."""
+
+    def keyed(p: MonitoringPlan) -> dict[tuple[str, str, date | None], PlanParameterRow]:
+        return {(r.source_stream, r.parameter, r.valid_from if _multi(p, r) else None): r for r in p.parameters}
+
+    def _multi(p: MonitoringPlan, r: PlanParameterRow) -> bool:
+        return sum(1 for x in p.parameters if x.key == r.key) > 1
+
+    a, b = keyed(old), keyed(new)
+    changes: list[ParameterChange] = []
+    for k in sorted(set(a) | set(b), key=lambda k: (k[0], k[1], k[2] or date.min)):
+        ra, rb = a.get(k), b.get(k)
+        if ra is None:
+            changes.append(ParameterChange(k[0], k[1], "added", _fields(None, rb)))
+        elif rb is None:
+            changes.append(ParameterChange(k[0], k[1], "removed", _fields(ra, None)))
+        else:
+            f = _fields(ra, rb)
+            if f:
+                changes.append(ParameterChange(k[0], k[1], "changed", f))
+    return PlanDiff(old.version, new.version, _fields(old.header, new.header), tuple(changes))
