@@ -11,7 +11,8 @@ Store
     :class:`Store` (``ingest``, ``ingest_readings``, ``hj212_sink``, ``readings``, ``quarantine``),
     :class:`IngestReport`.
 Aggregation
-    :func:`aggregate` → :class:`PeriodAggregate`; :func:`activity_data` → :class:`ActivityData`
+    :func:`aggregate_table` (one Arrow table) / :func:`aggregate` → :class:`PeriodAggregate`;
+    :func:`activity_data` → :class:`ActivityData`
     (period totals as :class:`carbonmet.quantities.MeasuredQuantity`).
 Rules
     :func:`default_rules` (``rules.toml``, ``flags.csv``).
@@ -19,15 +20,8 @@ Rules
 The HJ 212 codec and server live in :mod:`carbonmet.metering.hj212` (imported on demand).
 """
 
-from ._aggregate import (
-    ActivityData,
-    CertificateCoverage,
-    PeriodAggregate,
-    activity_data,
-    aggregate,
-    certificate_coverage,
-    integral_unit,
-)
+from ._activity import ActivityData, CertificateCoverage, activity_data, certificate_coverage
+from ._aggregate import PeriodAggregate, aggregate, aggregate_table, integral_unit
 from ._catalog import Catalog, as_catalog, load_catalog
 from ._errors import AggregationError, CatalogError, MeteringError, ReadError, StoreError
 from ._mqtt import MqttListener, PayloadError, ingest_messages, parse_payload, reading_payload
@@ -63,6 +57,7 @@ __all__ = [
     "StoreError",
     "activity_data",
     "aggregate",
+    "aggregate_table",
     "as_catalog",
     "certificate_coverage",
     "default_rules",
