@@ -366,3 +366,46 @@ def test_point_ids_and_instrument_changes_reach_the_sql_as_parameters(tmp_path: 
     assert jan.point_id == pid
     assert jan.value_measured == pytest.approx(140.0 + 150.0 + 10.0 * 16 / 24)
     assert jan.valid_hours == pytest.approx(29 * 24 + 16)
+
+
+def test_activity_data_says_why_u_is_not_evaluated(tmp_path: Path, catalog: Catalog) -> None:
+    """u from the one MPE rule (MPE/√3, JJF 1059.1-2012 §4.3.3.4); when it is nan the reason is given."""
+    from carbonmet.quantities import mpe_standard_uncertainty
+
+    st_ = Store(tmp_path)
+    rs = [_r("E01.GAS", L0 + timedelta(minutes=m), 1000.0) for m in range(2 * 24 * 60)]
+    rs += [_r("E02.CO2", L0 + timedelta(minutes=m), 12.0) for m in range(24 * 60)]
+    rs += [_r("E01.GAS", L0 + timedelta(days=2, minutes=m), 500.0, "S") for m in range(24 * 60)]
+    st_.ingest_readings(rs, "why", catalog, source="test")
+    day = activity_data(st_, catalog, "E01.GAS", L0, L0 + timedelta(days=1))
+    assert day.u_not_evaluated is None
+    assert day.total.u == pytest.approx(24_000.0 * mpe_standard_uncertainty(1.0) / 100.0)
+    # no instrument states an MPE: nan, never 0, and said so
+    co2 = activity_data(st_, catalog, "E02.CO2", L0, L0 + timedelta(days=1))
+    assert co2.measured.value == pytest.approx(12.0) and math.isnan(co2.total.u)
+    assert co2.u_not_evaluated == "no instrument MPE" and "no instrument MPE" in co2.total.provenance.note
+    # a measured day and a substituted day: the total's u is not evaluated because of the substitution
+    # (and the measured part is only half the period)
+    two = activity_data(st_, catalog, "E01.GAS", L0 + timedelta(days=1), L0 + timedelta(days=3))
+    assert two.u_not_evaluated is not None and "not fully measured" in two.u_not_evaluated
+    sub = activity_data(st_, catalog, "E01.GAS", L0 + timedelta(days=2), L0 + timedelta(days=3))
+    assert math.isnan(sub.measured.value) and math.isnan(sub.total.u)
+    assert sub.u_not_evaluated == "no valid measured value in the period"
+    # nothing at all
+    empty = activity_data(st_, catalog, "E01.GAS", L0 + timedelta(days=10), L0 + timedelta(days=11))
+    assert math.isnan(empty.total.u) and empty.u_not_evaluated == "no valid measured value in the period"
+    # irregular weighings (coverage not evaluated) with an MPE: the measured part has u, the total
+    # holding a substituted weighing has none, and says why
+    from datetime import date
+
+    from carbonmet.metering import InstrumentPeriod
+
+    wcat = Catalog({"W": PointInfo("W", "E03", "t", "interval", instruments=(
+        InstrumentPeriod("WB-1", "WB-1", date(2024, 1, 1), None, 0, 100, "t", 0.2),))})
+    st2 = Store(tmp_path / "w")
+    st2.ingest_readings([_r("W", L0 + timedelta(hours=3), 40.0), _r("W", L0 + timedelta(hours=9), 20.0, "S")],
+                        "w", wcat, source="test")
+    w = activity_data(st2, wcat, "W", L0, L0 + timedelta(days=1))
+    assert w.measured.u == pytest.approx(40.0 * mpe_standard_uncertainty(0.2) / 100.0)
+    assert w.total.value == pytest.approx(60.0) and math.isnan(w.total.u)
+    assert w.u_not_evaluated is not None and "substituted" in w.u_not_evaluated

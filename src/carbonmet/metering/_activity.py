@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from carbonmet.quantities import MeasuredQuantity, Provenance, Source
+from carbonmet.quantities import MeasuredQuantity, Provenance, QuantityError, Source, mpe_standard_uncertainty
 
 from ._aggregate import PeriodAggregate, aggregate
+from ._errors import AggregationError
 from ._store import Store
 from ._types import PointInfo
 
@@ -42,6 +43,8 @@ class ActivityData:
     certificate_coverage: tuple[CertificateCoverage, ...] = ()
     #: share of instrument-days in the period without a valid certificate [-] (nan: no instruments known)
     uncovered_share: float = math.nan
+    #: why ``total.u`` is nan (not evaluated), e.g. "no instrument MPE"; ``None`` when u was evaluated
+    u_not_evaluated: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,7 @@ def _instruments_in(info: PointInfo, start: date, end: date) -> tuple[list[str],
     for ip in info.instruments:
         if (ip.installed_from is None or ip.installed_from < end) and (ip.installed_to is None or ip.installed_to > start):
             ins.append(ip.instrument_id)
-            if ip.mpe_rel is not None:
+            if ip.mpe_rel is not None and not math.isnan(ip.mpe_rel):
                 mpes.append(ip.mpe_rel)
             for cert_no, vf, vu in ip.certificates:
                 if vf < end and (vu is None or vu >= start):
@@ -119,14 +122,47 @@ def activity_data(
     """Total of one point over ``[start, end)`` as a :class:`MeasuredQuantity` with provenance.
 
     The standard uncertainty is the instrument's maximum permissible error taken as a rectangular
-    distribution, :math:`u = |x| \\cdot \\mathrm{MPE}_{rel} / \\sqrt{3}` (JJF 1059.1-2012 §4.3.3.4), using
-    the largest ``mpe_rel`` of the instruments installed in the period; it is ``nan`` (not evaluated)
-    when no instrument states an MPE, and for substituted amounts. When the period is not fully covered
-    (``completeness < 1``) ``u`` is ``nan``: the MPE says nothing about the missing part; the provenance
-    note then states the MPE-based figure of the measured part alone, labelled as partial. Certificate
-    coverage is checked per instrument-day (:func:`certificate_coverage`); the note and
+    distribution, by :func:`carbonmet.quantities.mpe_standard_uncertainty` (the one MPE rule):
+
+    .. math:: u = |x| \\cdot \\mathrm{MPE}_{rel} / \\sqrt{3}
+
+    using the largest ``mpe_rel`` [%] of the instruments installed in the period. ``u`` is ``nan`` (not
+    evaluated, never 0) when nothing valid was measured, when no instrument states an MPE, and for
+    substituted amounts; and when the period is not fully covered (``completeness < 1``), because the
+    MPE says nothing about the missing part (the provenance note then states the MPE-based figure of the
+    measured part alone, labelled as partial). ``ActivityData.u_not_evaluated`` names the reason.
+    Certificate coverage is checked per instrument-day (:func:`certificate_coverage`); the note and
     ``ActivityData.certificate_coverage`` / ``uncovered_share`` report the days without a valid
     certificate.
+
+    Parameters
+    ----------
+    store : Store
+        The readings store.
+    catalog : Mapping[str, PointInfo]
+        Point catalog (unit, reading kind, instruments with MPE and certificates).
+    point : str
+        Point id.
+    start, end : datetime
+        Aware datetimes of the range.
+    tz : str
+        IANA zone of the period boundaries and of the certificate dates.
+    name : str
+        Name of the quantities (default: the point id).
+
+    Returns
+    -------
+    ActivityData
+        Measured, substituted and total quantities [the point's amount unit, or its unit for means].
+
+    Raises
+    ------
+    AggregationError
+        Bad request (see :func:`aggregate`) or an instrument's ``mpe_rel`` that is negative or infinite.
+
+    References
+    ----------
+    JJF 1059.1-2012 §4.3.3.4 (rectangular distribution, k = √3); HJ 75-2017 (valid hours).
     """
     info = catalog[point]
     aggs = aggregate(store, catalog, [point], start, end, "year" if (end - start) > timedelta(days=400) else "month",
@@ -158,20 +194,32 @@ def activity_data(
     ins, certs, mpes = _instruments_in(info, sd, ed_date)
     coverage, uncovered = certificate_coverage(info, sd, ed_date)
     mpe = max(mpes) if mpes else None
+    try:
+        u_rel = mpe_standard_uncertainty(mpe)  # [%] of the value; nan when no MPE is stated
+    except QuantityError as exc:
+        raise AggregationError(f"point {point!r}: field mpe_rel of its instruments: {exc}") from None
     comp = merged.completeness
     partial = math.isfinite(comp) and comp < 1.0 - 1e-9
-    u_part = abs(vm) * mpe / 100.0 / math.sqrt(3.0) if (mpe is not None and math.isfinite(vm)) else math.nan
+    u_part = abs(vm) * u_rel / 100.0  # the measured part alone (nan without an MPE or a value)
+    # why u is not evaluated, first reason that applies (None: u evaluated)
+    why: str | None = None
+    if not math.isfinite(vm):
+        why = "no valid measured value in the period"
+    elif mpe is None:
+        why = "no instrument MPE"
+    elif partial:
+        why = (f"the period is not fully measured (completeness {comp:.4f}) and the instrument MPE cannot cover "
+               "the missing part")
     note = (f"completeness {comp:.4f} ({merged.valid_hours:g} valid of {merged.expected_hours:g} h; "
             f"{merged.substituted_hours:g} h substituted, {merged.stopped_hours:g} h stopped, "
             f"{merged.invalid_hours:g} h invalid, {merged.missing_hours:g} h missing); ")
-    if mpe is None:
-        note += "u not evaluated (no instrument MPE)"
-    elif partial:
-        note += (f"u not evaluated: the period is not fully measured (completeness {comp:.4f}) and the instrument "
-                 f"MPE cannot cover the missing part; the measured part alone has u = {u_part:.6g} {merged.unit} "
+    if why is None:
+        note += f"u from instrument MPE {mpe}% as rectangular"
+    elif partial and mpe is not None:
+        note += (f"u not evaluated: {why}; the measured part alone has u = {u_part:.6g} {merged.unit} "
                  f"from MPE {mpe}% as rectangular (partial coverage only)")
     else:
-        note += f"u from instrument MPE {mpe}% as rectangular"
+        note += f"u not evaluated ({why})"
     if coverage:
         note += "; certificates: " + ", ".join(
             f"{c.instrument_id} {c.covered_days}/{c.installed_days} d covered"
@@ -180,13 +228,8 @@ def activity_data(
     period = (start, end)
     qname = name or point
 
-    def u_of(v: float) -> float:
-        if partial or mpe is None or not math.isfinite(v):
-            return math.nan
-        return abs(v) * mpe / 100.0 / math.sqrt(3.0)
-
     measured = MeasuredQuantity(
-        value=vm, unit=merged.unit, u=u_of(vm),
+        value=vm, unit=merged.unit, u=u_part if why is None else math.nan,
         provenance=Provenance(source=Source.MEASURED, instruments=tuple(ins), certificates=tuple(certs),
                               period=period, method=merged.method, note=note),
         name=qname,
@@ -202,6 +245,7 @@ def activity_data(
     if substituted is None:
         total = measured
     else:
+        why = why or "the total includes substituted values, whose uncertainty is not evaluated"
         tv = (0.0 if math.isnan(vm) else vm) + vs
         total = MeasuredQuantity(
             value=tv, unit=merged.unit, u=math.nan,
@@ -210,4 +254,4 @@ def activity_data(
                                   note=note + f"; includes {vs:.6g} {merged.unit} substituted"),
             name=f"{qname}.total",
         )
-    return ActivityData(measured, substituted, total, merged.completeness, merged, coverage, uncovered)
+    return ActivityData(measured, substituted, total, merged.completeness, merged, coverage, uncovered, why)
