@@ -7,6 +7,9 @@ Readers
     :class:`MqttListener` / :func:`parse_payload` / :func:`reading_payload` (MQTT scheme).
 Catalog
     :class:`Catalog`, :func:`load_catalog` (registry import CSVs); any ``Mapping[str, PointInfo]`` works.
+Validation
+    :func:`validate_readings` (one input batch against the catalog, the rules and what is stored; the
+    store calls it on every ingest), :func:`is_rollover`.
 Store
     :class:`Store` (``ingest``, ``ingest_readings``, ``hj212_sink``, ``readings``, ``quarantine``),
     :class:`IngestReport`.
@@ -29,7 +32,7 @@ from ._readers import BATCH_SCHEMA, ColumnMap, file_batch_id, read_csv_bytes, re
 from ._rules import Rules, default_rules, parse_rules
 from ._store import QUARANTINE_SCHEMA, IngestReport, Store
 from ._types import READINGS_SCHEMA, InstrumentPeriod, PointInfo, RawReading, ReadingKind
-from ._validate import Notice, is_rollover, validate
+from ._validate import Notice, is_rollover, validate_readings
 
 __all__ = [
     "BATCH_SCHEMA",
@@ -72,5 +75,5 @@ __all__ = [
     "read_file",
     "reading_payload",
     "readings_to_batch",
-    "validate",
+    "validate_readings",
 ]
