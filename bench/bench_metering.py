@@ -3,7 +3,9 @@
 (a) Aggregation: synthetic readings written straight into the store layout
     (``readings/enterprise=/point=/month=``, READINGS_SCHEMA, 1-minute cadence, 1 % calibration flags),
     aggregated to monthly per-point totals by :func:`carbonmet.metering.aggregate` (HJ 75 hourly validity
-    for rate points, totaliser differences interpolated to the month boundaries, modulus only for a rollover). Baselines over the same Parquet:
+    for rate points, totaliser differences interpolated to the month boundaries, modulus only for a
+    rollover), and by :func:`carbonmet.metering.aggregate_table` (the same rows as one Arrow table, the
+    core ``aggregate`` wraps). Baselines over the same Parquet:
     ``raw_equivalent`` — the same rules hand-written as one DuckDB query over a glob (goal: ours ≤ 1.5×);
     ``raw_naive`` — a plain ``sum(value) GROUP BY point, month`` (no validity, no time weighting),
     reported for scale.
@@ -29,7 +31,16 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from carbonmet.metering import READINGS_SCHEMA, Catalog, PointInfo, Store, aggregate, file_batch_id, read_file
+from carbonmet.metering import (
+    READINGS_SCHEMA,
+    Catalog,
+    PointInfo,
+    Store,
+    aggregate,
+    aggregate_table,
+    file_batch_id,
+    read_file,
+)
 
 _FLAGS = pa.array(["N", "C"])
 _SOURCES = pa.array(["measured"])
@@ -177,6 +188,8 @@ def bench_aggregate(tmp: Path, quick: bool) -> dict[str, Any]:
     con.sql(naive).fetchall()  # warm the page cache for everyone
     repeat = 2 if quick else 1  # full size: one timed run each after the warm-up, to stay within ~3 min
     t_ours, res = _time(lambda: aggregate(store, cat, list(cat), start, end, "month", tz=tz), repeat)
+    t_table, table = _time(lambda: aggregate_table(store, cat, list(cat), start, end, "month", tz=tz), repeat)
+    assert table.num_rows == len(res)
     t_eq, eq_rows = _time(lambda: con.sql(raw_eq).fetchall(), repeat)
     t_naive, _ = _time(lambda: con.sql(naive).fetchall(), repeat)
     # the two computations agree (the benchmark is only meaningful if they do)
@@ -198,9 +211,11 @@ def bench_aggregate(tmp: Path, quick: bool) -> dict[str, Any]:
         "parquet_bytes": size,
         "generate_s": round(gen_s, 2),
         "ours_s": round(t_ours, 3),
+        "ours_table_s": round(t_table, 3),
         "raw_equivalent_s": round(t_eq, 3),
         "raw_naive_sum_s": round(t_naive, 3),
         "ratio_vs_raw_equivalent": round(t_ours / t_eq, 3),
+        "ratio_table_vs_raw_equivalent": round(t_table / t_eq, 3),
         "ratio_vs_raw_naive_sum": round(t_ours / t_naive, 3),
         "goal": "ours <= 1.5 x raw_equivalent",
         "max_rel_diff_vs_raw_equivalent": worst,

@@ -315,3 +315,97 @@ def test_activity_data_partial_period_and_certificate_coverage(tmp_path: Path, c
     assert (cov["FM-2"].installed_days, cov["FM-2"].covered_days) == (31, 0)
     assert act.uncovered_share == pytest.approx(89 / 90)
     assert "without a valid certificate" in act.total.provenance.note
+
+
+def test_aggregate_table_holds_the_rows_of_aggregate(tmp_path: Path, catalog: Catalog) -> None:
+    """The Arrow table is the core; ``aggregate`` gives the same rows as objects (nan kept, never 0)."""
+    import pyarrow as pa
+
+    from carbonmet.metering import aggregate_table
+
+    st_, _ = _random_store(tmp_path, catalog)
+    pts = ["E01.GAS", "E01.COAL", "E02.CO2", "E02.BATCH"]
+    s, e = datetime(2025, 1, 1, tzinfo=SH), datetime(2025, 3, 1, tzinfo=SH)
+    t = aggregate_table(st_, catalog, pts, s, e, "month")
+    assert t.schema.field("period_start").type == pa.timestamp("us", tz="Asia/Shanghai")
+    assert t.schema.field("value_measured").type == pa.float64()
+    objs = aggregate(st_, catalog, pts, s, e, "month")
+    assert t.num_rows == len(objs) == 8
+    for row, a in zip(t.to_pylist(), objs, strict=True):
+        assert row["period_start"] == a.period_start and row["period_end"] == a.period_end
+        for name in ("point_id", "kind", "unit", "n_readings", "n_valid", "method"):
+            assert row[name] == getattr(a, name)
+        for name in ("value_measured", "value_substituted", "expected_hours", "valid_hours", "substituted_hours",
+                     "stopped_hours", "invalid_hours"):
+            x, y = row[name], getattr(a, name)  # two runs: DuckDB may add in another order
+            assert (math.isnan(x) and math.isnan(y)) or x == pytest.approx(y, rel=1e-12)
+    # an irregular interval point without a nominal step: coverage not evaluated, as nan in the table too
+    batch = t.filter(pa.compute.equal(t.column("point_id"), "E02.BATCH"))
+    assert all(math.isnan(v) for v in batch.column("valid_hours").to_pylist())
+
+
+def test_point_ids_and_instrument_changes_reach_the_sql_as_parameters(tmp_path: Path) -> None:
+    """A point id with a quote and a register break: both are query parameters, not SQL text."""
+    from datetime import date
+
+    from carbonmet.metering import InstrumentPeriod
+
+    pid = "E01.O'NEIL"
+    cat = Catalog({pid: PointInfo(pid, "E01", "t", "total", instruments=(
+        InstrumentPeriod("BS-1", "BS-1", date(2024, 1, 1), date(2025, 1, 16)),
+        InstrumentPeriod("BS-2", "BS-2", date(2025, 1, 16), None)))})
+    st_ = Store(tmp_path)
+    t0 = datetime(2025, 1, 1, 8, tzinfo=SH)
+    # one reading a day at 08:00, 10 t a day; BS-2 from 16 January, its register starting again from 0
+    rs = [RawReading(t0 + timedelta(days=d), 1000.0 + 10.0 * d if d < 15 else 10.0 * (d - 15), pid)
+          for d in range(32)]
+    assert st_.ingest_readings(rs, "q", cat, source="test").stored == 32
+    jan, = aggregate(st_, cat, [pid], datetime(2025, 1, 1, tzinfo=SH), datetime(2025, 2, 1, tzinfo=SH))
+    # BS-1: 1 → 15 Jan 08:00 (14 days); the day across the swap has no amount and no covered time;
+    # BS-2: 16 → 31 Jan 08:00 (15 days) plus 16 h of the day to 1 Feb 08:00
+    assert jan.point_id == pid
+    assert jan.value_measured == pytest.approx(140.0 + 150.0 + 10.0 * 16 / 24)
+    assert jan.valid_hours == pytest.approx(29 * 24 + 16)
+
+
+def test_activity_data_says_why_u_is_not_evaluated(tmp_path: Path, catalog: Catalog) -> None:
+    """u from the one MPE rule (MPE/√3, JJF 1059.1-2012 §4.3.3.4); when it is nan the reason is given."""
+    from carbonmet.quantities import mpe_standard_uncertainty
+
+    st_ = Store(tmp_path)
+    rs = [_r("E01.GAS", L0 + timedelta(minutes=m), 1000.0) for m in range(2 * 24 * 60)]
+    rs += [_r("E02.CO2", L0 + timedelta(minutes=m), 12.0) for m in range(24 * 60)]
+    rs += [_r("E01.GAS", L0 + timedelta(days=2, minutes=m), 500.0, "S") for m in range(24 * 60)]
+    st_.ingest_readings(rs, "why", catalog, source="test")
+    day = activity_data(st_, catalog, "E01.GAS", L0, L0 + timedelta(days=1))
+    assert day.u_not_evaluated is None
+    assert day.total.u == pytest.approx(24_000.0 * mpe_standard_uncertainty(1.0) / 100.0)
+    # no instrument states an MPE: nan, never 0, and said so
+    co2 = activity_data(st_, catalog, "E02.CO2", L0, L0 + timedelta(days=1))
+    assert co2.measured.value == pytest.approx(12.0) and math.isnan(co2.total.u)
+    assert co2.u_not_evaluated == "no instrument MPE" and "no instrument MPE" in co2.total.provenance.note
+    # a measured day and a substituted day: the total's u is not evaluated because of the substitution
+    # (and the measured part is only half the period)
+    two = activity_data(st_, catalog, "E01.GAS", L0 + timedelta(days=1), L0 + timedelta(days=3))
+    assert two.u_not_evaluated is not None and "not fully measured" in two.u_not_evaluated
+    sub = activity_data(st_, catalog, "E01.GAS", L0 + timedelta(days=2), L0 + timedelta(days=3))
+    assert math.isnan(sub.measured.value) and math.isnan(sub.total.u)
+    assert sub.u_not_evaluated == "no valid measured value in the period"
+    # nothing at all
+    empty = activity_data(st_, catalog, "E01.GAS", L0 + timedelta(days=10), L0 + timedelta(days=11))
+    assert math.isnan(empty.total.u) and empty.u_not_evaluated == "no valid measured value in the period"
+    # irregular weighings (coverage not evaluated) with an MPE: the measured part has u, the total
+    # holding a substituted weighing has none, and says why
+    from datetime import date
+
+    from carbonmet.metering import InstrumentPeriod
+
+    wcat = Catalog({"W": PointInfo("W", "E03", "t", "interval", instruments=(
+        InstrumentPeriod("WB-1", "WB-1", date(2024, 1, 1), None, 0, 100, "t", 0.2),))})
+    st2 = Store(tmp_path / "w")
+    st2.ingest_readings([_r("W", L0 + timedelta(hours=3), 40.0), _r("W", L0 + timedelta(hours=9), 20.0, "S")],
+                        "w", wcat, source="test")
+    w = activity_data(st2, wcat, "W", L0, L0 + timedelta(days=1))
+    assert w.measured.u == pytest.approx(40.0 * mpe_standard_uncertainty(0.2) / 100.0)
+    assert w.total.value == pytest.approx(60.0) and math.isnan(w.total.u)
+    assert w.u_not_evaluated is not None and "substituted" in w.u_not_evaluated

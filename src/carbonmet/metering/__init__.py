@@ -8,11 +8,15 @@ Readers
 Catalog
     :class:`Catalog`; build one with :func:`carbonmet.registry.catalog_from_files` or
     :func:`carbonmet.registry.catalog_from_registry`; any ``Mapping[str, PointInfo]`` works.
+Validation
+    :func:`validate_readings` (one input batch against the catalog, the rules and what is stored; the
+    store calls it on every ingest), :func:`is_rollover`.
 Store
     :class:`Store` (``ingest``, ``ingest_readings``, ``reject``, ``readings``, ``quarantine``),
     :class:`IngestReport`.
 Aggregation
-    :func:`aggregate` → :class:`PeriodAggregate`; :func:`activity_data` → :class:`ActivityData`
+    :func:`aggregate_table` (one Arrow table) / :func:`aggregate` → :class:`PeriodAggregate`;
+    :func:`activity_data` → :class:`ActivityData`
     (period totals as :class:`carbonmet.quantities.MeasuredQuantity`).
 Rules
     :func:`default_rules` (``rules.toml``, ``flags.csv``).
@@ -20,15 +24,8 @@ Rules
 The HJ 212 codec and server live in :mod:`carbonmet.metering.hj212` (imported on demand).
 """
 
-from ._aggregate import (
-    ActivityData,
-    CertificateCoverage,
-    PeriodAggregate,
-    activity_data,
-    aggregate,
-    certificate_coverage,
-    integral_unit,
-)
+from ._activity import ActivityData, CertificateCoverage, activity_data, certificate_coverage
+from ._aggregate import PeriodAggregate, aggregate, aggregate_table, integral_unit
 from ._catalog import Catalog, as_catalog
 from ._errors import AggregationError, CatalogError, MeteringError, ReadError, StoreError
 from ._mqtt import MqttListener, PayloadError, ingest_messages, parse_payload, reading_payload
@@ -36,7 +33,7 @@ from ._readers import BATCH_SCHEMA, ColumnMap, file_batch_id, read_csv_bytes, re
 from ._rules import Rules, default_rules, parse_rules
 from ._store import QUARANTINE_SCHEMA, IngestReport, Store
 from ._types import READINGS_SCHEMA, InstrumentPeriod, PointInfo, RawReading, ReadingKind
-from ._validate import Notice, is_rollover, validate
+from ._validate import Notice, is_rollover, validate_readings
 
 __all__ = [
     "BATCH_SCHEMA",
@@ -64,6 +61,7 @@ __all__ = [
     "StoreError",
     "activity_data",
     "aggregate",
+    "aggregate_table",
     "as_catalog",
     "certificate_coverage",
     "default_rules",
@@ -77,5 +75,5 @@ __all__ = [
     "read_file",
     "reading_payload",
     "readings_to_batch",
-    "validate",
+    "validate_readings",
 ]

@@ -1,5 +1,10 @@
 r"""Period aggregation of stored readings, as DuckDB SQL over the Parquet partitions (数据汇总).
 
+:func:`aggregate_table` is the core: one Arrow table, a row per point and period. :func:`aggregate` gives
+the same rows as :class:`PeriodAggregate` objects. Every value in the SQL (flags, times, offsets, rule
+limits, file lists, register breaks) is a DuckDB parameter (``$name``); the SQL text itself is chosen
+from fixed fragments by the validated period and point kinds, never built from data.
+
 Per point and period (hour, day, month, year, in a local time zone):
 
 * ``total`` points (totalisers, 累计值): a reading at time t is the closing value of the period ending
@@ -39,7 +44,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -48,7 +53,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from carbonmet.quantities import MeasuredQuantity, Provenance, Source, format_unit, parse_unit, ureg
+from carbonmet.quantities import format_unit, parse_unit, ureg
 
 from ._errors import AggregationError
 from ._rules import Rules
@@ -59,6 +64,7 @@ from ._validate import register_breaks_us
 Period = Literal["hour", "day", "month", "year"]
 PERIODS: tuple[str, ...] = ("hour", "day", "month", "year")
 _H = 3_600_000_000  # µs per hour
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +114,18 @@ class PeriodAggregate:
             if isinstance(v, float) and math.isnan(v):
                 d[k] = None
         return d
+
+
+def _table_schema(tz: str) -> pa.Schema:
+    """Columns of :func:`aggregate_table`: the fields of :class:`PeriodAggregate`, in order."""
+    ts = pa.timestamp("us", tz=tz)
+    f64 = pa.float64()
+    return pa.schema([
+        ("point_id", pa.string()), ("period_start", ts), ("period_end", ts), ("kind", pa.string()),
+        ("unit", pa.string()), ("value_measured", f64), ("value_substituted", f64), ("expected_hours", f64),
+        ("valid_hours", f64), ("substituted_hours", f64), ("stopped_hours", f64), ("invalid_hours", f64),
+        ("n_readings", pa.int64()), ("n_valid", pa.int64()), ("method", pa.string()),
+    ])
 
 
 def _fixed_offset_us(tz: str, start: datetime, end: datetime) -> int:
@@ -168,22 +186,6 @@ def _sample(files: Sequence[str], k: int = 3) -> list[str]:
     return [files[i] for i in idx]
 
 
-def _to_us(v: Any) -> float:
-    if isinstance(v, datetime):
-        if v.tzinfo is None:
-            v = v.replace(tzinfo=UTC)
-        return v.timestamp() * 1e6
-    return float(v)
-
-
-def _bucket_sql(period: str, hcol: str) -> str:
-    if period == "hour":
-        return hcol
-    if period == "day":
-        return f"(({hcol} // 24) * 24)"
-    return f"(epoch_us(date_trunc('{period}', make_timestamp({hcol} * {_H}))) // {_H})"
-
-
 def _bucket_bounds(period: str, lo_h: int, hi_h: int) -> list[tuple[int, int]]:
     """Buckets (start, end) in local hour indices covering [lo_h, hi_h)."""
     if period == "hour":
@@ -207,11 +209,7 @@ def _bucket_bounds(period: str, lo_h: int, hi_h: int) -> list[tuple[int, int]]:
     return out
 
 
-def _sql_list(items: Sequence[str]) -> str:
-    return "(" + ", ".join("'" + s.replace("'", "''") + "'" for s in items) + ")" if items else "(NULL)"
-
-
-def aggregate(
+def aggregate_table(
     store: Store,
     catalog: Mapping[str, PointInfo],
     points: Sequence[str],
@@ -222,8 +220,8 @@ def aggregate(
     tz: str = "Asia/Shanghai",
     steps_s: Mapping[str, float] | None = None,
     rules: Rules | None = None,
-) -> list[PeriodAggregate]:
-    """Aggregate stored readings per point and period over ``[start, end)``.
+) -> pa.Table:
+    """Aggregate stored readings per point and period over ``[start, end)``, as one Arrow table.
 
     Parameters
     ----------
@@ -245,9 +243,18 @@ def aggregate(
 
     Returns
     -------
-    list of PeriodAggregate
-        One per point and period, in point order then time; periods without data are included
-        (value ``nan``, completeness 0).
+    pyarrow.Table
+        One row per point and period, in point order then time; periods without data are included
+        (value ``nan``, completeness 0). Columns are the fields of :class:`PeriodAggregate`:
+        ``point_id``, ``period_start`` and ``period_end`` (``timestamp[us, tz]``), ``kind`` ("amount" or
+        "mean"), ``unit``, ``value_measured`` and ``value_substituted`` [unit], ``expected_hours``,
+        ``valid_hours``, ``substituted_hours``, ``stopped_hours``, ``invalid_hours`` [h], ``n_readings``,
+        ``n_valid``, ``method``. A value or coverage that was not evaluated is ``nan``, never 0.
+
+    Raises
+    ------
+    AggregationError
+        Unknown period or point, naive or empty range, a time zone whose offset changes in the range.
     """
     if period not in PERIODS:
         raise AggregationError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
@@ -260,26 +267,62 @@ def aggregate(
             raise AggregationError(f"unknown point {p!r}")
     rules = rules or store.rules
     off = _fixed_offset_us(tz, start, end)
-    z = ZoneInfo(tz)
-    start_us = int(round(start.timestamp() * 1e6))
-    end_us = int(round(end.timestamp() * 1e6))
+    start_us = round(start.timestamp() * 1e6)
+    end_us = round(end.timestamp() * 1e6)
     lo_h, hi_h = (start_us + off) // _H, -((-(end_us + off)) // _H)
     buckets = _bucket_bounds(period, lo_h, hi_h)
 
     with store.reading():  # the file set does not change under the query
-        return _aggregate(store, catalog, points, start, end, period, tz, steps_s, rules, off, z, start_us, end_us,
-                          lo_h, hi_h, buckets)
+        rows = _query(store, catalog, points, start, end, period, steps_s, rules, off, start_us, end_us,
+                      buckets)
+    return _table(catalog, points, tz, steps_s, rules, off, start_us, end_us, buckets, rows)
 
 
-def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[str], start: datetime,
-               end: datetime, period: str, tz: str, steps_s: Mapping[str, float] | None, rules: Rules, off: int,
-               z: ZoneInfo, start_us: int, end_us: int, lo_h: int, hi_h: int,
-               buckets: list[tuple[int, int]]) -> list[PeriodAggregate]:
-    valid = rules.valid_flags
-    stopped = tuple(f for f in rules.flags if f == "F")
-    subst = rules.substituted_flags
-    minv = rules.min_valid_minutes
+def aggregate(
+    store: Store,
+    catalog: Mapping[str, PointInfo],
+    points: Sequence[str],
+    start: datetime,
+    end: datetime,
+    period: Period = "month",
+    *,
+    tz: str = "Asia/Shanghai",
+    steps_s: Mapping[str, float] | None = None,
+    rules: Rules | None = None,
+) -> list[PeriodAggregate]:
+    """Aggregate stored readings per point and period over ``[start, end)``.
 
+    The rows of :func:`aggregate_table` (same parameters) as :class:`PeriodAggregate` objects, with
+    ``period_start`` / ``period_end`` as aware datetimes in ``tz``.
+
+    Returns
+    -------
+    list of PeriodAggregate
+        One per point and period, in point order then time; periods without data are included
+        (value ``nan``, completeness 0).
+    """
+    t = aggregate_table(store, catalog, points, start, end, period, tz=tz, steps_s=steps_s, rules=rules)
+    z = ZoneInfo(tz)
+    cols = t.drop_columns(["period_start", "period_end"]).to_pydict()
+    starts = t.column("period_start").cast(pa.int64()).to_pylist()
+    ends = t.column("period_end").cast(pa.int64()).to_pylist()
+    out = []
+    for i in range(t.num_rows):
+        ps = (_EPOCH + timedelta(microseconds=starts[i])).astimezone(z)
+        pe = (_EPOCH + timedelta(microseconds=ends[i])).astimezone(z)
+        out.append(PeriodAggregate(
+            cols["point_id"][i], ps, pe, cols["kind"][i], cols["unit"][i], cols["value_measured"][i],
+            cols["value_substituted"][i], cols["expected_hours"][i], cols["valid_hours"][i],
+            cols["substituted_hours"][i], cols["stopped_hours"][i], cols["invalid_hours"][i],
+            cols["n_readings"][i], cols["n_valid"][i], cols["method"][i],
+        ))
+    return out
+
+
+def _query(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[str], start: datetime,
+           end: datetime, period: str, steps_s: Mapping[str, float] | None, rules: Rules, off: int,
+           start_us: int, end_us: int, buckets: list[tuple[int, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+    """Run the aggregation queries; one result row per (point, bucket start hour) with data."""
     # classify points and prune partitions
     groups: dict[tuple[str, int], list[str]] = defaultdict(list)
     files_of: dict[str, list[str]] = {}
@@ -313,23 +356,33 @@ def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[
         for (mode, k), pts in groups.items():
             files = [f for p in pts for f in files_of[p]]
             if mode == "total":
-                breaks = {p: register_breaks_us(catalog[p], store.local_tz).tolist() for p in pts}
-                sql = _total_sql(period, valid, subst, off, start_us, end_us, rules, breaks)
-                params: list[Any] = [files, [bs for bs, _ in buckets], [be for _, be in buckets]]
+                breaks = {p: register_breaks_us(catalog[p], store.local_tz) for p in pts}
+                sql, params = _total_query(period, rules, off, start_us, end_us, files, buckets, breaks)
             else:
                 # partitions wholly inside [start, end) need no per-row time filter
                 inner = [f for f in files if _month_inside(f, start_us, end_us)]
                 edge = [f for f in files if not _month_inside(f, start_us, end_us)]
-                sql = _hourly_sql(period, valid, subst, stopped, off, start_us, end_us, k, minv, mode,
-                                  bool(inner), bool(edge))
-                params = [x for x in (inner, edge) if x]
-            res = con.sql(sql, params=params).fetchnumpy()
+                sql, params = _hourly_query(period, rules, off, start_us, end_us, k, mode, inner, edge)
+            res = con.execute(sql, params).fetchnumpy()
             for i in range(len(res["point"])):
                 rows[(str(res["point"][i]), int(res["b"][i]))] = {c: res[c][i] for c in res}
     finally:
         con.close()
+    return rows
 
-    out: list[PeriodAggregate] = []
+
+def _table(catalog: Mapping[str, PointInfo], points: Sequence[str], tz: str, steps_s: Mapping[str, float] | None,
+           rules: Rules, off: int, start_us: int, end_us: int, buckets: list[tuple[int, int]],
+           rows: Mapping[tuple[str, int], Mapping[str, Any]]) -> pa.Table:
+    """Every (point, period) of the request as table columns, from the query rows (missing → no data)."""
+    schema = _table_schema(tz)
+    cols: dict[str, list[Any]] = {name: [] for name in schema.names}
+    s_l, e_l = start_us + off, end_us + off
+
+    def add(*values: Any) -> None:
+        for name, v in zip(schema.names, values, strict=True):
+            cols[name].append(v)
+
     for p in points:
         info = catalog[p]
         integ = integral_unit(info.unit) if info.reading_kind == "rate" else None
@@ -339,24 +392,22 @@ def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[
             kind, (unit, factor) = "amount", integ
         else:
             kind, unit, factor = "mean", format_unit(info.unit), 1.0
-        method = _method(info.reading_kind, kind, minv)
+        method = _method(info.reading_kind, kind, rules.min_valid_minutes)
+        step_s = steps_s[p] if steps_s and p in steps_s else None
         for bs, be in buckets:
-            expected = (min(be * _H, end_us + off) - max(bs * _H, start_us + off)) / _H
+            expected = (min(be * _H, e_l) - max(bs * _H, s_l)) / _H
+            ps, pe = max(bs * _H, s_l) - off, min(be * _H, e_l) - off  # µs UTC, clipped to the range
             r = rows.get((p, bs))
-            ps = datetime.fromtimestamp((bs * _H - off) / 1e6, UTC).astimezone(z)
-            pe = datetime.fromtimestamp((be * _H - off) / 1e6, UTC).astimezone(z)
-            ps, pe = max(ps, start.astimezone(z)), min(pe, end.astimezone(z))
             if r is None:
-                no_cov = info.reading_kind == "interval" and not (steps_s and p in steps_s)
-                out.append(PeriodAggregate(p, ps, pe, kind, unit, math.nan, math.nan, expected,
-                                           math.nan if no_cov else 0.0, 0.0, 0.0, 0.0, 0, 0, method))
+                no_cov = info.reading_kind == "interval" and step_s is None
+                add(p, ps, pe, kind, unit, math.nan, math.nan, expected, math.nan if no_cov else 0.0, 0.0, 0.0, 0.0,
+                    0, 0, method)
                 continue
             vh = float(r["valid_hours"])
             if info.reading_kind == "interval":
                 # each interval amount covers its nominal step (a daily total covers 24 h); irregular
                 # events (weighings) have none: coverage is then not evaluated (nan)
-                vh = (min(expected, float(r["n_valid"]) * steps_s[p] * 1e6 / _H)
-                      if steps_s and p in steps_s else math.nan)
+                vh = min(expected, float(r["n_valid"]) * step_s * 1e6 / _H) if step_s is not None else math.nan
             sm = _f(r["measured"])
             ss = _f(r["substituted"])
             if kind == "mean":
@@ -370,12 +421,10 @@ def _aggregate(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[
                 vm = math.nan
             if info.reading_kind == "interval" and int(r["n_valid"]) > 0:
                 vm = sm * factor
-            out.append(PeriodAggregate(
-                p, ps, pe, kind, unit, vm, vs, expected, min(vh, expected) if math.isfinite(vh) else vh,
-                float(r["subst_hours"]),
-                float(r["stopped_hours"]), float(r["invalid_hours"]), int(r["n"]), int(r["n_valid"]), method,
-            ))
-    return out
+            add(p, ps, pe, kind, unit, vm, vs, expected, min(vh, expected) if math.isfinite(vh) else vh,
+                float(r["subst_hours"]), float(r["stopped_hours"]), float(r["invalid_hours"]), int(r["n"]),
+                int(r["n_valid"]), method)
+    return pa.Table.from_pydict(cols, schema=schema)
 
 
 def _f(x: Any) -> float:
@@ -394,9 +443,6 @@ def _method(reading_kind: str, kind: str, minv: int) -> str:
     return f"mean of valid hourly means (HJ 75-2017: hour valid with >= {minv} valid minutes)"
 
 
-_SRC = "read_parquet(?, hive_partitioning=true, hive_types={'enterprise': VARCHAR, 'point': VARCHAR, 'month': VARCHAR})"
-
-
 def _month_inside(path: str, start_us: int, end_us: int) -> bool:
     """True if the UTC month of a partition path lies wholly inside ``[start_us, end_us)``."""
     i = path.rfind("month=")
@@ -411,36 +457,75 @@ def _month_inside(path: str, start_us: int, end_us: int) -> bool:
     return a.timestamp() * 1e6 >= start_us and b.timestamp() * 1e6 <= end_us
 
 
-def _hourly_sql(period: str, valid: Sequence[str], subst: Sequence[str], stopped: Sequence[str], off: int,
-                start_us: int, end_us: int, k: int, minv: int, mode: str, inner: bool = False,
-                edge: bool = True) -> str:
-    mask = "(1::UBIGINT << m)" if k == 1 else f"((((1::UBIGINT << least({k}, 60 - m)::INT)) - 1) << m)"
+# --- SQL ------------------------------------------------------------------------------------------------
+# The query text is assembled only from the fixed fragments below, picked by the validated period and
+# point kinds; every value (file lists, flags, times, limits, breaks) is a named parameter ``$name``.
+
+#: Parquet partitions of a parameter holding a file list (hive layout enterprise=/point=/month=).
+_SRC = ("read_parquet({files}, hive_partitioning=true, "
+        "hive_types={{'enterprise': VARCHAR, 'point': VARCHAR, 'month': VARCHAR}})")
+_HOUR = str(_H)  # µs per hour, a unit conversion written into the query text
+#: local-hour index → bucket start (local hour index) per period
+_BUCKET = {
+    "hour": "{h}",
+    "day": "(({h} // 24) * 24)",
+    "month": "(epoch_us(date_trunc('month', make_timestamp({h} * " + _HOUR + "))) // " + _HOUR + ")",
+    "year": "(epoch_us(date_trunc('year', make_timestamp({h} * " + _HOUR + "))) // " + _HOUR + ")",
+}
+
+
+def _bucket_sql(period: str, hcol: str) -> str:
+    """Bucket start of a local hour index expression ``hcol`` (a fixed SQL fragment of this module)."""
+    return _BUCKET[period].format(h=hcol)
+
+
+def _hourly_query(period: str, rules: Rules, off: int, start_us: int, end_us: int, k: int, mode: str,
+                  inner: Sequence[str], edge: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """Rate, sample and interval points: HJ 75 hours, then periods. SQL text and its parameters.
+
+    ``k`` is the minutes a valid reading covers (1 for minute data, its step for coarser data);
+    ``mode`` is ``"hourly"`` (hourly means) or ``"sum"`` (interval amounts). Files wholly inside the
+    range (``inner``) are read without a per-row time filter; the others (``edge``) with one.
+    """
+    params: dict[str, Any] = {
+        "off": off, "valid": list(rules.valid_flags), "subst": list(rules.substituted_flags),
+        "stopped": [f for f in rules.flags if f == "F"],
+    }
+    if k == 1:
+        mask = "(1::UBIGINT << m)"
+    else:
+        mask = "((((1::UBIGINT << least($k::INTEGER, 60 - m)::INT)) - 1) << m)"
+        params["k"] = k
     b = _bucket_sql(period, "h")
     if mode == "sum":
         hour_valid = "n_ok > 0"
     else:
-        hour_valid = f"bit_count(coalesce(m_ok, 0::UBIGINT)) >= {minv}"
+        hour_valid = "bit_count(coalesce(m_ok, 0::UBIGINT)) >= $minv::INTEGER"
+        params["minv"] = rules.min_valid_minutes
     measured = "sum(s_ok)" if mode == "sum" else f"sum(s_ok / n_ok) FILTER ({hour_valid})"
     # interval amounts add up: every substituted amount counts, and an hour holding one is a substituted
     # hour even if it also has measured amounts; rates: only hours without a valid hourly mean
     subst_hour = "n_sub > 0" if mode == "sum" else f"n_sub > 0 AND NOT ({hour_valid})"
-    substituted = "sum(s_sub)" if mode == "sum" else "sum(s_sub / n_sub) FILTER (n_sub > 0 AND NOT (" + hour_valid + "))"
+    substituted = "sum(s_sub)" if mode == "sum" else f"sum(s_sub / n_sub) FILTER (n_sub > 0 AND NOT ({hour_valid}))"
     cols = "point, ts, value, flag, source"
     parts = []
     if inner:
-        parts.append(f"SELECT {cols} FROM {_SRC}")
+        parts.append(f"SELECT {cols} FROM {_SRC.format(files='$inner::VARCHAR[]')}")
+        params["inner"] = list(inner)
     if edge:
-        parts.append(f"SELECT {cols} FROM {_SRC} WHERE epoch_us(ts) >= {start_us} AND epoch_us(ts) < {end_us}")
+        parts.append(f"SELECT {cols} FROM {_SRC.format(files='$edge::VARCHAR[]')} "
+                     "WHERE epoch_us(ts) >= $start_us::BIGINT AND epoch_us(ts) < $end_us::BIGINT")
+        params.update(edge=list(edge), start_us=start_us, end_us=end_us)
     union = " UNION ALL ".join(parts)
-    return f"""
+    sql = f"""
 WITH r AS (
-  SELECT point, epoch_us(ts) + {off} AS t, value,
-         (flag IN {_sql_list(valid)} AND source <> 'substituted') AS ok,
-         (source = 'substituted' OR flag IN {_sql_list(subst)}) AS sub,
-         flag IN {_sql_list(stopped)} AS stp
+  SELECT point, epoch_us(ts) + $off::BIGINT AS t, value,
+         (list_contains($valid::VARCHAR[], flag) AND source <> 'substituted') AS ok,
+         (source = 'substituted' OR list_contains($subst::VARCHAR[], flag)) AS sub,
+         list_contains($stopped::VARCHAR[], flag) AS stp
   FROM ({union})
 ), r2 AS (
-  SELECT point, t // {_H} AS h, ((t // 60000000) % 60)::INT AS m, value, ok, sub, stp FROM r
+  SELECT point, t // {_HOUR} AS h, ((t // 60000000) % 60)::INT AS m, value, ok, sub, stp FROM r
 ), hr AS (
   SELECT point, h,
          count(*) AS n,
@@ -462,61 +547,82 @@ SELECT point, {b} AS b,
        sum(n) AS n, sum(n_ok) AS n_valid
 FROM hr GROUP BY point, b
 """
+    return sql, params
 
 
-def _segment_sql(breaks: Mapping[str, Sequence[int]]) -> str:
-    """SQL expression: register segment of a reading (number of instrument changes before ``ts``)."""
-    items = [(p, b) for p, b in breaks.items() if len(b)]
-    if not items:
-        return "0"
-    whens = " ".join(
-        f"WHEN '{p.replace(chr(39), chr(39) * 2)}' THEN ("
-        + " + ".join(f"(epoch_us(ts) >= {int(x)})::INT" for x in b) + ")"
-        for p, b in items
-    )
-    return f"(CASE point {whens} ELSE 0 END)"
-
-
-def _delta_sql(p: str, x: str, hi: float, lo: float) -> str:
-    """Register difference ``x − p``: plain when not negative, plus the modulus
-    :math:`10^{\\lfloor\\log_{10} p\\rfloor+1}` only when the decrease is a rollover by the validation rule,
-    otherwise NULL (a reset is a break in the sequence, never an amount)."""
+def _delta_sql(p: str, x: str) -> str:
+    """Register difference ``x − p`` of two column names: plain when not negative, plus the modulus
+    :math:`10^{\\lfloor\\log_{10} p\\rfloor+1}` only when the decrease is a rollover by the validation rule
+    (limits ``$hi`` and ``$lo``), otherwise NULL (a reset is a break in the sequence, never an amount)."""
     m = f"pow(10, floor(log10({p})) + 1)"
     return (f"CASE WHEN {p} IS NULL OR {x} IS NULL THEN NULL WHEN {x} >= {p} THEN {x} - {p} "
-            f"WHEN {p} > 0 AND {x} >= 0 AND {p} >= {hi!r} * {m} AND {x} < {lo!r} * {m} THEN {x} - {p} + {m} "
-            f"ELSE NULL END")
+            f"WHEN {p} > 0 AND {x} >= 0 AND {p} >= $hi::DOUBLE * {m} AND {x} < $lo::DOUBLE * {m} "
+            f"THEN {x} - {p} + {m} ELSE NULL END")
 
 
-def _total_sql(period: str, valid: Sequence[str], subst: Sequence[str], off: int, start_us: int, end_us: int,
-               rules: Rules, breaks: Mapping[str, Sequence[int]]) -> str:
+def _total_query(period: str, rules: Rules, off: int, start_us: int, end_us: int, files: Sequence[str],
+                 buckets: Sequence[tuple[int, int]],
+                 breaks: Mapping[str, npt.NDArray[np.int64]]) -> tuple[str, dict[str, Any]]:
     """Totaliser amounts per period: readings are closing values, amounts are differences of the
-    register interpolated linearly to the period boundaries.
+    register interpolated linearly to the period boundaries. SQL text and its parameters.
 
     Anchors (valid or substituted readings) are grouped by their *closing hour* (a reading at hh:00
     closes the hour before) and register segment; the amount inside a group lies wholly in its hour, the
     amount between the last anchor of one group and the first of the next is spread over the periods it
     spans in proportion to time. Covered time is the time spanned by usable differences.
+
+    The register segment of a reading is the number of instrument changes (``breaks``, µs UTC) at or
+    before it, looked up by an ASOF join on a parameter table of the breaks.
     """
     def bucket(x: str) -> str:
         return _bucket_sql(period, x)
 
     s_l, e_l = start_us + off, end_us + off
-    hi, lo = rules.rollover_high, rules.rollover_low
-    return f"""
-WITH r AS (
-  SELECT point, epoch_us(ts) + {off} AS t, value, {_segment_sql(breaks)} AS seg,
-         flag IN {_sql_list(valid)} OR flag IN {_sql_list(subst)} OR source = 'substituted' AS anchor,
-         (source = 'substituted' OR flag IN {_sql_list(subst)}) AS sub,
-         flag IN {_sql_list(valid)} AND source <> 'substituted' AS ok
-  FROM {_SRC}
+    params: dict[str, Any] = {
+        "files": list(files), "off": off, "valid": list(rules.valid_flags), "subst": list(rules.substituted_flags),
+        "hi": float(rules.rollover_high), "lo": float(rules.rollover_low), "s_l": s_l, "e_l": e_l,
+        "bs": [bs for bs, _ in buckets], "be": [be for _, be in buckets],
+        "hc_lo": s_l // _H, "hc_hi": -(-e_l // _H),
+    }
+    bp: list[str] = []
+    bt: list[int] = []
+    bseg: list[int] = []
+    for p, b in breaks.items():
+        xs = np.sort(np.asarray(b, dtype=np.int64))
+        bp += [p] * len(xs)
+        bt += xs.tolist()
+        bseg += np.searchsorted(xs, xs, side="right").tolist()  # breaks at or before each break
+    src = _SRC.format(files="$files::VARCHAR[]")
+    if bp:
+        params.update(bp=bp, bt=bt, bseg=bseg)
+        readings = f"""r0 AS (
+  SELECT point, epoch_us(ts) AS tu, value, flag, source FROM {src}
+), brk AS (
+  SELECT unnest($bp::VARCHAR[]) AS point, unnest($bt::BIGINT[]) AS tu, unnest($bseg::INTEGER[]) AS seg
+), r1 AS (
+  SELECT r0.point, r0.tu, r0.value, r0.flag, r0.source, coalesce(brk.seg, 0) AS seg
+  FROM r0 ASOF LEFT JOIN brk ON r0.point = brk.point AND r0.tu >= brk.tu
+)"""
+    else:
+        readings = f"""r1 AS (
+  SELECT point, epoch_us(ts) AS tu, value, flag, source, 0 AS seg FROM {src}
+)"""
+    sql = f"""
+WITH {readings}, r AS (
+  SELECT point, tu + $off::BIGINT AS t, value, seg,
+         list_contains($valid::VARCHAR[], flag) OR list_contains($subst::VARCHAR[], flag)
+           OR source = 'substituted' AS anchor,
+         (source = 'substituted' OR list_contains($subst::VARCHAR[], flag)) AS sub,
+         list_contains($valid::VARCHAR[], flag) AND source <> 'substituted' AS ok
+  FROM r1
 ), g AS (
-  SELECT point, (t - 1) // {_H} AS hc, seg,
+  SELECT point, (t - 1) // {_HOUR} AS hc, seg,
          arg_min(value, t) FILTER (anchor) AS v0, arg_max(value, t) FILTER (anchor) AS v1,
          min(t) FILTER (anchor) AS t0, max(t) FILTER (anchor) AS t1,
          bool_or(sub) FILTER (anchor) AS gsub, arg_min(sub, t) FILTER (anchor) AS sub0,
          arg_max(sub, t) FILTER (anchor) AS sub1,
-         count(*) FILTER (t > {s_l} AND t <= {e_l}) AS n,
-         count(*) FILTER (ok AND t > {s_l} AND t <= {e_l}) AS n_ok
+         count(*) FILTER (t > $s_l::BIGINT AND t <= $e_l::BIGINT) AS n,
+         count(*) FILTER (ok AND t > $s_l::BIGINT AND t <= $e_l::BIGINT) AS n_ok
   FROM r GROUP BY point, hc, seg
 ), w AS (
   SELECT point, hc, seg, v0, v1, t0, t1, gsub, sub0,
@@ -524,34 +630,34 @@ WITH r AS (
   FROM g WHERE t0 IS NOT NULL
   WINDOW win AS (PARTITION BY point ORDER BY hc, seg)
 ), pieces AS (
-  SELECT point, t0 AS a, t1 AS b, {_delta_sql("v0", "v1", hi, lo)} AS delta, gsub AS sub FROM w WHERE t1 > t0
+  SELECT point, t0 AS a, t1 AS b, {_delta_sql("v0", "v1")} AS delta, gsub AS sub FROM w WHERE t1 > t0
   UNION ALL
-  SELECT point, pt AS a, t0 AS b, CASE WHEN pseg <> seg THEN NULL ELSE {_delta_sql("pv", "v0", hi, lo)} END AS delta,
+  SELECT point, pt AS a, t0 AS b, CASE WHEN pseg <> seg THEN NULL ELSE {_delta_sql("pv", "v0")} END AS delta,
          (psub OR sub0) AS sub
   FROM w WHERE pt IS NOT NULL AND t0 > pt
 ), c AS (
-  SELECT point, a, b, greatest(a, {s_l}) AS ca, least(b, {e_l}) AS cb, delta, sub FROM pieces
-  WHERE b > {s_l} AND a < {e_l}
+  SELECT point, a, b, greatest(a, $s_l::BIGINT) AS ca, least(b, $e_l::BIGINT) AS cb, delta, sub FROM pieces
+  WHERE b > $s_l::BIGINT AND a < $e_l::BIGINT
 ), one AS (
-  SELECT point, {bucket(f"(ca // {_H})")} AS b, delta * ((cb - ca) / (b - a)) AS amt, (cb - ca) AS dur, delta, sub
-  FROM c WHERE {bucket(f"(ca // {_H})")} = {bucket(f"((cb - 1) // {_H})")}
+  SELECT point, {bucket(f"(ca // {_HOUR})")} AS b, delta * ((cb - ca) / (b - a)) AS amt, (cb - ca) AS dur, delta, sub
+  FROM c WHERE {bucket(f"(ca // {_HOUR})")} = {bucket(f"((cb - 1) // {_HOUR})")}
 ), multi AS (
   SELECT c.point, k.bs AS b,
-         delta * ((least(cb, k.be * {_H}) - greatest(ca, k.bs * {_H})) / (c.b - c.a)) AS amt,
-         (least(cb, k.be * {_H}) - greatest(ca, k.bs * {_H})) AS dur, delta, sub
-  FROM c JOIN (SELECT unnest(?::BIGINT[]) AS bs, unnest(?::BIGINT[]) AS be) k
-    ON k.bs * {_H} < c.cb AND k.be * {_H} > c.ca
-  WHERE {bucket(f"(ca // {_H})")} <> {bucket(f"((cb - 1) // {_H})")}
+         delta * ((least(cb, k.be * {_HOUR}) - greatest(ca, k.bs * {_HOUR})) / (c.b - c.a)) AS amt,
+         (least(cb, k.be * {_HOUR}) - greatest(ca, k.bs * {_HOUR})) AS dur, delta, sub
+  FROM c JOIN (SELECT unnest($bs::BIGINT[]) AS bs, unnest($be::BIGINT[]) AS be) k
+    ON k.bs * {_HOUR} < c.cb AND k.be * {_HOUR} > c.ca
+  WHERE {bucket(f"(ca // {_HOUR})")} <> {bucket(f"((cb - 1) // {_HOUR})")}
 ), pa AS (
   SELECT point, b,
          sum(amt) FILTER (delta IS NOT NULL AND NOT sub) AS measured,
          coalesce(sum(amt) FILTER (delta IS NOT NULL AND sub), 0) AS substituted,
-         coalesce(sum(dur) FILTER (delta IS NOT NULL AND NOT sub), 0)::DOUBLE / {_H} AS valid_hours,
-         coalesce(sum(dur) FILTER (delta IS NOT NULL AND sub), 0)::DOUBLE / {_H} AS subst_hours
+         coalesce(sum(dur) FILTER (delta IS NOT NULL AND NOT sub), 0)::DOUBLE / {_HOUR} AS valid_hours,
+         coalesce(sum(dur) FILTER (delta IS NOT NULL AND sub), 0)::DOUBLE / {_HOUR} AS subst_hours
   FROM (SELECT * FROM one UNION ALL SELECT * FROM multi) GROUP BY point, b
 ), cn AS (
   SELECT point, {bucket("hc")} AS b, sum(n) AS n, sum(n_ok) AS n_valid FROM g
-  WHERE hc >= {s_l // _H} AND hc < {-(-e_l // _H)} GROUP BY point, b
+  WHERE hc >= $hc_lo::BIGINT AND hc < $hc_hi::BIGINT GROUP BY point, b
 )
 SELECT coalesce(pa.point, cn.point) AS point, coalesce(pa.b, cn.b) AS b,
        pa.measured, coalesce(pa.substituted, 0) AS substituted,
@@ -560,192 +666,4 @@ SELECT coalesce(pa.point, cn.point) AS point, coalesce(pa.b, cn.b) AS b,
        coalesce(cn.n, 0) AS n, coalesce(cn.n_valid, 0) AS n_valid
 FROM pa FULL OUTER JOIN cn ON pa.point = cn.point AND pa.b = cn.b
 """
-
-
-@dataclass(frozen=True, slots=True)
-class ActivityData:
-    """A period total of one point as measured quantities (活动数据), for accounting.
-
-    ``measured`` holds only measured values; ``substituted`` only substituted ones (``None`` if
-    there were none); ``total`` is their sum, its provenance saying so. ``completeness`` is the
-    fraction of the period with valid data; ``aggregate`` has the detail (hours, readings).
-    """
-
-    measured: MeasuredQuantity
-    substituted: MeasuredQuantity | None
-    total: MeasuredQuantity
-    completeness: float
-    aggregate: PeriodAggregate
-    #: per instrument installed in the period: days installed and days covered by a valid certificate
-    certificate_coverage: tuple[CertificateCoverage, ...] = ()
-    #: share of instrument-days in the period without a valid certificate [-] (nan: no instruments known)
-    uncovered_share: float = math.nan
-
-
-@dataclass(frozen=True, slots=True)
-class CertificateCoverage:
-    """Certificate coverage of one instrument over the part of a period it was installed (local days)."""
-
-    instrument_id: str
-    installed_days: int
-    covered_days: int
-    certificates: tuple[str, ...]
-
-    @property
-    def uncovered_days(self) -> int:
-        return self.installed_days - self.covered_days
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"instrument_id": self.instrument_id, "installed_days": self.installed_days,
-                "covered_days": self.covered_days, "uncovered_days": self.uncovered_days,
-                "certificates": list(self.certificates)}
-
-
-def certificate_coverage(info: PointInfo, start: date, end: date) -> tuple[tuple[CertificateCoverage, ...], float]:
-    """Which instrument-days of ``[start, end)`` (local dates) are covered by a valid certificate.
-
-    A certificate covers the days ``valid_from ≤ d ≤ valid_until`` (有效期至, inclusive; open-ended when
-    ``valid_until`` is empty). Returns the coverage per installed instrument and the uncovered share of
-    all instrument-days [-] (``nan`` when the point lists no instrument for the period).
-    """
-    out = []
-    total = uncovered = 0
-    for ip in info.instruments:
-        a = max(start, ip.installed_from) if ip.installed_from else start
-        b = min(end, ip.installed_to) if ip.installed_to else end
-        n = (b - a).days
-        if n <= 0:
-            continue
-        cov = np.zeros(n, bool)
-        names = []
-        for cert_no, vf, vu in ip.certificates:
-            lo = max(0, (vf - a).days)
-            hi = n if vu is None else min(n, (vu - a).days + 1)
-            if hi > lo:
-                cov[lo:hi] = True
-                names.append(cert_no)
-        c = CertificateCoverage(ip.instrument_id, n, int(cov.sum()), tuple(sorted(set(names))))
-        out.append(c)
-        total += n
-        uncovered += c.uncovered_days
-    return tuple(out), (uncovered / total if total else math.nan)
-
-
-def _instruments_in(info: PointInfo, start: date, end: date) -> tuple[list[str], list[str], list[float]]:
-    ins, certs, mpes = [], [], []
-    for ip in info.instruments:
-        if (ip.installed_from is None or ip.installed_from < end) and (ip.installed_to is None or ip.installed_to > start):
-            ins.append(ip.instrument_id)
-            if ip.mpe_rel is not None:
-                mpes.append(ip.mpe_rel)
-            for cert_no, vf, vu in ip.certificates:
-                if vf < end and (vu is None or vu >= start):
-                    certs.append(cert_no)
-    return ins, sorted(set(certs)), mpes
-
-
-def activity_data(
-    store: Store,
-    catalog: Mapping[str, PointInfo],
-    point: str,
-    start: datetime,
-    end: datetime,
-    *,
-    tz: str = "Asia/Shanghai",
-    name: str = "",
-) -> ActivityData:
-    """Total of one point over ``[start, end)`` as a :class:`MeasuredQuantity` with provenance.
-
-    The standard uncertainty is the instrument's maximum permissible error taken as a rectangular
-    distribution, :math:`u = |x| \\cdot \\mathrm{MPE}_{rel} / \\sqrt{3}` (JJF 1059.1-2012 §4.3.3.4), using
-    the largest ``mpe_rel`` of the instruments installed in the period; it is ``nan`` (not evaluated)
-    when no instrument states an MPE, and for substituted amounts. When the period is not fully covered
-    (``completeness < 1``) ``u`` is ``nan``: the MPE says nothing about the missing part; the provenance
-    note then states the MPE-based figure of the measured part alone, labelled as partial. Certificate
-    coverage is checked per instrument-day (:func:`certificate_coverage`); the note and
-    ``ActivityData.certificate_coverage`` / ``uncovered_share`` report the days without a valid
-    certificate.
-    """
-    info = catalog[point]
-    aggs = aggregate(store, catalog, [point], start, end, "year" if (end - start) > timedelta(days=400) else "month",
-                     tz=tz)
-    # merge the periods into one
-    a0 = aggs[0]
-    def tot(attr: str) -> float:
-        xs = [getattr(a, attr) for a in aggs]
-        if attr == "valid_hours" and xs and all(math.isnan(x) for x in xs):
-            return math.nan  # coverage not evaluated (irregular interval amounts)
-        return float(np.nansum(xs))
-
-    if a0.kind == "mean":
-        vh = tot("valid_hours")
-        vm = (float(np.nansum([a.value_measured * a.valid_hours for a in aggs if a.valid_hours > 0])) / vh
-              if vh > 0 else math.nan)
-        vs = math.nan
-    else:
-        vm = tot("value_measured") if any(not math.isnan(a.value_measured) for a in aggs) else math.nan
-        vs = tot("value_substituted")
-    merged = PeriodAggregate(
-        point, aggs[0].period_start, aggs[-1].period_end, a0.kind, a0.unit, vm, vs, tot("expected_hours"),
-        tot("valid_hours"), tot("substituted_hours"), tot("stopped_hours"), tot("invalid_hours"),
-        int(tot("n_readings")), int(tot("n_valid")), a0.method,
-    )
-    z = ZoneInfo(tz)
-    sd, ed = start.astimezone(z).date(), end.astimezone(z)
-    ed_date = ed.date() if ed.timetz().replace(tzinfo=None) == datetime.min.time() else ed.date() + timedelta(days=1)
-    ins, certs, mpes = _instruments_in(info, sd, ed_date)
-    coverage, uncovered = certificate_coverage(info, sd, ed_date)
-    mpe = max(mpes) if mpes else None
-    comp = merged.completeness
-    partial = math.isfinite(comp) and comp < 1.0 - 1e-9
-    u_part = abs(vm) * mpe / 100.0 / math.sqrt(3.0) if (mpe is not None and math.isfinite(vm)) else math.nan
-    note = (f"completeness {comp:.4f} ({merged.valid_hours:g} valid of {merged.expected_hours:g} h; "
-            f"{merged.substituted_hours:g} h substituted, {merged.stopped_hours:g} h stopped, "
-            f"{merged.invalid_hours:g} h invalid, {merged.missing_hours:g} h missing); ")
-    if mpe is None:
-        note += "u not evaluated (no instrument MPE)"
-    elif partial:
-        note += (f"u not evaluated: the period is not fully measured (completeness {comp:.4f}) and the instrument "
-                 f"MPE cannot cover the missing part; the measured part alone has u = {u_part:.6g} {merged.unit} "
-                 f"from MPE {mpe}% as rectangular (partial coverage only)")
-    else:
-        note += f"u from instrument MPE {mpe}% as rectangular"
-    if coverage:
-        note += "; certificates: " + ", ".join(
-            f"{c.instrument_id} {c.covered_days}/{c.installed_days} d covered"
-            + (f" ({c.uncovered_days} d without a valid certificate)" if c.uncovered_days else "")
-            for c in coverage) + f"; uncovered share {uncovered:.4f} of instrument-days"
-    period = (start, end)
-    qname = name or point
-
-    def u_of(v: float) -> float:
-        if partial or mpe is None or not math.isfinite(v):
-            return math.nan
-        return abs(v) * mpe / 100.0 / math.sqrt(3.0)
-
-    measured = MeasuredQuantity(
-        value=vm, unit=merged.unit, u=u_of(vm),
-        provenance=Provenance(source=Source.MEASURED, instruments=tuple(ins), certificates=tuple(certs),
-                              period=period, method=merged.method, note=note),
-        name=qname,
-    )
-    substituted = None
-    if merged.substituted_hours > 0 and math.isfinite(vs):
-        substituted = MeasuredQuantity(
-            value=vs, unit=merged.unit, u=math.nan,
-            provenance=Provenance(source=Source.SUBSTITUTED, period=period, method="substituted values as stored",
-                                  note=f"{merged.substituted_hours:g} h substituted"),
-            name=f"{qname}.substituted",
-        )
-    if substituted is None:
-        total = measured
-    else:
-        tv = (0.0 if math.isnan(vm) else vm) + vs
-        total = MeasuredQuantity(
-            value=tv, unit=merged.unit, u=math.nan,
-            provenance=Provenance(source=Source.CALCULATED, instruments=tuple(ins), certificates=tuple(certs),
-                                  period=period, method="measured + substituted", inputs=(measured.name, substituted.name),
-                                  note=note + f"; includes {vs:.6g} {merged.unit} substituted"),
-            name=f"{qname}.total",
-        )
-    return ActivityData(measured, substituted, total, merged.completeness, merged, coverage, uncovered)
+    return sql, params

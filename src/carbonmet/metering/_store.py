@@ -47,7 +47,7 @@ from ._errors import StoreError
 from ._readers import BATCH_SCHEMA, readings_to_batch
 from ._rules import Rules, default_rules
 from ._types import READINGS_SCHEMA, PointInfo, RawReading
-from ._validate import Existing, Notice, validate
+from ._validate import Existing, Notice, validate_readings
 
 #: Columns of a quarantine file.
 QUARANTINE_SCHEMA = pa.schema(
@@ -427,7 +427,7 @@ class Store:
             day = now.strftime("%Y-%m-%d")
             if raw is not None:
                 write_bytes_durable(self.root / "raw" / source / day / f"{tok}{raw_ext}", raw)
-            res = validate(batch, cat, self.rules, self._existing, local_tz=self.local_tz)
+            res = validate_readings(batch, cat, self.rules, self._existing, local_tz=self.local_tz)
             quarantined = res.quarantined
             if extra_quarantine is not None and extra_quarantine.num_rows:
                 quarantined = pa.concat_tables([quarantined, extra_quarantine.select(quarantined.column_names)])

@@ -56,7 +56,7 @@ class Notice:
 
 @dataclass(slots=True)
 class Validated:
-    """Result of :func:`validate`."""
+    """Result of :func:`validate_readings`."""
 
     #: accepted rows: point_id, enterprise, month, ts, value, flag, source (sorted by point, ts)
     accepted: pa.Table
@@ -122,7 +122,7 @@ def _tz_offset_us(tz_name: str) -> int:
     return int(off.total_seconds() * 1_000_000)
 
 
-def validate(
+def validate_readings(
     batch: pa.Table,
     catalog: Catalog,
     rules: Rules,
@@ -130,12 +130,15 @@ def validate(
     *,
     local_tz: str = "Asia/Shanghai",
 ) -> Validated:
-    """Validate one input batch (see module docstring for the outcome of each row).
+    """Validate one input batch of readings (see module docstring for the outcome of each row).
+
+    Named ``validate_readings`` so it is not confused with :func:`carbonmet.uncertainty.validate_lpu`
+    (validation of the LPU by the MCM).
 
     Parameters
     ----------
     batch : pyarrow.Table
-        Rows in :data:`carbonmet.metering._readers.BATCH_SCHEMA`.
+        Rows in :data:`carbonmet.metering.BATCH_SCHEMA`.
     catalog : Catalog
         Known points and instruments.
     rules : Rules
