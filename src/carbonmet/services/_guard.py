@@ -69,9 +69,9 @@ def _org_of_certificate_row(s: Session, data: dict[str, Any]) -> set[str | None]
     return {_org_of_standard(s, data.get("standard_id"))}
 
 
-def _org_of_certificate(s: Session, certificate_id: Any) -> set[str | None]:
+def _org_of_certificate(s: Session, cert_no: Any) -> set[str | None]:
     row = s.execute(
-        select(Certificate.instrument_id, Certificate.standard_id).where(Certificate.id == certificate_id)
+        select(Certificate.instrument_id, Certificate.standard_id).where(Certificate.cert_no == cert_no)
     ).first()
     if row is None:
         return {None}
@@ -100,7 +100,7 @@ def owners(s: Session, entity: str, data: dict[str, Any]) -> set[str | None] | N
     if entity == "certificate":
         return _org_of_certificate_row(s, data)
     if entity in ("certificate_standard", "certificate_result"):
-        return _org_of_certificate(s, data.get("certificate_id"))
+        return _org_of_certificate(s, data.get("certificate"))  # logged as {"certificate": cert_no, …}
     if entity == "standard_incident":
         return {_org_of_standard(s, data.get("standard_id"))}
     return None

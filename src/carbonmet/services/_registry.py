@@ -64,7 +64,7 @@ def _orgs_of(s: Session, model: Any, org_fk: Any, codes: Iterable[str]) -> dict[
         out.update(s.execute(  # type: ignore[arg-type]
             select(model.code, Organisation.code).join(Organisation, Organisation.id == org_fk)
             .where(model.code.in_(codes[i : i + 500]))
-        ).tuples().all())
+        ).all())
     return out
 
 
@@ -76,7 +76,7 @@ def _point_orgs(s: Session, codes: Iterable[str]) -> dict[str, str]:
             select(MeasurementPoint.code, Organisation.code)
             .join(Site, Site.id == MeasurementPoint.site_id).join(Organisation, Organisation.id == Site.org_id)
             .where(MeasurementPoint.code.in_(codes[i : i + 500]))
-        ).tuples().all())
+        ).all())
     return out
 
 
@@ -177,7 +177,7 @@ def list_instruments(ws: Workspace, scope: Scope) -> list[dict[str, Any]]:
     with ws.session() as s:
         stmt = scope.where(select(Instrument, Organisation.code).join(Organisation, Organisation.id == Instrument.org_id)
                            .order_by(Instrument.code), Organisation.code)
-        return [_instrument_dict(s, i, o) for i, o in s.execute(stmt).tuples().all()]
+        return [_instrument_dict(s, i, o) for i, o in s.execute(stmt).all()]
 
 
 @use_case("read")
@@ -189,7 +189,7 @@ def get_instrument(ws: Workspace, scope: Scope, ref: str) -> dict[str, Any]:
     with ws.session() as s:
         stmt = scope.where(select(Instrument, Organisation.code).join(Organisation, Organisation.id == Instrument.org_id)
                            .where((Instrument.code == ref) | (Instrument.serial == ref)), Organisation.code)
-        rows = s.execute(stmt).tuples().all()
+        rows = s.execute(stmt).all()
         by_code = [r for r in rows if r[0].code == ref]
         hit = by_code or rows
         if len(hit) != 1:
@@ -219,7 +219,7 @@ def _certificates(s: Session, scope: Scope, cert_no: str | None = None) -> list[
     for stmt in (inst, std):
         if cert_no is not None:
             stmt = stmt.where(Certificate.cert_no == cert_no)
-        out += s.execute(scope.where(stmt, Organisation.code)).tuples().all()
+        out += s.execute(scope.where(stmt, Organisation.code)).all()
     return sorted(out, key=lambda t: t[0].cert_no)
 
 
