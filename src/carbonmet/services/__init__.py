@@ -1,0 +1,69 @@
+"""Use cases over a :class:`Workspace` and a :class:`Scope`, with tenancy enforced here, once (业务服务).
+
+The CLI, ``make demo`` and the web layer call these functions and render what they return; none of
+them opens sessions or checks organisations itself. Every function takes ``(workspace, scope, …)``
+and returns plain data. Reads are filtered to ``scope``'s read organisations; writes are checked
+against its write organisations and refused with :class:`AccessDenied` naming the organisation.
+:data:`USE_CASES` lists every use case with how tenancy applies to it (``read``, ``write``,
+``centre``, ``none``); see ``docs/services.md``.
+"""
+
+from ._errors import AccessDenied, NotInScope, ServiceError
+from ._metering import (
+    OUT_OF_SCOPE,
+    ingest_files,
+    list_quarantine,
+    point_activity,
+    point_catalog,
+    point_readings,
+    readings_summary,
+)
+from ._other import evaluate_model, verify_audit_log
+from ._registry import (
+    due_items,
+    get_certificate,
+    get_instrument,
+    import_dcc_certificate,
+    import_registry,
+    list_certificates,
+    list_instruments,
+    list_organisations,
+    list_points,
+    list_sites,
+    point_coverage,
+    trace_standard,
+)
+from ._scope import Scope
+from ._usecase import USE_CASES, Tenancy
+from ._workspace import Workspace
+
+__all__ = [
+    "OUT_OF_SCOPE",
+    "USE_CASES",
+    "AccessDenied",
+    "NotInScope",
+    "Scope",
+    "ServiceError",
+    "Tenancy",
+    "Workspace",
+    "due_items",
+    "evaluate_model",
+    "get_certificate",
+    "get_instrument",
+    "import_dcc_certificate",
+    "import_registry",
+    "ingest_files",
+    "list_certificates",
+    "list_instruments",
+    "list_organisations",
+    "list_points",
+    "list_quarantine",
+    "list_sites",
+    "point_activity",
+    "point_catalog",
+    "point_coverage",
+    "point_readings",
+    "readings_summary",
+    "trace_standard",
+    "verify_audit_log",
+]

@@ -1,0 +1,103 @@
+"""Every name the services take from the other packages, imported here and nowhere else in services.
+
+The packages below are being re-shaped (the engine, sessions and the audit chain move to
+``carbonmet.db``; ``metering.validate`` becomes ``validate_readings``; the catalogue loader moves to the
+registry): when a name moves, this module changes and the use cases do not. Only public names
+(``from carbonmet.<package> import …``) are used, never another package's private ``_module``.
+"""
+
+from __future__ import annotations
+
+from carbonmet.metering import (
+    BATCH_SCHEMA,
+    ActivityData,
+    AggregationError,
+    ColumnMap,
+    IngestReport,
+    PeriodAggregate,
+    ReadError,
+    Store,
+    activity_data,
+    aggregate,
+    file_batch_id,
+    read_file,
+)
+from carbonmet.registry import (
+    AuditEntry,
+    AuditReport,
+    Certificate,
+    Coverage,
+    DueItem,
+    ImportRejected,
+    ImportReport,
+    Installation,
+    Instrument,
+    MeasurementPoint,
+    MeasurementStandard,
+    NotFound,
+    Organisation,
+    ReconcileReport,
+    Site,
+    TraceResult,
+    catalog_from_registry,
+    due_list,
+    import_dcc,
+    import_files,
+    make_engine,
+    migrate,
+    period_coverage,
+    reconcile,
+    session_scope,
+    trace_back,
+    verify_audit,
+)
+from carbonmet.sites import Catalog, PointInfo, as_catalog
+from carbonmet.uncertainty import Evaluation, evaluate, load_model
+
+__all__ = [
+    "BATCH_SCHEMA",
+    "ActivityData",
+    "AggregationError",
+    "AuditEntry",
+    "AuditReport",
+    "Catalog",
+    "Certificate",
+    "ColumnMap",
+    "Coverage",
+    "DueItem",
+    "Evaluation",
+    "ImportRejected",
+    "ImportReport",
+    "IngestReport",
+    "Installation",
+    "Instrument",
+    "MeasurementPoint",
+    "MeasurementStandard",
+    "NotFound",
+    "Organisation",
+    "PeriodAggregate",
+    "PointInfo",
+    "ReadError",
+    "ReconcileReport",
+    "Site",
+    "Store",
+    "TraceResult",
+    "activity_data",
+    "aggregate",
+    "as_catalog",
+    "catalog_from_registry",
+    "due_list",
+    "evaluate",
+    "file_batch_id",
+    "import_dcc",
+    "import_files",
+    "load_model",
+    "make_engine",
+    "migrate",
+    "period_coverage",
+    "read_file",
+    "reconcile",
+    "session_scope",
+    "trace_back",
+    "verify_audit",
+]

@@ -1,0 +1,210 @@
+"""Metering use cases: the point catalogue, ingest of readings files, summaries, activity data,
+quarantine (计量数据).
+
+A point belongs to the enterprise the registry gives it. Ingest validates against the points the
+caller may write: a row for a point (or an instrument serial) of an enterprise outside the write scope
+is quarantined with reason ``out_of_scope`` and never reaches the readings store, so the counts still
+add up (received = stored + quarantined + duplicates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pyarrow as pa
+
+from ._deps import (
+    ActivityData,
+    Catalog,
+    ColumnMap,
+    IngestReport,
+    PeriodAggregate,
+    PointInfo,
+    ReadError,
+    activity_data,
+    aggregate,
+    as_catalog,
+    catalog_from_registry,
+    file_batch_id,
+    read_file,
+)
+from ._errors import NotInScope, ServiceError
+from ._scope import Scope
+from ._usecase import use_case
+from ._workspace import Workspace
+
+OUT_OF_SCOPE = "out_of_scope"
+"""Quarantine reason of a reading for a point of an enterprise outside the caller's write scope."""
+
+
+def _all_points(ws: Workspace) -> Catalog:
+    """Every point of the registry: only for deciding whom a reading belongs to, never returned."""
+    with ws.session() as s:
+        return as_catalog(catalog_from_registry(s))
+
+
+def _scoped(cat: Mapping[str, PointInfo], allowed: Any) -> Catalog:
+    return as_catalog({k: v for k, v in cat.items() if allowed(v.enterprise)})
+
+
+@use_case("read")
+def point_catalog(ws: Workspace, scope: Scope) -> Catalog:
+    """The point catalogue (计量点目录) from the registry: points of enterprises in the read scope only."""
+    return _scoped(_all_points(ws), scope.can_read)
+
+
+def _serial_orgs(cat: Catalog, serial: str) -> set[str]:
+    return {cat[pid].enterprise for pid, _ in cat.installations(serial)}
+
+
+def _row_orgs(cat: Catalog, point_id: Any, serial: Any) -> set[str]:
+    """Enterprises a batch row refers to by point id, else by instrument serial (empty: unknown)."""
+    if point_id is not None and point_id in cat:
+        return {cat[point_id].enterprise}
+    if point_id is None and serial is not None:
+        return _serial_orgs(cat, serial)
+    return set()
+
+
+def _split_out_of_scope(batch: pa.Table, full: Catalog, scope: Scope) -> tuple[pa.Table, pa.Table | None]:
+    """(rows the caller may write or that name no known point, rows of enterprises outside the scope)."""
+    pids = batch.column("point_id").to_pylist()
+    serials = batch.column("serial").to_pylist()
+    refused: list[str | None] = []
+    for pid, ser in zip(pids, serials, strict=True):
+        orgs = _row_orgs(full, pid, ser)
+        bad = sorted(o for o in orgs if not scope.can_write(o))
+        refused.append(bad[0] if bad and len(bad) == len(orgs) else None)
+    mask = np.array([r is not None for r in refused], dtype=bool)
+    if not mask.any():
+        return batch, None
+    out = batch.filter(pa.array(mask))
+    detail = [f"无权写入单位 {o} 的计量点 / no write access to organisation {o}" for o in refused if o is not None]
+    out = out.append_column("reason", pa.array([OUT_OF_SCOPE] * out.num_rows, pa.string()))
+    out = out.append_column("detail", pa.array(detail, pa.string()))
+    return batch.filter(pa.array(~mask)), out
+
+
+def _zone(name: str | None) -> Any:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ServiceError(f"未知时区 unknown time zone {name!r}") from None
+
+
+@use_case("write")
+def ingest_files(
+    ws: Workspace, scope: Scope, files: Iterable[str | Path], *, mapping: Sequence[str] | str | None = None,
+    default_tz: str | None = None,
+) -> tuple[IngestReport, list[IngestReport]]:
+    """Ingest CSV/XLSX readings files into the store: validate, store, quarantine (导入读数).
+
+    Parameters
+    ----------
+    files : paths
+        Readings files (docs/formats/readings.md).
+    mapping : str or sequence of str, optional
+        Column mapping ``FIELD=COLUMN`` pairs (e.g. ``"ts=时间,value=读数"``).
+    default_tz : str, optional
+        IANA zone of naive input times.
+
+    Returns
+    -------
+    (IngestReport, list of IngestReport)
+        The total and one report per file. An unreadable file is archived and quarantined as one
+        record (reason ``unreadable_file``). Rows for points of enterprises outside the write scope
+        are quarantined with reason ``out_of_scope``.
+    """
+    try:
+        cmap = ColumnMap.parse(mapping)
+    except ReadError as exc:
+        raise ServiceError(str(exc)) from None
+    tz = _zone(default_tz)
+    full = _all_points(ws)
+    writable = _scoped(full, scope.can_write)
+    st = ws.store()
+    total = IngestReport("total", "file")
+    per_file: list[IngestReport] = []
+    for f in map(Path, files):
+        try:
+            raw = f.read_bytes()
+        except OSError as exc:
+            raise ServiceError(f"无法读取 cannot read {f}: {exc}") from None
+        try:
+            batch = read_file(f, cmap, tz)
+        except ReadError as exc:  # the whole file is unusable: archived and quarantined as one record
+            rep = st.reject(raw, "unreadable_file", source="file", origin=str(f), detail=str(exc))
+            rep.origin = str(f)
+        else:
+            mine, refused = _split_out_of_scope(batch, full, scope)
+            rep = st.ingest(mine, file_batch_id(raw), writable, source="file", raw=raw,
+                            raw_ext=f.suffix.lower() or ".csv", origin=str(f), extra_quarantine=refused)
+        total.merge(rep)
+        per_file.append(rep)
+    return total, per_file
+
+
+def _readable_point(ws: Workspace, scope: Scope, point: str) -> Catalog:
+    cat = point_catalog(ws, scope)
+    if point not in cat:
+        raise NotInScope("measurement point 计量点", point)
+    return cat
+
+
+@use_case("read")
+def readings_summary(
+    ws: Workspace, scope: Scope, point: str, start: datetime, end: datetime,
+    period: Literal["hour", "day", "month", "year"] = "month",
+) -> list[PeriodAggregate]:
+    """Period totals (or means) of a point over ``[start, end)`` with completeness (按期汇总)."""
+    cat = _readable_point(ws, scope, point)
+    return aggregate(ws.store(), cat, [point], start, end, period, tz=ws.time_zone)
+
+
+@use_case("read")
+def point_activity(ws: Workspace, scope: Scope, point: str, start: datetime, end: datetime) -> ActivityData:
+    """Activity data (活动数据) of a point over ``[start, end)``: a measured quantity with provenance."""
+    cat = _readable_point(ws, scope, point)
+    return activity_data(ws.store(), cat, point, start, end, tz=ws.time_zone)
+
+
+@use_case("read")
+def point_readings(ws: Workspace, scope: Scope, point: str, start: datetime | None = None,
+                   end: datetime | None = None) -> pa.Table:
+    """Stored readings of a point (ts, value, flag, source, batch), sorted by time."""
+    cat = _readable_point(ws, scope, point)
+    return ws.store().readings(point, start, end, catalog=cat)
+
+
+@use_case("read")
+def list_quarantine(ws: Workspace, scope: Scope, reason: str | None = None) -> list[dict[str, Any]]:
+    """Quarantined records (隔离区) the caller may read.
+
+    A record belongs to the enterprise of its point (by point id, else by instrument serial). Records
+    refused as ``out_of_scope``, and records naming no known point (an unreadable file, an unknown point
+    id), are visible to the all-access scope only: they cannot be attributed to one enterprise safely.
+    """
+    q = ws.store().quarantine()
+    rows = q.select(["reason", "detail", "origin", "point_id", "serial", "raw_ts", "raw_value", "unit", "flag",
+                     "batch"]).to_pylist()
+    if not scope.all_access:
+        full = _all_points(ws)
+        kept = []
+        for r in rows:
+            orgs = set() if r["reason"] == OUT_OF_SCOPE else _row_orgs(full, r["point_id"], r["serial"])
+            if orgs and all(scope.can_read(o) for o in orgs):
+                kept.append(r)
+        rows = kept
+    if reason is not None:
+        rows = [r for r in rows if r["reason"] == reason]
+    return rows
+
+
+

@@ -1,0 +1,298 @@
+"""Tenancy: every public use case, called by E01 and by E02, reads and writes nothing of the other.
+
+``CHECKS`` holds one check per use case; :func:`test_every_use_case_has_a_tenancy_check` fails when a
+function is added to ``carbonmet.services.__all__`` without a check here, so no unscoped use case can
+be added unnoticed. Read checks use one shared region per database (SQLite and PostgreSQL); write
+checks get a region of their own.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from carbonmet import services
+from carbonmet.registry import AuditEntry, Certificate
+from carbonmet.services import (
+    OUT_OF_SCOPE,
+    USE_CASES,
+    AccessDenied,
+    NotInScope,
+    Scope,
+    Workspace,
+)
+
+from .conftest import ENTERPRISES
+
+TZ = ZoneInfo("Asia/Shanghai")
+JAN = (datetime(2025, 1, 1, tzinfo=TZ), datetime(2025, 2, 1, tzinfo=TZ))
+DCC = Path(__file__).parents[1] / "data" / "dcc" / "gas_flow_meter_v3.3.0.xml"
+MODEL = """
+[model]
+output = "E"
+expression = "AD * EF"
+unit = "t"
+
+[inputs.AD]
+distribution = "rectangular"
+value = 1000.0
+mpe = 5.0
+unit = "t"
+
+[inputs.EF]
+distribution = "normal"
+value = 2.0
+U = 0.04
+k = 2
+"""
+
+
+def _other(org: str) -> str:
+    return next(e for e in ENTERPRISES if e != org)
+
+
+def _audit_head(ws: Workspace) -> int:
+    with ws.session() as s:
+        return int(s.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+
+
+# --- read checks: own data is there, nothing of the other enterprise or of C01 is ------------------
+def check_list_organisations(ws: Workspace, me: str, other: str) -> None:
+    assert [o["org_code"] for o in services.list_organisations(ws, Scope.enterprise(me))] == [me]
+
+
+def check_list_sites(ws: Workspace, me: str, other: str) -> None:
+    assert {s["org_code"] for s in services.list_sites(ws, Scope.enterprise(me))} == {me}
+
+
+def check_list_points(ws: Workspace, me: str, other: str) -> None:
+    assert [p["point_id"] for p in services.list_points(ws, Scope.enterprise(me))] == [f"{me}.COAL"]
+
+
+def check_list_instruments(ws: Workspace, me: str, other: str) -> None:
+    rows = services.list_instruments(ws, Scope.enterprise(me))
+    assert [(r["instrument_id"], r["org_code"], r["point_id"]) for r in rows] == [(f"BS-{me}", me, f"{me}.COAL")]
+
+
+def check_get_instrument(ws: Workspace, me: str, other: str) -> None:
+    scope = Scope.enterprise(me)
+    assert services.get_instrument(ws, scope, f"S-{me}")["instrument_id"] == f"BS-{me}"
+    for ref in (f"BS-{other}", f"S-{other}", "NO-SUCH"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.get_instrument(ws, scope, ref)
+
+
+def check_list_certificates(ws: Workspace, me: str, other: str) -> None:
+    certs = services.list_certificates(ws, Scope.enterprise(me))
+    assert [(c["cert_no"], c["owner_org"]) for c in certs] == [(f"C01-{me}-2024", me)]  # not C01's own
+
+
+def check_get_certificate(ws: Workspace, me: str, other: str) -> None:
+    scope = Scope.enterprise(me)
+    assert services.get_certificate(ws, scope, f"C01-{me}-2024")["subject"] == f"BS-{me}"
+    for no in (f"C01-{other}-2024", "C01-STD-2023"):
+        with pytest.raises(NotInScope):
+            services.get_certificate(ws, scope, no)
+
+
+def check_due_items(ws: Workspace, me: str, other: str) -> None:
+    items = services.due_items(ws, Scope.enterprise(me), date(2025, 1, 10), 30)
+    assert [(i.instrument, i.org, i.status) for i in items] == [(f"BS-{me}", me, "due")]
+    both = services.due_items(ws, Scope.of([me, other]), date(2025, 1, 10), 30)
+    assert {i.org for i in both} == {me, other}  # a two-organisation scope sees both, not one
+
+
+def check_point_coverage(ws: Workspace, me: str, other: str) -> None:
+    scope = Scope.enterprise(me)
+    cov = services.point_coverage(ws, scope, f"{me}.COAL", date(2025, 1, 1), date(2025, 2, 1))
+    assert cov.certificates == [f"C01-{me}-2024"] and [g.start for g in cov.gaps] == [date(2025, 1, 21)]
+    with pytest.raises(NotInScope):
+        services.point_coverage(ws, scope, f"{other}.COAL", date(2025, 1, 1), date(2025, 2, 1))
+
+
+def check_trace_standard(ws: Workspace, me: str, other: str) -> None:
+    r = services.trace_standard(ws, Scope.enterprise(me), "WRK-MASS", date(2023, 12, 1), date(2024, 2, 1))
+    assert [c.cert_no for c in r.certificates] == [f"C01-{me}-2024"]
+    assert [i.subject for i in r.instruments] == [f"BS-{me}"]
+    assert [p.point for p in r.data_periods] == [f"{me}.COAL"]
+    full = services.trace_standard(ws, Scope.centre(), "WRK-MASS", date(2023, 12, 1), date(2024, 2, 1))
+    assert {p.point for p in full.data_periods} == {f"{e}.COAL" for e in ENTERPRISES}
+
+
+def check_point_catalog(ws: Workspace, me: str, other: str) -> None:
+    cat = services.point_catalog(ws, Scope.enterprise(me))
+    assert list(cat) == [f"{me}.COAL"] and {p.enterprise for p in cat.values()} == {me}
+    assert not cat.knows_serial(f"S-{other}")
+
+
+def check_readings_summary(ws: Workspace, me: str, other: str) -> None:
+    scope = Scope.enterprise(me)
+    rows = services.readings_summary(ws, scope, f"{me}.COAL", *JAN)
+    assert [(r.point_id, r.value_measured) for r in rows] == [(f"{me}.COAL", pytest.approx(744 * 100.0))]
+    with pytest.raises(NotInScope):
+        services.readings_summary(ws, scope, f"{other}.COAL", *JAN)
+
+
+def check_point_activity(ws: Workspace, me: str, other: str) -> None:
+    scope = Scope.enterprise(me)
+    act = services.point_activity(ws, scope, f"{me}.COAL", *JAN)
+    assert act.total.value == pytest.approx(74400.0) and act.total.provenance.instruments == (f"BS-{me}",)
+    with pytest.raises(NotInScope):
+        services.point_activity(ws, scope, f"{other}.COAL", *JAN)
+
+
+def check_point_readings(ws: Workspace, me: str, other: str) -> None:
+    scope = Scope.enterprise(me)
+    assert services.point_readings(ws, scope, f"{me}.COAL").num_rows == 31 * 24 + 1
+    with pytest.raises(NotInScope):
+        services.point_readings(ws, scope, f"{other}.COAL")
+
+
+def check_list_quarantine(ws: Workspace, me: str, other: str) -> None:
+    rows = services.list_quarantine(ws, Scope.enterprise(me))
+    assert [(r["point_id"], r["reason"]) for r in rows] == [(f"{me}.COAL", "invalid_flag")]
+    assert services.list_quarantine(ws, Scope.enterprise(me), reason="unknown_point") == []
+    assert {r["point_id"] for r in services.list_quarantine(ws, Scope.centre())} == {f"{e}.COAL" for e in ENTERPRISES}
+
+
+def check_evaluate_model(ws: Workspace, me: str, other: str) -> None:
+    # reads no organisation's records: the result is the same for every scope
+    path = ws.store_root.parent / f"model-{me}.toml"  # type: ignore[union-attr]
+    path.write_text(MODEL, encoding="utf-8")
+    ev = services.evaluate_model(ws, Scope.enterprise(me), path, "lpu")
+    ref = services.evaluate_model(ws, Scope.centre(), path, "lpu")
+    assert ev.lpu is not None and ref.lpu is not None
+    assert (ev.lpu.value, ev.lpu.u) == (ref.lpu.value, ref.lpu.u) == (pytest.approx(2000.0), ref.lpu.u)
+
+
+def check_verify_audit_log(ws: Workspace, me: str, other: str) -> None:
+    with pytest.raises(AccessDenied, match="only the centre"):
+        services.verify_audit_log(ws, Scope.enterprise(me))
+    assert services.verify_audit_log(ws, Scope.centre())["ok"] is True
+
+
+# --- write checks: the other enterprise's data is refused, naming it, and nothing is kept ----------
+def check_import_registry(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    scope = Scope.enterprise(me)
+    mine = tmp / "instruments-mine.csv"
+    mine.write_text("serial,instrument_id,org_code,type\n"
+                    f"N-{me},NEW-{me},{me},gas_flow_meter\n", encoding="utf-8")
+    mixed = tmp / "instruments-mixed.csv"  # one own row and one of the other enterprise
+    mixed.write_text("serial,instrument_id,org_code,type,status\n"
+                     f"M-{me},MIX-{me},{me},gas_flow_meter,in_service\n"
+                     f"S-{other},BS-{other},{other},belt_scale,spare\n", encoding="utf-8")
+    steal = tmp / "instruments-steal.csv"  # moving the other's instrument into my organisation
+    steal.write_text(f"serial,instrument_id,org_code,type\nS-{other},BS-{other},{me},belt_scale\n", encoding="utf-8")
+    orgs = tmp / "organisations.csv"
+    orgs.write_text(f"org_code,name,kind\n{other},改名,enterprise\n", encoding="utf-8")
+    for f in (mixed, steal, orgs):
+        head = _audit_head(ws)
+        with pytest.raises(AccessDenied, match=f"organisation {other}"):
+            services.import_registry(ws, scope, [mine, f])
+        assert _audit_head(ws) == head  # nothing of either file was kept
+    assert [i["instrument_id"] for i in services.list_instruments(ws, Scope.enterprise(other))] == [f"BS-{other}"]
+    assert services.get_instrument(ws, Scope.enterprise(other), f"BS-{other}")["status"] == "in_service"
+    reports = services.import_registry(ws, scope, [mine])
+    assert reports[0].rows == 1
+    assert services.get_instrument(ws, Scope.centre(), f"NEW-{me}")["org_code"] == me
+
+
+def check_import_dcc_certificate(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    scope = Scope.enterprise(me)
+    xml = DCC.read_bytes()
+    head = _audit_head(ws)
+    with pytest.raises(AccessDenied, match=f"organisation {other}"):
+        services.import_dcc_certificate(ws, scope, xml, instrument=f"BS-{other}", issuer="C01")
+    assert _audit_head(ws) == head
+    out = services.import_dcc_certificate(ws, scope, xml, instrument=f"BS-{me}", issuer="C01")
+    assert out["instrument"] == f"BS-{me}" and out["results"] > 0
+    # the same certificate number cannot be taken over by the other enterprise either
+    with pytest.raises(AccessDenied, match=f"organisation {me}"):
+        services.import_dcc_certificate(ws, Scope.enterprise(other), xml, instrument=f"BS-{other}", issuer="C01")
+    with ws.session() as s:
+        owner = s.scalar(select(Certificate).where(Certificate.cert_no == out["cert_no"]))
+        assert owner is not None and owner.instrument is not None and owner.instrument.code == f"BS-{me}"
+
+
+def _feb(day: int) -> str:
+    """``ts,value`` of a February reading continuing January's 100 t/h totaliser."""
+    return f"2025-02-{day:02d}T00:00:00+08:00,{75400 + 2400 * (day - 1)}"
+
+
+def check_ingest_files(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    scope = Scope.enterprise(me)
+    feb = (datetime(2025, 2, 1, tzinfo=TZ), datetime(2025, 3, 1, tzinfo=TZ))
+    f = tmp / "feb.csv"
+    lines = ["point_id,serial,ts,value"]
+    for e in ENTERPRISES:  # by point id and by instrument serial, continuing January's totaliser
+        lines += [f"{e}.COAL,,{_feb(d)}" for d in range(2, 12)]
+        lines += [f",S-{e},{_feb(d)}" for d in range(12, 17)]
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    centre = Scope.centre()
+    before = {e: services.point_readings(ws, centre, f"{e}.COAL", *feb).num_rows for e in ENTERPRISES}
+    total, per_file = services.ingest_files(ws, scope, [f])
+    assert (total.received, total.stored, total.quarantined, total.duplicates) == (30, 15, 15, 0), total.by_reason
+    assert total.by_reason == {OUT_OF_SCOPE: 15}
+    assert per_file[0].received == per_file[0].stored + per_file[0].quarantined + per_file[0].duplicates
+    assert services.point_readings(ws, centre, f"{me}.COAL", *feb).num_rows == before[me] + 15
+    assert services.point_readings(ws, centre, f"{other}.COAL", *feb).num_rows == before[other]  # nothing written
+    # refused rows name the organisation, and only the centre sees them
+    refused = [r for r in services.list_quarantine(ws, centre) if r["reason"] == OUT_OF_SCOPE]
+    assert len(refused) == 15 and all(f"organisation {other}" in r["detail"] for r in refused)
+    for e in ENTERPRISES:
+        assert all(r["reason"] != OUT_OF_SCOPE for r in services.list_quarantine(ws, Scope.enterprise(e)))
+    # the other enterprise's own file of the same readings is still stored (a different file, a new batch)
+    g = tmp / f"{other}-feb.csv"
+    g.write_text("point_id,ts,value\n" + "".join(f"{other}.COAL,{_feb(d)}\n" for d in range(2, 17)), encoding="utf-8")
+    t2, _ = services.ingest_files(ws, Scope.enterprise(other), [g])
+    assert t2.quarantined == 0 and t2.stored == t2.received
+
+
+ReadCheck = Callable[[Workspace, str, str], None]
+WriteCheck = Callable[[Workspace, str, str, Path], None]
+READ_CHECKS: dict[str, ReadCheck] = {
+    n.removeprefix("check_"): f for n, f in dict(globals()).items()
+    if n.startswith("check_") and len(inspect.signature(f).parameters) == 3
+}
+WRITE_CHECKS: dict[str, WriteCheck] = {
+    n.removeprefix("check_"): f for n, f in dict(globals()).items()
+    if n.startswith("check_") and len(inspect.signature(f).parameters) == 4
+}
+
+
+def _service_functions() -> set[str]:
+    return {n for n in services.__all__ if inspect.isfunction(getattr(services, n))}
+
+
+def test_every_use_case_has_a_tenancy_check() -> None:
+    functions = _service_functions()
+    assert functions == set(USE_CASES), "a public service function is not registered with @use_case"
+    missing = functions - set(READ_CHECKS) - set(WRITE_CHECKS)
+    assert not missing, f"use cases without a tenancy check in tests/services: {sorted(missing)}"
+    assert {n for n, t in USE_CASES.items() if t == "write"} == set(WRITE_CHECKS)
+
+
+def test_every_use_case_takes_workspace_and_scope_first() -> None:
+    for name in _service_functions():
+        params = list(inspect.signature(getattr(services, name)).parameters)
+        assert params[:2] == ["ws", "scope"], name
+
+
+@pytest.mark.parametrize("me", ENTERPRISES)
+@pytest.mark.parametrize("name", sorted(READ_CHECKS))
+def test_read_use_case_sees_only_its_own_organisation(region: Workspace, name: str, me: str) -> None:
+    READ_CHECKS[name](region, me, _other(me))
+
+
+@pytest.mark.parametrize("me", ENTERPRISES)
+@pytest.mark.parametrize("name", sorted(WRITE_CHECKS))
+def test_write_use_case_changes_only_its_own_organisation(
+    fresh_region: Workspace, tmp_path: Path, name: str, me: str
+) -> None:
+    WRITE_CHECKS[name](fresh_region, me, _other(me), tmp_path)
