@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from carbonmet import services
-from carbonmet.registry import AuditEntry, Certificate
+from carbonmet.db import AuditEntry
+from carbonmet.registry import Certificate
 from carbonmet.services import (
     OUT_OF_SCOPE,
     USE_CASES,

@@ -6,7 +6,7 @@ Public API:
   declares its models on, and the one Alembic chain in ``carbonmet/db/migrations`` (:func:`migrate`);
 * :class:`Settings` (``CARBONMET_*`` environment, read once, passed explicitly), :func:`default_url`,
   :func:`make_engine`, :func:`session_factory`, :func:`session_scope`;
-* the append-only, hash-chained audit log (审计日志): :class:`AuditEntry`, :func:`record`,
+* the append-only, hash-chained audit log (审计日志): :class:`AuditEntry`, :func:`record`, :func:`lock_chain`,
   :func:`verify` (→ :class:`AuditReport`), :func:`canonical_json`, :func:`json_value`;
 * reconciliation of the tables against the log (对账): :func:`reconcile` (→ :class:`ReconcileReport`
   of :class:`Discrepancy`), the :class:`Reconciler` protocol, :class:`KeyedReconciler`,
@@ -14,7 +14,17 @@ Public API:
   :func:`stream_rows`, :func:`loads`, :func:`row_json` for a package's own reconcilers.
 """
 
-from ._audit import GENESIS, AuditEntry, AuditReport, canonical_json, entry_hash, json_value, record, verify
+from ._audit import (
+    GENESIS,
+    AuditEntry,
+    AuditReport,
+    canonical_json,
+    entry_hash,
+    json_value,
+    lock_chain,
+    record,
+    verify,
+)
 from ._base import NAMING_CONVENTION, Base
 from ._engine import alembic_config, make_engine, migrate, session_factory, session_scope
 from ._reconcile import (
@@ -53,6 +63,7 @@ __all__ = [
     "entry_hash",
     "json_value",
     "loads",
+    "lock_chain",
     "make_engine",
     "migrate",
     "reconcile",

@@ -74,6 +74,17 @@ def entry_hash(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def lock_chain(session: Session) -> None:
+    """Hold the audit chain for this transaction: one transaction at a time extends it.
+
+    On PostgreSQL a transaction-level advisory lock (re-entrant, released at commit or rollback); SQLite
+    has one writer at a time already. :func:`record` takes it; a caller that reads the head before it
+    writes (to know which entries are its own) takes it first.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7201712)"))
+
+
 def record(
     session: Session, *, actor: str, action: str, entity: str, key: str, data: dict[str, Any]
 ) -> AuditEntry:
@@ -99,9 +110,7 @@ def record(
     AuditEntry
         The flushed entry (``seq`` and ``hash`` set).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        # serialise writers of the chain: one transaction at a time extends it (re-entrant in a transaction)
-        session.execute(text("SELECT pg_advisory_xact_lock(7201712)"))
+    lock_chain(session)
     # the head is read every time (a primary-key lookup): a cached head would go stale when a
     # savepoint is rolled back, and a stale head would break the append-only chain for good
     last = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()

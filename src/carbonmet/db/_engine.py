@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from ._settings import Settings
@@ -53,13 +53,17 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions on ``engine`` whose objects stay readable after commit."""
+def session_factory(engine: Engine | Connection) -> sessionmaker[Session]:
+    """Sessions on ``engine`` whose objects stay readable after commit.
+
+    A :class:`~sqlalchemy.Connection` inside a transaction works too: the sessions join that transaction
+    (a caller that must check the changes before they commit, such as a service's write guard, passes one).
+    """
     return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine | Connection) -> Iterator[Session]:
     """A session in one transaction: commit on success, roll back on any error."""
     with session_factory(engine)() as session, session.begin():
         yield session

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
@@ -204,7 +204,7 @@ def validate_rows(
                 problems.append(RowProblem(fname, rowno, loc, err["msg"]))
 
 
-def import_file(engine: Engine, path: str | Path, actor: str = DEFAULT_ACTOR) -> ImportReport:
+def import_file(engine: Engine | Connection, path: str | Path, actor: str = DEFAULT_ACTOR) -> ImportReport:
     """Import one CSV/XLSX file in one transaction; raise :class:`ImportRejected` listing every problem."""
     path = Path(path)
     fname = str(path)
@@ -261,7 +261,7 @@ def _apply_table(
     return applied
 
 
-def import_files(engine: Engine, paths: Iterable[str | Path], actor: str = DEFAULT_ACTOR) -> list[ImportReport]:
+def import_files(engine: Engine | Connection, paths: Iterable[str | Path], actor: str = DEFAULT_ACTOR) -> list[ImportReport]:
     """Import several files, tables in dependency order; each file is its own all-or-nothing unit.
 
     Stops at the first rejected file; :attr:`ImportRejected.imported` lists the files committed before it.

@@ -8,6 +8,17 @@ registry): when a name moves, this module changes and the use cases do not. Only
 
 from __future__ import annotations
 
+from carbonmet.db import (
+    AuditEntry,
+    AuditReport,
+    ReconcileReport,
+    lock_chain,
+    make_engine,
+    migrate,
+    reconcile,
+    session_scope,
+)
+from carbonmet.db import verify as verify_audit
 from carbonmet.metering import (
     BATCH_SCHEMA,
     ActivityData,
@@ -23,8 +34,6 @@ from carbonmet.metering import (
     read_file,
 )
 from carbonmet.registry import (
-    AuditEntry,
-    AuditReport,
     Certificate,
     Coverage,
     DueItem,
@@ -36,20 +45,14 @@ from carbonmet.registry import (
     MeasurementStandard,
     NotFound,
     Organisation,
-    ReconcileReport,
     Site,
     TraceResult,
     catalog_from_registry,
     due_list,
     import_dcc,
     import_files,
-    make_engine,
-    migrate,
     period_coverage,
-    reconcile,
-    session_scope,
     trace_back,
-    verify_audit,
 )
 from carbonmet.sites import Catalog, PointInfo, as_catalog
 from carbonmet.uncertainty import Evaluation, evaluate, load_model
@@ -92,6 +95,7 @@ __all__ = [
     "import_dcc",
     "import_files",
     "load_model",
+    "lock_chain",
     "make_engine",
     "migrate",
     "period_coverage",

@@ -27,6 +27,7 @@ from ._deps import (
     MeasurementStandard,
     Organisation,
     Site,
+    lock_chain,
 )
 from ._scope import Scope
 from ._workspace import Workspace
@@ -146,6 +147,7 @@ def guarded_write(ws: Workspace, scope: Scope, action: str) -> Iterator[Session]
         What is being done, for the error message (e.g. ``"registry import"``).
     """
     with ws.session() as s:
+        lock_chain(s)  # no other writer can append between the head read here and this body's entries
         since = _head(s)
         yield s
         s.flush()

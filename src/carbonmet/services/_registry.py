@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ._deps import (
@@ -99,7 +99,7 @@ def import_registry(ws: Workspace, scope: Scope, files: Iterable[str | Path]) ->
         with guarded_write(ws, scope, "registry import 台账导入") as s:
             # the importer opens its own session; bound to this transaction's connection it joins it,
             # so the guard sees its changes and can still roll them back
-            return import_files(cast(Engine, s.connection()), paths, actor=scope.actor)
+            return import_files(s.connection(), paths, actor=scope.actor)
     except ImportRejected as exc:
         exc.imported = []  # the whole call was one transaction: nothing was kept
         raise
