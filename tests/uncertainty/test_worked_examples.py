@@ -27,7 +27,7 @@ from carbonmet.uncertainty import (
     lpu,
     mcm,
     type_a,
-    validate,
+    validate_lpu,
 )
 
 
@@ -390,5 +390,5 @@ def test_compare_shared_inputs_matches_mcm_of_difference() -> None:
     assert cmp_shared.difference == pytest.approx(50.0)
     assert cmp_shared.zeta == pytest.approx(50.0 / cmp_shared.u_difference)
     assert abs(cmp_shared.en) > abs(cmp_indep.en)
-    # validate() on the same objects is consistent with evaluate()
-    assert validate(lpu(Model.from_expression("F * EFa - F * EFb", iset)), d).agrees
+    # validate_lpu() on the same objects is consistent with evaluate()
+    assert validate_lpu(lpu(Model.from_expression("F * EFa - F * EFb", iset)), d).agrees

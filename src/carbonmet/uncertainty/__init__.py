@@ -50,7 +50,7 @@ from ._mcm import McmResult, coverage_intervals, mcm, numerical_tolerance
 from ._model import Dual, Input, InputSet, Model
 from ._modelfile import load_model, model_from_dict
 from ._plot import plot_histogram
-from ._validate import Validation, validate
+from ._validate import Validation, validate_lpu
 
 __all__ = [
     "Arcsine",
@@ -97,7 +97,7 @@ __all__ = [
     "plot_histogram",
     "rectangular_from_mpe",
     "type_a",
-    "validate",
+    "validate_lpu",
     "welch_satterthwaite",
     "zeta_score",
 ]

@@ -252,7 +252,7 @@ def lpu(model: Model, coverage: float = 0.95, k: float | None = None) -> LpuResu
 
     with c_i = ∂f/∂x_i evaluated exactly by automatic differentiation at the estimates
     (GUM §5.1.2, §5.2.2). First-order only: for strongly non-linear models use the Monte Carlo
-    method and :func:`~carbonmet.uncertainty.validate` (JCGM 101 §8).
+    method and :func:`~carbonmet.uncertainty.validate_lpu` (JCGM 101 §8).
     """
     if not 0.0 < coverage < 1.0:
         raise UncertaintyError(f"coverage probability must lie in (0, 1), got {coverage}")
