@@ -25,8 +25,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._distributions import Distribution
-from ._errors import ExpressionError, ModelError
+from carbonmet.quantities import MeasuredQuantity, Provenance, Shape
+
+from ._distributions import Distribution, distribution_from_u
+from ._errors import DistributionError, ExpressionError, ModelError
 from ._expr import Affine, Expression
 
 __all__ = ["Dual", "Input", "InputSet", "Model"]
@@ -46,12 +48,17 @@ class Input:
         Unit text (informative; the engine does not convert units).
     description : str
         Free text (instrument, certificate, source of a default).
+    provenance : Provenance or None
+        Where the input comes from (instruments, certificates, data period, method) when it was
+        added from a :class:`~carbonmet.quantities.MeasuredQuantity` (:meth:`InputSet.add_quantity`);
+        budgets and results carry it on.
     """
 
     name: str
     distribution: Distribution
     unit: str = ""
     description: str = ""
+    provenance: Provenance | None = None
 
 
 @dataclass
@@ -70,10 +77,81 @@ class InputSet:
             raise ModelError(f"input '{name}' defined twice")
         if not isinstance(distribution, Distribution):
             raise ModelError(f"input '{name}': distribution must be a Distribution, got {distribution!r}")
-        inp = Input(name, distribution, unit, description)
-        self.inputs[name] = inp
+        return self._put(Input(name, distribution, unit, description))
+
+    def _put(self, inp: Input) -> Input:
+        self.inputs[inp.name] = inp
         self.version += 1
         return inp
+
+    def add_quantity(self, name: str, quantity: MeasuredQuantity, shape: Shape | str | None = None) -> Input:
+        """Add a measured quantity as an input, keeping its unit and provenance (计量结果作输入量).
+
+        The distribution follows from the quantity's standard uncertainty u and a shape
+        (:func:`~carbonmet.uncertainty.distributions.distribution_from_u`):
+
+        * ``shape`` if given, else the shape the quantity records (:func:`~carbonmet.quantities.from_mpe`
+          and verification certificates → rectangular, :func:`~carbonmet.quantities.from_expanded` and
+          calibration certificates → normal, :func:`~carbonmet.quantities.from_type_a` → t);
+        * otherwise a t distribution when the quantity has finite degrees of freedom (JCGM 101
+          §6.4.9.7), else normal.
+
+        Rectangular means half-width √3·u (GUM §4.3.7), triangular half-width √6·u (GUM §4.3.9);
+        u = 0 gives a constant.
+
+        Parameters
+        ----------
+        name : str
+            Input id (an identifier), used in expressions, budgets and correlations.
+        quantity : MeasuredQuantity
+            Value, unit, u, degrees of freedom and provenance.
+        shape : Shape or str, optional
+            ``"normal"``, ``"rectangular"``, ``"triangular"`` or ``"t"``; overrides the quantity's own.
+
+        Returns
+        -------
+        Input
+            The new input; its ``provenance`` is the quantity's.
+
+        Raises
+        ------
+        ModelError
+            The name is taken or not an identifier, the quantity's u is nan (not evaluated — never
+            taken as zero) or not finite, or the shape is unknown.
+
+        Examples
+        --------
+        >>> from carbonmet.quantities import from_certificate, from_type_a
+        >>> inputs = InputSet()
+        >>> _ = inputs.add_quantity("C_ar", from_type_a([0.536, 0.534, 0.538], "tC/t"))
+        >>> d_an = from_certificate(0.0, "tC/t", kind="verification", mpe=0.002)
+        >>> inputs.add_quantity("d_an", d_an).distribution.kind
+        'rectangular'
+        """
+        if not isinstance(quantity, MeasuredQuantity):
+            raise ModelError(f"input '{name}': expected a MeasuredQuantity, got {type(quantity).__name__}")
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ModelError(f"input name {name!r} is not a valid identifier")
+        if name in self.inputs:
+            raise ModelError(f"input '{name}' defined twice")
+        label = f"input '{name}'" + (
+            f" (quantity '{quantity.name}')" if quantity.name and quantity.name != name else ""
+        )
+        if math.isnan(quantity.u):
+            note = f"; {quantity.provenance.note}" if quantity.provenance.note else ""
+            raise ModelError(
+                f"{label}: 标准不确定度未评定 the standard uncertainty u is not evaluated (nan){note}; "
+                "it is never taken as zero — give the certificate figure or a type A evaluation"
+            )
+        chosen = shape if shape is not None else quantity.shape
+        if chosen is None:
+            chosen = Shape.T if math.isfinite(quantity.dof) else Shape.NORMAL
+        try:
+            dist = distribution_from_u(quantity.value, quantity.u, str(chosen), quantity.dof)
+        except DistributionError as exc:
+            raise ModelError(f"{label}: {exc}") from None
+        prov = quantity.provenance
+        return self._put(Input(name, dist, quantity.unit, _describe_provenance(prov), prov))
 
     def correlate(self, a: str, b: str, r: float) -> None:
         """Declare the correlation coefficient r(a, b) ∈ [−1, 1] (GUM §5.2.2)."""
@@ -116,14 +194,34 @@ class InputSet:
         return [(a, b, r) for (a, b), r in self.correlations.items() if a in s and b in s]
 
     @classmethod
-    def from_mapping(cls, inputs: Mapping[str, Distribution | Input]) -> InputSet:
+    def from_mapping(cls, inputs: Mapping[str, Distribution | Input | MeasuredQuantity]) -> InputSet:
+        """Input set from ``{name: Distribution | Input | MeasuredQuantity}``."""
         out = cls()
         for name, d in inputs.items():
             if isinstance(d, Input):
                 out.add(name, d.distribution, d.unit, d.description)
+                out.inputs[name] = Input(name, d.distribution, d.unit, d.description, d.provenance)
+            elif isinstance(d, MeasuredQuantity):
+                out.add_quantity(name, d)
             else:
                 out.add(name, d)
         return out
+
+
+def _describe_provenance(p: Provenance) -> str:
+    """One line naming instruments, certificates and the data period of a provenance."""
+    parts = []
+    if p.instruments:
+        parts.append("instruments " + ", ".join(p.instruments))
+    if p.certificates:
+        parts.append("certificates " + ", ".join(p.certificates))
+    if p.period:
+        parts.append(f"period {p.period[0].isoformat()} – {p.period[1].isoformat()}")
+    if p.method:
+        parts.append(p.method)
+    if p.reference:
+        parts.append(p.reference)
+    return "; ".join(parts)
 
 
 # --- forward-mode dual numbers for Python-callable models ----------------------------------------
@@ -354,7 +452,7 @@ class Model:
     def from_expression(
         cls,
         expression: str,
-        inputs: InputSet | Mapping[str, Distribution | Input],
+        inputs: InputSet | Mapping[str, Distribution | Input | MeasuredQuantity],
         *,
         output: str = "y",
         unit: str = "",
@@ -390,7 +488,7 @@ class Model:
     def from_function(
         cls,
         function: Callable[..., Any],
-        inputs: InputSet | Mapping[str, Distribution | Input],
+        inputs: InputSet | Mapping[str, Distribution | Input | MeasuredQuantity],
         *,
         names: Sequence[str] | None = None,
         output: str = "y",
