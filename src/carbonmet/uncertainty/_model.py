@@ -230,6 +230,12 @@ def _describe_provenance(p: Provenance) -> str:
 class Dual:
     """Scalar dual number v + Σ d_j ε_j with a gradient block ``d`` (forward-mode AD).
 
+    Why forward mode exists next to the reverse mode of expressions: a model given as a Python
+    callable (:meth:`Model.from_function`) has no tree to run a backward pass on — the only way
+    to get exact sensitivities out of arbitrary Python code is to run it on numbers that carry
+    their derivatives. Dual numbers do that with no tracing machinery, and a block of ε per call
+    keeps the cost at ⌈N/block⌉ calls for N inputs. Expression models never use them.
+
     Supports + − * / **, comparisons (on the value) and the NumPy ufuncs exp, log, log10, log2,
     log1p, expm1, sqrt, square, reciprocal, sin, cos, tan, arctan, sinh, cosh, tanh, absolute.
     ``float(x)`` and ``math.*`` functions are deliberately unsupported: they would silently
