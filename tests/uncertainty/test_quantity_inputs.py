@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from carbonmet.quantities import (
+    CO2_PER_C,
     MeasuredQuantity,
     Provenance,
     Shape,
@@ -125,3 +126,65 @@ def test_from_mapping_accepts_quantities() -> None:
 def test_distribution_from_u_keeps_u(shape: str, kind: str) -> None:
     d = distribution_from_u(3.0, 0.25, shape, dof=12)
     assert d.kind == kind and d.u == pytest.approx(0.25) and d.mean == pytest.approx(3.0)
+
+
+# --- units checked once with pint ---------------------------------------------------------------------
+
+
+def _carbon_inputs() -> InputSet:
+    iset = InputSet()
+    iset.add_quantity("AD", from_mpe(1.0e5, "t", mpe=2.0e3))
+    iset.add_quantity("NCV", from_expanded(20.9, "GJ/t", U=0.4))
+    iset.add_quantity("CC", from_type_a([0.0260, 0.0262, 0.0259, 0.0263], "tC/GJ"))
+    iset.add_quantity("OF", MeasuredQuantity(0.98, "1", u=0.01))
+    return iset
+
+
+def test_carbon_becomes_co2_only_through_the_constant() -> None:
+    """tC and tCO2 are different dimensions: 44/12 leaves tC as tC, CO2_PER_C (tCO2/tC) converts."""
+    iset = _carbon_inputs()
+    m = Model.from_expression(
+        "AD * NCV * CC * OF * CO2_PER_C", iset, output="E", unit="tCO2", check_units=True
+    )
+    assert lpu(m).value == pytest.approx(1.0e5 * 20.9 * 0.0261 * 0.98 * CO2_PER_C, rel=1e-3)
+    with pytest.raises(
+        ModelError, match=r"gives .*carbon_mass.* output unit is .*co2_mass.*only through the constant"
+    ):
+        Model.from_expression(
+            "AD * NCV * CC * OF * 44 / 12", iset, output="E2", unit="tCO2", check_units=True
+        )
+    # the default for inputs that all have units (check_units=None) checks as well
+    with pytest.raises(ModelError, match="CO2_PER_C"):
+        Model.from_expression(
+            "AD * NCV * CC * OF * 44 / 12", iset, output="E3", unit="tCO2", check_units=None
+        )
+    Model.from_expression("AD * NCV * CC * OF * 44 / 12", iset, output="E4", unit="tC", check_units=None)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("AD + NCV", r"term 'NCV' \(position 5\) is GJ / t \[\[length\] \*\* 2 / \[time\] \*\* 2\]"),
+        ("exp(AD) * CC", r"exp\(\) of 'AD' \(position 4\).*dimensionless argument"),
+        ("AD ** OF * CC", "variable power"),
+        ("AD * NCV * CC * NCV ** OF", "variable power"),
+    ],
+)
+def test_unit_errors_name_the_term(text: str, message: str) -> None:
+    with pytest.raises(ModelError, match=message):
+        Model.from_expression(text, _carbon_inputs(), output="E", unit="tC", check_units=True)
+
+
+def test_units_that_work_out() -> None:
+    iset = _carbon_inputs()
+    iset.add("dp", Normal(4.0, 0.1), unit="kPa")
+    iset.add("K", Normal(2.0, 0.01), unit="t/h/kPa**0.5")
+    Model.from_expression("K * sqrt(dp) * 3", iset, output="q", unit="t/h", check_units=True)
+    Model.from_expression(
+        "AD * NCV ** 1 * CC * (1 + OF / 100)", iset, output="E", unit="kgC", check_units=True
+    )
+    with pytest.raises(ModelError, match="input 'x' has no unit"):
+        iset.add("x", Normal(1.0, 0.1))
+        Model.from_expression("AD * CC * NCV * x", iset, output="E", unit="tC", check_units=True)
+    # without units on every input (and check_units=None) nothing is checked
+    Model.from_expression("AD * x", iset, output="E", unit="tC", check_units=None)

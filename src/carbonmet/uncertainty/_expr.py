@@ -5,7 +5,9 @@ runs nothing) and the tree is converted into our small node types through an exp
 whitelist; nothing is ever handed to ``eval``/``exec``/``compile``. Accepted::
 
     numbers     ASCII decimal literals: 12, 1.5, .5, 2.5e-3
-    names       input names (identifiers)
+    names       input names (identifiers) and the named constants of CONSTANTS
+                (CO2_PER_C [tCO2/tC], MOLAR_MASS_C, MOLAR_MASS_CO2 [g/mol]), which are numbers
+                that carry a unit for Model.check_units
     operators   + - * / ** and unary + -  (Python precedence: ** binds tighter than unary minus,
                 and is right-associative)
     calls       exp | log | log10 | sqrt | sin | cos | tan | abs, one positional argument
@@ -34,9 +36,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from carbonmet.quantities import CO2_PER_C, MOLAR_MASS_C, MOLAR_MASS_CO2
+
 from ._errors import ExpressionError
 
-__all__ = ["FUNCTIONS", "Affine", "Expression", "parse"]
+__all__ = ["CONSTANTS", "FUNCTIONS", "Affine", "Expression", "parse"]
 
 MAX_DEPTH = 100
 #: Longest expression accepted [characters]: ~10 000 terms such as ``AD1234 * EF1234`` (a 1 000-stream
@@ -55,6 +59,14 @@ FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "cos": np.cos,
     "tan": np.tan,
     "abs": np.abs,
+}
+
+#: Named constants usable in expressions: value and unit. ``CO2_PER_C`` is the one way to turn tC
+#: into tCO2 (a bare 44/12 is a pure number and leaves the carbon dimension as it is).
+CONSTANTS: dict[str, tuple[float, str]] = {
+    "CO2_PER_C": (CO2_PER_C, "tCO2/tC"),
+    "MOLAR_MASS_C": (MOLAR_MASS_C, "g/mol"),
+    "MOLAR_MASS_CO2": (MOLAR_MASS_CO2, "g/mol"),
 }
 
 _TOKEN_RE = re.compile(
@@ -121,11 +133,13 @@ class Node:
 
 
 class Num(Node):
-    __slots__ = ("value",)
+    """A number; ``name`` is set for a named constant (:data:`CONSTANTS`), which carries a unit."""
 
-    def __init__(self, value: float, start: int, end: int) -> None:
+    __slots__ = ("name", "value")
+
+    def __init__(self, value: float, start: int, end: int, name: str = "") -> None:
         # a NumPy scalar, so that constant arithmetic follows IEEE rules (1/0 → inf) like arrays do
-        self.value, self.start, self.end = np.float64(value), start, end
+        self.value, self.start, self.end, self.name = np.float64(value), start, end, name
 
 
 class Var(Node):
@@ -396,7 +410,7 @@ class _Converter:
             if isinstance(node.op, ast.USub):
                 arg = self.convert(node.operand)
                 if isinstance(arg, Num):
-                    return Num(-arg.value, start, arg.end)
+                    return Num(-arg.value, start, arg.end, arg.name)
                 return Neg(arg, start, arg.end)
             word = "not" if isinstance(node.op, ast.Not) else "~"
             raise _refuse(f"operator '{word}'", start, word)
@@ -412,6 +426,8 @@ class _Converter:
                     position=start,
                     token=name,
                 )
+            if name in CONSTANTS:
+                return Num(CONSTANTS[name][0], start, end, name)
             return Var(name, start, end)
         if isinstance(node, ast.Constant):
             literal = self.text[start:end]

@@ -208,6 +208,103 @@ class InputSet:
         return out
 
 
+def _check_units(model: Model) -> None:
+    """Walk the expression with pint quantities of magnitude 1 (see :meth:`Model.check_units`)."""
+    from carbonmet.quantities import CarbonmetError, parse_unit, ureg
+
+    from ._expr import CONSTANTS, Call, Neg, Num, Pow, Prod, Sum, Var
+
+    assert model.expression is not None
+    expr = model.expression
+    where = f"{model._where()}model '{model.output}'"
+
+    def unit_of(text: str, what: str) -> Any:
+        try:
+            return parse_unit(text)
+        except (CarbonmetError, ValueError) as exc:
+            raise ModelError(f"{where}: {what} has unit {text!r} that is not understood ({exc})") from None
+
+    units: dict[str, Any] = {}
+    for n in model.names:
+        text = model.inputs[n].unit.strip()
+        if not text:
+            raise ModelError(f"{where}: input '{n}' has no unit; units are checked for this model")
+        units[n] = ureg.Quantity(1.0, unit_of(text, f"input '{n}'"))
+    if not model.unit.strip():
+        raise ModelError(f"{where}: the output has no unit; units are checked for this model")
+    out = ureg.Quantity(1.0, unit_of(model.unit, "the output"))
+    one = ureg.Quantity(1.0, "")
+
+    def show(node: Any) -> str:
+        return f"'{expr.source(node)}' (position {node.start})"
+
+    def dim(q: Any) -> str:
+        d = str(q.dimensionality)
+        return "dimensionless" if d == "dimensionless" else f"{q.units:~} [{d}]"
+
+    def walk(node: Any) -> Any:
+        t = type(node)
+        if t is Var:
+            return units[node.name]
+        if t is Num:
+            if node.name:
+                return ureg.Quantity(1.0, CONSTANTS[node.name][1])
+            return one
+        if t is Neg:
+            return walk(node.arg)
+        if t is Sum:
+            first = walk(node.terms[0])
+            for term in node.terms[1:]:
+                q = walk(term)
+                if q.dimensionality != first.dimensionality:
+                    raise ModelError(
+                        f"{where}: term {show(term)} is {dim(q)} but term {show(node.terms[0])} is "
+                        f"{dim(first)}; a sum needs one dimension"
+                    )
+            return first
+        if t is Prod:
+            acc = one
+            for f, inv in zip(node.factors, node.inverse, strict=True):
+                q = walk(f)
+                acc = acc / q if inv else acc * q
+            return acc
+        if t is Pow:
+            base, ex = walk(node.base), walk(node.exponent)
+            if not ex.dimensionless:
+                raise ModelError(
+                    f"{where}: exponent {show(node.exponent)} is {dim(ex)}; it must be dimensionless"
+                )
+            if base.dimensionless:
+                return one
+            e = node.exponent
+            val = -e.arg.value if isinstance(e, Neg) and isinstance(e.arg, Num) else getattr(e, "value", None)
+            if not isinstance(e, (Num, Neg)) or val is None:
+                raise ModelError(
+                    f"{where}: {show(node)} raises {dim(base)} to a variable power; a dimensioned base needs "
+                    "a constant exponent"
+                )
+            return base ** float(val)
+        if t is Call:
+            q = walk(node.arg)
+            if node.fn == "sqrt":
+                return q**0.5
+            if node.fn == "abs":
+                return q
+            if not q.dimensionless:
+                raise ModelError(
+                    f"{where}: {node.fn}() of {show(node.arg)}, which is {dim(q)}; it needs a dimensionless argument"
+                )
+            return one
+        raise TypeError(node)  # pragma: no cover
+
+    got = walk(expr.root)
+    if got.dimensionality != out.dimensionality:
+        hint = ""
+        if "carbon_mass" in str(got.dimensionality) and "co2" in str(out.dimensionality).lower():
+            hint = "; carbon becomes CO2 only through the constant CO2_PER_C (a bare 44/12 is a pure number)"
+        raise ModelError(f"{where}: the expression gives {dim(got)} but the output unit is {dim(out)}{hint}")
+
+
 def _describe_provenance(p: Provenance) -> str:
     """One line naming instruments, certificates and the data period of a provenance."""
     parts = []
@@ -464,8 +561,27 @@ class Model:
         unit: str = "",
         source: str = "",
         description: str = "",
+        check_units: bool | None = False,
     ) -> Model:
-        """Model from a safe arithmetic expression over the input names."""
+        """Model from a safe arithmetic expression over the input names.
+
+        Parameters
+        ----------
+        expression : str
+            Arithmetic over input names, numbers, the named constants ``CO2_PER_C``,
+            ``MOLAR_MASS_C``, ``MOLAR_MASS_CO2`` and the functions of the expression language.
+        inputs : InputSet or mapping
+            The inputs (a mapping of name → Distribution, Input or MeasuredQuantity is turned into
+            a new input set).
+        output, unit : str
+            Name and unit of the output quantity.
+        source, description : str
+            Where the model comes from (named in error messages) and free text.
+        check_units : bool or None
+            Check once, with pint, that the expression is dimensionally consistent
+            (:meth:`check_units`): ``True`` always (every input and the output need a unit),
+            ``None`` when the output and every input it uses have a unit, ``False`` never.
+        """
         iset = inputs if isinstance(inputs, InputSet) else InputSet.from_mapping(inputs)
         expr = Expression(expression)
         used = set(expr.names)
@@ -486,9 +602,33 @@ class Model:
             if source:
                 raise ExpressionError(f"{source}: {exc}", exc.position, exc.token) from None
             raise
-        return cls(
+        model = cls(
             iset, names, output=output, unit=unit, expression=expr, source=source, description=description
         )
+        if check_units or (check_units is None and unit and all(iset[n].unit.strip() for n in model.names)):
+            model.check_units()
+        return model
+
+    def check_units(self) -> None:
+        """Check that the expression is dimensionally consistent with its inputs' and output's units.
+
+        Every input's unit and the output unit are parsed with pint
+        (:func:`carbonmet.quantities.parse_unit`); the expression is then walked once: terms of a
+        sum must share one dimension, functions other than ``sqrt``/``abs`` take dimensionless
+        arguments, a dimensioned base needs a constant exponent, and the result must have the output
+        unit's dimension. Carbon and CO₂ masses are different dimensions (quantities/units.txt):
+        ``tC × 44/12`` stays tC, only ``tC × CO2_PER_C`` (unit tCO2/tC) gives tCO2. Only dimensions
+        are checked, not scale factors (an input in % divided by 100 in the expression is fine).
+
+        Raises
+        ------
+        ModelError
+            A unit is missing or unknown, or the dimensions do not match; the message names the
+            input or the term (with its position in the expression).
+        """
+        if self.expression is None:
+            raise ModelError(f"{self._where()}only expression models can be checked for units")
+        _check_units(self)
 
     @classmethod
     def from_function(
