@@ -14,21 +14,9 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import integrate, optimize, stats
 
-from carbonmet.uncertainty import (
-    Constant,
-    InputSet,
-    Model,
-    Normal,
-    Rectangular,
-    StudentT,
-    compare,
-    covariance,
-    evaluate,
-    lpu,
-    mcm,
-    type_a,
-    validate_lpu,
-)
+from carbonmet.uncertainty import InputSet, Model, compare, evaluate, lpu, mcm, validate_lpu
+from carbonmet.uncertainty.distributions import Constant, Normal, Rectangular, StudentT, type_a
+from carbonmet.uncertainty.gum import covariance
 
 
 # --- GUM (JCGM 100:2008) Annex H.1: end-gauge calibration ------------------------------------------
