@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from carbonmet.uncertainty import InputSet, Model, Normal, Rectangular, lpu, mcm
+from carbonmet.uncertainty import InputSet, Model, lpu, mcm
+from carbonmet.uncertainty.distributions import Normal, Rectangular
 
 _CPU: dict[int, float] = {}
 

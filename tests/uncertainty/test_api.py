@@ -8,22 +8,10 @@ import numpy as np
 import pytest
 
 from carbonmet.quantities import MeasuredQuantity, Source
-from carbonmet.uncertainty import (
-    Dual,
-    InputSet,
-    Model,
-    ModelError,
-    Normal,
-    Rectangular,
-    StudentT,
-    compare,
-    coverage_factor,
-    en_score,
-    evaluate,
-    lpu,
-    welch_satterthwaite,
-    zeta_score,
-)
+from carbonmet.uncertainty import InputSet, Model, ModelError, compare, evaluate, lpu
+from carbonmet.uncertainty.distributions import Normal, Rectangular, StudentT
+from carbonmet.uncertainty.expression import Dual
+from carbonmet.uncertainty.gum import coverage_factor, en_score, welch_satterthwaite, zeta_score
 
 
 def test_callable_model_sensitivities_equal_expression_model() -> None:
@@ -242,7 +230,8 @@ def test_zero_sensitivity_of_an_uncertain_input_is_noted(expr: str, mean: float)
 
 def test_function_models_use_ieee_arithmetic_and_fail_with_evaluation_errors() -> None:
     """Review finding 6: dual numbers raised ZeroDivisionError/TypeError/ValueError from Python floats."""
-    from carbonmet.uncertainty import Constant, EvaluationError
+    from carbonmet.uncertainty import EvaluationError
+    from carbonmet.uncertainty.distributions import Constant
 
     def at(mean: float) -> InputSet:
         iset = InputSet()

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbonmet.uncertainty import (
+from carbonmet.uncertainty import DistributionError
+from carbonmet.uncertainty.distributions import (
     Arcsine,
     Constant,
-    DistributionError,
     Exponential,
     Lognormal,
     Normal,

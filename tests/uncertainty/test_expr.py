@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from carbonmet.uncertainty import Expression, ExpressionError, InputSet, Model, Normal, parse
-from carbonmet.uncertainty._expr import _ALL_NODE_TYPES, Node, _walk
+from carbonmet.uncertainty import ExpressionError, InputSet, Model
+from carbonmet.uncertainty.distributions import Normal
+from carbonmet.uncertainty.expression import NODE_TYPES, Expression, Node, parse, walk
 
 NAMES = ["x", "y", "z", "w"]
 
@@ -117,8 +118,8 @@ def test_arbitrary_text_parses_or_raises_expression_error(text: str) -> None:
         e = parse(text)
     except ExpressionError:
         return
-    for n in _walk(e.root):
-        assert isinstance(n, _ALL_NODE_TYPES)
+    for n in walk(e.root):
+        assert isinstance(n, NODE_TYPES)
         assert isinstance(n, Node)
 
 
@@ -255,7 +256,7 @@ def test_no_unicode_digit_string_parses_unless_ascii(digits: str) -> None:
 
 def test_expression_length_is_capped() -> None:
     """Review finding 7: a 400 000-character expression took seconds to parse; cap it."""
-    from carbonmet.uncertainty._expr import MAX_LENGTH
+    from carbonmet.uncertainty.expression import MAX_LENGTH
 
     ok = " + ".join(f"AD{i} * EF{i}" for i in range(1000))  # the 1 000-stream sum of the benchmark
     assert len(ok) < MAX_LENGTH and len(parse(ok).names) == 2000
@@ -272,3 +273,109 @@ def test_non_finite_combined_uncertainty_is_an_error() -> None:
     iset.add("x", Normal(1.0, 0.1))
     with pytest.raises(EvaluationError, match="not finite .*contribution of x"):
         lpu(Model.from_expression("x**1e308", iset))
+
+
+# --- the ast-based parser: whitelist, positions, long texts -----------------------------------------
+
+REFUSED = [
+    ("x.real", "attribute access"),
+    ("x[0]", "subscript"),
+    ("(lambda: 1)", "lambda"),
+    ("[x for x in y]", "comprehension"),
+    ("{x: y}", "dict"),
+    ("(x, y)", "tuple"),
+    ("x < y", "comparison"),
+    ("x and y", "'and'/'or'"),
+    ("x if y else z", "conditional"),
+    ("(y := 2)", "assignment"),
+    ("x % y", "operator '%'"),
+    ("x // y", "operator '//'"),
+    ("x @ y", "operator '@'"),
+    ("not x", "operator 'not'"),
+    ("True", "constant 'True'"),
+    ("None", "constant 'None'"),
+    ("1j", "constant '1j'"),
+    ('f"{x}"', "f-string"),
+    ("exp(x=1)", "exactly one argument"),
+    ("exp(*x)", "exactly one argument"),
+    ("exp()", "exactly one argument"),
+    ("exp(x)(y)", "call of a computed function"),
+    ("0x1f", "write numbers as"),
+    ("1_000", "write numbers as"),
+    ("x # comment", "unexpected character '#'"),
+    ("if + x", "reserved word"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), REFUSED)
+def test_whitelist_refuses_other_python(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=message):
+        parse(text)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    expressions(),
+    st.sampled_from([t for t, _ in REFUSED if "#" not in t and not t.startswith("if")]),
+    st.sampled_from(["+", "*", "-"]),
+)
+def test_refused_construct_anywhere_is_reported_where_it_is(
+    case: tuple[str, object], bad: str, op: str
+) -> None:
+    """A forbidden construct inside a valid expression is refused, and the error points into it."""
+    text, _ = case
+    full = f"{text} {op} ({bad})"
+    with pytest.raises(ExpressionError) as exc:
+        parse(full)
+    pos = exc.value.position
+    assert pos is not None and len(text) + 3 <= pos <= len(full)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), st.integers(0, 3), st.text(alphabet=" \t\n\u3000", min_size=1, max_size=3))
+def test_names_keep_their_positions(case: tuple[str, object], pad: int, ws: str) -> None:
+    """Whitespace (also newlines and ideographic spaces) is free; Var positions index the original text."""
+    text, ref = case
+    padded = ws * pad + text.replace(" ", ws) + ws
+    e = parse(padded)
+    for n in walk(e.root):
+        if type(n).__name__ == "Var":
+            assert padded[n.start : n.end] == n.name  # type: ignore[attr-defined]
+    e.bind({n: i for i, n in enumerate(NAMES)})
+    x = np.array([LEAF_VALUES[n] for n in NAMES])
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(e.evaluate(x), ref(LEAF_VALUES), rtol=1e-12, equal_nan=True)  # type: ignore[operator]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), st.sampled_from(["+", "-"]), st.integers(3_200, 4_000))
+def test_long_texts_are_parsed_in_pieces_with_the_same_value(
+    case: tuple[str, object], op: str, n: int
+) -> None:
+    """Sums longer than Python's parser takes in one piece (~3 000 terms, at the top level and
+    inside parentheses) are cut into chunks; the value is unchanged."""
+    text, ref = case
+    assume(len(text) < 40)
+    long_sum = f" {op} ".join([f"({text})"] * n)
+    x = np.array([LEAF_VALUES[k] for k in NAMES])
+    with np.errstate(all="ignore"):
+        v = ref(LEAF_VALUES)  # type: ignore[operator]
+        expected = v * (n if op == "+" else 2 - n)
+        for t, want in ((long_sum, expected), (f"2 * ({long_sum}) - -1", 2 * expected + 1)):
+            e = parse(t)
+            e.bind({k: i for i, k in enumerate(NAMES)})
+            np.testing.assert_allclose(e.evaluate(x), want, rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def test_long_sums_beyond_pythons_recursion_limit() -> None:
+    """10 000 terms at the top level and 3 000 inside parentheses (Python's own limit is ~3 000)."""
+    names = [f"x{i}" for i in range(10_000)]
+    e = bound(" - ".join(names), names)
+    x = np.arange(1.0, 10_001.0)
+    assert e.evaluate(x) == pytest.approx(x[0] - x[1:].sum())
+    inner = " + ".join(f"(x{i} - 1)" for i in range(3_000))
+    e2 = bound(f"CO2 * ({inner}) / 2", [*names[:3_000], "CO2"])
+    x2 = np.concatenate([np.arange(3_000.0), [4.0]])
+    assert e2.evaluate(x2) == pytest.approx(4.0 * (x2[:3_000] - 1).sum() / 2)
+    with pytest.raises(ExpressionError, match="nested"):
+        parse("-" * 5_000 + "x")

@@ -9,19 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from carbonmet.uncertainty import (
-    EvaluationError,
-    InputSet,
-    Lognormal,
-    Model,
-    Normal,
-    Rectangular,
-    Triangular,
-    UncertaintyError,
-    coverage_intervals,
-    mcm,
-    numerical_tolerance,
-)
+from carbonmet.uncertainty import EvaluationError, InputSet, Model, UncertaintyError, mcm
+from carbonmet.uncertainty.distributions import Lognormal, Normal, Rectangular, Triangular
+from carbonmet.uncertainty.gum import coverage_intervals, numerical_tolerance
 
 
 def test_coverage_interval_indices_follow_jcgm101_7_7() -> None:

@@ -16,7 +16,7 @@ runner = CliRunner()
 GOOD = """
 [model]
 output = "E"
-expression = "AD * NCV * CC * OF * 44 / 12"
+expression = "AD * NCV * CC * OF * CO2_PER_C"
 unit = "tCO2"
 description = "coal combustion, GB/T 32151 style"
 
@@ -43,6 +43,7 @@ distribution = "triangular"
 low = 0.96
 high = 1.0
 mode = 0.98
+unit = "1"
 
 [[correlations]]
 a = "NCV"
@@ -117,20 +118,24 @@ BAD_CASES = [
     ),
     (("value = 20.9\nU = 0.4", "U = 0.4"), ["[inputs.NCV]", "missing parameter 'value'"]),
     (
-        ('expression = "AD * NCV * CC * OF * 44 / 12"', 'expression = "AD * NCV * CC * OX"'),
+        ('expression = "AD * NCV * CC * OF * CO2_PER_C"', 'expression = "AD * NCV * CC * OX"'),
         ["OX", "unknown name"],
     ),
     (("mode = 0.98", "mode = 0.98\nstd = -1"), ["[inputs.OF]", "unexpected parameter 'std'"]),
     (("low = 0.96\nhigh = 1.0", "low = 1.0\nhigh = 0.96"), ["[inputs.OF]", "'low' must be < 'high'"]),
     (
-        ('expression = "AD * NCV * CC * OF * 44 / 12"', 'expression = "__import__(os)"'),
+        ('expression = "AD * NCV * CC * OF * CO2_PER_C"', 'expression = "__import__(os)"'),
         ["unknown function '__import__'"],
     ),
     (
-        ('expression = "AD * NCV * CC * OF * 44 / 12"', "expression = \"open('x')\""),
+        ('expression = "AD * NCV * CC * OF * CO2_PER_C"', "expression = \"open('x')\""),
         ["unexpected character", "position 5"],
     ),
-    (('expression = "AD * NCV * CC * OF * 44 / 12"', 'expression = "AD * (NCV"'), ["expression", "')'"]),
+    (('expression = "AD * NCV * CC * OF * CO2_PER_C"', 'expression = "AD * (NCV"'), ["expression", "')'"]),
+    (
+        ('expression = "AD * NCV * CC * OF * CO2_PER_C"', 'expression = "AD * NCV * CC * OF * 44 / 12"'),
+        ["[model] units", "carbon_mass", "CO2_PER_C"],
+    ),
     (("r = -0.3", "r = -1.3"), ["[[correlations]] #1", "[-1, 1]"]),
     (('b = "CC"', 'b = "XX"'), ["[[correlations]] #1", "unknown input 'XX'"]),
     (('[model]\noutput = "E"', '[model]\noutputs = "E"'), ["[model]", "outputs"]),

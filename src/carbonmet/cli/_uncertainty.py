@@ -133,6 +133,10 @@ def evaluate_cmd(
         fail(f"包含概率须在 (0, 1) 内 coverage must lie in (0, 1), got {coverage}")
     if plot is not None and method == Method.lpu:
         fail("--plot 需要蒙特卡洛 needs --method mcm or both")
+    if plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")  # the CLI writes files only: no GUI backend
     from ..uncertainty import UncertaintyError, evaluate, load_model, plot_histogram
 
     try:

@@ -2,18 +2,24 @@
 
 Public API: the unit registry :data:`ureg`, :func:`parse_unit`, :func:`convert`,
 :func:`conversion_factor`, :func:`carbon_to_co2`, :func:`to_normal_volume`, and
-:class:`MeasuredQuantity` with its :class:`Provenance`.
+:class:`MeasuredQuantity` with its :class:`Provenance` and :class:`Shape`, built from a certificate
+by :func:`from_certificate` (the one certificate → u rule), :func:`from_expanded`, :func:`from_mpe`
+or :func:`from_type_a`.
 """
 
 from ._errors import CarbonmetError, UnitError
 from ._measured import (
+    CertificateKind,
     Evidence,
     MeasuredQuantity,
     Provenance,
     QuantityError,
+    Shape,
     Source,
+    from_certificate,
     from_expanded,
     from_mpe,
+    from_type_a,
     mpe_standard_uncertainty,
 )
 from ._units import (
@@ -37,18 +43,22 @@ __all__ = [
     "MOLAR_MASS_CO2",
     "Q_",
     "CarbonmetError",
+    "CertificateKind",
     "Evidence",
     "MeasuredQuantity",
     "Provenance",
     "QuantityError",
+    "Shape",
     "Source",
     "UnitError",
     "carbon_to_co2",
     "conversion_factor",
     "convert",
     "format_unit",
+    "from_certificate",
     "from_expanded",
     "from_mpe",
+    "from_type_a",
     "is_convertible",
     "mpe_standard_uncertainty",
     "parse_unit",

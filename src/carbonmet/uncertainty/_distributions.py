@@ -27,6 +27,8 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special, stats
 
+from carbonmet.quantities import mpe_standard_uncertainty
+
 from ._errors import DistributionError
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "Trapezoidal",
     "Triangular",
     "distribution_from_params",
+    "distribution_from_u",
     "normal_from_expanded",
     "rectangular_from_mpe",
     "type_a",
@@ -534,12 +537,66 @@ def normal_from_expanded(value: float, U: float, k: float = 2.0, dof: float = ma
 def rectangular_from_mpe(value: float, mpe: float) -> Rectangular:
     """Rectangular input from a maximum permissible error ±MPE (最大允许误差) around ``value``.
 
-    u = MPE/√3 (JJF 1059.1-2012 §4.3.3.4, GUM §4.3.7).
+    u = :func:`carbonmet.quantities.mpe_standard_uncertainty` (MPE/√3, the one MPE rule;
+    JJF 1059.1-2012 §4.3.3.4, GUM §4.3.7), then half-width √3·u.
     """
-    v, a = _finite("value", value), _finite("mpe", mpe)
+    _finite("value", value)
+    a = _finite("mpe", mpe)
     if a <= 0:
         raise DistributionError(f"parameter 'mpe' must be > 0, got {mpe!r}")
-    return Rectangular(v - a, v + a)
+    d = distribution_from_u(value, mpe_standard_uncertainty(a), "rectangular")
+    assert isinstance(d, Rectangular)
+    return d
+
+
+_SQRT3, _SQRT6 = math.sqrt(3.0), math.sqrt(6.0)
+
+
+def distribution_from_u(value: float, u: float, shape: str = "normal", dof: float = math.inf) -> Distribution:
+    """Distribution with expectation ``value`` and standard uncertainty ``u`` of a given shape.
+
+    The one place a (value, u, shape) triple — a :class:`carbonmet.quantities.MeasuredQuantity` —
+    becomes a distribution:
+
+    * ``"normal"``: N(value, u²), carrying ``dof`` for Welch–Satterthwaite (GUM §4.3.4);
+    * ``"rectangular"``: uniform on value ± √3·u (GUM §4.3.7, JJF 1059.1-2012 §4.3.3.4);
+    * ``"triangular"``: symmetric triangular on value ± √6·u (GUM §4.3.9);
+    * ``"t"``: scaled and shifted t with scale u and ν = ``dof`` (JCGM 101 §6.4.9).
+
+    A zero ``u`` gives a :class:`Constant` for every shape.
+
+    Parameters
+    ----------
+    value : float
+        Expectation [unit of the quantity].
+    u : float
+        Standard uncertainty [unit of the quantity], finite and ≥ 0.
+    shape : str
+        One of the shapes above (aliases of :func:`distribution_from_params` accepted).
+    dof : float
+        Degrees of freedom of ``u`` (∞ for full knowledge).
+
+    Raises
+    ------
+    DistributionError
+        ``u`` is nan, infinite or negative, or the shape is unknown.
+    """
+    v = _finite("value", value)
+    uv = _finite("u", u)
+    if uv < 0:
+        raise DistributionError(f"parameter 'u' must be ≥ 0, got {u!r}")
+    canon = _KINDS.get(str(shape).strip().lower())
+    if canon not in ("normal", "rectangular", "triangular", "t"):
+        raise DistributionError(f"shape {shape!r} is not one of normal, rectangular, triangular, t")
+    if uv == 0.0:
+        return Constant(v)
+    if canon == "normal":
+        return Normal(v, uv, dof)
+    if canon == "rectangular":
+        return Rectangular(v - _SQRT3 * uv, v + _SQRT3 * uv)
+    if canon == "triangular":
+        return Triangular(v - _SQRT6 * uv, v + _SQRT6 * uv)
+    return StudentT(v, uv, dof)
 
 
 def type_a(data: Sequence[float] | np.ndarray) -> StudentT:
@@ -635,7 +692,12 @@ def distribution_from_params(kind: str, params: Mapping[str, Any]) -> Distributi
     if canon == "rectangular":
         if "low" in p:
             return Rectangular(p["low"], p["high"])
-        return rectangular_from_mpe(p["value"], p["mpe"] if "mpe" in p else p["halfwidth"])
+        if "mpe" in p:
+            return rectangular_from_mpe(p["value"], p["mpe"])
+        v, a = _finite("value", p["value"]), _finite("halfwidth", p["halfwidth"])
+        if a <= 0:
+            raise DistributionError(f"parameter 'halfwidth' must be > 0, got {p['halfwidth']!r}")
+        return Rectangular(v - a, v + a)
     if canon == "triangular":
         return Triangular(p["low"], p["high"], p.get("mode"))
     if canon == "trapezoidal":

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from ._lpu import LpuResult, lpu
 from ._mcm import McmResult, mcm
 from ._model import Model
-from ._validate import Validation, validate
+from ._validate import Validation, validate_lpu
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -72,5 +72,5 @@ def evaluate(
         if method in ("mcm", "both")
         else None
     )
-    val = validate(r_lpu, r_mcm, ndig=ndig) if (r_lpu is not None and r_mcm is not None) else None
+    val = validate_lpu(r_lpu, r_mcm, ndig=ndig) if (r_lpu is not None and r_mcm is not None) else None
     return Evaluation(model=model, lpu=r_lpu, mcm=r_mcm, validation=val)

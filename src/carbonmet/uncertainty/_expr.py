@@ -1,14 +1,21 @@
 """Safe arithmetic expressions for measurement models (测量模型表达式).
 
-Own tokenizer and recursive-descent parser: an expression becomes a small tree of nodes;
-nothing is ever handed to Python's ``eval``/``exec``/``compile``. The grammar::
+The text is parsed by Python's own parser (:func:`ast.parse`, which builds a syntax tree and
+runs nothing) and the tree is converted into our small node types through an explicit
+whitelist; nothing is ever handed to ``eval``/``exec``/``compile``. Accepted::
 
-    expr   := term (('+' | '-') term)*
-    term   := unary (('*' | '/') unary)*
-    unary  := ('+' | '-') unary | power
-    power  := atom ('**' unary)?            (right-associative, binds tighter than unary minus)
-    atom   := NUMBER | NAME | FUNC '(' expr ')' | '(' expr ')'
-    FUNC   := exp | log | log10 | sqrt | sin | cos | tan | abs
+    numbers     ASCII decimal literals: 12, 1.5, .5, 2.5e-3
+    names       input names (identifiers) and the named constants of CONSTANTS
+                (CO2_PER_C [tCO2/tC], MOLAR_MASS_C, MOLAR_MASS_CO2 [g/mol]), which are numbers
+                that carry a unit for Model.check_units
+    operators   + - * / ** and unary + -  (Python precedence: ** binds tighter than unary minus,
+                and is right-associative)
+    calls       exp | log | log10 | sqrt | sin | cos | tan | abs, one positional argument
+
+Everything else Python would accept — attributes, subscripts, lambdas, comprehensions,
+comparisons, strings, other operators, keywords — is refused with an :class:`ExpressionError`
+naming its position; text Python itself refuses is scanned token by token to name the offending
+token (``'^'``, an unclosed ``(``, two operands in a row …).
 
 The same tree is evaluated on scalars (estimates, for the law of propagation) and on NumPy
 arrays (Monte Carlo trials, one row per input). Sums are flattened into n-ary nodes; terms of a
@@ -20,6 +27,8 @@ sensitivity coefficient ∂f/∂x_i (GUM §5.1.3), however many inputs there are
 
 from __future__ import annotations
 
+import ast
+import keyword
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -27,9 +36,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from carbonmet.quantities import CO2_PER_C, MOLAR_MASS_C, MOLAR_MASS_CO2
+
 from ._errors import ExpressionError
 
-__all__ = ["FUNCTIONS", "Affine", "Expression", "parse"]
+__all__ = ["CONSTANTS", "FUNCTIONS", "Affine", "Expression", "parse"]
 
 MAX_DEPTH = 100
 #: Longest expression accepted [characters]: ~10 000 terms such as ``AD1234 * EF1234`` (a 1 000-stream
@@ -50,6 +61,14 @@ FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "abs": np.abs,
 }
 
+#: Named constants usable in expressions: value and unit. ``CO2_PER_C`` is the one way to turn tC
+#: into tCO2 (a bare 44/12 is a pure number and leaves the carbon dimension as it is).
+CONSTANTS: dict[str, tuple[float, str]] = {
+    "CO2_PER_C": (CO2_PER_C, "tCO2/tC"),
+    "MOLAR_MASS_C": (MOLAR_MASS_C, "g/mol"),
+    "MOLAR_MASS_CO2": (MOLAR_MASS_CO2, "g/mol"),
+}
+
 _TOKEN_RE = re.compile(
     r"(?P<ws>\s+)"
     r"|(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
@@ -67,7 +86,11 @@ class Token(NamedTuple):
 
 
 def tokenize(text: str) -> list[Token]:
-    """Split an expression into tokens; any other character is an :class:`ExpressionError`."""
+    """Split an expression into tokens; any other character is an :class:`ExpressionError`.
+
+    Used to name the offending token of a text Python's parser refused, and to find the top-level
+    sums and the parentheses of long texts (see :func:`_parse_long`).
+    """
     if not isinstance(text, str):
         raise ExpressionError(f"expression must be a string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -110,11 +133,13 @@ class Node:
 
 
 class Num(Node):
-    __slots__ = ("value",)
+    """A number; ``name`` is set for a named constant (:data:`CONSTANTS`), which carries a unit."""
 
-    def __init__(self, value: float, start: int, end: int) -> None:
+    __slots__ = ("name", "value")
+
+    def __init__(self, value: float, start: int, end: int, name: str = "") -> None:
         # a NumPy scalar, so that constant arithmetic follows IEEE rules (1/0 → inf) like arrays do
-        self.value, self.start, self.end = np.float64(value), start, end
+        self.value, self.start, self.end, self.name = np.float64(value), start, end, name
 
 
 class Var(Node):
@@ -260,158 +285,436 @@ class Marg(Node):
         return (self.rest, self.mean, self.var)
 
 
-# --- parser --------------------------------------------------------------------------------------
+# --- parser: Python's ast with a node whitelist ----------------------------------------------------
+#
+# The text is parsed by ``ast.parse(mode="eval")`` (a parser only: nothing is compiled or run) and
+# the tree is converted node by node; every node type not in the whitelist below is refused with
+# its position. Whitelist: numbers (ASCII decimal literals), names, + − × ÷ **, unary ±, and calls
+# of a FUNCTIONS entry with one positional argument.
+#
+# Python builds a chain a + b + c + … as a left-nested tree whose depth is the number of terms,
+# and its AST construction stops at a recursion limit (about 3 000 terms). Texts it refuses so are
+# then cut at top-level + and − into chunks parsed one by one, and a long parenthesised
+# group is parsed on its own first and masked by a placeholder name of the same length, so
+# positions stay those of the original text.
+
+_NUM_TEXT = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NAME_TEXT = re.compile(r"[^\W\d]\w*")
+_CHUNK_OPS = 400  # top-level + and − per chunk of a long text
+_GROUP_TOKENS = 1_000  # a parenthesised group with more tokens is parsed on its own
+
+_BINOPS: dict[type, str] = {
+    ast.BitXor: "^",
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+}
+_REFUSED: dict[type, str] = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscript",
+    ast.Slice: "slice",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehension",
+    ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension",
+    ast.GeneratorExp: "comprehension",
+    ast.Compare: "comparison",
+    ast.BoolOp: "'and'/'or'",
+    ast.IfExp: "conditional 'if … else'",
+    ast.NamedExpr: "assignment ':='",
+    ast.Starred: "starred argument",
+    ast.List: "list",
+    ast.Tuple: "tuple",
+    ast.Set: "set",
+    ast.Dict: "dict",
+    ast.JoinedStr: "f-string",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+}
 
 
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.toks = tokenize(text)
-        self.i = 0
+def _refuse(what: str, pos: int, token: str) -> ExpressionError:
+    return ExpressionError(
+        f"{what} at position {pos} is not allowed in a model expression (numbers, input names, "
+        f"+ - * / **, unary minus and the functions {', '.join(FUNCTIONS)} only)",
+        position=pos,
+        token=token,
+    )
+
+
+class _Converter:
+    """ast → expression nodes for one parsed span of the text (whitelist; positions in characters)."""
+
+    def __init__(self, text: str, span: str, offset: int, placeholders: Mapping[int, Node]) -> None:
+        self.text, self.offset, self.placeholders = text, offset, placeholders
         self.depth = 0
+        if span.isascii():
+            self.b2c: list[int] | None = None
+        else:  # ast offsets are UTF-8 byte offsets
+            b2c = []
+            for i, ch in enumerate(span):
+                b2c.extend([i] * len(ch.encode("utf-8")))
+            b2c.append(len(span))
+            self.b2c = b2c
 
-    @property
-    def tok(self) -> Token:
-        return self.toks[self.i]
+    def pos(self, col: int | None) -> int:
+        c = col or 0
+        return self.offset + (c if self.b2c is None else self.b2c[c])
 
-    def advance(self) -> Token:
-        t = self.toks[self.i]
-        self.i += 1
-        return t
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        return self.pos(getattr(node, "col_offset", 0)), self.pos(getattr(node, "end_col_offset", 0))
 
-    def error(self, msg: str, tok: Token | None = None) -> ExpressionError:
-        t = tok or self.tok
+    def convert(self, node: ast.expr) -> Node:
+        self.depth += 1
+        if self.depth > 2 * MAX_DEPTH:
+            s = self.span(node)[0]
+            raise ExpressionError(
+                f"expression nested more than {MAX_DEPTH} levels deep at position {s}",
+                s,
+                self.text[s : s + 1],
+            )
+        try:
+            return self._convert(node)
+        finally:
+            self.depth -= 1
+
+    def _convert(self, node: ast.expr) -> Node:
+        start, end = self.span(node)
+        if isinstance(node, ast.BinOp):
+            op = type(node.op)
+            if op in (ast.Add, ast.Sub):
+                terms: list[Node] = []
+                signs: list[float] = []
+                self.add_terms(node, 1.0, terms, signs)
+                return Sum(terms, signs, start, end)
+            if op in (ast.Mult, ast.Div):
+                return self.product(node, start, end)
+            if op is ast.Pow:
+                return Pow(self.convert(node.left), self.convert(node.right), start, end)
+            sym = _BINOPS.get(op, "?")
+            at = self.text.find(sym, self.span(node.left)[1], self.span(node.right)[0])
+            at = start if at < 0 else at
+            if sym == "^":
+                raise ExpressionError(
+                    f"'^' at position {at} is not an operator; write '**' for powers", at, sym
+                )
+            raise _refuse(f"operator '{sym}'", at, sym)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.UAdd):
+                return self.convert(node.operand)
+            if isinstance(node.op, ast.USub):
+                arg = self.convert(node.operand)
+                if isinstance(arg, Num):
+                    return Num(-arg.value, start, arg.end, arg.name)
+                return Neg(arg, start, arg.end)
+            word = "not" if isinstance(node.op, ast.Not) else "~"
+            raise _refuse(f"operator '{word}'", start, word)
+        if isinstance(node, ast.Name):
+            if start in self.placeholders:
+                return self.placeholders[start]
+            name = self.text[start:end]
+            if name != node.id or not _NAME_TEXT.fullmatch(name):
+                raise ExpressionError(f"unexpected token {name!r} at position {start}", start, name)
+            if name in FUNCTIONS:
+                raise ExpressionError(
+                    f"function '{name}' at position {start} must be followed by '('",
+                    position=start,
+                    token=name,
+                )
+            if name in CONSTANTS:
+                return Num(CONSTANTS[name][0], start, end, name)
+            return Var(name, start, end)
+        if isinstance(node, ast.Constant):
+            literal = self.text[start:end]
+            if isinstance(node.value, (str, bytes)):
+                raise ExpressionError(
+                    f"unexpected character {literal[:1]!r} at position {start}: text strings are not "
+                    "allowed in a model expression",
+                    position=start,
+                    token=literal[:1],
+                )
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise _refuse(f"constant {literal!r}", start, literal)
+            if not _NUM_TEXT.fullmatch(literal):
+                raise ExpressionError(
+                    f"unexpected token {literal!r} at position {start}: write numbers as 12, 1.5 or 2.5e-3",
+                    position=start,
+                    token=literal,
+                )
+            v = float(literal)
+            if not math.isfinite(v):
+                raise ExpressionError(
+                    f"number out of range at position {start} ({literal!r})", start, literal
+                )
+            return Num(v, start, end)
+        if isinstance(node, ast.Call):
+            return self.call(node, start, end)
+        what = _REFUSED.get(type(node), type(node).__name__)
+        raise _refuse(what, start, self.text[start:end][:20])
+
+    def add_terms(self, node: ast.expr, sign: float, terms: list[Node], signs: list[float]) -> None:
+        """Flatten a chain of + and − (iteratively: chains may be thousands of terms long)."""
+        for operand, s in _sum_chain(node):
+            sub = self.convert(operand)
+            if isinstance(sub, Sum):  # (a + b) + c: one flat sum
+                terms.extend(sub.terms)
+                signs.extend(sign * s * t for t in sub.signs)
+            else:
+                terms.append(sub)
+                signs.append(sign * s)
+
+    def product(self, node: ast.BinOp, start: int, end: int) -> Node:
+        chain: list[tuple[ast.expr, bool]] = []
+        cur: ast.expr = node
+        while isinstance(cur, ast.BinOp) and isinstance(cur.op, (ast.Mult, ast.Div)):
+            chain.append((cur.right, isinstance(cur.op, ast.Div)))
+            cur = cur.left
+        chain.append((cur, False))
+        factors: list[Node] = []
+        inverse: list[bool] = []
+        for operand, inv in reversed(chain):
+            f = self.convert(operand)
+            if isinstance(f, Prod) and not inv:  # a*(b*c), (a/b)*c: flat; a/(b*c) keeps its group
+                factors.extend(f.factors)
+                inverse.extend(f.inverse)
+            else:
+                factors.append(f)
+                inverse.append(inv)
+        return Prod(factors, inverse, start, end)
+
+    def call(self, node: ast.Call, start: int, end: int) -> Node:
+        if not isinstance(node.func, ast.Name):
+            fs = self.span(node.func)[0]
+            raise _refuse("call of a computed function", fs, self.text[fs:end][:20])
+        fn = node.func.id
+        for a in node.args:  # arguments first: the offending part of open('x') is the string
+            if not isinstance(a, ast.Starred):
+                self.convert(a)
+        if fn not in FUNCTIONS or self.text[start : start + len(fn)] != fn:
+            raise ExpressionError(
+                f"unknown function '{fn}' at position {start}; allowed: " + ", ".join(FUNCTIONS),
+                position=start,
+                token=fn,
+            )
+        if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+            after = self.span(node.args[0])[1] if node.args else start + len(fn)
+            comma = self.text.find(",", after, end)
+            at = comma if comma >= 0 else start
+            raise ExpressionError(
+                f"',' at position {at}: functions take exactly one argument ({fn}(x))",
+                position=at,
+                token="," if comma >= 0 else fn,
+            )
+        arg = self.convert(node.args[0])
+        return Call(fn, arg, start, end)
+
+
+def _sum_chain(node: ast.expr) -> list[tuple[ast.expr, float]]:
+    """Operands of a chain a ± b ± c … with their signs, left to right (iterative)."""
+    chain: list[tuple[ast.expr, float]] = []
+    while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        chain.append((node.right, 1.0 if isinstance(node.op, ast.Add) else -1.0))
+        node = node.left
+    chain.append((node, 1.0))
+    chain.reverse()
+    return chain
+
+
+def _syntax_error(text: str, exc: SyntaxError | None = None, offset: int = 0) -> ExpressionError:
+    """Name the offending token of a text Python's parser refused (token scan of the grammar)."""
+    toks = tokenize(text)  # lexical errors ('^', ',', '$', …) are raised here
+    if len(toks) == 1:
+        return ExpressionError("empty expression", position=0)
+
+    def at(t: Token, msg: str) -> ExpressionError:
         shown = t.text or "end of expression"
         return ExpressionError(f"{msg} at position {t.pos} ({shown!r})", position=t.pos, token=t.text)
 
-    def enter(self) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.error(f"expression nested more than {MAX_DEPTH} levels deep")
-
-    def parse(self) -> Node:
-        if self.tok.kind == "end":
-            raise ExpressionError("empty expression", position=0)
-        node = self.expr()
-        if self.tok.kind != "end":
-            raise self.error("unexpected token")
-        return node
-
-    def expr(self) -> Node:
-        start = self.tok.pos
-        terms: list[Node] = []
-        signs: list[float] = []
-
-        def add(node: Node, sign: float) -> None:
-            if isinstance(node, Sum):  # flatten (a + b) + c
-                terms.extend(node.terms)
-                signs.extend(sign * s for s in node.signs)
-            else:
-                terms.append(node)
-                signs.append(sign)
-
-        add(self.term(), 1.0)
-        while self.tok.kind == "op" and self.tok.text in ("+", "-"):
-            sign = 1.0 if self.advance().text == "+" else -1.0
-            add(self.term(), sign)
-        end = self.toks[self.i - 1].pos + len(self.toks[self.i - 1].text)
-        if len(terms) == 1 and signs[0] == 1.0:
-            return terms[0]
-        return Sum(terms, signs, start, end)
-
-    def term(self) -> Node:
-        start = self.tok.pos
-        factors = [self.unary()]
-        inverse = [False]
-        while self.tok.kind == "op" and self.tok.text in ("*", "/"):
-            inverse.append(self.advance().text == "/")
-            factors.append(self.unary())
-        if len(factors) == 1:
-            return factors[0]
-        # flatten a*(b*c) only when it came without division inside: keep the tree simple
-        flat_f: list[Node] = []
-        flat_i: list[bool] = []
-        for f, inv in zip(factors, inverse, strict=True):
-            if isinstance(f, Prod) and not inv:
-                flat_f.extend(f.factors)
-                flat_i.extend(f.inverse)
-            else:
-                flat_f.append(f)
-                flat_i.append(inv)
-        end = self.toks[self.i - 1].pos + len(self.toks[self.i - 1].text)
-        return Prod(flat_f, flat_i, start, end)
-
-    def unary(self) -> Node:
-        t = self.tok
-        if t.kind == "op" and t.text in ("+", "-"):
-            self.advance()
-            self.enter()
-            arg = self.unary()
-            self.depth -= 1
-            if t.text == "+":
-                return arg
-            if isinstance(arg, Num):
-                return Num(-arg.value, t.pos, arg.end)
-            return Neg(arg, t.pos, arg.end)
-        return self.power()
-
-    def power(self) -> Node:
-        base = self.atom()
-        if self.tok.kind == "op" and self.tok.text == "**":
-            self.advance()
-            self.enter()
-            exponent = self.unary()
-            self.depth -= 1
-            return Pow(base, exponent, base.start, exponent.end)
-        return base
-
-    def atom(self) -> Node:
-        t = self.tok
-        if t.kind == "num":
-            self.advance()
-            try:
-                v = float(t.text)
-            except ValueError:  # pragma: no cover - the regex only admits valid floats
-                raise self.error("bad number", t) from None
-            if not math.isfinite(v):
-                raise self.error("number out of range", t)
-            return Num(v, t.pos, t.pos + len(t.text))
-        if t.kind == "name":
-            self.advance()
-            if self.tok.kind == "op" and self.tok.text == "(":
-                if t.text not in FUNCTIONS:
-                    raise ExpressionError(
+    operand, depth = True, 0
+    for i, t in enumerate(toks):
+        if operand:
+            if t.kind == "op" and t.text in ("+", "-"):
+                continue
+            if t.kind == "num":
+                operand = False
+            elif t.kind == "name":
+                nxt = toks[i + 1]
+                opens = nxt.kind == "op" and nxt.text == "("
+                if keyword.iskeyword(t.text):
+                    return at(t, f"'{t.text}' is a reserved word, not a name")
+                if t.text in FUNCTIONS and not opens:
+                    return ExpressionError(
+                        f"function '{t.text}' at position {t.pos} must be followed by '('", t.pos, t.text
+                    )
+                if opens and t.text not in FUNCTIONS:
+                    return ExpressionError(
                         f"unknown function '{t.text}' at position {t.pos}; allowed: " + ", ".join(FUNCTIONS),
                         position=t.pos,
                         token=t.text,
                     )
-                self.advance()
-                self.enter()
-                arg = self.expr()
-                self.depth -= 1
-                if not (self.tok.kind == "op" and self.tok.text == ")"):
-                    raise self.error(f"expected ')' to close {t.text}(")
-                close = self.advance()
-                return Call(t.text, arg, t.pos, close.pos + 1)
-            if t.text in FUNCTIONS:
-                raise ExpressionError(
-                    f"function '{t.text}' at position {t.pos} must be followed by '('",
-                    position=t.pos,
-                    token=t.text,
-                )
-            return Var(t.text, t.pos, t.pos + len(t.text))
+                operand = opens
+            elif t.kind == "op" and t.text == "(":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return at(t, f"expression nested more than {MAX_DEPTH} levels deep")
+            elif t.kind == "end":
+                return at(t, "expression ends too early")
+            else:
+                return at(t, "unexpected token")
+        elif t.kind == "end":
+            if depth:
+                return at(t, "expected ')'")
+            break
+        elif t.kind == "op" and t.text == ")":
+            if depth == 0:
+                return at(t, "unexpected token")
+            depth -= 1
+        elif t.kind == "op" and t.text != "(":
+            operand = True
+        else:
+            return at(t, "unexpected token")
+    pos = min(len(text), offset + max(0, (exc.offset or 1) - 1)) if exc is not None else offset
+    msg = exc.msg if exc is not None else "invalid syntax"
+    return ExpressionError(f"{msg} at position {pos}", position=pos, token=text[pos : pos + 1])
+
+
+def _parse_span(text: str, span: str, offset: int, placeholders: Mapping[int, Node]) -> Node:
+    """Parse ``span`` (= the text from ``offset``, long groups masked) into expression nodes."""
+    try:
+        tree = ast.parse(span, mode="eval")
+    except SyntaxError as exc:
+        raise _syntax_error(text, exc, offset) from None
+    except (ValueError, UnicodeError):  # NUL characters, lone surrogates
+        raise _syntax_error(text, None, offset) from None
+    except (RecursionError, MemoryError):
+        raise _TooDeep from None
+    return _Converter(text, span, offset, placeholders).convert(tree.body)
+
+
+class _TooDeep(Exception):
+    """Python's parser hit its recursion limit on a text (then parsed in pieces)."""
+
+
+def _parse_long(text: str) -> Node:
+    """Parse a long text: chunks of its top-level sum, long parenthesised groups first."""
+    toks = tokenize(text)
+    masked = list(text)
+    placeholders: dict[int, Node] = {}
+    match: dict[int, int] = {}
+    stack: list[int] = []
+    for i, t in enumerate(toks):
         if t.kind == "op" and t.text == "(":
-            self.advance()
-            self.enter()
-            node = self.expr()
-            self.depth -= 1
-            if not (self.tok.kind == "op" and self.tok.text == ")"):
-                raise self.error("expected ')'")
-            self.advance()
-            return node
-        if t.kind == "end":
-            raise self.error("expression ends too early")
-        raise self.error("unexpected token")
+            stack.append(i)
+            if len(stack) > MAX_DEPTH:
+                raise _syntax_error(text)
+        elif t.kind == "op" and t.text == ")":
+            if not stack:
+                raise _syntax_error(text)
+            match[stack.pop()] = i
+    if stack:
+        raise _syntax_error(text)
+
+    def build(i0: int, i1: int) -> Node:
+        """Node for tokens [i0, i1) (a whole group's content)."""
+        cuts: list[int] = []  # token indices of top-level binary + and − where a chunk ends
+        ops = 0
+        i = i0
+        while i < i1:
+            t = toks[i]
+            if t.kind == "op" and t.text == "(":
+                j = match[i]
+                if j - i > _GROUP_TOKENS:
+                    lo, hi = toks[i + 1].pos, toks[j].pos
+                    placeholders[lo] = build(i + 1, j)
+                    masked[lo:hi] = "_" * (hi - lo)
+                i = j + 1
+                continue
+            if (
+                t.kind == "op"
+                and t.text in ("+", "-")
+                and i > i0
+                and (toks[i - 1].kind in ("num", "name") or toks[i - 1].text == ")")
+            ):
+                ops += 1
+                if ops >= _CHUNK_OPS:
+                    cuts.append(i)
+                    ops = 0
+            i += 1
+        if i1 <= i0:
+            raise _syntax_error(text)
+        end = toks[i1].pos if i1 < len(toks) else len(text)
+        bounds = [i0, *cuts]
+        terms: list[Node] = []
+        signs: list[float] = []
+        for k, b in enumerate(bounds):
+            hi = toks[bounds[k + 1]].pos if k + 1 < len(bounds) else end
+            if k == 0:
+                offset = toks[i0].pos
+                span = "".join(masked[offset:hi])
+            else:
+                # "_ - a*b + c …": a dummy first operand keeps the cut's sign on the chunk's first
+                # term only (ast does not record parentheses, so the first term cannot be told
+                # apart from a parenthesised sum otherwise); positions shift by the dummy's one
+                offset = toks[b].pos - 1
+                span = "_" + "".join(masked[offset + 1 : hi])
+            try:
+                tree = ast.parse(span, mode="eval")
+            except (SyntaxError, ValueError, UnicodeError):
+                raise _syntax_error(text) from None
+            except (RecursionError, MemoryError):
+                raise ExpressionError(
+                    f"expression nested too deeply near position {offset}; split long products or powers",
+                    position=offset,
+                ) from None
+            conv = _Converter(text, span, offset, placeholders)
+            chain = _sum_chain(tree.body)
+            for operand, sgn in chain[1:] if k else chain:
+                sub = conv.convert(operand)
+                if isinstance(sub, Sum):
+                    terms.extend(sub.terms)
+                    signs.extend(sgn * x for x in sub.signs)
+                else:
+                    terms.append(sub)
+                    signs.append(sgn)
+        if len(terms) == 1 and signs[0] == 1.0:
+            return terms[0]
+        return Sum(terms, signs, toks[i0].pos, end)
+
+    return build(0, len(toks) - 1)
+
+
+def _parse(text: str) -> Node:
+    """Parse a whole expression text into nodes (no evaluation, no code execution)."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"expression must be a string, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"expression is {len(text):,} characters long, more than the {MAX_LENGTH:,} allowed; "
+            "split the model (e.g. sum sub-totals as separate models) or use Model.from_function",
+            position=MAX_LENGTH,
+        )
+    if not text.strip():
+        raise ExpressionError("empty expression", position=0)
+    # one line, same character positions: every whitespace character becomes a space
+    src = _WS.sub(" ", text)
+    for ch in ("#", "\\"):
+        i = src.find(ch)
+        if i >= 0:
+            raise ExpressionError(f"unexpected character {ch!r} at position {i}", position=i, token=ch)
+    body = src.lstrip(" ")  # eval mode refuses a leading indent
+    try:
+        return _parse_span(src, body, len(src) - len(body), {})
+    except _TooDeep:
+        # Python's AST construction stops at its recursion limit (a chain of ~3 000 terms)
+        return _parse_long(src)
+
+
+_WS = re.compile(r"\s", re.UNICODE)
 
 
 # --- evaluation ----------------------------------------------------------------------------------
@@ -873,7 +1176,7 @@ class Expression:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.root = _Parser(text).parse()
+        self.root = _parse(text)
         names: list[str] = []
         seen: set[str] = set()
         self._vars: list[Var] = []

@@ -47,6 +47,9 @@ class BudgetRow:
     variance_share : float
         (c_i u(x_i))² / u_c²(y) [-]; shares sum to 1 when there are no correlations (the
         covariance part is reported separately in :attr:`LpuResult.u_covariance_part`).
+    provenance : Provenance or None
+        Instruments, certificates and period the input came from (inputs added with
+        :meth:`InputSet.add_quantity`), else ``None``.
     """
 
     input: str
@@ -57,9 +60,10 @@ class BudgetRow:
     sensitivity: float
     u_contribution: float
     variance_share: float
+    provenance: Provenance | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "input": self.input,
             "distribution": self.distribution,
             "estimate": self.estimate,
@@ -69,6 +73,9 @@ class BudgetRow:
             "u_contribution": self.u_contribution,
             "variance_share": self.variance_share,
         }
+        if self.provenance is not None:
+            d["provenance"] = self.provenance.to_dict()
+        return d
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,7 @@ class LpuResult:
         contrib = np.abs(self.sensitivities) * self.u_inputs
         shares = contrib**2 / var if var > 0 else np.zeros_like(contrib)
         descr = self.distributions or (self._describe() if self._describe else ("",) * len(self.inputs))
+        iset = self.input_set
         return [
             BudgetRow(
                 input=name,
@@ -148,6 +156,7 @@ class LpuResult:
                 sensitivity=float(self.sensitivities[i]),
                 u_contribution=float(contrib[i]),
                 variance_share=float(shares[i]),
+                provenance=iset[name].provenance if iset is not None and name in iset else None,
             )
             for i, name in enumerate(self.inputs)
         ]
@@ -172,9 +181,23 @@ class LpuResult:
         }
 
     def to_measured_quantity(self, provenance: Provenance | None = None) -> MeasuredQuantity:
-        """The result as a :class:`~carbonmet.quantities.MeasuredQuantity` (source: calculated)."""
+        """The result as a :class:`~carbonmet.quantities.MeasuredQuantity` (source: calculated).
+
+        Unless ``provenance`` is given, the instruments and certificates of the inputs that came
+        from measured quantities are carried on (in input order, each once).
+        """
+        instruments: dict[str, None] = {}
+        certificates: dict[str, None] = {}
+        if self.input_set is not None:
+            for name in self.inputs:
+                p = self.input_set[name].provenance if name in self.input_set else None
+                if p is not None:
+                    instruments.update(dict.fromkeys(p.instruments))
+                    certificates.update(dict.fromkeys(p.certificates))
         prov = provenance or Provenance(
             source=Source.CALCULATED,
+            instruments=tuple(instruments),
+            certificates=tuple(certificates),
             method="GUM law of propagation (JCGM 100:2008 §5; JJF 1059.1-2012)",
             inputs=self.inputs,
         )
@@ -252,7 +275,7 @@ def lpu(model: Model, coverage: float = 0.95, k: float | None = None) -> LpuResu
 
     with c_i = ∂f/∂x_i evaluated exactly by automatic differentiation at the estimates
     (GUM §5.1.2, §5.2.2). First-order only: for strongly non-linear models use the Monte Carlo
-    method and :func:`~carbonmet.uncertainty.validate` (JCGM 101 §8).
+    method and :func:`~carbonmet.uncertainty.validate_lpu` (JCGM 101 §8).
     """
     if not 0.0 < coverage < 1.0:
         raise UncertaintyError(f"coverage probability must lie in (0, 1), got {coverage}")

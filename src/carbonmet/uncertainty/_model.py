@@ -25,8 +25,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._distributions import Distribution
-from ._errors import ExpressionError, ModelError
+from carbonmet.quantities import MeasuredQuantity, Provenance, Shape
+
+from ._distributions import Distribution, distribution_from_u
+from ._errors import DistributionError, ExpressionError, ModelError
 from ._expr import Affine, Expression
 
 __all__ = ["Dual", "Input", "InputSet", "Model"]
@@ -46,12 +48,17 @@ class Input:
         Unit text (informative; the engine does not convert units).
     description : str
         Free text (instrument, certificate, source of a default).
+    provenance : Provenance or None
+        Where the input comes from (instruments, certificates, data period, method) when it was
+        added from a :class:`~carbonmet.quantities.MeasuredQuantity` (:meth:`InputSet.add_quantity`);
+        budgets and results carry it on.
     """
 
     name: str
     distribution: Distribution
     unit: str = ""
     description: str = ""
+    provenance: Provenance | None = None
 
 
 @dataclass
@@ -70,10 +77,81 @@ class InputSet:
             raise ModelError(f"input '{name}' defined twice")
         if not isinstance(distribution, Distribution):
             raise ModelError(f"input '{name}': distribution must be a Distribution, got {distribution!r}")
-        inp = Input(name, distribution, unit, description)
-        self.inputs[name] = inp
+        return self._put(Input(name, distribution, unit, description))
+
+    def _put(self, inp: Input) -> Input:
+        self.inputs[inp.name] = inp
         self.version += 1
         return inp
+
+    def add_quantity(self, name: str, quantity: MeasuredQuantity, shape: Shape | str | None = None) -> Input:
+        """Add a measured quantity as an input, keeping its unit and provenance (计量结果作输入量).
+
+        The distribution follows from the quantity's standard uncertainty u and a shape
+        (:func:`~carbonmet.uncertainty.distributions.distribution_from_u`):
+
+        * ``shape`` if given, else the shape the quantity records (:func:`~carbonmet.quantities.from_mpe`
+          and verification certificates → rectangular, :func:`~carbonmet.quantities.from_expanded` and
+          calibration certificates → normal, :func:`~carbonmet.quantities.from_type_a` → t);
+        * otherwise a t distribution when the quantity has finite degrees of freedom (JCGM 101
+          §6.4.9.7), else normal.
+
+        Rectangular means half-width √3·u (GUM §4.3.7), triangular half-width √6·u (GUM §4.3.9);
+        u = 0 gives a constant.
+
+        Parameters
+        ----------
+        name : str
+            Input id (an identifier), used in expressions, budgets and correlations.
+        quantity : MeasuredQuantity
+            Value, unit, u, degrees of freedom and provenance.
+        shape : Shape or str, optional
+            ``"normal"``, ``"rectangular"``, ``"triangular"`` or ``"t"``; overrides the quantity's own.
+
+        Returns
+        -------
+        Input
+            The new input; its ``provenance`` is the quantity's.
+
+        Raises
+        ------
+        ModelError
+            The name is taken or not an identifier, the quantity's u is nan (not evaluated — never
+            taken as zero) or not finite, or the shape is unknown.
+
+        Examples
+        --------
+        >>> from carbonmet.quantities import from_certificate, from_type_a
+        >>> inputs = InputSet()
+        >>> _ = inputs.add_quantity("C_ar", from_type_a([0.536, 0.534, 0.538], "tC/t"))
+        >>> d_an = from_certificate(0.0, "tC/t", kind="verification", mpe=0.002)
+        >>> inputs.add_quantity("d_an", d_an).distribution.kind
+        'rectangular'
+        """
+        if not isinstance(quantity, MeasuredQuantity):
+            raise ModelError(f"input '{name}': expected a MeasuredQuantity, got {type(quantity).__name__}")
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ModelError(f"input name {name!r} is not a valid identifier")
+        if name in self.inputs:
+            raise ModelError(f"input '{name}' defined twice")
+        label = f"input '{name}'" + (
+            f" (quantity '{quantity.name}')" if quantity.name and quantity.name != name else ""
+        )
+        if math.isnan(quantity.u):
+            note = f"; {quantity.provenance.note}" if quantity.provenance.note else ""
+            raise ModelError(
+                f"{label}: 标准不确定度未评定 the standard uncertainty u is not evaluated (nan){note}; "
+                "it is never taken as zero — give the certificate figure or a type A evaluation"
+            )
+        chosen = shape if shape is not None else quantity.shape
+        if chosen is None:
+            chosen = Shape.T if math.isfinite(quantity.dof) else Shape.NORMAL
+        try:
+            dist = distribution_from_u(quantity.value, quantity.u, str(chosen), quantity.dof)
+        except DistributionError as exc:
+            raise ModelError(f"{label}: {exc}") from None
+        prov = quantity.provenance
+        return self._put(Input(name, dist, quantity.unit, _describe_provenance(prov), prov))
 
     def correlate(self, a: str, b: str, r: float) -> None:
         """Declare the correlation coefficient r(a, b) ∈ [−1, 1] (GUM §5.2.2)."""
@@ -116,14 +194,131 @@ class InputSet:
         return [(a, b, r) for (a, b), r in self.correlations.items() if a in s and b in s]
 
     @classmethod
-    def from_mapping(cls, inputs: Mapping[str, Distribution | Input]) -> InputSet:
+    def from_mapping(cls, inputs: Mapping[str, Distribution | Input | MeasuredQuantity]) -> InputSet:
+        """Input set from ``{name: Distribution | Input | MeasuredQuantity}``."""
         out = cls()
         for name, d in inputs.items():
             if isinstance(d, Input):
                 out.add(name, d.distribution, d.unit, d.description)
+                out.inputs[name] = Input(name, d.distribution, d.unit, d.description, d.provenance)
+            elif isinstance(d, MeasuredQuantity):
+                out.add_quantity(name, d)
             else:
                 out.add(name, d)
         return out
+
+
+def _check_units(model: Model) -> None:
+    """Walk the expression with pint quantities of magnitude 1 (see :meth:`Model.check_units`)."""
+    from carbonmet.quantities import CarbonmetError, parse_unit, ureg
+
+    from ._expr import CONSTANTS, Call, Neg, Num, Pow, Prod, Sum, Var
+
+    assert model.expression is not None
+    expr = model.expression
+    where = f"{model._where()}model '{model.output}'"
+
+    def unit_of(text: str, what: str) -> Any:
+        try:
+            return parse_unit(text)
+        except (CarbonmetError, ValueError) as exc:
+            raise ModelError(f"{where}: {what} has unit {text!r} that is not understood ({exc})") from None
+
+    units: dict[str, Any] = {}
+    for n in model.names:
+        text = model.inputs[n].unit.strip()
+        if not text:
+            raise ModelError(f"{where}: input '{n}' has no unit; units are checked for this model")
+        units[n] = ureg.Quantity(1.0, unit_of(text, f"input '{n}'"))
+    if not model.unit.strip():
+        raise ModelError(f"{where}: the output has no unit; units are checked for this model")
+    out = ureg.Quantity(1.0, unit_of(model.unit, "the output"))
+    one = ureg.Quantity(1.0, "")
+
+    def show(node: Any) -> str:
+        return f"'{expr.source(node)}' (position {node.start})"
+
+    def dim(q: Any) -> str:
+        d = str(q.dimensionality)
+        return "dimensionless" if d == "dimensionless" else f"{q.units:~} [{d}]"
+
+    def walk(node: Any) -> Any:
+        t = type(node)
+        if t is Var:
+            return units[node.name]
+        if t is Num:
+            if node.name:
+                return ureg.Quantity(1.0, CONSTANTS[node.name][1])
+            return one
+        if t is Neg:
+            return walk(node.arg)
+        if t is Sum:
+            first = walk(node.terms[0])
+            for term in node.terms[1:]:
+                q = walk(term)
+                if q.dimensionality != first.dimensionality:
+                    raise ModelError(
+                        f"{where}: term {show(term)} is {dim(q)} but term {show(node.terms[0])} is "
+                        f"{dim(first)}; a sum needs one dimension"
+                    )
+            return first
+        if t is Prod:
+            acc = one
+            for f, inv in zip(node.factors, node.inverse, strict=True):
+                q = walk(f)
+                acc = acc / q if inv else acc * q
+            return acc
+        if t is Pow:
+            base, ex = walk(node.base), walk(node.exponent)
+            if not ex.dimensionless:
+                raise ModelError(
+                    f"{where}: exponent {show(node.exponent)} is {dim(ex)}; it must be dimensionless"
+                )
+            if base.dimensionless:
+                return one
+            e = node.exponent
+            val = -e.arg.value if isinstance(e, Neg) and isinstance(e.arg, Num) else getattr(e, "value", None)
+            if not isinstance(e, (Num, Neg)) or val is None:
+                raise ModelError(
+                    f"{where}: {show(node)} raises {dim(base)} to a variable power; a dimensioned base needs "
+                    "a constant exponent"
+                )
+            return base ** float(val)
+        if t is Call:
+            q = walk(node.arg)
+            if node.fn == "sqrt":
+                return q**0.5
+            if node.fn == "abs":
+                return q
+            if not q.dimensionless:
+                raise ModelError(
+                    f"{where}: {node.fn}() of {show(node.arg)}, which is {dim(q)}; it needs a dimensionless argument"
+                )
+            return one
+        raise TypeError(node)  # pragma: no cover
+
+    got = walk(expr.root)
+    if got.dimensionality != out.dimensionality:
+        hint = ""
+        if "carbon_mass" in str(got.dimensionality) and "co2" in str(out.dimensionality).lower():
+            hint = "; carbon becomes CO2 only through the constant CO2_PER_C (a bare 44/12 is a pure number)"
+        raise ModelError(f"{where}: the expression gives {dim(got)} but the output unit is {dim(out)}{hint}")
+
+
+def _describe_provenance(p: Provenance) -> str:
+    """One line naming instruments, certificates and the data period of a provenance."""
+    parts = []
+    if p.instruments:
+        parts.append("instruments " + ", ".join(p.instruments))
+    if p.certificates:
+        parts.append("certificates " + ", ".join(p.certificates))
+    if p.period:
+        parts.append(f"period {p.period[0].isoformat()} – {p.period[1].isoformat()}")
+    if p.method:
+        parts.append(p.method)
+    if p.reference:
+        parts.append(p.reference)
+    return "; ".join(parts)
 
 
 # --- forward-mode dual numbers for Python-callable models ----------------------------------------
@@ -131,6 +326,12 @@ class InputSet:
 
 class Dual:
     """Scalar dual number v + Σ d_j ε_j with a gradient block ``d`` (forward-mode AD).
+
+    Why forward mode exists next to the reverse mode of expressions: a model given as a Python
+    callable (:meth:`Model.from_function`) has no tree to run a backward pass on — the only way
+    to get exact sensitivities out of arbitrary Python code is to run it on numbers that carry
+    their derivatives. Dual numbers do that with no tracing machinery, and a block of ε per call
+    keeps the cost at ⌈N/block⌉ calls for N inputs. Expression models never use them.
 
     Supports + − * / **, comparisons (on the value) and the NumPy ufuncs exp, log, log10, log2,
     log1p, expm1, sqrt, square, reciprocal, sin, cos, tan, arctan, sinh, cosh, tanh, absolute.
@@ -354,14 +555,33 @@ class Model:
     def from_expression(
         cls,
         expression: str,
-        inputs: InputSet | Mapping[str, Distribution | Input],
+        inputs: InputSet | Mapping[str, Distribution | Input | MeasuredQuantity],
         *,
         output: str = "y",
         unit: str = "",
         source: str = "",
         description: str = "",
+        check_units: bool | None = False,
     ) -> Model:
-        """Model from a safe arithmetic expression over the input names."""
+        """Model from a safe arithmetic expression over the input names.
+
+        Parameters
+        ----------
+        expression : str
+            Arithmetic over input names, numbers, the named constants ``CO2_PER_C``,
+            ``MOLAR_MASS_C``, ``MOLAR_MASS_CO2`` and the functions of the expression language.
+        inputs : InputSet or mapping
+            The inputs (a mapping of name → Distribution, Input or MeasuredQuantity is turned into
+            a new input set).
+        output, unit : str
+            Name and unit of the output quantity.
+        source, description : str
+            Where the model comes from (named in error messages) and free text.
+        check_units : bool or None
+            Check once, with pint, that the expression is dimensionally consistent
+            (:meth:`check_units`): ``True`` always (every input and the output need a unit),
+            ``None`` when the output and every input it uses have a unit, ``False`` never.
+        """
         iset = inputs if isinstance(inputs, InputSet) else InputSet.from_mapping(inputs)
         expr = Expression(expression)
         used = set(expr.names)
@@ -382,15 +602,39 @@ class Model:
             if source:
                 raise ExpressionError(f"{source}: {exc}", exc.position, exc.token) from None
             raise
-        return cls(
+        model = cls(
             iset, names, output=output, unit=unit, expression=expr, source=source, description=description
         )
+        if check_units or (check_units is None and unit and all(iset[n].unit.strip() for n in model.names)):
+            model.check_units()
+        return model
+
+    def check_units(self) -> None:
+        """Check that the expression is dimensionally consistent with its inputs' and output's units.
+
+        Every input's unit and the output unit are parsed with pint
+        (:func:`carbonmet.quantities.parse_unit`); the expression is then walked once: terms of a
+        sum must share one dimension, functions other than ``sqrt``/``abs`` take dimensionless
+        arguments, a dimensioned base needs a constant exponent, and the result must have the output
+        unit's dimension. Carbon and CO₂ masses are different dimensions (quantities/units.txt):
+        ``tC × 44/12`` stays tC, only ``tC × CO2_PER_C`` (unit tCO2/tC) gives tCO2. Only dimensions
+        are checked, not scale factors (an input in % divided by 100 in the expression is fine).
+
+        Raises
+        ------
+        ModelError
+            A unit is missing or unknown, or the dimensions do not match; the message names the
+            input or the term (with its position in the expression).
+        """
+        if self.expression is None:
+            raise ModelError(f"{self._where()}only expression models can be checked for units")
+        _check_units(self)
 
     @classmethod
     def from_function(
         cls,
         function: Callable[..., Any],
-        inputs: InputSet | Mapping[str, Distribution | Input],
+        inputs: InputSet | Mapping[str, Distribution | Input | MeasuredQuantity],
         *,
         names: Sequence[str] | None = None,
         output: str = "y",

@@ -115,7 +115,10 @@ def model_from_dict(data: dict[str, Any], source: str = "<model>") -> Model:
             output=model["output"],
             unit=str(model.get("unit", "")),
             description=str(model.get("description", "")),
+            check_units=None,
         )
+    except ModelError as exc:
+        raise ModelFileError(f"{where}: [model] units: {exc}") from None
     except ExpressionError as exc:
         tok = f" (token '{exc.token}')" if exc.token else ""
         raise ModelFileError(f"{where}: [model] expression: {exc}{tok}") from None

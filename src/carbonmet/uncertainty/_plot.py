@@ -1,4 +1,9 @@
-"""Histogram of the Monte Carlo output with both coverage intervals marked (PNG, Agg backend)."""
+"""Histogram of the Monte Carlo output with both coverage intervals marked (PNG).
+
+Library code does not choose a matplotlib backend: the figure is drawn on a
+:class:`matplotlib.figure.Figure` without ``pyplot`` (no global figure state, no GUI), and the
+program that calls it (the ``carbonmet`` CLI) selects the backend.
+"""
 
 from __future__ import annotations
 
@@ -19,16 +24,14 @@ def plot_histogram(mcm: McmResult, path: str | Path, lpu: LpuResult | None = Non
     Marks the probabilistically symmetric and the shortest coverage intervals and, if given,
     the GUF interval y ± U with its Gaussian/t approximation as a curve.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from scipy import stats
 
     if mcm.samples is None:
         raise UncertaintyError("the Monte Carlo result kept no samples (keep_samples=False)")
     y = mcm.samples
-    fig, ax = plt.subplots(figsize=(7.0, 4.2), dpi=110)
+    fig = Figure(figsize=(7.0, 4.2), dpi=110)
+    ax = fig.subplots()
     ax.hist(y, bins=bins, density=True, color="#9ecae1", edgecolor="none", label=f"MCM, M = {mcm.trials:,}")
     for x in mcm.interval:
         ax.axvline(x, color="#d62728", ls="--", lw=1.2)
@@ -54,5 +57,4 @@ def plot_histogram(mcm: McmResult, path: str | Path, lpu: LpuResult | None = Non
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out, format="png")
-    plt.close(fig)
     return out

@@ -9,7 +9,7 @@ from typing import Any
 from ._lpu import LpuResult, coverage_factor
 from ._mcm import McmResult, numerical_tolerance
 
-__all__ = ["Validation", "validate"]
+__all__ = ["Validation", "validate_lpu"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ class Validation:
         }
 
 
-def validate(lpu: LpuResult, mcm: McmResult, ndig: int = 2) -> Validation:
+def validate_lpu(lpu: LpuResult, mcm: McmResult, ndig: int = 2) -> Validation:
     """Validate the law of propagation against the Monte Carlo method (JCGM 101:2008 §8.2).
 
     Parameters
