@@ -3,7 +3,8 @@
 Public API: the models (declared on :class:`carbonmet.db.Base`), the validated row models, write
 services (each change audited with :func:`carbonmet.db.record`), bulk import/export, and the queries:
 :func:`due_list`, :func:`period_coverage`, :func:`trace_back`; the point catalogue built one way
-from the database or the import files (:func:`catalog_from_registry`, :func:`catalog_from_files`).
+from the database or the import files (:func:`catalog_from_registry`, :func:`catalog_from_files`);
+an instrument's covering certificate as a measured quantity (:func:`instrument_uncertainty`).
 
 Database set-up (engine, sessions, migrations), the audit chain and reconciliation are in
 :mod:`carbonmet.db`; importing this package registers a reconciler for each registry table, so
@@ -53,6 +54,7 @@ from ._services import (
     upsert_site,
     upsert_standard,
 )
+from ._uncertainty import instrument_uncertainty
 
 __all__ = [
     "ROW_MODELS",
@@ -101,6 +103,7 @@ __all__ = [
     "import_file",
     "import_files",
     "install",
+    "instrument_uncertainty",
     "link_standards",
     "period_coverage",
     "record_incident",

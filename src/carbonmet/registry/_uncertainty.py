@@ -1,0 +1,163 @@
+"""An instrument's certificate as a measured quantity (器具证书 → 标准不确定度).
+
+The registry finds the certificate that covers an instrument on a date, with the one "which
+certificate covers" rule of :func:`certificate_covers` (a failed 检定 covers nothing; an instrument
+under mandatory verification 强制检定 is covered by verifications only), and hands its figures to
+:func:`carbonmet.quantities.from_certificate`, the one place a certificate becomes a standard
+uncertainty.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..quantities import MeasuredQuantity, Provenance, Source, convert, from_certificate, is_convertible
+from ._errors import FieldError
+from ._models import Certificate, Instrument
+from ._queries import certificate_counts, cover_periods, instrument_interval, mandatory_calibration_reason
+from ._services import find_instrument
+
+_PERCENT = {"%", "percent"}
+
+
+def _is_percent(unit: str | None) -> bool:
+    return unit is not None and unit.strip().lower() in _PERCENT
+
+
+def _figure(
+    figure: float | None, figure_unit: str | None, unit: str, what: str
+) -> tuple[float | None, bool]:
+    """A certificate figure (U or MPE) in the terms :func:`from_certificate` takes: (figure, relative).
+
+    A figure in % is relative to the value: it is kept in % when the quantity itself is in % (an
+    error expressed in % of the indication), else it scales with the value (``relative=True``). A
+    figure in another unit is converted to ``unit``.
+    """
+    if figure is None or math.isnan(figure):
+        return None, False
+    if _is_percent(figure_unit):
+        return figure, not _is_percent(unit)
+    if not figure_unit:
+        raise FieldError("error_unit", f"{what}: the unit of the figure is not stated")
+    if not is_convertible(figure_unit, unit):
+        raise FieldError(
+            "unit", f"{what}: the figure is in {figure_unit!r}, which cannot be expressed in {unit!r}"
+        )
+    scale = float(convert(1.0, figure_unit, unit) - convert(0.0, figure_unit, unit))
+    return abs(figure * scale), False
+
+
+def instrument_uncertainty(
+    session: Session,
+    instrument: str,
+    on: date,
+    *,
+    value: float = 0.0,
+    unit: str = "%",
+    name: str = "",
+) -> MeasuredQuantity:
+    """A value measured with ``instrument`` on ``on``, with the standard uncertainty its certificate gives.
+
+    The certificate is the newest one that covers the instrument on ``on`` (from its calibration
+    date to its validity end, a later failed verification ending the cover the day before), under
+    the registry's one rule (:func:`certificate_covers`). It then becomes a quantity through
+    :func:`carbonmet.quantities.from_certificate`:
+
+    * calibration (校准): normal, u = U/k with U in the certificate's ``error_unit``
+      (JJF 1059.1-2012 §4.3.3.2 / GUM §4.3.4);
+    * verification (检定): rectangular, u = MPE/√3 with the instrument's MPE (``mpe_rel`` in %,
+      else ``mpe_abs`` in the instrument's unit; JJF 1059.1-2012 §4.3.3.4 / GUM §4.3.7).
+
+    With the defaults (``value=0``, ``unit="%"``) the result is the instrument's relative error in %
+    of the indication: a figure stated in % is taken as is. For another ``unit``, a figure in % is
+    relative to ``value``, and a figure in a unit is converted to ``unit``.
+
+    Never a silent zero: when no certificate covers the instrument on ``on``, or the covering one
+    states no figure, ``u`` is nan and the provenance note says why. An instrument under mandatory
+    verification (强制检定) holding only calibration certificates is such a case: a calibration does
+    not satisfy the legal obligation, so it is not used, ``u`` is nan and the note says a 检定 is
+    required (the due list calls the same instrument overdue).
+
+    Parameters
+    ----------
+    session : Session
+    instrument : str
+        Registry id of the instrument, or its serial (出厂编号) when unique.
+    on : date
+        Day of the measurement.
+    value : float
+        The measured value (or the error's estimate, 0 for an error known only by its bounds), in ``unit``.
+    unit : str
+        Unit of ``value`` and of the returned u.
+    name : str
+        Short id of the quantity.
+
+    Returns
+    -------
+    MeasuredQuantity
+        Provenance: the instrument, the certificate number and kind (``method``), the cover
+        period in the note.
+
+    Raises
+    ------
+    FieldError
+        Unknown instrument, or a certificate figure that cannot be expressed in ``unit``.
+    """
+    inst: Instrument = find_instrument(session, instrument, "instrument")
+    certs = list(session.scalars(
+        select(Certificate).where(Certificate.instrument_id == inst.id)
+        .order_by(Certificate.calibration_date, Certificate.id)
+    ))
+    by_no = {c.cert_no: c for c in certs}
+    covering = [(no, first, last) for no, first, last in cover_periods(certs, instrument_interval(inst),
+                                                                      inst.legal_category)
+                if first <= on <= last]
+    if not covering:
+        return MeasuredQuantity(
+            value=value, unit=unit, name=name,
+            provenance=Provenance(source=Source.MEASURED, instruments=(inst.code,),
+                                  note=_why_uncovered(inst, certs, on)),
+        )
+    cert_no, first, last = covering[-1]
+    cert = by_no[cert_no]
+    what = f"{inst.code} {cert.cert_no}"
+    kind_zh = "校准" if cert.kind == "calibration" else "检定"
+    prov = Provenance(
+        source=Source.MEASURED,
+        instruments=(inst.code,),
+        certificates=(cert.cert_no,),
+        method=(f"{cert.kind} certificate {cert.cert_no} ({kind_zh}): "
+                + ("U/k, normal" if cert.kind == "calibration" else "MPE/√3, rectangular")),
+        note=f"certificate {cert.cert_no} covers {inst.code} {first.isoformat()} … {last.isoformat()}",
+    )
+    if cert.kind == "calibration":
+        u_fig, relative = _figure(cert.expanded_u, cert.error_unit or inst.unit, unit, what)
+        return from_certificate(value, unit, kind="calibration", expanded_u=u_fig,
+                                coverage_factor=cert.coverage_factor, relative=relative, provenance=prov, name=name)
+    if inst.mpe_rel is not None:
+        mpe, relative = _figure(inst.mpe_rel, "%", unit, what)
+    else:
+        mpe, relative = _figure(inst.mpe_abs, inst.unit, unit, what)
+    return from_certificate(value, unit, kind="verification", mpe=mpe, relative=relative, provenance=prov,
+                            name=name)
+
+
+def _why_uncovered(inst: Instrument, certs: list[Certificate], on: date) -> str:
+    """Why no certificate covers ``inst`` on ``on`` (zh-CN first, English second)."""
+    earlier = [c for c in certs if c.calibration_date <= on]
+    if not earlier:
+        return (f"{on.isoformat()} 前无证书，标准不确定度未评定 / no certificate of {inst.code} on or before "
+                f"{on.isoformat()}: u not evaluated")
+    newest = earlier[-1]
+    if not certificate_counts(newest.kind, inst.legal_category):
+        return mandatory_calibration_reason(newest.cert_no) + "; u not evaluated"
+    if newest.kind == "verification" and newest.conclusion == "does_not_conform":
+        return (f"检定不合格 {newest.cert_no}，标准不确定度未评定 / verification {newest.cert_no} found "
+                f"{inst.code} non-conforming: u not evaluated")
+    return (f"{on.isoformat()} 无有效证书，标准不确定度未评定 / no certificate covers {inst.code} on "
+            f"{on.isoformat()} (newest {newest.cert_no} of {newest.calibration_date.isoformat()} has "
+            "expired): u not evaluated")
