@@ -9,6 +9,8 @@ checks get a region of their own.
 from __future__ import annotations
 
 import inspect
+import math
+import statistics
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ from sqlalchemy import func, select
 
 from carbonmet import services
 from carbonmet.db import AuditEntry
+from carbonmet.quantities import CO2_PER_C
 from carbonmet.registry import Certificate
 from carbonmet.services import (
     OUT_OF_SCOPE,
@@ -178,6 +181,52 @@ def check_verify_audit_log(ws: Workspace, me: str, other: str) -> None:
     assert services.verify_audit_log(ws, Scope.centre())["ok"] is True
 
 
+def check_instrument_quantity(ws: Workspace, me: str, other: str) -> None:
+    scope = Scope.enterprise(me)
+    q = services.instrument_quantity(ws, scope, f"S-{me}", date(2025, 1, 10), value=1000.0, unit="t")
+    assert q.u == pytest.approx(1000.0 * 0.005 / math.sqrt(3))  # verified, MPE 0.5 % → rectangular
+    assert (q.provenance.instruments, q.provenance.certificates) == ((f"BS-{me}",), (f"C01-{me}-2024",))
+    expired = services.instrument_quantity(ws, scope, f"BS-{me}", date(2025, 2, 1))
+    assert math.isnan(expired.u) and "expired" in expired.provenance.note
+    for ref in (f"BS-{other}", f"S-{other}", "NO-SUCH"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.instrument_quantity(ws, scope, ref, date(2025, 1, 10))
+
+
+def check_type_a_quantity(ws: Workspace, me: str, other: str) -> None:
+    # works on the caller's numbers: the same result for every scope
+    values = [67.0, 66.5, 67.4, 66.9]
+    q = services.type_a_quantity(ws, Scope.enterprise(me), values, "%", name="C", instruments=[f"BS-{me}"])
+    ref = services.type_a_quantity(ws, Scope.nobody(), values, "%", name="C", instruments=[f"BS-{me}"])
+    assert q == ref and q.dof == 3 and q.u == pytest.approx(statistics.stdev(values) / 2)
+
+
+def check_evaluate_quantities(ws: Workspace, me: str, other: str) -> None:
+    # the caller's own quantities (here: its own instrument's certificate): same result for every scope
+    fc = services.instrument_quantity(ws, Scope.enterprise(me), f"BS-{me}", date(2025, 1, 10), value=1000.0,
+                                      unit="t")
+    cc = services.type_a_quantity(ws, Scope.enterprise(me), [0.60, 0.62, 0.61], "tC/t")
+    args = ("FC * C * CO2_PER_C", {"FC": fc, "C": cc})
+    ev = services.evaluate_quantities(ws, Scope.enterprise(me), *args, output="E", unit="tCO2", method="lpu")
+    ref = services.evaluate_quantities(ws, Scope.nobody(), *args, output="E", unit="tCO2", method="lpu")
+    assert ev.lpu is not None and ref.lpu is not None and ev.lpu.value == ref.lpu.value
+    assert ev.lpu.value == pytest.approx(1000.0 * 0.61 * CO2_PER_C)
+    assert ev.lpu.budget[0].provenance is not None and ev.lpu.budget[0].provenance.certificates == (f"C01-{me}-2024",)
+
+
+_REGIONS: dict[str, str] = {}
+
+
+def check_generate_region(ws: Workspace, me: str, other: str) -> None:
+    # writes files only: nothing in the workspace changes, and every scope gets the same region
+    head = _audit_head(ws)
+    out = ws.store_root.parent / f"refregion-{me}"  # type: ignore[union-attr]
+    m = services.generate_region(ws, Scope.enterprise(me), out, enterprises=1, seed=3)
+    assert m.enterprises == 1 and any((out / "registry").glob("*.csv")) and _audit_head(ws) == head
+    manifest = (out / "manifest.json").read_text(encoding="utf-8").replace(str(out), "<out>")
+    assert _REGIONS.setdefault("seed3", manifest) == manifest
+
+
 # --- write checks: the other enterprise's data is refused, naming it, and nothing is kept ----------
 def check_import_registry(ws: Workspace, me: str, other: str, tmp: Path) -> None:
     scope = Scope.enterprise(me)
@@ -253,6 +302,25 @@ def check_ingest_files(ws: Workspace, me: str, other: str, tmp: Path) -> None:
     g.write_text("point_id,ts,value\n" + "".join(f"{other}.COAL,{_feb(d)}\n" for d in range(2, 17)), encoding="utf-8")
     t2, _ = services.ingest_files(ws, Scope.enterprise(other), [g])
     assert t2.quarantined == 0 and t2.stored == t2.received
+
+
+def check_record_incident(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    # a standard of my own; WRK-MASS is held by the institute C01
+    std = tmp / "standards.csv"
+    std.write_text(f"standard_code,name,holder_org,level,quantity\nSTD-{me},自有工作标准,{me},working,mass\n",
+                   encoding="utf-8")
+    services.import_registry(ws, Scope.centre(), [std])
+    for scope, standard, org in ((Scope.enterprise(me), "WRK-MASS", "C01"),
+                                 (Scope.enterprise(other), f"STD-{me}", me)):
+        head = _audit_head(ws)
+        with pytest.raises(AccessDenied, match=f"organisation {org}"):
+            services.record_incident(ws, scope, standard, date(2024, 1, 1), date(2024, 2, 1), "超差")
+        assert _audit_head(ws) == head  # nothing kept
+    head = _audit_head(ws)
+    inc = services.record_incident(ws, Scope.enterprise(me), f"STD-{me}", date(2024, 1, 1), date(2024, 2, 1), "超差")
+    assert inc == {"standard": f"STD-{me}", "last_good": "2024-01-01", "found_on": "2024-02-01",
+                   "description": "超差"}
+    assert _audit_head(ws) == head + 1
 
 
 ReadCheck = Callable[[Workspace, str, str], None]

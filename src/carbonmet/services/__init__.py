@@ -9,6 +9,7 @@ against its write organisations and refused with :class:`AccessDenied` naming th
 """
 
 from ._errors import AccessDenied, NotInScope, ServiceError
+from ._incidents import record_incident
 from ._metering import (
     OUT_OF_SCOPE,
     ingest_files,
@@ -19,6 +20,8 @@ from ._metering import (
     readings_summary,
 )
 from ._other import evaluate_model, verify_audit_log
+from ._quantities import evaluate_quantities, instrument_quantity, type_a_quantity
+from ._refdata import generate_region
 from ._registry import (
     due_items,
     get_certificate,
@@ -48,11 +51,14 @@ __all__ = [
     "Workspace",
     "due_items",
     "evaluate_model",
+    "evaluate_quantities",
+    "generate_region",
     "get_certificate",
     "get_instrument",
     "import_dcc_certificate",
     "import_registry",
     "ingest_files",
+    "instrument_quantity",
     "list_certificates",
     "list_instruments",
     "list_organisations",
@@ -64,6 +70,8 @@ __all__ = [
     "point_coverage",
     "point_readings",
     "readings_summary",
+    "record_incident",
     "trace_standard",
+    "type_a_quantity",
     "verify_audit_log",
 ]

@@ -33,6 +33,8 @@ from carbonmet.metering import (
     file_batch_id,
     read_file,
 )
+from carbonmet.quantities import MeasuredQuantity, Provenance, Source, from_type_a
+from carbonmet.refdata import Manifest, generate
 from carbonmet.registry import (
     Certificate,
     Coverage,
@@ -51,11 +53,13 @@ from carbonmet.registry import (
     due_list,
     import_dcc,
     import_files,
+    instrument_uncertainty,
     period_coverage,
     trace_back,
 )
+from carbonmet.registry import record_incident as register_incident
 from carbonmet.sites import Catalog, PointInfo, as_catalog
-from carbonmet.uncertainty import Evaluation, evaluate, load_model
+from carbonmet.uncertainty import Evaluation, InputSet, Model, evaluate, load_model
 
 __all__ = [
     "BATCH_SCHEMA",
@@ -72,17 +76,23 @@ __all__ = [
     "ImportRejected",
     "ImportReport",
     "IngestReport",
+    "InputSet",
     "Installation",
     "Instrument",
+    "Manifest",
+    "MeasuredQuantity",
     "MeasurementPoint",
     "MeasurementStandard",
+    "Model",
     "NotFound",
     "Organisation",
     "PeriodAggregate",
     "PointInfo",
+    "Provenance",
     "ReadError",
     "ReconcileReport",
     "Site",
+    "Source",
     "Store",
     "TraceResult",
     "activity_data",
@@ -92,8 +102,11 @@ __all__ = [
     "due_list",
     "evaluate",
     "file_batch_id",
+    "from_type_a",
+    "generate",
     "import_dcc",
     "import_files",
+    "instrument_uncertainty",
     "load_model",
     "lock_chain",
     "make_engine",
@@ -101,6 +114,7 @@ __all__ = [
     "period_coverage",
     "read_file",
     "reconcile",
+    "register_incident",
     "session_scope",
     "trace_back",
     "verify_audit",
