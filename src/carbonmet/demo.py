@@ -1,26 +1,54 @@
 """``make demo``: the main job on the embedded default (SQLite registry + Parquet/DuckDB readings).
 
+Every step calls a use case of :mod:`carbonmet.services` (a :class:`~carbonmet.services.Workspace`
+on the demo's SQLite file and store, the centre's all-access :class:`~carbonmet.services.Scope`):
+
 1. generate the reference region (12 coal-chemical enterprises, 2025, hourly) with known truth;
 2. load its instrument & certificate registry (CSV + DCC XML) into SQLite, audited;
 3. ingest one enterprise's meter CSV through validation (counts always add up);
 4. the metrologist's questions: what is overdue, and what does the out-of-tolerance standard affect;
 5. activity data as measured quantities, checked against the truth; an uncertainty evaluation
-   (GUM + Monte Carlo) of the carbon entering a boiler, checked against the truth;
+   (GUM + Monte Carlo) of the carbon entering a boiler over measured quantities (the belt scale's
+   activity data, the type A mean of the lab samples, the analyser's certificate), in tC and, through
+   ``CO2_PER_C``, in tCO2, checked against the truth;
 6. verify the audit chain.
 """
 
 from __future__ import annotations
 
+import csv
+import math
 import shutil
 import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import numpy as np
-import pyarrow.csv as pacsv
 from rich.console import Console
 from rich.table import Table
+
+from .services import (
+    Scope,
+    Workspace,
+    due_items,
+    evaluate_quantities,
+    generate_region,
+    import_dcc_certificate,
+    import_registry,
+    ingest_files,
+    instrument_quantity,
+    point_activity,
+    record_incident,
+    trace_standard,
+    type_a_quantity,
+    verify_audit_log,
+)
+
+if TYPE_CHECKING:
+    from .quantities import Provenance
 
 OUT = Path("demo-out")
 console = Console()
@@ -30,70 +58,76 @@ def _step(n: int, zh: str, en: str) -> None:
     console.rule(f"[bold]{n}. {zh} · {en}")
 
 
+def _provenance(p: Provenance | None, tz: str) -> str:
+    """One line naming where a budget input comes from: instruments, certificates, period (local
+    dates in ``tz``, end exclusive), method, note."""
+    if p is None:
+        return "来源未记录 provenance not recorded"
+    parts = []
+    if p.instruments:
+        parts.append("器具 instrument " + ", ".join(p.instruments))
+    if p.certificates:
+        parts.append("证书 certificate " + ", ".join(p.certificates))
+    if p.period:
+        a, b = (d.astimezone(ZoneInfo(tz)).date().isoformat() for d in p.period)
+        parts.append(f"期间 period {a} … {b} (end exclusive)")
+    if p.method:
+        parts.append(p.method)
+    if p.note:
+        parts.append(p.note)
+    return "; ".join(parts) or "来源未记录 provenance not recorded"
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def main(out: Path = OUT) -> int:
-    from sqlalchemy import select
-
-    from .db import make_engine, migrate, session_scope
-    from .db import verify as verify_audit
-    from .metering import Store, activity_data, file_batch_id, read_file
-    from .refdata import generate
-    from .registry import (
-        Certificate,
-        catalog_from_registry,
-        due_list,
-        find_instrument,
-        import_dcc,
-        import_files,
-        record_incident,
-        trace_back,
-    )
-    from .uncertainty import InputSet, Model, Normal, evaluate, type_a
-
     t_start = time.perf_counter()
     if out.exists():
         shutil.rmtree(out)
+    out.mkdir(parents=True)
     region = out / "region"
+    store_dir = out / "store"
+    centre = Scope.centre(actor="demo")  # 计量中心: the demo loads and reads every enterprise
+    with Workspace(f"sqlite:///{out / 'registry.db'}", store_root=store_dir) as ws:
+        ok = _run(ws, centre, out, region, store_dir)
+    console.print(f"\n演示完成 demo done in {time.perf_counter() - t_start:.0f} s — "
+                  f"registry {out / 'registry.db'}, readings {region / 'readings'}, ingest store {store_dir}")
+    return 0 if ok else 1
 
+
+def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path) -> bool:
     _step(1, "生成参考数据集", "generate the reference region")
     t0 = time.perf_counter()
-    manifest = generate(region, enterprises=12, year=2025, seed=7, resolution="hour")
+    manifest = generate_region(ws, centre, region, enterprises=12, year=2025, seed=7, resolution="hour")
     console.print(f"{manifest.enterprises} 家企业 enterprises, {manifest.counts.get('readings', 0):,} 条读数 readings, "
                   f"{len(manifest.faults)} 处注入故障 injected faults, {len(manifest.noncompliance)} 项不符合 "
                   f"non-compliances — {time.perf_counter() - t0:.1f} s → {region}")
 
     _step(2, "导入器具与证书台账", "load the registry")
-    engine = make_engine(f"sqlite:///{out / 'registry.db'}")
-    migrate(engine)
     t0 = time.perf_counter()
-    reports = import_files(engine, sorted((region / "registry").glob("*.csv")), actor="demo")
+    reports = import_registry(ws, centre, sorted((region / "registry").glob("*.csv")))
     notes: list[str] = []
     dcc_files = sorted((region / "registry" / "dcc").glob("*.xml"))
-    with session_scope(engine) as s:
-        for f in dcc_files:
-            _, n = import_dcc(s, f.read_bytes(), actor="demo")
-            notes += n
+    for f in dcc_files:
+        notes += import_dcc_certificate(ws, centre, f.read_bytes())["notes"]
     counts = {t: n for r in reports for t, n in r.tables.items()}
     console.print("已导入 imported: " + ", ".join(f"{k} {v}" for k, v in counts.items())
                   + f"; DCC {len(dcc_files)} — {time.perf_counter() - t0:.1f} s")
 
     _step(3, "计量数据入库与校验", "ingest meter data with validation")
-    store_dir = out / "store"
     csv_file = next((region / "input").glob("readings-*.csv"))
-    with session_scope(engine) as s:
-        catalog = catalog_from_registry(s)
     t0 = time.perf_counter()
-    with Store(store_dir) as st:
-        raw = csv_file.read_bytes()
-        rep = st.ingest(read_file(csv_file), file_batch_id(raw), catalog, source="file", raw=raw, raw_ext=".csv",
-                        origin=str(csv_file))
+    rep, _ = ingest_files(ws, centre, [csv_file])
     console.print(f"{csv_file.name}: 接收 received {rep.received:,} = 入库 stored {rep.stored:,} + 隔离 quarantined "
                   f"{rep.quarantined:,} + 重复 duplicates {rep.duplicates:,} — {time.perf_counter() - t0:.1f} s")
     for reason, count in sorted(rep.by_reason.items(), key=lambda kv: -kv[1])[:6]:
         console.print(f"  隔离原因 reason {reason}: {count}")
 
     _step(4, "到期与超差追溯", "due list and reverse traceability")
-    with session_scope(engine) as s:
-        items = due_list(s, date(2025, 12, 31), within_days=30)
+    items = due_items(ws, centre, date(2025, 12, 31), 30)
     by_status: dict[str, int] = {}
     for i in items:
         by_status[i.status] = by_status.get(i.status, 0) + 1
@@ -104,9 +138,8 @@ def main(out: Path = OUT) -> int:
     console.print(t)
     for oot in manifest.out_of_tolerance:
         d0, d1 = date.fromisoformat(oot["window_from"]), date.fromisoformat(oot["window_to"])
-        with session_scope(engine) as s:
-            record_incident(s, oot["standard_code"], d0, d1, oot.get("detail", ""), actor="demo")
-            r = trace_back(s, oot["standard_code"], d0, d1)
+        record_incident(ws, centre, oot["standard_code"], d0, d1, oot.get("detail", ""))
+        r = trace_standard(ws, centre, oot["standard_code"], d0, d1)
         t = Table("计量点 point", "器具 instrument", "自 from", "至 to", "证书 certificate",
                   title=f"{oot['standard_code']} 超差 {d0}…{d1}: 受影响数据期间 affected data periods")
         for p in r.data_periods:
@@ -119,69 +152,69 @@ def main(out: Path = OUT) -> int:
 
     _step(5, "活动数据与不确定度", "activity data as measured quantities, with uncertainty")
     ent = "E01"
-    truth = {(r["stream"], r["direction"]): r for r in pacsv.read_csv(region / "truth" / "carbon_streams.csv")
-             .to_pylist() if r["enterprise"] == ent and str(r["period"]) == "2025"}
+    truth = {(r["stream"], r["direction"]): r for r in _read_csv(region / "truth" / "carbon_streams.csv")
+             if r["enterprise"] == ent and r["period"] == "2025"}
     start, end = datetime(2024, 12, 31, 16, tzinfo=UTC), datetime(2025, 12, 31, 16, tzinfo=UTC)
-    region_store = Store(region)
     t = Table("计量点 point", "测得 measured", "u (k=1)", "完整性 completeness", "真值 truth", "|Δ|/u",
               title=f"{ent} 年度活动数据 annual activity data (2025)")
-    ad = {}
-    for point, stream in ((f"{ent}.GASIFIER_COAL", "gasifier_coal"), (f"{ent}.BOILER_COAL", "boiler_coal"),
-                          (f"{ent}.METHANOL", "methanol")):
-        a = activity_data(region_store, catalog, point, start, end, name=point)
-        ad[stream] = a
-        tr = truth.get((stream, "in")) or truth.get((stream, "out"))
-        true_t = float(tr["amount"]) if tr else float("nan")
-        q = a.total
-        u_text = f"{q.u:,.0f}" if q.u == q.u else "未评定 not evaluated"  # no MPE stated for the meter
-        t.add_row(point, f"{q.value:,.0f} {q.unit}", u_text, f"{a.completeness:.1%}", f"{true_t:,.0f}",
-                  f"{abs(q.value - true_t) / q.u:.2f}" if q.u == q.u and q.u > 0 else "—")
+    # the generated readings of the whole region: a second workspace on the same registry
+    with Workspace(engine=ws.engine, store_root=region, time_zone=ws.time_zone) as region_ws:
+        ad = {}
+        for point, stream in ((f"{ent}.GASIFIER_COAL", "gasifier_coal"), (f"{ent}.BOILER_COAL", "boiler_coal"),
+                              (f"{ent}.METHANOL", "methanol")):
+            a = point_activity(region_ws, centre, point, start, end)
+            ad[stream] = a
+            tr = truth.get((stream, "in")) or truth.get((stream, "out"))
+            true_t = float(tr["amount"]) if tr else math.nan
+            q = a.total
+            evaluated = not math.isnan(q.u)  # no MPE stated for the meter: nan, shown as such, never 0
+            u_text = f"{q.u:,.0f}" if evaluated else f"未评定 not evaluated ({a.u_not_evaluated or 'u nan'})"
+            t.add_row(point, f"{q.value:,.0f} {q.unit}", u_text, f"{a.completeness:.1%}", f"{true_t:,.0f}",
+                      f"{abs(q.value - true_t) / q.u:.2f}" if evaluated and q.u > 0 else "—")
     console.print(t)
 
     # carbon into the boilers = coal mass × mean carbon content of the lab samples × (1 + analyser error)
-    lab = [r for r in pacsv.read_csv(region / "lab" / "lab.csv").to_pylist()
+    lab = [r for r in _read_csv(region / "lab" / "lab.csv")
            if r["point_id"] == f"{ent}.BOILER_COAL.LAB" and r["analyte"] == "carbon_content"]
-    cc = np.array([r["value"] for r in lab], dtype=float)
-    # the analyser's error is common to every sample (averaging does not reduce it): take its relative
-    # standard uncertainty from the certificate in the registry (U/k of a calibration, MPE/√3 of a 检定)
+    units = {r["unit"] for r in lab}
+    if units != {"%"}:
+        console.print(f"[red]{region / 'lab' / 'lab.csv'}: carbon_content 单位应为 % / unit must be %, got {units}")
+        return False
+    cc = np.array([float(r["value"]) for r in lab]) / 100.0  # mass fraction % → tC/t
     analyser = lab[0]["instrument_id"]
-    with session_scope(engine) as s:
-        inst = find_instrument(s, analyser)
-        cert = s.scalars(select(Certificate).where(Certificate.instrument_id == inst.id,
-                                                   Certificate.calibration_date <= date(2025, 12, 31))
-                         .order_by(Certificate.calibration_date.desc())).first()
-        if cert is not None and cert.kind == "calibration" and cert.expanded_u:
-            u_an, an_src = cert.expanded_u / (cert.coverage_factor or 2.0), f"{cert.cert_no} U/k"
-        else:
-            u_an, an_src = (inst.mpe_rel or 0.0) / np.sqrt(3), f"{inst.code} MPE/√3"
-    fc = ad["boiler_coal"].total
-    inputs = InputSet()
-    inputs.add("FC", Normal(fc.value, fc.u), unit="t", description="belt-scale annual total, u from MPE/√3")
-    inputs.add("C_ar", type_a(cc), unit="%", description=f"mean of {len(cc)} lot samples, type A")
-    inputs.add("d_an", Normal(0.0, u_an), unit="%", description=f"carbon analyser error ({an_src})")
-    model = Model.from_expression("FC * C_ar / 100 * (1 + d_an / 100)", inputs, output="C_boiler", unit="tC")
-    ev = evaluate(model, trials=200_000, seed=7)
+    fc = ad["boiler_coal"].total  # the belt scale's activity data: u from its MPE/√3, its provenance
+    c_ar = type_a_quantity(ws, centre, cc.tolist(), "tC/t", name="C_ar", instruments=[analyser],
+                           period=(start, end), method=f"type A mean of {len(cc)} lot samples (A 类评定)")
+    # the analyser's error is common to every sample (averaging does not reduce it): its relative
+    # standard uncertainty from the certificate covering it at the end of the period
+    d_an = instrument_quantity(ws, centre, analyser, date(2025, 12, 31), name="d_an")
+    inputs = {"FC": fc, "C_ar": c_ar, "d_an": d_an}
+    carbon = "FC * C_ar * (1 + d_an / 100)"
+    ev = evaluate_quantities(ws, centre, carbon, inputs, output="C_boiler", unit="tC", trials=200_000, seed=7)
+    ev_co2 = evaluate_quantities(ws, centre, f"{carbon} * CO2_PER_C", inputs, output="CO2_boiler", unit="tCO2",
+                                 trials=200_000, seed=7)
     true_c = float(truth[("boiler_coal", "in")]["carbon_t"])
-    assert ev.lpu is not None  # evaluate() runs the LPU unless asked not to
+    assert ev.lpu is not None and ev_co2.lpu is not None  # evaluate() runs the LPU unless asked not to
     lo, hi = ev.mcm.interval if ev.mcm else ev.lpu.interval
     console.print(f"锅炉入炉煤碳量 carbon into boilers: LPU {ev.lpu.value:,.0f} ± {ev.lpu.U:,.0f} tC (k={ev.lpu.k:.2f}); "
                   f"MCM 95 % [{lo:,.0f}, {hi:,.0f}] tC; 真值 truth {true_c:,.0f} tC → "
                   f"{'在区间内 inside' if lo <= true_c <= hi else '在区间外 OUTSIDE'}")
-    assert ev.lpu is not None
+    lo2, hi2 = ev_co2.mcm.interval if ev_co2.mcm else ev_co2.lpu.interval
+    console.print(f"折合二氧化碳 as CO2 (× CO2_PER_C, 44/12): LPU {ev_co2.lpu.value:,.0f} ± {ev_co2.lpu.U:,.0f} tCO2 "
+                  f"(k={ev_co2.lpu.k:.2f}); MCM 95 % [{lo2:,.0f}, {hi2:,.0f}] tCO2")
     for row in ev.lpu.budget:
         console.print(f"  不确定度分量 budget {row.input}: 贡献 contribution {row.u_contribution:,.0f} tC, "
-                      f"方差占比 variance share {row.variance_share:.0%}")
+                      f"方差占比 variance share {row.variance_share:.0%} — 来源 source: {_provenance(row.provenance, ws.time_zone)}")
     console.print(f"  样本数 lab samples: {len(cc)} (化验仪器 analyser {analyser}); 验证 validation LPU vs MCM: "
                   f"{'一致 agrees' if ev.validation and ev.validation.agrees else '不一致 does not agree'}")
 
     _step(6, "审计链校验", "verify the audit chain")
-    with session_scope(engine) as s:
-        audit = verify_audit(s)
-    console.print(f"{'[green]完整 intact' if audit.ok else '[red]被篡改 BROKEN'}[/]: {audit.entries:,} 条 entries, "
-                  f"head {audit.head_hash}")
-    console.print(f"\n演示完成 demo done in {time.perf_counter() - t_start:.0f} s — "
-                  f"registry {out / 'registry.db'}, readings {region / 'readings'}, ingest store {store_dir}")
-    return 0 if audit.ok else 1
+    audit = verify_audit_log(ws, centre)
+    rec = audit.get("reconcile") or {}
+    console.print(f"{'[green]完整 intact' if audit['chain_ok'] else '[red]被篡改 BROKEN'}[/]: {audit['entries']:,} 条 "
+                  f"entries, head {audit['head_hash']}; 台账与日志一致 tables match the log: "
+                  f"{'是 yes' if rec.get('ok', True) else '否 NO'}")
+    return bool(audit["ok"])
 
 
 if __name__ == "__main__":
