@@ -86,7 +86,7 @@ def test_budget_rows_and_measured_quantity() -> None:
     iset = InputSet()
     iset.add("AD", Rectangular(99.0, 101.0), unit="t")
     iset.add("EF", Normal(2.5, 0.05), unit="tCO2/t")
-    m = Model.from_expression("AD * EF", iset, output="E", unit="t")
+    m = Model.from_expression("AD * EF", iset, output="E", unit="tCO2")
     r = lpu(m, k=2.0)
     b = {row.input: row for row in r.budget}
     assert b["AD"].sensitivity == pytest.approx(2.5) and b["EF"].sensitivity == pytest.approx(100.0)
@@ -94,7 +94,7 @@ def test_budget_rows_and_measured_quantity() -> None:
     assert r.U == pytest.approx(2 * r.u) and r.k == 2.0
     mq = r.to_measured_quantity()
     assert isinstance(mq, MeasuredQuantity)
-    assert (mq.value, mq.u, mq.unit, mq.name) == (r.value, r.u, "t", "E")
+    assert (mq.value, mq.u, mq.unit, mq.name) == (r.value, r.u, "tCO2", "E")
     assert mq.provenance.source is Source.CALCULATED and mq.provenance.inputs == ("AD", "EF")
     ev = evaluate(m, trials=20_000, seed=1)
     assert ev.mcm is not None

@@ -561,7 +561,7 @@ class Model:
         unit: str = "",
         source: str = "",
         description: str = "",
-        check_units: bool | None = False,
+        check_units: bool | None = None,
     ) -> Model:
         """Model from a safe arithmetic expression over the input names.
 
@@ -580,7 +580,8 @@ class Model:
         check_units : bool or None
             Check once, with pint, that the expression is dimensionally consistent
             (:meth:`check_units`): ``True`` always (every input and the output need a unit),
-            ``None`` when the output and every input it uses have a unit, ``False`` never.
+            ``None`` (the default, as for model files) when the output and every input it uses
+            have a unit, ``False`` never.
         """
         iset = inputs if isinstance(inputs, InputSet) else InputSet.from_mapping(inputs)
         expr = Expression(expression)
