@@ -254,6 +254,15 @@ def test_no_unicode_digit_string_parses_unless_ascii(digits: str) -> None:
             parse(digits + "*x")
 
 
+def test_leading_zeros_are_a_number_as_before_the_ast_parser() -> None:
+    """Python refuses "01"; the old hand-written grammar read it as 1, and so does this one (found by
+    the property above)."""
+    assert parse("01*x").names == ("x",)
+    with pytest.raises(ExpressionError) as exc:
+        parse("007 + x +* 2")
+    assert exc.value.position == 9
+
+
 def test_expression_length_is_capped() -> None:
     """Review finding 7: a 400 000-character expression took seconds to parse; cap it."""
     from carbonmet.uncertainty.expression import MAX_LENGTH

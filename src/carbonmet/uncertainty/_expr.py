@@ -688,6 +688,9 @@ def _parse_long(text: str) -> Node:
     return build(0, len(toks) - 1)
 
 
+_LEADING_ZEROS = re.compile(r"(?<![\w.])0+(?=[0-9])")
+
+
 def _parse(text: str) -> Node:
     """Parse a whole expression text into nodes (no evaluation, no code execution)."""
     if not isinstance(text, str):
@@ -706,6 +709,9 @@ def _parse(text: str) -> Node:
         i = src.find(ch)
         if i >= 0:
             raise ExpressionError(f"unexpected character {ch!r} at position {i}", position=i, token=ch)
+    # Python refuses leading zeros in a decimal integer ("007"); the grammar here takes them as a number
+    # does: they become spaces, so every character keeps its position
+    src = _LEADING_ZEROS.sub(lambda m: " " * len(m.group(0)), src)
     body = src.lstrip(" ")  # eval mode refuses a leading indent
     try:
         return _parse_span(src, body, len(src) - len(body), {})
