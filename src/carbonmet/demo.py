@@ -37,17 +37,11 @@ def main(out: Path = OUT) -> int:
     from .db import verify as verify_audit
     from .metering import Store, activity_data, file_batch_id, read_file
     from .refdata import generate
-    from .registry import (
-        Certificate,
-        catalog_from_registry,
-        due_list,
-        find_instrument,
-        import_dcc,
-        import_files,
-        record_incident,
-        trace_back,
-    )
-    from .uncertainty import InputSet, Model, Normal, evaluate, type_a
+    from .registry import catalog_from_registry, due_list, import_dcc, import_files, trace_back
+    from .registry.models import Certificate
+    from .registry.write import find_instrument, record_incident
+    from .uncertainty import InputSet, Model, evaluate
+    from .uncertainty.distributions import Normal, type_a
 
     t_start = time.perf_counter()
     if out.exists():

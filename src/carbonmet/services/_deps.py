@@ -34,18 +34,11 @@ from carbonmet.metering import (
     read_file,
 )
 from carbonmet.registry import (
-    Certificate,
     Coverage,
     DueItem,
     ImportRejected,
     ImportReport,
-    Installation,
-    Instrument,
-    MeasurementPoint,
-    MeasurementStandard,
     NotFound,
-    Organisation,
-    Site,
     TraceResult,
     catalog_from_registry,
     due_list,
@@ -53,6 +46,15 @@ from carbonmet.registry import (
     import_files,
     period_coverage,
     trace_back,
+)
+from carbonmet.registry.models import (
+    Certificate,
+    Installation,
+    Instrument,
+    MeasurementPoint,
+    MeasurementStandard,
+    Organisation,
+    Site,
 )
 from carbonmet.sites import Catalog, PointInfo, as_catalog
 from carbonmet.uncertainty import Evaluation, evaluate, load_model
