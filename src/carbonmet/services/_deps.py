@@ -20,7 +20,6 @@ from carbonmet.db import (
 )
 from carbonmet.db import verify as verify_audit
 from carbonmet.metering import (
-    BATCH_SCHEMA,
     ActivityData,
     AggregationError,
     ColumnMap,
@@ -33,6 +32,7 @@ from carbonmet.metering import (
     file_batch_id,
     read_file,
 )
+from carbonmet.metering.schemas import BATCH_SCHEMA
 from carbonmet.registry import (
     Coverage,
     DueItem,
