@@ -31,16 +31,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from carbonmet.metering import (
-    READINGS_SCHEMA,
-    Catalog,
-    PointInfo,
-    Store,
-    aggregate,
-    aggregate_table,
-    file_batch_id,
-    read_file,
-)
+from carbonmet.metering import Catalog, PointInfo, Store, aggregate, aggregate_table, file_batch_id, read_file
+from carbonmet.metering.schemas import READINGS_SCHEMA
 
 _FLAGS = pa.array(["N", "C"])
 _SOURCES = pa.array(["measured"])

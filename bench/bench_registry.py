@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, insert, text
 
 from carbonmet.db import make_engine, migrate, session_scope
 from carbonmet.registry import due_list, period_coverage, trace_back
-from carbonmet.registry._models import (
+from carbonmet.registry.models import (
     Certificate,
     CertificateStandard,
     Installation,

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from carbonmet.db import GENESIS, AuditEntry, canonical_json, entry_hash, record, session_scope, verify
+from carbonmet.db import AuditEntry, record, session_scope, verify
+from carbonmet.db.audit import GENESIS, canonical_json, entry_hash
 
 COLUMNS = ["ts", "actor", "action", "entity", "entity_key", "data", "prev_hash", "hash"]
 

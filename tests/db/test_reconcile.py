@@ -18,11 +18,11 @@ from carbonmet.db import (
     NAMING_CONVENTION,
     Base,
     KeyedReconciler,
-    canonical_json,
     reconcile,
     record,
     session_scope,
 )
+from carbonmet.db.audit import canonical_json
 
 
 class _TestBase(Base):

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from carbonmet.metering import Catalog, InstrumentPeriod, PointInfo
+from carbonmet.sites import Catalog, InstrumentPeriod, PointInfo
 
 
 @pytest.fixture

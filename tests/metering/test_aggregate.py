@@ -13,7 +13,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from carbonmet.metering import Catalog, PointInfo, RawReading, Store, activity_data, aggregate, integral_unit
+from carbonmet.metering import Catalog, PointInfo, RawReading, Store, activity_data, aggregate
+from carbonmet.metering.aggregation import integral_unit
 
 SH = ZoneInfo("Asia/Shanghai")
 L0 = datetime(2025, 1, 1, tzinfo=SH)  # local midnight
@@ -225,7 +226,7 @@ def test_totaliser_replacement_and_reset_are_breaks_not_amounts(tmp_path: Path) 
     from dataclasses import replace
     from datetime import date
 
-    from carbonmet.metering import InstrumentPeriod
+    from carbonmet.sites import InstrumentPeriod
 
     cat = Catalog({"C": PointInfo("C", "E01", "t", "total", instruments=(
         InstrumentPeriod("BS-1", "BS-1", date(2024, 1, 1), date(2025, 3, 1)),
@@ -348,7 +349,7 @@ def test_point_ids_and_instrument_changes_reach_the_sql_as_parameters(tmp_path: 
     """A point id with a quote and a register break: both are query parameters, not SQL text."""
     from datetime import date
 
-    from carbonmet.metering import InstrumentPeriod
+    from carbonmet.sites import InstrumentPeriod
 
     pid = "E01.O'NEIL"
     cat = Catalog({pid: PointInfo(pid, "E01", "t", "total", instruments=(
@@ -398,7 +399,7 @@ def test_activity_data_says_why_u_is_not_evaluated(tmp_path: Path, catalog: Cata
     # holding a substituted weighing has none, and says why
     from datetime import date
 
-    from carbonmet.metering import InstrumentPeriod
+    from carbonmet.sites import InstrumentPeriod
 
     wcat = Catalog({"W": PointInfo("W", "E03", "t", "interval", instruments=(
         InstrumentPeriod("WB-1", "WB-1", date(2024, 1, 1), None, 0, 100, "t", 0.2),))})

@@ -19,8 +19,15 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from carbonmet.metering import Catalog, MqttListener, Store, parse_payload, reading_payload
-from carbonmet.metering._mqtt import Incoming, PayloadError, ingest_messages
+from carbonmet.metering import Catalog, Store
+from carbonmet.metering.mqtt import (
+    Incoming,
+    MqttListener,
+    PayloadError,
+    ingest_messages,
+    parse_payload,
+    reading_payload,
+)
 
 BROKER = ("127.0.0.1", 1883)
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -219,7 +226,8 @@ def _write_points(d: Path) -> Path:
 
 _LISTENER = """
 import asyncio, json, signal, sys
-from carbonmet.metering import MqttListener, Store
+from carbonmet.metering import Store
+from carbonmet.metering.mqtt import MqttListener
 from carbonmet.registry import catalog_from_files
 store, points, topic, client_id = sys.argv[1:5]
 st = Store(store)

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carbonmet.metering import ColumnMap, RawReading, ReadError, read_csv_bytes, read_file, readings_to_batch
-from carbonmet.metering._readers import zone
+from carbonmet.metering import ColumnMap, RawReading, ReadError, read_file, readings_to_batch
+from carbonmet.metering.readers import read_csv_bytes, zone
 
 
 def _csv(rows: list[dict[str, str]], header: list[str]) -> bytes:

@@ -14,17 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carbonmet.metering import (
-    READINGS_SCHEMA,
-    Catalog,
-    RawReading,
-    Store,
-    file_batch_id,
-    is_rollover,
-    read_csv_bytes,
-    readings_to_batch,
-)
-from carbonmet.metering._rules import default_rules
+from carbonmet.metering import Catalog, RawReading, Store, file_batch_id, readings_to_batch
+from carbonmet.metering.readers import read_csv_bytes
+from carbonmet.metering.rules import default_rules, is_rollover
+from carbonmet.metering.schemas import READINGS_SCHEMA
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -276,7 +269,7 @@ def test_instrument_replacement_breaks_the_register_sequence(tmp_path: Path) -> 
     """Review finding 1: a replaced totaliser starts near zero; its readings are not decreases of the old one."""
     from datetime import date
 
-    from carbonmet.metering import InstrumentPeriod, PointInfo
+    from carbonmet.sites import InstrumentPeriod, PointInfo
 
     cat = Catalog({"C": PointInfo("C", "E01", "t", "total", instruments=(
         InstrumentPeriod("BS-1", "BS-1", date(2024, 1, 1), date(2025, 3, 1)),

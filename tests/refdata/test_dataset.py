@@ -18,8 +18,9 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from carbonmet.db import make_engine, migrate, session_scope
-from carbonmet.metering import READINGS_SCHEMA, Store, read_file
+from carbonmet.metering import Store, read_file
 from carbonmet.metering.hj212 import Framer, build_point_map, decode, to_raw_readings
+from carbonmet.metering.schemas import READINGS_SCHEMA
 from carbonmet.refdata import Manifest
 from carbonmet.registry import (
     catalog_from_files,

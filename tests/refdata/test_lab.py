@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from carbonmet.refdata import Manifest, generate
-from carbonmet.refdata._constants import constants
+from carbonmet.refdata import Manifest, constants, generate
 
 COAL_ANALYTES = {"ncv": "ncv_mj_per_kg", "carbon_content": "carbon_pct", "moisture": "moisture_pct", "ash": "ash_pct",
                  "sulfur": "sulfur_pct"}

@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 
 from carbonmet.db import session_scope
 from carbonmet.refdata import Manifest
-from carbonmet.registry import ROW_MODELS, catalog_from_files, catalog_from_registry, import_files
+from carbonmet.registry import catalog_from_files, catalog_from_registry, import_files
+from carbonmet.registry.rows import ROW_MODELS
 
 
 def _catalog_files(reg: Path) -> tuple[Path, Path, Path, Path]:

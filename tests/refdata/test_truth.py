@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from carbonmet.refdata._constants import constants
-from carbonmet.refdata._region import make_enterprises, stack_names
-from carbonmet.refdata._truth import simulate
+from carbonmet.refdata import constants
+from carbonmet.refdata.truth import make_enterprises, simulate, stack_names
 
 SEEDS = (1, 7, 2024)
 

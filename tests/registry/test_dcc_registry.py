@@ -11,17 +11,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from carbonmet.db import make_engine, migrate, session_scope
-from carbonmet.registry import (
-    Certificate,
-    OrganisationRow,
-    StandardRow,
-    export_dcc,
-    import_dcc,
-    import_file,
-    upsert_organisation,
-    upsert_standard,
-)
+from carbonmet.registry import export_dcc, import_dcc, import_file
 from carbonmet.registry.dcc import DccError
+from carbonmet.registry.models import Certificate
+from carbonmet.registry.rows import OrganisationRow, StandardRow
+from carbonmet.registry.write import upsert_organisation, upsert_standard
 
 DATA = Path(__file__).parent / "data"
 FOREIGN = Path(__file__).parents[1] / "data" / "dcc" / "gas_flow_meter_v3.3.0.xml"
@@ -80,7 +74,8 @@ def test_export_reimports_to_same_certificate(sample: Engine, tmp_path: Path, ce
 
 
 def test_foreign_dcc_imports(sample: Engine) -> None:
-    from carbonmet.registry import InstrumentRow, upsert_instrument
+    from carbonmet.registry.rows import InstrumentRow
+    from carbonmet.registry.write import upsert_instrument
 
     with session_scope(sample) as s:
         upsert_organisation(s, OrganisationRow(org_code="PROV-LAB", name="示例省计量测试研究院",
@@ -105,7 +100,7 @@ def test_foreign_dcc_imports(sample: Engine) -> None:
 
 
 def test_verification_certificate_is_not_a_dcc(sample: Engine) -> None:
-    from carbonmet.registry import FieldError
+    from carbonmet.registry.errors import FieldError
 
     with session_scope(sample) as s, pytest.raises(FieldError, match="verification"):
         export_dcc(s, "ORD-JD-2024-BS1")
@@ -121,7 +116,9 @@ def test_malformed_dcc_rejected(sample: Engine) -> None:
 
 def test_ambiguous_instrument_refused(sample: Engine) -> None:
     """Regression (review): two instruments share the DCC item's serial — refuse rather than guess."""
-    from carbonmet.registry import FieldError, InstrumentRow, upsert_instrument
+    from carbonmet.registry.errors import FieldError
+    from carbonmet.registry.rows import InstrumentRow
+    from carbonmet.registry.write import upsert_instrument
 
     with session_scope(sample) as s:
         upsert_organisation(s, OrganisationRow(org_code="PROV-LAB", name="示例省计量测试研究院",

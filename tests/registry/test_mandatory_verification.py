@@ -15,17 +15,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from carbonmet.db import session_scope
-from carbonmet.registry import (
-    Certificate,
-    CertificateRow,
-    InstrumentRow,
-    catalog_from_registry,
-    due_list,
-    period_coverage,
-    upsert_certificate,
-    upsert_instrument,
-)
-from carbonmet.registry._queries import DueItem, certificate_counts, certificate_covers
+from carbonmet.registry import DueItem, catalog_from_registry, due_list, period_coverage
+from carbonmet.registry.models import Certificate
+from carbonmet.registry.rows import CertificateRow, InstrumentRow
+from carbonmet.registry.rules import certificate_counts, certificate_covers
+from carbonmet.registry.write import upsert_certificate, upsert_instrument
 
 
 def _set_category(engine: Engine, category: Literal["mandatory", "non_mandatory"] | None) -> None:

@@ -12,18 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, select, text
 from typer.testing import CliRunner
 
-from carbonmet.db import Discrepancy, reconcile, session_scope
-from carbonmet.registry import (
-    InstrumentRow,
-    MeasurementPoint,
-    OrganisationRow,
-    StandardRow,
+from carbonmet.db import AuditEntry, Base, Discrepancy, make_engine, migrate, reconcile, session_scope, verify
+from carbonmet.db.audit import GENESIS, canonical_json, entry_hash
+from carbonmet.registry import import_dcc, import_files
+from carbonmet.registry.models import MeasurementPoint
+from carbonmet.registry.rows import InstrumentRow, OrganisationRow, StandardRow
+from carbonmet.registry.write import (
     find_instrument,
-    import_dcc,
-    import_files,
     install,
     record_incident,
     upsert_instrument,
@@ -146,15 +144,38 @@ def test_raw_changes_of_rows_without_a_unique_key(registry: Engine) -> None:
                      ("missing", "standard_incident", "WRK-FLOW", None, None)]
 
 
-def test_entries_without_row_ids_still_reconcile(engine: Engine, sample_files: list[Path],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Entries written before the row id was logged: rows without a unique key are matched by content."""
-    from carbonmet.registry import _services
+def _copy_with_log_before_row_ids(src: Engine, dst: Engine) -> int:
+    """Copy every table of ``src`` into the empty ``dst``, the audit log as it was before the row id was
+    logged: each entry's ``id`` left out and the chain hashed anew, so it is a valid log of that age.
+    Returns the number of entries that had a row id."""
+    dropped = 0
+    with src.connect() as a, dst.begin() as b:
+        for table in Base.metadata.sorted_tables:
+            rows = [dict(r._mapping) for r in a.execute(select(table).order_by(*table.primary_key.columns))]
+            if table.name == AuditEntry.__tablename__:
+                prev = GENESIS
+                for r in rows:
+                    data = json.loads(r["data"])
+                    dropped += data.pop("id", None) is not None
+                    r["data"] = canonical_json(data)
+                    r["prev_hash"], r["hash"] = prev, entry_hash(
+                        prev, r["seq"], r["ts"], r["actor"], r["action"], r["entity"], r["entity_key"], r["data"])
+                    prev = r["hash"]
+            if rows:
+                b.execute(insert(table), rows)
+    return dropped
 
-    columns = _services._columns
-    monkeypatch.setattr(_services, "_columns", lambda obj: {k: v for k, v in columns(obj).items() if k != "id"})
-    import_files(engine, sample_files, actor="old")
-    _enrich(engine)
+
+def test_entries_without_row_ids_still_reconcile(engine: Engine, sample_files: list[Path], tmp_path: Path) -> None:
+    """Entries written before the row id was logged: rows without a unique key are matched by content."""
+    old = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(old)
+    import_files(old, sample_files, actor="old")
+    _enrich(old)
+    assert _copy_with_log_before_row_ids(old, engine) > 0
+    old.dispose()
+    with session_scope(engine) as s:
+        assert verify(s).ok
     assert _findings(engine) == []
     _sql(engine, "UPDATE installation SET installed_from = :d WHERE installed_from = :old",
          d=date(2024, 12, 1), old=date(2025, 1, 1))

@@ -10,9 +10,7 @@ from sqlalchemy import Engine, func, inspect, select, text
 
 from carbonmet.db import make_engine, migrate, session_scope, verify
 from carbonmet.registry import (
-    Certificate,
     ImportRejected,
-    Instrument,
     catalog_from_registry,
     due_list,
     export_xlsx,
@@ -21,6 +19,7 @@ from carbonmet.registry import (
     period_coverage,
     trace_back,
 )
+from carbonmet.registry.models import Certificate, Instrument
 
 
 def test_migrations_from_empty(engine: Engine) -> None:
@@ -70,7 +69,8 @@ def test_reverse_trace_three_levels(sample: Engine) -> None:
 
 
 def test_reverse_trace_follows_moves(sample: Engine) -> None:
-    from carbonmet.registry import MeasurementPoint, find_instrument, install
+    from carbonmet.registry.models import MeasurementPoint
+    from carbonmet.registry.write import find_instrument, install
 
     with session_scope(sample) as s:
         fm2 = find_instrument(s, "FM2")
@@ -177,7 +177,8 @@ def test_xlsx_export_reimports(sample: Engine, tmp_path: Path) -> None:
 def test_failed_verification_ends_earlier_cover(sample: Engine) -> None:
     """Regression (review): BS1 conforms on 2024-08-01 (valid to 2025-07-31) but fails re-verification
     on 2025-01-15 — from that day its data are not covered, and the metering catalogue agrees."""
-    from carbonmet.registry import CertificateRow, upsert_certificate
+    from carbonmet.registry.rows import CertificateRow
+    from carbonmet.registry.write import upsert_certificate
 
     with session_scope(sample) as s:
         upsert_certificate(s, CertificateRow(cert_no="TZ-2025-BS1", kind="verification", subject="BS1",
@@ -194,7 +195,8 @@ def test_failed_verification_ends_earlier_cover(sample: Engine) -> None:
 def test_same_day_recalibration_keeps_doubt_whatever_the_import_order(sample: Engine) -> None:
     """Regression (review): a second certificate of WRK-FLOW on the same day as the affected one
     (from an unaffected standard) must not end the doubt, and row order must not matter."""
-    from carbonmet.registry import CertificateRow, link_standards, upsert_certificate
+    from carbonmet.registry.rows import CertificateRow
+    from carbonmet.registry.write import link_standards, upsert_certificate
 
     with session_scope(sample) as s:
         c = upsert_certificate(s, CertificateRow(cert_no="X-2024-06", kind="calibration", subject="WRK-FLOW",
@@ -246,7 +248,7 @@ def test_wide_trace_on_sqlite(tmp_path: Path) -> None:
     SQLite's expression-depth limit."""
     from sqlalchemy import insert
 
-    from carbonmet.registry import CertificateStandard, MeasurementStandard, Organisation
+    from carbonmet.registry.models import CertificateStandard, MeasurementStandard, Organisation
 
     n = 1100
     eng = make_engine(f"sqlite:///{tmp_path / 'wide.db'}")

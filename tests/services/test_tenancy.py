@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from carbonmet import services
 from carbonmet.db import AuditEntry
 from carbonmet.quantities import CO2_PER_C
-from carbonmet.registry import Certificate
+from carbonmet.registry.models import Certificate
 from carbonmet.services import (
     OUT_OF_SCOPE,
     USE_CASES,

@@ -249,7 +249,7 @@ def test_standard_form_rows_give_the_same_model_values_as_materialised_rows() ->
     give the values it gives on materialised rows: weight × input, input × input (different rows and
     the same row), plain sums of inputs, single inputs, non-linear terms, and inputs of other
     distributions mixed in (so the blocks' rows are not contiguous)."""
-    from carbonmet.uncertainty._mcm import _Runner
+    from carbonmet.uncertainty.montecarlo import McmRunner
 
     iset = InputSet()
     n = 12
@@ -269,7 +269,7 @@ def test_standard_form_rows_give_the_same_model_values_as_materialised_rows() ->
     ]
     model = Model.from_expression(" + ".join(f"({p})" for p in parts), iset, output="y")
     for marginalize in (False, True):
-        runner = _Runner(model, 5, "SFC64", marginalize)
+        runner = McmRunner(model, 5, "SFC64", marginalize)
         aff = runner.plan.affine
         assert len(runner.marginalized) == (n if marginalize else 0)
         assert aff is not None and aff.mask.sum() == 3 * n - len(runner.marginalized)

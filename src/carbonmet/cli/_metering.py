@@ -58,9 +58,8 @@ def ingest_cmd(
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
     """导入读数文件  Ingest CSV/XLSX readings: validate, store, quarantine; print the counts."""
-    from ..metering import ColumnMap, ReadError, Store, file_batch_id, read_file
-    from ..metering._readers import zone
-    from ..metering._store import IngestReport
+    from ..metering import ColumnMap, IngestReport, ReadError, Store, file_batch_id, read_file
+    from ..metering.readers import zone
 
     cat = point_catalog(points, instruments, certificates, sites)
     try:
@@ -125,7 +124,8 @@ def mqtt_listen(
     as_json: bool = typer.Option(False, "--json", help="每批输出 JSON 行 one JSON line per batch"),
 ) -> None:
     """订阅并入库  Subscribe (QoS 1, persistent session), store, then acknowledge."""
-    from ..metering import MqttListener, Store
+    from ..metering import Store
+    from ..metering.mqtt import MqttListener
 
     cat = point_catalog(points, instruments, certificates, sites)
     st = Store(store)

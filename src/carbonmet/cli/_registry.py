@@ -166,7 +166,8 @@ def trace_back_cmd(
 ) -> None:
     """超差反向追溯 Reverse traceability: certificates, instruments and data periods affected."""
     from ..db import session_scope
-    from ..registry import NotFound, RegistryError, record_incident, trace_back
+    from ..registry import NotFound, RegistryError, trace_back
+    from ..registry.write import record_incident
 
     d0, d1 = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if d1 < d0:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from ..registry import (
+from ..registry.rows import (
     ROW_MODELS,
     CertificateRow,
     InstrumentRow,

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..metering import READINGS_SCHEMA
+from ..metering.schemas import READINGS_SCHEMA
 from ._measure import FLAGS
 
 ROW_GROUP_SIZE = 1 << 20  # fixed, so the file layout does not depend on anything but the data

@@ -35,8 +35,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ..db import (
-    Base,
+from ..db import Base
+from ..db.audit import (
     Discrepancy,
     KeyedReconciler,
     diff_fields,

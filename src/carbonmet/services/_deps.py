@@ -20,7 +20,6 @@ from carbonmet.db import (
 )
 from carbonmet.db import verify as verify_audit
 from carbonmet.metering import (
-    BATCH_SCHEMA,
     ActivityData,
     AggregationError,
     ColumnMap,
@@ -33,21 +32,15 @@ from carbonmet.metering import (
     file_batch_id,
     read_file,
 )
+from carbonmet.metering.schemas import BATCH_SCHEMA
 from carbonmet.quantities import MeasuredQuantity, Provenance, Source, from_type_a
 from carbonmet.refdata import Manifest, generate
 from carbonmet.registry import (
-    Certificate,
     Coverage,
     DueItem,
     ImportRejected,
     ImportReport,
-    Installation,
-    Instrument,
-    MeasurementPoint,
-    MeasurementStandard,
     NotFound,
-    Organisation,
-    Site,
     TraceResult,
     catalog_from_registry,
     due_list,
@@ -57,7 +50,16 @@ from carbonmet.registry import (
     period_coverage,
     trace_back,
 )
-from carbonmet.registry import record_incident as register_incident
+from carbonmet.registry.models import (
+    Certificate,
+    Installation,
+    Instrument,
+    MeasurementPoint,
+    MeasurementStandard,
+    Organisation,
+    Site,
+)
+from carbonmet.registry.write import record_incident as register_incident
 from carbonmet.sites import Catalog, PointInfo, as_catalog
 from carbonmet.uncertainty import Evaluation, InputSet, Model, evaluate, load_model
 

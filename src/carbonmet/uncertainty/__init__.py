@@ -8,8 +8,9 @@ the other (JCGM 101 §8), explain the result with a budget, and compare results 
 
 Measured quantities enter a model with :meth:`InputSet.add_quantity` (distribution from u and
 its shape, provenance kept). Public submodules: :mod:`.distributions` (distribution classes and
-constructors), :mod:`.gum` (coverage factor, Welch–Satterthwaite, E_n, ζ, …) and
-:mod:`.expression` (the expression language).
+constructors), :mod:`.gum` (coverage factor, Welch–Satterthwaite, E_n, ζ, …),
+:mod:`.expression` (the expression language) and :mod:`.montecarlo` (the MCM engine's internals,
+for testing and verification).
 
 Example
 -------

@@ -51,7 +51,7 @@ from ._errors import EvaluationError, ModelError, UncertaintyError
 from ._expr import Affine
 from ._model import InputSet, Model
 
-__all__ = ["McmResult", "coverage_intervals", "mcm", "numerical_tolerance"]
+__all__ = ["McmResult", "McmRunner", "coverage_intervals", "mcm", "numerical_tolerance"]
 
 _TWO_M32 = 2.0**-32
 #: elements (inputs × trials) of one chunk's sample matrix: 2¹⁹ doubles = 4 MiB (cache-friendly)
@@ -336,7 +336,16 @@ def _chunk_size(n_inputs: int) -> int:
     return int(min(MAX_CHUNK, max(MIN_CHUNK, CHUNK_ELEMENTS // max(n_inputs, 1))))
 
 
-class _Runner:
+class McmRunner:
+    """The sampling engine of one model: draws inputs chunk by chunk and evaluates the model on them.
+
+    ``plan`` draws the input samples (with the affine part of the model folded in when ``marginalize``),
+    ``program`` evaluates the compiled model on them, ``marginalized`` lists the inputs integrated
+    analytically; :meth:`chunk` gives the output samples of one chunk, reproducibly from
+    ``(seed, index)``. :func:`mcm` runs it; it is public (in :mod:`carbonmet.uncertainty.montecarlo`) only so
+    tests and reviewers can check the engine's steps against plain evaluation.
+    """
+
     def __init__(self, model: Model, seed: int, bit_generator: str, marginalize: bool = True) -> None:
         if bit_generator not in BIT_GENERATORS:
             raise UncertaintyError(
@@ -474,7 +483,7 @@ def mcm(
     if seed < 0:
         raise UncertaintyError(f"seed must be ≥ 0, got {seed}")
     workers = workers or min(os.cpu_count() or 1, 8)
-    runner = _Runner(model, seed, bit_generator, marginalize)
+    runner = McmRunner(model, seed, bit_generator, marginalize)
     sampled_rows = len(model.names) - len(runner.marginalized) + runner.plan.n_z
     size = int(chunk_size or _chunk_size(sampled_rows))
     if size < 1:

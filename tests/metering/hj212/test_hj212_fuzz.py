@@ -11,8 +11,7 @@ import random
 import pytest
 
 from carbonmet.metering.hj212 import DecodeError, Framer, build, decode, encode
-from carbonmet.metering.hj212._codec import _parse, _parse_slow
-from carbonmet.metering.hj212.protocol import frame_data
+from carbonmet.metering.hj212.protocol import frame_data, parse_data_segment, parse_data_segment_reference
 
 MN = "010000A8900016F000169DC0"
 
@@ -111,7 +110,7 @@ def test_100k_mutated_and_random_frames_never_crash() -> None:
 
 def _outcome(fn, text: str, strict: bool) -> object:
     try:
-        return fn(text, strict, None)
+        return fn(text, strict=strict)
     except DecodeError as exc:
         return (type(exc), exc.field)
 
@@ -127,7 +126,8 @@ def test_fast_path_parses_exactly_as_the_full_parser() -> None:
         except UnicodeDecodeError:
             continue
         for strict in (True, False):
-            fast, slow = _outcome(_parse, text, strict), _outcome(_parse_slow, text, strict)
+            fast = _outcome(parse_data_segment, text, strict)
+            slow = _outcome(parse_data_segment_reference, text, strict)
             if isinstance(fast, tuple) and isinstance(slow, tuple):
                 assert fast[0] is slow[0], (text, fast, slow)
             else:

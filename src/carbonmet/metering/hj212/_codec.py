@@ -364,6 +364,17 @@ def parse_data_segment(text: str, *, strict: bool = True) -> Packet:
     return _parse(text, strict, None)
 
 
+def parse_data_segment_reference(text: str, *, strict: bool = True) -> Packet:
+    """:func:`parse_data_segment` by the full parser only, without the fast path (the reference).
+
+    :func:`parse_data_segment` takes a regular-expression fast path for the usual header (Table 3's order,
+    every value valid) and falls back to this parser for anything else; both must give the same packet
+    or the same error for every input. This is exposed so tests and reviewers can check that, not for
+    decoding (it is slower).
+    """
+    return _parse_slow(text, strict, None)
+
+
 # The usual header, in Table 3's order, with every value already valid for both strict and lenient
 # decoding (QN's calendar date and Flag's value are still checked); anything else takes the long way.
 _FAST_HEAD = re.compile(

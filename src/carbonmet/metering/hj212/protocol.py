@@ -5,7 +5,8 @@ What most callers need (:func:`decode`, :func:`encode`, :func:`build`, :func:`sp
 
 - Answers (Appendix C): :func:`data_answer` (9014), :func:`notice_answer` (9013), :func:`request_answer`
   (9011, QnRtn of Table 7), :func:`execution_result` (9012, ExeRtn of Table 6), :func:`answer_frames`.
-- Data segment and frame (clause 6.3, Table 2): :func:`data_segment`, :func:`parse_data_segment`,
+- Data segment and frame (clause 6.3, Table 2): :func:`data_segment`, :func:`parse_data_segment` (with
+  :func:`parse_data_segment_reference`, the full parser its fast path is checked against),
   :func:`parse_cp`, :func:`frame_data` (``##`` + length + data + CRC + CR LF), :func:`crc16` (Appendix A),
   with :func:`crc16_table` and :func:`crc16_reference`, the byte-table and bit-by-bit forms it is checked against.
 - Times: :func:`parse_time`, :func:`format_time` (DataTime ``YYYYMMDDhhmmss``), :func:`parse_qn`,
@@ -27,6 +28,7 @@ from ._codec import (
     notice_answer,
     parse_cp,
     parse_data_segment,
+    parse_data_segment_reference,
     parse_qn,
     parse_time,
     request_answer,
@@ -55,6 +57,7 @@ __all__ = [
     "notice_answer",
     "parse_cp",
     "parse_data_segment",
+    "parse_data_segment_reference",
     "parse_hj212_code",
     "parse_qn",
     "parse_time",

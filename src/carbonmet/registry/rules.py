@@ -1,0 +1,24 @@
+"""When a certificate counts and what it covers (证书有效性规则): the one place that decides.
+
+The due list, the data-period coverage and the metering catalogue all apply these rules (the due list's
+query has the same rule in SQL, guarded by a test against :func:`certificate_counts`):
+
+- :func:`certificate_counts`: whether a certificate of a kind can stand for an instrument of a legal
+  category at all (under mandatory verification, 强制检定, only a verification does; :data:`MANDATORY`);
+- :func:`certificate_covers`: whether a certificate covers its instrument (a failed verification never does);
+- :func:`certificate_valid_until` and :func:`add_months`: the validity end from the date and the interval.
+
+References
+----------
+中华人民共和国计量法 第九条 (强制检定); GB 17167-2006 5.3.6; JJF 1356-2012.
+"""
+
+from ._queries import MANDATORY, add_months, certificate_counts, certificate_covers, certificate_valid_until
+
+__all__ = [
+    "MANDATORY",
+    "add_months",
+    "certificate_counts",
+    "certificate_covers",
+    "certificate_valid_until",
+]
