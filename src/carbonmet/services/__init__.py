@@ -19,6 +19,7 @@ from ._metering import (
     readings_summary,
 )
 from ._other import evaluate_model, verify_audit_log
+from ._plans import diff_plans, import_plan, list_plans, show_plan
 from ._registry import (
     due_items,
     get_certificate,
@@ -46,16 +47,19 @@ __all__ = [
     "ServiceError",
     "Tenancy",
     "Workspace",
+    "diff_plans",
     "due_items",
     "evaluate_model",
     "get_certificate",
     "get_instrument",
     "import_dcc_certificate",
+    "import_plan",
     "import_registry",
     "ingest_files",
     "list_certificates",
     "list_instruments",
     "list_organisations",
+    "list_plans",
     "list_points",
     "list_quarantine",
     "list_sites",
@@ -64,6 +68,7 @@ __all__ = [
     "point_coverage",
     "point_readings",
     "readings_summary",
+    "show_plan",
     "trace_standard",
     "verify_audit_log",
 ]

@@ -8,8 +8,9 @@ Enterprise model
     :class:`ParameterSource` (metering point, lab stream or default factor id) over a validity period.
 Monitoring plan (数据质量控制计划)
     :class:`MonitoringPlan` (header :class:`PlanHeader`, rows :class:`PlanParameterRow`, change log
-    :class:`PlanChangeRow`); :func:`read_plan` (TOML, XLSX, CSV; errors :class:`PlanError` naming
-    file, row and field), :func:`plan_to_toml`, :func:`plan_tables`, :func:`diff` → :class:`PlanDiff`.
+    :class:`PlanChangeRow`); :func:`read_plan` (TOML, XLSX, CSV; errors :class:`PlanError`, each
+    :class:`PlanProblem` naming file, row and field), :func:`plan_to_toml`, :func:`plan_tables`,
+    :func:`diff` → :class:`PlanDiff`.
 Stored plans (versioned, audited)
     :func:`save_plan` (the next version, or nothing when the content is unchanged) → :class:`PlanVersion`,
     :func:`load_plan`, :func:`plan_versions`, :func:`plan_hash`; tables ``monitoring_plan``,
@@ -30,6 +31,7 @@ from ._plan import (
     PlanError,
     PlanHeader,
     PlanParameterRow,
+    PlanProblem,
     diff,
     plan_tables,
     plan_to_toml,
@@ -51,6 +53,7 @@ __all__ = [
     "PlanError",
     "PlanHeader",
     "PlanParameterRow",
+    "PlanProblem",
     "PlanVersion",
     "PointInfo",
     "ReadingKind",
