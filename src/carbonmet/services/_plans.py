@@ -2,9 +2,10 @@
 
 A plan belongs to its enterprise (the header's ``enterprise``, an organisation code of the registry):
 importing needs that organisation in the write scope, reading it in the read scope. A plan is checked
-against the registry before it is stored: every metering point and laboratory sample point it names is
-a point of that enterprise, every instrument one of its instruments — otherwise the file is refused
-naming the row and field, as for any other bad field.
+against the registry before it is stored: every site and every metering or laboratory sample point it
+names is the enterprise's, every instrument of a metering point one of its instruments, every
+instrument of a laboratory stream a registered one (an outside laboratory may analyse) — otherwise the
+file is refused naming the row and field, as for any other bad field.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def _check_against_registry(s: Session, plan: MonitoringPlan, path: Path) -> Non
                            .where(Site.org_id == org.id)))
     sites = set(s.scalars(select(Site.code).where(Site.org_id == org.id)))
     instruments = set(s.scalars(select(Instrument.code).where(Instrument.org_id == org.id)))
+    # a laboratory stream may be analysed by an outside laboratory's instruments: registered is enough
+    lab = {i for r in plan.parameters if r.source == "lab" for i in r.instruments}
+    analysers = set(s.scalars(select(Instrument.code).where(Instrument.code.in_(sorted(lab))))) if lab else set()
     fname, first = _parameters_file(path)
     problems: list[PlanProblem] = []
     for i, r in enumerate(plan.parameters):
@@ -71,9 +75,12 @@ def _check_against_registry(s: Session, plan: MonitoringPlan, path: Path) -> Non
             problems.append(PlanProblem(fname, row, "ref", f"{r.ref!r} 不是 {plan.enterprise} 的计量点 / is not a "
                                         f"measurement point of {plan.enterprise} in the registry"))
         for inst in r.instruments:
-            if inst not in instruments:
+            if r.source == "point" and inst not in instruments:
                 problems.append(PlanProblem(fname, row, "instruments", f"{inst!r} 不是 {plan.enterprise} 的计量器具 / "
                                             f"is not an instrument of {plan.enterprise} in the registry"))
+            elif r.source == "lab" and inst not in analysers:
+                problems.append(PlanProblem(fname, row, "instruments", f"{inst!r} 未登记 / is not an instrument in "
+                                            "the registry"))
     if problems:
         raise PlanError(str(path), problems)
 
