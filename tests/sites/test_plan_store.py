@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
-from carbonmet.db import reconcile, session_scope, verify
+from carbonmet.db import make_engine, migrate, reconcile, record, session_scope, verify
 from carbonmet.sites import (
     MonitoringPlan,
     PlanChangeRow,
@@ -128,3 +128,21 @@ def test_stored_plans_reconcile_and_a_raw_edit_is_found(engine: Engine) -> None:
         ("changed", "monitoring_plan", "E01@1", "approved_by"),
         ("missing", "monitoring_plan_change", "E01@2#1", None),
     }
+
+
+def test_a_registry_database_at_0001_upgrades_to_the_plan_tables(db_url: str) -> None:
+    """Databases created by the registry (revision 0001) keep their rows and gain the plan tables."""
+    engine = make_engine(db_url)
+    try:
+        migrate(engine, "0001")
+        with session_scope(engine) as s:
+            record(s, actor="t", action="create", entity="note", key="k", data={"x": 1})
+        assert not set(PLAN_TABLES) & set(inspect(engine).get_table_names())
+        migrate(engine)
+        assert set(PLAN_TABLES) <= set(inspect(engine).get_table_names())
+        with session_scope(engine) as s:
+            save_plan(s, PLAN, "tester")
+            rep = verify(s)
+        assert rep.ok and rep.entries == 4
+    finally:
+        engine.dispose()
