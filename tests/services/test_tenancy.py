@@ -31,6 +31,7 @@ from carbonmet.services import (
     Scope,
     Workspace,
 )
+from carbonmet.sites import PlanError
 
 from .conftest import ENTERPRISES
 
@@ -321,6 +322,78 @@ def check_record_incident(ws: Workspace, me: str, other: str, tmp: Path) -> None
     assert inc == {"standard": f"STD-{me}", "last_good": "2024-01-01", "found_on": "2024-02-01",
                    "description": "超差"}
     assert _audit_head(ws) == head + 1
+
+
+# --- monitoring plans (监测计划): each enterprise's plan is its own ----------------------------------
+def _plan_text(org: str, version: int = 1, frequency: str = "continuous") -> str:
+    changes = "".join(f'[[changes]]\nversion = {v}\nchanged_on = 2025-0{v}-01\nby = "{org}"\nreason = "r{v}"\n\n'
+                      for v in range(1, version + 1))
+    return (f'[plan]\nenterprise = "{org}"\nversion = {version}\nvalid_from = 2025-01-01\n\n{changes}'
+            f'[[parameters]]\nsite_code = "{org}-S1"\nemission_source = "boiler"\nsource_stream = "boiler_coal"\n'
+            f'parameter = "activity_data"\nunit = "t"\nsource = "point"\nref = "{org}.COAL"\n'
+            f'frequency = "{frequency}"\ninstruments = ["BS-{org}"]\nresponsible = "计量室"\n')
+
+
+def _plans(ws: Workspace) -> None:
+    """Versions 1 and 2 of each enterprise's plan, stored once per region (the read checks share it)."""
+    if services.list_plans(ws, Scope.centre()):
+        return
+    d = ws.store_root.parent  # type: ignore[union-attr]
+    for org in ENTERPRISES:
+        for v, freq in ((1, "continuous"), (2, "daily")):
+            f = d / f"plan-{org}-v{v}.toml"
+            f.write_text(_plan_text(org, v, freq), encoding="utf-8")
+            services.import_plan(ws, Scope.centre(), f)
+
+
+def check_list_plans(ws: Workspace, me: str, other: str) -> None:
+    _plans(ws)
+    assert [(v.enterprise, v.version) for v in services.list_plans(ws, Scope.enterprise(me))] == [(me, 1), (me, 2)]
+    with pytest.raises(NotInScope):
+        services.list_plans(ws, Scope.enterprise(me), other)
+
+
+def check_show_plan(ws: Workspace, me: str, other: str) -> None:
+    _plans(ws)
+    plan = services.show_plan(ws, Scope.enterprise(me), me, 1)
+    assert (plan.enterprise, plan.version, [r.ref for r in plan.parameters]) == (me, 1, [f"{me}.COAL"])
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.show_plan(ws, Scope.enterprise(me), org)
+
+
+def check_diff_plans(ws: Workspace, me: str, other: str) -> None:
+    _plans(ws)
+    d = services.diff_plans(ws, Scope.enterprise(me), me)
+    assert [(r["change"], r["field"], r["old"], r["new"]) for r in d.rows() if r["change"] != "header"] == [
+        ("changed", "frequency", "continuous", "daily")]
+    with pytest.raises(NotInScope):
+        services.diff_plans(ws, Scope.enterprise(me), other)
+
+
+def check_import_plan(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    scope = Scope.enterprise(me)
+    theirs = tmp / f"{other}.toml"
+    theirs.write_text(_plan_text(other), encoding="utf-8")
+    head = _audit_head(ws)
+    with pytest.raises(AccessDenied, match=f"organisation {other}"):
+        services.import_plan(ws, scope, theirs)
+    assert _audit_head(ws) == head and services.list_plans(ws, Scope.centre()) == []
+    # my own plan naming the other enterprise's point and instrument is refused, naming row and field
+    sneaky = tmp / f"{me}-sneaky.toml"
+    sneaky.write_text(_plan_text(me).replace(f'"{me}.COAL"', f'"{other}.COAL"').replace(f'"BS-{me}"', f'"BS-{other}"'),
+                      encoding="utf-8")
+    with pytest.raises(PlanError) as exc:
+        services.import_plan(ws, scope, sneaky)
+    assert {(p.row, p.field) for p in exc.value.problems} == {("parameters[1]", "ref"),
+                                                               ("parameters[1]", "instruments")}
+    assert _audit_head(ws) == head
+    mine = tmp / f"{me}.toml"
+    mine.write_text(_plan_text(me), encoding="utf-8")
+    v = services.import_plan(ws, scope, mine)
+    assert (v.enterprise, v.version, v.created) == (me, 1, True)
+    assert services.import_plan(ws, scope, mine).created is False  # the same content again: nothing new
+    assert [x.enterprise for x in services.list_plans(ws, Scope.centre())] == [me]
 
 
 ReadCheck = Callable[[Workspace, str, str], None]

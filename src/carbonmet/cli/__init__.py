@@ -39,6 +39,8 @@ def _register() -> None:
 
     app.add_typer(_refdata.app, name="refdata")
 
+    from . import _plans; _plans.register(app)
+
 
 _register()
 

@@ -15,7 +15,7 @@ err_console = Console(stderr=True)
 
 #: Packages with tables on :class:`carbonmet.db.Base`. Importing one registers its tables' reconcilers,
 #: so they are imported before the audit log is reconciled (a package adding tables adds itself here).
-AUDITED_PACKAGES = ("carbonmet.registry",)
+AUDITED_PACKAGES = ("carbonmet.registry", "carbonmet.sites")
 
 
 def load_audited_packages() -> None:

@@ -20,6 +20,7 @@ from ._metering import (
     readings_summary,
 )
 from ._other import evaluate_model, verify_audit_log
+from ._plans import diff_plans, import_plan, list_plans, show_plan
 from ._quantities import evaluate_quantities, instrument_quantity, type_a_quantity
 from ._refdata import generate_region
 from ._registry import (
@@ -49,6 +50,7 @@ __all__ = [
     "ServiceError",
     "Tenancy",
     "Workspace",
+    "diff_plans",
     "due_items",
     "evaluate_model",
     "evaluate_quantities",
@@ -56,12 +58,14 @@ __all__ = [
     "get_certificate",
     "get_instrument",
     "import_dcc_certificate",
+    "import_plan",
     "import_registry",
     "ingest_files",
     "instrument_quantity",
     "list_certificates",
     "list_instruments",
     "list_organisations",
+    "list_plans",
     "list_points",
     "list_quarantine",
     "list_sites",
@@ -71,6 +75,7 @@ __all__ = [
     "point_readings",
     "readings_summary",
     "record_incident",
+    "show_plan",
     "trace_standard",
     "type_a_quantity",
     "verify_audit_log",

@@ -8,13 +8,20 @@ Enterprise model
     :class:`ParameterSource` (metering point, lab stream or default factor id) over a validity period.
 Monitoring plan (数据质量控制计划)
     :class:`MonitoringPlan` (header :class:`PlanHeader`, rows :class:`PlanParameterRow`, change log
-    :class:`PlanChangeRow`); :func:`read_plan` (TOML, XLSX, CSV; errors :class:`PlanError` naming
-    file, row and field), :func:`plan_to_toml`, :func:`plan_tables`, :func:`diff` → :class:`PlanDiff`.
+    :class:`PlanChangeRow`); :func:`read_plan` (TOML, XLSX, CSV; errors :class:`PlanError`, each
+    :class:`PlanProblem` naming file, row and field), :func:`plan_to_toml`, :func:`plan_tables`,
+    :func:`diff` → :class:`PlanDiff`.
+Stored plans (versioned, audited)
+    :func:`save_plan` (the next version, or nothing when the content is unchanged) → :class:`PlanVersion`,
+    :func:`load_plan`, :func:`plan_versions`, :func:`plan_hash`; tables ``monitoring_plan``,
+    ``monitoring_plan_parameter``, ``monitoring_plan_change`` on :class:`carbonmet.db.Base`, reconciled
+    by ``carbonmet audit verify``.
 Points
     :class:`PointInfo` and :class:`InstrumentPeriod` (what is known about a measurement point and the
     instruments installed there over time), :class:`Catalog` and :func:`as_catalog`.
 """
 
+from . import _reconcile  # noqa: F401  (registers the plan tables with carbonmet.db.reconcile)
 from ._catalog import Catalog, as_catalog
 from ._model import EmissionSource, Enterprise, Parameter, ParameterSource, Site, SourceStream
 from ._plan import (
@@ -24,11 +31,13 @@ from ._plan import (
     PlanError,
     PlanHeader,
     PlanParameterRow,
+    PlanProblem,
     diff,
     plan_tables,
     plan_to_toml,
     read_plan,
 )
+from ._store import PlanVersion, load_plan, plan_hash, plan_versions, save_plan
 from ._types import InstrumentPeriod, PointInfo, ReadingKind
 
 __all__ = [
@@ -44,13 +53,19 @@ __all__ = [
     "PlanError",
     "PlanHeader",
     "PlanParameterRow",
+    "PlanProblem",
+    "PlanVersion",
     "PointInfo",
     "ReadingKind",
     "Site",
     "SourceStream",
     "as_catalog",
     "diff",
+    "load_plan",
+    "plan_hash",
     "plan_tables",
     "plan_to_toml",
+    "plan_versions",
     "read_plan",
+    "save_plan",
 ]
