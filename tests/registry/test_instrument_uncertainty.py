@@ -15,14 +15,10 @@ from sqlalchemy import Engine
 
 from carbonmet.db import session_scope
 from carbonmet.quantities import MeasuredQuantity, Shape
-from carbonmet.registry import (
-    CertificateRow,
-    FieldError,
-    InstrumentRow,
-    instrument_uncertainty,
-    upsert_certificate,
-    upsert_instrument,
-)
+from carbonmet.registry import instrument_uncertainty
+from carbonmet.registry.errors import FieldError
+from carbonmet.registry.rows import CertificateRow, InstrumentRow
+from carbonmet.registry.write import upsert_certificate, upsert_instrument
 
 
 def _q(engine: Engine, instrument: str, on: date, **kw: object) -> MeasuredQuantity:

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbonmet.registry import Instrument, MeasurementPoint, Organisation, Site
+from carbonmet.registry.models import Instrument, MeasurementPoint, Organisation, Site
 from carbonmet.sites import (
     MonitoringPlan,
     PlanDiff,
@@ -30,6 +30,7 @@ from carbonmet.sites import (
 )
 
 from ._errors import NotInScope, ServiceError
+from ._guard import guarded_write
 from ._scope import Scope
 from ._usecase import use_case
 from ._workspace import Workspace
@@ -104,8 +105,8 @@ def import_plan(ws: Workspace, scope: Scope, path: str | Path) -> PlanVersion:
     """
     p = Path(path)
     plan = read_plan(p)
-    scope.check_write(plan.enterprise, "plan import 监测计划导入")
-    with ws.session() as s:
+    scope.check_write(plan.enterprise, "plan import 监测计划导入")  # early, before the registry is read
+    with guarded_write(ws, scope, "plan import 监测计划导入") as s:
         _check_against_registry(s, plan, p)
         return save_plan(s, plan, scope.actor, source=str(p))
 

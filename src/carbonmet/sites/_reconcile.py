@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import Discrepancy, diff_fields, loads, register_reconciler, row_json, stream_rows
+from ..db import Discrepancy, register_reconciler
+from ..db.audit import diff_fields, loads, row_json, stream_rows
 from ._store import CHANGES, PARAMETERS, PLAN, PlanChangeRecord, PlanParameterRecord, PlanVersionRow, plan_key
 
 

@@ -35,7 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..db import AuditEntry, Base, canonical_json, lock_chain, record
+from ..db import AuditEntry, Base, lock_chain, record
+from ..db.audit import canonical_json
 from ._model import SOURCE_KINDS
 from ._plan import MonitoringPlan, PlanChangeRow, PlanError, PlanHeader, PlanParameterRow, PlanProblem
 
