@@ -8,9 +8,12 @@ against its write organisations and refused with :class:`AccessDenied` naming th
 ``centre``, ``none``); see ``docs/services.md``.
 """
 
+from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
 from ._metering import (
     OUT_OF_SCOPE,
+    ScopedStore,
+    compact_store,
     ingest_files,
     list_quarantine,
     point_activity,
@@ -18,9 +21,12 @@ from ._metering import (
     point_readings,
     readings_summary,
 )
-from ._other import evaluate_model, verify_audit_log
+from ._other import convert_units, evaluate_model, verify_audit_log
 from ._registry import (
+    REGISTRY_TABLES,
     due_items,
+    export_dcc_certificate,
+    export_registry,
     get_certificate,
     get_instrument,
     import_dcc_certificate,
@@ -31,23 +37,34 @@ from ._registry import (
     list_points,
     list_sites,
     point_coverage,
+    registry_table,
     trace_standard,
 )
 from ._scope import Scope
+from ._streams import mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
-from ._workspace import Workspace
+from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
     "OUT_OF_SCOPE",
+    "REGISTRY_TABLES",
     "USE_CASES",
     "AccessDenied",
+    "CarbonmetError",
+    "CatalogFiles",
+    "ImportRejected",
     "NotInScope",
     "Scope",
+    "ScopedStore",
     "ServiceError",
     "Tenancy",
     "Workspace",
+    "compact_store",
+    "convert_units",
     "due_items",
     "evaluate_model",
+    "export_dcc_certificate",
+    "export_registry",
     "get_certificate",
     "get_instrument",
     "import_dcc_certificate",
@@ -59,11 +76,14 @@ __all__ = [
     "list_points",
     "list_quarantine",
     "list_sites",
+    "mqtt_listener",
     "point_activity",
     "point_catalog",
     "point_coverage",
     "point_readings",
     "readings_summary",
+    "registry_table",
+    "start_hj212_server",
     "trace_standard",
     "verify_audit_log",
 ]
