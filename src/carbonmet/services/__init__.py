@@ -12,7 +12,6 @@ from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
 from ._metering import (
     OUT_OF_SCOPE,
-    ScopedStore,
     compact_store,
     ingest_files,
     list_quarantine,
@@ -23,7 +22,6 @@ from ._metering import (
 )
 from ._other import convert_units, evaluate_model, verify_audit_log
 from ._registry import (
-    REGISTRY_TABLES,
     due_items,
     export_dcc_certificate,
     export_registry,
@@ -47,7 +45,6 @@ from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
     "OUT_OF_SCOPE",
-    "REGISTRY_TABLES",
     "USE_CASES",
     "AccessDenied",
     "CarbonmetError",
@@ -55,7 +52,6 @@ __all__ = [
     "ImportRejected",
     "NotInScope",
     "Scope",
-    "ScopedStore",
     "ServiceError",
     "Tenancy",
     "Workspace",
