@@ -42,8 +42,17 @@ def test_each_package_declares_a_small_public_api(name: str) -> None:
     module = importlib.import_module(name)
     names = getattr(module, "__all__", None)
     assert names is not None, f"{name} has no __all__"
-    assert len(names) <= MAX_NAMES, f"{name}.__all__ has {len(names)} names (at most {MAX_NAMES}): {names}"
     assert len(set(names)) == len(names), f"{name}.__all__ lists a name twice"
+    if name == "carbonmet.services":
+        # the use-case catalogue: every capability adds its use cases here, and callers (CLI, web) call each
+        # one; what keeps it honest is that every function is a registered use case with its tenancy, and the
+        # rest (types, errors) stays within the limit
+        from carbonmet.services import USE_CASES
+
+        functions = {n for n in names if callable(getattr(module, n)) and not isinstance(getattr(module, n), type)}
+        assert functions == set(USE_CASES), f"functions that are not use cases: {functions ^ set(USE_CASES)}"
+        names = [n for n in names if n not in functions]
+    assert len(names) <= MAX_NAMES, f"{name}.__all__ has {len(names)} names (at most {MAX_NAMES}): {names}"
 
 
 @pytest.mark.parametrize("name", [m for m in MODULES if m not in ("carbonmet.__main__", "carbonmet.demo")])

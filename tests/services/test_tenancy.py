@@ -8,12 +8,15 @@ checks get a region of their own.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import json
 import math
 import statistics
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,12 +24,16 @@ from sqlalchemy import func, select
 
 from carbonmet import services
 from carbonmet.db import AuditEntry
+from carbonmet.metering import MqttListener, RawReading, ingest_messages, reading_payload
+from carbonmet.metering.hj212 import Message, build, decode, encode
 from carbonmet.quantities import CO2_PER_C
+from carbonmet.registry import Certificate
 from carbonmet.registry.models import Certificate
 from carbonmet.services import (
     OUT_OF_SCOPE,
     USE_CASES,
     AccessDenied,
+    CarbonmetError,
     NotInScope,
     Scope,
     Workspace,
@@ -226,6 +233,44 @@ def check_generate_region(ws: Workspace, me: str, other: str) -> None:
     assert m.enterprises == 1 and any((out / "registry").glob("*.csv")) and _audit_head(ws) == head
     manifest = (out / "manifest.json").read_text(encoding="utf-8").replace(str(out), "<out>")
     assert _REGIONS.setdefault("seed3", manifest) == manifest
+def check_registry_table(ws: Workspace, me: str, other: str) -> None:
+    with pytest.raises(AccessDenied, match="only the centre"):
+        services.registry_table(ws, Scope.enterprise(me), "instruments")
+    cols, rows = services.registry_table(ws, Scope.centre(), "instruments")
+    assert {r[cols.index("org_code")] for r in rows} == set(ENTERPRISES)
+
+
+def check_export_registry(ws: Workspace, me: str, other: str) -> None:
+    out = ws.store_root.parent / f"registry-{me}.xlsx"  # type: ignore[union-attr]
+    with pytest.raises(AccessDenied, match="only the centre"):
+        services.export_registry(ws, Scope.enterprise(me), out)
+    assert not out.exists()
+    assert services.export_registry(ws, Scope.centre(), out)["instruments"] == 2 and out.exists()
+
+
+def check_export_dcc_certificate(ws: Workspace, me: str, other: str) -> None:
+    scope = Scope.enterprise(me)
+    # the own certificate passes the scope and reaches the exporter, which exports calibrations only
+    with pytest.raises(CarbonmetError, match="verification") as own:
+        services.export_dcc_certificate(ws, scope, f"C01-{me}-2024")
+    assert not isinstance(own.value, NotInScope)
+    for no in (f"C01-{other}-2024", "C01-STD-2023", "NO-SUCH"):
+        with pytest.raises(NotInScope):
+            services.export_dcc_certificate(ws, scope, no)
+
+
+def check_compact_store(ws: Workspace, me: str, other: str) -> None:
+    with pytest.raises(AccessDenied, match="only the centre"):
+        services.compact_store(ws, Scope.enterprise(me))
+    before = services.point_readings(ws, Scope.centre(), f"{me}.COAL").num_rows
+    assert services.compact_store(ws, Scope.centre(), min_files=1) >= 0
+    assert services.point_readings(ws, Scope.centre(), f"{me}.COAL").num_rows == before  # nothing changed
+
+
+def check_convert_units(ws: Workspace, me: str, other: str) -> None:
+    # touches no organisation's data: the same for every scope
+    assert services.convert_units(ws, Scope.enterprise(me), 1.2, "万Nm3", "Nm3")[0] == pytest.approx(12000.0)
+    assert services.convert_units(ws, Scope.nobody(), 1.0, "t", "kg")[0] == pytest.approx(1000.0)
 
 
 # --- write checks: the other enterprise's data is refused, naming it, and nothing is kept ----------
@@ -394,6 +439,63 @@ def check_import_plan(ws: Workspace, me: str, other: str, tmp: Path) -> None:
     assert (v.enterprise, v.version, v.created) == (me, 1, True)
     assert services.import_plan(ws, scope, mine).created is False  # the same content again: nothing new
     assert [x.enterprise for x in services.list_plans(ws, Scope.centre())] == [me]
+def _march(day: int) -> datetime:
+    return datetime(2025, 3, day, tzinfo=TZ)
+
+
+def check_mqtt_listener(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    listener = services.mqtt_listener(ws, Scope.enterprise(me), "127.0.0.1", 1)
+    assert set(listener.catalog) == {f"{me}.COAL"}
+    payload = reading_payload("m1", [
+        {"point_id": f"{e}.COAL", "ts": _march(d).isoformat(), "value": 100.0 * d} for e in ENTERPRISES
+        for d in (2, 3)])
+    assert isinstance(listener, MqttListener)
+    # the listener's own batch step, without a broker: a message is anything with topic and payload
+    msg = SimpleNamespace(topic="carbonmet/v1/readings/x", payload=payload)
+    rep = ingest_messages(listener.store, listener.catalog, [msg])  # type: ignore[arg-type,list-item]
+    assert (rep.received, rep.quarantined) == (4, 2) and rep.by_reason.get(OUT_OF_SCOPE) == 2
+    march = (_march(1), _march(31))
+    assert services.point_readings(ws, Scope.centre(), f"{other}.COAL", *march).num_rows == 0
+    refused = [r for r in services.list_quarantine(ws, Scope.centre()) if r["reason"] == OUT_OF_SCOPE]
+    assert len(refused) == 2 and all(f"organisation {other}" in r["detail"] for r in refused)
+
+
+def _hj212_frame(mn: str, day: int, value: float) -> bytes:
+    p = build({"QN": f"202503{day:02d}000000000", "ST": "31", "CN": "2061", "PW": "123456", "MN": mn, "Flag": "5"},
+              [{"DataTime": f"202503{day:02d}000000"}, {"w01018-Avg": f"{value}", "w01018-Flag": "N"}])
+    return encode(p)
+
+
+def check_start_hj212_server(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    scope = Scope.enterprise(me)
+    # the JSON-lines mode: readings of the other enterprise's point go to the rejects file
+    out, rejects = tmp / "in.jsonl", tmp / "rejects.jsonl"
+    no_store = Workspace(engine=ws.engine)
+
+    async def feed(workspace: Workspace, readings: list[RawReading]) -> None:
+        server = await services.start_hj212_server(workspace, scope, "127.0.0.1", 0, out=out, rejects=rejects)
+        try:
+            frame = _hj212_frame("AB" * 12, 2, 1.0)
+            msg = Message((decode(frame),))
+            await server.sink(readings, msg)
+        finally:
+            await server.close()
+
+    readings = [RawReading(_march(2), 1.0, point_id=f"{e}.COAL", origin="hj212") for e in ENTERPRISES]
+    asyncio.run(feed(no_store, readings))
+    accepted = [json.loads(ln) for ln in out.read_text(encoding="utf-8").splitlines()]
+    refused = [json.loads(ln) for ln in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [r["point_id"] for a in accepted for r in a["readings"]] == [f"{me}.COAL"]
+    assert [(d["reason"], [r["point_id"] for r in d["readings"]]) for d in refused] == [
+        (OUT_OF_SCOPE, [f"{other}.COAL"])]
+    assert f"organisation {other}" in refused[0]["detail"]
+    # the store mode: quarantined as out_of_scope, nothing stored for the other enterprise
+    asyncio.run(feed(ws, readings))
+    march = (_march(1), _march(31))
+    assert services.point_readings(ws, Scope.centre(), f"{other}.COAL", *march).num_rows == 0
+    assert services.point_readings(ws, Scope.centre(), f"{me}.COAL", *march).num_rows == 1
+    refused_q = [r for r in services.list_quarantine(ws, Scope.centre()) if r["reason"] == OUT_OF_SCOPE]
+    assert [r["point_id"] for r in refused_q] == [f"{other}.COAL"]
 
 
 ReadCheck = Callable[[Workspace, str, str], None]

@@ -29,7 +29,9 @@ def _register() -> None:
 
     app.add_typer(_hj212.app, name="hj212")
 
-    from . import _metering; _metering.register(app)
+    from . import _metering
+
+    _metering.register(app)
 
     from . import _uncertainty
 

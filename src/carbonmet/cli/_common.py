@@ -1,27 +1,30 @@
-"""Small helpers shared by the CLI modules: JSON output and error reporting."""
+"""Small helpers shared by the CLI modules: the workspace and scope of a command, JSON output, errors.
+
+Nothing heavy is imported here (no services, NumPy, SQLAlchemy …): ``carbonmet --help`` stays fast.
+Commands import :mod:`carbonmet.services` when they run.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from importlib import import_module
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
+if TYPE_CHECKING:
+    from carbonmet.services import Scope, Workspace
+
 console = Console()
 err_console = Console(stderr=True)
 
-#: Packages with tables on :class:`carbonmet.db.Base`. Importing one registers its tables' reconcilers,
-#: so they are imported before the audit log is reconciled (a package adding tables adds itself here).
-AUDITED_PACKAGES = ("carbonmet.registry", "carbonmet.sites")
-
-
-def load_audited_packages() -> None:
-    """Import every package in :data:`AUDITED_PACKAGES` (so :func:`carbonmet.db.reconcile` covers its tables)."""
-    for name in AUDITED_PACKAGES:
-        import_module(name)
+DbOpt = typer.Option(None, "--db", help="数据库 URL database URL (default: $CARBONMET_DATABASE_URL or ./.carbonmet)")
+JsonOpt = typer.Option(False, "--json", help="机器可读输出 machine-readable JSON")
+OrgOpt = typer.Option(
+    None, "--org", help="以企业身份运行 act as this enterprise (its data only; default: the centre, all data)"
+)
 
 
 def print_json(obj: Any) -> None:
@@ -35,22 +38,27 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def point_catalog(
-    points: Any = None, instruments: Any = None, certificates: Any = None, sites: Any = None, db: str | None = None
-) -> Any:
-    """The measurement points readers validate against: from registry import CSVs when ``points`` is
-    given, else from the registry database (``db``, ``$CARBONMET_DATABASE_URL`` or ``./.carbonmet``)."""
-    if points is not None:
-        from ..registry import RegistryError, catalog_from_files
+def scope(org: str | None = None, actor: str = "cli") -> Scope:
+    """The caller: the centre operator (all-access) unless ``--org`` names an enterprise."""
+    from carbonmet.services import Scope
 
-        try:
-            return catalog_from_files(points, instruments, certificates, sites)
-        except RegistryError as exc:
-            fail(f"计量点目录错误 catalog: {exc}")
-    from ..db import make_engine, migrate, session_scope
-    from ..registry import catalog_from_registry
+    return Scope.centre(actor) if org is None else Scope.enterprise(org, actor=actor)
 
-    engine = make_engine(db)
-    migrate(engine)
-    with session_scope(engine) as s:
-        return catalog_from_registry(s)
+
+def workspace(
+    db: str | None = None,
+    store: Path | None = None,
+    *,
+    time_zone: str = "Asia/Shanghai",
+    points: Path | None = None,
+    instruments: Path | None = None,
+    certificates: Path | None = None,
+    sites: Path | None = None,
+) -> Workspace:
+    """The workspace of a command: the registry database (``--db``, ``$CARBONMET_DATABASE_URL`` or
+    ``./.carbonmet``, opened on first use), the readings store (``--store``) and, with ``--points``, the
+    point catalogue from registry import files instead of the database."""
+    from carbonmet.services import CatalogFiles, Workspace
+
+    files = CatalogFiles(points, instruments, certificates, sites) if points is not None else None
+    return Workspace(db, store, time_zone, catalog_files=files)

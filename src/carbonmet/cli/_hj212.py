@@ -4,40 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
-import threading
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from ..metering import RawReading
-from ..metering.hj212 import (
-    DecodeError,
-    Framer,
-    Message,
-    Packet,
-    ServerLimits,
-    answers_for,
-    build,
-    build_point_map,
-    decode,
-    encode,
-    split,
-    start_server,
-    store_sink,
-    store_times,
-)
-from ..metering.hj212.codes import commands, data_flags_short, factor_codes, field_suffixes, system_codes
-from ..metering.hj212.errors import BadCRCError
-from ..metering.hj212.protocol import crc16, data_segment
-from ._common import console, fail, point_catalog, print_json
+from ._common import DbOpt, OrgOpt, console, fail, print_json, scope, workspace
 
-#: The server's defaults (HJ 212-2017 Table 1 for requests), shown as the options' defaults.
-_LIMITS = ServerLimits()
+if TYPE_CHECKING:  # the codec (and with it NumPy, Arrow, DuckDB) is imported when a command runs
+    from carbonmet.metering.hj212 import Packet
+
+#: The server's defaults (``carbonmet.metering.hj212.ServerLimits()``; HJ 212-2017 Table 1 for requests),
+#: written out so that ``--help`` does not import the codec; tests/cli checks they are the same.
+LIMIT_DEFAULTS: dict[str, Any] = {
+    "idle_timeout": 900.0, "max_connections": 512, "frame_timeout": 60.0, "max_bad_bytes": 65536,
+    "request_timeout": 10.0,
+}
 
 app = typer.Typer(
     help="HJ 212-2017 数据传输 — decode/encode packets, receive data loggers over TCP", no_args_is_help=True
@@ -54,6 +38,8 @@ def _frames_from_text(text: str) -> list[bytes]:
 
 
 def _packet_json(p: Packet) -> dict[str, Any]:
+    from carbonmet.metering.hj212.protocol import crc16, data_segment
+
     return {
         "header": dict(p.header),
         "cp": [dict(item) for item in p.cp],
@@ -67,6 +53,15 @@ def _packet_json(p: Packet) -> dict[str, Any]:
 
 
 def _show_packet(p: Packet) -> None:
+    from carbonmet.metering.hj212 import answers_for, encode
+    from carbonmet.metering.hj212.codes import (
+        commands,
+        data_flags_short,
+        factor_codes,
+        field_suffixes,
+        system_codes,
+    )
+
     cmd = commands().get((p.cn, "s2p")) or commands().get((p.cn, "p2s"))
     st_name = system_codes().get(p.st, "?")
     t = Table(title="数据段 data segment", show_header=True)
@@ -129,6 +124,9 @@ def decode_cmd(
     lenient: bool = typer.Option(False, "--lenient", help="宽松解析 accept 2005-style/oversize packets"),
 ) -> None:
     """解析报文并校验长度和 CRC  Decode frames, check length and CRC, show fields and items."""
+    from carbonmet.metering.hj212 import DecodeError, Framer, decode
+    from carbonmet.metering.hj212.errors import BadCRCError
+
     if file is not None:
         try:
             data = file.read_bytes()
@@ -188,6 +186,8 @@ def encode_cmd(
     lenient: bool = typer.Option(False, "--lenient", help="宽松校验 lenient validation"),
 ) -> None:
     """由 JSON 生成报文  Encode a packet from JSON (the output of `decode --json` works as input)."""
+    from carbonmet.metering.hj212 import DecodeError, build, encode, split
+
     try:
         text = sys.stdin.read() if str(json_file) == "-" else json_file.read_text(encoding="utf-8")
         doc = json.loads(text)
@@ -213,68 +213,6 @@ def encode_cmd(
 # ----------------------------------------------------------------------------------------------- serve
 
 
-def _reading_json(r: RawReading) -> dict[str, Any]:
-    return {
-        "point_id": r.point_id, "serial": r.serial, "ts": r.ts.isoformat(), "value": r.value, "unit": r.unit,
-        "flag": r.flag, "origin": r.origin,
-    }
-
-
-class JsonLinesSink:
-    """Append each message as one JSON line (frames and readings) and fsync before returning.
-
-    Stand-in for the readings store until it lands; a store-backed sink has the same call signature.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh = path.open("a", encoding="utf-8")
-        self._lock = threading.Lock()  # connections write from worker threads
-
-    def _write(self, line: str) -> None:
-        with self._lock:
-            self._fh.write(line)
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-
-    async def __call__(self, readings: list[RawReading], message: Message) -> None:
-        line = json.dumps(
-            {
-                "received": datetime.now(UTC).isoformat(),
-                "mn": message.mn,
-                "qn": message.qn,
-                "cn": message.cn,
-                "complete": message.complete,
-                "frames": [(p.raw or encode(p)).decode("utf-8") for p in message.parts],
-                "readings": [_reading_json(r) for r in readings],
-            },
-            ensure_ascii=False,
-        )
-        await asyncio.to_thread(self._write, line + "\n")
-
-
-class RejectFile:
-    """Append each rejected frame or stray bytes with its reason as one JSON line, fsynced."""
-
-    def __init__(self, path: Path) -> None:
-        self._fh = path.open("a", encoding="utf-8")
-        self._lock = threading.Lock()
-
-    def _write(self, line: str) -> None:
-        with self._lock:
-            self._fh.write(line)
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-
-    async def __call__(self, raw: bytes, reason: str) -> None:
-        line = json.dumps(
-            {"received": datetime.now(UTC).isoformat(), "reason": reason, "raw_hex": raw.hex(),
-             "raw": raw.decode("utf-8", "replace")},
-            ensure_ascii=False,
-        )
-        await asyncio.to_thread(self._write, line + "\n")
-
-
 @app.command("serve")
 def serve_cmd(
     port: int = typer.Option(..., "--port", help="TCP 端口 port (0 = any free port)"),
@@ -286,15 +224,15 @@ def serve_cmd(
         None, "--points", help="计量点 CSV (hj212_mn, hj212_code) points CSV; default: the registry database"
     ),
     sites: Path | None = typer.Option(None, "--sites", help="sites.csv (site_code → org_code), with --store"),
-    idle_timeout: float = typer.Option(_LIMITS.idle_timeout, "--idle-timeout", help="空闲断开秒数 idle timeout [s]"),
+    idle_timeout: float = typer.Option(LIMIT_DEFAULTS["idle_timeout"], "--idle-timeout", help="空闲断开秒数 idle timeout [s]"),
     max_connections: int = typer.Option(
-        _LIMITS.max_connections, "--max-connections", min=1, help="最大连接数 connections open at once; more are closed on accept"
+        LIMIT_DEFAULTS["max_connections"], "--max-connections", min=1, help="最大连接数 connections open at once; more are closed on accept"
     ),
     frame_timeout: float = typer.Option(
-        _LIMITS.frame_timeout, "--frame-timeout", min=0.001, help="单个报文须在此秒数内收完 a frame begun must complete within [s]"
+        LIMIT_DEFAULTS["frame_timeout"], "--frame-timeout", min=0.001, help="单个报文须在此秒数内收完 a frame begun must complete within [s]"
     ),
     max_bad_bytes: int = typer.Option(
-        _LIMITS.max_bad_bytes, "--max-bad-bytes", min=1,
+        LIMIT_DEFAULTS["max_bad_bytes"], "--max-bad-bytes", min=1,
         help="连续错误字节数上限, 超过则断开 disconnect after this many rejected bytes without a good frame",
     ),
     lenient: bool = typer.Option(False, "--lenient", help="宽松解析 accept 2005-style/oversize packets"),
@@ -304,49 +242,41 @@ def serve_cmd(
         " periods of the last N hours missing in the store",
     ),
     request_timeout: float = typer.Option(
-        _LIMITS.request_timeout, "--request-timeout", min=0.001,
+        LIMIT_DEFAULTS["request_timeout"], "--request-timeout", min=0.001,
         help="请求应答超时秒数 wait for 9011 and each data packet [s] (HJ 212-2017 Table 1: 10; ADSL 5)",
     ),
+    org: str | None = OrgOpt,
+    db: str | None = DbOpt,
 ) -> None:
     """接收数采仪数据  Receive data loggers over TCP; answer 9014 only after the data is durable.
 
     With --store the readings go to the readings store (raw frames archived, rejects quarantined);
-    otherwise to --out / --rejects as JSON lines, fsynced before the answer.
+    otherwise to --out / --rejects as JSON lines, fsynced before the answer. With --org, readings of
+    other enterprises' points are quarantined (out_of_scope), not stored.
     """
     if store is None and (out is None or rejects is None):
         fail("请给出 --store 或 --out 与 --rejects  give --store, or both --out and --rejects")
     if backfill_hours > 0 and store is None:
         fail("--backfill-hours 需要 --store  needs --store (to know what is missing)")
-    stored_times = None
+    from carbonmet.metering.hj212 import ServerLimits
+    from carbonmet.services import CarbonmetError, start_hj212_server
+
     try:
-        limits = _LIMITS.replace(
+        limits = ServerLimits().replace(
             idle_timeout=idle_timeout, max_connections=max_connections, frame_timeout=frame_timeout,
             max_bad_bytes=max_bad_bytes, request_timeout=request_timeout, exec_timeout=request_timeout,
             backfill_hours=backfill_hours,
         )
-        catalog = point_catalog(points, sites=sites)
-        point_infos = list(catalog.values())
-        if store is not None:
-            from ..metering import Store
-
-            readings_store = Store(store)
-            sink, reject = store_sink(readings_store, catalog)
-            stored_times = store_times(readings_store, catalog)
-            where = f"store={store}"
-        else:
-            assert out is not None and rejects is not None
-            sink, reject = JsonLinesSink(out), RejectFile(rejects)
-            where = f"out={out}  rejects={rejects}"
-        point_map = build_point_map(point_infos)
-    except (OSError, ValueError) as exc:  # CatalogError, PointMapError are ValueErrors
+    except ValueError as exc:
         fail(str(exc))
+    where = f"store={store}" if store is not None else f"out={out}  rejects={rejects}"
+    ws = workspace(db, store, points=points, sites=sites)
 
     async def run() -> None:
-        server = await start_server(
-            host, port, sink, point_map, reject=reject, strict=not lenient, limits=limits, stored_times=stored_times
-        )
+        server = await start_hj212_server(ws, scope(org), host, port, out=out, rejects=rejects, strict=not lenient,
+                                          limits=limits)
         # plain echo (no rich wrapping): scripts read the port from this line
-        typer.echo(f"HJ 212 服务 listening on {host}:{server.port} — {len(point_map)} mapped points")
+        typer.echo(f"HJ 212 服务 listening on {host}:{server.port} — {len(server.point_map)} mapped points")
         typer.echo(f"接收 {where}")
         sys.stdout.flush()
         await server.serve_forever()
@@ -355,3 +285,7 @@ def serve_cmd(
         asyncio.run(run())
     except KeyboardInterrupt:
         console.print("已停止 stopped")
+    except (OSError, ValueError, CarbonmetError) as exc:  # CatalogError, PointMapError are ValueErrors
+        fail(str(exc))
+    finally:
+        ws.close()

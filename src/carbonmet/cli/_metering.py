@@ -16,7 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._common import console, fail, point_catalog, print_json
+from ._common import DbOpt, OrgOpt, console, fail, print_json, scope, workspace
 
 mqtt_app = typer.Typer(help="MQTT 订阅接入 — subscribe to readings over MQTT", no_args_is_help=True)
 readings_app = typer.Typer(help="计量数据查询 — summaries and quarantine of stored readings", no_args_is_help=True)
@@ -55,43 +55,32 @@ def ingest_cmd(
     sites: Path | None = _SITES,
     mapping: list[str] = typer.Option([], "--map", help="列映射 column mapping FIELD=COLUMN, e.g. ts=时间"),
     default_tz: str | None = typer.Option(None, "--tz", help="无时区时间的默认时区 zone for naive times, e.g. Asia/Shanghai"),
+    org: str | None = OrgOpt,
+    db: str | None = DbOpt,
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
-    """导入读数文件  Ingest CSV/XLSX readings: validate, store, quarantine; print the counts."""
-    from ..metering import ColumnMap, IngestReport, ReadError, Store, file_batch_id, read_file
-    from ..metering.readers import zone
+    """导入读数文件  Ingest CSV/XLSX readings: validate, store, quarantine; print the counts.
 
-    cat = point_catalog(points, instruments, certificates, sites)
-    try:
-        cmap = ColumnMap.parse(mapping)
-        tz = zone(default_tz)
-    except ReadError as exc:
-        fail(str(exc))
-    st = Store(store)
-    total = IngestReport("total", "file")
-    per_file: list[dict[str, Any]] = []
-    unreadable = 0
+    With --org the rows of points of other enterprises are quarantined (out_of_scope), not stored.
+    """
+    from carbonmet.services import CarbonmetError, ingest_files
+
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, disable=as_json, transient=False) as progress:
         task = progress.add_task("导入 ingest", total=len(files))
-        for f in files:
-            progress.update(task, description=f"导入 ingest {f.name}")
-            try:
-                raw = f.read_bytes()
-            except OSError as exc:
-                fail(f"无法读取 cannot read {f}: {exc}")
-            try:
-                batch = read_file(f, cmap, tz)
-                rep = st.ingest(batch, file_batch_id(raw), cat, source="file", raw=raw,
-                                raw_ext=f.suffix.lower() or ".csv", origin=str(f))
-            except ReadError as exc:  # the whole file is unusable: archived and quarantined as one record
-                unreadable += 1
-                rep = st.reject(raw, "unreadable_file", source="file", origin=str(f), detail=str(exc))
-                rep.origin = str(f)
-            total.merge(rep)
-            per_file.append(rep.to_dict())
-            progress.advance(task)
-    st.close()
+
+        def on_file(f: Path, _rep: Any) -> None:
+            progress.update(task, description=f"导入 ingest {f.name}", advance=1)
+
+        try:
+            with workspace(db, store, points=points, instruments=instruments, certificates=certificates,
+                           sites=sites) as ws:
+                total, reports = ingest_files(ws, scope(org), files, mapping=mapping, default_tz=default_tz,
+                                              on_file=on_file)
+        except CarbonmetError as exc:
+            fail(str(exc))
+    per_file = [r.to_dict() for r in reports]
+    unreadable = sum(1 for r in reports if r.by_reason.get("unreadable_file"))
     out = total.to_dict()
     out["files"] = per_file
     if as_json:
@@ -121,16 +110,20 @@ def mqtt_listen(
     max_batch: int = typer.Option(500, "--max-batch", help="每批消息数 messages per store batch"),
     max_messages: int | None = typer.Option(None, "--max-messages", help="处理后退出 stop after N messages"),
     compact_every: int = typer.Option(200, "--compact-every", help="每 N 批合并小文件 compact every N batches (0: never)"),
+    org: str | None = OrgOpt,
+    db: str | None = DbOpt,
     as_json: bool = typer.Option(False, "--json", help="每批输出 JSON 行 one JSON line per batch"),
 ) -> None:
     """订阅并入库  Subscribe (QoS 1, persistent session), store, then acknowledge."""
-    from ..metering import Store
-    from ..metering.mqtt import MqttListener
+    from carbonmet.services import CarbonmetError, mqtt_listener
 
-    cat = point_catalog(points, instruments, certificates, sites)
-    st = Store(store)
-    listener = MqttListener(st, cat, host, port, topic=topic, client_id=client_id, max_batch=max_batch,
-                            compact_every=compact_every)
+    ws = workspace(db, store, points=points, instruments=instruments, certificates=certificates, sites=sites)
+    try:
+        listener = mqtt_listener(ws, scope(org), host, port, topic=topic, client_id=client_id, max_batch=max_batch,
+                                 compact_every=compact_every)
+    except CarbonmetError as exc:
+        ws.close()
+        fail(str(exc))
 
     def on_report(rep: Any) -> None:
         d = rep.to_dict()
@@ -160,8 +153,10 @@ def mqtt_listen(
 
         return await listener.run(stop, on_report, max_messages, on_subscribed)
 
-    totals = asyncio.run(run())
-    st.close()
+    try:
+        totals = asyncio.run(run())
+    finally:
+        ws.close()
     if as_json:
         sys.stdout.write(json.dumps({"totals": totals.to_dict() | {"notices": []}}, ensure_ascii=False) + "\n")
     else:
@@ -192,31 +187,37 @@ def summary_cmd(
     start: str | None = typer.Option(None, "--start", help="起 start (YYYY, YYYY-MM or ISO 8601)"),
     end: str | None = typer.Option(None, "--end", help="止 end, exclusive"),
     tz: str = typer.Option("Asia/Shanghai", "--tz", help="时区 zone of the periods"),
+    org: str | None = OrgOpt,
+    db: str | None = DbOpt,
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
     """按期汇总  Period totals (or means) of a point with completeness and validity."""
-    from ..metering import AggregationError, Store, activity_data, aggregate
+    from carbonmet.services import CarbonmetError, point_activity, point_readings, readings_summary
 
-    cat = point_catalog(points, instruments, certificates, sites)
-    if point not in cat:
-        fail(f"未知计量点 unknown point {point!r}")
-    st = Store(store)
-    if start is None or end is None:
-        tbl = st.readings(point, catalog=cat)
-        if tbl.num_rows == 0:
-            fail(f"无数据 no readings stored for {point}")
-        z = ZoneInfo(tz)
-        first = tbl.column("ts")[0].as_py().astimezone(z)
-        last = tbl.column("ts")[-1].as_py().astimezone(z)
-        s = _parse_when(start, tz, "--start") if start else first.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        e = _parse_when(end, tz, "--end") if end else (last.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-                                                       + timedelta(days=32)).replace(day=1)
-    else:
-        s, e = _parse_when(start, tz, "--start"), _parse_when(end, tz, "--end")
     try:
-        rows = aggregate(st, cat, [point], s, e, period, tz=tz)  # type: ignore[arg-type]
-        act = activity_data(st, cat, point, s, e, tz=tz)
-    except AggregationError as exc:
+        ZoneInfo(tz)
+    except (ValueError, KeyError):
+        fail(f"--tz: 未知时区 unknown time zone {tz!r}")
+    who = scope(org)
+    try:
+        with workspace(db, store, time_zone=tz, points=points, instruments=instruments, certificates=certificates,
+                       sites=sites) as ws:
+            if start is None or end is None:
+                tbl = point_readings(ws, who, point)
+                if tbl.num_rows == 0:
+                    fail(f"无数据 no readings stored for {point}")
+                z = ZoneInfo(tz)
+                first = tbl.column("ts")[0].as_py().astimezone(z)
+                last = tbl.column("ts")[-1].as_py().astimezone(z)
+                month0 = {"day": 1, "hour": 0, "minute": 0, "second": 0, "microsecond": 0}
+                s = _parse_when(start, tz, "--start") if start else first.replace(**month0)
+                e = (_parse_when(end, tz, "--end") if end
+                     else (last.replace(**month0) + timedelta(days=32)).replace(day=1))
+            else:
+                s, e = _parse_when(start, tz, "--start"), _parse_when(end, tz, "--end")
+            rows = readings_summary(ws, who, point, s, e, period)  # type: ignore[arg-type]
+            act = point_activity(ws, who, point, s, e)
+    except CarbonmetError as exc:
         fail(str(exc))
     if as_json:
         print_json({"point": point, "periods": [r.to_dict() for r in rows], "total": act.total.to_dict(),
@@ -256,25 +257,28 @@ def quarantine_cmd(
     store: Path = _STORE,
     reason: str | None = typer.Option(None, "--reason", help="只看此原因 only this reason"),
     limit: int = typer.Option(50, "--limit", help="最多列出 rows to list"),
+    org: str | None = OrgOpt,
+    db: str | None = DbOpt,
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
     """隔离区  List quarantined records with their reasons (counts per reason first)."""
-    from ..metering import Store
+    from carbonmet.services import CarbonmetError, list_quarantine
 
-    st = Store(store)
-    q = st.quarantine()
-    st.close()
-    rows = q.select(["reason", "detail", "origin", "point_id", "serial", "raw_ts", "raw_value", "unit", "flag",
-                     "batch"]).to_pylist()
+    try:
+        with workspace(db, store) as ws:
+            rows = list_quarantine(ws, scope(org))
+    except CarbonmetError as exc:
+        fail(str(exc))
+    n_total = len(rows)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["reason"]] = counts.get(r["reason"], 0) + 1
     if reason:
         rows = [r for r in rows if r["reason"] == reason]
     if as_json:
-        print_json({"total": q.num_rows, "by_reason": counts, "records": rows[:limit]})
+        print_json({"total": n_total, "by_reason": counts, "records": rows[:limit]})
         return
-    c = Table(title=f"隔离记录 quarantined: {q.num_rows}")
+    c = Table(title=f"隔离记录 quarantined: {n_total}")
     c.add_column("原因 reason")
     c.add_column("数量 count", justify="right")
     for k, v in sorted(counts.items(), key=lambda kv: -kv[1]):
@@ -295,11 +299,10 @@ def compact_cmd(
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
     """合并小文件  Merge the small files streaming ingest leaves in each partition (crash-safe)."""
-    from ..metering import Store
+    from carbonmet.services import compact_store
 
-    st = Store(store)
-    n = st.compact(min_files)
-    st.close()
+    with workspace(None, store) as ws:
+        n = compact_store(ws, scope(), min_files)
     if as_json:
         print_json({"compacted_partitions": n})
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ._common import console, fail, print_json
+from ._common import console, fail, print_json, scope
 
 app = typer.Typer(help="单位换算 unit conversion (t, Nm³, 万Nm³, GJ, MWh, tce, tC, tCO2 …)", no_args_is_help=True)
 
@@ -17,13 +17,13 @@ def convert_cmd(
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
     """换算一个量值 Convert one value between units."""
-    from ..quantities import UnitError, convert, format_unit
+    from carbonmet.services import CarbonmetError, Workspace, convert_units
 
     try:
-        out = float(convert(value, from_unit, to_unit))
-    except UnitError as exc:
+        out, unit = convert_units(Workspace(), scope(), value, from_unit, to_unit)
+    except CarbonmetError as exc:
         fail(str(exc))
     if as_json:
-        print_json({"value": out, "unit": format_unit(to_unit), "from": {"value": value, "unit": from_unit}})
+        print_json({"value": out, "unit": unit, "from": {"value": value, "unit": from_unit}})
     else:
         console.print(f"{value:g} {from_unit} = [bold]{out:.10g}[/] {to_unit}")

@@ -32,12 +32,15 @@ def generate_cmd(
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
     """生成参考数据集 Generate registry files, readings, lab data, CEMS data, ground truth and a manifest."""
-    from ..refdata import RefdataError, generate
+    from carbonmet.services import CarbonmetError, Scope, Workspace, generate_region
 
     t0 = time.perf_counter()
+    options = {"enterprises": enterprises, "year": year, "seed": seed, "resolution": resolution.value,
+               "overwrite": overwrite}
+    ws = Workspace()  # files only: no database is opened
     try:
         if as_json:
-            manifest = generate(out, enterprises, year, seed, resolution.value, overwrite=overwrite)
+            manifest = generate_region(ws, Scope.centre(), out, **options)
         else:
             with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                           transient=True) as bar:
@@ -46,9 +49,8 @@ def generate_cmd(
                 def progress(stage: str, frac: float) -> None:
                     bar.update(task, completed=frac, description=f"生成 generating: {stage}")
 
-                manifest = generate(out, enterprises, year, seed, resolution.value, overwrite=overwrite,
-                                    progress=progress)
-    except RefdataError as exc:
+                manifest = generate_region(ws, Scope.centre(), out, progress=progress, **options)
+    except CarbonmetError as exc:
         fail(str(exc))
     secs = time.perf_counter() - t0
     kinds: dict[str, int] = {}

@@ -6,35 +6,20 @@ import re
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-from ._common import console, fail, load_audited_packages, print_json
+from ._common import DbOpt, JsonOpt, OrgOpt, console, fail, print_json, scope, workspace
 
 app = typer.Typer(help="计量器具与证书登记 instrument, standard and certificate registry", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 audit log", no_args_is_help=True)
 
-DbOpt = typer.Option(None, "--db", help="数据库 URL database URL (default: $CARBONMET_DATABASE_URL or ./.carbonmet)")
-JsonOpt = typer.Option(False, "--json", help="机器可读输出 machine-readable JSON")
-
-
-#: Table names of the import format (the registry package is imported when a command runs, not for --help).
+#: Table names of the import format (``carbonmet.services.REGISTRY_TABLES``; written out here so that
+#: ``--help`` does not import the services).
 TABLES = ("organisations", "sites", "points", "standards", "instruments", "certificates")
-
-
-def open_engine(db: str | None) -> Engine:
-    """Engine on the database (every package's tables), migrated to the current schema."""
-    from ..db import make_engine, migrate
-
-    engine = make_engine(db)
-    migrate(engine)
-    return engine
 
 
 def parse_date(text: str, option: str) -> date:
@@ -58,15 +43,16 @@ def parse_days(text: str) -> int:
 def import_cmd(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="CSV/XLSX 台账文件"),
     actor: str = typer.Option("cli", help="操作人 who is importing (audit log)"),
+    org: str | None = OrgOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """导入台账 Import organisations, points, instruments, standards, certificates (all or nothing per file)."""
-    from ..registry import ImportRejected, RegistryError, import_files
+    from carbonmet.services import CarbonmetError, ImportRejected, import_registry
 
-    engine = open_engine(db)
     try:
-        reports = import_files(engine, files, actor=actor)
+        with workspace(db) as ws:
+            reports = import_registry(ws, scope(org, actor), files, each_file=True)
     except ImportRejected as exc:
         done = [r.to_dict() for r in exc.imported]
         if as_json:
@@ -76,7 +62,7 @@ def import_cmd(
         for r in done:
             console.print(f"[green]已导入 imported[/] {r['file']}: {r['rows']} 行 rows")
         fail(str(exc) + ("\n其后的文件未处理 files after it were not processed" if len(files) > len(done) + 1 else ""))
-    except RegistryError as exc:
+    except CarbonmetError as exc:
         fail(str(exc))
     if as_json:
         print_json({"ok": True, "files": [r.to_dict() for r in reports]})
@@ -97,14 +83,16 @@ def list_cmd(
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """列出登记记录 List registry records."""
-    from ..db import session_scope
-    from ..registry import export_rows
+    """列出登记记录 List registry records (the centre's view: every organisation)."""
+    from carbonmet.services import CarbonmetError, registry_table
 
     if table not in TABLES:
         fail(f"未知表 unknown table {table!r}; choose from {', '.join(TABLES)}")
-    with session_scope(open_engine(db)) as s:
-        cols, rows = export_rows(s, table)
+    try:
+        with workspace(db) as ws:
+            cols, rows = registry_table(ws, scope(), table)
+    except CarbonmetError as exc:
+        fail(str(exc))
     shown = rows if limit == 0 else rows[:limit]
     if as_json:
         print_json([{c: (v.isoformat() if isinstance(v, date) else v) for c, v in zip(cols, r, strict=True)}
@@ -125,17 +113,17 @@ _STATUS_ZH = {"failed": "不合格", "never_calibrated": "未检定/校准", "ov
 def due_cmd(
     within: str = typer.Option("30d", "--within", help="到期期限 horizon, e.g. 30d, 8w, 3m"),
     today: str | None = typer.Option(None, help="基准日期 reference date (default: today), YYYY-MM-DD"),
-    org: str | None = typer.Option(None, help="只看某单位 only this organisation"),
+    org: str | None = OrgOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """待检/超期器具 Instruments due or overdue for verification/calibration."""
-    from ..db import session_scope
-    from ..registry import due_list
+    from carbonmet.services import due_items
 
     ref = parse_date(today, "--today") if today else date.today()
-    with session_scope(open_engine(db)) as s:
-        items = due_list(s, ref, parse_days(within), org=org)
+    days = parse_days(within)
+    with workspace(db) as ws:
+        items = due_items(ws, scope(org), ref, days)
     if as_json:
         print_json([i.to_dict() for i in items])
         return
@@ -161,26 +149,23 @@ def trace_back_cmd(
     date_to: str = typer.Option(..., "--to", help="发现超差日期 found out of tolerance, YYYY-MM-DD"),
     depth: int = typer.Option(25, help="最大追溯层级 levels to follow"),
     record: bool = typer.Option(False, help="同时登记超差事件 also record the incident in the registry"),
+    org: str | None = OrgOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """超差反向追溯 Reverse traceability: certificates, instruments and data periods affected."""
-    from ..db import session_scope
-    from ..registry import NotFound, RegistryError, trace_back
-    from ..registry.write import record_incident
+    from carbonmet.services import CarbonmetError, record_incident, trace_standard
 
     d0, d1 = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if d1 < d0:
         raise typer.BadParameter("--to 早于 --from: the date found out of tolerance is before the last good date",
                                  param_hint="--to")
-    engine = open_engine(db)
     try:
-        if record:
-            with session_scope(engine) as s:
-                record_incident(s, standard, d0, d1, "recorded by trace-back", actor="cli")
-        with session_scope(engine) as s:
-            r = trace_back(s, standard, d0, d1, max_depth=depth)
-    except (NotFound, RegistryError) as exc:
+        with workspace(db) as ws:
+            if record:  # the standard's holder must be in the scope's write scope
+                record_incident(ws, scope(org), standard, d0, d1, "recorded by trace-back")
+            r = trace_standard(ws, scope(org), standard, d0, d1, max_depth=depth)
+    except CarbonmetError as exc:
         fail(str(exc))
     if as_json:
         print_json(r.to_dict())
@@ -208,17 +193,18 @@ def coverage_cmd(
     point: str = typer.Argument(..., help="计量点 point id"),
     start: str = typer.Option(..., "--from", help="YYYY-MM-DD"),
     end: str = typer.Option(..., "--to", help="YYYY-MM-DD (exclusive)"),
+    org: str | None = OrgOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """数据期间是否有有效证书覆盖 Is a point's data period covered by valid certificates?"""
-    from ..db import session_scope
-    from ..registry import NotFound, period_coverage
+    from carbonmet.services import CarbonmetError, point_coverage
 
+    d0, d1 = parse_date(start, "--from"), parse_date(end, "--to")
     try:
-        with session_scope(open_engine(db)) as s:
-            cov = period_coverage(s, point, parse_date(start, "--from"), parse_date(end, "--to"))
-    except NotFound as exc:
+        with workspace(db) as ws:
+            cov = point_coverage(ws, scope(org), point, d0, d1)
+    except CarbonmetError as exc:
         fail(str(exc))
     if as_json:
         print_json(cov.to_dict())
@@ -237,11 +223,13 @@ def export_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """导出台账 Export every table to one XLSX workbook (re-importable)."""
-    from ..db import session_scope
-    from ..registry import export_xlsx
+    from carbonmet.services import CarbonmetError, export_registry
 
-    with session_scope(open_engine(db)) as s:
-        counts = export_xlsx(s, out)
+    try:
+        with workspace(db) as ws:
+            counts = export_registry(ws, scope(), out)
+    except CarbonmetError as exc:
+        fail(str(exc))
     console.print(f"已导出 exported {out}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
 
@@ -272,53 +260,46 @@ def audit_verify_cmd(
     Reconciliation replays the log to each record's last logged state and compares it field by field with
     the current row: changes made with raw SQL, bypassing the audited services, are found.
     """
-    from ..db import reconcile, session_scope, verify
+    from carbonmet.services import verify_audit_log
 
-    load_audited_packages()
-    engine = open_engine(db)
-    if engine.dialect.name == "postgresql":  # one snapshot for the log and the tables while others write
-        engine = engine.execution_options(isolation_level="REPEATABLE READ")
-    with session_scope(engine) as s:
-        rep = verify(s, expected_head=expected_head)
-        rec = None if chain_only else reconcile(s)
-    ok = rep.ok and (rec is None or rec.ok)
+    with workspace(db) as ws:
+        doc = verify_audit_log(ws, scope(), expected_head, chain_only=chain_only)
+    ok = bool(doc["ok"])
     if as_json:
-        doc = rep.to_dict()
-        doc.update(ok=ok, chain_ok=rep.ok)
-        if rec is not None:
-            doc["reconcile"] = rec.to_dict()
         print_json(doc)
         if not ok:
             raise typer.Exit(1)
         return
-    if rep.ok:
-        console.print(f"[green]审计链完整 audit chain intact[/]: {rep.entries} 条 entries, head {rep.head_hash}\n"
+    rec = doc.get("reconcile")
+    if doc["chain_ok"]:
+        console.print(f"[green]审计链完整 audit chain intact[/]: {doc['entries']} 条 entries, head {doc['head_hash']}\n"
                       "（校验的是日志本身未被改动；请保存链头哈希，下次用 --expected-head 核对 / this proves the log "
                       "itself was not altered; keep the head hash and pass it as --expected-head next time）")
     else:
-        console.print(f"[red]审计链被篡改 audit chain BROKEN[/] at entry {rep.first_bad_seq}: {rep.reason}")
+        console.print(f"[red]审计链被篡改 audit chain BROKEN[/] at entry {doc['first_bad_seq']}: {doc['reason']}")
     if rec is not None:
-        rows = sum(rec.rows.values())
-        if rec.ok:
+        rows = sum(rec["rows"].values())
+        found = rec["discrepancies"]
+        if rec["ok"]:
             console.print(f"[green]登记表与审计日志一致 registry matches the audit log[/]: 已对账 {rows} 行 rows "
-                          f"in {len(rec.rows)} 张表 tables")
+                          f"in {len(rec['rows'])} 张表 tables")
         else:
-            counts = ", ".join(f"{_FINDING[k]}: {n}" for k, n in rec.counts().items())
+            counts = ", ".join(f"{_FINDING[k]}: {n}" for k, n in rec["counts"].items())
             console.print(f"[red]登记表与审计日志不符 registry differs from the audit log[/]: "
-                          f"{len(rec.discrepancies)} 处 findings ({counts})")
-            shown = rec.discrepancies if limit == 0 else rec.discrepancies[:limit]
+                          f"{len(found)} 处 findings ({counts})")
+            shown = found if limit == 0 else found[:limit]
             for d in shown:
-                where = f"{d.table} {d.key}" + (f" 字段 field {d.field}" if d.field else "")
-                line = f"  {_FINDING[d.kind]}: {where}"
-                if d.kind == "changed":
-                    line += f": 日志 logged {_short(d.logged)} → 当前 current {_short(d.current)}"
-                if d.seq is not None:
-                    line += f" (日志条目 entry #{d.seq})"
+                where = f"{d['table']} {d['key']}" + (f" 字段 field {d['field']}" if d["field"] else "")
+                line = f"  {_FINDING[d['kind']]}: {where}"
+                if d["kind"] == "changed":
+                    line += f": 日志 logged {_short(d['logged'])} → 当前 current {_short(d['current'])}"
+                if d["seq"] is not None:
+                    line += f" (日志条目 entry #{d['seq']})"
                 console.print(escape(line), soft_wrap=True)
-            if len(shown) < len(rec.discrepancies):
-                console.print(f"另有 {len(rec.discrepancies) - len(shown)} 处未列出 / {len(rec.discrepancies) - len(shown)} "
+            if len(shown) < len(found):
+                console.print(f"另有 {len(found) - len(shown)} 处未列出 / {len(found) - len(shown)} "
                               "more not listed (--limit 0 or --json for all)")
-        for entity, n in rec.unchecked.items():
+        for entity, n in rec["unchecked"].items():
             console.print(f"[yellow]未对账 not reconciled[/]: {entity} ({n} 条 entries; 本版本不认识此类记录 "
                           "this version does not know this kind)")
     if not ok:
@@ -334,24 +315,21 @@ def dcc_import_cmd(
     instrument: str | None = typer.Option(None, help="被校器具编号/出厂编号 instrument (default: from the item's ids)"),
     issuer: str | None = typer.Option(None, help="出具单位代码 issuing organisation (default: from the lab)"),
     actor: str = typer.Option("cli", help="操作人 who is importing (audit log)"),
+    org: str | None = OrgOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """导入 DCC 校准证书 Import a DCC XML file as a calibration certificate."""
-    from ..db import session_scope
-    from ..registry import RegistryError, import_dcc
-    from ..registry.dcc import DccError
+    from carbonmet.services import CarbonmetError, import_dcc_certificate
 
     try:
-        with session_scope(open_engine(db)) as s:
-            cert, notes = import_dcc(s, file.read_bytes(), instrument=instrument, issuer=issuer, actor=actor)
-            standards = [u.standard.code for u in cert.standards_used]
-            out: dict[str, Any] = {"cert_no": cert.cert_no, "instrument": cert.instrument.code if cert.instrument else None,
-                   "calibration_date": cert.calibration_date.isoformat(), "U": cert.expanded_u,
-                   "k": cert.coverage_factor, "unit": cert.error_unit, "results": len(cert.results),
-                   "standards": standards, "notes": notes}
-    except (DccError, RegistryError) as exc:
+        with workspace(db) as ws:
+            out: dict[str, Any] = import_dcc_certificate(ws, scope(org, actor), file.read_bytes(),
+                                                         instrument=instrument, issuer=issuer)
+    except CarbonmetError as exc:
         fail(f"{file}: {exc}")
+    standards = out["standards"]
+    notes = out["notes"]
     if as_json:
         print_json(out)
         return
@@ -367,16 +345,16 @@ def dcc_export_cmd(
     cert_no: str = typer.Argument(..., help="证书编号 certificate number"),
     out: Path | None = typer.Option(None, "--out", "-o", help="输出文件 output file (default: stdout)"),
     signer: str | None = typer.Option(None, help="签发人 name of the signatory to write"),
+    org: str | None = OrgOpt,
     db: str | None = DbOpt,
 ) -> None:
     """导出 DCC Export a calibration certificate as DCC XML."""
-    from ..db import session_scope
-    from ..registry import RegistryError, export_dcc
+    from carbonmet.services import CarbonmetError, export_dcc_certificate
 
     try:
-        with session_scope(open_engine(db)) as s:
-            xml = export_dcc(s, cert_no, signer=signer)
-    except RegistryError as exc:
+        with workspace(db) as ws:
+            xml = export_dcc_certificate(ws, scope(org), cert_no, signer=signer)
+    except CarbonmetError as exc:
         fail(str(exc))
     if out is None:
         import sys

@@ -11,10 +11,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ._common import console, fail, print_json
+from ._common import console, fail, print_json, scope
 
 if TYPE_CHECKING:  # the engine (SciPy) is imported when a command runs, not for --help
-    from ..uncertainty import Evaluation
+    from carbonmet.uncertainty import Evaluation
 
 app = typer.Typer(
     help="测量不确定度评定 uncertainty evaluation (GUM 传播律 / GUM-S1 蒙特卡洛法; JJF 1059.1 / 1059.2)",
@@ -133,27 +133,12 @@ def evaluate_cmd(
         fail(f"包含概率须在 (0, 1) 内 coverage must lie in (0, 1), got {coverage}")
     if plot is not None and method == Method.lpu:
         fail("--plot 需要蒙特卡洛 needs --method mcm or both")
-    if plot is not None:
-        import matplotlib
-
-        matplotlib.use("Agg")  # the CLI writes files only: no GUI backend
-    from ..uncertainty import UncertaintyError, evaluate, load_model, plot_histogram
+    from carbonmet.services import CarbonmetError, Workspace, evaluate_model
 
     try:
-        model = load_model(model_file)
-        ev = evaluate(
-            model,
-            method.value,
-            coverage=coverage,
-            trials=trials,
-            adaptive=adaptive,
-            ndig=ndig,
-            seed=seed,
-            k=k,
-        )
-        if plot is not None and ev.mcm is not None:
-            plot_histogram(ev.mcm, plot, ev.lpu)
-    except UncertaintyError as exc:
+        ev = evaluate_model(Workspace(), scope(), model_file, method.value, plot=plot, coverage=coverage,
+                            trials=trials, adaptive=adaptive, ndig=ndig, seed=seed, k=k)
+    except CarbonmetError as exc:
         fail(escape(str(exc)))  # messages contain [inputs.X] — not rich markup
     if as_json:
         out = ev.to_dict()

@@ -8,10 +8,12 @@ against its write organisations and refused with :class:`AccessDenied` naming th
 ``centre``, ``none``); see ``docs/services.md``.
 """
 
+from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
 from ._incidents import record_incident
 from ._metering import (
     OUT_OF_SCOPE,
+    compact_store,
     ingest_files,
     list_quarantine,
     point_activity,
@@ -19,12 +21,14 @@ from ._metering import (
     point_readings,
     readings_summary,
 )
-from ._other import evaluate_model, verify_audit_log
+from ._other import convert_units, evaluate_model, verify_audit_log
 from ._plans import diff_plans, import_plan, list_plans, show_plan
 from ._quantities import evaluate_quantities, instrument_quantity, type_a_quantity
 from ._refdata import generate_region
 from ._registry import (
     due_items,
+    export_dcc_certificate,
+    export_registry,
     get_certificate,
     get_instrument,
     import_dcc_certificate,
@@ -35,25 +39,34 @@ from ._registry import (
     list_points,
     list_sites,
     point_coverage,
+    registry_table,
     trace_standard,
 )
 from ._scope import Scope
+from ._streams import mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
-from ._workspace import Workspace
+from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
     "OUT_OF_SCOPE",
     "USE_CASES",
     "AccessDenied",
+    "CarbonmetError",
+    "CatalogFiles",
+    "ImportRejected",
     "NotInScope",
     "Scope",
     "ServiceError",
     "Tenancy",
     "Workspace",
+    "compact_store",
+    "convert_units",
     "diff_plans",
     "due_items",
     "evaluate_model",
     "evaluate_quantities",
+    "export_dcc_certificate",
+    "export_registry",
     "generate_region",
     "get_certificate",
     "get_instrument",
@@ -69,13 +82,16 @@ __all__ = [
     "list_points",
     "list_quarantine",
     "list_sites",
+    "mqtt_listener",
     "point_activity",
     "point_catalog",
     "point_coverage",
     "point_readings",
     "readings_summary",
     "record_incident",
+    "registry_table",
     "show_plan",
+    "start_hj212_server",
     "trace_standard",
     "type_a_quantity",
     "verify_audit_log",

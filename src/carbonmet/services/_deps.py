@@ -1,8 +1,6 @@
 """Every name the services take from the other packages, imported here and nowhere else in services.
 
-The packages below are being re-shaped (the engine, sessions and the audit chain move to
-``carbonmet.db``; ``metering.validate`` becomes ``validate_readings``; the catalogue loader moves to the
-registry): when a name moves, this module changes and the use cases do not. Only public names
+When a name moves in another package, this module changes and the use cases do not. Only public names
 (``from carbonmet.<package> import …``) are used, never another package's private ``_module``.
 """
 
@@ -25,15 +23,37 @@ from carbonmet.metering import (
     ColumnMap,
     IngestReport,
     PeriodAggregate,
+    RawReading,
     ReadError,
     Store,
     activity_data,
     aggregate,
     file_batch_id,
     read_file,
+    readings_to_batch,
 )
+from carbonmet.metering.hj212 import (
+    HJ212Server,
+    Message,
+    ServerLimits,
+    build_point_map,
+    encode,
+    start_server,
+    store_sink,
+    store_times,
+)
+from carbonmet.metering.mqtt import MqttListener
 from carbonmet.metering.schemas import BATCH_SCHEMA
-from carbonmet.quantities import MeasuredQuantity, Provenance, Source, from_type_a
+from carbonmet.quantities import (
+    CarbonmetError,
+    MeasuredQuantity,
+    Provenance,
+    Source,
+    UnitError,
+    convert,
+    format_unit,
+    from_type_a,
+)
 from carbonmet.refdata import Manifest, generate
 from carbonmet.registry import (
     Coverage,
@@ -41,9 +61,14 @@ from carbonmet.registry import (
     ImportRejected,
     ImportReport,
     NotFound,
+    RegistryError,
     TraceResult,
+    catalog_from_files,
     catalog_from_registry,
     due_list,
+    export_dcc,
+    export_rows,
+    export_xlsx,
     import_dcc,
     import_files,
     instrument_uncertainty,
@@ -61,7 +86,7 @@ from carbonmet.registry.models import (
 )
 from carbonmet.registry.write import record_incident as register_incident
 from carbonmet.sites import Catalog, PointInfo, as_catalog
-from carbonmet.uncertainty import Evaluation, InputSet, Model, evaluate, load_model
+from carbonmet.uncertainty import Evaluation, InputSet, Model, evaluate, load_model, plot_histogram
 
 __all__ = [
     "BATCH_SCHEMA",
@@ -69,12 +94,14 @@ __all__ = [
     "AggregationError",
     "AuditEntry",
     "AuditReport",
+    "CarbonmetError",
     "Catalog",
     "Certificate",
     "ColumnMap",
     "Coverage",
     "DueItem",
     "Evaluation",
+    "HJ212Server",
     "ImportRejected",
     "ImportReport",
     "IngestReport",
@@ -85,25 +112,39 @@ __all__ = [
     "MeasuredQuantity",
     "MeasurementPoint",
     "MeasurementStandard",
+    "Message",
     "Model",
+    "MqttListener",
     "NotFound",
     "Organisation",
     "PeriodAggregate",
     "PointInfo",
     "Provenance",
+    "RawReading",
     "ReadError",
     "ReconcileReport",
+    "RegistryError",
+    "ServerLimits",
     "Site",
     "Source",
     "Store",
     "TraceResult",
+    "UnitError",
     "activity_data",
     "aggregate",
     "as_catalog",
+    "build_point_map",
+    "catalog_from_files",
     "catalog_from_registry",
+    "convert",
     "due_list",
+    "encode",
     "evaluate",
+    "export_dcc",
+    "export_rows",
+    "export_xlsx",
     "file_batch_id",
+    "format_unit",
     "from_type_a",
     "generate",
     "import_dcc",
@@ -114,10 +155,15 @@ __all__ = [
     "make_engine",
     "migrate",
     "period_coverage",
+    "plot_histogram",
     "read_file",
+    "readings_to_batch",
     "reconcile",
     "register_incident",
     "session_scope",
+    "start_server",
+    "store_sink",
+    "store_times",
     "trace_back",
     "verify_audit",
 ]

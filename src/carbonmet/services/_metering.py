@@ -9,7 +9,7 @@ add up (received = stored + quarantined + duplicates).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -25,13 +25,16 @@ from ._deps import (
     IngestReport,
     PeriodAggregate,
     PointInfo,
+    RawReading,
     ReadError,
+    Store,
     activity_data,
     aggregate,
     as_catalog,
     catalog_from_registry,
     file_batch_id,
     read_file,
+    readings_to_batch,
 )
 from ._errors import NotInScope, ServiceError
 from ._scope import Scope
@@ -43,7 +46,11 @@ OUT_OF_SCOPE = "out_of_scope"
 
 
 def _all_points(ws: Workspace) -> Catalog:
-    """Every point of the registry: only for deciding whom a reading belongs to, never returned."""
+    """Every point of the registry (or of the workspace's catalogue files): only for deciding whom a
+    reading belongs to, never returned."""
+    files = ws.file_catalog()
+    if files is not None:
+        return as_catalog(files)
     with ws.session() as s:
         return as_catalog(catalog_from_registry(s))
 
@@ -54,7 +61,8 @@ def _scoped(cat: Mapping[str, PointInfo], allowed: Any) -> Catalog:
 
 @use_case("read")
 def point_catalog(ws: Workspace, scope: Scope) -> Catalog:
-    """The point catalogue (计量点目录) from the registry: points of enterprises in the read scope only."""
+    """The point catalogue (计量点目录) from the registry (or the workspace's catalogue files): points of
+    enterprises in the read scope only."""
     return _scoped(_all_points(ws), scope.can_read)
 
 
@@ -75,11 +83,7 @@ def _split_out_of_scope(batch: pa.Table, full: Catalog, scope: Scope) -> tuple[p
     """(rows the caller may write or that name no known point, rows of enterprises outside the scope)."""
     pids = batch.column("point_id").to_pylist()
     serials = batch.column("serial").to_pylist()
-    refused: list[str | None] = []
-    for pid, ser in zip(pids, serials, strict=True):
-        orgs = _row_orgs(full, pid, ser)
-        bad = sorted(o for o in orgs if not scope.can_write(o))
-        refused.append(bad[0] if bad and len(bad) == len(orgs) else None)
+    refused = [refused_org(full, scope, pid, ser) for pid, ser in zip(pids, serials, strict=True)]
     mask = np.array([r is not None for r in refused], dtype=bool)
     if not mask.any():
         return batch, None
@@ -88,6 +92,75 @@ def _split_out_of_scope(batch: pa.Table, full: Catalog, scope: Scope) -> tuple[p
     out = out.append_column("reason", pa.array([OUT_OF_SCOPE] * out.num_rows, pa.string()))
     out = out.append_column("detail", pa.array(detail, pa.string()))
     return batch.filter(pa.array(~mask)), out
+
+
+def _with_refused(extra: pa.Table | None, refused: pa.Table | None) -> pa.Table | None:
+    if refused is None:
+        return extra
+    if extra is None:
+        return refused
+    return pa.concat_tables([extra, refused.cast(extra.schema)])
+
+
+class ScopedStore:
+    """The readings store as a caller may write it: rows of points outside the write scope are
+    quarantined (``out_of_scope``) and never stored (写入范围内的数据存储).
+
+    Offers what the ingest paths use of :class:`carbonmet.metering.Store` (``ingest``,
+    ``ingest_readings``, ``reject``, ``known_keys``, ``compact``), so file ingest, the HJ 212 sink and
+    the MQTT listener all write through it. The catalogue a caller passes to ``ingest`` is ignored:
+    rows are validated against :attr:`catalog`, the points of the write scope.
+
+    Parameters
+    ----------
+    store : carbonmet.metering.Store
+        The readings store.
+    full : Catalog
+        Every known point (to tell a point of another enterprise from an unknown one).
+    scope : Scope
+        The caller.
+    """
+
+    def __init__(self, store: Store, full: Catalog, scope: Scope) -> None:
+        self.store, self.full, self.scope = store, full, scope
+        self.catalog: Catalog = _scoped(full, scope.can_write)
+
+    def ingest(self, batch: pa.Table, batch_id: str, catalog: Mapping[str, PointInfo] | None = None, *,
+               extra_quarantine: pa.Table | None = None, **options: Any) -> IngestReport:
+        """:meth:`carbonmet.metering.Store.ingest` with rows outside the write scope quarantined."""
+        mine, refused = _split_out_of_scope(batch, self.full, self.scope)
+        return self.store.ingest(mine, batch_id, self.catalog, extra_quarantine=_with_refused(extra_quarantine, refused),
+                                 **options)
+
+    def ingest_readings(self, readings: Sequence[RawReading], batch_id: str,
+                        catalog: Mapping[str, PointInfo] | None = None, *, source: str, raw: bytes | None = None,
+                        raw_ext: str = ".bin", keys: Sequence[str] = ()) -> IngestReport:
+        """:meth:`ingest` for a list of :class:`carbonmet.metering.RawReading` (HJ 212, MQTT)."""
+        return self.ingest(readings_to_batch(readings), batch_id, source=source, raw=raw, raw_ext=raw_ext, keys=keys)
+
+    def reject(self, raw: bytes, reason: str, *, source: str, origin: str = "", detail: str = "") -> IngestReport:
+        """Quarantine an input that could not be parsed at all (one record; the centre sees it)."""
+        return self.store.reject(raw, reason, source=source, origin=origin, detail=detail)
+
+    def known_keys(self, keys: Iterable[str]) -> set[str]:
+        """Message keys already committed (re-deliveries are duplicates)."""
+        return self.store.known_keys(keys)
+
+    def compact(self, min_files: int = 8) -> int:
+        """Merge small files (:meth:`carbonmet.metering.Store.compact`); changes no reading."""
+        return self.store.compact(min_files)
+
+
+def scoped_store(ws: Workspace, scope: Scope) -> ScopedStore:
+    """The workspace's readings store as ``scope`` may write it."""
+    return ScopedStore(ws.store(), _all_points(ws), scope)
+
+
+def refused_org(full: Catalog, scope: Scope, point_id: str | None, serial: str | None) -> str | None:
+    """The organisation a reading belongs to when the scope may not write it (else ``None``)."""
+    orgs = _row_orgs(full, point_id, serial)
+    bad = sorted(o for o in orgs if not scope.can_write(o))
+    return bad[0] if bad and len(bad) == len(orgs) else None
 
 
 def _zone(name: str | None) -> Any:
@@ -102,7 +175,7 @@ def _zone(name: str | None) -> Any:
 @use_case("write")
 def ingest_files(
     ws: Workspace, scope: Scope, files: Iterable[str | Path], *, mapping: Sequence[str] | str | None = None,
-    default_tz: str | None = None,
+    default_tz: str | None = None, on_file: Callable[[Path, IngestReport], None] | None = None,
 ) -> tuple[IngestReport, list[IngestReport]]:
     """Ingest CSV/XLSX readings files into the store: validate, store, quarantine (导入读数).
 
@@ -114,6 +187,8 @@ def ingest_files(
         Column mapping ``FIELD=COLUMN`` pairs (e.g. ``"ts=时间,value=读数"``).
     default_tz : str, optional
         IANA zone of naive input times.
+    on_file : callable ``(path, report)``, optional
+        Called after each file is durable (for a progress display).
 
     Returns
     -------
@@ -127,9 +202,7 @@ def ingest_files(
     except ReadError as exc:
         raise ServiceError(str(exc)) from None
     tz = _zone(default_tz)
-    full = _all_points(ws)
-    writable = _scoped(full, scope.can_write)
-    st = ws.store()
+    st = scoped_store(ws, scope)
     total = IngestReport("total", "file")
     per_file: list[IngestReport] = []
     for f in map(Path, files):
@@ -143,11 +216,12 @@ def ingest_files(
             rep = st.reject(raw, "unreadable_file", source="file", origin=str(f), detail=str(exc))
             rep.origin = str(f)
         else:
-            mine, refused = _split_out_of_scope(batch, full, scope)
-            rep = st.ingest(mine, file_batch_id(raw), writable, source="file", raw=raw,
-                            raw_ext=f.suffix.lower() or ".csv", origin=str(f), extra_quarantine=refused)
+            rep = st.ingest(batch, file_batch_id(raw), source="file", raw=raw, raw_ext=f.suffix.lower() or ".csv",
+                            origin=str(f))
         total.merge(rep)
         per_file.append(rep)
+        if on_file is not None:
+            on_file(f, rep)
     return total, per_file
 
 
@@ -207,4 +281,16 @@ def list_quarantine(ws: Workspace, scope: Scope, reason: str | None = None) -> l
     return rows
 
 
+@use_case("centre")
+def compact_store(ws: Workspace, scope: Scope, min_files: int = 8) -> int:
+    """Merge the small files streaming ingest leaves in each partition (合并小文件) — centre scope only.
 
+    Store maintenance over every enterprise's partitions; no reading is changed, added or removed.
+
+    Returns
+    -------
+    int
+        Partitions compacted.
+    """
+    scope.check_centre("compact the readings store 合并数据文件")
+    return ws.store().compact(min_files)

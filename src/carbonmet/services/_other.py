@@ -1,11 +1,23 @@
-"""Use cases over no organisation's data (evaluate a model) and for the centre only (audit verify)."""
+"""Use cases over no organisation's data (evaluate a model, convert units) and for the centre only
+(audit verify)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
 
-from ._deps import Evaluation, evaluate, load_model, reconcile, session_scope, verify_audit
+from ._deps import (
+    Evaluation,
+    convert,
+    evaluate,
+    format_unit,
+    load_model,
+    plot_histogram,
+    reconcile,
+    session_scope,
+    verify_audit,
+)
+from ._errors import ServiceError
 from ._scope import Scope
 from ._usecase import use_case
 from ._workspace import Workspace
@@ -13,14 +25,43 @@ from ._workspace import Workspace
 
 @use_case("none")
 def evaluate_model(ws: Workspace, scope: Scope, model_file: str | Path, method: Literal["lpu", "mcm", "both"] = "both",
-                   **options: Any) -> Evaluation:
+                   *, plot: str | Path | None = None, **options: Any) -> Evaluation:
     """Evaluate a measurement-model file by GUM LPU and/or Monte Carlo (JCGM 100 / JCGM 101).
 
     The model is the caller's own file and reads no organisation's records, so every scope may
     evaluate one. ``options`` are those of :func:`carbonmet.uncertainty.evaluate` (``trials``,
-    ``coverage``, ``seed``, ``adaptive``, ``ndig``, ``k``).
+    ``coverage``, ``seed``, ``adaptive``, ``ndig``, ``k``). With ``plot`` (and a Monte Carlo
+    evaluation) a PNG histogram of the output values is written there
+    (:func:`carbonmet.uncertainty.plot_histogram`).
+
+    Raises
+    ------
+    carbonmet.uncertainty.UncertaintyError
+        The model file is invalid, or ``plot`` is asked of an LPU-only evaluation.
     """
-    return evaluate(load_model(Path(model_file)), method, **options)
+    ev = evaluate(load_model(Path(model_file)), method, **options)
+    if plot is not None:
+        if ev.mcm is None:
+            raise ServiceError("--plot 需要蒙特卡洛 needs --method mcm or both")
+        plot_histogram(ev.mcm, Path(plot), ev.lpu)
+    return ev
+
+
+@use_case("none")
+def convert_units(ws: Workspace, scope: Scope, value: float, from_unit: str, to_unit: str) -> tuple[float, str]:
+    """Convert one value between units of the platform's registry (单位换算), e.g. 万Nm³ → Nm³.
+
+    Returns
+    -------
+    (float, str)
+        The value in ``to_unit`` and that unit's canonical spelling.
+
+    Raises
+    ------
+    carbonmet.quantities.UnitError
+        An unknown unit, or units of different dimensions (tC and tCO2 are different dimensions).
+    """
+    return float(convert(value, from_unit, to_unit)), format_unit(to_unit)
 
 
 @use_case("centre")

@@ -1,4 +1,4 @@
-"""Registry use cases: import, listings and look-ups, due list, coverage, reverse trace, DCC import.
+"""Registry use cases: import and export, listings and look-ups, due list, coverage, reverse trace, DCC.
 
 Reads are filtered to the caller's read scope in the query (:meth:`Scope.where`) or, for the
 registry's own queries, on their results; writes run in :func:`guarded_write`.
@@ -28,12 +28,15 @@ from ._deps import (
     Site,
     TraceResult,
     due_list,
+    export_dcc,
+    export_rows,
+    export_xlsx,
     import_dcc,
     import_files,
     period_coverage,
     trace_back,
 )
-from ._errors import NotInScope
+from ._errors import NotInScope, ServiceError
 from ._guard import guarded_write
 from ._scope import Scope
 from ._usecase import use_case
@@ -82,12 +85,22 @@ def _point_orgs(s: Session, codes: Iterable[str]) -> dict[str, str]:
 
 # --- writes ----------------------------------------------------------------------------------------
 @use_case("write")
-def import_registry(ws: Workspace, scope: Scope, files: Iterable[str | Path]) -> list[ImportReport]:
+def import_registry(ws: Workspace, scope: Scope, files: Iterable[str | Path], *, each_file: bool = False
+                    ) -> list[ImportReport]:
     """Import registry files (organisations, sites, points, standards, instruments, certificates; CSV/XLSX).
 
-    All or nothing over the files given: bad rows raise :class:`carbonmet.registry.ImportRejected`
-    (``file:row:field: reason``) and a row of an organisation outside the write scope raises
-    :class:`AccessDenied` naming it; either way nothing of any file is kept (``imported`` is empty).
+    Bad rows raise :class:`carbonmet.registry.ImportRejected` (``file:row:field: reason``) and a row of
+    an organisation outside the write scope raises :class:`AccessDenied` naming it.
+
+    Parameters
+    ----------
+    files : paths
+        The import files, applied in the order given.
+    each_file : bool
+        ``False`` (default): all or nothing over the files given — on a rejection nothing of any file
+        is kept (``ImportRejected.imported`` is empty). ``True``: each file is its own transaction, as
+        ``carbonmet registry import`` does — the files before a rejected one are kept and listed in
+        ``ImportRejected.imported``; the files after it are not processed.
 
     Returns
     -------
@@ -95,6 +108,15 @@ def import_registry(ws: Workspace, scope: Scope, files: Iterable[str | Path]) ->
         Rows applied per file and table.
     """
     paths = [Path(f) for f in files]
+    if each_file:
+        done: list[ImportReport] = []
+        for p in paths:
+            try:
+                done += import_registry(ws, scope, [p])
+            except ImportRejected as exc:
+                exc.imported = list(done)
+                raise
+        return done
     try:
         with guarded_write(ws, scope, "registry import 台账导入") as s:
             # the importer opens its own session; bound to this transaction's connection it joins it,
@@ -103,6 +125,60 @@ def import_registry(ws: Workspace, scope: Scope, files: Iterable[str | Path]) ->
     except ImportRejected as exc:
         exc.imported = []  # the whole call was one transaction: nothing was kept
         raise
+
+
+REGISTRY_TABLES = ("organisations", "sites", "points", "standards", "instruments", "certificates")
+"""Tables of the registry import format, in import order (docs/formats/registry-import.md)."""
+
+
+@use_case("centre")
+def registry_table(ws: Workspace, scope: Scope, table: str) -> tuple[list[str], list[list[Any]]]:
+    """Every row of one registry table in the import format (台账导出) — centre scope only.
+
+    Returns
+    -------
+    (list of str, list of list)
+        The column names and the rows (dates as :class:`datetime.date`); re-importable as they are.
+
+    Raises
+    ------
+    ServiceError
+        ``table`` is not one of :data:`REGISTRY_TABLES`.
+    """
+    scope.check_centre("export the whole registry 导出全部台账")
+    if table not in REGISTRY_TABLES:
+        raise ServiceError(f"未知表 unknown table {table!r}; choose from {', '.join(REGISTRY_TABLES)}")
+    with ws.session() as s:
+        return export_rows(s, table)
+
+
+@use_case("centre")
+def export_registry(ws: Workspace, scope: Scope, path: str | Path) -> dict[str, int]:
+    """Write every registry table to one XLSX workbook, a sheet per table (re-importable) — centre only.
+
+    Returns
+    -------
+    dict
+        Rows written per table.
+    """
+    scope.check_centre("export the whole registry 导出全部台账")
+    with ws.session() as s:
+        return export_xlsx(s, Path(path))
+
+
+@use_case("read")
+def export_dcc_certificate(ws: Workspace, scope: Scope, cert_no: str, *, signer: str | None = None) -> bytes:
+    """A certificate as DCC XML (PTB digital calibration certificate); its subject must be readable.
+
+    Raises
+    ------
+    NotInScope
+        No such certificate, or its subject belongs to an organisation outside the read scope.
+    """
+    with ws.session() as s:
+        if not _certificates(s, scope, cert_no):
+            raise NotInScope("certificate 证书", cert_no)
+        return export_dcc(s, cert_no, signer=signer)
 
 
 @use_case("write")

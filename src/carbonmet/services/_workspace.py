@@ -4,14 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ._deps import Store, make_engine, migrate, session_scope
+from ._deps import Catalog, RegistryError, Store, catalog_from_files, make_engine, migrate, session_scope
 from ._errors import ServiceError
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogFiles:
+    """Registry import files that give the point catalogue instead of the registry database (计量点目录文件).
+
+    For working on files alone (a field laptop, a test): the points, and optionally the instruments
+    installed at them, their certificates and the sites mapping each site to its enterprise, in the
+    registry import format (docs/formats/registry-import.md). Tenancy applies as with the registry:
+    a point belongs to its site's enterprise.
+    """
+
+    points: Path
+    instruments: Path | None = None
+    certificates: Path | None = None
+    sites: Path | None = None
 
 
 class Workspace:
@@ -21,13 +38,16 @@ class Workspace:
     ----------
     database_url : str, optional
         SQLAlchemy URL of the registry (default: ``$CARBONMET_DATABASE_URL`` or ``./.carbonmet``).
-        Ignored when ``engine`` is given.
+        Ignored when ``engine`` is given. The database is opened (and migrated) on first use, so a
+        workspace used only for the readings store or pure helpers never touches it.
     store_root : path, optional
         Directory of the readings store; the metering use cases need it.
     time_zone : str
         IANA zone in which periods are cut and naive input times are read (default ``Asia/Shanghai``).
     engine : sqlalchemy.Engine, optional
-        An engine already open (it is migrated, and not disposed by :meth:`close`).
+        An engine already open (it is migrated on first use, and not disposed by :meth:`close`).
+    catalog_files : CatalogFiles, optional
+        Take the point catalogue from these registry import files instead of the registry database.
 
     Examples
     --------
@@ -42,13 +62,27 @@ class Workspace:
         time_zone: str = "Asia/Shanghai",
         *,
         engine: Engine | None = None,
+        catalog_files: CatalogFiles | None = None,
     ) -> None:
         self._own_engine = engine is None
-        self.engine: Engine = engine if engine is not None else make_engine(database_url)
-        migrate(self.engine)
+        self._database_url = database_url
+        self._engine: Engine | None = engine
+        self._migrated = False
         self.store_root = Path(store_root) if store_root is not None else None
         self.time_zone = time_zone
+        self.catalog_files = catalog_files
         self._store: Store | None = None
+        self._file_catalog: Catalog | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The registry database engine (created and migrated to the current schema on first use)."""
+        if self._engine is None:
+            self._engine = make_engine(self._database_url)
+        if not self._migrated:
+            migrate(self._engine)
+            self._migrated = True
+        return self._engine
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -64,13 +98,33 @@ class Workspace:
             self._store = Store(self.store_root, local_tz=self.time_zone)
         return self._store
 
+    def file_catalog(self) -> Catalog | None:
+        """The point catalogue of :attr:`catalog_files` (read once), or ``None`` without them.
+
+        Raises
+        ------
+        ServiceError
+            A file is unreadable or a row is invalid (the message names file, row and field).
+        """
+        if self.catalog_files is None:
+            return None
+        if self._file_catalog is None:
+            f = self.catalog_files
+            try:
+                self._file_catalog = catalog_from_files(f.points, f.instruments, f.certificates, f.sites)
+            except RegistryError as exc:
+                raise ServiceError(f"计量点目录错误 catalog: {exc}") from None
+        return self._file_catalog
+
     def close(self) -> None:
         """Close the store and, when the workspace created it, dispose of the engine."""
         if self._store is not None:
             self._store.close()
             self._store = None
-        if self._own_engine:
-            self.engine.dispose()
+        if self._own_engine and self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+            self._migrated = False
 
     def __enter__(self) -> Self:
         return self
