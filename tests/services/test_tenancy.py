@@ -27,7 +27,6 @@ from carbonmet.db import AuditEntry
 from carbonmet.metering import MqttListener, RawReading, ingest_messages, reading_payload
 from carbonmet.metering.hj212 import Message, build, decode, encode
 from carbonmet.quantities import CO2_PER_C
-from carbonmet.registry import Certificate
 from carbonmet.registry.models import Certificate
 from carbonmet.services import (
     OUT_OF_SCOPE,
