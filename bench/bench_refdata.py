@@ -36,7 +36,7 @@ _CHILD_BASE = r"""
 import json, resource, sys, time
 import numpy as np, pyarrow as pa, pyarrow.parquet as pq
 from pathlib import Path
-from carbonmet.metering import READINGS_SCHEMA
+from carbonmet.metering.schemas import READINGS_SCHEMA
 out, rows, files = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 t0 = time.perf_counter()
 rng = np.random.default_rng(0)

@@ -24,8 +24,9 @@ from sqlalchemy import func, select
 
 from carbonmet import services
 from carbonmet.db import AuditEntry
-from carbonmet.metering import MqttListener, RawReading, ingest_messages, reading_payload
+from carbonmet.metering import RawReading
 from carbonmet.metering.hj212 import Message, build, decode, encode
+from carbonmet.metering.mqtt import MqttListener, ingest_messages, reading_payload
 from carbonmet.quantities import CO2_PER_C
 from carbonmet.registry.models import Certificate
 from carbonmet.services import (
