@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/python -m carbonmet.demo
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -45,3 +46,16 @@ def test_a_caller_without_scope_reads_nothing(region: Workspace) -> None:
         services.get_certificate(region, nobody, "C01-E01-2024")
     with pytest.raises(AccessDenied):
         services.verify_audit_log(region, nobody)
+
+
+def test_a_workspace_from_settings_takes_what_is_not_given(tmp_path: Path) -> None:
+    from carbonmet.db import Settings
+
+    cfg = Settings(home=tmp_path / "home", store_root=tmp_path / "st", time_zone="UTC")
+    ws = Workspace.from_settings(cfg)
+    assert (ws.store_root, ws.time_zone) == (tmp_path / "st", "UTC")
+    assert ws.engine.url.database == str(tmp_path / "home" / "registry.db")
+    ws.close()
+    given = Workspace.from_settings(cfg, database_url=f"sqlite:///{tmp_path / 'other.db'}", time_zone="Asia/Shanghai")
+    assert given.time_zone == "Asia/Shanghai" and given.engine.url.database == str(tmp_path / "other.db")
+    given.close()

@@ -14,34 +14,19 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    # One line per capability's CLI module. Keep the imports inside so `carbonmet --help` stays fast.
-    from . import _quantities
+    # One line per capability's CLI module; each imports nothing heavy at module level (domain and services
+    # imports live inside the commands), so `carbonmet --help` stays fast.
+    from . import _hj212, _metering, _plans, _quantities, _refdata, _registry, _uncertainty
 
     app.add_typer(_quantities.app, name="units")
-
-    from . import _registry
-
     app.add_typer(_registry.app, name="registry")
     app.add_typer(_registry.audit_app, name="audit")
     app.add_typer(_registry.dcc_app, name="dcc")
-
-    from . import _hj212
-
     app.add_typer(_hj212.app, name="hj212")
-
-    from . import _metering
-
-    _metering.register(app)
-
-    from . import _uncertainty
-
+    _metering.register(app)  # ingest, mqtt, readings
     app.add_typer(_uncertainty.app, name="uncertainty")
-
-    from . import _refdata
-
     app.add_typer(_refdata.app, name="refdata")
-
-    from . import _plans; _plans.register(app)
+    _plans.register(app)  # plan
 
 
 _register()

@@ -49,7 +49,7 @@ def workspace(
     db: str | None = None,
     store: Path | None = None,
     *,
-    time_zone: str = "Asia/Shanghai",
+    time_zone: str | None = None,
     points: Path | None = None,
     instruments: Path | None = None,
     certificates: Path | None = None,
@@ -61,4 +61,4 @@ def workspace(
     from carbonmet.services import CatalogFiles, Workspace
 
     files = CatalogFiles(points, instruments, certificates, sites) if points is not None else None
-    return Workspace(db, store, time_zone, catalog_files=files)
+    return Workspace.from_settings(database_url=db, store_root=store, time_zone=time_zone, catalog_files=files)

@@ -11,7 +11,16 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ._deps import Catalog, RegistryError, Store, catalog_from_files, make_engine, migrate, session_scope
+from ._deps import (
+    Catalog,
+    RegistryError,
+    Settings,
+    Store,
+    catalog_from_files,
+    make_engine,
+    migrate,
+    session_scope,
+)
 from ._errors import ServiceError
 
 
@@ -66,6 +75,7 @@ class Workspace:
     ) -> None:
         self._own_engine = engine is None
         self._database_url = database_url
+        self._settings: Settings | None = None
         self._engine: Engine | None = engine
         self._migrated = False
         self.store_root = Path(store_root) if store_root is not None else None
@@ -74,11 +84,31 @@ class Workspace:
         self._store: Store | None = None
         self._file_catalog: Catalog | None = None
 
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        *,
+        database_url: str | None = None,
+        store_root: str | Path | None = None,
+        time_zone: str | None = None,
+        catalog_files: CatalogFiles | None = None,
+    ) -> Workspace:
+        """The workspace of an installation: what is not given comes from ``settings`` (default: the
+        ``CARBONMET_*`` environment, read now) — the database URL and the time zone; the readings store
+        only when given or set by ``CARBONMET_STORE_ROOT``.
+        """
+        cfg = settings if settings is not None else Settings()
+        root = store_root if store_root is not None else cfg.store_root
+        ws = cls(database_url or cfg.database_url, root, time_zone or cfg.time_zone, catalog_files=catalog_files)
+        ws._settings = cfg  # the embedded database (cfg.home) when no URL is set, resolved on first use
+        return ws
+
     @property
     def engine(self) -> Engine:
         """The registry database engine (created and migrated to the current schema on first use)."""
         if self._engine is None:
-            self._engine = make_engine(self._database_url)
+            self._engine = make_engine(self._database_url, settings=self._settings)
         if not self._migrated:
             migrate(self._engine)
             self._migrated = True
