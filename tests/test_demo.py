@@ -53,6 +53,9 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     received, stored, quarantined, duplicates = (_num(g) for g in m.groups())
     assert received == stored + quarantined + duplicates > 0
     assert "matches the manifest: 是 yes" in out and "matches the manifest: 否 NO" not in out
+    # every enterprise of the region has its monitoring plan stored, and E01's lists its parameters' sources
+    plans = re.search(r"monitoring plans: (\d+) 家企业.*E01: (\d+) 个参数 parameters", out)
+    assert plans is not None and int(plans.group(1)) == 12 and int(plans.group(2)) > 0
     assert "due list: " in out and "完整 intact" in out and "tables match the log: 是 yes" in out
 
     # the carbon into the boilers, with the truth inside the Monte Carlo interval

@@ -37,11 +37,13 @@ from .services import (
     evaluate_quantities,
     generate_region,
     import_dcc_certificate,
+    import_plan,
     import_registry,
     ingest_files,
     instrument_quantity,
     point_activity,
     record_incident,
+    show_plan,
     trace_standard,
     type_a_quantity,
     verify_audit_log,
@@ -106,7 +108,7 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
                   f"{len(manifest.faults)} 处注入故障 injected faults, {len(manifest.noncompliance)} 项不符合 "
                   f"non-compliances — {time.perf_counter() - t0:.1f} s → {region}")
 
-    _step(2, "导入器具与证书台账", "load the registry")
+    _step(2, "导入器具与证书台账及监测计划", "load the registry and the monitoring plans")
     t0 = time.perf_counter()
     reports = import_registry(ws, centre, sorted((region / "registry").glob("*.csv")))
     notes: list[str] = []
@@ -116,6 +118,23 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
     counts = {t: n for r in reports for t, n in r.tables.items()}
     console.print("已导入 imported: " + ", ".join(f"{k} {v}" for k, v in counts.items())
                   + f"; DCC {len(dcc_files)} — {time.perf_counter() - t0:.1f} s")
+
+    # the data-quality control plan (数据质量控制计划) of every enterprise: which parameter comes from which
+    # point, lab stream or default, stored as audited versions
+    plan_files = sorted((region / "plans").glob("*.toml"))
+    versions = [import_plan(ws, centre, f) for f in plan_files]
+    e01 = show_plan(ws, centre, "E01")
+    by_source: dict[str, int] = {}
+    for row in e01.parameters:
+        by_source[row.source] = by_source.get(row.source, 0) + 1
+    console.print(f"监测计划 monitoring plans: {sum(v.created for v in versions)} 家企业已存第 1 版 enterprises "
+                  f"stored at version 1; E01: {len(e01.parameters)} 个参数 parameters — "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(by_source.items())))
+    t = Table("源流 source stream", "参数 parameter", "来源 source", "引用 ref", "频次 frequency",
+              title="E01 监测计划（节选）monitoring plan (first rows; all: carbonmet plan show E01)")
+    for row in e01.parameters[:6]:
+        t.add_row(row.source_stream, row.parameter, row.source, row.ref, row.frequency)
+    console.print(t)
 
     _step(3, "计量数据入库与校验", "ingest meter data with validation")
     csv_file = next((region / "input").glob("readings-*.csv"))
