@@ -64,14 +64,14 @@ def detect_encoding(data: bytes, name: str) -> str:
                 raise TabularError(name, None, "encoding", f"not valid {enc.upper()} text after its byte order "
                                    f"mark (byte {exc.start})") from None
             return enc
+    if b"\x00" in data:
+        raise TabularError(name, None, "encoding", "编码无法识别 / not a text file in UTF-8 or GB18030 (NUL bytes; "
+                           "UTF-16 needs its byte order mark)")
     try:
         data.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as exc:
         utf8_error = exc.start
-    if b"\x00" in data:
-        raise TabularError(name, None, "encoding", "编码无法识别 / not a text file in UTF-8 or GB18030 (NUL bytes; "
-                           "UTF-16 needs its byte order mark)")
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
@@ -188,8 +188,11 @@ def read_csv(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> Sheet:
     if len(data) > limits.max_bytes:
         raise TabularError(name, None, "limit", f"{len(data)} bytes, over the limit of {limits.max_bytes}")
     text = decode_text(data, name)
-    if limits.max_field_chars >= csv.field_size_limit():
-        csv.field_size_limit(limits.max_field_chars + 1)
+    # the csv module's own field limit (a process-wide setting) must not fire first: its error names no
+    # column. A field cannot be longer than the file, which is bounded by max_bytes.
+    want = min(max(limits.max_bytes, limits.max_field_chars + 1), 2**31 - 1)
+    if csv.field_size_limit() < want:
+        csv.field_size_limit(want)
     reader = csv.reader(io.StringIO(text))
     budget = _Budget(name, limits)
     try:
