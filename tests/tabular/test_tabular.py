@@ -11,7 +11,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from carbonmet.tabular import Limits, TabularError, check_header, detect_encoding, read_csv, read_table, read_xlsx
+from carbonmet.tabular import (
+    Limits,
+    TabularError,
+    check_header,
+    detect_encoding,
+    read_csv,
+    read_table,
+    read_xlsx,
+)
 
 
 def hostile_xlsx(path: Path, header: list[str], row: list[object]) -> Path:
