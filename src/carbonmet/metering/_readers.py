@@ -22,6 +22,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..tabular import (
+    DEFAULT_LIMITS,
+    Limits,
+    RowIssue,
+    Sheet,
+    TabularError,
+    check_header,
+    detect_encoding,
+    read_csv,
+)
+from ..tabular import read_xlsx as read_tabular_xlsx
 from ._errors import ReadError
 from ._types import RawReading
 
@@ -169,9 +180,13 @@ def _blank_to_null(a: pa.Array) -> pa.Array:
 
 def columns_to_batch(
     cols: dict[str, pa.Array], n: int, origins: pa.Array, mapping: ColumnMap, default_tz: tzinfo | None, where: str,
-    lines: pa.Array | None = None,
+    lines: pa.Array | None = None, row_errors: dict[int, str] | None = None,
 ) -> pa.Table:
-    """Columns of strings (named as in the input) → a :data:`BATCH_SCHEMA` table."""
+    """Columns of strings (named as in the input) → a :data:`BATCH_SCHEMA` table.
+
+    ``row_errors`` ({row index: code}) marks rows the file reader found broken as a whole (surplus cells,
+    a truncated last row); that code wins over a field's parse error.
+    """
     m = mapping
     if m.ts not in cols:
         raise ReadError(f"{where}: required column {m.ts!r} (ts) missing; columns: {', '.join(cols)}")
@@ -192,6 +207,8 @@ def columns_to_batch(
         err[i] = e
     for i, e in ts_err:  # a bad timestamp is reported before a bad value
         err[i] = e
+    for i, e in (row_errors or {}).items():  # a broken row is reported before its fields
+        err[i] = e
     flag = col(m.flag)
     flag = pc.fill_null(flag, "N") if flag.null_count else flag
     return pa.Table.from_arrays(
@@ -207,70 +224,99 @@ def _origins(name: str, first_line: int, n: int) -> tuple[pa.Array, pa.Array]:
     return pa.repeat(pa.scalar(name, pa.string()), n), pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
 
 
+def _issue_errors(issues: Iterable[RowIssue], index_of: dict[int, int]) -> dict[int, str]:
+    """Row issues of the reader → {batch index: error code} (the row is then quarantined with that reason)."""
+    return {index_of[i.row]: i.code for i in issues if i.row in index_of}
+
+
+def _sheet_to_batch(sheet: Sheet, mapping: ColumnMap, default_tz: tzinfo | None, origin: str, where: str) -> pa.Table:
+    names = [h or f"_col{i}" for i, h in enumerate(sheet.header)]
+    n = len(sheet.rows)
+    cols = {h: pa.array([_cell_text(r[1][j]) for r in sheet.rows], type=pa.string()) for j, h in enumerate(names)}
+    rownos = [r[0] for r in sheet.rows]
+    lines = pa.array(rownos, type=pa.int64())
+    origins = pa.repeat(pa.scalar(origin, pa.string()), n)
+    row_errors = _issue_errors(sheet.issues, {r: i for i, r in enumerate(rownos)})
+    return columns_to_batch(cols, n, origins, mapping, default_tz, where, lines, row_errors)
+
+
 def read_csv_bytes(
-    data: bytes, name: str, mapping: ColumnMap | None = None, default_tz: tzinfo | None = None
+    data: bytes, name: str, mapping: ColumnMap | None = None, default_tz: tzinfo | None = None,
+    limits: Limits | None = None,
 ) -> pa.Table:
-    """Parse CSV content (UTF-8, header row) into an input batch; origins are ``name:line``."""
+    """Parse CSV content (header row) into an input batch; origins are ``name:line``.
+
+    The encoding, header and limits follow :mod:`carbonmet.tabular` (UTF-8 with/without BOM, UTF-16 with
+    BOM, GB18030; duplicate column names refused). A large valid UTF-8 file is parsed by pyarrow; a file
+    whose rows do not fit its header (surplus cells, a truncated last row) is read row by row and those
+    rows are quarantined with reason ``surplus_cells`` or ``truncated_row``.
+    """
     mapping = mapping or ColumnMap()
-    text_start = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    first = text_start.split(b"\n", 1)[0].decode("utf-8", errors="replace")
-    header = next(csv.reader([first]), [])
-    if not header:
-        raise ReadError(f"{name}: empty file or no header row")
-    header = [h.strip() for h in header]
-    if len(set(header)) != len(header):
-        raise ReadError(f"{name}:1: duplicate column names in header")
+    lim = limits or DEFAULT_LIMITS
+    try:
+        if len(data) > lim.max_bytes:
+            raise TabularError(name, None, "limit", f"{len(data)} bytes, over the limit of {lim.max_bytes}")
+        enc = detect_encoding(data, name)
+        if enc == "utf-8":
+            body = data
+        elif enc == "utf-8-sig":
+            body = data[3:]
+        else:
+            body = data.decode(enc).encode("utf-8")
+        first = body.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+        raw_header = next(csv.reader([first]), [])
+        if not any(h.strip() for h in raw_header):
+            raise TabularError(name, 1, "header", "empty file or no header row")
+        check_header(raw_header, name, lim)
+        header = [h.strip() or f"_col{i}" for i, h in enumerate(raw_header)]
+        table = _fast_csv(body, header, lim)
+        if table is None:  # rows that do not fit the header, an over-long field, a quoted line break in the header
+            return _sheet_to_batch(read_csv(data, name, lim), mapping, default_tz, name, name)
+    except TabularError as exc:
+        raise ReadError(str(exc)) from None
+    n = table.num_rows
+    if n > lim.max_rows:
+        raise ReadError(str(TabularError(name, lim.max_rows + 2, "limit", f"more than {lim.max_rows} rows")))
+    cols = {h: table.column(h).combine_chunks() if n else pa.array([], pa.string()) for h in header}
+    origins, lines = _origins(name, 2, n)
+    row_errors: dict[int, str] = {}
+    if n and not body.endswith((b"\n", b"\r")):
+        row_errors[n - 1] = "truncated_row"  # no line end after the last row: the file was cut inside it
+    return columns_to_batch(cols, n, origins, mapping, default_tz, name, lines, row_errors)
+
+
+def _fast_csv(body: bytes, header: list[str], lim: Limits) -> pa.Table | None:
+    """pyarrow's CSV parser for a file whose rows all fit the header, else None (read row by row)."""
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text_start),
+            io.BytesIO(body),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header}, strings_can_be_null=False
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise ReadError(f"{name}: not a readable UTF-8 CSV file: {exc}") from None
-    n = table.num_rows
-    cols = {h: table.column(h).combine_chunks() if n else pa.array([], pa.string()) for h in header}
-    origins, lines = _origins(name, 2, n)
-    return columns_to_batch(cols, n, origins, mapping, default_tz, name, lines)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    for h in header:
+        col = table.column(h)
+        if col.length() and (pc.max(pc.utf8_length(col)).as_py() or 0) > lim.max_field_chars:
+            return None
+        if h.startswith("_col") and col.length() and pc.any(pc.not_equal(pc.utf8_trim_whitespace(col), "")).as_py():
+            return None  # cells under a blank header: the row-by-row reader names them
+    return table
 
 
-def read_xlsx(path: Path, mapping: ColumnMap | None = None, default_tz: tzinfo | None = None) -> pa.Table:
+def read_xlsx(
+    path: Path, mapping: ColumnMap | None = None, default_tz: tzinfo | None = None, limits: Limits | None = None
+) -> pa.Table:
     """Read the first sheet of a workbook (header row first); origins are ``file[sheet]:row``."""
-    import openpyxl
-
     mapping = mapping or ColumnMap()
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException
-        raise ReadError(f"{path}: not a readable XLSX workbook: {exc}") from None
-    try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if not header_row:
-            raise ReadError(f"{path}: empty sheet {ws.title!r}")
-        header = [str(h).strip() if h is not None else f"_col{i}" for i, h in enumerate(header_row)]
-        data: dict[str, list[str | None]] = {h: [] for h in header}
-        for row in rows:
-            if row is None or all(c is None for c in row):
-                for h in header:  # keep line numbers aligned: blank rows are skipped but counted
-                    data[h].append(None)
-                continue
-            for i, h in enumerate(header):
-                c = row[i] if i < len(row) else None
-                data[h].append(_cell_text(c))
-        sheet = ws.title
-    finally:
-        wb.close()
-    n = len(data[header[0]]) if header else 0
-    keep = [i for i in range(n) if any(data[h][i] is not None for h in header)]
-    cols = {h: pa.array([data[h][i] for i in keep], type=pa.string()) for h in header}
-    lines = pa.array([i + 2 for i in keep], type=pa.int64())
-    origins = pa.repeat(pa.scalar(f"{path.name}[{sheet}]", pa.string()), len(keep))
-    return columns_to_batch(cols, len(keep), origins, mapping, default_tz, str(path), lines)
+        (sheet,) = read_tabular_xlsx(path, limits or DEFAULT_LIMITS, "first")
+    except TabularError as exc:
+        raise ReadError(str(exc)) from None
+    return _sheet_to_batch(sheet, mapping, default_tz, f"{path.name}[{sheet.title}]", str(path))
 
 
 def _cell_text(c: object) -> str | None:
@@ -281,17 +327,23 @@ def _cell_text(c: object) -> str | None:
     return str(c)
 
 
-def read_file(path: Path, mapping: ColumnMap | None = None, default_tz: tzinfo | None = None) -> pa.Table:
-    """Read a CSV or XLSX readings file into an input batch (by file extension)."""
+def read_file(
+    path: Path, mapping: ColumnMap | None = None, default_tz: tzinfo | None = None, limits: Limits | None = None
+) -> pa.Table:
+    """Read a CSV or XLSX readings file into an input batch (by file extension), within ``limits``."""
     suffix = path.suffix.lower()
+    lim = limits or DEFAULT_LIMITS
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path, mapping, default_tz)
+        return read_xlsx(path, mapping, default_tz, lim)
     if suffix in (".csv", ".txt", ""):
         try:
+            size = path.stat().st_size
+            if size > lim.max_bytes:
+                raise ReadError(f"{path}:limit: {size} bytes, over the limit of {lim.max_bytes}")
             data = path.read_bytes()
         except OSError as exc:
             raise ReadError(f"{path}: cannot read: {exc}") from None
-        return read_csv_bytes(data, path.name, mapping, default_tz)
+        return read_csv_bytes(data, path.name, mapping, default_tz, lim)
     raise ReadError(f"{path}: unknown file type {suffix!r} (expected .csv or .xlsx)")
 
 

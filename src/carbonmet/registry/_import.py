@@ -7,7 +7,6 @@ there is any, the file's transaction is rolled back and :class:`ImportRejected` 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import session_scope
+from ..tabular import DEFAULT_LIMITS, Limits, TabularError, read_table
 from ._errors import FieldError, ImportRejected, RegistryError, RowProblem
 from ._models import (
     Certificate,
@@ -112,75 +112,60 @@ def _detect_table(name: str, header: list[str]) -> str | None:
     return best if score >= 2 else None
 
 
-def _read_csv(path: Path) -> list[tuple[str, list[str], list[tuple[int, list[Any]]]]]:
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):  # Excel in China often saves CSV as GBK
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise RegistryError(f"{path}: not UTF-8 or GB18030 text")
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        return []
-    header = [h.strip() for h in rows[0]]
-    table = _detect_table(path.stem, header)
-    if table is None:
-        raise ImportRejected(str(path), [RowProblem(str(path), 1, "header", "cannot tell which table this file is")])
-    body = [(i + 2, [_cell(c) for c in r]) for i, r in enumerate(rows[1:]) if any(c.strip() for c in r)]
-    return [(table, header, body)]
-
-
-def _xlsx_value(cell: Any) -> Any:
+def _xlsx_value(v: Any, number_format: str) -> Any:
     """A cell's value as the user sees it: a number shown as a percentage ("1.0%") is 1.0 in our
     columns that are stated in %, not the fraction 0.01 Excel stores."""
-    v = cell.value
-    if isinstance(v, int | float) and not isinstance(v, bool) and "%" in (getattr(cell, "number_format", "") or ""):
+    if isinstance(v, int | float) and not isinstance(v, bool) and "%" in number_format:
         return round(v * 100, 12)
     return v
 
 
-def _read_xlsx(path: Path) -> list[tuple[str, list[str], list[tuple[int, list[Any]]]]]:
-    from openpyxl import load_workbook
+def _rejected(exc: TabularError) -> ImportRejected:
+    """A file the tabular reader refused → the import's error (row 0 = the file as a whole)."""
+    return ImportRejected(exc.file, [RowProblem(exc.file, exc.row or 0, exc.field, exc.reason)])
 
-    wb = load_workbook(path, read_only=True, data_only=True)
-    out = []
+
+def read_tables(
+    path: Path, limits: Limits | None = None
+) -> list[tuple[str, list[str], list[tuple[int, list[Any]]]]]:
+    """(table, header, [(row number, cells)]) for every table in a CSV or XLSX file.
+
+    Read by :mod:`carbonmet.tabular` (one encoding rule, duplicate headers refused, bounded); a row
+    the reader found broken (surplus cells, a truncated last row) rejects the file.
+
+    Raises
+    ------
+    ImportRejected
+        The file cannot be read as tables, or a row is broken (``file:row:field: reason``).
+    RegistryError
+        Unsupported file type.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
+        raise RegistryError(f"{path}: unsupported file type {suffix!r} (CSV or XLSX)")
     try:
-        for ws in wb.worksheets:
-            it = ws.iter_rows()
-            try:
-                header = [str(h.value).strip() if h.value is not None else "" for h in next(it)]
-            except StopIteration:
-                continue
-            table = ws.title.strip().lower()
+        sheets = read_table(path, limits or DEFAULT_LIMITS, sheets="all", cell=_xlsx_value)
+    except TabularError as exc:
+        raise _rejected(exc) from None
+    out = []
+    for sh in sheets:
+        header = list(sh.header)
+        if sh.title is None:  # CSV: the table from the file name or the header
+            table = _detect_table(path.stem, header)
+            if table is None:
+                raise ImportRejected(str(path), [RowProblem(str(path), 1, "header", "cannot tell which table this file is")])
+        else:
+            table = sh.title.strip().lower()
             if table not in ROW_MODELS:
                 detected = _detect_table(table, header)
                 if detected is None:
-                    raise ImportRejected(
-                        f"{path}[{ws.title}]", [RowProblem(f"{path}[{ws.title}]", 1, "sheet", "unknown table")]
-                    )
+                    raise ImportRejected(sh.name, [RowProblem(sh.name, 1, "sheet", "unknown table")])
                 table = detected
-            body = []
-            for i, cells in enumerate(it):
-                vals = [_xlsx_value(c) for c in cells]
-                if any(v not in (None, "") for v in vals):
-                    body.append((i + 2, [_cell(v) for v in vals]))
-            out.append((table, header, body))
-    finally:
-        wb.close()
+        if sh.issues:
+            raise ImportRejected(sh.name, [RowProblem(sh.name, i.row, i.field, f"{i.code}: {i.detail}")
+                                           for i in sh.issues])
+        out.append((table, header, [(n, [_cell(v) for v in cells]) for n, cells in sh.rows]))
     return out
-
-
-def read_tables(path: Path) -> list[tuple[str, list[str], list[tuple[int, list[Any]]]]]:
-    """(table, header, [(row number, cells)]) for every table in a CSV or XLSX file."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _read_csv(path)
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
-    raise RegistryError(f"{path}: unsupported file type {suffix!r} (CSV or XLSX)")
 
 
 def validate_rows(
@@ -189,10 +174,17 @@ def validate_rows(
     model = ROW_MODELS[table]
     aliases = _aliases()[table]
     cols: list[str | None] = []
+    given: dict[str, str] = {}  # column -> the header that gave it
     for h in header:
         col = aliases.get(h)
         if col is None and h:
             problems.append(RowProblem(fname, 1, h, f"unknown column for table {table}"))
+        elif col is not None and col in given:  # e.g. valid_until and 有效期至: one would silently win
+            problems.append(RowProblem(fname, 1, h, f"表头重复 / column {col!r} given twice: headers "
+                                       f"{given[col]!r} and {h!r}"))
+            col = None
+        elif col is not None:
+            given[col] = h
         cols.append(col)
     for rowno, cells in body:
         data = {c: v for c, v in zip(cols, cells, strict=False) if c is not None and v is not None}

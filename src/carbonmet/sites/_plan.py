@@ -8,8 +8,6 @@ same way whichever file it comes in; :class:`MonitoringPlan` maps to tables as h
 
 from __future__ import annotations
 
-import csv
-import io
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..quantities import CarbonmetError, UnitError, parse_unit
+from ..tabular import Sheet, TabularError, read_csv, read_xlsx
 from ._model import (
     EmissionSource,
     Enterprise,
@@ -228,20 +227,25 @@ def _validate(fname: str, table: str, rows: Iterable[tuple[int | str, dict[str, 
                 problems.append(PlanProblem(fname, n, loc, err["msg"]))
 
 
+def _plan_error(exc: TabularError) -> PlanError:
+    return PlanError(exc.file, [PlanProblem(exc.file, "-" if exc.row is None else exc.row, exc.field, exc.reason)])
+
+
+def _sheet_rows(sh: Sheet) -> list[tuple[int | str, dict[str, Any]]]:
+    """A sheet read by :mod:`carbonmet.tabular` → (row, {column: cell}); a broken row refuses the file."""
+    if sh.issues:
+        raise PlanError(sh.name, [PlanProblem(sh.name, i.row, i.field, f"{i.code}: {i.detail}") for i in sh.issues])
+    return [(n, {h: _cell(v) for h, v in zip(sh.header, cells, strict=True) if h}) for n, cells in sh.rows]
+
+
 def _csv_rows(path: Path) -> list[tuple[int | str, dict[str, Any]]]:
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        return []
-    header = [h.strip() for h in rows[0]]
-    return [(i + 2, {h: _cell(c) for h, c in zip(header, r, strict=False) if h})
-            for i, r in enumerate(rows[1:]) if any(c.strip() for c in r)]
+    try:
+        data = path.read_bytes()
+        if not data.strip():
+            return []
+        return _sheet_rows(read_csv(data, str(path)))
+    except TabularError as exc:
+        raise _plan_error(exc) from None
 
 
 def _csv_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]]:
@@ -257,25 +261,11 @@ def _csv_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[s
 
 
 def _xlsx_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]]:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True, data_only=True)
-    out: dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]] = {}
     try:
-        for ws in wb.worksheets:
-            it = ws.iter_rows(values_only=True)
-            try:
-                header = [str(h).strip() if h is not None else "" for h in next(it)]
-            except StopIteration:
-                continue
-            body: list[tuple[int | str, dict[str, Any]]] = []
-            for i, vals in enumerate(it):
-                if any(v not in (None, "") for v in vals):
-                    body.append((i + 2, {h: _cell(v) for h, v in zip(header, vals, strict=False) if h}))
-            out[ws.title.strip().lower()] = (f"{path}[{ws.title}]", body)
-    finally:
-        wb.close()
-    return out
+        sheets = read_xlsx(path, sheets="all")
+    except TabularError as exc:
+        raise _plan_error(exc) from None
+    return {(sh.title or "").strip().lower(): (sh.name, _sheet_rows(sh)) for sh in sheets}
 
 
 def _toml_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]]:
