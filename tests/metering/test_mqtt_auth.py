@@ -166,3 +166,21 @@ def test_listener_options_are_checked(tmp_path: Path, catalog: Catalog) -> None:
         MqttListener(Store(tmp_path), catalog, tls_cert="c.pem")
     with pytest.raises(ValueError, match="username"):
         MqttListener(Store(tmp_path), catalog, password="p")
+
+
+def test_D7_mqtt_listen_cli_takes_credentials(secured_broker: int, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from carbonmet.cli import app
+
+    points = tmp_path / "points.csv"
+    points.write_text("point_id,site_code,name,quantity,carrier,unit,reading_kind\n"
+                      "E01.GAS,E01,gas,normal_volume_flow,natural_gas,Nm3/h,rate\n", encoding="utf-8")
+    pw = tmp_path / "pw"
+    base = ["mqtt", "listen", "--store", str(tmp_path / "store"), "--points", str(points), "--host", "127.0.0.1",
+            "--port", str(secured_broker), "--max-messages", "1", "--client-id", "cli-1"]
+    pw.write_text("wrong\n", encoding="utf-8")
+    r = CliRunner().invoke(app, [*base, "--username", "ingest", "--password-file", str(pw)])
+    assert r.exit_code == 1 and "refused the credentials" in r.output, r.output
+    r = CliRunner().invoke(app, [*base, "--password-file", str(pw)])
+    assert r.exit_code == 2 and "username" in r.output, r.output
