@@ -180,13 +180,13 @@ async def _wait_for(pred, timeout: float) -> bool:  # type: ignore[no-untyped-de
 def test_connection_cut_mid_stream_nothing_lost_nothing_doubled(tmp_path: Path, catalog: Catalog) -> None:
     n = 300
     u = uuid.uuid4().hex[:10]
-    topic = f"carbonmet/v1/readings/test-{u}/dev"
+    topic = f"carbonmet/v1/readings/E01/test-{u}"
 
     async def main() -> tuple[MqttListener, int, int]:
         proxy = CutProxy(BROKER)
         await proxy.start()
         st_ = Store(tmp_path)
-        listener = MqttListener(st_, catalog, "127.0.0.1", proxy.port, topic=f"carbonmet/v1/readings/test-{u}/#",
+        listener = MqttListener(st_, catalog, "127.0.0.1", proxy.port, topic=topic,
                                 client_id=f"ingest-{u}", max_batch=25, linger_s=0.01, reconnect_s=0.2)
         subscribed = asyncio.Event()
         stop = asyncio.Event()
@@ -278,8 +278,8 @@ def _read_lines_until(proc: subprocess.Popen[str], pred, timeout: float) -> list
 def test_kill_9_mid_stream_then_resend_every_acknowledged_reading_stored_once(tmp_path: Path) -> None:
     n = 200
     u = uuid.uuid4().hex[:10]
-    topic = f"carbonmet/v1/readings/crash-{u}/dev"
-    sub = f"carbonmet/v1/readings/crash-{u}/#"
+    topic = f"carbonmet/v1/readings/E01/crash-{u}"
+    sub = topic
     store, points = tmp_path / "store", _write_points(tmp_path)
     payloads = [_msg(i) for i in range(n)]
 

@@ -28,6 +28,7 @@ from carbonmet.metering import RawReading
 from carbonmet.metering.hj212 import Message, build, decode, encode
 from carbonmet.metering.mqtt import MqttListener, ingest_messages, reading_payload
 from carbonmet.quantities import CO2_PER_C
+from carbonmet.registry import verify_logger_password
 from carbonmet.registry.models import Certificate
 from carbonmet.services import (
     OUT_OF_SCOPE,
@@ -496,6 +497,26 @@ def check_start_hj212_server(ws: Workspace, me: str, other: str, tmp: Path) -> N
     assert services.point_readings(ws, Scope.centre(), f"{me}.COAL", *march).num_rows == 1
     refused_q = [r for r in services.list_quarantine(ws, Scope.centre()) if r["reason"] == OUT_OF_SCOPE]
     assert [r["point_id"] for r in refused_q] == [f"{other}.COAL"]
+
+
+def check_set_hj212_password(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    # each enterprise's point carries its own data logger (MN); set by the centre
+    mn = {e: f"{e}{'0' * 20}{i}" for i, e in enumerate(ENTERPRISES)}
+    points = tmp / "points.csv"
+    points.write_text("point_id,site_code,name,quantity,carrier,unit,reading_kind,hj212_mn\n" + "".join(
+        f"{e}.COAL,{e}-S1,入炉煤,mass,raw_coal,t,total,{mn[e]}\n" for e in ENTERPRISES), encoding="utf-8")
+    services.import_registry(ws, Scope.centre(), [points])
+    scope = Scope.enterprise(me)
+    head = _audit_head(ws)
+    with pytest.raises(AccessDenied, match=f"organisation {other}"):
+        services.set_hj212_password(ws, scope, mn[other], "abc123")
+    assert _audit_head(ws) == head  # nothing written
+    assert services.set_hj212_password(ws, scope, mn[me], "abc123") == {"mn": mn[me], "action": "set"}
+    with ws.session() as s:
+        entry = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
+        assert (entry.entity, entry.entity_key) == ("hj212_credential", mn[me])
+        assert "abc123" not in entry.data  # only the salted hash is kept
+        assert verify_logger_password(s, mn[me], "abc123") and not verify_logger_password(s, mn[other], "abc123")
 
 
 ReadCheck = Callable[[Workspace, str, str], None]

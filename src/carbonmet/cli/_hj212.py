@@ -224,6 +224,17 @@ def serve_cmd(
         None, "--points", help="计量点 CSV (hj212_mn, hj212_code) points CSV; default: the registry database"
     ),
     sites: Path | None = typer.Option(None, "--sites", help="sites.csv (site_code → org_code), with --store"),
+    instruments: Path | None = typer.Option(
+        None, "--instruments", help="与 --points 同用: 仪表 CSV (量程检查) instruments CSV, for the range check"
+    ),
+    certificates: Path | None = typer.Option(
+        None, "--certificates", help="与 --points 同用: 证书 CSV certificates CSV (with --points)"
+    ),
+    no_password_check: bool = typer.Option(
+        False, "--no-password-check",
+        help="不校验访问密码 PW (仅限封闭测试网络) do not check PW: anyone reaching the port who knows an MN"
+        " writes data (closed test networks only)",
+    ),
     idle_timeout: float = typer.Option(LIMIT_DEFAULTS["idle_timeout"], "--idle-timeout", help="空闲断开秒数 idle timeout [s]"),
     max_connections: int = typer.Option(
         LIMIT_DEFAULTS["max_connections"], "--max-connections", min=1, help="最大连接数 connections open at once; more are closed on accept"
@@ -253,7 +264,13 @@ def serve_cmd(
     With --store the readings go to the readings store (raw frames archived, rejects quarantined);
     otherwise to --out / --rejects as JSON lines, fsynced before the answer. With --org, readings of
     other enterprises' points are quarantined (out_of_scope), not stored.
+
+    Every packet's PW is checked against the logger's password in the registry (`hj212 set-password`);
+    a wrong or empty PW is answered 9011 QnRtn=3 and nothing is stored. The default --host 0.0.0.0
+    listens on every interface: data loggers reach it over the network, and so can anyone else.
     """
+    if (instruments is not None or certificates is not None) and points is None:
+        fail("--instruments/--certificates 需与 --points 同用  need --points")
     if store is None and (out is None or rejects is None):
         fail("请给出 --store 或 --out 与 --rejects  give --store, or both --out and --rejects")
     if backfill_hours > 0 and store is None:
@@ -270,14 +287,16 @@ def serve_cmd(
     except ValueError as exc:
         fail(str(exc))
     where = f"store={store}" if store is not None else f"out={out}  rejects={rejects}"
-    ws = workspace(db, store, points=points, sites=sites)
+    ws = workspace(db, store, points=points, instruments=instruments, certificates=certificates, sites=sites)
 
     async def run() -> None:
         server = await start_hj212_server(ws, scope(org), host, port, out=out, rejects=rejects, strict=not lenient,
-                                          limits=limits)
+                                          limits=limits, check_passwords=not no_password_check)
         # plain echo (no rich wrapping): scripts read the port from this line
         typer.echo(f"HJ 212 服务 listening on {host}:{server.port} — {len(server.point_map)} mapped points")
         typer.echo(f"接收 {where}")
+        if no_password_check:
+            typer.echo("警告 WARNING: 未校验访问密码 PW is not checked (--no-password-check)", err=True)
         sys.stdout.flush()
         await server.serve_forever()
 
@@ -289,3 +308,33 @@ def serve_cmd(
         fail(str(exc))
     finally:
         ws.close()
+
+
+@app.command("set-password")
+def set_password_cmd(
+    mn: str = typer.Argument(..., help="数采仪 MN (a measurement point's hj212_mn)"),
+    password_file: Path | None = typer.Option(
+        None, "--password-file", help="含密码的文件 (首行) file whose first line is the password; default: prompt"
+    ),
+    org: str | None = OrgOpt,
+    db: str | None = DbOpt,
+) -> None:
+    """设置数采仪访问密码  Set the HJ 212 access password (PW) of a data logger; stored hashed, audited."""
+    from carbonmet.services import CarbonmetError, set_hj212_password
+
+    if password_file is not None:
+        try:
+            lines = password_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"无法读取 cannot read {password_file}: {exc}", 2)
+        password = lines[0] if lines else ""
+    else:
+        password = typer.prompt("密码 password (1–6 printable ASCII)", hide_input=True, confirmation_prompt=True)
+    ws = workspace(db)
+    try:
+        res = set_hj212_password(ws, scope(org), mn, password)
+    except CarbonmetError as exc:
+        fail(f"MN {mn}: {exc}", 2)
+    finally:
+        ws.close()
+    console.print(f"已设置 password set for MN {res['mn']}")

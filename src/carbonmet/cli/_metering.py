@@ -110,20 +110,45 @@ def mqtt_listen(
     max_batch: int = typer.Option(500, "--max-batch", help="每批消息数 messages per store batch"),
     max_messages: int | None = typer.Option(None, "--max-messages", help="处理后退出 stop after N messages"),
     compact_every: int = typer.Option(200, "--compact-every", help="每 N 批合并小文件 compact every N batches (0: never)"),
+    username: str | None = typer.Option(None, "--username", help="代理用户名 broker user name"),
+    password_file: Path | None = typer.Option(
+        None, "--password-file", help="代理密码文件 (首行) file whose first line is the broker password"
+    ),
+    tls_ca: Path | None = typer.Option(None, "--tls-ca", help="TLS: 代理的 CA 证书 the broker's CA certificate (turns TLS on)"),
+    tls_cert: Path | None = typer.Option(None, "--tls-cert", help="TLS: 客户端证书 client certificate (with --tls-ca)"),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="TLS: 客户端私钥 client key (with --tls-cert)"),
+    no_acl: bool = typer.Option(
+        False, "--no-acl", help="不检查主题单位是否拥有计量点 do not check that the topic's enterprise owns the point"
+    ),
     org: str | None = OrgOpt,
     db: str | None = DbOpt,
     as_json: bool = typer.Option(False, "--json", help="每批输出 JSON 行 one JSON line per batch"),
 ) -> None:
-    """订阅并入库  Subscribe (QoS 1, persistent session), store, then acknowledge."""
+    """订阅并入库  Subscribe (QoS 1, persistent session), store, then acknowledge.
+
+    The topic's enterprise (carbonmet/v1/readings/<enterprise>/<device>) must own every point written,
+    else the reading is quarantined (topic_acl). Give --username/--password-file and --tls-ca for a
+    broker that is not on this machine: without TLS the password crosses the network in clear.
+    """
+    from carbonmet.metering.mqtt import BrokerRefused
     from carbonmet.services import CarbonmetError, mqtt_listener
 
+    password: str | None = None
+    if password_file is not None:
+        try:
+            lines = password_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"无法读取 cannot read {password_file}: {exc}", 2)
+        password = lines[0] if lines else ""
     ws = workspace(db, store, points=points, instruments=instruments, certificates=certificates, sites=sites)
     try:
         listener = mqtt_listener(ws, scope(org), host, port, topic=topic, client_id=client_id, max_batch=max_batch,
-                                 compact_every=compact_every)
-    except CarbonmetError as exc:
+                                 compact_every=compact_every, username=username, password=password,
+                                 tls_ca=str(tls_ca) if tls_ca else None, tls_cert=str(tls_cert) if tls_cert else None,
+                                 tls_key=str(tls_key) if tls_key else None, acl=not no_acl)
+    except (CarbonmetError, ValueError) as exc:
         ws.close()
-        fail(str(exc))
+        fail(str(exc), 2)
 
     def on_report(rep: Any) -> None:
         d = rep.to_dict()
@@ -155,6 +180,8 @@ def mqtt_listen(
 
     try:
         totals = asyncio.run(run())
+    except BrokerRefused as exc:
+        fail(str(exc))
     finally:
         ws.close()
     if as_json:

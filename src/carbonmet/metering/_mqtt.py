@@ -9,9 +9,18 @@ Topic and payload scheme (docs/metering.md)::
                            {"serial": "FM-1", "ts": "…", "value": 1.2}]}
 
 A single reading may be sent without the ``readings`` array (its fields at the top level). Topic and
-``msg_id`` make the idempotency key: a message whose key was committed before is counted as duplicates,
-however often the broker (or the device) re-sends it. Without ``msg_id`` the key is the topic and the
-SHA-256 of the payload. A message that cannot be decoded in any way is quarantined (``bad_payload``).
+``msg_id`` make the idempotency key; the SHA-256 of the payload is committed with it. A message whose
+key and content were committed before is counted as duplicates, however often the broker (or the
+device) re-sends it. New content under a key already used (a device whose message counter restarted
+after a reboot) is not a duplicate: it is quarantined whole as ``msg_id_conflict`` (kept, not lost;
+its re-deliveries are then duplicates). Without ``msg_id`` the key is the topic and the SHA-256 of the
+payload. A message that cannot be decoded in any way is quarantined (``bad_payload``).
+
+Access control (ACL, on in :class:`MqttListener`): the ``<enterprise>`` segment of the topic must own
+every point a message writes (the point's enterprise in the catalogue; a reading by ``serial``: the
+enterprise of a point the instrument is installed at). Readings of another enterprise's point, and every
+reading of a topic outside the scheme, are quarantined as ``topic_acl``. Authentication is the broker's:
+the listener connects with ``username``/``password`` and TLS (``tls_ca``, ``tls_cert``, ``tls_key``).
 
 The subscriber turns off paho's automatic acknowledgement: a batch of messages is written to the
 store (fsync, journal commit) first and only then are their PUBACKs sent. A crash before that leaves the
@@ -42,10 +51,30 @@ from ._types import PointInfo, RawReading
 log = logging.getLogger(__name__)
 
 DEFAULT_TOPIC = "carbonmet/v1/readings/#"
+TOPIC_PREFIX = "carbonmet/v1/readings/"
+#: quarantine reasons of this reader
+MSG_ID_CONFLICT = "msg_id_conflict"
+TOPIC_ACL = "topic_acl"
 
 
 class PayloadError(MeteringError, ValueError):
     """An MQTT payload does not follow the scheme."""
+
+
+class BrokerRefused(MeteringError, PermissionError):
+    """The broker refused the listener's credentials (CONNACK: bad user name or password, not authorised)."""
+
+
+#: CONNACK codes meaning "your credentials are refused": MQTT 3.1.1 (4, 5) and MQTT 5 (134, 135).
+_AUTH_REFUSED = {4, 5, 134, 135}
+
+
+def _refused_code(exc: BaseException) -> int | None:
+    if not isinstance(exc, aiomqtt.MqttCodeError):
+        return None
+    rc = exc.rc
+    code = getattr(rc, "value", rc)
+    return code if isinstance(code, int) and code in _AUTH_REFUSED else None
 
 
 def message_key(topic: str, payload: bytes, doc: Any = None) -> str:
@@ -62,6 +91,44 @@ def message_key(topic: str, payload: bytes, doc: Any = None) -> str:
             if text:
                 return f"mqtt:{topic}:{text}"
     return f"mqtt:{topic}:sha256:" + hashlib.sha256(payload).hexdigest()
+
+
+def content_key(key: str, payload: bytes) -> str:
+    """The key committed with a message's idempotency key: ``<key>#sha256:<hash of payload>``."""
+    return f"{key}#sha256:{hashlib.sha256(payload).hexdigest()}"
+
+
+def topic_enterprise(topic: str) -> str | None:
+    """The ``<enterprise>`` segment of ``carbonmet/v1/readings/<enterprise>/<device>``, or ``None``."""
+    if not topic.startswith(TOPIC_PREFIX):
+        return None
+    parts = topic[len(TOPIC_PREFIX):].split("/")
+    return parts[0] if len(parts) >= 2 and parts[0] and all(parts) else None
+
+
+def _owners(catalog: Mapping[str, PointInfo]) -> dict[str, set[str]]:
+    """Instrument serial → enterprises of the points it is (or was) installed at."""
+    out: dict[str, set[str]] = {}
+    for info in catalog.values():
+        for ip in info.instruments:
+            out.setdefault(ip.serial, set()).add(info.enterprise)
+    return out
+
+
+def _acl_refusal(topic_org: str | None, r: RawReading, catalog: Mapping[str, PointInfo],
+                 by_serial: dict[str, set[str]]) -> str | None:
+    """Why the topic may not write reading ``r`` (``None``: it may, or the point is unknown to the catalogue)."""
+    if topic_org is None:
+        return "主题不符合 carbonmet/v1/readings/<enterprise>/<device>  topic outside the scheme"
+    if r.point_id is not None:
+        info = catalog.get(r.point_id)
+        owners = {info.enterprise} if info is not None else set()
+    else:
+        owners = by_serial.get(r.serial or "", set())
+    if owners and topic_org not in owners:
+        who = ", ".join(sorted(owners))
+        return f"主题单位 {topic_org} 无权写入 {who} 的计量点 / topic enterprise {topic_org} does not own the point ({who})"
+    return None
 
 
 def _reading(obj: Any, origin: str) -> RawReading:
@@ -136,13 +203,22 @@ class Incoming:
     payload: bytes
 
 
-def ingest_messages(store: Store, catalog: Mapping[str, PointInfo], messages: Sequence[Incoming]) -> IngestReport:
+def ingest_messages(
+    store: Store, catalog: Mapping[str, PointInfo], messages: Sequence[Incoming], *, acl: bool = False
+) -> IngestReport:
     """Store a group of MQTT messages as one batch; return when durable.
 
-    Messages whose key is already committed (re-deliveries) and repeats inside the group count as
-    duplicates; undecodable messages are quarantined as one record each (reason ``bad_payload``).
-    Any error decoding one message quarantines that message only: one bad message never stops the
-    others (nor, re-delivered by the broker, the listener).
+    Messages whose key and content are already committed (re-deliveries) and repeats inside the group
+    count as duplicates; new content under a used key is quarantined whole (``msg_id_conflict``);
+    undecodable messages are quarantined as one record each (``bad_payload``). Any error decoding one
+    message quarantines that message only: one bad message never stops the others (nor, re-delivered
+    by the broker, the listener).
+
+    Parameters
+    ----------
+    acl : bool
+        Enforce "the topic's enterprise owns the point": readings refused go to quarantine as
+        ``topic_acl`` (:class:`MqttListener` turns it on).
     """
     decoded: list[tuple[str, list[RawReading] | None, str, Incoming]] = []
     for m in messages:
@@ -154,40 +230,71 @@ def ingest_messages(store: Store, catalog: Mapping[str, PointInfo], messages: Se
         except Exception as exc:  # noqa: BLE001 - whatever a payload does, it is quarantined, not fatal
             decoded.append((message_key(m.topic, m.payload), None,
                             f"mqtt:{m.topic}: {type(exc).__name__}: {str(exc)[:200]}", m))
-    known = store.known_keys(k for k, *_ in decoded)
+    contents = [content_key(k, m.payload) for k, _, _, m in decoded]
+    known = store.known_keys([k for k, *_ in decoded] + contents)
     seen: set[str] = set()
     dup = 0
     fresh: list[tuple[str, list[RawReading] | None, str, Incoming]] = []
-    for item in decoded:
+    conflicts: list[tuple[str, Incoming]] = []
+    for item, ck in zip(decoded, contents, strict=True):
         key, maybe = item[0], item[1]
-        if key in known or key in seen:
+        hashed = ":sha256:" in key  # no msg_id: the key is the content
+        if ck in known or ck in seen or (hashed and (key in known or key in seen)):
             dup += len(maybe) if maybe is not None else 1
             continue
-        seen.add(key)
+        if not hashed and (key in known or key in seen):
+            conflicts.append((ck, item[3]))
+            seen.add(ck)
+            continue
+        seen.update((key, ck))
         fresh.append(item)
     report = IngestReport("mqtt", "mqtt", received=dup, duplicates=dup)
-    if not fresh:
+    if not fresh and not conflicts:
         return report
-    readings = [r for _, rs, _, _ in fresh if rs is not None for r in rs]
-    bad = [(k, err, m) for k, rs, err, m in fresh if rs is None]
-    extra = None
-    if bad:
-        extra = pa.Table.from_pylist(
-            [{"point_id": None, "serial": None, "ts": None, "value": None, "unit": None, "flag": None,
-              "origin": f"mqtt:{m.topic}", "error": "bad_payload", "raw_ts": None,
-              "raw_value": m.payload.decode("utf-8", "replace")[:2000], "reason": "bad_payload", "detail": err}
-             for k, err, m in bad],
-            schema=pa.schema(list(BATCH_SCHEMA) + [pa.field("reason", pa.string()), pa.field("detail", pa.string())]),
-        )
-    keys = sorted(k for k, *_ in fresh)
+    readings: list[RawReading] = []
+    refused: list[tuple[RawReading, str]] = []
+    by_serial = _owners(catalog) if acl else {}
+    for _, msg_readings, _, m in fresh:
+        if msg_readings is None:
+            continue
+        org = topic_enterprise(m.topic)
+        for r in msg_readings:
+            why = _acl_refusal(org, r, catalog, by_serial) if acl else None
+            if why is None:
+                readings.append(r)
+            else:
+                refused.append((r, why))
+    q_schema = pa.schema(list(BATCH_SCHEMA) + [pa.field("reason", pa.string()), pa.field("detail", pa.string())])
+    rows: list[dict[str, Any]] = [
+        {"origin": f"mqtt:{m.topic}", "error": "bad_payload", "raw_value": m.payload.decode("utf-8", "replace")[:2000],
+         "reason": "bad_payload", "detail": err}
+        for k, rs, err, m in fresh if rs is None
+    ]
+    rows += [
+        {"origin": f"mqtt:{m.topic}", "error": MSG_ID_CONFLICT, "raw_value": m.payload.decode("utf-8", "replace")[:2000],
+         "reason": MSG_ID_CONFLICT,
+         "detail": f"{ck.split('#sha256:')[0]}: 消息号已用于其他内容 msg_id already used for other content "
+                   "(device counter reset?)"}
+        for ck, m in conflicts
+    ]
+    if refused:
+        acl_rows = readings_to_batch([r for r, _ in refused]).to_pylist()
+        for row, (_, why) in zip(acl_rows, refused, strict=True):
+            row.update(reason=TOPIC_ACL, detail=why)
+        rows += acl_rows
+    extra = pa.Table.from_pylist(rows, schema=q_schema) if rows else None
+    keys = sorted({k for k, *_ in fresh} | {content_key(k, m.payload) for k, _, _, m in fresh} | {ck for ck, _ in conflicts})
     batch_id = "mqtt:" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32]
     raw = "\n".join(
-        json.dumps({"topic": m.topic, "key": k, "payload_b64": base64.b64encode(m.payload).decode()})
-        for k, _, _, m in fresh
+        [json.dumps({"topic": m.topic, "key": k, "payload_b64": base64.b64encode(m.payload).decode()})
+         for k, _, _, m in fresh]
+        + [json.dumps({"topic": m.topic, "key": ck, "payload_b64": base64.b64encode(m.payload).decode()})
+           for ck, m in conflicts]
     ).encode()
-    r = store.ingest(readings_to_batch(readings), batch_id, catalog, source="mqtt", raw=raw, raw_ext=".jsonl",
-                     keys=keys, extra_quarantine=extra, origin=f"{len(fresh)} message(s)")
-    report.merge(r)
+    n = len(fresh) + len(conflicts)
+    stored = store.ingest(readings_to_batch(readings), batch_id, catalog, source="mqtt", raw=raw, raw_ext=".jsonl",
+                     keys=keys, extra_quarantine=extra, origin=f"{n} message(s)")
+    report.merge(stored)
     report.batch_id = batch_id
     return report
 
@@ -212,6 +319,14 @@ class MqttListener:
         Wait this long after the first message of a batch for more [s].
     compact_every : int
         Merge small partition files (:meth:`Store.compact`) every this many batches; 0: never.
+    username, password : str, optional
+        Credentials the broker checks (MQTT CONNECT); without TLS they cross the network in clear.
+    tls_ca : str, optional
+        CA certificate file: connect with TLS and verify the broker's certificate against it.
+    tls_cert, tls_key : str, optional
+        Client certificate and key for brokers that authenticate clients by certificate (needs ``tls_ca``).
+    acl : bool
+        The topic's enterprise must own each point written (default ``True``); see the module notes.
     """
 
     def __init__(
@@ -228,7 +343,19 @@ class MqttListener:
         reconnect_s: float = 0.5,
         keepalive: int = 10,
         compact_every: int = 0,
+        username: str | None = None,
+        password: str | None = None,
+        tls_ca: str | None = None,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        acl: bool = True,
     ) -> None:
+        if (tls_cert is not None or tls_key is not None) and tls_ca is None:
+            raise ValueError("tls_cert/tls_key 需要 tls_ca  need tls_ca (the broker's CA)")
+        if password is not None and username is None:
+            raise ValueError("password 需要 username  needs a username")
+        self.username, self.password, self.acl = username, password, acl
+        self.tls_ca, self.tls_cert, self.tls_key = tls_ca, tls_cert, tls_key
         self.store, self.catalog = store, catalog
         self.host, self.port, self.topic, self.client_id = host, port, topic, client_id
         self.max_batch, self.linger_s, self.reconnect_s, self.keepalive = max_batch, linger_s, reconnect_s, keepalive
@@ -250,6 +377,11 @@ class MqttListener:
 
         ``on_report`` is called after each durable, acknowledged batch; ``on_subscribed`` after each
         (re)subscription.
+
+        Raises
+        ------
+        BrokerRefused
+            The broker refused the credentials (retrying would not help).
         """
         stop = stop or asyncio.Event()
         self._on_subscribed = on_subscribed
@@ -257,6 +389,11 @@ class MqttListener:
             try:
                 await self._session(stop, on_report, max_messages)
             except aiomqtt.MqttError as exc:
+                if (code := _refused_code(exc)) is not None:
+                    raise BrokerRefused(
+                        f"MQTT 代理拒绝连接 broker {self.host}:{self.port} refused the credentials of user"
+                        f" {self.username!r} (CONNACK {code}: {exc})"
+                    ) from None
                 log.warning("MQTT connection lost (%s); reconnecting", exc)
                 try:
                     await asyncio.wait_for(stop.wait(), self.reconnect_s)
@@ -267,8 +404,11 @@ class MqttListener:
     async def _session(
         self, stop: asyncio.Event, on_report: Callable[[IngestReport], None] | None, max_messages: int | None
     ) -> None:
+        tls = (aiomqtt.TLSParameters(ca_certs=self.tls_ca, certfile=self.tls_cert, keyfile=self.tls_key)
+               if self.tls_ca is not None else None)
         client = aiomqtt.Client(self.host, self.port, identifier=self.client_id, clean_session=False,
-                                keepalive=self.keepalive, timeout=5)
+                                keepalive=self.keepalive, timeout=5, username=self.username,
+                                password=self.password, tls_params=tls)
         # acknowledge only after the data are durable (set before connecting: queued messages arrive at once)
         client._client.manual_ack_set(True)
         try:
@@ -303,7 +443,7 @@ class MqttListener:
                     batch.append(await it.__anext__())
                 incoming = [Incoming(str(m.topic), bytes(m.payload) if isinstance(m.payload, bytes | bytearray)
                                      else str(m.payload).encode()) for m in batch]
-                report = await asyncio.to_thread(ingest_messages, self.store, self.catalog, incoming)
+                report = await asyncio.to_thread(ingest_messages, self.store, self.catalog, incoming, acl=self.acl)
                 for m in batch:  # durable now: acknowledge, in the order received
                     if m.qos > 0:
                         client._client.ack(m.mid, m.qos)

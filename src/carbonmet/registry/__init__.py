@@ -2,7 +2,8 @@
 
 Public API: bulk import/export of the registry files (:func:`import_files`, :func:`export_rows`, …) and
 of DCCs (:func:`import_dcc`, :func:`export_dcc`); the queries :func:`due_list`, :func:`period_coverage`,
-:func:`trace_back`; the point catalogue built one way from the database or the import files
+:func:`trace_back`; the HJ 212 access passwords of data loggers, held as salted scrypt hashes
+(:func:`set_logger_password`, :func:`verify_logger_password`, :func:`loggers_with_password`); the point catalogue built one way from the database or the import files
 (:func:`catalog_from_registry`, :func:`catalog_from_files`, :func:`build_catalog`); an instrument's
 covering certificate as a measured quantity (:func:`instrument_uncertainty`); the errors a caller
 catches (:class:`RegistryError`, :class:`ImportRejected`, :class:`NotFound`).
@@ -24,6 +25,7 @@ Database set-up (engine, sessions, migrations), the audit chain and reconciliati
 
 from . import _reconcile  # noqa: F401  (registers the registry tables with carbonmet.db.reconcile)
 from ._catalog import Placement, build_catalog, catalog_from_files, catalog_from_registry
+from ._credentials import loggers_with_password, set_logger_password, verify_logger_password
 from ._dcc_map import certificate_to_dcc, export_dcc, import_dcc
 from ._errors import ImportRejected, NotFound, RegistryError
 from ._import import ImportReport, export_csv, export_rows, export_xlsx, import_file, import_files
@@ -52,6 +54,9 @@ __all__ = [
     "import_file",
     "import_files",
     "instrument_uncertainty",
+    "loggers_with_password",
     "period_coverage",
+    "set_logger_password",
     "trace_back",
+    "verify_logger_password",
 ]

@@ -8,6 +8,7 @@ against its write organisations and refused with :class:`AccessDenied` naming th
 ``centre``, ``none``); see ``docs/services.md``.
 """
 
+from ._credentials import set_hj212_password
 from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
 from ._incidents import record_incident
@@ -90,6 +91,7 @@ __all__ = [
     "readings_summary",
     "record_incident",
     "registry_table",
+    "set_hj212_password",
     "show_plan",
     "start_hj212_server",
     "trace_standard",

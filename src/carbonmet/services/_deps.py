@@ -73,8 +73,11 @@ from carbonmet.registry import (
     import_dcc,
     import_files,
     instrument_uncertainty,
+    loggers_with_password,
     period_coverage,
+    set_logger_password,
     trace_back,
+    verify_logger_password,
 )
 from carbonmet.registry.models import (
     Certificate,
@@ -154,6 +157,7 @@ __all__ = [
     "instrument_uncertainty",
     "load_model",
     "lock_chain",
+    "loggers_with_password",
     "make_engine",
     "migrate",
     "period_coverage",
@@ -163,9 +167,11 @@ __all__ = [
     "reconcile",
     "register_incident",
     "session_scope",
+    "set_logger_password",
     "start_server",
     "store_sink",
     "store_times",
     "trace_back",
     "verify_audit",
+    "verify_logger_password",
 ]

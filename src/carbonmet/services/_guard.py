@@ -104,6 +104,12 @@ def owners(s: Session, entity: str, data: dict[str, Any]) -> set[str | None] | N
         return _org_of_certificate(s, data.get("certificate"))  # logged as {"certificate": cert_no, …}
     if entity == "standard_incident":
         return {_org_of_standard(s, data.get("standard_id"))}
+    if entity == "hj212_credential":  # a data logger belongs to the enterprises of the points carrying its MN
+        return set(s.scalars(
+            select(Organisation.code).join(Site, Site.org_id == Organisation.id)
+            .join(MeasurementPoint, MeasurementPoint.site_id == Site.id)
+            .where(MeasurementPoint.hj212_mn == data.get("mn"))
+        )) or {None}
     if entity in ("monitoring_plan", "monitoring_plan_parameter", "monitoring_plan_change"):
         return {data.get("enterprise")}  # a plan version and its rows belong to the plan's enterprise
     return None

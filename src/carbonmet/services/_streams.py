@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ._credentials import password_checker
 from ._deps import (
     HJ212Server,
     Message,
@@ -100,6 +101,7 @@ class JsonLinesSink:
 async def start_hj212_server(
     ws: Workspace, scope: Scope, host: str, port: int, *, out: str | Path | None = None,
     rejects: str | Path | None = None, strict: bool = True, limits: ServerLimits | None = None,
+    check_passwords: bool = True,
 ) -> HJ212Server:
     """Start the HJ 212-2017 TCP server receiving data loggers into the workspace (数采仪接收).
 
@@ -118,6 +120,11 @@ async def start_hj212_server(
         Reject 2005-style and oversize packets (:func:`carbonmet.metering.hj212.decode`).
     limits : ServerLimits, optional
         Timeouts and limits (HJ 212-2017 Table 1 defaults); ``backfill_hours`` > 0 needs the store.
+    check_passwords : bool
+        ``True`` (default): every packet's PW is checked against the logger's password in the registry
+        (:func:`set_hj212_password`); a wrong or empty PW, or a logger without a password, is answered
+        9011 QnRtn=3 and nothing of it is stored. ``False`` turns authentication off: anyone who reaches
+        the port and knows an MN writes data (only for a closed test network).
 
     Returns
     -------
@@ -126,19 +133,21 @@ async def start_hj212_server(
     """
     limits = limits if limits is not None else ServerLimits()
     full = _all_points(ws)
+    check = password_checker(ws) if check_passwords else None
     point_map = build_point_map(list(full.values()))
     if ws.store_root is not None:
         target = scoped_store(ws, scope)
         sink, reject = store_sink(target, target.catalog)
         stored = store_times(ws.store(), target.catalog)
         return await start_server(host, port, sink, point_map, reject=reject, strict=strict, limits=limits,
-                                  stored_times=stored)
+                                  stored_times=stored, check_password=check)
     if out is None or rejects is None:
         raise ServiceError("请给出 --store 或 --out 与 --rejects  give --store, or both --out and --rejects")
     if limits.backfill_hours > 0:
         raise ServiceError("--backfill-hours 需要 --store  needs --store (to know what is missing)")
     js = JsonLinesSink(Path(out), Path(rejects), ws, scope)
-    return await start_server(host, port, js.sink, point_map, reject=js.reject, strict=strict, limits=limits)
+    return await start_server(host, port, js.sink, point_map, reject=js.reject, strict=strict, limits=limits,
+                              check_password=check)
 
 
 @use_case("write")

@@ -279,7 +279,8 @@ def test_cli_serve_max_connections(tmp_path: Path) -> None:
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "carbonmet", "hj212", "serve", "--host", "127.0.0.1", "--port", "0",
-         "--points", str(points), "--out", str(tmp_path / "in.jsonl"), "--rejects", str(tmp_path / "rej.jsonl"),
+         "--points", str(points), "--no-password-check",
+         "--out", str(tmp_path / "in.jsonl"), "--rejects", str(tmp_path / "rej.jsonl"),
          "--max-connections", "1", "--frame-timeout", "30"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

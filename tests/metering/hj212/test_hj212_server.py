@@ -226,7 +226,7 @@ def test_cli_serve_makes_data_durable_before_answering(tmp_path: Path, mode: str
     where = ["--store", str(tmp_path / "store")] if mode == "store" else ["--out", str(out), "--rejects", str(rejects)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "carbonmet", "hj212", "serve", "--host", "127.0.0.1", "--port", "0",
-         "--points", str(points), *where],
+         "--points", str(points), "--no-password-check", *where],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

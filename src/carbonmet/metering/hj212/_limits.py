@@ -30,6 +30,7 @@ MAX_BAD_BYTES = 64 * 1024
 REJECT_WINDOW = 5.0
 REJECT_FLUSH_BYTES = 64 * 1024
 READ_SIZE = 65536
+MAX_AUTH_FAILURES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,8 @@ class ServerLimits:
         Resends of a request after ``request_timeout`` (6.2.1; Table 1: 3).
     exec_timeout : float
         After the 9011, the longest wait for each data packet and the 9012 [s] (6.2.2; Table 1: 10 s).
+    max_auth_failures : int
+        Close a connection after this many packets whose PW was refused (``check_password``).
     backfill_hours : float
         If > 0: when a logger connects, request once the history periods of the last ``backfill_hours``
         [h] that its points miss in the store (补传; needs ``stored_times``).
@@ -87,10 +90,11 @@ class ServerLimits:
     request_retries: int = REQUEST_RETRIES
     exec_timeout: float = REQUEST_TIMEOUT
     backfill_hours: float = 0.0
+    max_auth_failures: int = MAX_AUTH_FAILURES
 
     def __post_init__(self) -> None:
         positive = ("idle_timeout", "read_size", "max_connections", "frame_timeout", "max_bad_bytes", "max_parts",
-                    "max_held_bytes", "request_timeout", "exec_timeout")
+                    "max_held_bytes", "request_timeout", "exec_timeout", "max_auth_failures")
         at_least_zero = ("reject_window", "reject_flush_bytes", "request_retries", "backfill_hours")
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)

@@ -27,6 +27,16 @@ Limits (review finding 9: one client must not knock the server over), all fields
   ``reject_flush_bytes`` have gathered, or when the connection ends. After ``max_bad_bytes`` rejected
   bytes with no good frame between them the connection is closed.
 
+Access passwords (访问密码 PW, clause 6.3.2 Table 3): with a ``check_password(mn, pw)`` callback every
+decoded packet is checked before anything else is done with it. A packet whose PW the callback refuses
+(wrong or empty) is answered 9011 with QnRtn=3 ("PW 错误", Table 7; only if Flag bit A asks for an
+answer), goes to ``reject`` with reason ``bad_password`` and is counted in ``stats.auth_failures``;
+nothing of it is stored, and the connection is not registered for requests. After
+``limits.max_auth_failures`` refused packets the connection is closed (``stats.closed_auth``). A pair
+(MN, PW) accepted once is remembered for the rest of the connection (the callback may be slow: a salted
+key-derivation hash), so a password changed while a logger is connected applies from its next connection.
+Without the callback PW is not checked (anyone who can reach the port and knows an MN writes data).
+
 Requests to loggers (上位机请求, clause 6.1) and gap recovery (补传) are the server's other side, in
 :mod:`._requester` (:class:`LoggerRequests`, a base class of :class:`HJ212Server`): only 9011/9012
 answers are taken out of the data path above; the data packets a request brings go through it.
@@ -43,7 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import RawReading
-from ._codec import MAX_DATA_LEN, MAX_DATA_LEN_FIELD, Packet, answer_frames, decode, encode
+from ._codec import MAX_DATA_LEN, MAX_DATA_LEN_FIELD, Packet, answer_frames, decode, encode, request_answer
 from ._errors import DecodeError
 from ._framing import Framer
 from ._gaps import StoredTimes
@@ -56,6 +66,11 @@ log = logging.getLogger(__name__)
 
 Sink = Callable[[list[RawReading], Message], Awaitable[object]]
 Reject = Callable[[bytes, str], "Awaitable[object] | None"]
+#: ``check_password(mn, pw) -> bool`` (or an awaitable of it): is ``pw`` the access password of logger ``mn``?
+PasswordCheck = Callable[[str, str], "Awaitable[bool] | bool"]
+
+#: QnRtn of Table 7 (HJ 212-2017 6.6.3) answering a packet whose PW is wrong: "PW 错误".
+QNRTN_BAD_PW = 3
 
 
 @dataclass
@@ -92,6 +107,10 @@ class ServerStats:
     unsolicited_answers: int = 0
     #: history requests sent by gap recovery (``backfill_hours``)
     backfill_requests: int = 0
+    #: packets refused because ``check_password`` refused their PW (wrong or empty); nothing stored
+    auth_failures: int = 0
+    #: connections closed after ``max_auth_failures`` refused packets
+    closed_auth: int = 0
 
 
 class _RejectBuffer:
@@ -123,8 +142,10 @@ class HJ212Server(LoggerRequests):
         strict: bool = True,
         limits: ServerLimits | None = None,
         stored_times: StoredTimes | None = None,
+        check_password: PasswordCheck | None = None,
     ) -> None:
         self.sink = sink
+        self.check_password = check_password
         self.point_map = point_map
         self.reject = reject
         self.strict = strict
@@ -219,6 +240,20 @@ class HJ212Server(LoggerRequests):
         )
         await self._emit(raw, reason)
 
+    async def _authenticated(self, packet: Packet, verified: dict[str, str]) -> bool:
+        """Whether ``packet``'s PW is its logger's access password (always, without ``check_password``)."""
+        if self.check_password is None or verified.get(packet.mn) == packet.pw:
+            return True
+        try:
+            res = self.check_password(packet.mn, packet.pw)
+            ok = bool(await res) if inspect.isawaitable(res) else bool(res)
+        except Exception:  # a failing checker refuses: it must never let data in
+            log.exception("hj212 check_password failed for MN=%s; refused", packet.mn)
+            ok = False
+        if ok:
+            verified[packet.mn] = packet.pw
+        return ok
+
     async def _deliver(self, msg: Message, out: list[bytes]) -> int:
         """Map, sink and answer one message; the number of readings, or -1 if it went to ``reject``."""
         try:
@@ -259,6 +294,8 @@ class HJ212Server(LoggerRequests):
         framer = Framer(MAX_DATA_LEN if self.strict else MAX_DATA_LEN_FIELD)
         reassembler = Reassembler(max_parts=self.limits.max_parts, max_bytes=self.limits.max_held_bytes)
         bad = _RejectBuffer()
+        verified: dict[str, str] = {}  # MN → PW accepted on this connection
+        auth_failures = 0
         strict = self.strict
         lim = self.limits
         idle, frame_timeout, window, max_bad, read_size = (
@@ -311,6 +348,16 @@ class HJ212Server(LoggerRequests):
                     except DecodeError as exc:
                         await self._bad(bad, raw, str(exc))
                         continue
+                    if not await self._authenticated(packet, verified):
+                        st.auth_failures += 1
+                        auth_failures += 1
+                        what = "空密码 empty PW" if not packet.pw else "密码错误 wrong PW"
+                        await self._bad(bad, raw, f"bad_password: MN={packet.mn} CN={packet.cn}: {what} (QnRtn=3)")
+                        if packet.needs_ack:
+                            ans = encode(request_answer(packet, QNRTN_BAD_PW))
+                            out.append(ans)
+                            st.answers += 1
+                        continue
                     framed = True
                     bad.bad_run = 0
                     st.packets += 1
@@ -340,6 +387,11 @@ class HJ212Server(LoggerRequests):
                     writer.write(b"".join(out))
                     if writer.transport.get_write_buffer_size():
                         await writer.drain()
+                if auth_failures >= lim.max_auth_failures:
+                    st.closed_auth += 1
+                    log.warning("hj212 %s sent %d packets with a refused PW (max_auth_failures), closing",
+                                peer, auth_failures)
+                    break
                 if backfill_due is not None:  # after the first answers: the logger is not kept waiting
                     self._spawn_backfill(backfill_due)
                     backfill_due = None
@@ -383,6 +435,7 @@ async def start_server(
     strict: bool = True,
     limits: ServerLimits | None = None,
     stored_times: StoredTimes | None = None,
+    check_password: PasswordCheck | None = None,
 ) -> HJ212Server:
     """Start listening and return the server (``server.port`` is the bound port; ``await server.close()``).
 
@@ -406,13 +459,23 @@ async def start_server(
         Table 1 defaults) and ``backfill_hours``; default ``ServerLimits()``.
     stored_times : async callable ``(point_ids, start, end) -> {point_id: [ts, …]}``, optional
         What the store holds (:func:`store_times`); needed by ``limits.backfill_hours`` > 0.
+    check_password : callable ``(mn, pw) -> bool``, optional
+        The access password check (may be async); packets it refuses are answered 9011 QnRtn=3 (if
+        they ask for an answer), rejected (``bad_password``) and counted, never stored. Default: none.
 
     Raises
     ------
     BadRequestError
         ``limits.backfill_hours`` > 0 without ``stored_times``.
+
+    Notes
+    -----
+    ``check_password`` is the only authentication: without it any client that reaches ``host:port``
+    and knows an MN writes data. Bind it to the registry's hashed logger passwords
+    (:func:`carbonmet.services.start_hj212_server` does).
     """
-    server = HJ212Server(sink, point_map, reject=reject, strict=strict, limits=limits, stored_times=stored_times)
+    server = HJ212Server(sink, point_map, reject=reject, strict=strict, limits=limits, stored_times=stored_times,
+                         check_password=check_password)
     await server.start(host, port)
     return server
 
@@ -427,9 +490,11 @@ async def serve(
     strict: bool = True,
     limits: ServerLimits | None = None,
     stored_times: StoredTimes | None = None,
+    check_password: PasswordCheck | None = None,
 ) -> None:
     """Run the server until cancelled; the arguments are :func:`start_server`'s."""
     server = await start_server(
-        host, port, sink, point_map, reject=reject, strict=strict, limits=limits, stored_times=stored_times
+        host, port, sink, point_map, reject=reject, strict=strict, limits=limits, stored_times=stored_times,
+        check_password=check_password,
     )
     await server.serve_forever()

@@ -14,6 +14,8 @@ What most callers need (:func:`decode`, :func:`encode`, :func:`build`, :func:`sp
 - Requests to loggers (clause 6.1): :func:`request_packet`, :func:`history_times`, :class:`RequestResult`.
 - Split packets (Flag bit D): :class:`Reassembler`, :class:`Message`.
 - Point codes: :func:`parse_hj212_code` (a point's ``hj212_code``: factor code, field and command).
+- Access passwords: :data:`PasswordCheck`, the type of the server's ``check_password(mn, pw)`` callback,
+  and :data:`QNRTN_BAD_PW` (QnRtn=3 "PW 错误", Table 7), what a refused packet is answered.
 """
 
 from ._codec import (
@@ -37,10 +39,13 @@ from ._crc import crc16, crc16_reference, crc16_table
 from ._mapping import parse_hj212_code
 from ._reassembly import Message, Reassembler
 from ._requests import RequestResult, history_times, request_packet
+from ._server import QNRTN_BAD_PW, PasswordCheck
 
 __all__ = [
+    "QNRTN_BAD_PW",
     "Message",
     "Packet",
+    "PasswordCheck",
     "Reassembler",
     "RequestResult",
     "answer_frames",
