@@ -6,12 +6,15 @@ same way whichever door it comes in by. Columns: docs/formats/registry-import.md
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..quantities import UnitError, parse_unit
+from ..quantities.rules import CERTIFICATE_WINDOW, check_code, check_coverage_factor, check_finite
 
 # numbers typed into text columns (serial 001234 saved by Excel as 1234.0 is still refused: see _cell)
 _OPT = ConfigDict(str_strip_whitespace=True, extra="forbid", coerce_numbers_to_str=True)
@@ -27,6 +30,55 @@ def _check_unit(v: str | None) -> str | None:
     return v
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _code(v: str | None) -> str | None:
+    """The one identifier rule (:func:`carbonmet.quantities.rules.check_code`) for code columns."""
+    if v is None:
+        return None
+    try:
+        return check_code(v, "code")
+    except ValueError as exc:
+        raise ValueError(str(exc).removeprefix("code: ")) from None
+
+
+def _finite(v: float | None) -> float | None:
+    """The one finite-number rule: NaN and ±inf are refused (an empty cell is the way to say "none")."""
+    try:
+        return check_finite(v, "number")
+    except ValueError as exc:
+        raise ValueError(str(exc).removeprefix("number: ")) from None
+
+
+def _label(v: str | None) -> str | None:
+    """A free identifier (certificate no., serial): any printable text, but no control characters."""
+    if v is not None and any(unicodedata.category(ch).startswith("C") for ch in v):
+        raise ValueError(f"不能含控制字符 / must not contain control characters: {v!r}")
+    return v
+
+
+def _cert_date(v: date | None) -> date | None:
+    if v is not None:
+        CERTIFICATE_WINDOW.check(v, "date")
+    return v
+
+
+def _date_only(v: object) -> object:
+    """A date column takes dates only: pydantic would read 0 or "0" as 1970-01-01 (Unix seconds)."""
+    if isinstance(v, bool) or isinstance(v, int | float) or (isinstance(v, str) and _NUMBER.fullmatch(v.strip())):
+        raise ValueError(f"须为日期 YYYY-MM-DD / must be a date YYYY-MM-DD, got the number {v!r}")
+    return v
+
+
+def _k(v: float | None) -> float | None:
+    """The one coverage-factor rule shared with DCC import: finite and k ≥ 1."""
+    try:
+        return check_coverage_factor(v, "k")
+    except ValueError as exc:
+        raise ValueError(str(exc).removeprefix("k: ")) from None
+
+
 class OrganisationRow(BaseModel):
     model_config = _OPT
     org_code: str = Field(min_length=1, max_length=64)
@@ -35,12 +87,16 @@ class OrganisationRow(BaseModel):
     region: str | None = Field(default=None, max_length=200)
     industry: str | None = Field(default=None, max_length=64)
 
+    _codes = field_validator("org_code")(_code)
+
 
 class SiteRow(BaseModel):
     model_config = _OPT
     site_code: str = Field(min_length=1, max_length=64)
     org_code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
+
+    _codes = field_validator("site_code", "org_code")(_code)
 
 
 class PointRow(BaseModel):
@@ -58,6 +114,8 @@ class PointRow(BaseModel):
     hj212_code: str | None = Field(default=None, max_length=32)
 
     _unit = field_validator("unit")(_check_unit)
+    _codes = field_validator("point_id", "site_code", "source_stream")(_code)
+    _labels = field_validator("hj212_mn", "hj212_code")(_label)
 
 
 class StandardRow(BaseModel):
@@ -70,6 +128,9 @@ class StandardRow(BaseModel):
     range: str | None = Field(default=None, max_length=200)
     uncertainty: str | None = Field(default=None, max_length=200)
     certificate_no: str | None = Field(default=None, max_length=96)
+
+    _codes = field_validator("standard_code", "holder_org")(_code)
+    _labels = field_validator("certificate_no")(_label)
 
 
 class InstrumentRow(BaseModel):
@@ -94,6 +155,11 @@ class InstrumentRow(BaseModel):
     interval_months: int | None = Field(default=None, gt=0, le=240)
 
     _unit = field_validator("unit")(_check_unit)
+    _codes = field_validator("instrument_id", "org_code", "point_id")(_code)
+    _labels = field_validator("serial")(_label)
+    _numbers = field_validator("range_low", "range_high", "mpe_rel", "mpe_abs", "resolution")(_finite)
+    _dates = field_validator("installed_from")(_cert_date)
+    _date_text = field_validator("installed_from", mode="before")(_date_only)
 
     @model_validator(mode="after")
     def _range_order(self) -> InstrumentRow:
@@ -121,11 +187,17 @@ class CertificateRow(BaseModel):
     as_left_error: float | None = None
     error_unit: str | None = Field(default=None, max_length=48)
     U: float | None = Field(default=None, ge=0)
-    k: float | None = Field(default=None, gt=0)
+    k: float | None = None
     coverage_probability: float | None = Field(default=None, gt=0, lt=1)
     standards_used: str | None = None
 
     _unit = field_validator("error_unit")(_check_unit)
+    _codes = field_validator("issuer_org")(_code)
+    _labels = field_validator("cert_no", "subject")(_label)
+    _numbers = field_validator("as_found_error", "as_left_error", "U", "coverage_probability")(_finite)
+    _coverage = field_validator("k")(_k)
+    _dates = field_validator("calibration_date", "issue_date", "valid_until")(_cert_date)
+    _date_text = field_validator("calibration_date", "issue_date", "valid_until", mode="before")(_date_only)
 
     @model_validator(mode="after")
     def _kind_rules(self) -> CertificateRow:
