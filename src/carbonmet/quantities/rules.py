@@ -97,7 +97,7 @@ def check_finite(value: float | None, what: str = "value") -> float | None:
     if value is None:
         return None
     if not math.isfinite(value):
-        raise ValueError(f"{what}: 须为有限数值 / must be a finite number, got {value!r}")
+        raise ValueError(f"{what}: 须为有限数值 / {value!r} is not a finite number")
     return value
 
 
@@ -110,7 +110,7 @@ def check_coverage_factor(k: float | None, what: str = "k") -> float | None:
     """
     check_finite(k, what)
     if k is not None and k < 1:
-        raise ValueError(f"{what}: 包含因子 k 须 ≥ 1 / coverage factor k must be at least 1, got {k!r}")
+        raise ValueError(f"{what}: 包含因子 k 须 ≥ 1 / coverage factor k = {k!r} is below 1")
     return k
 
 
