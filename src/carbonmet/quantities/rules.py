@@ -8,6 +8,9 @@ the readings validation, the readings store and the DCC mapping all apply the sa
 - :func:`check_finite` — a number field is finite (no NaN, no ±inf).
 - :func:`check_coverage_factor` — a coverage factor *k* is finite and ≥ 1 (JCGM 100:2008 §6.2–6.3:
   U = k·u with k typically 2 to 3; k < 1 would make the expanded uncertainty smaller than u).
+- :func:`spreadsheet_text` / :func:`unescape_spreadsheet_text` — the one safe spreadsheet rule: text
+  that a spreadsheet would run as a formula (starts with ``=``, ``+``, ``-``, ``@``, tab or CR) is
+  written with a leading ``'``, and read back without it (CSV/formula injection, OWASP).
 - :class:`TimeWindow` — a plausibility window for timestamps and dates;
   :data:`READINGS_WINDOW` (1990-01-01 … now + 1 day) and :data:`CERTIFICATE_WINDOW`
   (1950-01-01 … 2199-12-31) are the defaults, documented in ``docs/input-rules.md``.
@@ -27,12 +30,15 @@ __all__ = [
     "CERTIFICATE_WINDOW",
     "CODE_MAX_LENGTH",
     "CODE_PATTERN",
+    "FORMULA_START",
     "READINGS_WINDOW",
     "TimeWindow",
     "check_code",
     "check_coverage_factor",
     "check_finite",
     "code_problem",
+    "spreadsheet_text",
+    "unescape_spreadsheet_text",
 ]
 
 #: Longest code [characters].
@@ -112,6 +118,29 @@ def check_coverage_factor(k: float | None, what: str = "k") -> float | None:
     if k is not None and k < 1:
         raise ValueError(f"{what}: 包含因子 k 须 ≥ 1 / coverage factor k = {k!r} is below 1")
     return k
+
+
+#: First characters that make a spreadsheet (Excel, LibreOffice, WPS) read a text cell as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_text(value: str) -> str:
+    """Text as it is safe to put in a spreadsheet cell (CSV or XLSX): never a live formula.
+
+    Formula-looking text (starting with one of :data:`FORMULA_START`) gets a leading ``'``, which
+    spreadsheets show as a text marker; :func:`unescape_spreadsheet_text` removes it on import, so
+    an export re-imports to the same value. Numbers are not text and are written as numbers.
+    """
+    if value.lstrip("'").startswith(FORMULA_START):  # '=x is escaped too, so that unescaping is exact
+        return "'" + value
+    return value
+
+
+def unescape_spreadsheet_text(value: str) -> str:
+    """Inverse of :func:`spreadsheet_text`: ``'=…`` read back as ``=…`` (other text unchanged)."""
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_START):
+        return value[1:]
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,29 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..quantities import UnitError, parse_unit
-from ..quantities.rules import CERTIFICATE_WINDOW, check_code, check_coverage_factor, check_finite
+from ..quantities.rules import (
+    CERTIFICATE_WINDOW,
+    check_code,
+    check_coverage_factor,
+    check_finite,
+    unescape_spreadsheet_text,
+)
 
 # numbers typed into text columns (serial 001234 saved by Excel as 1234.0 is still refused: see _cell)
 _OPT = ConfigDict(str_strip_whitespace=True, extra="forbid", coerce_numbers_to_str=True)
+
+
+class _Row(BaseModel):
+    """Base of the row models: text escaped by the safe spreadsheet writer (``'=…``) reads back as written."""
+
+    model_config = _OPT
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unescape(cls, data: object) -> object:
+        if isinstance(data, dict):
+            return {k: unescape_spreadsheet_text(v) if isinstance(v, str) else v for k, v in data.items()}
+        return data
 
 
 def _check_unit(v: str | None) -> str | None:
@@ -79,8 +98,7 @@ def _k(v: float | None) -> float | None:
         raise ValueError(str(exc).removeprefix("k: ")) from None
 
 
-class OrganisationRow(BaseModel):
-    model_config = _OPT
+class OrganisationRow(_Row):
     org_code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["enterprise", "metrology_institute", "verifier", "regulator"]
@@ -90,8 +108,7 @@ class OrganisationRow(BaseModel):
     _codes = field_validator("org_code")(_code)
 
 
-class SiteRow(BaseModel):
-    model_config = _OPT
+class SiteRow(_Row):
     site_code: str = Field(min_length=1, max_length=64)
     org_code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
@@ -99,8 +116,7 @@ class SiteRow(BaseModel):
     _codes = field_validator("site_code", "org_code")(_code)
 
 
-class PointRow(BaseModel):
-    model_config = _OPT
+class PointRow(_Row):
     point_id: str = Field(min_length=1, max_length=96)
     site_code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
@@ -118,8 +134,7 @@ class PointRow(BaseModel):
     _labels = field_validator("hj212_mn", "hj212_code")(_label)
 
 
-class StandardRow(BaseModel):
-    model_config = _OPT
+class StandardRow(_Row):
     standard_code: str = Field(min_length=1, max_length=96)
     name: str = Field(min_length=1, max_length=200)
     holder_org: str = Field(min_length=1, max_length=64)
@@ -133,8 +148,7 @@ class StandardRow(BaseModel):
     _labels = field_validator("certificate_no")(_label)
 
 
-class InstrumentRow(BaseModel):
-    model_config = _OPT
+class InstrumentRow(_Row):
     serial: str = Field(min_length=1, max_length=96)
     instrument_id: str | None = Field(default=None, max_length=96)
     org_code: str = Field(min_length=1, max_length=64)
@@ -172,8 +186,7 @@ class InstrumentRow(BaseModel):
         return self.instrument_id or self.serial
 
 
-class CertificateRow(BaseModel):
-    model_config = _OPT
+class CertificateRow(_Row):
     cert_no: str = Field(min_length=1, max_length=96)
     kind: Literal["verification", "calibration"]
     subject: str = Field(min_length=1, max_length=96)
