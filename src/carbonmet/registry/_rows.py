@@ -84,8 +84,8 @@ def _cert_date(v: date | None) -> date | None:
 
 
 def _date_only(v: object) -> object:
-    """A date column takes dates only: pydantic would read 0 or "0" as 1970-01-01 (Unix seconds)."""
-    if isinstance(v, bool) or isinstance(v, int | float) or (isinstance(v, str) and _NUMBER.fullmatch(v.strip())):
+    """A date column takes dates only: pydantic would read 0 or "0" as 1970-01-01 (Unix seconds); bool is an int too."""
+    if isinstance(v, int | float) or (isinstance(v, str) and _NUMBER.fullmatch(v.strip())):
         raise ValueError(f"须为日期 YYYY-MM-DD / must be a date YYYY-MM-DD, got the number {v!r}")
     return v
 
