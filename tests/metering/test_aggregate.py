@@ -346,16 +346,29 @@ def test_aggregate_table_holds_the_rows_of_aggregate(tmp_path: Path, catalog: Ca
 
 
 def test_point_ids_and_instrument_changes_reach_the_sql_as_parameters(tmp_path: Path) -> None:
-    """A point id with a quote and a register break: both are query parameters, not SQL text."""
+    """A point id with a quote and a register break: both are query parameters, not SQL text.
+
+    A quote is not allowed in a stored point id (the one identifier rule, issue 10 D4): it is
+    quarantined on ingest, and a query for it still runs as a parameter and finds nothing.
+    """
     from datetime import date
 
     from carbonmet.sites import InstrumentPeriod
 
-    pid = "E01.O'NEIL"
-    cat = Catalog({pid: PointInfo(pid, "E01", "t", "total", instruments=(
-        InstrumentPeriod("BS-1", "BS-1", date(2024, 1, 1), date(2025, 1, 16)),
-        InstrumentPeriod("BS-2", "BS-2", date(2025, 1, 16), None)))})
+    def periods() -> tuple[InstrumentPeriod, ...]:
+        return (InstrumentPeriod("BS-1", "BS-1", date(2024, 1, 1), date(2025, 1, 16)),
+                InstrumentPeriod("BS-2", "BS-2", date(2025, 1, 16), None))
+
+    quoted = "E01.O'NEIL"
+    pid = "E01.O-NEIL_1"
+    cat = Catalog({pid: PointInfo(pid, "E01", "t", "total", instruments=periods()),
+                   quoted: PointInfo(quoted, "E01", "t", "total", instruments=periods())})
     st_ = Store(tmp_path)
+    rq = st_.ingest_readings([RawReading(datetime(2025, 1, 1, 8, tzinfo=SH), 1.0, quoted)], "quoted", cat,
+                             source="test")
+    assert rq.stored == 0 and rq.by_reason == {"invalid_point_id": 1}
+    none, = aggregate(st_, cat, [quoted], datetime(2025, 1, 1, tzinfo=SH), datetime(2025, 2, 1, tzinfo=SH))
+    assert none.point_id == quoted and none.n_readings == 0
     t0 = datetime(2025, 1, 1, 8, tzinfo=SH)
     # one reading a day at 08:00, 10 t a day; BS-2 from 16 January, its register starting again from 0
     rs = [RawReading(t0 + timedelta(days=d), 1000.0 + 10.0 * d if d < 15 else 10.0 * (d - 15), pid)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
+
+from carbonmet.quantities.rules import READINGS_WINDOW, TimeWindow
 
 Action = Literal["quarantine", "flag"]
 
@@ -46,6 +49,8 @@ class Rules:
     rollover_low: float
     decrease_action: Action
     validity_reference: str
+    #: plausibility window of reading timestamps (``[timestamps]``; default 1990-01-01 … now + 1 day)
+    timestamps: TimeWindow = READINGS_WINDOW
 
     def check(self, name: str, kind: str) -> Check | None:
         """The check ``name`` if it applies to points of ``kind``."""
@@ -91,6 +96,17 @@ def parse_rules(toml_text: str, flags_csv_text: str) -> Rules:
             reference=c.get("reference", ""),
         )
     hv, tot = doc["hourly_validity"], doc["totaliser"]
+    window = READINGS_WINDOW
+    if "timestamps" in doc:
+        ts = doc["timestamps"]
+        try:
+            earliest = ts.get("earliest", READINGS_WINDOW.earliest)
+            window = TimeWindow(
+                earliest if isinstance(earliest, date) else date.fromisoformat(str(earliest)),
+                ahead=timedelta(hours=float(ts.get("max_ahead_hours", 24))),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"rules.toml: [timestamps]: {exc}") from None
     return Rules(
         flags=flags,
         checks=checks,
@@ -99,6 +115,7 @@ def parse_rules(toml_text: str, flags_csv_text: str) -> Rules:
         rollover_low=float(tot["rollover_low"]),
         decrease_action=_as_action(tot["decrease_action"], "totaliser"),
         validity_reference=hv.get("reference", ""),
+        timestamps=window,
     )
 
 

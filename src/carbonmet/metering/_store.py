@@ -26,6 +26,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -41,6 +42,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from carbonmet.quantities.rules import code_problem
+
 from ._catalog import as_catalog
 from ._durable import fsync_dir, write_bytes_durable, write_parquet_durable, write_parquet_many_durable
 from ._errors import StoreError
@@ -48,6 +51,8 @@ from ._readers import BATCH_SCHEMA, readings_to_batch
 from ._rules import Rules, default_rules
 from ._types import READINGS_SCHEMA, PointInfo, RawReading
 from ._validate import Existing, Notice, validate_readings
+
+_MONTH = re.compile(r"\d{4}-\d{2}")
 
 #: Columns of a quarantine file.
 QUARANTINE_SCHEMA = pa.schema(
@@ -273,7 +278,22 @@ class Store:
 
     # --- partitions --------------------------------------------------------------------------------
     def partition_dir(self, enterprise: str, point: str, month: str) -> Path:
-        return self.root / "readings" / f"enterprise={enterprise}" / f"point={point}" / f"month={month}"
+        """Directory of one partition; the codes are checked, never joined into a path unchecked."""
+        for what, code in (("enterprise", enterprise), ("point_id", point)):
+            problem = code_problem(code)
+            if problem is not None:
+                raise StoreError(f"{what}: {problem}")
+        if not _MONTH.fullmatch(month):
+            raise StoreError(f"month: not YYYY-MM: {month!r}")
+        return self._inside(self.root / "readings" / f"enterprise={enterprise}" / f"point={point}" / f"month={month}")
+
+    def _inside(self, path: Path) -> Path:
+        """``path`` if it lies inside the store (lexically, after ``..`` is resolved), else :class:`StoreError`."""
+        root = os.path.normpath(self.root.absolute())
+        full = os.path.normpath(path.absolute())
+        if os.path.commonpath([root, full]) != root:
+            raise StoreError(f"refusing to write outside the store {root}: {full}")
+        return path
 
     def _existing(self, enterprise: str, point: str, month: str) -> Existing:
         key = (enterprise, point, month)
@@ -324,6 +344,8 @@ class Store:
         else:
             point_dirs = []
             for pid in points:
+                if code_problem(pid) is not None or (enterprises and code_problem(enterprises.get(pid, "x"))):
+                    continue  # not an identifier: no partition of it can exist (and no path is built)
                 if enterprises and pid in enterprises:
                     point_dirs.append(base / f"enterprise={enterprises[pid]}" / f"point={pid}")
                 else:
@@ -332,7 +354,7 @@ class Store:
             if months is None:
                 mdirs = sorted(pd.glob("month=*"))
             else:
-                mdirs = [pd / f"month={m}" for m in months]
+                mdirs = [pd / f"month={m}" for m in months if _MONTH.fullmatch(m)]
             for md in mdirs:
                 try:
                     names = sorted(os.listdir(md))
@@ -426,7 +448,9 @@ class Store:
             tok = token(batch_id)
             day = now.strftime("%Y-%m-%d")
             if raw is not None:
-                write_bytes_durable(self.root / "raw" / source / day / f"{tok}{raw_ext}", raw)
+                if code_problem(source) is not None or code_problem(f"x{raw_ext}") is not None:
+                    raise StoreError(f"source {source!r} / extension {raw_ext!r} is not a safe file name part")
+                write_bytes_durable(self._inside(self.root / "raw" / source / day / f"{tok}{raw_ext}"), raw)
             res = validate_readings(batch, cat, self.rules, self._existing, local_tz=self.local_tz)
             quarantined = res.quarantined
             if extra_quarantine is not None and extra_quarantine.num_rows:

@@ -8,7 +8,9 @@ value). Findings that do not reject a row (gaps, flatlines, late data) are retur
 Reason codes (see docs/metering.md): ``missing_timestamp``, ``bad_timestamp``, ``naive_timestamp``,
 ``missing_value``, ``bad_value``, ``no_point``, ``unknown_point``, ``unknown_device``,
 ``device_not_installed``, ``invalid_flag``, ``unknown_unit``, ``unit_not_convertible``,
-``out_of_range``, ``conflicting_duplicate``, ``totaliser_decrease``, ``spike``, ``flatline``,
+``out_of_range``, ``implausible_timestamp`` (outside the window of rules.toml ``[timestamps]``),
+``invalid_point_id`` (not an identifier: :func:`carbonmet.quantities.rules.check_code`),
+``conflicting_duplicate``, ``totaliser_decrease``, ``spike``, ``flatline``,
 ``bad_payload`` (MQTT), plus whatever an HJ 212 reject names.
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carbonmet.quantities import UnitError, conversion_factor, convert, parse_unit
+from carbonmet.quantities.rules import code_problem
 
 from ._catalog import Catalog
 from ._rules import Rules
@@ -129,6 +132,7 @@ def validate_readings(
     existing: ExistingLookup,
     *,
     local_tz: str = "Asia/Shanghai",
+    now: datetime | None = None,
 ) -> Validated:
     """Validate one input batch of readings (see module docstring for the outcome of each row).
 
@@ -147,6 +151,8 @@ def validate_readings(
         Stored readings per (enterprise, point, month), for duplicate, order and totaliser checks.
     local_tz : str
         Zone of the catalog's calendar dates (instrument installation dates) [IANA name].
+    now : datetime, optional
+        The moment the timestamp window is measured from (default: the current time).
     """
     n = batch.num_rows
     reason: npt.NDArray[np.object_] = np.full(n, None, dtype=object)
@@ -167,6 +173,21 @@ def validate_readings(
     ts = pc.fill_null(ts_col.cast(pa.int64()), _NAT).to_numpy(zero_copy_only=False).astype(np.int64)
     value = pc.fill_null(batch.column("value"), math.nan).to_numpy(zero_copy_only=False).astype(np.float64)
 
+    # --- timestamp plausibility window (the one window: rules.toml [timestamps]) --------------------
+    lo_dt, hi_dt = rules.timestamps.bounds(now)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    lo_us = (lo_dt - epoch) // timedelta(microseconds=1)
+    hi_us = (hi_dt - epoch) // timedelta(microseconds=1)
+    bad_ts = (ts != _NAT) & ((ts < lo_us) | (ts > hi_us)) & (reason == None)
+    if bad_ts.any():
+        reason[bad_ts] = "implausible_timestamp"
+        for i in np.flatnonzero(bad_ts):
+            shown = ts_col[int(i)].as_py()
+            detail[i] = (f"时间 {shown.isoformat()} 不在 {lo_dt.date()} … {hi_dt.isoformat(timespec='minutes')} 内 / "
+                         f"timestamp {shown.isoformat()} outside the plausible window "
+                         f"{lo_dt.date()} … {hi_dt.isoformat(timespec='minutes')}")
+        ts[bad_ts] = _NAT  # never used for month partitions or installation look-ups
+
     # --- point resolution --------------------------------------------------------------------------
     pcode, pdict = _encode(batch.column("point_id"))
     point_of = np.full(n, -1, dtype=np.int32)  # index into `points`
@@ -181,7 +202,12 @@ def validate_readings(
 
     for c, pid in enumerate(pdict):
         rows = pcode == c
-        if pid in catalog:
+        problem = code_problem(pid)
+        if problem is not None:  # the one identifier rule: a point id may become a directory name
+            sel = rows & (reason == None)
+            reason[sel] = "invalid_point_id"
+            detail[sel] = f"point_id {problem}"
+        elif pid in catalog:
             point_of[rows] = _pidx(pid)
         else:
             sel = rows & (reason == None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -100,6 +101,51 @@ def _largest_abs(values: tuple[float, ...]) -> float:
     return max(values, key=abs)
 
 
+#: Where each certificate field comes from in a DCC (for messages naming the element).
+_DCC_FIELD = {
+    "cert_no": "dcc:coreData/dcc:uniqueIdentifier",
+    "calibration_date": "dcc:coreData/dcc:endPerformanceDate",
+    "issue_date": "dcc:coreData/dcc:issueDate",
+    "valid_until": f"dcc:statements/dcc:statement[@refType={VALID_UNTIL}]/dcc:date",
+    "U": "dcc:measurementResults (expanded uncertainty)",
+    "k": "dcc:measurementResults (coverage factor)",
+    "coverage_probability": "dcc:measurementResults (coverage probability)",
+    "error_unit": "dcc:measurementResults (unit)",
+}
+
+
+def _certificate_row(**fields: Any) -> CertificateRow:
+    """The registry row of a DCC, checked by the same row model as file import (one rule for both)."""
+    try:
+        return CertificateRow(**fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else "row"
+        raise FieldError(f"dcc:{_DCC_FIELD.get(name, name)}", err["msg"].removeprefix("Value error, ")) from None
+
+
+def _refuse_takeover(session: Session, cert_no: str, inst: Instrument) -> None:
+    """A DCC may update its own calibration certificate, never another record with the same number.
+
+    Refused: a certificate number already held by another instrument or by a standard, or by a
+    verification (检定) certificate (the DCC would turn it into a calibration that keeps a conformity
+    conclusion, which no calibration may carry).
+    """
+    old = session.scalar(select(Certificate).where(Certificate.cert_no == cert_no))
+    if old is None:
+        return
+    if old.instrument_id != inst.id:
+        holder = old.instrument.code if old.instrument is not None else (
+            f"standard {old.standard.code}" if old.standard is not None else "another subject")
+        raise FieldError("dcc:coreData/dcc:uniqueIdentifier",
+                         f"证书编号 {cert_no} 已属于 {holder}，不能由该 DCC 改为 {inst.code} 的证书 / certificate "
+                         f"number {cert_no!r} already belongs to {holder}; a DCC for {inst.code} cannot take it over")
+    if old.kind != "calibration":
+        raise FieldError("dcc:coreData/dcc:uniqueIdentifier",
+                         f"证书编号 {cert_no} 是检定证书，DCC 不能覆盖 / certificate number {cert_no!r} is a "
+                         f"{old.kind} (检定) certificate; a DCC (a calibration) cannot replace it")
+
+
 def import_dcc(
     session: Session,
     source: bytes,
@@ -124,7 +170,8 @@ def import_dcc(
     valid = next((s.date for s in dcc.statements if s.ref_type and VALID_UNTIL in s.ref_type.split() and s.date), None)
     # a probability carbonmet derived from k on export was not stated by the issuer: do not store it
     derived_p = any(s.ref_type and DERIVED_P in s.ref_type.split() for s in dcc.statements)
-    row = CertificateRow(
+    _refuse_takeover(session, dcc.unique_identifier, inst)
+    row = _certificate_row(
         cert_no=dcc.unique_identifier,
         kind="calibration",
         subject=inst.code,

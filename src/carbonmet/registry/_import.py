@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
 from ..db import session_scope
+from ..quantities.rules import spreadsheet_text
 from ..tabular import DEFAULT_LIMITS, Limits, TabularError, read_table
 from ._errors import FieldError, ImportRejected, RegistryError, RowProblem
 from ._models import (
@@ -335,18 +336,33 @@ def export_rows(session: Session, table: str) -> tuple[list[str], list[list[Any]
     return cols, out
 
 
+def _sheet_cell(v: Any) -> Any:
+    """One cell through the one safe spreadsheet rule: text never becomes a live formula."""
+    if v is None:
+        return None
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, str):
+        return spreadsheet_text(v)
+    return v
+
+
 def export_csv(session: Session, table: str, path: str | Path) -> int:
+    """One table as CSV (UTF-8); formula-looking text is escaped (:func:`~carbonmet.quantities.rules.spreadsheet_text`)."""
     cols, rows = export_rows(session, table)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(cols)
+        w.writerow([_sheet_cell(c) for c in cols])
         for r in rows:
-            w.writerow(["" if v is None else (v.isoformat() if isinstance(v, date) else v) for v in r])
+            w.writerow(["" if v is None else _sheet_cell(v) for v in r])
     return len(rows)
 
 
 def export_xlsx(session: Session, path: str | Path) -> dict[str, int]:
-    """All tables into one workbook, a sheet per table (the import reads it back)."""
+    """All tables into one workbook, a sheet per table (the import reads it back).
+
+    Every text cell is written as a string cell (never a formula) after the same escaping as CSV.
+    """
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -355,9 +371,11 @@ def export_xlsx(session: Session, path: str | Path) -> dict[str, int]:
     for table in TABLE_ORDER:
         cols, rows = export_rows(session, table)
         ws = wb.create_sheet(table)
-        ws.append(cols)
-        for r in rows:
-            ws.append(r)
+        for r in [cols, *rows]:
+            ws.append([_sheet_cell(v) for v in r])
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
         counts[table] = len(rows)
     wb.save(path)
     return counts

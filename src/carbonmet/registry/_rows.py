@@ -6,15 +6,37 @@ same way whichever door it comes in by. Columns: docs/formats/registry-import.md
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..quantities import UnitError, parse_unit
+from ..quantities.rules import (
+    CERTIFICATE_WINDOW,
+    check_code,
+    check_coverage_factor,
+    check_finite,
+    unescape_spreadsheet_text,
+)
 
 # numbers typed into text columns (serial 001234 saved by Excel as 1234.0 is still refused: see _cell)
 _OPT = ConfigDict(str_strip_whitespace=True, extra="forbid", coerce_numbers_to_str=True)
+
+
+class _Row(BaseModel):
+    """Base of the row models: text escaped by the safe spreadsheet writer (``'=…``) reads back as written."""
+
+    model_config = _OPT
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unescape(cls, data: object) -> object:
+        if isinstance(data, dict):
+            return {k: unescape_spreadsheet_text(v) if isinstance(v, str) else v for k, v in data.items()}
+        return data
 
 
 def _check_unit(v: str | None) -> str | None:
@@ -27,24 +49,74 @@ def _check_unit(v: str | None) -> str | None:
     return v
 
 
-class OrganisationRow(BaseModel):
-    model_config = _OPT
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _code(v: str | None) -> str | None:
+    """The one identifier rule (:func:`carbonmet.quantities.rules.check_code`) for code columns."""
+    if v is None:
+        return None
+    try:
+        return check_code(v, "code")
+    except ValueError as exc:
+        raise ValueError(str(exc).removeprefix("code: ")) from None
+
+
+def _finite(v: float | None) -> float | None:
+    """The one finite-number rule: NaN and ±inf are refused (an empty cell is the way to say "none")."""
+    try:
+        return check_finite(v, "number")
+    except ValueError as exc:
+        raise ValueError(str(exc).removeprefix("number: ")) from None
+
+
+def _label(v: str | None) -> str | None:
+    """A free identifier (certificate no., serial): any printable text, but no control characters."""
+    if v is not None and any(unicodedata.category(ch).startswith("C") for ch in v):
+        raise ValueError(f"不能含控制字符 / must not contain control characters: {v!r}")
+    return v
+
+
+def _cert_date(v: date | None) -> date | None:
+    if v is not None:
+        CERTIFICATE_WINDOW.check(v, "date")
+    return v
+
+
+def _date_only(v: object) -> object:
+    """A date column takes dates only: pydantic would read 0 or "0" as 1970-01-01 (Unix seconds); bool is an int too."""
+    if isinstance(v, int | float) or (isinstance(v, str) and _NUMBER.fullmatch(v.strip())):
+        raise ValueError(f"须为日期 YYYY-MM-DD / must be a date YYYY-MM-DD, got the number {v!r}")
+    return v
+
+
+def _k(v: float | None) -> float | None:
+    """The one coverage-factor rule shared with DCC import: finite and k ≥ 1."""
+    try:
+        return check_coverage_factor(v, "k")
+    except ValueError as exc:
+        raise ValueError(str(exc).removeprefix("k: ")) from None
+
+
+class OrganisationRow(_Row):
     org_code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["enterprise", "metrology_institute", "verifier", "regulator"]
     region: str | None = Field(default=None, max_length=200)
     industry: str | None = Field(default=None, max_length=64)
 
+    _codes = field_validator("org_code")(_code)
 
-class SiteRow(BaseModel):
-    model_config = _OPT
+
+class SiteRow(_Row):
     site_code: str = Field(min_length=1, max_length=64)
     org_code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
 
+    _codes = field_validator("site_code", "org_code")(_code)
 
-class PointRow(BaseModel):
-    model_config = _OPT
+
+class PointRow(_Row):
     point_id: str = Field(min_length=1, max_length=96)
     site_code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
@@ -58,10 +130,11 @@ class PointRow(BaseModel):
     hj212_code: str | None = Field(default=None, max_length=32)
 
     _unit = field_validator("unit")(_check_unit)
+    _codes = field_validator("point_id", "site_code", "source_stream")(_code)
+    _labels = field_validator("hj212_mn", "hj212_code")(_label)
 
 
-class StandardRow(BaseModel):
-    model_config = _OPT
+class StandardRow(_Row):
     standard_code: str = Field(min_length=1, max_length=96)
     name: str = Field(min_length=1, max_length=200)
     holder_org: str = Field(min_length=1, max_length=64)
@@ -71,9 +144,11 @@ class StandardRow(BaseModel):
     uncertainty: str | None = Field(default=None, max_length=200)
     certificate_no: str | None = Field(default=None, max_length=96)
 
+    _codes = field_validator("standard_code", "holder_org")(_code)
+    _labels = field_validator("certificate_no")(_label)
 
-class InstrumentRow(BaseModel):
-    model_config = _OPT
+
+class InstrumentRow(_Row):
     serial: str = Field(min_length=1, max_length=96)
     instrument_id: str | None = Field(default=None, max_length=96)
     org_code: str = Field(min_length=1, max_length=64)
@@ -94,6 +169,11 @@ class InstrumentRow(BaseModel):
     interval_months: int | None = Field(default=None, gt=0, le=240)
 
     _unit = field_validator("unit")(_check_unit)
+    _codes = field_validator("instrument_id", "org_code", "point_id")(_code)
+    _labels = field_validator("serial")(_label)
+    _numbers = field_validator("range_low", "range_high", "mpe_rel", "mpe_abs", "resolution")(_finite)
+    _dates = field_validator("installed_from")(_cert_date)
+    _date_text = field_validator("installed_from", mode="before")(_date_only)
 
     @model_validator(mode="after")
     def _range_order(self) -> InstrumentRow:
@@ -106,8 +186,7 @@ class InstrumentRow(BaseModel):
         return self.instrument_id or self.serial
 
 
-class CertificateRow(BaseModel):
-    model_config = _OPT
+class CertificateRow(_Row):
     cert_no: str = Field(min_length=1, max_length=96)
     kind: Literal["verification", "calibration"]
     subject: str = Field(min_length=1, max_length=96)
@@ -121,11 +200,17 @@ class CertificateRow(BaseModel):
     as_left_error: float | None = None
     error_unit: str | None = Field(default=None, max_length=48)
     U: float | None = Field(default=None, ge=0)
-    k: float | None = Field(default=None, gt=0)
+    k: float | None = None
     coverage_probability: float | None = Field(default=None, gt=0, lt=1)
     standards_used: str | None = None
 
     _unit = field_validator("error_unit")(_check_unit)
+    _codes = field_validator("issuer_org")(_code)
+    _labels = field_validator("cert_no", "subject")(_label)
+    _numbers = field_validator("as_found_error", "as_left_error", "U", "coverage_probability")(_finite)
+    _coverage = field_validator("k")(_k)
+    _dates = field_validator("calibration_date", "issue_date", "valid_until")(_cert_date)
+    _date_text = field_validator("calibration_date", "issue_date", "valid_until", mode="before")(_date_only)
 
     @model_validator(mode="after")
     def _kind_rules(self) -> CertificateRow:

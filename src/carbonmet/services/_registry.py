@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carbonmet.registry.dcc import read_dcc
+
 from ._deps import (
     Certificate,
     Coverage,
@@ -196,6 +198,13 @@ def import_dcc_certificate(
         ``standards`` and ``notes`` (equipment not matched, parts not read).
     """
     with guarded_write(ws, scope, "DCC import 数字证书导入") as s:
+        # a certificate number held by another organisation's record: refused as a tenancy matter first,
+        # so the domain's takeover refusal (which names the holder) never speaks across tenants
+        held = s.scalar(select(Certificate).where(Certificate.cert_no == read_dcc(source).unique_identifier))
+        if held is not None:
+            owner = held.instrument.org if held.instrument is not None else (
+                held.standard.holder if held.standard is not None else None)
+            scope.check_write(owner.code if owner is not None else None, "DCC import 数字证书导入")
         cert, notes = import_dcc(s, source, instrument=instrument, issuer=issuer, actor=scope.actor)
         return {"cert_no": cert.cert_no, "instrument": cert.instrument.code if cert.instrument else None,
                 "calibration_date": cert.calibration_date.isoformat(), "U": cert.expanded_u,

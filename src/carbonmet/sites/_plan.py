@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..quantities import CarbonmetError, UnitError, parse_unit
+from ..quantities.rules import code_problem
 from ..tabular import Sheet, TabularError, read_csv, read_xlsx
 from ._model import (
     EmissionSource,
@@ -31,6 +32,14 @@ from ._model import (
 )
 
 _CFG = ConfigDict(str_strip_whitespace=True, extra="forbid", coerce_numbers_to_str=True, frozen=True)
+
+
+def _code(v: str) -> str:
+    """The one identifier rule (:func:`carbonmet.quantities.rules.check_code`) for code fields."""
+    problem = code_problem(v)
+    if problem is not None:
+        raise ValueError(problem)
+    return v
 
 Frequency = Literal["continuous", "per_batch", "daily", "weekly", "monthly", "quarterly", "yearly", "per_delivery",
                     "once"]
@@ -46,6 +55,8 @@ class PlanHeader(BaseModel):
     valid_from: date
     title: str | None = Field(default=None, max_length=200)
     approved_by: str | None = Field(default=None, max_length=96)
+
+    _codes = field_validator("enterprise")(_code)
 
 
 class PlanChangeRow(BaseModel):
@@ -76,6 +87,8 @@ class PlanParameterRow(BaseModel):
     valid_from: date | None = None
     valid_to: date | None = None
     note: str | None = Field(default=None, max_length=1000)
+
+    _codes = field_validator("site_code", "source_stream")(_code)
 
     @field_validator("unit")
     @classmethod

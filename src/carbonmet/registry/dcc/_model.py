@@ -9,6 +9,7 @@ from datetime import date
 from pint.errors import DimensionalityError, OffsetUnitCalculusError
 
 from carbonmet.quantities import UnitError, parse_unit, ureg
+from carbonmet.quantities.rules import check_coverage_factor, check_finite
 
 from ._dsi import canonical_unit_text, dsi_to_pint, to_dsi
 from ._errors import DccError, DsiUnitError
@@ -157,8 +158,12 @@ def _floats(name: str, values: tuple[float, ...], n: int, *, nonneg: bool = Fals
     if len(values) not in (0, n):
         raise DccError(f"{name} has {len(values)} entries for {n} values")
     for v in values:
-        if not isinstance(v, (int, float)) or not math.isfinite(v):
+        if not isinstance(v, (int, float)):
             raise DccError(f"{name} entry {v!r} is not a finite number")
+        try:
+            check_finite(v, name)  # the one finite-number rule, shared with registry import
+        except ValueError as exc:
+            raise DccError(str(exc)) from None
         if nonneg and v < 0:
             raise DccError(f"{name} entry {v!r} is negative")
 
@@ -252,8 +257,10 @@ class DccResult:
         if len(self.distribution) not in (0, n):
             raise DccError(f"distribution has {len(self.distribution)} entries for {n} values")
         for k in self.coverage_factor:
-            if k < 1:
-                raise DccError(f"coverage factor {k!r} is below 1")
+            try:
+                check_coverage_factor(k, "coverage factor")  # the one k >= 1 rule, shared with registry import
+            except ValueError as exc:
+                raise DccError(str(exc)) from None
         for p in self.coverage_probability:
             if not 0 <= p <= 1:
                 raise DccError(f"coverage probability {p!r} is outside [0, 1]")

@@ -64,7 +64,8 @@ def read_dcc(source: bytes | str | Path) -> DccCertificate:
     ------
     DccError
         Not XML, wrong root element, a required element missing, a non-numeric value, an
-        inconsistent uncertainty statement; the message names the element path and line.
+        inconsistent uncertainty statement, an unresolved entity reference (``&x;``), a core
+        element given twice (``uniqueIdentifier`` …); the message names the element path and line.
     DsiUnitError
         A malformed D-SI unit string; ``token`` names the bad token.
     """
@@ -77,7 +78,11 @@ def read_dcc(source: bytes | str | Path) -> DccCertificate:
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else None
         raise DccError(f"not well-formed XML: {exc.msg}", line=line, source=name) from exc
-    return _Reader(name).certificate(root, raw)
+    reader = _Reader(name)
+    for ent in root.iter(etree.Entity):  # not resolved (no DTD is trusted): its text would silently vanish
+        raise reader.err(f"unresolved XML entity {ent.text!r}; write the text itself", ent.getparent(),
+                         token=str(ent.text))
+    return reader.certificate(root, raw)
 
 
 class _Reader:
@@ -190,6 +195,11 @@ class _Reader:
         mandatory = tuple(self.string(e) or "" for e in core.findall(dcc("mandatoryLangCodeISO639_1")))
         used = tuple(self.string(e) or "" for e in core.findall(dcc("usedLangCodeISO639_1")))
         self.lang_pref = [x for x in (*mandatory, "zh", "en", *used) if x]
+        for tag in ("uniqueIdentifier", "beginPerformanceDate", "endPerformanceDate", "issueDate", "receiptDate"):
+            found = core.findall(dcc(tag))
+            if len(found) > 1:  # which one would count? refuse rather than pick
+                raise self.err(f"dcc:{tag} is given {len(found)} times; a certificate has one", found[1],
+                               token=f"dcc:{tag}")
         uid = self.req_string(core, dcc("uniqueIdentifier"))
         begin = self.date(self.req(core, dcc("beginPerformanceDate")))
         end = self.date(self.req(core, dcc("endPerformanceDate")))
