@@ -12,7 +12,7 @@ Public API:
 * signed heads (审计链头签名): the operator's Ed25519 key signs the chain's head after each write
   (:func:`sign_head`, stored as :class:`AuditHeadSignature`), :func:`verify_signatures` (→
   :class:`SignatureReport`) checks them against a trusted key or an exported :class:`SignedHead`
-  (:func:`export_head`); keys: :func:`generate_key`, :func:`load_key`, errors :class:`AuditKeyError`;
+  (:func:`export_head`); keys: :func:`generate_key`, :func:`load_key`, :func:`load_signing_key`, errors :class:`AuditKeyError`;
 * reconciliation of the tables against the log (对账): :func:`reconcile` (→ :class:`ReconcileReport`
   of :class:`Discrepancy`), the :class:`Reconciler` protocol, :class:`KeyedReconciler`,
   :func:`register_reconciler`, :func:`audited_tables`.
@@ -43,6 +43,7 @@ from ._signing import (
     export_head,
     generate_key,
     load_key,
+    load_signing_key,
     sign_head,
     verify_signatures,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "export_head",
     "generate_key",
     "load_key",
+    "load_signing_key",
     "lock_chain",
     "make_engine",
     "migrate",

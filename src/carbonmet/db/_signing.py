@@ -33,6 +33,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from carbonmet.quantities import CarbonmetError
+
 from ._audit import AuditEntry, lock_chain
 from ._base import Base
 
@@ -40,7 +42,7 @@ from ._base import Base
 HEAD_FORMAT = "carbonmet-audit-head/1"
 
 
-class AuditKeyError(ValueError):
+class AuditKeyError(CarbonmetError, ValueError):
     """An audit key or signed-head file is missing, unreadable or of the wrong kind (审计密钥错误)."""
 
 
@@ -102,7 +104,25 @@ def load_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey | Ed25519PublicK
     AuditKeyError
         The file is missing, not PEM, or not an Ed25519 key (the message names the file).
     """
-    p = Path(path)
+    return _load(Path(path))
+
+
+def load_signing_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
+    """Read the operator's private Ed25519 key (to sign heads).
+
+    Raises
+    ------
+    AuditKeyError
+        As :func:`load_key`, or the file holds only a public key.
+    """
+    key = _load(Path(path))
+    if not isinstance(key, Ed25519PrivateKey):
+        raise AuditKeyError(f"审计密钥只有公钥，无法签名 the audit key {path} is a public key; signing needs the "
+                            "operator's private key")
+    return key
+
+
+def _load(p: Path) -> Ed25519PrivateKey | Ed25519PublicKey:
     try:
         data = p.read_bytes()
     except OSError as exc:
