@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Integer, String, func, select
@@ -132,8 +132,8 @@ def _load(p: Path) -> Ed25519PrivateKey | Ed25519PublicKey:
     try:
         key = (serialization.load_pem_public_key(data) if b"PUBLIC KEY" in data
                else serialization.load_pem_private_key(data, password=None))
-    except (ValueError, TypeError) as exc:
-        raise AuditKeyError(f"审计密钥无法解析 audit key {p} is not an unencrypted PEM key: {exc}") from None
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise AuditKeyError(f"审计密钥无法解析 audit key {p} is not an unencrypted PEM key") from None
     if not isinstance(key, Ed25519PrivateKey | Ed25519PublicKey):
         raise AuditKeyError(f"审计密钥不是 Ed25519 audit key {p} is not an Ed25519 key ({type(key).__name__})")
     return key
