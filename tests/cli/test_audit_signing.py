@@ -12,8 +12,8 @@ from sqlalchemy import Engine, delete, select, text
 from typer.testing import CliRunner
 
 from carbonmet.cli import app
-from carbonmet.db import AuditEntry, AuditHeadSignature, make_engine, record, session_scope
-from carbonmet.db.audit import GENESIS, canonical_json, entry_hash
+from carbonmet.db import AuditEntry, make_engine, record, session_scope
+from carbonmet.db.audit import GENESIS, AuditHeadSignature, canonical_json, entry_hash
 from carbonmet.registry.models import Certificate
 
 DATA = Path(__file__).parents[1] / "registry" / "data"

@@ -265,7 +265,8 @@ def audit_keygen_cmd(
     Writes PATH (private, mode 0600: keep it away from the database host's other users) and PATH.pub
     (public: give it to whoever verifies). Then set CARBONMET_AUDIT_KEY=PATH.
     """
-    from carbonmet.db import AuditKeyError, Settings, generate_key, key_id
+    from carbonmet.db import AuditKeyError, Settings, generate_key
+    from carbonmet.db.audit import key_id
 
     target = path if path is not None else Settings().audit_key
     if target is None:

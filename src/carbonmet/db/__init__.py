@@ -10,9 +10,9 @@ Public API:
 * the append-only, hash-chained audit log (审计日志): :class:`AuditEntry`, :func:`record`, :func:`lock_chain`,
   :func:`verify` (→ :class:`AuditReport`);
 * signed heads (审计链头签名): the operator's Ed25519 key signs the chain's head after each write
-  (:func:`sign_head`, stored as :class:`AuditHeadSignature`), :func:`verify_signatures` (→
+  (:func:`sign_head`, stored in ``audit_head_signature``), :func:`verify_signatures` (→
   :class:`SignatureReport`) checks them against a trusted key or an exported :class:`SignedHead`
-  (:func:`export_head`); keys: :func:`generate_key`, :func:`load_key`, :func:`load_signing_key`, errors :class:`AuditKeyError`;
+  (:func:`export_head`); keys: :func:`generate_key`, :func:`load_key`, errors :class:`AuditKeyError`;
 * reconciliation of the tables against the log (对账): :func:`reconcile` (→ :class:`ReconcileReport`
   of :class:`Discrepancy`), the :class:`Reconciler` protocol, :class:`KeyedReconciler`,
   :func:`register_reconciler`, :func:`audited_tables`.
@@ -36,15 +36,12 @@ from ._reconcile import (
 )
 from ._settings import Settings, default_url
 from ._signing import (
-    AuditHeadSignature,
     AuditKeyError,
     SignatureReport,
     SignedHead,
     export_head,
     generate_key,
-    key_id,
     load_key,
-    load_signing_key,
     sign_head,
     verify_signatures,
 )
@@ -52,7 +49,6 @@ from ._signing import (
 __all__ = [
     "NAMING_CONVENTION",
     "AuditEntry",
-    "AuditHeadSignature",
     "AuditKeyError",
     "AuditReport",
     "Base",
@@ -68,9 +64,7 @@ __all__ = [
     "default_url",
     "export_head",
     "generate_key",
-    "key_id",
     "load_key",
-    "load_signing_key",
     "lock_chain",
     "make_engine",
     "migrate",

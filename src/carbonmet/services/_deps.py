@@ -15,7 +15,6 @@ from carbonmet.db import (
     SignedHead,
     export_head,
     load_key,
-    load_signing_key,
     lock_chain,
     make_engine,
     migrate,
@@ -25,6 +24,7 @@ from carbonmet.db import (
     verify_signatures,
 )
 from carbonmet.db import verify as verify_audit
+from carbonmet.db.audit import load_signing_key
 from carbonmet.metering import (
     ActivityData,
     AggregationError,
