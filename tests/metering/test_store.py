@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -338,3 +342,28 @@ def test_resent_reading_with_another_flag_is_a_conflict(tmp_path: Path, catalog:
     assert "flag" in st_.quarantine().column("detail").to_pylist()[0]
     again = _ingest(st_, catalog, [_r("E01.GAS", 0, 1000.0, flag="N")], "n2")  # same value and flag
     assert again.duplicates == 1
+
+
+def test_D19_temporary_files_of_killed_processes_are_removed_on_open(tmp_path: Path, catalog: Catalog) -> None:
+    """A writer killed (kill -9) between writing its ``.parquet.<pid>.tmp`` file and the rename leaves the
+    file behind; the next open removes it. A temporary file of a running process is left alone."""
+    st_ = Store(tmp_path)
+    _ingest(st_, catalog, [_r("E01.GAS", 0, 1000.0)], "ok")
+    st_.close()
+    part = next((tmp_path / "readings/enterprise=E01/point=E01.GAS/month=2025-01").glob("part-*.parquet"))
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead = part.with_name(f".{part.name}.{child.pid}.tmp")
+        dead.write_bytes(part.read_bytes()[:100])  # what the killed writer had got to
+        raw_dead = tmp_path / "raw" / f".upload.csv.{child.pid}.tmp"
+        raw_dead.write_bytes(b"ts,value\n")
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    live = part.with_name(f".{part.name}.{os.getpid()}.tmp")
+    live.write_bytes(b"in progress")
+    st2 = Store(tmp_path)
+    assert not dead.exists() and not raw_dead.exists()
+    assert live.exists()
+    assert st2.readings("E01.GAS").num_rows == 1
+    st2.close()

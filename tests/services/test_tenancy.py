@@ -9,10 +9,12 @@ checks get a region of their own.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import math
 import statistics
+import tempfile
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ import pytest
 from sqlalchemy import func, select
 
 from carbonmet import services
-from carbonmet.db import AuditEntry
+from carbonmet.db import AuditEntry, generate_key
 from carbonmet.metering import RawReading
 from carbonmet.metering.hj212 import Message, build, decode, encode
 from carbonmet.metering.mqtt import MqttListener, ingest_messages, reading_payload
@@ -188,6 +190,35 @@ def check_verify_audit_log(ws: Workspace, me: str, other: str) -> None:
     with pytest.raises(AccessDenied, match="only the centre"):
         services.verify_audit_log(ws, Scope.enterprise(me))
     assert services.verify_audit_log(ws, Scope.centre())["ok"] is True
+
+
+@functools.cache
+def _audit_key() -> Path:
+    """The operator's key of the shared regions (one key per audit log)."""
+    key = Path(tempfile.mkdtemp()) / "audit.pem"
+    generate_key(key)
+    return key
+
+
+def check_sign_audit_head(ws: Workspace, me: str, other: str) -> None:
+    with pytest.raises(AccessDenied, match="only the centre"):
+        services.sign_audit_head(ws, Scope.enterprise(me))
+    key = _audit_key()
+    signer = Workspace(engine=ws.engine, audit_key=key)
+    assert services.sign_audit_head(signer, Scope.centre())["seq"] > 0
+
+
+def check_export_audit_head(ws: Workspace, me: str, other: str) -> None:
+    tmp = Path(tempfile.mkdtemp())
+    key = _audit_key()
+    signer = Workspace(engine=ws.engine, audit_key=key)
+    services.sign_audit_head(signer, Scope.centre())
+    with pytest.raises(AccessDenied, match="only the centre"):
+        services.export_audit_head(signer, Scope.enterprise(me), tmp / "head.json")
+    assert not (tmp / "head.json").exists()
+    doc = services.export_audit_head(signer, Scope.centre(), tmp / "head.json")
+    assert services.verify_audit_log(ws, Scope.centre(), signed_head=tmp / "head.json")["ok"] is True
+    assert doc["seq"] > 0
 
 
 def check_instrument_quantity(ws: Workspace, me: str, other: str) -> None:

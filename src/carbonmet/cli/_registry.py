@@ -246,9 +246,88 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+KeyOpt = typer.Option(None, "--key", help="审计密钥文件 audit key file (default: $CARBONMET_AUDIT_KEY)")
+
+
+def _audit_workspace(db: str | None, key: Path | None) -> Any:
+    ws = workspace(db)
+    if key is not None:
+        ws.audit_key = key
+    return ws
+
+
+@audit_app.command("keygen")
+def audit_keygen_cmd(
+    path: Path | None = typer.Argument(None, help="私钥文件 private key file (default: $CARBONMET_AUDIT_KEY)"),
+) -> None:
+    """生成审计签名密钥 Create the operator's Ed25519 key that signs the audit chain's head (never overwrites).
+
+    Writes PATH (private, mode 0600: keep it away from the database host's other users) and PATH.pub
+    (public: give it to whoever verifies). Then set CARBONMET_AUDIT_KEY=PATH.
+    """
+    from carbonmet.db import AuditKeyError, Settings, generate_key
+    from carbonmet.db.audit import key_id
+
+    target = path if path is not None else Settings().audit_key
+    if target is None:
+        fail("请给出密钥文件路径 give the key file path (or set CARBONMET_AUDIT_KEY)", 2)
+    try:
+        pub = generate_key(target)
+    except AuditKeyError as exc:
+        fail(str(exc), 2)
+    except OSError as exc:
+        fail(f"无法写入 cannot write {target}: {exc.strerror or exc}", 2)
+    console.print(f"[green]已生成审计密钥 audit key created[/]: {target} (公钥 public {target}.pub, "
+                  f"key id {key_id(pub)})\n请设置 set CARBONMET_AUDIT_KEY={target}")
+
+
+@audit_app.command("sign")
+def audit_sign_cmd(key: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """签署当前链头 Sign the audit chain's current head (for a log written before the key was set; verify first)."""
+    from carbonmet.services import CarbonmetError, sign_audit_head
+
+    try:
+        with _audit_workspace(db, key) as ws:
+            doc = sign_audit_head(ws, scope())
+    except CarbonmetError as exc:
+        fail(str(exc), 2)
+    if as_json:
+        print_json(doc)
+        return
+    console.print(f"已签署链头 signed head #{doc['seq']} {doc['head_hash']}")
+
+
+@audit_app.command("export-head")
+def audit_export_head_cmd(
+    out: Path = typer.Argument(..., dir_okay=False, help="输出文件 signed head file (JSON) to write"),
+    key: Path | None = KeyOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """导出签名链头 Write the last signed head to a small file for a regulator to keep outside the database.
+
+    Later, `carbonmet audit verify --signed-head FILE` finds entries appended, removed or rewritten since.
+    """
+    from carbonmet.services import CarbonmetError, export_audit_head
+
+    try:
+        with _audit_workspace(db, key) as ws:
+            doc = export_audit_head(ws, scope(), out)
+    except CarbonmetError as exc:
+        fail(str(exc), 2)
+    if as_json:
+        print_json(doc)
+        return
+    console.print(f"已导出签名链头 exported signed head #{doc['seq']} {doc['head_hash']} → {out}")
+
+
 @audit_app.command("verify")
 def audit_verify_cmd(
     expected_head: str | None = typer.Option(None, help="此前记录的链头哈希 head hash recorded earlier"),
+    signed_head: Path | None = typer.Option(
+        None, "--signed-head", dir_okay=False, help="此前导出的签名链头文件 signed head file exported earlier"
+    ),
+    key: Path | None = KeyOpt,
     chain_only: bool = typer.Option(False, "--chain-only", help="只校验哈希链，不对账 verify the chain only"),
     limit: int = typer.Option(50, help="最多列出的不符项 discrepancies to list (0 = all; --json lists all)"),
     db: str | None = DbOpt,
@@ -260,10 +339,13 @@ def audit_verify_cmd(
     Reconciliation replays the log to each record's last logged state and compares it field by field with
     the current row: changes made with raw SQL, bypassing the audited services, are found.
     """
-    from carbonmet.services import verify_audit_log
+    from carbonmet.services import CarbonmetError, verify_audit_log
 
-    with workspace(db) as ws:
-        doc = verify_audit_log(ws, scope(), expected_head, chain_only=chain_only)
+    try:
+        with _audit_workspace(db, key) as ws:
+            doc = verify_audit_log(ws, scope(), expected_head, chain_only=chain_only, signed_head=signed_head)
+    except CarbonmetError as exc:
+        fail(str(exc), 2)
     ok = bool(doc["ok"])
     if as_json:
         print_json(doc)
@@ -277,6 +359,17 @@ def audit_verify_cmd(
                       "itself was not altered; keep the head hash and pass it as --expected-head next time）")
     else:
         console.print(f"[red]审计链被篡改 audit chain BROKEN[/] at entry {doc['first_bad_seq']}: {doc['reason']}")
+    sig = doc["signatures"]
+    if not sig["checked"]:
+        console.print("[yellow]未校验签名 signatures not checked[/]: 没有审计密钥或签名链头文件 no audit key "
+                      "(CARBONMET_AUDIT_KEY / --key) and no --signed-head")
+    elif sig["ok"]:
+        console.print(f"[green]链头签名有效 signed heads valid[/]: {sig['signatures']} 个签名 signatures, "
+                      f"最后签名 last signed #{sig['last_signed_seq']} (key {sig['key_id'][:16]}…)")
+    else:
+        console.print("[red]链头签名校验失败 signed heads do NOT verify[/]:")
+        for p in sig["problems"]:
+            console.print(escape(f"  {p}"), soft_wrap=True)
     if rec is not None:
         rows = sum(rec["rows"].values())
         found = rec["discrepancies"]

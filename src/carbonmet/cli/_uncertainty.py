@@ -131,8 +131,14 @@ def evaluate_cmd(
     """评定一个测量模型 Evaluate a measurement model file by LPU and/or Monte Carlo."""
     if not 0.0 < coverage < 1.0:
         fail(f"包含概率须在 (0, 1) 内 coverage must lie in (0, 1), got {coverage}")
+    if k is not None and not (math.isfinite(k) and k > 0):
+        fail(f"--k 包含因子须为正的有限数 the coverage factor must be a finite number > 0, got {k}", 2)
     if plot is not None and method == Method.lpu:
         fail("--plot 需要蒙特卡洛 needs --method mcm or both")
+    if plot is not None and plot.is_dir():
+        fail(f"--plot 应为 PNG 文件路径而不是目录 expects a PNG file path, not a directory: {plot}", 2)
+    if plot is not None and not plot.parent.is_dir():
+        fail(f"--plot 的目录不存在 the directory of {plot} does not exist", 2)
     from carbonmet.services import CarbonmetError, Workspace, evaluate_model
 
     try:
@@ -140,6 +146,8 @@ def evaluate_cmd(
                             trials=trials, adaptive=adaptive, ndig=ndig, seed=seed, k=k)
     except CarbonmetError as exc:
         fail(escape(str(exc)))  # messages contain [inputs.X] — not rich markup
+    except OSError as exc:  # the histogram could not be written (permissions, a full disk …)
+        fail(escape(f"--plot 无法写入 cannot write {plot}: {exc.strerror or exc}"), 2)
     if as_json:
         out = ev.to_dict()
         if plot is not None:

@@ -9,6 +9,10 @@ Public API:
   :func:`make_engine`, :func:`session_factory`, :func:`session_scope`;
 * the append-only, hash-chained audit log (审计日志): :class:`AuditEntry`, :func:`record`, :func:`lock_chain`,
   :func:`verify` (→ :class:`AuditReport`);
+* signed heads (审计链头签名): the operator's Ed25519 key signs the chain's head after each write
+  (:func:`sign_head`, stored in ``audit_head_signature``), :func:`verify_signatures` (→
+  :class:`SignatureReport`) checks them against a trusted key or an exported :class:`SignedHead`
+  (:func:`export_head`); keys: :func:`generate_key`, :func:`load_key`, errors :class:`AuditKeyError`;
 * reconciliation of the tables against the log (对账): :func:`reconcile` (→ :class:`ReconcileReport`
   of :class:`Discrepancy`), the :class:`Reconciler` protocol, :class:`KeyedReconciler`,
   :func:`register_reconciler`, :func:`audited_tables`.
@@ -31,10 +35,21 @@ from ._reconcile import (
     register_reconciler,
 )
 from ._settings import Settings, default_url
+from ._signing import (
+    AuditKeyError,
+    SignatureReport,
+    SignedHead,
+    export_head,
+    generate_key,
+    load_key,
+    sign_head,
+    verify_signatures,
+)
 
 __all__ = [
     "NAMING_CONVENTION",
     "AuditEntry",
+    "AuditKeyError",
     "AuditReport",
     "Base",
     "Discrepancy",
@@ -42,9 +57,14 @@ __all__ = [
     "ReconcileReport",
     "Reconciler",
     "Settings",
+    "SignatureReport",
+    "SignedHead",
     "alembic_config",
     "audited_tables",
     "default_url",
+    "export_head",
+    "generate_key",
+    "load_key",
     "lock_chain",
     "make_engine",
     "migrate",
@@ -53,5 +73,7 @@ __all__ = [
     "register_reconciler",
     "session_factory",
     "session_scope",
+    "sign_head",
     "verify",
+    "verify_signatures",
 ]

@@ -45,10 +45,39 @@ def alembic_config() -> Config:
     return cfg
 
 
+#: Key of the PostgreSQL advisory lock that serialises migrations (another key than the audit chain's).
+MIGRATE_LOCK = 7201713
+
+#: How long a SQLite migration waits for another process's migration to finish [ms].
+SQLITE_MIGRATE_WAIT_MS = 120_000
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Apply the Alembic migrations of every package up to ``revision`` (from empty on a new database)."""
+    """Apply the Alembic migrations of every package up to ``revision`` (from empty on a new database).
+
+    Processes that migrate the same database at once are serialised: the first migrates, the others wait
+    and then find the database at ``revision`` (nothing to do). On PostgreSQL a transaction-level advisory
+    lock is taken before Alembic reads the version; on SQLite the whole migration runs in one
+    ``BEGIN IMMEDIATE`` transaction (SQLite's DDL is transactional; the write lock is taken first), waiting
+    up to :data:`SQLITE_MIGRATE_WAIT_MS` for another writer.
+    """
     cfg = alembic_config()
+    if engine.dialect.name == "sqlite":
+        # the driver's own transaction handling would start no transaction before DDL: take it ourselves
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_MIGRATE_WAIT_MS}")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+        return
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATE_LOCK})")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

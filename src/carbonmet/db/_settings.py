@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     time_zone : str
         ``CARBONMET_TIME_ZONE``: IANA zone of local times (naive timestamps, reporting periods),
         default ``Asia/Shanghai`` (China Standard Time, UTC+8, no daylight saving).
+    audit_key : Path or None
+        ``CARBONMET_AUDIT_KEY``: the operator's Ed25519 key file (审计签名密钥, ``carbonmet audit keygen``).
+        A private key signs the audit chain's head after each write and verifies the signed heads; a
+        public key (``<key>.pub``) only verifies. None: writes are not signed and ``audit verify`` checks
+        signatures only against a ``--signed-head`` file.
     """
 
     model_config = SettingsConfigDict(env_prefix="CARBONMET_", frozen=True, extra="ignore")
@@ -38,11 +43,17 @@ class Settings(BaseSettings):
     home: Path = Path(".carbonmet")
     store_root: Path | None = None
     time_zone: str = "Asia/Shanghai"
+    audit_key: Path | None = None
 
     @field_validator("database_url")
     @classmethod
     def _blank_is_none(cls, v: str | None) -> str | None:
         return v.strip() or None if v is not None else None
+
+    @field_validator("audit_key", mode="before")
+    @classmethod
+    def _blank_key_is_none(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
 
     @field_validator("time_zone")
     @classmethod

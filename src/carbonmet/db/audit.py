@@ -9,6 +9,8 @@ package that declares audited tables and for a verifier who recomputes the chain
 - A reconciler's helpers: :func:`stream_rows` (rows in batches of :data:`BATCH`), :func:`loads` (logged JSON
   text, None when it does not parse), :func:`row_json` (a row's columns in logged form),
   :func:`diff_fields` (the fields where a row and its logged state differ).
+- Signed heads: :class:`AuditHeadSignature` (the ``audit_head_signature`` table), :func:`head_message`
+  (the signed bytes, tagged :data:`HEAD_FORMAT`), :func:`key_id`, :func:`load_signing_key`.
 - Re-exported from :mod:`carbonmet.db` so a reconciler imports from one place: :class:`AuditEntry`,
   :func:`record`, :func:`lock_chain`, :func:`verify`, :class:`Discrepancy`, :class:`Reconciler`,
   :class:`KeyedReconciler`, :func:`register_reconciler`.
@@ -28,18 +30,24 @@ from ._reconcile import (
     row_json,
     stream_rows,
 )
+from ._signing import HEAD_FORMAT, AuditHeadSignature, head_message, key_id, load_signing_key
 
 __all__ = [
     "BATCH",
     "GENESIS",
+    "HEAD_FORMAT",
     "AuditEntry",
+    "AuditHeadSignature",
     "Discrepancy",
     "KeyedReconciler",
     "Reconciler",
     "canonical_json",
     "diff_fields",
     "entry_hash",
+    "head_message",
     "json_value",
+    "key_id",
+    "load_signing_key",
     "loads",
     "lock_chain",
     "record",

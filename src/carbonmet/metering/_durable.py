@@ -8,6 +8,7 @@ file system honours fsync).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,6 +26,46 @@ def fsync_dir(path: Path) -> None:
 
 def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+#: A temporary file of this module: ``.<name>.<pid>.tmp``.
+_TMP = re.compile(r"^\..+\.(\d+)\.tmp$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_tmp(root: Path) -> list[Path]:
+    """Remove the temporary files under ``root`` left by processes that no longer run (killed mid-write).
+
+    A temporary file is never read (the rename publishes a complete file), so one whose process is gone
+    is garbage. Files of running processes (this one included) are kept: they may still be renamed.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    removed: list[Path] = []
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            m = _TMP.match(name)
+            if m is None or _alive(int(m.group(1))):
+                continue
+            p = Path(dirpath) / name
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(p)
+    return removed
 
 
 def write_bytes_durable(path: Path, data: bytes) -> None:

@@ -45,7 +45,13 @@ import pyarrow.parquet as pq
 from carbonmet.quantities.rules import code_problem
 
 from ._catalog import as_catalog
-from ._durable import fsync_dir, write_bytes_durable, write_parquet_durable, write_parquet_many_durable
+from ._durable import (
+    fsync_dir,
+    remove_stale_tmp,
+    write_bytes_durable,
+    write_parquet_durable,
+    write_parquet_many_durable,
+)
 from ._errors import StoreError
 from ._readers import BATCH_SCHEMA, readings_to_batch
 from ._rules import Rules, default_rules
@@ -239,6 +245,8 @@ class Store:
             if pdir.exists():
                 fsync_dir(pdir)
             self._db.execute("DELETE FROM compactions WHERE dir=?", (d,))
+        for d in ("readings", "raw", "quarantine"):  # temporary files of processes killed mid-write
+            remove_stale_tmp(self.root / d)
         self._cache.clear()
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ from ._metering import (
     point_readings,
     readings_summary,
 )
-from ._other import convert_units, evaluate_model, verify_audit_log
+from ._other import convert_units, evaluate_model, export_audit_head, sign_audit_head, verify_audit_log
 from ._plans import diff_plans, import_plan, list_plans, show_plan
 from ._quantities import evaluate_quantities, instrument_quantity, type_a_quantity
 from ._refdata import generate_region
@@ -66,6 +66,7 @@ __all__ = [
     "due_items",
     "evaluate_model",
     "evaluate_quantities",
+    "export_audit_head",
     "export_dcc_certificate",
     "export_registry",
     "generate_region",
@@ -93,6 +94,7 @@ __all__ = [
     "registry_table",
     "set_hj212_password",
     "show_plan",
+    "sign_audit_head",
     "start_hj212_server",
     "trace_standard",
     "type_a_quantity",

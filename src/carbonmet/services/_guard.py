@@ -7,6 +7,10 @@ entries the use case appended, finds the organisation(s) each changed record bel
 after the change, so a record cannot be moved out of another organisation either) and rolls the whole
 transaction back with :class:`AccessDenied` naming the first organisation the scope may not write.
 A record of a kind the guard does not know is refused unless the scope is all-access (fail closed).
+
+When the workspace has the operator's audit key (``Workspace.audit_key``), the guard then signs the
+chain's new head in the same transaction (:func:`carbonmet.db.sign_head`): a write and the signature
+of the head it produced commit together, and an entry appended without the key stays unsigned.
 """
 
 from __future__ import annotations
@@ -21,14 +25,18 @@ from sqlalchemy.orm import Session
 
 from ._deps import (
     AuditEntry,
+    AuditKeyError,
     Certificate,
     Instrument,
     MeasurementPoint,
     MeasurementStandard,
     Organisation,
     Site,
+    load_signing_key,
     lock_chain,
+    sign_head,
 )
+from ._errors import ServiceError
 from ._scope import Scope
 from ._workspace import Workspace
 
@@ -154,9 +162,17 @@ def guarded_write(ws: Workspace, scope: Scope, action: str) -> Iterator[Session]
     action : str
         What is being done, for the error message (e.g. ``"registry import"``).
     """
+    key = None
+    if ws.audit_key is not None:  # read before anything is written: a missing key refuses the write
+        try:
+            key = load_signing_key(ws.audit_key)
+        except AuditKeyError as exc:
+            raise ServiceError(f"{action}: {exc}") from None
     with ws.session() as s:
         lock_chain(s)  # no other writer can append between the head read here and this body's entries
         since = _head(s)
         yield s
         s.flush()
         check_changes(s, scope, since, action)
+        if key is not None and _head(s) > since:
+            sign_head(s, key)

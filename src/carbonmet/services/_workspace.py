@@ -57,6 +57,9 @@ class Workspace:
         An engine already open (it is migrated on first use, and not disposed by :meth:`close`).
     catalog_files : CatalogFiles, optional
         Take the point catalogue from these registry import files instead of the registry database.
+    audit_key : path, optional
+        The operator's Ed25519 key file (``CARBONMET_AUDIT_KEY``): with a private key every audited write
+        signs the audit chain's new head, and ``verify_audit_log`` checks the signed heads with it.
 
     Examples
     --------
@@ -72,6 +75,7 @@ class Workspace:
         *,
         engine: Engine | None = None,
         catalog_files: CatalogFiles | None = None,
+        audit_key: str | Path | None = None,
     ) -> None:
         self._own_engine = engine is None
         self._database_url = database_url
@@ -81,6 +85,7 @@ class Workspace:
         self.store_root = Path(store_root) if store_root is not None else None
         self.time_zone = time_zone
         self.catalog_files = catalog_files
+        self.audit_key = Path(audit_key) if audit_key is not None else None
         self._store: Store | None = None
         self._file_catalog: Catalog | None = None
 
@@ -93,14 +98,16 @@ class Workspace:
         store_root: str | Path | None = None,
         time_zone: str | None = None,
         catalog_files: CatalogFiles | None = None,
+        audit_key: str | Path | None = None,
     ) -> Workspace:
         """The workspace of an installation: what is not given comes from ``settings`` (default: the
-        ``CARBONMET_*`` environment, read now) — the database URL and the time zone; the readings store
-        only when given or set by ``CARBONMET_STORE_ROOT``.
+        ``CARBONMET_*`` environment, read now) — the database URL, the time zone and the audit key; the
+        readings store only when given or set by ``CARBONMET_STORE_ROOT``.
         """
         cfg = settings if settings is not None else Settings()
         root = store_root if store_root is not None else cfg.store_root
-        ws = cls(database_url or cfg.database_url, root, time_zone or cfg.time_zone, catalog_files=catalog_files)
+        ws = cls(database_url or cfg.database_url, root, time_zone or cfg.time_zone, catalog_files=catalog_files,
+                 audit_key=audit_key if audit_key is not None else cfg.audit_key)
         ws._settings = cfg  # the embedded database (cfg.home) when no URL is set, resolved on first use
         return ws
 
