@@ -15,8 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from ._settings import Settings
 
 
+#: How long a SQLite connection waits for another writer's lock before "database is locked" (ms). Set before
+#: the WAL switch, which itself needs the lock: a process opening the file while another migrates it waits.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")

@@ -1,8 +1,8 @@
 """audit head signatures
 
 Revision ID: 0004
-Revises: 0002
-Create Date: 2026-12-10
+Revises: 0003
+Create Date: 2026-12-03
 
 Signed heads of the audit chain (carbonmet.db.AuditHeadSignature): the operator's Ed25519 signature of
 (seq, hash) after each audited write. See docs/audit.md, "Signed heads".
