@@ -125,15 +125,15 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
     versions = [import_plan(ws, centre, f) for f in plan_files]
     e01 = show_plan(ws, centre, "E01")
     by_source: dict[str, int] = {}
-    for row in e01.parameters:
-        by_source[row.source] = by_source.get(row.source, 0) + 1
+    for prow in e01.parameters:
+        by_source[prow.source] = by_source.get(prow.source, 0) + 1
     console.print(f"监测计划 monitoring plans: {sum(v.created for v in versions)} 家企业已存第 1 版 enterprises "
                   f"stored at version 1; E01: {len(e01.parameters)} 个参数 parameters — "
                   + ", ".join(f"{k} {v}" for k, v in sorted(by_source.items())))
     t = Table("源流 source stream", "参数 parameter", "来源 source", "引用 ref", "频次 frequency",
               title="E01 监测计划（节选）monitoring plan (first rows; all: carbonmet plan show E01)")
-    for row in e01.parameters[:6]:
-        t.add_row(row.source_stream, row.parameter, row.source, row.ref, row.frequency)
+    for prow in e01.parameters[:6]:
+        t.add_row(prow.source_stream, prow.parameter, prow.source, prow.ref, prow.frequency)
     console.print(t)
 
     _step(3, "计量数据入库与校验", "ingest meter data with validation")

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ._settings import Settings
 
-
 #: How long a SQLite connection waits for another writer's lock before "database is locked" (ms). Set before
 #: the WAL switch, which itself needs the lock: a process opening the file while another migrates it waits.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
