@@ -8,8 +8,9 @@ the file, or read into a batch; the batch then goes through a real :class:`Store
 from __future__ import annotations
 
 import io
+import re
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -125,9 +126,22 @@ def _xlsx_bytes(grid: list[list[str]], typed: bool) -> bytes:
         except IllegalCharacterError:  # openpyxl refuses some cells (control characters): keep the case, blank the cell
             ws.append(["" if isinstance(c, str) and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in c) else c
                        for c in row])
+    wb.properties.created = wb.properties.modified = datetime(2025, 1, 1)
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return _fixed_zip_times(buf.getvalue())
+
+
+def _fixed_zip_times(raw: bytes) -> bytes:
+    """The same workbook bytes on every run (zip entry times fixed): hypothesis replays cases exactly."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            body = zin.read(item.filename)
+            if item.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2025-01-01T00:00:00Z", body)
+            zout.writestr(zipfile.ZipInfo(item.filename, (2025, 1, 1, 0, 0, 0)), body, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 @st.composite
@@ -146,7 +160,7 @@ def hostile_xlsx(draw: st.DrawFn) -> bytes:
                     body = body.replace(b'r="2"', draw(st.sampled_from(
                         [b'r="1048576"', b'r="0"', b'r="-1"', b'r="1"', b'r="x"', b'r="99999999999"'])), 1)
                     body = body.replace(b"<dimension ", b'<dimension ref="A1:XFD1048576" x="', 1)
-                zout.writestr(item, body)
+                zout.writestr(zipfile.ZipInfo(item.filename, (2025, 1, 1, 0, 0, 0)), body)
         return out.getvalue()
     return raw
 
@@ -180,6 +194,13 @@ def test_the_valid_files_are_read_whole(tmp_path: Path) -> None:
     p = tmp_path / "base.xlsx"
     p.write_bytes(_xlsx_bytes([HEADER, *[list(r) for r in ROWS]], True))
     assert read_file(p).num_rows == len(ROWS)
+
+
+def test_csv_with_bare_cr_line_ends_is_refused_naming_the_header_not_a_csv_traceback() -> None:
+    # found by the harness: old-Mac line ends (CR only) raised _csv.Error out of read_csv_bytes
+    data = BASE.replace(b"\n", b"\r")
+    with pytest.raises(ReadError, match=r"r\.csv:1:csv: malformed CSV"):
+        read_csv_bytes(data, "r.csv")
 
 
 @fast

@@ -264,7 +264,10 @@ def read_csv_bytes(
         else:
             body = data.decode(enc).encode("utf-8")
         first = body.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
-        raw_header = next(csv.reader([first]), [])
+        try:
+            raw_header = next(csv.reader([first]), [])
+        except csv.Error as exc:  # a bare CR inside the header line (old Mac line ends): as carbonmet.tabular says
+            raise TabularError(name, 1, "csv", f"malformed CSV: {exc}") from None
         if not any(h.strip() for h in raw_header):
             raise TabularError(name, 1, "header", "empty file or no header row")
         check_header(raw_header, name, lim)
