@@ -12,11 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
+import zipfile
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from openpyxl.utils.exceptions import IllegalCharacterError
 
 FAST_EXAMPLES = 60
 ENV = "CARBONMET_HOSTILE_EXAMPLES"
@@ -141,3 +146,63 @@ def assert_names(message: str, names: Sequence[str], what: str) -> None:
 
 
 Check = Callable[[bytes], None]
+
+
+def xlsx_bytes(sheets: dict[str, list[list[str]]], typed: bool) -> bytes:
+    """A workbook with one sheet per entry (numbers as numbers when ``typed``), reproducible bytes."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)  # type: ignore[arg-type]
+    for title, grid in sheets.items():
+        ws = wb.create_sheet(title)
+        for r in grid:
+            row: list[object] = []
+            for c in r:
+                if typed:  # numbers as numbers, as Excel stores them
+                    try:
+                        row.append(float(c))
+                        continue
+                    except ValueError:
+                        pass
+                row.append(c)
+            try:
+                ws.append(row)
+            except IllegalCharacterError:  # openpyxl refuses control characters: keep the case, blank the cell
+                ws.append(["" if isinstance(c, str) and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in c)
+                           else c for c in row])
+    wb.properties.created = wb.properties.modified = datetime(2025, 1, 1)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _fixed_zip_times(buf.getvalue())
+
+
+def _fixed_zip_times(raw: bytes) -> bytes:
+    """The same workbook bytes on every run (zip entry times fixed): hypothesis replays cases exactly."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            body = zin.read(item.filename)
+            if item.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2025-01-01T00:00:00Z", body)
+            zout.writestr(zipfile.ZipInfo(item.filename, (2025, 1, 1, 0, 0, 0)), body, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+@st.composite
+def damaged_xlsx(draw: st.DrawFn, raw: bytes) -> bytes:
+    """Sometimes the zip bytes mutated, sometimes the first sheet's XML edited (dimension, row numbers)."""
+    k = draw(st.integers(0, 5))
+    if k == 0:
+        return draw(mutated_bytes(raw))
+    if k == 1:
+        zin = zipfile.ZipFile(io.BytesIO(raw))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as zout:
+            for item in zin.infolist():
+                body = zin.read(item.filename)
+                if item.filename.endswith("sheet1.xml"):
+                    body = body.replace(b'r="2"', draw(st.sampled_from(
+                        [b'r="1048576"', b'r="0"', b'r="-1"', b'r="1"', b'r="x"', b'r="99999999999"'])), 1)
+                    body = body.replace(b"<dimension ", b'<dimension ref="A1:XFD1048576" x="', 1)
+                zout.writestr(zipfile.ZipInfo(item.filename, (2025, 1, 1, 0, 0, 0)), body)
+        return out.getvalue()
+    return raw
