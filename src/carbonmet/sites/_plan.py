@@ -284,6 +284,9 @@ def _xlsx_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[
 def _toml_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]]:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 by definition
+        raise PlanError(str(path), [PlanProblem(str(path), "-", "encoding",
+                                                f"not UTF-8 (byte {exc.start}): save the plan as UTF-8")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise PlanError(str(path), [PlanProblem(str(path), "-", "toml", str(exc))]) from None
     out: dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]] = {}
