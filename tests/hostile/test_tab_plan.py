@@ -179,6 +179,16 @@ def test_toml_plan_not_in_utf8_is_refused_naming_the_encoding_not_a_decode_trace
         read_plan(p)
 
 
+@pytest.mark.parametrize("text", ["plan = 1", 'parameters = "x"', "changes = [1, 2]", ("[plan]\n[[parameters]]\n"
+                                  "[[changes]]\nx = 1\n[changes.a]")])
+def test_toml_plan_table_given_as_a_number_or_string_is_refused_not_a_type_error(tmp_path: Path, text: str) -> None:
+    # found by the harness: `plan = 1` raised TypeError ('int' object is not iterable) out of read_plan
+    p = tmp_path / "E01.toml"
+    p.write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(PlanError, match=r"E01\.toml:"):
+        read_plan(p)
+
+
 @fast
 @given(data=hostile_toml())
 def test_hostile_plan_toml_is_read_or_refused_naming_the_field(cases: Path, data: bytes) -> None:

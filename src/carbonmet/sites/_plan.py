@@ -294,7 +294,11 @@ def _toml_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[
         v = doc.get(t)
         if v is None:
             continue
-        items = [v] if isinstance(v, dict) else list(v)
+        items = [v] if isinstance(v, dict) else v
+        if not isinstance(items, list) or not all(isinstance(d, dict) for d in items):
+            kind = "[plan]" if t == "plan" else f"[[{t}]]"
+            raise PlanError(str(path), [PlanProblem(str(path), t, "toml", f"{t} must be a {kind} table, "
+                                                    f"found {type(v).__name__}")])
         out[t] = (str(path), [(f"{t}[{i}]" if t != "plan" else "plan", {k: _cell(x) for k, x in d.items()})
                               for i, d in enumerate(items, start=1)])
     return out
