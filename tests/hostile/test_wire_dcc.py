@@ -3,7 +3,7 @@
 The valid examples in ``tests/data/dcc`` are mutated at byte, line and markup level (lines deleted,
 duplicated or swapped; bytes flipped; truncation; re-encoding; entity and DOCTYPE injection; extreme
 numbers and dates; formula-looking and path-like text); :func:`read_dcc` returns a certificate or raises
-:class:`DccError` with a reason (never another exception). The slow run takes its example count from
+:class:`DccError` with a reason and the line or element path (never another exception). The slow run takes its example count from
 ``CARBONMET_HOSTILE_EXAMPLES`` and runs only when it is set.
 """
 
@@ -79,6 +79,7 @@ def _check(data: bytes) -> None:
         cert = read_dcc(data)
     except DccError as exc:
         assert exc.reason, data[:200]
+        assert exc.line or exc.path, exc  # names where in the document
         return
     assert cert.raw == data  # the source kept unchanged
 

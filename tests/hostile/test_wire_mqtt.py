@@ -83,7 +83,7 @@ def _check_parse(payload: bytes) -> None:
     try:
         key, readings = parse_payload(TOPIC, payload)
     except PayloadError as exc:
-        assert str(exc), payload  # a reason is given
+        assert str(exc).startswith(f"mqtt:{TOPIC}"), exc  # names the source (topic), then the reading and field
         return
     assert key
     for r in readings:  # a reading without a point is left to the store to quarantine; it keeps its origin
