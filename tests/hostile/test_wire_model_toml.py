@@ -40,6 +40,7 @@ distribution = "normal"
 value = 20.9
 U = 0.4
 k = 2
+dof = 50
 unit = "GJ/t"
 
 [inputs.CC]
@@ -59,11 +60,11 @@ a = "NCV"
 b = "CC"
 r = -0.3
 """
-TOKENS = [b"1e309", b"-1e308", b"nan", b"inf", b"-inf", b"0", b"-0.0", b"1" * 400, b"\"=cmd|' /C calc'!A0\"",
+TOKENS = [b"1e309", b"-1e308", b"nan", b"inf", b"-inf", b"0", b"-0.0", b"1" * 400, b"9" * 5000, b"\"=cmd|' /C calc'!A0\"",
           b"\"../../etc/passwd\"", b"\"__import__('os').system('x')\"", b"\"AD ** 1e9\"", b"[", b"]", b"=",
           b"\"", b"[inputs.AD]", b"[[correlations]]", b"1979-05-27T07:32:00Z", b"\xff", b"\x00",
           b"\"" + b"x" * 5000 + b"\"", b"{}", b"[]", b"true", b"\"AD\"", b"\"\"", b"r = 1.5\n", b"k = 0\n"]
-VALUES: list[Any] = [1e308, -1e308, math.inf, math.nan, 0, -1, 10**400, "", "=1+1", "../../x", "AD ** 1e9",
+VALUES: list[Any] = [1e308, -1e308, math.inf, math.nan, 0, -1, 10**400, -(10**400), 10**5000, "", "=1+1", "../../x", "AD ** 1e9",
                      "__import__('os')", [], {}, [1e308] * 3, True, None, "x" * 5000, "1" * 400, [0.0, 0.0]]
 ENCODINGS = ["utf-16", "gb18030", "latin-1", "utf-8-sig", "cp1252"]
 SEED_DICT = tomllib.loads(GOOD.decode())
@@ -147,6 +148,44 @@ def _check_dict(data: dict[str, Any]) -> None:
         model_from_dict(data, source="hostile.toml")
     except ModelFileError as exc:
         assert "hostile.toml" in str(exc), exc
+
+
+def test_integer_beyond_float_range_is_a_model_file_error() -> None:
+    # found by this harness: a 400-digit integer value raised OverflowError from float()
+    text = GOOD.replace(b"value = 1.0e5", b"value = " + b"1" * 400)
+    with pytest.raises(ModelFileError, match=r"\[inputs\.AD\].*'value' must be finite"):
+        _check_text_raising(text)
+    data = tomllib.loads(GOOD.decode())
+    data["inputs"]["AD"]["mpe"] = 10**400
+    with pytest.raises(ModelFileError, match=r"\[inputs\.AD\].*'mpe' must be finite"):
+        model_from_dict(data, source="big.toml")
+    data = tomllib.loads(GOOD.decode())
+    data["correlations"][0]["r"] = 10**400
+    with pytest.raises(ModelFileError, match=r"\[\[correlations\]\] #1 field 'r' must be in \[-1, 1\]"):
+        model_from_dict(data, source="big.toml")
+    data = tomllib.loads(GOOD.decode())
+    data["inputs"]["NCV"]["dof"] = 10**400  # as good as infinite
+    assert model_from_dict(data, source="big.toml") is not None
+    data["inputs"]["NCV"]["dof"] = "many"
+    with pytest.raises(ModelFileError, match="'dof' must be a number"):
+        model_from_dict(data, source="big.toml")
+
+
+def test_integer_beyond_conversion_limit_is_a_model_file_error() -> None:
+    # found by this harness: tomllib raises a plain ValueError (not TOMLDecodeError) for > 4300 digits
+    text = GOOD.replace(b"value = 1.0e5", b"value = " + b"1" * 5000)
+    with pytest.raises(ModelFileError, match="invalid TOML"):
+        _check_text_raising(text)
+    data = tomllib.loads(GOOD.decode())
+    data["inputs"]["AD"]["value"] = 10**5000
+    with pytest.raises(ModelFileError, match=r"'value' must be finite, got <int too long to show>"):
+        model_from_dict(data, source="big.toml")
+
+
+def _check_text_raising(text: bytes) -> None:
+    path = TMP / "regression.toml"
+    path.write_bytes(text)
+    load_model(path)
 
 
 def test_the_seed_is_valid() -> None:
