@@ -50,20 +50,36 @@ __all__ = [
 ]
 
 
+def _show(value: object) -> str:
+    """``repr`` for an error message, shortened (an integer of thousands of digits has no usable repr)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"<{type(value).__name__} too long to show>"
+    return text if len(text) <= 60 else f"{text[:40]}… ({len(text)} characters)"
+
+
 def _finite(name: str, value: float) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise DistributionError(f"parameter '{name}' must be a number, got {value!r}") from None
+        raise DistributionError(f"parameter '{name}' must be a number, got {_show(value)}") from None
+    except OverflowError:  # an integer beyond the float range
+        raise DistributionError(f"parameter '{name}' must be finite, got {_show(value)}") from None
     if not math.isfinite(v):
-        raise DistributionError(f"parameter '{name}' must be finite, got {value!r}")
+        raise DistributionError(f"parameter '{name}' must be finite, got {_show(value)}")
     return v
 
 
 def _check_dof(dof: float) -> float:
-    d = float(dof)
+    try:
+        d = float(dof)
+    except OverflowError:  # an integer beyond the float range: as good as infinite
+        d = math.inf if dof > 0 else -math.inf
+    except (TypeError, ValueError):
+        raise DistributionError(f"parameter 'dof' must be a number, got {_show(dof)}") from None
     if math.isnan(d) or d <= 0:
-        raise DistributionError(f"parameter 'dof' must be > 0 (or inf), got {dof!r}")
+        raise DistributionError(f"parameter 'dof' must be > 0 (or inf), got {_show(dof)}")
     return d
 
 

@@ -48,7 +48,7 @@ def load_model(path: str | Path) -> Model:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ModelFileError(f"{p}: not UTF-8 text ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer beyond Python's 4300-digit conversion limit
         raise ModelFileError(f"{p}: invalid TOML: {exc}") from None
     return model_from_dict(data, source=str(p))
 
@@ -104,6 +104,8 @@ def model_from_dict(data: dict[str, Any], source: str = "<model>") -> Model:
             raise ModelFileError(f"{where}: {tbl} has unknown field '{min(extra)}'")
         if not isinstance(c["r"], (int, float)) or isinstance(c["r"], bool):
             raise ModelFileError(f"{where}: {tbl} field 'r' must be a number")
+        if not -1 <= c["r"] <= 1:  # compared before float(): an integer beyond the float range overflows
+            raise ModelFileError(f"{where}: {tbl} field 'r' must be in [-1, 1]")
         try:
             iset.correlate(str(c["a"]), str(c["b"]), float(c["r"]))
         except ModelError as exc:
