@@ -60,6 +60,9 @@ class Workspace:
     audit_key : path, optional
         The operator's Ed25519 key file (``CARBONMET_AUDIT_KEY``): with a private key every audited write
         signs the audit chain's new head, and ``verify_audit_log`` checks the signed heads with it.
+    settings : carbonmet.db.Settings, optional
+        Where the embedded database lives (``home``) when no ``database_url`` is given, resolved on first
+        use (default: the ``CARBONMET_*`` environment, read then).
 
     Examples
     --------
@@ -76,10 +79,11 @@ class Workspace:
         engine: Engine | None = None,
         catalog_files: CatalogFiles | None = None,
         audit_key: str | Path | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self._own_engine = engine is None
         self._database_url = database_url
-        self._settings: Settings | None = None
+        self._settings = settings
         self._engine: Engine | None = engine
         self._migrated = False
         self.store_root = Path(store_root) if store_root is not None else None
@@ -106,10 +110,8 @@ class Workspace:
         """
         cfg = settings if settings is not None else Settings()
         root = store_root if store_root is not None else cfg.store_root
-        ws = cls(database_url or cfg.database_url, root, time_zone or cfg.time_zone, catalog_files=catalog_files,
-                 audit_key=audit_key if audit_key is not None else cfg.audit_key)
-        ws._settings = cfg  # the embedded database (cfg.home) when no URL is set, resolved on first use
-        return ws
+        return cls(database_url or cfg.database_url, root, time_zone or cfg.time_zone, catalog_files=catalog_files,
+                   audit_key=audit_key if audit_key is not None else cfg.audit_key, settings=cfg)
 
     @property
     def engine(self) -> Engine:
