@@ -21,7 +21,7 @@ from carbonmet.quantities import CO2_PER_C as CO2_PER_C
 
 from ._data import CO2_PER_C_PRINTED, data_version
 from ._errors import FactorError
-from ._profiles import Profile, default_profile, grid_factor, gwp, load_profile, profiles, resolve
+from ._profiles import Profile, check_data, default_profile, grid_factor, gwp, load_profile, profiles, resolve
 from ._types import (
     EVIDENCE_MARKS,
     FLAG_BORROWED,
@@ -46,6 +46,7 @@ __all__ = [
     "FactorValue",
     "FuelDefaults",
     "Profile",
+    "check_data",
     "data_version",
     "default_profile",
     "grid_factor",

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 from carbonmet.quantities import UnitError, conversion_factor
@@ -176,19 +178,25 @@ class DataSet:
 # ------------------------------------------------------------------------------------------------ reading
 
 
-def _text_of(name: str) -> str:
-    return resources.files(__package__).joinpath("data", name).read_text(encoding="utf-8")
+def package_root() -> Traversable:
+    """The package's own data directory."""
+    return resources.files(__package__).joinpath("data")
 
 
-def _bytes_of(name: str) -> bytes:
-    return resources.files(__package__).joinpath("data", name).read_bytes()
+def _text_of(root: Traversable, name: str) -> str:
+    try:
+        return root.joinpath(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FactorError(f"{name}: missing from the data directory {root}") from None
+    except UnicodeDecodeError as exc:
+        raise FactorError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
-def _rows(name: str, required: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
+def _rows(root: Traversable, name: str, required: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
     """Rows of a data CSV as ``(where, row)``; ``#`` lines are comments; the header must hold ``required``."""
     header: list[str] | None = None
     out: list[tuple[str, dict[str, str]]] = []
-    for lineno, line in enumerate(_text_of(name).splitlines(), start=1):
+    for lineno, line in enumerate(_text_of(root, name).splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         cells = next(csv.reader([line]))
@@ -263,12 +271,12 @@ def _no_duplicate(seen: set[Any], key: Any, where: str, what: str) -> None:
 _CITED = ("source", "clause", "evidence")
 
 
-def _fuels() -> dict[str, dict[str, FuelRow]]:
+def _fuels(root: Traversable) -> dict[str, dict[str, FuelRow]]:
     out: dict[str, dict[str, FuelRow]] = {}
     seen: set[tuple[str, str]] = set()
     cols = ("lineage", "subject", "name_zh", "fuel_class", "amount_unit", "ncv", "ncv_unit", "cc", "cc_unit", "of",
             "of_unit", "ef_published", "ef_unit", *_CITED, "note")
-    for where, r in _rows("fuels.csv", cols):
+    for where, r in _rows(root, "fuels.csv", cols):
         lineage, subject = _field(r, "lineage", where), _field(r, "subject", where)
         _no_duplicate(seen, (lineage, subject), where, "lineage/subject")
         amount = _one_of(r, "amount_unit", where, ("t", "Nm3"))
@@ -292,10 +300,10 @@ def _fuels() -> dict[str, dict[str, FuelRow]]:
     return out
 
 
-def _products() -> dict[str, ProductRow]:
+def _products(root: Traversable) -> dict[str, ProductRow]:
     out: dict[str, ProductRow] = {}
     cols = ("subject", "name_zh", "formula", "composition", "value", "unit", *_CITED, "note")
-    for where, r in _rows("products.csv", cols):
+    for where, r in _rows(root, "products.csv", cols):
         subject = _field(r, "subject", where)
         _no_duplicate(set(out), subject, where, "subject")
         comp = _one_of(r, "composition", where, _COMPOSITIONS)
@@ -311,10 +319,10 @@ def _products() -> dict[str, ProductRow]:
     return out
 
 
-def _heat() -> dict[str, dict[str, HeatRow]]:
+def _heat(root: Traversable) -> dict[str, dict[str, HeatRow]]:
     out: dict[str, dict[str, HeatRow]] = {}
     seen: set[tuple[str, str]] = set()
-    for where, r in _rows("heat.csv", ("lineage", "subject", "name_zh", "value", "unit", *_CITED, "note")):
+    for where, r in _rows(root, "heat.csv", ("lineage", "subject", "name_zh", "value", "unit", *_CITED, "note")):
         lineage, subject = _field(r, "lineage", where), _field(r, "subject", where)
         _no_duplicate(seen, (lineage, subject), where, "lineage/subject")
         value = _number(r, "value", where) * _factor(_field(r, "unit", where), "tCO2/GJ", where, "unit")
@@ -323,11 +331,11 @@ def _heat() -> dict[str, dict[str, HeatRow]]:
     return out
 
 
-def _grid() -> tuple[GridRow, ...]:
+def _grid(root: Traversable) -> tuple[GridRow, ...]:
     out: list[GridRow] = []
     seen: set[tuple[str, int]] = set()
     cols = ("scope", "name_zh", "data_year", "applies_from", "applies_to", "value", "unit", "notice", *_CITED, "note")
-    for where, r in _rows("grid.csv", cols):
+    for where, r in _rows(root, "grid.csv", cols):
         scope, year = _field(r, "scope", where), _year(r, "data_year", where)
         _no_duplicate(seen, (scope, year), where, "scope/data_year")
         a, b = _year(r, "applies_from", where), _year(r, "applies_to", where)
@@ -339,10 +347,10 @@ def _grid() -> tuple[GridRow, ...]:
     return tuple(out)
 
 
-def _gwp() -> dict[str, dict[str, GwpRow]]:
+def _gwp(root: Traversable) -> dict[str, dict[str, GwpRow]]:
     out: dict[str, dict[str, GwpRow]] = {}
     seen: set[tuple[str, str]] = set()
-    for where, r in _rows("gwp.csv", ("set", "gas", "value", "unit", *_CITED, "note")):
+    for where, r in _rows(root, "gwp.csv", ("set", "gas", "value", "unit", *_CITED, "note")):
         s, gas = _field(r, "set", where), _field(r, "gas", where)
         _no_duplicate(seen, (s, gas), where, "set/gas")
         value = _number(r, "value", where) * _factor(_field(r, "unit", where), "1", where, "unit")
@@ -350,9 +358,9 @@ def _gwp() -> dict[str, dict[str, GwpRow]]:
     return out
 
 
-def _uncertainty() -> dict[tuple[str, str], URow]:
+def _uncertainty(root: Traversable) -> dict[tuple[str, str], URow]:
     out: dict[tuple[str, str], URow] = {}
-    for where, r in _rows("uncertainty.csv", ("parameter", "subject", "u_rel", "shape", "basis", *_CITED)):
+    for where, r in _rows(root, "uncertainty.csv", ("parameter", "subject", "u_rel", "shape", "basis", *_CITED)):
         key = (_field(r, "parameter", where), _field(r, "subject", where))
         _no_duplicate(set(out), key, where, "parameter/subject")
         u = _number(r, "u_rel", where, zero_ok=True)
@@ -426,10 +434,10 @@ def _profile_spec(t: dict[str, Any], where: str) -> ProfileSpec:
     return spec
 
 
-def _profiles() -> tuple[str, tuple[ProfileSpec, ...], tuple[SubjectAlias, ...]]:
+def _profiles(root: Traversable) -> tuple[str, tuple[ProfileSpec, ...], tuple[SubjectAlias, ...]]:
     name = "profiles.toml"
     try:
-        doc = tomllib.loads(_text_of(name))
+        doc = tomllib.loads(_text_of(root, name))
     except tomllib.TOMLDecodeError as exc:
         raise FactorError(f"{name}: not valid TOML: {exc}") from None
     tables = doc.get("profile", [])
@@ -448,12 +456,18 @@ def _profiles() -> tuple[str, tuple[ProfileSpec, ...], tuple[SubjectAlias, ...]]
     return default, specs, tuple(aliases)
 
 
+def read_dataset(root: Traversable | str | Path) -> DataSet:
+    """Read and check every data file of ``root`` (a directory laid out like the package's ``data``)."""
+    r: Traversable = Path(root) if isinstance(root, str | Path) else root
+    default, specs, aliases = _profiles(r)
+    return DataSet(default=default, profiles=specs, subject_aliases=aliases, fuels=_fuels(r), products=_products(r),
+                   heat=_heat(r), grid=_grid(r), gwp=_gwp(r), uncertainty=_uncertainty(r))
+
+
 @lru_cache(maxsize=1)
 def dataset() -> DataSet:
-    """All data files, read and checked once per process."""
-    default, specs, aliases = _profiles()
-    return DataSet(default=default, profiles=specs, subject_aliases=aliases, fuels=_fuels(), products=_products(),
-                   heat=_heat(), grid=_grid(), gwp=_gwp(), uncertainty=_uncertainty())
+    """The package's data files, read and checked once per process."""
+    return read_dataset(package_root())
 
 
 @lru_cache(maxsize=1)
@@ -465,5 +479,5 @@ def data_version() -> str:
     h = hashlib.sha256()
     for name in DATA_FILES:
         h.update(name.encode("utf-8") + b"\0")
-        h.update(_bytes_of(name) + b"\0")
+        h.update(package_root().joinpath(name).read_bytes() + b"\0")
     return h.hexdigest()[:12]

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
-from ._data import DataSet, FuelRow, GridRow, ProfileSpec, dataset
+from ._data import DataSet, FuelRow, GridRow, ProfileSpec, dataset, read_dataset
 from ._errors import FactorError
 from ._types import (
     FLAG_BORROWED,
@@ -347,10 +348,8 @@ def _build(spec: ProfileSpec, ds: DataSet) -> Profile:
                    evidence=spec.evidence, note=spec.note, aliases=spec.aliases, gwp_set=spec.gwp_set, _table=table)
 
 
-@lru_cache(maxsize=1)
-def _registry() -> tuple[dict[str, Profile], dict[str, str], str]:
-    """(profiles by name, name-or-alias → name, default name), built once per process."""
-    ds = dataset()
+def _build_registry(ds: DataSet) -> tuple[dict[str, Profile], dict[str, str], str]:
+    """(profiles by name, name-or-alias → name, default name) of one data set, checked."""
     by_name: dict[str, Profile] = {}
     names: dict[str, str] = {}
     for spec in ds.profiles:
@@ -371,7 +370,39 @@ def _registry() -> tuple[dict[str, Profile], dict[str, str], str]:
     return by_name, names, default
 
 
+@lru_cache(maxsize=1)
+def _registry() -> tuple[dict[str, Profile], dict[str, str], str]:
+    """The package's profiles, built once per process."""
+    return _build_registry(dataset())
+
+
 # ------------------------------------------------------------------------------------------------ public API
+
+
+def check_data(directory: str | Path) -> list[Profile]:
+    """Read and check a data directory laid out like the package's ``data`` (before it replaces it).
+
+    Everything :func:`profiles` checks at import is checked here for another directory: every row's source,
+    clause and evidence, units, ranges, the published-EF cross-check, lineages, the documented uncertainty of every
+    value, aliases, and that the default profile is an undisputed one.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Directory holding ``profiles.toml``, ``fuels.csv``, ``products.csv``, ``heat.csv``, ``grid.csv``,
+        ``gwp.csv`` and ``uncertainty.csv``.
+
+    Returns
+    -------
+    list of Profile
+        The profiles the directory declares.
+
+    Raises
+    ------
+    FactorError
+        The first problem found, naming file, line and field.
+    """
+    return list(_build_registry(read_dataset(Path(directory)))[0].values())
 
 
 def profiles() -> list[Profile]:
