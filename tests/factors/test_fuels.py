@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from numpy.testing import assert_allclose
 
@@ -117,3 +119,17 @@ def test_a_fuel_is_found_by_its_chinese_name_and_its_derived_ef_carries_the_comb
     assert ef.u_rel == pytest.approx(sum(x * x for x in parts) ** 0.5)
     assert ef.value == pytest.approx(p.fuel("lignite").emission_factor()[0])
     assert "derived" in ef.flags and ef.unit == "tCO2/t"
+
+
+def test_the_fuel_table_in_docs_matches_the_data() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "factors.md").read_text(encoding="utf-8")
+    rows = [ln.split("|")[1:-1] for ln in doc.splitlines() if ln.startswith("| `")]
+    table = {cells[0].strip().strip("`"): cells for cells in rows if cells[0].strip().strip("`") in EF_S1}
+    assert sorted(table) == sorted(EF_S1)
+    for subject, cells in table.items():
+        ef, unit = default_profile().fuel(subject).emission_factor()
+        scale = 1e4 if unit == "tCO2/Nm3" else 1.0
+        assert float(cells[6]) == pytest.approx(ef * scale, abs=5e-5), subject
+        assert float(cells[7]) == pytest.approx(_printed_ef("GB/T 32151.10-2023", subject), abs=5e-5), subject
+        u = default_profile().get("emission_factor", subject).u_rel * 100
+        assert float(cells[9].replace("%", "")) == pytest.approx(u, abs=0.05), subject

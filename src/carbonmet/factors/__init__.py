@@ -12,7 +12,7 @@ Example
 >>> from carbonmet.factors import default_profile, resolve
 >>> coal = default_profile().fuel("烟煤")
 >>> round(coal.emission_factor()[0], 4), coal.emission_factor()[1]
-(1.7406, 'tCO2/t')
+(1.7405, 'tCO2/t')
 >>> resolve("MEE/grid/emission_factor/national").value
 0.5703
 """
