@@ -115,6 +115,7 @@ MUTATIONS = [
      r"fuels\.csv:{line}: field 'evidence' is 'X'; expected one of V, V-calc"),
     ("profiles.toml", 'default = "GB/T 32151.10-2023"', 'default = "unattributed-A"',
      r"default 'unattributed-A' must be an undisputed defaults profile"),
+    ("products.csv", "meg,乙二醇,", "meg,甲醇,", r"the name '甲醇' is given to both 'methanol' and 'meg'"),
     ("uncertainty.csv", "oxidation_rate,class:solid,", "oxidation_rate,class:solids,",
      r"uncertainty\.csv: no default uncertainty for oxidation_rate/anthracite \(class 'solid'\)"),
 ]

@@ -89,6 +89,13 @@ def test_a_value_becomes_a_measured_quantity_with_default_provenance() -> None:
     assert of.shape is Shape.RECTANGULAR and of.name == "GB/T 32151.10-2023/oxidation_rate/coke"
 
 
+def test_every_value_turns_into_a_measured_quantity_in_its_unit() -> None:
+    for v in _all_values():
+        q = v.quantity()
+        assert (q.value, q.unit, q.u) == (v.value, v.unit, pytest.approx(abs(v.value) * v.u_rel))
+        assert q.provenance.source is Source.DEFAULT and v.ref in q.provenance.reference
+
+
 def test_unverified_follows_the_evidence_mark() -> None:
     p = default_profile()
     assert not p.get("ncv", "anthracite").unverified  # [C]

@@ -177,9 +177,9 @@ class Profile:
             raise FactorError(f"profile {self.name!r} ({self.kind}) has no fuel table")
         ncv = self.get("ncv", subject)
         name_zh, amount = self._table.fuels[ncv.subject]
-        return FuelDefaults(subject=ncv.subject, name_zh=name_zh, amount_unit=amount, ncv=ncv,
+        return FuelDefaults(subject=ncv.subject, amount_unit=amount, ncv=ncv,
                             carbon_content_per_heat=self.get("carbon_content_per_heat", subject),
-                            oxidation_rate=self.get("oxidation_rate", subject))
+                            oxidation_rate=self.get("oxidation_rate", subject), name_zh=name_zh)
 
     def grid_factor(self, year: int, scope: str = "national", *, carry_forward: bool = True) -> FactorValue:
         """The grid factor meant for accounting year ``year`` (grid profile only); see :func:`grid_factor`."""
@@ -206,6 +206,13 @@ class Profile:
 
 def _span(r: GridRow) -> str:
     return str(r.applies_from) if r.applies_from == r.applies_to else f"{r.applies_from}–{r.applies_to}"
+
+
+def _name(t: _Table, spelling: str, subject: str, profile: str) -> None:
+    """Register another spelling of a subject; one spelling may not name two subjects."""
+    if t.names.setdefault(spelling, subject) != subject:
+        raise FactorError(f"profile {profile!r}: the name {spelling!r} is given to both {t.names[spelling]!r} and "
+                          f"{subject!r}")
 
 
 def _join(a: str, b: str) -> str:
@@ -261,7 +268,7 @@ def _defaults_table(spec: ProfileSpec, ds: DataSet) -> _Table:
         for fv in (ncv, cc, of):
             t.values[(fv.parameter, fv.subject)] = fv
         t.fuels[row.subject] = (row.name_zh, row.amount_unit)
-        fd = FuelDefaults(row.subject, row.name_zh, row.amount_unit, ncv, cc, of)
+        fd = FuelDefaults(row.subject, row.amount_unit, ncv, cc, of, row.name_zh)
         ef, ef_unit = fd.emission_factor()
         u_rel = math.sqrt(ncv.u_rel ** 2 + cc.u_rel ** 2 + of.u_rel ** 2)
         t.values[("emission_factor", row.subject)] = replace(
@@ -269,7 +276,7 @@ def _defaults_table(spec: ProfileSpec, ds: DataSet) -> _Table:
             u_source=f"NCV, CC and OF combined in quadrature (u_rel {ncv.u_rel:g}, {cc.u_rel:g}, {of.u_rel:g})",
             clause=f"{row.cited.clause}; EF = NCV × CC × OF × 44.0095/12.011 [V-calc]",
             flags=_add(ncv.flags, FLAG_DERIVED))
-        t.names.setdefault(row.name_zh, row.subject)
+        _name(t, row.name_zh, row.subject, spec.name)
     if spec.products:
         for p in ds.products.values():
             c = p.cited
@@ -277,13 +284,13 @@ def _defaults_table(spec: ProfileSpec, ds: DataSet) -> _Table:
                         u_class=p.composition, source=c.source, clause=c.clause, evidence=c.evidence,
                         note=_join(f"formula {p.formula}" if p.formula else "", c.note))
             t.values[("carbon_content", p.subject)] = fv
-            t.names.setdefault(p.name_zh, p.subject)
+            _name(t, p.name_zh, p.subject, spec.name)
     for h in ds.heat.get(spec.heat, {}).values():
         c = h.cited
         t.values[("emission_factor", h.subject)] = _value(
             spec, ds, parameter="emission_factor", subject=h.subject, value=h.value, unit="tCO2/GJ", u_class="heat",
             source=c.source, clause=c.clause, evidence=c.evidence, note=c.note)
-        t.names.setdefault(h.name_zh, h.subject)
+        _name(t, h.name_zh, h.subject, spec.name)
     if spec.gwp_set:
         if spec.gwp_set not in ds.gwp:
             raise FactorError(f"profiles.toml: profile {spec.name!r} names GWP set {spec.gwp_set!r}, "
@@ -296,7 +303,7 @@ def _defaults_table(spec: ProfileSpec, ds: DataSet) -> _Table:
                 spec, ds, parameter="gwp", subject=g.gas, value=g.value, unit="1", u_class="gwp",
                 source=f"{c.source} (set {spec.gwp_set})", clause=c.clause,
                 evidence=weakest(c.evidence, spec.gwp_set_evidence), note=_join(assign, c.note))
-            t.names.setdefault(g.gas.lower(), g.gas)
+            _name(t, g.gas.lower(), g.gas, spec.name)
     return t
 
 
@@ -309,7 +316,7 @@ def _gwp_table(spec: ProfileSpec, ds: DataSet) -> _Table:
         t.values[("gwp", g.gas)] = _value(spec, ds, parameter="gwp", subject=g.gas, value=g.value, unit="1",
                                          u_class="gwp", source=c.source, clause=c.clause, evidence=c.evidence,
                                          note=c.note)
-        t.names.setdefault(g.gas.lower(), g.gas)
+        _name(t, g.gas.lower(), g.gas, spec.name)
     return t
 
 
@@ -323,7 +330,7 @@ def _grid_table(spec: ProfileSpec, ds: DataSet) -> _Table:
                     note=_join(f"data year {r.data_year}, for accounting year(s) {span}", c.note), year=r.data_year)
         t.by_year.setdefault(("emission_factor", r.scope), {})[r.data_year] = fv
         t.grid_rows.setdefault(r.scope, []).append(r)
-        t.names.setdefault(r.name_zh, r.scope)
+        _name(t, r.name_zh, r.scope, spec.name)
     for key, years in t.by_year.items():
         t.values[key] = years[max(years)]
     return t

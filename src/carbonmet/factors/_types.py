@@ -156,8 +156,6 @@ class FuelDefaults:
     ----------
     subject : str
         Fuel key (``"bituminous_coal"``).
-    name_zh : str
-        Chinese name as the table prints it (``"烟煤"``).
     amount_unit : str
         Unit the fuel is consumed in: ``"t"`` or ``"Nm3"``.
     ncv : FactorValue
@@ -166,14 +164,16 @@ class FuelDefaults:
         Carbon per unit heat (单位热值含碳量) [tC/GJ].
     oxidation_rate : FactorValue
         Carbon oxidation rate (碳氧化率) [1].
+    name_zh : str
+        Chinese name as the table prints it (``"烟煤"``).
     """
 
     subject: str
-    name_zh: str
     amount_unit: str
     ncv: FactorValue
     carbon_content_per_heat: FactorValue
     oxidation_rate: FactorValue
+    name_zh: str = ""
 
     def emission_factor(self, co2_per_c: float = CO2_PER_C) -> tuple[float, str]:
         """CO2 emission factor per amount unit of the fuel.
