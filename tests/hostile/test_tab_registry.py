@@ -57,14 +57,29 @@ class Registry:
     """
 
     DEEP = 50
+    #: cases per registry: then a fresh copy of the sample registry (what committed cases add stays bounded)
+    ROTATE = 1000
 
     def __init__(self, root: Path) -> None:
+        self.root = root
         self.db = root / "registry.db"
         self.engine: Engine = make_engine(f"sqlite:///{self.db}")
         migrate(self.engine)
         import_files(self.engine, [DATA / f"{t}.csv" for t in TABLES], actor="harness")
+        self.engine.dispose()
+        self.pristine = root / "pristine.db"
+        with sqlite3.connect(self.db) as src, sqlite3.connect(self.pristine) as dst:
+            src.backup(dst)
         self.watch = sqlite3.connect(self.db)
         self.n = 0
+
+    def _rotate(self) -> None:
+        self.engine.dispose()
+        self.watch.close()
+        with sqlite3.connect(self.pristine) as src, sqlite3.connect(self.db) as dst:
+            src.backup(dst)
+        self.engine = make_engine(f"sqlite:///{self.db}")
+        self.watch = sqlite3.connect(self.db)
 
     def version(self) -> int:
         return int(self.watch.execute("PRAGMA data_version").fetchone()[0])
@@ -81,6 +96,8 @@ class Registry:
 
     def check(self, path: Path) -> None:
         self.n += 1
+        if self.n % self.ROTATE == 0:
+            self._rotate()
         before = self.fingerprint() if self.n % self.DEEP == 0 else None
         version = self.version()
         try:
