@@ -125,10 +125,10 @@ def run_format(name: str, examples: int, nice: int = 19, commit: str | None = No
 
 def save(record: dict[str, object], path: Path = RESULTS) -> None:
     """Replace the format's record in the results file, keeping the others (in :data:`FORMATS` order)."""
-    doc: dict[str, object] = {"runs": []}
+    earlier: list[object] = []
     if path.exists():
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    runs = [r for r in doc.get("runs", []) if isinstance(r, dict) and r.get("format") != record["format"]]
+        earlier = list(json.loads(path.read_text(encoding="utf-8")).get("runs", []))
+    runs = [r for r in earlier if isinstance(r, dict) and r.get("format") != record["format"]]
     runs.append(record)
     order = list(FORMATS)
     runs.sort(key=lambda r: order.index(str(r["format"])) if r["format"] in order else len(order))
