@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 from sqlalchemy import inspect, text
 
@@ -37,3 +40,25 @@ def test_D18_two_processes_migrating_at_once(db_url: str) -> None:
         assert {"audit_log", "certificate", "monitoring_plan"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_D18_a_sqlite_connection_waits_for_another_writer_before_switching_to_wal(tmp_path: Path) -> None:
+    """Why the processes above could fail: switching a fresh file to WAL while another connection holds its
+    write lock made SQLite answer "database is locked" at once (it skips the busy handler where waiting could
+    deadlock). The connection now tries again until the busy timeout."""
+    db = tmp_path / "fresh.db"
+    other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    released = threading.Timer(0.5, lambda: other.execute("COMMIT"))
+    released.start()
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as c:
+            assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert c.exec_driver_sql("SELECT count(*) FROM t").scalar() == 1  # it waited for the commit
+    finally:
+        released.join()
+        engine.dispose()
+        other.close()

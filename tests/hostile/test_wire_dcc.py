@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from carbonmet.registry.dcc import DccError, read_dcc
@@ -80,8 +80,10 @@ def _check(data: bytes) -> None:
     except DccError as exc:
         assert exc.reason, data[:200]
         assert exc.line or exc.path, exc  # names where in the document
+        event("refused")
         return
     assert cert.raw == data  # the source kept unchanged
+    event("read")
 
 
 def test_the_seeds_are_valid() -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from carbonmet.metering.hj212 import (
@@ -114,9 +114,11 @@ def _check(case: tuple[bytes, list[int]]) -> None:
     pieces += framer.close()
     assert b"".join(raw for raw, _ in pieces) == data  # nothing lost, nothing invented
     reasm = Reassembler(max_open=4)
+    refused = 0
     for raw, reason in pieces:
         if reason is not None:
             assert reason
+            refused += 1
             continue
         try:
             packet = decode(raw)
@@ -125,6 +127,8 @@ def _check(case: tuple[bytes, list[int]]) -> None:
                     assert r.origin.startswith("hj212:")
         except DecodeError as exc:
             assert exc.reason and exc.kind != "invalid", (raw, exc)
+            refused += 1
+    event("refused" if refused else "read")  # a stream with any frame refused counts as refused
 
 
 def test_the_seeds_decode_and_map() -> None:

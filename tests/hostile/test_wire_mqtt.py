@@ -12,7 +12,7 @@ import os
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from carbonmet.metering import Catalog, Store
@@ -84,8 +84,10 @@ def _check_parse(payload: bytes) -> None:
         key, readings = parse_payload(TOPIC, payload)
     except PayloadError as exc:
         assert str(exc).startswith(f"mqtt:{TOPIC}"), exc  # names the source (topic), then the reading and field
+        event("refused")
         return
     assert key
+    event("read")
     for r in readings:  # a reading without a point is left to the store to quarantine; it keeps its origin
         assert r.origin.startswith(f"mqtt:{TOPIC}")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -117,3 +118,87 @@ def test_D22_hj212_datatime_2099_and_1970_are_quarantined(tmp_path: Path) -> Non
     assert st_.readings("E01.SO2").column("value").to_pylist() == [35.2]  # only the 2025 packet
     q = st_.quarantine()
     assert sorted(q.column("reason").to_pylist()) == ["implausible_timestamp"] * 2
+
+
+# --- D3: readings stored before the window existed (or by a store with a wider window) -------------------
+def _legacy_store(root: Path, catalog: Catalog) -> None:
+    """A store written before the plausibility window existed: readings dated 0001 and 9999 next to good ones."""
+    import dataclasses
+
+    from carbonmet.quantities.rules import TimeWindow
+
+    wide = dataclasses.replace(default_rules(), timestamps=TimeWindow(date(1, 1, 1), latest=date(9999, 12, 31)))
+    with Store(root, rules=wide) as st_:
+        rows = [RawReading(datetime(1, 1, 1, 0, 30, tzinfo=UTC), 1.0, "E01.GAS"),
+                *(RawReading(datetime(2025, 1, 15, 0, m, tzinfo=UTC), 1200.0, "E01.GAS") for m in range(60)),
+                RawReading(datetime(9999, 12, 31, 23, 0, tzinfo=UTC), 3.0, "E01.GAS"),
+                RawReading(datetime(1, 1, 1, 0, 30, tzinfo=UTC), 5.0, "E01.COAL"),
+                RawReading(datetime(9999, 12, 31, 23, 0, tzinfo=UTC), 9.0, "E01.COAL")]
+        rep = st_.ingest_readings(rows, "legacy", catalog, source="test")
+    assert rep.stored == 64  # the extreme readings really are in the store
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "America/Los_Angeles", "UTC"])
+def test_D3_aggregation_and_activity_over_a_store_with_year_1_and_9999_readings(tmp_path: Path, catalog: Catalog,
+                                                                                 tz: str) -> None:
+    from carbonmet.metering import activity_data, aggregate
+    from carbonmet.metering.errors import AggregationError
+
+    _legacy_store(tmp_path, catalog)
+    st_ = Store(tmp_path)
+    z = ZoneInfo(tz)
+    jan = (datetime(2025, 1, 1, tzinfo=z), datetime(2025, 2, 1, tzinfo=z))
+    for point in ("E01.GAS", "E01.COAL"):  # a rate and a totaliser (read with a month either side)
+        rows = aggregate(st_, catalog, [point], *jan, "month", tz=tz)
+        assert len(rows) == 1 and rows[0].period_start == jan[0]
+        activity_data(st_, catalog, point, *jan, tz=tz)
+    [gas] = aggregate(st_, catalog, ["E01.GAS"], *jan, "month", tz=tz)
+    assert gas.n_readings == 60  # the 0001 and 9999 readings lie in no period that can be asked
+    # a period reaching the stored extremes is refused with the package's own error, naming the bound
+    for start, end, bound in ((datetime(1, 1, 1, tzinfo=UTC), jan[1], "start"),
+                              (jan[0], datetime(9999, 12, 31, 23, 59, tzinfo=UTC), "end")):
+        for call in (lambda s=start, e=end: aggregate(st_, catalog, ["E01.GAS"], s, e, "year", tz=tz),
+                     lambda s=start, e=end: activity_data(st_, catalog, "E01.COAL", s, e, tz=tz)):
+            with pytest.raises(AggregationError) as exc:
+                call()
+            assert f"period {bound}" in str(exc.value) and "1950-01-01" in str(exc.value)
+            assert "2199-12-31" in str(exc.value)
+
+
+def test_D3_readings_summary_of_a_store_with_year_1_and_9999_readings(tmp_path: Path, catalog: Catalog) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from carbonmet.cli import app
+
+    _legacy_store(tmp_path / "store", catalog)
+    (tmp_path / "points.csv").write_text(
+        "point_id,site_code,name,quantity,carrier,unit,reading_kind\n"
+        "E01.GAS,S1,gas,normal_volume_flow,natural_gas,Nm3/h,rate\n"
+        "E01.COAL,S1,coal,mass,raw_coal,t,total\n", encoding="utf-8")
+    (tmp_path / "sites.csv").write_text("site_code,org_code,name\nS1,E01,plant\n", encoding="utf-8")
+    args = ["--store", str(tmp_path / "store"), "--points", str(tmp_path / "points.csv"),
+            "--sites", str(tmp_path / "sites.csv")]
+    runner = CliRunner()
+    # no period given: the default period spans the plausible readings; the others are named in a notice
+    res = runner.invoke(app, ["readings", "summary", "E01.GAS", *args, "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert [p["period_start"] for p in doc["periods"]] == ["2025-01-01T00:00:00+08:00"]
+    assert doc["periods"][0]["n_readings"] == 60
+    [notice] = doc["notices"]
+    assert "2 readings of E01.GAS" in notice and "1990-01-01" in notice
+    res = runner.invoke(app, ["readings", "summary", "E01.GAS", *args])
+    assert res.exit_code == 0, res.output
+    assert "left out of the default period" in res.output.replace("\n", "")
+    # only implausible readings: a clear error, no traceback
+    res = runner.invoke(app, ["readings", "summary", "E01.COAL", *args])
+    assert res.exit_code == 1 and not isinstance(res.exception, OverflowError | ValueError)
+    assert "none of the 2 readings of E01.COAL" in res.output.replace("\n", "")
+    # an explicit period reaching them: the aggregation's own error
+    for extra in (["--start", "0001-01-01", "--end", "2025-02"], ["--period", "hour", "--start", "2025-01",
+                                                                "--end", "9999-12-31T23:59:59+00:00"]):
+        res = runner.invoke(app, ["readings", "summary", "E01.GAS", *args, *extra])
+        assert res.exit_code == 1 and not isinstance(res.exception, OverflowError | ValueError), res.output
+        assert "1950-01-01" in res.output and "2199-12-31" in res.output

@@ -8,6 +8,7 @@ import csv
 import math
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -275,3 +276,44 @@ def test_D14_second_unique_identifier_is_refused(sample: Engine) -> None:
     with pytest.raises(DccError, match="uniqueIdentifier") as exc:
         read_dcc(two)
     assert "2 times" in str(exc.value)
+
+
+def test_D17_certificate_dates_stored_before_the_window_do_not_break_coverage_due_list_or_trace(sample: Engine) -> None:
+    """A registry written before the date window existed (or by code that writes the ORM directly): a validity end
+    of 9999-12-31 and a calibration dated 9999 whose validity end, date + interval, lies beyond the calendar.
+    Coverage, the due list, reverse traceability and the point catalogue saturate at the calendar's end."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from carbonmet.cli import app
+    from carbonmet.registry import catalog_from_registry
+    from carbonmet.registry.rules import add_months, certificate_valid_until
+
+    with session_scope(sample) as s:
+        s.scalars(select(Certificate).where(Certificate.cert_no == "ORD-2025-FM1")).one().valid_until = date.max
+        s.scalars(select(Certificate).where(Certificate.cert_no == "ORD-2025-FM3")).one().calibration_date = \
+            date(9999, 6, 1)
+        fm3 = s.scalars(select(Certificate).where(Certificate.cert_no == "ORD-2025-FM3")).one()
+        assert add_months(date(9999, 6, 1), 12) == date.max and certificate_valid_until(fm3, 12) == date.max
+        cat = catalog_from_registry(s)
+        [fm1] = cat["E01.NG_IN"].instruments
+        assert fm1.certificates[-1] == ("ORD-2025-FM1", date(2025, 9, 1), date.max)
+    db = sample.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        res = runner.invoke(app, [*args, "--db", db, "--json"])
+        assert res.exit_code == 0 and res.exception is None, res.output
+        return json.loads(res.stdout)
+
+    cov = run("registry", "coverage", "E01.NG_IN", "--from", "2025-01-01", "--to", "9999-12-31")
+    assert cov["covered"] is True and "ORD-2025-FM1" in cov["certificates"]
+    cov = run("registry", "coverage", "E01.STEAM", "--from", "2025-01-01", "--to", "9999-12-31")
+    assert cov["covered"] is False and cov["gaps"] == [{"start": "2025-07-01", "end": "9999-06-01"}]  # ORD-2023-FM3 ends
+    due = run("registry", "due", "--within", "3m", "--today", "2030-01-01")
+    assert {i["instrument"] for i in due} >= {"FM2", "BS1"} and not {"FM1", "FM3"} & {i["instrument"] for i in due}
+    everything = run("registry", "due", "--within", "999999999d", "--today", "2030-01-01")
+    assert {"FM1", "FM3"} <= {i["instrument"] for i in everything}
+    trace = run("registry", "trace-back", "WRK-FLOW", "--from", "2025-01-01", "--to", "2025-12-31")
+    assert any(c["cert_no"] == "ORD-2025-FM1" for c in trace["certificates"])

@@ -158,3 +158,24 @@ def test_plan_describes_the_enterprise_model() -> None:
 def test_point_parameter_needs_its_instrument() -> None:
     with pytest.raises(ValueError, match="names the instrument"):
         _row(instruments=())
+
+
+@pytest.mark.parametrize("name", ["e01-plan.csv", "plan.toml"])
+def test_a_plan_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path, name: str) -> None:
+    import tracemalloc
+
+    from carbonmet.tabular import DEFAULT_LIMITS
+
+    big = tmp_path / name
+    with big.open("wb") as fh:  # a sparse file: over the limit, no disk space
+        fh.truncate(DEFAULT_LIMITS.max_bytes + 1)
+    tracemalloc.start()
+    try:
+        with pytest.raises(PlanError) as exc:
+            read_plan(big)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    [p] = exc.value.problems
+    assert p.field == "limit" and str(big) in str(exc.value) and f"limit of {DEFAULT_LIMITS.max_bytes}" in p.reason
+    assert peak < 8 * 2**20

@@ -190,6 +190,33 @@ def mqtt_listen(
         _report_table(totals.to_dict())
 
 
+def _plausible_span(point: str, tbl: Any) -> tuple[tuple[datetime, datetime], str | None]:
+    """First and last stored reading inside the readings plausibility window (UTC), and a notice naming how
+    many lie outside it (stored before the window existed, or by a direct store call): those are left out of
+    the default period, which would otherwise reach years such as 0001 or 9999 (see docs/input-rules.md)."""
+    import pyarrow as pa
+
+    from carbonmet.metering.rules import default_rules
+
+    window = default_rules().timestamps
+    lo, hi = window.bounds()
+    us = tbl.column("ts").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy()
+    inside = us[(us >= round(lo.timestamp() * 1e6)) & (us <= round(hi.timestamp() * 1e6))]
+    outside = len(us) - len(inside)
+    where = f"{lo.date()} … {hi.date()}"
+    if not len(inside):
+        fail(f"无合理时间的数据 none of the {len(us)} readings of {point} lies inside the plausibility window "
+             f"{where}; give --start and --end to summarise a period")
+    epoch = datetime(1970, 1, 1, tzinfo=lo.tzinfo)
+    span = (epoch + timedelta(microseconds=int(inside.min())), epoch + timedelta(microseconds=int(inside.max())))
+    notice = None
+    if outside:
+        notice = (f"{outside} 条读数时间不在合理范围 {where} 内，未计入默认期间 / {outside} readings of {point} lie "
+                  f"outside the plausibility window {where} and are left out of the default period "
+                  "(give --start and --end to choose the period)")
+    return span, notice
+
+
 def _parse_when(text: str, tz: str, what: str) -> datetime:
     try:
         if len(text) == 7:  # YYYY-MM
@@ -226,6 +253,7 @@ def summary_cmd(
     except (ValueError, KeyError):
         fail(f"--tz: 未知时区 unknown time zone {tz!r}")
     who = scope(org)
+    notices: list[str] = []
     try:
         with workspace(db, store, time_zone=tz, points=points, instruments=instruments, certificates=certificates,
                        sites=sites) as ws:
@@ -234,12 +262,13 @@ def summary_cmd(
                 if tbl.num_rows == 0:
                     fail(f"无数据 no readings stored for {point}")
                 z = ZoneInfo(tz)
-                first = tbl.column("ts")[0].as_py().astimezone(z)
-                last = tbl.column("ts")[-1].as_py().astimezone(z)
-                month0 = {"day": 1, "hour": 0, "minute": 0, "second": 0, "microsecond": 0}
-                s = _parse_when(start, tz, "--start") if start else first.replace(**month0)
-                e = (_parse_when(end, tz, "--end") if end
-                     else (last.replace(**month0) + timedelta(days=32)).replace(day=1))
+                span, notice = _plausible_span(point, tbl)
+                if notice:
+                    notices.append(notice)
+                first, last = (t.astimezone(z) for t in span)
+                first, last = (t.replace(day=1, hour=0, minute=0, second=0, microsecond=0) for t in (first, last))
+                s = _parse_when(start, tz, "--start") if start else first
+                e = _parse_when(end, tz, "--end") if end else (last + timedelta(days=32)).replace(day=1)
             else:
                 s, e = _parse_when(start, tz, "--start"), _parse_when(end, tz, "--end")
             rows = readings_summary(ws, who, point, s, e, period)  # type: ignore[arg-type]
@@ -252,8 +281,11 @@ def summary_cmd(
                     "substituted": act.substituted.to_dict() if act.substituted else None,
                     "completeness": act.completeness,
                     "certificate_coverage": [c.to_dict() for c in act.certificate_coverage],
-                    "uncovered_share": None if math.isnan(act.uncovered_share) else act.uncovered_share})
+                    "uncovered_share": None if math.isnan(act.uncovered_share) else act.uncovered_share,
+                    "notices": notices})
         return
+    for n in notices:
+        console.print(f"[yellow]注意 notice:[/yellow] {n}")
     t = Table(title=f"{point} 按{period}汇总 per {period}")
     for c in ("期间 period", "量 kind", "实测 measured", "替代 substituted", "单位 unit", "有效时 valid h",
               "应有时 expected h", "完整率 completeness"):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -48,8 +49,22 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+#: The logged form of +inf and -inf (a float column keeps them on SQLite and PostgreSQL alike).
+POS_INF, NEG_INF = "Infinity", "-Infinity"
+
+
 def json_value(value: Any) -> Any:
-    """The JSON form a value is logged in: dates as ISO text, bytes as their SHA-256, containers recursively."""
+    """The JSON form a value is logged in: dates as ISO text, bytes as their SHA-256, containers recursively.
+
+    Floats that are not finite get one form on every database: NaN is logged as ``null`` (SQLite stores
+    a NaN as NULL, PostgreSQL keeps it: "no value" either way), +inf and -inf as the text ``"Infinity"``
+    and ``"-Infinity"`` (both databases keep them, so they stay distinct from NULL). The logged text is
+    strict JSON (RFC 8259) that any parser reads. See ``docs/audit.md`` (canonical form).
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        if math.isnan(value):
+            return None
+        return POS_INF if value > 0 else NEG_INF
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes | memoryview):
@@ -62,8 +77,12 @@ def json_value(value: Any) -> Any:
 
 
 def canonical_json(data: dict[str, Any]) -> str:
-    """Deterministic JSON text of a record (sorted keys, no whitespace, UTF-8 kept)."""
-    return json.dumps(json_value(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """Deterministic JSON text of a record (sorted keys, no whitespace, UTF-8 kept, strict JSON).
+
+    Values take their :func:`json_value` form first, so no ``NaN`` or ``Infinity`` literal is written.
+    """
+    return json.dumps(json_value(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False)
 
 
 def entry_hash(

@@ -23,7 +23,6 @@ ones added later; :func:`audited_tables` lists them, and a test asserts that eve
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -31,7 +30,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import Session
 
-from ._audit import AuditEntry, json_value
+from ._audit import NEG_INF, POS_INF, AuditEntry, json_value
 
 Kind = Literal["changed", "unlogged", "missing", "unreadable"]
 AnySelect = Select[*tuple[Any, ...]]
@@ -106,19 +105,14 @@ class Reconciler(Protocol):
         """Read the table; return its row count and its findings."""
 
 
-def same_value(a: Any, b: Any) -> bool:
-    """Equal, counting two float NaNs as equal."""
-    if a == b:
-        return True
-    return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
-
-
 def diff_fields(table: str, key: str, seq: int | None, logged: Mapping[str, Any], current: Mapping[str, Any],
                 skip: Iterable[str] = ()) -> list[Discrepancy]:
     """``changed`` findings for the fields of ``logged`` whose current value differs.
 
-    Fields the table no longer has, and those in ``skip``, are not checked; current values are
-    compared in their logged JSON form (:func:`carbonmet.db.json_value`).
+    Fields the table no longer has, and those in ``skip``, are not checked. Both sides are compared in
+    their logged JSON form (:func:`carbonmet.db.audit.json_value`): a NaN is NULL, +inf/-inf are
+    ``"Infinity"``/``"-Infinity"``, on either side, so a NaN stored as NULL by SQLite (kept by
+    PostgreSQL) and a value logged by an older version as a ``NaN`` literal all compare equal.
     """
     out = []
     skipped = set(skip)
@@ -128,8 +122,8 @@ def diff_fields(table: str, key: str, seq: int | None, logged: Mapping[str, Any]
         raw = current[name]
         if lv == raw:  # numbers, text and NULL compare as stored; dates and blobs need their JSON form
             continue
-        cv = json_value(raw)
-        if not same_value(lv, cv):
+        lv, cv = json_value(lv), json_value(raw)
+        if lv != cv:
             out.append(Discrepancy("changed", table, key, name, lv, cv, seq))
     return out
 
@@ -140,10 +134,19 @@ def stream_rows(session: Session, stmt: AnySelect) -> Iterator[Any]:
     yield from session.connection().execute(stmt.execution_options(yield_per=BATCH))
 
 
+#: How the non-standard literals an older version wrote (``json.dumps`` default) are read back: in the
+#: canonical form :func:`carbonmet.db.audit.json_value` writes today.
+_CONSTANTS: dict[str, Any] = {"NaN": None, "Infinity": POS_INF, "-Infinity": NEG_INF}
+
+
 def loads(text: str) -> Any:
-    """Logged JSON text, or None when it does not parse."""
+    """Logged JSON text, or None when it does not parse.
+
+    ``NaN``, ``Infinity`` and ``-Infinity`` literals (written before the canonical form was strict JSON)
+    are read in today's form: NaN as None, the infinities as ``"Infinity"``/``"-Infinity"``.
+    """
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_CONSTANTS.__getitem__)
     except ValueError:
         return None
 

@@ -54,6 +54,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from carbonmet.quantities import format_unit, parse_unit, ureg
+from carbonmet.quantities.rules import PERIOD_WINDOW
 
 from ._errors import AggregationError
 from ._rules import Rules
@@ -254,12 +255,19 @@ def aggregate_table(
     Raises
     ------
     AggregationError
-        Unknown period or point, naive or empty range, a time zone whose offset changes in the range.
+        Unknown period or point, naive or empty range, a bound outside
+        :data:`carbonmet.quantities.rules.PERIOD_WINDOW` (1950-01-01 … 2199-12-31; readings stored with
+        implausible timestamps such as 0001 or 9999 lie outside every period that can be asked), a time
+        zone whose offset changes in the range.
     """
     if period not in PERIODS:
         raise AggregationError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
     if start.tzinfo is None or end.tzinfo is None:
         raise AggregationError("start and end must be timezone-aware")
+    for what, bound in (("start", start), ("end", end)):
+        problem = PERIOD_WINDOW.problem(bound)
+        if problem is not None:
+            raise AggregationError(f"period {what}: {problem}")
     if end <= start:
         raise AggregationError(f"empty range: end {end} <= start {start}")
     for p in points:

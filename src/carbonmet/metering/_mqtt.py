@@ -35,6 +35,7 @@ import hashlib
 import json
 import logging
 import math
+import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,7 +63,10 @@ class PayloadError(MeteringError, ValueError):
 
 
 class BrokerRefused(MeteringError, PermissionError):
-    """The broker refused the listener's credentials (CONNACK: bad user name or password, not authorised)."""
+    """The connection is refused for good, so reconnecting would not help: the broker refused the listener's
+    credentials (CONNACK: bad user name or password, not authorised), or with TLS the broker's certificate
+    does not verify against the given CA (wrong CA, expired, another host name) or the port does not speak
+    TLS."""
 
 
 #: CONNACK codes meaning "your credentials are refused": MQTT 3.1.1 (4, 5) and MQTT 5 (134, 135).
@@ -75,6 +79,46 @@ def _refused_code(exc: BaseException) -> int | None:
     rc = exc.rc
     code = getattr(rc, "value", rc)
     return code if isinstance(code, int) and code in _AUTH_REFUSED else None
+
+
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind an aiomqtt connection error that no retry can mend, else None.
+
+    A certificate that does not verify, and a port that does not speak TLS (``WRONG_VERSION_NUMBER``),
+    are fatal; an interrupted handshake (EOF, reset) is a lost connection like any other.
+    """
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return e
+        if isinstance(e, ssl.SSLError) and getattr(e, "reason", None) == "WRONG_VERSION_NUMBER":
+            return e
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def _tls_context(ca: str, cert: str | None = None, key: str | None = None) -> ssl.SSLContext:
+    """The client TLS context of a listener: the broker's certificate must verify against ``ca`` alone (not
+    the system's CAs) and name the host connected to; ``cert``/``key`` authenticate the client.
+
+    Raises
+    ------
+    ValueError
+        A file that cannot be read or holds no certificate/key, naming the option and the file.
+    """
+    try:
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"tls_ca {ca}: 无法读取 CA 证书 cannot read the CA certificate: {exc}") from None
+    if cert is not None:
+        try:
+            ctx.load_cert_chain(cert, key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"tls_cert {cert} / tls_key {key}: 无法读取客户端证书或私钥 cannot read the client "
+                             f"certificate or key: {exc}") from None
+    return ctx
 
 
 def message_key(topic: str, payload: bytes, doc: Any = None) -> str:
@@ -322,9 +366,15 @@ class MqttListener:
     username, password : str, optional
         Credentials the broker checks (MQTT CONNECT); without TLS they cross the network in clear.
     tls_ca : str, optional
-        CA certificate file: connect with TLS and verify the broker's certificate against it.
+        CA certificate file: connect with TLS and verify the broker's certificate (and that it names
+        ``host``) against it alone. The files are read when the listener is made.
     tls_cert, tls_key : str, optional
         Client certificate and key for brokers that authenticate clients by certificate (needs ``tls_ca``).
+
+    Raises
+    ------
+    ValueError
+        Inconsistent options, or TLS files that cannot be read (naming the file).
     acl : bool
         The topic's enterprise must own each point written (default ``True``); see the module notes.
     """
@@ -356,6 +406,7 @@ class MqttListener:
             raise ValueError("password 需要 username  needs a username")
         self.username, self.password, self.acl = username, password, acl
         self.tls_ca, self.tls_cert, self.tls_key = tls_ca, tls_cert, tls_key
+        self._tls = _tls_context(tls_ca, tls_cert, tls_key) if tls_ca is not None else None
         self.store, self.catalog = store, catalog
         self.host, self.port, self.topic, self.client_id = host, port, topic, client_id
         self.max_batch, self.linger_s, self.reconnect_s, self.keepalive = max_batch, linger_s, reconnect_s, keepalive
@@ -381,7 +432,8 @@ class MqttListener:
         Raises
         ------
         BrokerRefused
-            The broker refused the credentials (retrying would not help).
+            The broker refused the credentials, or its TLS certificate does not verify against ``tls_ca``
+            (or the port does not speak TLS): retrying would not help.
         """
         stop = stop or asyncio.Event()
         self._on_subscribed = on_subscribed
@@ -394,6 +446,12 @@ class MqttListener:
                         f"MQTT 代理拒绝连接 broker {self.host}:{self.port} refused the credentials of user"
                         f" {self.username!r} (CONNACK {code}: {exc})"
                     ) from None
+                if (tls := _tls_failure(exc)) is not None:
+                    raise BrokerRefused(
+                        f"TLS: 代理证书未通过验证 the TLS connection to broker {self.host}:{self.port} failed: "
+                        f"{getattr(tls, 'verify_message', '') or tls.reason} (CA file {self.tls_ca}; "
+                        f"{tls})"
+                    ) from None
                 log.warning("MQTT connection lost (%s); reconnecting", exc)
                 try:
                     await asyncio.wait_for(stop.wait(), self.reconnect_s)
@@ -404,11 +462,9 @@ class MqttListener:
     async def _session(
         self, stop: asyncio.Event, on_report: Callable[[IngestReport], None] | None, max_messages: int | None
     ) -> None:
-        tls = (aiomqtt.TLSParameters(ca_certs=self.tls_ca, certfile=self.tls_cert, keyfile=self.tls_key)
-               if self.tls_ca is not None else None)
         client = aiomqtt.Client(self.host, self.port, identifier=self.client_id, clean_session=False,
                                 keepalive=self.keepalive, timeout=5, username=self.username,
-                                password=self.password, tls_params=tls)
+                                password=self.password, tls_context=self._tls)
         # acknowledge only after the data are durable (set before connecting: queued messages arrive at once)
         client._client.manual_ack_set(True)
         try:

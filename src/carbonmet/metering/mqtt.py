@@ -6,7 +6,7 @@
 :class:`Incoming` messages (what the listener does per batch, usable without a broker). Quarantine reasons of this reader:
 :data:`MSG_ID_CONFLICT` (new content under a used ``msg_id``), :data:`TOPIC_ACL` (the topic's
 enterprise, :func:`topic_enterprise`, does not own the point); :class:`BrokerRefused` when the
-broker refuses the listener's credentials.
+broker refuses the listener's credentials or, with TLS, its certificate does not verify against the CA given.
 """
 
 from ._mqtt import (

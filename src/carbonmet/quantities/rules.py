@@ -13,7 +13,8 @@ the readings validation, the readings store and the DCC mapping all apply the sa
   written with a leading ``'``, and read back without it (CSV/formula injection, OWASP).
 - :class:`TimeWindow` — a plausibility window for timestamps and dates;
   :data:`READINGS_WINDOW` (1990-01-01 … now + 1 day) and :data:`CERTIFICATE_WINDOW`
-  (1950-01-01 … 2199-12-31) are the defaults, documented in ``docs/input-rules.md``.
+  (1950-01-01 … 2199-12-31) are the defaults, and :data:`PERIOD_WINDOW` bounds a data period asked of
+  the platform (a readings summary, activity data); documented in ``docs/input-rules.md``.
 
 Every check raises :class:`ValueError` (which pydantic reports per field) with a message that names
 what was wrong, zh-CN first then English.
@@ -31,6 +32,7 @@ __all__ = [
     "CODE_MAX_LENGTH",
     "CODE_PATTERN",
     "FORMULA_START",
+    "PERIOD_WINDOW",
     "READINGS_WINDOW",
     "TimeWindow",
     "check_code",
@@ -206,3 +208,7 @@ class TimeWindow:
 READINGS_WINDOW = TimeWindow(date(1990, 1, 1), ahead=timedelta(days=1))
 #: Certificate dates (calibration, issue, valid until): 1950-01-01 … 2199-12-31.
 CERTIFICATE_WINDOW = TimeWindow(date(1950, 1, 1), latest=date(2199, 12, 31))
+#: Data periods asked of the platform (readings summary, aggregation, activity data): 1950-01-01 …
+#: 2199-12-31, the span of certificate dates (data outside it can never be covered by a certificate),
+#: well inside the limits of date arithmetic (years 1 and 9999) in any time zone.
+PERIOD_WINDOW = TimeWindow(date(1950, 1, 1), latest=date(2199, 12, 31))

@@ -197,20 +197,35 @@ def validate_rows(
                 problems.append(RowProblem(fname, rowno, loc, err["msg"]))
 
 
-def import_file(engine: Engine | Connection, path: str | Path, actor: str = DEFAULT_ACTOR) -> ImportReport:
-    """Import one CSV/XLSX file in one transaction; raise :class:`ImportRejected` listing every problem."""
+def import_file(engine: Engine | Connection | Session, path: str | Path, actor: str = DEFAULT_ACTOR) -> ImportReport:
+    """Import one CSV/XLSX file in one transaction; raise :class:`ImportRejected` listing every problem.
+
+    Given an engine or a connection, the file is its own transaction: committed whole, or rolled back
+    whole when it is rejected. Given a :class:`~sqlalchemy.orm.Session`, the rows are written in that
+    session's transaction, which the caller owns: the caller commits, and rolls back on
+    :class:`ImportRejected` (as a write guard that checks the changes before they commit does; a second
+    session joined to the caller's connection would roll the caller's transaction back under it).
+    """
     path = Path(path)
     fname = str(path)
     tables = sorted(read_tables(path), key=lambda t: TABLE_ORDER.index(t[0]))
     report = ImportReport(fname)
-    problems: list[RowProblem] = []
+    if isinstance(engine, Session):
+        _import_tables(engine, fname, tables, actor, report)
+        return report
     with session_scope(engine) as session:
-        for table, header, body in tables:
-            applied = _apply_table(session, fname, table, header, body, actor, problems)
-            report.tables[table] = report.tables.get(table, 0) + applied
-        if problems:
-            raise ImportRejected(fname, problems)  # rolls the whole file back
+        _import_tables(session, fname, tables, actor, report)  # a rejection rolls the whole file back
     return report
+
+
+def _import_tables(session: Session, fname: str, tables: list[tuple[str, list[str], list[tuple[int, list[Any]]]]],
+                   actor: str, report: ImportReport) -> None:
+    problems: list[RowProblem] = []
+    for table, header, body in tables:
+        applied = _apply_table(session, fname, table, header, body, actor, problems)
+        report.tables[table] = report.tables.get(table, 0) + applied
+    if problems:
+        raise ImportRejected(fname, problems)
 
 
 def _apply_table(
@@ -254,10 +269,13 @@ def _apply_table(
     return applied
 
 
-def import_files(engine: Engine | Connection, paths: Iterable[str | Path], actor: str = DEFAULT_ACTOR) -> list[ImportReport]:
+def import_files(engine: Engine | Connection | Session, paths: Iterable[str | Path], actor: str = DEFAULT_ACTOR
+                 ) -> list[ImportReport]:
     """Import several files, tables in dependency order; each file is its own all-or-nothing unit.
 
     Stops at the first rejected file; :attr:`ImportRejected.imported` lists the files committed before it.
+    Given a session, every file is written in its transaction (see :func:`import_file`): nothing is
+    committed here.
     """
 
     def order(p: Path) -> int:
@@ -269,7 +287,8 @@ def import_files(engine: Engine | Connection, paths: Iterable[str | Path], actor
         try:
             reports.append(import_file(engine, p, actor))
         except ImportRejected as exc:
-            exc.imported = reports  # the files before it are committed: say so
+            # the files before it are committed: say so (in a caller's session nothing is committed yet)
+            exc.imported = [] if isinstance(engine, Session) else reports
             raise
     return reports
 

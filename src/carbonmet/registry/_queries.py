@@ -65,18 +65,43 @@ def default_intervals() -> dict[str, int]:
         return {r["type"]: int(r["interval_months"]) for r in csv.DictReader(fh)}
 
 
+def shift_days(d: date, days: int) -> date:
+    """``d`` plus ``days`` days, saturating at ``date.min`` / ``date.max``.
+
+    Dates stored before the certificate date window existed (a validity end of 9999-12-31, a date in
+    year 1) meet day arithmetic here ("the day after the validity end"); beyond the calendar Python can
+    represent the answer is the calendar's end ("never ends"), not an OverflowError.
+    """
+    try:
+        return d + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
 def add_months(d: date, months: int) -> date:
-    """``d`` plus whole months, clamped to the month's last day (2024-01-31 + 1 → 2024-02-29)."""
+    """``d`` plus whole months, clamped to the month's last day (2024-01-31 + 1 → 2024-02-29).
+
+    A result beyond year 9999 (or before year 1) saturates at ``date.max`` (``date.min``), as in
+    :func:`shift_days`.
+    """
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def certificate_valid_until(cert: CertificateLike, interval_months: int) -> date:
-    """Last day a certificate covers: its stated 有效期 or calibration date + interval − 1 day."""
+    """Last day a certificate covers: its stated 有效期 or calibration date + interval − 1 day.
+
+    An end beyond the representable calendar is ``date.max`` (:func:`add_months`).
+    """
     if cert.valid_until is not None:
         return cert.valid_until
-    return add_months(cert.calibration_date, interval_months) - timedelta(days=1)
+    end = add_months(cert.calibration_date, interval_months)
+    return end if end == date.max else shift_days(end, -1)
 
 
 def instrument_interval(inst: _HasInterval) -> int:
@@ -148,7 +173,7 @@ def cover_periods(
         last = certificate_valid_until(c, interval_months)
         later_fail = next((f for f in fails if f > c.calibration_date), None)
         if later_fail is not None:
-            last = min(last, later_fail - timedelta(days=1))
+            last = min(last, shift_days(later_fail, -1))
         if last >= c.calibration_date:
             out.append((c.cert_no, c.calibration_date, last))
     return out
@@ -236,7 +261,7 @@ def due_list(
     )
     if org:
         stmt = stmt.where(Organisation.code == org)
-    horizon = today + timedelta(days=within_days)
+    horizon = shift_days(today, within_days)
     if not include_ok:  # a stated validity beyond the horizon is "ok" unless the verification failed
         stmt = stmt.where(
             or_(Certificate.id.is_(None), Certificate.valid_until.is_(None), Certificate.valid_until <= horizon,
@@ -355,7 +380,7 @@ def period_coverage(session: Session, point_code: str, start: date, end: date) -
         certs_of = list(session.scalars(select(Certificate).where(Certificate.instrument_id == inst.id)))
         interval = instrument_interval(inst)
         for cert_no, first, last in cover_periods(certs_of, interval, inst.legal_category):
-            c = Interval(max(i_from, first), min(i_to, last + timedelta(days=1)))
+            c = Interval(max(i_from, first), min(i_to, shift_days(last, 1)))
             if c.start < c.end:
                 covered.append(c)
                 certs.append(cert_no)
@@ -454,7 +479,7 @@ def _merge_windows(windows: list[tuple[date, date | None]]) -> list[tuple[date, 
     """Union of date windows (inclusive ends; ``None`` = open-ended)."""
     out: list[tuple[date, date | None]] = []
     for start, end in sorted(windows, key=lambda w: w[0]):
-        if out and (out[-1][1] is None or start <= out[-1][1] + timedelta(days=1)):
+        if out and (out[-1][1] is None or start <= shift_days(out[-1][1], 1)):
             prev_start, prev_end = out[-1]
             out[-1] = (prev_start, None if end is None or prev_end is None else max(prev_end, end))
         else:
@@ -539,7 +564,7 @@ def trace_back(
                 result.standards.append(AffectedUse(code, row.calibration_date, end, row.cert_no, depth))
                 # uses of that standard before its next calibration (end exclusive → inclusive day before)
                 nxt[row.standard_id].append(
-                    (row.calibration_date, end - timedelta(days=1) if end is not None else None)
+                    (row.calibration_date, shift_days(end, -1) if end is not None else None)
                 )
         frontier = dict(nxt)
     result.max_depth_reached = bool(frontier)

@@ -97,10 +97,12 @@ from carbonmet.registry.models import (
 )
 from carbonmet.registry.write import record_incident as register_incident
 from carbonmet.sites import Catalog, PointInfo, as_catalog
+from carbonmet.tabular import DEFAULT_LIMITS, TabularError, read_limited
 from carbonmet.uncertainty import Evaluation, InputSet, Model, evaluate, load_model, plot_histogram
 
 __all__ = [
     "BATCH_SCHEMA",
+    "DEFAULT_LIMITS",
     "ActivityData",
     "AggregationError",
     "AuditEntry",
@@ -142,6 +144,7 @@ __all__ = [
     "Site",
     "Source",
     "Store",
+    "TabularError",
     "TraceResult",
     "UnitError",
     "activity_data",
@@ -175,6 +178,7 @@ __all__ = [
     "period_coverage",
     "plot_histogram",
     "read_file",
+    "read_limited",
     "readings_to_batch",
     "reconcile",
     "register_incident",

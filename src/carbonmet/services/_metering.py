@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from ._deps import (
+    DEFAULT_LIMITS,
     ActivityData,
     Catalog,
     ColumnMap,
@@ -28,12 +29,14 @@ from ._deps import (
     RawReading,
     ReadError,
     Store,
+    TabularError,
     activity_data,
     aggregate,
     as_catalog,
     catalog_from_registry,
     file_batch_id,
     read_file,
+    read_limited,
     readings_to_batch,
 )
 from ._errors import NotInScope, ServiceError
@@ -196,20 +199,38 @@ def ingest_files(
         The total and one report per file. An unreadable file is archived and quarantined as one
         record (reason ``unreadable_file``). Rows for points of enterprises outside the write scope
         are quarantined with reason ``out_of_scope``.
+
+    Raises
+    ------
+    ServiceError
+        A file that does not exist or is over the size limit (``carbonmet.tabular.Limits.max_bytes``,
+        256 MiB), naming the file and the limit. Every file's size is checked before anything is read or
+        stored, and a file is read at most up to the limit, so an oversized file costs no memory (and is
+        not archived: it stays where it is).
     """
     try:
         cmap = ColumnMap.parse(mapping)
     except ReadError as exc:
         raise ServiceError(str(exc)) from None
     tz = _zone(default_tz)
+    paths = [Path(f) for f in files]
+    for f in paths:  # all of them before the first is read: nothing half done for a size a stat can tell
+        try:
+            size = f.stat().st_size
+        except OSError as exc:
+            raise ServiceError(f"无法读取 cannot read {f}: {exc}") from None
+        if size > DEFAULT_LIMITS.max_bytes:
+            raise ServiceError(_too_large(f, f"{size} bytes"))
     st = scoped_store(ws, scope)
     total = IngestReport("total", "file")
     per_file: list[IngestReport] = []
-    for f in map(Path, files):
+    for f in paths:
         try:
-            raw = f.read_bytes()
-        except OSError as exc:
-            raise ServiceError(f"无法读取 cannot read {f}: {exc}") from None
+            raw = read_limited(f, DEFAULT_LIMITS)
+        except TabularError as exc:
+            if exc.field == "limit":
+                raise ServiceError(_too_large(f, exc.reason.split(",")[0])) from None
+            raise ServiceError(f"无法读取 cannot read {f}: {exc.reason}") from None
         try:
             batch = read_file(f, cmap, tz)
         except ReadError as exc:  # the whole file is unusable: archived and quarantined as one record
@@ -223,6 +244,12 @@ def ingest_files(
         if on_file is not None:
             on_file(f, rep)
     return total, per_file
+
+
+def _too_large(f: Path, size: str) -> str:
+    cap = DEFAULT_LIMITS.max_bytes
+    return (f"文件过大 {f}: {size}，超过上限 {cap} 字节 ({cap // 2**20} MiB) / file too large: {f}: {size}, "
+            f"over the limit of {cap} bytes ({cap // 2**20} MiB); split it into smaller files")
 
 
 def _readable_point(ws: Workspace, scope: Scope, point: str) -> Catalog:

@@ -121,9 +121,10 @@ def import_registry(ws: Workspace, scope: Scope, files: Iterable[str | Path], *,
         return done
     try:
         with guarded_write(ws, scope, "registry import 台账导入") as s:
-            # the importer opens its own session; bound to this transaction's connection it joins it,
-            # so the guard sees its changes and can still roll them back
-            return import_files(s.connection(), paths, actor=scope.actor)
+            # the importer writes in the guard's own session: the guard sees its changes and alone commits
+            # or rolls them back (a second session on this connection would roll the guard's transaction
+            # back under it when a file is rejected, and the guard's rollback then finds it gone)
+            return import_files(s, paths, actor=scope.actor)
     except ImportRejected as exc:
         exc.imported = []  # the whole call was one transaction: nothing was kept
         raise

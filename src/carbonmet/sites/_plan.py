@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..quantities import CarbonmetError, UnitError, parse_unit
 from ..quantities.rules import code_problem
-from ..tabular import Sheet, TabularError, read_csv, read_xlsx
+from ..tabular import Sheet, TabularError, read_csv, read_limited, read_xlsx
 from ._model import (
     EmissionSource,
     Enterprise,
@@ -253,7 +253,7 @@ def _sheet_rows(sh: Sheet) -> list[tuple[int | str, dict[str, Any]]]:
 
 def _csv_rows(path: Path) -> list[tuple[int | str, dict[str, Any]]]:
     try:
-        data = path.read_bytes()
+        data = read_limited(path)  # a file over the size limit is refused before it is read
         if not data.strip():
             return []
         return _sheet_rows(read_csv(data, str(path)))
@@ -283,7 +283,9 @@ def _xlsx_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[
 
 def _toml_tables(path: Path) -> dict[str, tuple[str, list[tuple[int | str, dict[str, Any]]]]]:
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = tomllib.loads(read_limited(path).decode("utf-8"))
+    except TabularError as exc:  # over the size limit, or unreadable
+        raise _plan_error(exc) from None
     except UnicodeDecodeError as exc:  # TOML is UTF-8 by definition
         raise PlanError(str(path), [PlanProblem(str(path), "-", "encoding",
                                                 f"not UTF-8 (byte {exc.start}): save the plan as UTF-8")]) from None

@@ -7,7 +7,8 @@ monitoring-plan files (:mod:`carbonmet.sites`) so that they agree on the rules:
   for simplified Chinese; anything else refused with a message naming the file;
 - a duplicate column name is refused everywhere (:func:`check_header`, naming both columns);
 - bounded bytes, rows, cells, field length and time (:class:`Limits`, defaults documented there and in
-  docs/formats/readings.md); an XLSX's declared dimension is not trusted;
+  docs/formats/readings.md); an XLSX's declared dimension is not trusted; a file over the byte limit is
+  refused before it is read (:func:`read_limited`);
 - row-level problems (:class:`RowIssue`: surplus cells, a truncated last row) are reported, never dropped;
 - every error (:class:`TabularError`) names file, row and field.
 
@@ -23,6 +24,7 @@ from ._reader import (
     decode_text,
     detect_encoding,
     read_csv,
+    read_limited,
     read_table,
     read_xlsx,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "decode_text",
     "detect_encoding",
     "read_csv",
+    "read_limited",
     "read_table",
     "read_xlsx",
 ]

@@ -214,6 +214,36 @@ def read_csv(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> Sheet:
     return sheet
 
 
+def read_limited(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """The bytes of a file, refused before they are read when there are more than ``limits.max_bytes``.
+
+    The size is taken from the file system first (a file over the limit costs no memory); then at most
+    ``max_bytes + 1`` bytes are read, so a file that grew since, or a special file whose size the file
+    system does not know, is refused too without reading on.
+
+    Raises
+    ------
+    TabularError
+        Field ``limit`` naming the file, its size and the limit; field ``file`` when it cannot be read.
+    """
+    p = Path(path)
+    cap = limits.max_bytes
+    try:
+        size = p.stat().st_size
+        if size > cap:
+            raise TabularError(str(p), None, "limit", f"{size} bytes, over the limit of {cap} bytes")
+        with p.open("rb") as fh:
+            want = size + 1
+            data = fh.read(want)
+            if len(data) == want:  # larger than the file system said: read on, still bounded
+                data += fh.read(cap + 1 - len(data))
+    except OSError as exc:
+        raise TabularError(str(p), None, "file", f"cannot read: {exc}") from None
+    if len(data) > cap:
+        raise TabularError(str(p), None, "limit", f"more than {cap} bytes, over the limit of {cap} bytes")
+    return data
+
+
 def _check_zip(path: Path, name: str, limits: Limits) -> None:
     try:
         size = path.stat().st_size
@@ -317,12 +347,5 @@ def read_table(
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(p, limits, sheets, cell)
     if suffix in (".csv", ".txt", ""):
-        try:
-            size = p.stat().st_size
-            if size > limits.max_bytes:
-                raise TabularError(str(p), None, "limit", f"{size} bytes, over the limit of {limits.max_bytes}")
-            data = p.read_bytes()
-        except OSError as exc:
-            raise TabularError(str(p), None, "file", f"cannot read: {exc}") from None
-        return [read_csv(data, str(p), limits)]
+        return [read_csv(read_limited(p, limits), str(p), limits)]
     raise TabularError(str(p), None, "file", f"unknown file type {suffix!r} (expected .csv or .xlsx)")

@@ -37,6 +37,26 @@ _MODEL_KEYS = {"output", "expression", "unit", "description"}
 _INPUT_META = {"distribution", "unit", "description"}
 
 
+def _text(value: Any, where: str, tbl: str, key: str) -> str:
+    """A text field (unit, description, distribution, a correlation's input names) as a string.
+
+    Absent (``None``) is empty text; a number is taken as written (``unit = 1``); anything else, and an
+    integer too long to write out (Python refuses more than 4300 digits), is a :class:`ModelFileError`
+    naming the table and the field.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return str(value)
+        except ValueError:  # an integer beyond Python's int-to-text digit limit
+            raise ModelFileError(f"{where}: {tbl} field '{key}' must be text, got an integer too long to "
+                                 "show") from None
+    raise ModelFileError(f"{where}: {tbl} field '{key}' must be text, got {type(value).__name__}")
+
+
 def load_model(path: str | Path) -> Model:
     """Read and check a TOML model file; every error names the file and the table/field."""
     p = Path(path)
@@ -75,18 +95,23 @@ def model_from_dict(data: dict[str, Any], source: str = "<model>") -> Model:
         raise ModelFileError(f"{where}: unknown top-level table '{min(unknown_top)}'")
     iset = InputSet()
     for name, spec in inputs.items():
+        if not isinstance(name, str):  # TOML keys are text; a dict built in Python may hold anything
+            raise ModelFileError(f"{where}: [inputs] an input name must be text, got {type(name).__name__}")
         tbl = f"[inputs.{name}]"
         if not isinstance(spec, dict):
             raise ModelFileError(f"{where}: {tbl} must be a table")
         if "distribution" not in spec:
             raise ModelFileError(f"{where}: {tbl} is missing field 'distribution'")
         params = {k: v for k, v in spec.items() if k not in _INPUT_META}
+        kind = _text(spec["distribution"], where, tbl, "distribution")
+        unit = _text(spec.get("unit"), where, tbl, "unit")
+        description = _text(spec.get("description"), where, tbl, "description")
         try:
-            dist = distribution_from_params(spec["distribution"], params)
+            dist = distribution_from_params(kind, params)
         except DistributionError as exc:
             raise ModelFileError(f"{where}: {tbl}: {exc}") from None
         try:
-            iset.add(name, dist, str(spec.get("unit", "")), str(spec.get("description", "")))
+            iset.add(name, dist, unit, description)
         except ModelError as exc:
             raise ModelFileError(f"{where}: {tbl}: {exc}") from None
     corr = data.get("correlations", [])
@@ -106,17 +131,20 @@ def model_from_dict(data: dict[str, Any], source: str = "<model>") -> Model:
             raise ModelFileError(f"{where}: {tbl} field 'r' must be a number")
         if not -1 <= c["r"] <= 1:  # compared before float(): an integer beyond the float range overflows
             raise ModelFileError(f"{where}: {tbl} field 'r' must be in [-1, 1]")
+        a, b = _text(c["a"], where, tbl, "a"), _text(c["b"], where, tbl, "b")
         try:
-            iset.correlate(str(c["a"]), str(c["b"]), float(c["r"]))
+            iset.correlate(a, b, float(c["r"]))
         except ModelError as exc:
             raise ModelFileError(f"{where}: {tbl}: {exc}") from None
+    unit = _text(model.get("unit"), where, "[model]", "unit")
+    description = _text(model.get("description"), where, "[model]", "description")
     try:
         m = Model.from_expression(
             model["expression"],
             iset,
             output=model["output"],
-            unit=str(model.get("unit", "")),
-            description=str(model.get("description", "")),
+            unit=unit,
+            description=description,
             check_units=None,
         )
     except ModelError as exc:
