@@ -8,6 +8,7 @@ against its write organisations and refused with :class:`AccessDenied` naming th
 ``centre``, ``none``); see ``docs/services.md``.
 """
 
+from ._accounting import Validation, account_enterprise, account_inventory_file, validate_accounting
 from ._credentials import set_hj212_password
 from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
@@ -49,6 +50,10 @@ from ._usecase import USE_CASES, Tenancy
 from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
+    "Validation",
+    "account_enterprise",
+    "account_inventory_file",
+    "validate_accounting",
     "OUT_OF_SCOPE",
     "USE_CASES",
     "AccessDenied",

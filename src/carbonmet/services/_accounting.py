@@ -117,7 +117,7 @@ def validate_accounting(ws: Workspace, scope: Scope, runs: int, *, enterprises: 
             region = root / "region"
             generate(region, enterprises=enterprises, year=year, seed=seed + r, resolution="hour")
             centre = Scope.centre()
-            with Workspace(f"sqlite:///{root / 'v.db'}", store_root=region / "readings") as w:
+            with Workspace(f"sqlite:///{root / 'v.db'}", store_root=region) as w:
                 import_registry(w, centre, sorted((region / "registry").glob("*.csv")))
                 for f in sorted((region / "plans").glob("*.toml")):
                     import_plan(w, centre, f)
