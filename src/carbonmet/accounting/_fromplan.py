@@ -174,8 +174,11 @@ class _Builder:
         completeness = float(valid.mean()) if self.H else math.nan
         src = {"parameter": "activity_data", "source": "measured", "priority": PRIORITY["measured"], "point": r.ref,
                "instruments": ins_used, "reason": "计量器具实测 (优先级 1) / metered (priority 1)"}
-        act = {"value": float(sum(f.total for f in flows)), "unit": h.unit, "point": r.ref, "instruments": ins_used,
-               "completeness": round(completeness, 6), "substituted": float(sub.sum())}
+        per = sum((f.values for f in flows), np.zeros(self.n))
+        act = {"value": float(per.sum()), "unit": h.unit, "point": r.ref, "instruments": ins_used,
+               "completeness": round(completeness, 6), "substituted": float(sub.sum()),
+               "periods": [{"period": lab, "value": round(float(v), 6)}
+                           for lab, v in zip(self.d.period_labels, per, strict=True)]}
         self.view.append({"source_stream": stream, "parameter": "activity_data", "planned": r.source, "ref": r.ref,
                           "frequency": r.frequency, "instruments": list(r.instruments), "achieved": "measured",
                           "completeness": round(completeness, 6)})
@@ -243,17 +246,17 @@ class _Builder:
             return None
         val_h, analysers, rep_h, unit, src = lp
         lot = self._lot
+        base = self.amount(stream, s)  # the activity data themselves: control-plan view, flags, record
+        if base is None:
+            return None
+        _, src_act, act = base
         built_flows: list[Flow] = []
         noises: list[Noise] = []
-        act = None
         for a, mask in analysers.items():
-            got = self.amount(stream, s, np.where(mask, val_h, 0.0)) if act is None else \
-                self.amount_quiet(stream, s, np.where(mask, val_h, 0.0))
+            got = self.amount_quiet(stream, s, np.where(mask, val_h, 0.0))
             if got is None:
                 return None
-            flows, src_ad, act_a = got
-            if act is None:
-                act, src_act = act_a, src_ad
+            flows = got[0]
             fig = self.figure(a, "analyser")
             if fig is None:
                 fig = InstrumentFigure(a, "none", math.nan, None, (), None, False, "uncovered", np.ones(self.n), "",
@@ -279,9 +282,14 @@ class _Builder:
                             f"{stream} {parameter} 单次化验重复性 repeatability of single analyses"))
         b = Built(built_flows, noises + [z for f in built_flows for z in f.noises()], [])
         b.flows = [Flow(f.what, f.values, f.unit, f.terms) for f in built_flows]
-        assert act is not None
-        return b, src_act, act | {"property_mean": float(sum(f.total for f in built_flows)) / act["value"]
-                                  if act["value"] else math.nan, "property_unit": unit}, src  # type: ignore[return-value]
+        weighted = sum((f.values for f in built_flows), np.zeros(self.n))
+        amounts = np.array([p["value"] for p in act["periods"]])
+        prop = np.divide(weighted, amounts, out=np.full(self.n, math.nan), where=amounts != 0)
+        return b, src_act, act | {
+            "property_mean": float(weighted.sum()) / act["value"] if act["value"] else math.nan,
+            "property_unit": unit,
+            "property_periods": [{"period": lab, "value": None if not math.isfinite(v) else round(float(v), 8)}
+                                 for lab, v in zip(self.d.period_labels, prop, strict=True)]}, src
 
     def amount_quiet(self, stream: str, s: StreamCalc, weights: np.ndarray
                      ) -> tuple[list[Flow], dict[str, Any], dict[str, Any]] | None:
@@ -327,7 +335,8 @@ class _Builder:
             c, src_ad, act, src_c = got
             sources += [src_ad, src_c]
             factor["carbon_content"] = act.pop("property_mean")
-            factor["carbon_unit"] = act.pop("property_unit") if "property_unit" in act else ""
+            factor["carbon_unit"] = act.pop("property_unit", "")
+            factor["carbon_content_periods"] = act.pop("property_periods", [])
             prop = c
         else:
             got = self.weighted(name, s, "ncv", "ncv")
@@ -337,6 +346,7 @@ class _Builder:
             sources += [src_ad, src_n]
             factor["ncv"] = act.pop("property_mean")
             factor["ncv_unit"] = act.pop("property_unit", "")
+            factor["ncv_periods"] = act.pop("property_periods", [])
         act["U_rel_pct"] = self._U_rel(self._act_flows(name, s))
         cc = None
         if form == "per_heat":
@@ -427,6 +437,7 @@ class _Builder:
                     continue
                 b, src_ad, act, src_c = got
                 act.pop("property_unit", None)
+                act["carbon_periods"] = act.pop("property_periods", [])
                 carbon = act.pop("property_mean")
                 sources += [src_ad, src_c]
                 act["U_rel_pct"] = self._U_rel(self._act_flows(name, s))
@@ -451,7 +462,8 @@ class _Builder:
             (ins if st.kind == "raw_material" else outs).append(b)
             tiers[name] = tier_of(act["U_rel_pct"])
             items[name] = {"role": st.kind, "amount": act["value"], "unit": act["unit"], "carbon": carbon,
-                           "point": act.get("point"), "U_rel_pct": act["U_rel_pct"]}
+                           "point": act.get("point"), "U_rel_pct": act["U_rel_pct"],
+                           "periods": act.get("periods", []), "carbon_periods": act.get("carbon_periods", [])}
         if not ins:
             return None
         stream, terms = carbon_balance(group, ins, outs)
