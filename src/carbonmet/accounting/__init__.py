@@ -22,8 +22,8 @@ from ._account import Account, tier_of
 from ._core import Noise, Part, StreamCalc, Term
 from ._fromfile import account_inventory
 from ._fromplan import Hourly, LabRecord, PlanData, account_from_data
-from ._gather import gather, months
-from ._inventory import STREAM_KINDS, Inventory, InventoryError, read_inventory
+from ._gather import gather, months, plan_points
+from ._inventory import STREAM_KINDS, Inventory, InventoryError, inventory_from_dict, read_inventory
 from ._terms import LEGAL_STATE_RULE, InstrumentFigure
 from ._xlsx import write_xlsx
 
@@ -45,7 +45,9 @@ __all__ = [
     "account_inventory",
     "formulas",
     "gather",
+    "inventory_from_dict",
     "months",
+    "plan_points",
     "read_inventory",
     "tier_of",
     "write_xlsx",

@@ -221,6 +221,13 @@ def read_inventory(path: str | Path) -> Inventory:
         raise InventoryError(f, [(f, "-", "file", f"无法读取 cannot read: {exc}")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise InventoryError(f, [(f, "-", "toml", f"不是有效的 TOML / not valid TOML: {exc}")]) from None
+    return inventory_from_dict(data, f)
+
+
+def inventory_from_dict(data: dict[str, Any], file: str = "<inventory>") -> Inventory:
+    """Check an inventory given as the dict its TOML parses to (tables ``inventory``, ``instruments``,
+    ``streams``); ``file`` names it in errors. Raises :class:`InventoryError` as :func:`read_inventory` does."""
+    f = file
     problems: list[tuple[str, str, str, str]] = []
     for key in data:
         if key not in ("inventory", "instruments", "streams"):
