@@ -8,7 +8,13 @@ against its write organisations and refused with :class:`AccessDenied` naming th
 ``centre``, ``none``); see ``docs/services.md``.
 """
 
-from ._accounting import Validation, account_enterprise, account_inventory_file, validate_accounting
+from ._accounting import (
+    Validation,
+    account_enterprise,
+    account_inventory_file,
+    trace_accounts,
+    validate_accounting,
+)
 from ._credentials import set_hj212_password
 from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
@@ -53,6 +59,7 @@ __all__ = [
     "Validation",
     "account_enterprise",
     "account_inventory_file",
+    "trace_accounts",
     "validate_accounting",
     "OUT_OF_SCOPE",
     "USE_CASES",
