@@ -9,7 +9,7 @@ as often as monthly is checked month by month, ``quarterly`` by quarter, ``yearl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -45,8 +45,12 @@ def _overlaps(r: LabResult, start: datetime, end: datetime) -> bool:
     return r.sampled_from < end and r.sampled_to > start
 
 
+Active = Callable[[str, datetime, datetime], bool]
+"""``active(source_stream, start, end)``: whether the stream had any activity (consumption) in ``[start, end)``."""
+
+
 def _row_findings(plan: MonitoringPlan, row: PlanParameterRow, results: Sequence[LabResult], year: int,
-                  zone: tzinfo) -> list[FrequencyFinding]:
+                  zone: tzinfo, active: Active | None) -> list[FrequencyFinding]:
     lo = max(row.valid_from or plan.header.valid_from, date(year, 1, 1))
     hi = min(row.valid_to or date(year + 1, 1, 1), date(year + 1, 1, 1))
     if lo >= hi:
@@ -61,6 +65,8 @@ def _row_findings(plan: MonitoringPlan, row: PlanParameterRow, results: Sequence
         start, end = _local(a, zone), _local(b, zone)
         if any(_overlaps(r, start, end) for r in of_analyte):
             continue
+        if active is not None and not active(row.source_stream, start, end):
+            continue  # nothing delivered or burnt (a stop, a turnaround): nothing to sample
         out.append(FrequencyFinding(
             plan.enterprise, row.source_stream, row.ref, row.parameter, row.frequency, kind, label,
             f"{row.ref} {row.parameter} 在 {label} 无化验结果（计划频次 {row.frequency}）/ no result of {row.parameter} "
@@ -80,7 +86,7 @@ def _row_findings(plan: MonitoringPlan, row: PlanParameterRow, results: Sequence
 
 
 def frequency_findings(plan: MonitoringPlan, results: Sequence[LabResult], year: int, *,
-                       time_zone: str = "Asia/Shanghai") -> list[FrequencyFinding]:
+                       time_zone: str = "Asia/Shanghai", active: Active | None = None) -> list[FrequencyFinding]:
     """Periods (and batches) of ``year`` in which a lab parameter of the plan has no result (pure).
 
     Parameters
@@ -95,6 +101,10 @@ def frequency_findings(plan: MonitoringPlan, results: Sequence[LabResult], year:
         Calendar year, cut in ``time_zone``.
     time_zone : str
         IANA zone of the months (local months, as readings are aggregated).
+    active : callable, optional
+        ``active(source_stream, start, end) -> bool``: whether the stream had activity in a period (e.g. its
+        activity-data meter measured a consumption). A period without activity (the plant stopped) is not a
+        finding. Default: every period is expected to have results.
 
     Returns
     -------
@@ -115,5 +125,5 @@ def frequency_findings(plan: MonitoringPlan, results: Sequence[LabResult], year:
     out: list[FrequencyFinding] = []
     for row in plan.parameters:
         if row.source == "lab" and row.parameter in known:
-            out += _row_findings(plan, row, results, year, zone)
+            out += _row_findings(plan, row, results, year, zone, active)
     return out

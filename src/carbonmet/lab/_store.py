@@ -34,6 +34,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..db import lock_chain, record
+from ..quantities.rules import code_problem
 from ..registry.models import Instrument, MeasurementPoint, Organisation, Site
 from ._flags import certificate_flags, find_flags
 from ._models import IMPORT, QUARANTINE, RESULT, LabImportRow, LabQuarantineRow, LabResultRow
@@ -89,13 +90,46 @@ class _Registry:
 
 
 def _registry_for(session: Session, lf: LabFile) -> _Registry:
-    raw_points = {r.get("point_id") for r in lf.raw_rows.values()}
+    raws = list(lf.raw_rows.values())
+
+    def texts(col: str) -> set[str]:
+        return {v for r in raws if isinstance(v := r.get(col), str) and code_problem(v) is None}
+
     return _Registry.load(
         session,
-        {r.point_id for r in lf.results} | {p for p in raw_points if isinstance(p, str)},
-        {r.instrument_id for r in lf.results},
-        {r.lab_org for r in lf.results} | {r.enterprise for r in lf.results if r.enterprise},
+        {r.point_id for r in lf.results} | texts("point_id"),
+        {r.instrument_id for r in lf.results} | texts("instrument_id"),
+        {r.lab_org for r in lf.results} | {r.enterprise for r in lf.results if r.enterprise} | texts("lab_org")
+        | texts("enterprise"),
     )
+
+
+def _problems(reg: _Registry, point_id: str | None, enterprise: str, instrument: str | None, lab_org: str | None,
+              skip: set[str]) -> tuple[str, list[tuple[str, str, str]]]:
+    """(the row's enterprise, what the registry refuses of it); ``None`` values and ``skip`` fields unchecked."""
+    p = reg.points.get(point_id) if point_id is not None else None
+    ent = enterprise or (p.enterprise if p is not None else "")
+    problems: list[tuple[str, str, str]] = []
+    if enterprise and "enterprise" not in skip and enterprise not in reg.orgs:
+        problems.append(("enterprise", "unknown_enterprise",
+                         f"单位 {enterprise!r} 未登记 / organisation {enterprise!r} is not in the registry"))
+    if point_id is not None and "point_id" not in skip:
+        if p is None or p.enterprise != ent:
+            whose = f" {ent}" if ent else ""
+            problems.append(("point_id", "unknown_point", (
+                f"{point_id!r} 不是{whose}已登记的采样点 / {point_id!r} is not a registered sample point"
+                f"{' of ' + ent if ent else ''} (a result for an unknown stream)")))
+        elif p.reading_kind != "sample":
+            problems.append(("point_id", "not_a_sample_point", (
+                f"{point_id!r} 不是采样点（读数类型 {p.reading_kind}）/ {point_id!r} is a {p.reading_kind} metering "
+                "point, not a sample point (reading_kind = sample)")))
+    if instrument is not None and "instrument_id" not in skip and instrument not in reg.instruments:
+        problems.append(("instrument_id", "unknown_instrument",
+                         f"分析仪 {instrument!r} 未登记 / analyser {instrument!r} is not in the registry"))
+    if lab_org is not None and "lab_org" not in skip and lab_org not in reg.orgs:
+        problems.append(("lab_org", "unknown_lab", (
+            f"化验单位 {lab_org!r} 未登记 / laboratory {lab_org!r} is not an organisation in the registry")))
+    return ent, problems
 
 
 def check_against_registry(session: Session, lab_file: LabFile) -> LabFile:
@@ -105,8 +139,8 @@ def check_against_registry(session: Session, lab_file: LabFile) -> LabFile:
     point (``reading_kind = sample``) of its enterprise — a result "for an unknown stream" —, its
     ``instrument_id`` is not a registered instrument (any organisation's: an outside laboratory analyses
     with its own), its ``lab_org`` or an ``enterprise`` it names is not a registered organisation. A result
-    without an enterprise takes its sample point's. Rows the reader rejected keep their rejects, attributed
-    to the point's enterprise when the point is known.
+    without an enterprise takes its sample point's. Rows the reader rejected get the same checks on the fields
+    it could read, and are attributed to their point's enterprise when the point is known.
 
     Returns
     -------
@@ -116,34 +150,24 @@ def check_against_registry(session: Session, lab_file: LabFile) -> LabFile:
     reg = _registry_for(session, lab_file)
     results: list[LabResult] = []
     rejects: list[LabReject] = []
+    by_row: dict[int | None, list[LabReject]] = defaultdict(list)
     for rej in lab_file.rejects:
-        owner = rej.enterprise
-        if owner is None:
-            p = reg.points.get(str(rej.raw.get("point_id")))
-            owner = p.enterprise if p is not None else None
-        rejects.append(replace(rej, enterprise=owner))
+        by_row[rej.row].append(rej)
+    for rowno, rejs in by_row.items():
+        raw = rejs[0].raw
+
+        def code(col: str, raw: Any = raw) -> str | None:
+            v = raw.get(col)
+            return v if isinstance(v, str) and code_problem(v) is None else None
+
+        given = rejs[0].enterprise or ""
+        ent, problems = _problems(reg, code("point_id"), given, code("instrument_id"), code("lab_org"),
+                                  {r.field for r in rejs} | ({"enterprise"} if given else set()))
+        owner = ent or None
+        rejects += [replace(r, enterprise=r.enterprise or owner) for r in rejs]
+        rejects += [LabReject(lab_file.file, rowno, f, c, why, raw, owner) for f, c, why in problems]
     for r in lab_file.results:
-        p = reg.points.get(r.point_id)
-        ent = r.enterprise or (p.enterprise if p is not None else "")
-        problems: list[tuple[str, str, str]] = []
-        if r.enterprise and r.enterprise not in reg.orgs:
-            problems.append(("enterprise", "unknown_enterprise",
-                             f"单位 {r.enterprise!r} 未登记 / organisation {r.enterprise!r} is not in the registry"))
-        if p is None or p.enterprise != ent:
-            whose = f" {ent}" if ent else ""
-            problems.append(("point_id", "unknown_point", (
-                f"{r.point_id!r} 不是{whose}已登记的采样点 / {r.point_id!r} is not a registered sample point"
-                f"{' of ' + ent if ent else ''} (a result for an unknown stream)")))
-        elif p.reading_kind != "sample":
-            problems.append(("point_id", "not_a_sample_point", (
-                f"{r.point_id!r} 不是采样点（读数类型 {p.reading_kind}）/ {r.point_id!r} is a {p.reading_kind} metering point, "
-                "not a sample point (reading_kind = sample)")))
-        if r.instrument_id not in reg.instruments:
-            problems.append(("instrument_id", "unknown_instrument",
-                             f"分析仪 {r.instrument_id!r} 未登记 / analyser {r.instrument_id!r} is not in the registry"))
-        if r.lab_org not in reg.orgs:
-            problems.append(("lab_org", "unknown_lab", (
-                f"化验单位 {r.lab_org!r} 未登记 / laboratory {r.lab_org!r} is not an organisation in the registry")))
+        ent, problems = _problems(reg, r.point_id, r.enterprise, r.instrument_id, r.lab_org, set())
         if problems:
             raw = lab_file.raw_rows.get(r.row or -1, {})
             rejects += [LabReject(lab_file.file, r.row, f, c, why, raw, ent or None) for f, c, why in problems]

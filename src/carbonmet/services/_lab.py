@@ -9,7 +9,8 @@ through the write guard). Reading needs the enterprise in the read scope.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,10 +30,12 @@ from carbonmet.lab import (
     result_flags,
     save_lab_file,
 )
-from carbonmet.sites import load_plan, plan_versions
+from carbonmet.sites import MonitoringPlan, load_plan, plan_versions
 
+from ._deps import CarbonmetError, aggregate
 from ._errors import ServiceError
 from ._guard import guarded_write
+from ._metering import _readable_point
 from ._scope import Scope
 from ._usecase import use_case
 from ._workspace import Workspace
@@ -147,18 +150,50 @@ def lab_results(
         return query_results(s, enterprise=enterprise, point_ids=point_ids, analytes=analytes, start=start, end=end)
 
 
+def _activity(ws: Workspace, scope: Scope, plan: MonitoringPlan, year: int
+              ) -> Callable[[str, datetime, datetime], bool] | None:
+    """Whether each source stream was active in a period, from the monthly totals of the activity-data point
+    the plan names for it (readings store); None without a store. A month whose totaliser or rate readings are
+    missing counts as active (a gap is not a stop); a month without any event of a per-event point (weighbridge
+    tickets) as inactive."""
+    if ws.store_root is None:
+        return None
+    start, end = _year(year, ws.time_zone)
+    months: dict[str, list[tuple[datetime, float]]] = {}
+    for r in plan.parameters:
+        if r.source != "point" or r.parameter != "activity_data" or r.source_stream in months:
+            continue
+        try:
+            cat = _readable_point(ws, scope, r.ref)
+            rows = aggregate(ws.store(), cat, [r.ref], start, end, "month", tz=ws.time_zone)
+        except CarbonmetError:
+            continue
+        # per-event amounts (a weighbridge's tickets): no event in a month is no delivery, not a gap
+        events = cat[r.ref].reading_kind == "interval"
+        months[r.source_stream] = [(a.period_start, 0.0 if events and a.n_readings == 0 else a.value_measured)
+                                   for a in rows]
+
+    def active(stream: str, a: datetime, b: datetime) -> bool:
+        vals = [v for t, v in months.get(stream, []) if a <= t < b and not math.isnan(v)]
+        return not vals or any(v > 0 for v in vals)
+
+    return active
+
+
 @use_case("read")
 def lab_findings(ws: Workspace, scope: Scope, enterprise: str, year: int) -> LabFindings:
     """The checks of an enterprise's lab results in a year (化验数据核查): the flags of its results (reused
     sample id, C/NCV inconsistent, analyser without a valid certificate — by the registry as it is now) and
     the periods or batches without a result against its monitoring plan (the newest stored version valid in
-    the year; none stored: no frequency check). :class:`NotInScope` if the enterprise is not readable."""
+    the year; none stored: no frequency check) — with a readings store, not in periods in which the stream's
+    activity-data point measured no consumption (a stop). :class:`NotInScope` if the enterprise is not readable."""
     scope.check_read(enterprise, _RESULTS, enterprise)
     start, end = _year(year, ws.time_zone)
     with ws.session() as s:
         results, flags = result_flags(s, enterprise, start, end, time_zone=ws.time_zone)
         versions = [v for v in plan_versions(s, enterprise) if v.valid_from < end.date()]
         plan = load_plan(s, enterprise, versions[-1].version) if versions else None
-    freq = frequency_findings(plan, results, year, time_zone=ws.time_zone) if plan is not None else []
+    freq = [] if plan is None else frequency_findings(plan, results, year, time_zone=ws.time_zone,
+                                                      active=_activity(ws, scope, plan, year))
     return LabFindings(enterprise, year, len(results), tuple(flags), tuple(freq),
                        plan.version if plan is not None else None)
