@@ -15,7 +15,7 @@ import math
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +51,13 @@ class _Bad(Exception):
 
 
 def _text(cell: Any) -> str | None:
+    """A cell as the parsers see it: text cells arrive already as :func:`_cell_text` made them."""
+    if cell is None or type(cell) is str:
+        return cell
+    return _cell_text(cell)
+
+
+def _cell_text(cell: Any) -> str | None:
     """A cell as text (None or blank → None); spreadsheet-escaped text (``'=…``) read back as written."""
     if cell is None:
         return None
@@ -116,7 +123,7 @@ def _number(cell: Any, what: str) -> float:
     return v
 
 
-def _timestamp(cell: Any, what: str, tz: tzinfo | None) -> datetime:
+def _timestamp(cell: Any, what: str, tz: tzinfo | None, now: datetime) -> datetime:
     if isinstance(cell, datetime):
         t = cell
     else:
@@ -130,13 +137,13 @@ def _timestamp(cell: Any, what: str, tz: tzinfo | None) -> datetime:
             raise _Bad("naive_timestamp", f"缺少时区 / {what} {t.isoformat()} has no UTC offset (write e.g. "
                                           "2025-01-01T00:00:00+08:00, or name the file's time zone)")
         t = t.replace(tzinfo=tz)
-    problem = READINGS_WINDOW.problem(t)
+    problem = READINGS_WINDOW.problem(t, now)
     if problem is not None:
         raise _Bad("implausible_timestamp", problem)
     return t
 
 
-def _day(cell: Any, what: str) -> date:
+def _day(cell: Any, what: str, now: datetime) -> date:
     if isinstance(cell, datetime):
         d = cell.date()
     elif isinstance(cell, date):
@@ -147,7 +154,7 @@ def _day(cell: Any, what: str) -> date:
             d = date.fromisoformat(s)
         except ValueError:
             raise _Bad("bad_date", f"不是 ISO 8601 日期 / {what} is not an ISO 8601 date: {s[:40]!r}") from None
-    problem = READINGS_WINDOW.problem(d)
+    problem = READINGS_WINDOW.problem(d, now)
     if problem is not None:
         raise _Bad("implausible_timestamp", problem)
     return d
@@ -179,12 +186,12 @@ def _zone(name: str | None) -> tzinfo | None:
         raise LabError(name, None, "time_zone", f"未知时区 / unknown time zone {name!r}") from None
 
 
-def _parse_row(r: _Row, enterprise: str | None, tz: tzinfo | None) -> LabResult | None:
+def _parse_row(r: _Row, enterprise: str | None, tz: tzinfo | None, now: datetime) -> LabResult | None:
     """The row as a result, or None with its problems in ``r.problems``."""
     sample_id = r.take("sample_id", lambda c: _code(_text(c), "sample_id"))
     point_id = r.take("point_id", lambda c: _code(_text(c), "point_id"))
-    t0 = r.take("sampled_from", lambda c: _timestamp(c, "sampled_from", tz))
-    t1 = r.take("sampled_to", lambda c: _timestamp(c, "sampled_to", tz))
+    t0 = r.take("sampled_from", lambda c: _timestamp(c, "sampled_from", tz, now))
+    t1 = r.take("sampled_to", lambda c: _timestamp(c, "sampled_to", tz, now))
     if t0 is not None and t1 is not None and t1 < t0:
         r.problems.append(("sampled_to", "window_order", (f"采样结束早于开始 / sampled_to {t1.isoformat()} is before "
                                                           f"sampled_from {t0.isoformat()}")))
@@ -244,7 +251,7 @@ def _parse_row(r: _Row, enterprise: str | None, tz: tzinfo | None) -> LabResult 
         return b
 
     basis = r.take("moisture_basis", _basis)
-    analysed_on = r.take("analysed_on", lambda c: None if _text(c) is None else _day(c, "analysed_on"))
+    analysed_on = r.take("analysed_on", lambda c: None if _text(c) is None else _day(c, "analysed_on", now))
     if analysed_on is not None and t0 is not None and analysed_on < t0.date():
         r.problems.append(("analysed_on", "analysed_before_sampling", (
             f"化验日期早于采样开始 / analysed_on {analysed_on.isoformat()} is before sampling began "
@@ -348,12 +355,15 @@ def read_lab_file(path: Path, *, enterprise: str | None = None, time_zone: str |
     results: list[LabResult] = []
     rejects: list[LabReject] = []
     raw_rows: dict[int, dict[str, str | None]] = {}
+    now = datetime.now(UTC)
+    columns = [(i, h) for i, h in enumerate(header) if h]
     for rowno, cells in sheet.rows:
-        named = {h: cells[i] for i, h in enumerate(header) if h}
-        raw = {h: _text(v) for h, v in named.items()}
+        raw = {h: _cell_text(cells[i]) for i, h in columns}
         raw_rows[rowno] = raw
+        # text cells as their cleaned text; numbers and date-times of a workbook as they are
+        named = {h: raw[h] if cells[i] is None or isinstance(cells[i], str) else cells[i] for i, h in columns}
         r = _Row(sheet.name, rowno, named, list(issues.get(rowno, [])))
-        res = _parse_row(r, enterprise, tz)
+        res = _parse_row(r, enterprise, tz, now)
         if res is not None:
             results.append(res)
             continue

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from ..db import lock_chain, record
@@ -204,17 +204,29 @@ def _ext(file: str) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,15}", suffix) else ".bin"
 
 
-def _log(session: Session, actor: str, imp: LabImportRow, results: Sequence[LabResultRow],
-         quarantine: Sequence[LabQuarantineRow]) -> None:
+def _log(session: Session, actor: str, imp: LabImportRow, results: Sequence[dict[str, Any]],
+         quarantine: Sequence[dict[str, Any]]) -> None:
     key = str(imp.id)
     owners = [e for e in imp.enterprises.split(";") if e]
     record(session, actor=actor, action="create", entity=IMPORT, key=key, data=_state(imp))
     if results:
         record(session, actor=actor, action="create", entity=RESULT, key=key,
-               data={"import": imp.id, "enterprises": owners, "rows": [_state(r) for r in results]})
+               data={"import": imp.id, "enterprises": owners, "rows": list(results)})
     if quarantine:
         record(session, actor=actor, action="create", entity=QUARANTINE, key=key,
-               data={"import": imp.id, "enterprises": owners, "rows": [_state(q) for q in quarantine]})
+               data={"import": imp.id, "enterprises": owners, "rows": list(quarantine)})
+
+
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert rows (Core, in one statement batch) and return them with their ids, every column present:
+    the state the audit log records."""
+    if not rows:
+        return []
+    t = model.__table__
+    cols = [c.name for c in t.columns if c.name != "id"]
+    full = [{c: r.get(c) for c in cols} for r in rows]
+    ids = session.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True), full).scalars().all()
+    return [{"id": i, **r} for i, r in zip(ids, full, strict=True)]
 
 
 def _import_row(lf: LabFile, status: str, enterprises: Sequence[str], stored: int, duplicates: int,
@@ -226,12 +238,12 @@ def _import_row(lf: LabFile, status: str, enterprises: Sequence[str], stored: in
 
 
 def _quarantine(import_id: int, file_row: int | None, enterprise: str | None, rejects: Sequence[LabReject],
-                raw: Any) -> LabQuarantineRow:
+                raw: Any) -> dict[str, Any]:
     first = rejects[0]
     reason = "; ".join(f"{r.field}: {r.reason}" if r.field else r.reason for r in rejects)
-    return LabQuarantineRow(import_id=import_id, file_row=file_row, enterprise=enterprise, field=first.field[:64],
-                            code=first.code[:32], reason=reason,
-                            raw_row=json.dumps(dict(raw), ensure_ascii=False, sort_keys=True))
+    return {"import_id": import_id, "file_row": file_row, "enterprise": enterprise, "field": first.field[:64],
+            "code": first.code[:32], "reason": reason,
+            "raw_row": json.dumps(dict(raw), ensure_ascii=False, sort_keys=True)}
 
 
 def _save_rejected(session: Session, lf: LabFile, actor: str, record_it: bool) -> LabImport:
@@ -253,7 +265,7 @@ def _save_rejected(session: Session, lf: LabFile, actor: str, record_it: bool) -
     n_bad = len(by_row)
     filler = LabReject(lf.file, None, "", "file_rejected", (
         f"文件有 {n_bad} 行被拒，本行未入库 / the file was rejected ({n_bad} refused row(s)): this row was not stored"))
-    rows: list[LabQuarantineRow] = []
+    rows: list[dict[str, Any]] = []
     for rowno in sorted(lf.raw_rows):
         rejs = by_row.get(rowno)
         if rejs:
@@ -261,9 +273,7 @@ def _save_rejected(session: Session, lf: LabFile, actor: str, record_it: bool) -
             rows.append(_quarantine(imp.id, rowno, owner or _single(ents), rejs, lf.raw_rows[rowno]))
         else:
             rows.append(_quarantine(imp.id, rowno, owner_of.get(rowno) or _single(ents), [filler], lf.raw_rows[rowno]))
-    session.add_all(rows)
-    session.flush()
-    _log(session, actor, imp, [], rows)
+    _log(session, actor, imp, [], _insert(session, LabQuarantineRow, rows))
     return replace(report, import_id=imp.id, recorded=True)
 
 
@@ -375,19 +385,18 @@ def save_lab_file(session: Session, lab_file: LabFile, *, actor: str, time_zone:
     imp = _import_row(lf, "stored", ents, len(new), duplicates, len(conflicts), actor)
     session.add(imp)
     session.flush()
-    rows = [LabResultRow(
-        import_id=imp.id, file_row=r.row or 0, enterprise=r.enterprise, sample_id=r.sample_id, point_id=r.point_id,
-        point_ref=reg.points[r.point_id].id, sampled_from=_utc(r.sampled_from), sampled_to=_utc(r.sampled_to),
-        analyte=r.analyte, value=r.value, unit=r.unit, expanded_u=r.U, coverage_factor=r.k, lab_org=r.lab_org,
-        instrument_id=r.instrument_id, instrument_ref=reg.instruments[r.instrument_id], method=r.method,
-        report_no=r.report_no, sampled_by=r.sampled_by, reference_material=r.reference_material,
-        replicates=r.replicates, batch=r.batch, moisture_basis=r.moisture_basis, analysed_on=r.analysed_on,
-        flags=";".join(sorted(kinds.get((r.enterprise, r.sample_id, r.analyte), ()))),
-    ) for r in new]
+    rows = [{
+        "import_id": imp.id, "file_row": r.row or 0, "enterprise": r.enterprise, "sample_id": r.sample_id,
+        "point_id": r.point_id, "point_ref": reg.points[r.point_id].id, "sampled_from": _utc(r.sampled_from),
+        "sampled_to": _utc(r.sampled_to), "analyte": r.analyte, "value": r.value, "unit": r.unit,
+        "expanded_u": r.U, "coverage_factor": r.k, "lab_org": r.lab_org, "instrument_id": r.instrument_id,
+        "instrument_ref": reg.instruments[r.instrument_id], "method": r.method, "report_no": r.report_no,
+        "sampled_by": r.sampled_by, "reference_material": r.reference_material, "replicates": r.replicates,
+        "batch": r.batch, "moisture_basis": r.moisture_basis, "analysed_on": r.analysed_on,
+        "flags": ";".join(sorted(kinds.get((r.enterprise, r.sample_id, r.analyte), ()))),
+    } for r in new]
     quarantine = [_quarantine(imp.id, c.row, c.enterprise, [c], c.raw) for c in conflicts]
-    session.add_all([*rows, *quarantine])
-    session.flush()
-    _log(session, actor, imp, rows, quarantine)
+    _log(session, actor, imp, _insert(session, LabResultRow, rows), _insert(session, LabQuarantineRow, quarantine))
     return LabImport(lf.file, lf.sha256, "stored", lf.rows, len(new), duplicates, len(conflicts), tuple(conflicts),
                      tuple(flags), ents, imp.id, True)
 
