@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -217,16 +217,31 @@ def _log(session: Session, actor: str, imp: LabImportRow, results: Sequence[dict
                data={"import": imp.id, "enterprises": owners, "rows": list(quarantine)})
 
 
-def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert rows (Core, in one statement batch) and return them with their ids, every column present:
-    the state the audit log records."""
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]], key: Callable[[Any], Any]
+            ) -> list[dict[str, Any]]:
+    """Insert one import's rows (one executemany) and return them with their ids, every column present: the
+    state the audit log records. ``key`` gives a row's identity within its import (to match the ids read back:
+    an executemany with RETURNING makes psycopg rewrite one huge statement per batch, far slower)."""
     if not rows:
         return []
     t = model.__table__
     cols = [c.name for c in t.columns if c.name != "id"]
     full = [{c: r.get(c) for c in cols} for r in rows]
-    ids = session.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True), full).scalars().all()
-    return [{"id": i, **r} for i, r in zip(ids, full, strict=True)]
+    session.execute(insert(t), full)
+    import_id = full[0]["import_id"]
+    ids = {key(r): r.id for r in session.execute(select(t).where(t.c.import_id == import_id))}
+    return [{"id": ids[key(r)], **r} for r in full]
+
+
+def _by_key(r: Any) -> tuple[str, str, str]:
+    """A result's identity in its import (unique: enterprise, sample_id, analyte)."""
+    return (r["enterprise"], r["sample_id"], r["analyte"]) if isinstance(r, dict) else (
+        r.enterprise, r.sample_id, r.analyte)
+
+
+def _by_row(r: Any) -> int | None:
+    """A quarantined row's identity in its import (one record per file row)."""
+    return r["file_row"] if isinstance(r, dict) else r.file_row
 
 
 def _import_row(lf: LabFile, status: str, enterprises: Sequence[str], stored: int, duplicates: int,
@@ -273,7 +288,7 @@ def _save_rejected(session: Session, lf: LabFile, actor: str, record_it: bool) -
             rows.append(_quarantine(imp.id, rowno, owner or _single(ents), rejs, lf.raw_rows[rowno]))
         else:
             rows.append(_quarantine(imp.id, rowno, owner_of.get(rowno) or _single(ents), [filler], lf.raw_rows[rowno]))
-    _log(session, actor, imp, [], _insert(session, LabQuarantineRow, rows))
+    _log(session, actor, imp, [], _insert(session, LabQuarantineRow, rows, _by_row))
     return replace(report, import_id=imp.id, recorded=True)
 
 
@@ -396,7 +411,8 @@ def save_lab_file(session: Session, lab_file: LabFile, *, actor: str, time_zone:
         "flags": ";".join(sorted(kinds.get((r.enterprise, r.sample_id, r.analyte), ()))),
     } for r in new]
     quarantine = [_quarantine(imp.id, c.row, c.enterprise, [c], c.raw) for c in conflicts]
-    _log(session, actor, imp, _insert(session, LabResultRow, rows), _insert(session, LabQuarantineRow, quarantine))
+    _log(session, actor, imp, _insert(session, LabResultRow, rows, _by_key),
+         _insert(session, LabQuarantineRow, quarantine, _by_row))
     return LabImport(lf.file, lf.sha256, "stored", lf.rows, len(new), duplicates, len(conflicts), tuple(conflicts),
                      tuple(flags), ents, imp.id, True)
 
