@@ -43,7 +43,7 @@ from carbonmet.services import (
 )
 from carbonmet.sites import PlanError
 
-from .conftest import ENTERPRISES
+from .conftest import ENTERPRISES, write_registry
 
 TZ = ZoneInfo("Asia/Shanghai")
 JAN = (datetime(2025, 1, 1, tzinfo=TZ), datetime(2025, 2, 1, tzinfo=TZ))
@@ -473,10 +473,7 @@ def check_import_plan(ws: Workspace, me: str, other: str, tmp: Path) -> None:
     assert [x.enterprise for x in services.list_plans(ws, Scope.centre())] == [me]
 # --- laboratory analyses (化验数据): each enterprise's results are its own --------------------------------
 def _lab_registry(ws: Workspace, d: Path) -> None:
-    """A coal sample point and a calorimeter per enterprise (imported by the centre), once per region."""
-    if services.list_points(ws, Scope.centre()) and any(
-            p["point_id"].endswith(".LAB") for p in services.list_points(ws, Scope.centre())):
-        return
+    """A coal sample point and a calorimeter per enterprise (imported by the centre)."""
     (d / "points.csv").write_text("point_id,site_code,name,quantity,carrier,unit,reading_kind,source_stream\n" + "".join(
         f"{e}.COAL.LAB,{e}-S1,入炉煤采样,ncv,raw_coal,MJ/kg,sample,boiler_coal\n" for e in ENTERPRISES), encoding="utf-8")
     (d / "instruments.csv").write_text("serial,instrument_id,org_code,type,unit,mpe_rel,legal_category,status\n" + "".join(
@@ -492,16 +489,21 @@ def _lab_file(path: Path, *orgs: str, value: float = 22.7, prefix: str = "S") ->
     return path
 
 
-def _lab(ws: Workspace) -> None:
-    """One NCV result per enterprise, stored once per region (the read checks share it)."""
-    d = ws.store_root.parent  # type: ignore[union-attr]
+@functools.cache
+def _lab_region() -> Workspace:
+    """The region's registry plus a sample point and a calorimeter per enterprise, and one NCV result each, in a
+    SQLite database of its own: the shared read region must keep its exact point and instrument lists (other
+    checks compare them). The database-level lab tests run on both backends in tests/lab."""
+    d = Path(tempfile.mkdtemp())
+    ws = Workspace(f"sqlite:///{d / 'lab.db'}")
+    services.import_registry(ws, Scope.centre(), write_registry(d / "registry"))
     _lab_registry(ws, d)
-    if not services.lab_results(ws, Scope.centre(), ENTERPRISES[0]):
-        services.import_lab(ws, Scope.centre(), [_lab_file(d / "lab.csv", *ENTERPRISES)])
+    services.import_lab(ws, Scope.centre(), [_lab_file(d / "lab.csv", *ENTERPRISES)])
+    return ws
 
 
 def check_lab_results(ws: Workspace, me: str, other: str) -> None:
-    _lab(ws)
+    ws = _lab_region()
     rows = services.lab_results(ws, Scope.enterprise(me), me, year=2025)
     assert [(r.sample_id, r.enterprise, r.instrument_id) for r in rows] == [(f"S-{me}", me, f"CAL-{me}")]
     for org in (other, "C01"):
@@ -510,7 +512,7 @@ def check_lab_results(ws: Workspace, me: str, other: str) -> None:
 
 
 def check_lab_findings(ws: Workspace, me: str, other: str) -> None:
-    _lab(ws)
+    ws = _lab_region()
     found = services.lab_findings(ws, Scope.enterprise(me), me, 2025)
     assert found.results == 1 and {f.enterprise for f in found.flags} <= {me}
     assert [(f.kind, f.sample_id) for f in found.flags] == [("no_valid_certificate", f"S-{me}")]  # never calibrated

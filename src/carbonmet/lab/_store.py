@@ -357,14 +357,15 @@ def save_lab_file(session: Session, lab_file: LabFile, *, actor: str, time_zone:
         and the flags of the results stored.
     """
     lock_chain(session)
+    prior = session.scalar(select(LabImportRow.id).where(LabImportRow.sha256 == lab_file.sha256,
+                                                         LabImportRow.status == "stored").limit(1))
+    if prior is not None:  # stored before: nothing to do, whatever the registry says today
+        return LabImport(lab_file.file, lab_file.sha256, "duplicate", lab_file.rows, 0, lab_file.rows, 0, (), (),
+                         lab_file.enterprises, prior, True)
     lf = check_against_registry(session, lab_file)
     if lf.rejects:
         return _save_rejected(session, lf, actor, record_rejected)
     ents = lf.enterprises
-    prior = session.scalar(select(LabImportRow.id).where(LabImportRow.sha256 == lf.sha256,
-                                                         LabImportRow.status == "stored").limit(1))
-    if prior is not None:
-        return LabImport(lf.file, lf.sha256, "duplicate", lf.rows, 0, lf.rows, 0, (), (), ents, prior, True)
     stored = _stored_by_key(session, lf.results)
     seen: dict[tuple[str, str, str], LabResult] = {k: _result(v) for k, v in stored.items()}
     new: list[LabResult] = []
