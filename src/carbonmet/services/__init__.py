@@ -19,6 +19,7 @@ from ._credentials import set_hj212_password
 from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
 from ._incidents import record_incident
+from ._lab import import_lab, lab_findings, lab_results
 from ._metering import (
     OUT_OF_SCOPE,
     compact_store,
@@ -85,10 +86,13 @@ __all__ = [
     "get_certificate",
     "get_instrument",
     "import_dcc_certificate",
+    "import_lab",
     "import_plan",
     "import_registry",
     "ingest_files",
     "instrument_quantity",
+    "lab_findings",
+    "lab_results",
     "list_certificates",
     "list_instruments",
     "list_organisations",
