@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from carbonmet.factors import resolve
+from carbonmet.quantities import conversion_factor
 from carbonmet.refdata import Manifest, constants
 from carbonmet.sites import read_plan
 
@@ -91,3 +93,17 @@ def test_every_stream_of_every_plan_has_its_kind(region: tuple[Path, Manifest]) 
             assert kind["recovered_co2"].kind == "co2_recovered"
     assert {"raw_material", "product", "by_product", "waste", "residue", "fuel_combustion", "measured_emission",
             "purchased_electricity"} <= seen_kinds
+
+
+def test_every_default_id_of_every_plan_resolves_in_its_rows_unit(region: tuple[Path, Manifest]) -> None:
+    """The default-value ids the plans write (oxidation rates, product carbon contents, grid and steam factors) are
+    ones the factors package resolves, and each value converts to the unit its plan row states."""
+    root, manifest = region
+    refs: dict[str, str] = {}
+    for e in manifest.enterprises_list:
+        plan = read_plan(root / "plans" / f"{e['enterprise']}.toml")
+        refs |= {r.ref: r.unit for r in plan.parameters if r.source == "default"}
+    assert any("/carbon_content/" in r for r in refs) and any("/oxidation_rate/" in r for r in refs)
+    for ref, unit in sorted(refs.items()):
+        v = resolve(ref)
+        assert 0 <= v.value * conversion_factor(v.unit, unit) <= 100, ref
