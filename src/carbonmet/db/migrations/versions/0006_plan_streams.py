@@ -1,7 +1,7 @@
 """monitoring plan stream rows
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03
 
 The optional streams table of the monitoring plan (carbonmet.sites): per plan version and source stream,
@@ -12,8 +12,8 @@ stream rows, so versions stored before this revision are unchanged.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
