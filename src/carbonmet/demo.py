@@ -238,8 +238,8 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
     console.print(f"化验数据 lab results: {lab_rep.stored:,} 入库 stored, {lab_rep.quarantined} 隔离 quarantined, "
                   f"{len(lab_rep.flags)} 标记 flags — {time.perf_counter() - t0:.1f} s")
     truth_e = {r["enterprise"]: r for r in _read_csv(region / "truth" / "enterprises.csv")}
-    t = Table("企业 enterprise", "路线 route", "核算 account tCO2", "U (95 %)", "区间 interval", "真值 truth", "z",
-              "有效 valid", title="2025 年度排放核算 annual accounts (LPU + MCM 10⁵) vs 真值 ground truth")
+    t = Table("企业", "路线 route", "核算 kt CO2", "U (95 %)", "真值 truth", "z", "有效 valid",
+              title="2025 年度排放核算 annual accounts (kt CO2; LPU + MCM 10⁵) vs 真值 ground truth")
     t0 = time.perf_counter()
     accounts = {}
     inside = 0
@@ -253,12 +253,12 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
                       + float(tr["indirect_steam_co2_t"]))
             lo, hi = tot["interval"]
             inside += lo <= true_t <= hi
-            t.add_row(e, tr["route"], f"{tot['value']:,.0f}", f"{tot['U']:,.0f}", f"[{lo:,.0f}, {hi:,.0f}]",
-                      f"{true_t:,.0f}", f"{(tot['value'] - true_t) / tot['u']:+.2f}",
-                      "是 yes" if tot["valid"] else "[red]否 no[/] (法定状态外 out of legal state)")
+            t.add_row(e, tr["route"], f"{tot['value'] / 1e3:,.1f}", f"{tot['U'] / 1e3:,.1f}", f"{true_t / 1e3:,.1f}",
+                      f"{(tot['value'] - true_t) / tot['u']:+.2f}", "是 yes" if tot["valid"] else "[red]否 no *[/]")
     console.print(t)
     console.print(f"{inside}/{len(accounts)} 个区间包含真值 intervals contain the truth — "
-                  f"{time.perf_counter() - t0:.1f} s for {len(accounts)} accounts")
+                  f"{time.perf_counter() - t0:.1f} s for {len(accounts)} accounts; * 含法定状态外器具的数据 uses data of "
+                  "an instrument out of its legal state (flags below)")
     d = accounts[ent].to_dict()
     bt = Table("分量 term", "u 贡献 tCO2", "占比 share", "证书 certificates",
                title=f"{ent} 不确定度预算 budget (前 6 项 top 6; 全部 all: carbonmet account {ent} --year 2025)")
