@@ -39,6 +39,7 @@ from carbonmet.services import (
     CarbonmetError,
     NotInScope,
     Scope,
+    ServiceError,
     Workspace,
 )
 from carbonmet.sites import PlanError
@@ -617,6 +618,43 @@ def check_set_hj212_password(ws: Workspace, me: str, other: str, tmp: Path) -> N
         assert (entry.entity, entry.entity_key) == ("hj212_credential", mn[me])
         assert "abc123" not in entry.data  # only the salted hash is kept
         assert verify_logger_password(s, mn[me], "abc123") and not verify_logger_password(s, mn[other], "abc123")
+
+
+# --- accounting (碳核算) ----------------------------------------------------------------------------
+INVENTORY = Path(__file__).parents[2] / "examples" / "inventory-ctm.toml"
+
+
+def check_account_enterprise(ws: Workspace, me: str, other: str) -> None:
+    _plans(ws)  # plans without a streams table: the own enterprise gets that far, the others not at all
+    with pytest.raises(ServiceError, match="streams"):
+        services.account_enterprise(ws, Scope.enterprise(me), me, 2025, method="lpu")
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.account_enterprise(ws, Scope.enterprise(me), org, 2025, method="lpu")
+
+
+def check_trace_accounts(ws: Workspace, me: str, other: str) -> None:
+    _plans(ws)
+    r = services.trace_accounts(ws, Scope.enterprise(me), "WRK-MASS", date(2023, 12, 1), date(2024, 2, 1), 2025, 0.01)
+    assert [p["point"] for p in r["trace"]["data_periods"]] == [f"{me}.COAL"]
+    assert {n["point"] for n in r["not_accounted"]} == {f"{me}.COAL"} and r["accounts"] == []
+
+
+def check_account_inventory_file(ws: Workspace, me: str, other: str) -> None:
+    # reads no organisation's records: the same account for every scope
+    a = services.account_inventory_file(ws, Scope.enterprise(me), INVENTORY, method="lpu")
+    b = services.account_inventory_file(ws, Scope.nobody(), INVENTORY, method="lpu")
+    assert a.total["value"] == b.total["value"] and a.total["u"] == b.total["u"]
+
+
+def check_validate_accounting(ws: Workspace, me: str, other: str) -> None:
+    # generates its own regions in a throw-away workspace: nothing of ws changes, any scope may call it
+    head = _audit_head(ws)
+    if "validate" not in _REGIONS:
+        v = services.validate_accounting(ws, Scope.nobody(), 1, enterprises=1, seed=5)
+        _REGIONS["validate"] = json.dumps(v.to_dict(), sort_keys=True, default=str)
+    assert json.loads(_REGIONS["validate"])["enterprise_years"] == 1
+    assert _audit_head(ws) == head
 
 
 ReadCheck = Callable[[Workspace, str, str], None]
