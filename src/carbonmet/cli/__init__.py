@@ -16,7 +16,7 @@ app = typer.Typer(
 def _register() -> None:
     # One line per capability's CLI module; each imports nothing heavy at module level (domain and services
     # imports live inside the commands), so `carbonmet --help` stays fast.
-    from . import _hj212, _metering, _plans, _quantities, _refdata, _registry, _uncertainty
+    from . import _accounting, _hj212, _lab, _metering, _plans, _quantities, _refdata, _registry, _uncertainty
 
     app.add_typer(_quantities.app, name="units")
     app.add_typer(_registry.app, name="registry")
@@ -27,6 +27,8 @@ def _register() -> None:
     app.add_typer(_uncertainty.app, name="uncertainty")
     app.add_typer(_refdata.app, name="refdata")
     _plans.register(app)  # plan
+    _lab.register(app)  # lab
+    _accounting.register(app)  # account, validate
 
 
 _register()

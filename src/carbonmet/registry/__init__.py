@@ -5,7 +5,8 @@ of DCCs (:func:`import_dcc`, :func:`export_dcc`); the queries :func:`due_list`, 
 :func:`trace_back`; the HJ 212 access passwords of data loggers, held as salted scrypt hashes
 (:func:`set_logger_password`, :func:`verify_logger_password`, :func:`loggers_with_password`); the point catalogue built one way from the database or the import files
 (:func:`catalog_from_registry`, :func:`catalog_from_files`, :func:`build_catalog`); an instrument's
-covering certificate as a measured quantity (:func:`instrument_uncertainty`); the errors a caller
+covering certificate as a measured quantity (:func:`instrument_uncertainty`) and its certificate state
+over accounting periods (:func:`instrument_states`); the errors a caller
 catches (:class:`RegistryError`, :class:`ImportRejected`, :class:`NotFound`).
 
 Public submodules:
@@ -30,12 +31,13 @@ from ._dcc_map import certificate_to_dcc, export_dcc, import_dcc
 from ._errors import ImportRejected, NotFound, RegistryError
 from ._import import ImportReport, export_csv, export_rows, export_xlsx, import_file, import_files
 from ._queries import Coverage, DueItem, TraceResult, due_list, period_coverage, trace_back
-from ._uncertainty import instrument_uncertainty
+from ._uncertainty import InstrumentState, instrument_states, instrument_uncertainty
 
 __all__ = [
     "Coverage",
     "DueItem",
     "ImportRejected",
+    "InstrumentState",
     "ImportReport",
     "NotFound",
     "Placement",
@@ -53,6 +55,7 @@ __all__ = [
     "import_dcc",
     "import_file",
     "import_files",
+    "instrument_states",
     "instrument_uncertainty",
     "loggers_with_password",
     "period_coverage",
