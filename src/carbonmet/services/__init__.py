@@ -10,6 +10,7 @@ against its write organisations and refused with :class:`AccessDenied` naming th
 
 from ._accounting import Validation, account_enterprise, account_inventory_file, validate_accounting
 from ._credentials import set_hj212_password
+from ._deposits import DepositCheck, deposit_check, deposit_month, deposit_proof, list_deposits
 from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
 from ._incidents import record_incident
@@ -54,6 +55,11 @@ __all__ = [
     "account_enterprise",
     "account_inventory_file",
     "validate_accounting",
+    "DepositCheck",
+    "deposit_check",
+    "deposit_month",
+    "deposit_proof",
+    "list_deposits",
     "OUT_OF_SCOPE",
     "USE_CASES",
     "AccessDenied",

@@ -120,6 +120,8 @@ def owners(s: Session, entity: str, data: dict[str, Any]) -> set[str | None] | N
         )) or {None}
     if entity in ("monitoring_plan", "monitoring_plan_parameter", "monitoring_plan_change"):
         return {data.get("enterprise")}  # a plan version and its rows belong to the plan's enterprise
+    if entity == "monthly_deposit":
+        return {data.get("enterprise")}  # a deposit belongs to the enterprise whose month it is
     return None
 
 
