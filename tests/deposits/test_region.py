@@ -141,7 +141,8 @@ def test_the_account_finds_the_injected_difference_and_the_month_never_deposited
 
 
 def test_status_shows_on_time_late_and_missing_months(region: Region) -> None:
-    chk = deposit_check(region.ws, Scope.centre(), E, YEAR, today=date(2026, 1, 25))
+    chk = deposit_check(region.ws, Scope.centre(), E, YEAR, today=date(2026, 1, 25), account=region.account)
+    assert {(d.source_stream, d.parameter, d.month) for d in chk.findings if d.kind == "compared"} == {LOW}
     by_month: dict[str, set[str]] = {}
     for r in chk.status:
         by_month.setdefault(r.month, set()).add(r.status)
@@ -151,7 +152,7 @@ def test_status_shows_on_time_late_and_missing_months(region: Region) -> None:
     # what the plan asks monthly but the account does not carry (NCV of per-mass fuels, ash) is missing every month
     ncv = {r.status for r in chk.status if (r.source_stream, r.parameter) == ("boiler_coal", "ncv")}
     assert ncv == {"missing"}
-    early = deposit_check(region.ws, Scope.centre(), E, YEAR, today=date(2026, 1, 10))
+    early = deposit_check(region.ws, Scope.centre(), E, YEAR, today=date(2026, 1, 10), account=region.account)
     assert {r.status for r in early.status if r.month == NOT_DEPOSITED} == {"not_due"}
 
 
@@ -197,15 +198,19 @@ def test_cli_add_refuses_a_bad_file_with_exit_2_and_corrects_with_a_reason(regio
     versions = [(d["version"], d["value"]) for d in json.loads(out) if (d["source_stream"], d["parameter"],
                                                                         d["month"]) == LOW]
     assert code == 0 and versions == [(1, pytest.approx(true * 0.98, abs=1e-3)), (2, true)]
-    # the account now agrees with the deposits in March
-    code, out = _cli(region, "deposit", "check", E, "--year", str(YEAR), "--store", str(region.root / "region"),
-                     "--today", "2026-01-25", "--json")
+    # the account (as saved by `carbonmet account --json`) now agrees with the deposits in March
+    saved = region.root / "account.json"
+    saved.write_text(json.dumps(region.account), encoding="utf-8")
+    args = ("deposit", "check", E, "--year", str(YEAR), "--account", str(saved), "--today", "2026-01-25")
+    code, out = _cli(region, *args, "--json")
     assert code == 0, out
     doc = json.loads(out)
     assert [d for d in doc["differences"] if d["finding"] and d["kind"] == "compared"] == []
-    assert {d["month"] for d in doc["differences"] if d["finding"]} == {NOT_DEPOSITED}
-    code, out = _cli(region, "deposit", "check", E, "--year", str(YEAR), "--store", str(region.root / "region"),
-                     "--today", "2026-01-25")
-    assert code == 0 and "存证状态 deposit status" in out and "not_deposited" in out
+    missing = [d for d in doc["differences"] if d["finding"]]
+    assert {d["month"] for d in missing} == {NOT_DEPOSITED} and doc["findings"] == len(missing)
+    assert doc["rules"]["enterprise_days"] == {"value": 20, "evidence": "V", "source": pytest.approx(
+        doc["rules"]["enterprise_days"]["source"]), "reason": ""}
+    code, out = _cli(region, *args)
+    assert code == 0 and "存证状态 deposit status" in out and f"差异 findings: {len(missing)}" in out
     code, out = _cli(region, "deposit", "proof", E, "--year", str(YEAR))
     assert code == 0 and "chain: ok" in out

@@ -6,6 +6,7 @@ named with file, row and field; nothing stored).
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -107,6 +108,9 @@ def check_cmd(
     store: Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store (for the account)")] = None,
     today: Annotated[str | None, typer.Option("--today", help="按此日期判定 judge the status at this date "
                                                               "(YYYY-MM-DD; default today)")] = None,
+    account: Annotated[Path | None, typer.Option("--account", exists=True, dir_okay=False,
+                                                 help="核算结果 JSON (carbonmet account --json) to compare with "
+                                                      "instead of accounting now")] = None,
     as_json: JsonOpt = False,
     db: str | None = DbOpt,
     org: str | None = OrgOpt,
@@ -118,9 +122,17 @@ def check_cmd(
         day = date.fromisoformat(today) if today is not None else None
     except ValueError:
         fail(f"--today 须为 YYYY-MM-DD / must be YYYY-MM-DD, got {today!r}", 2)
+    acc = None
+    if account is not None:
+        try:
+            acc = json.loads(account.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            fail(f"{account}: 核算结果无法读取 / cannot read the account JSON: {exc}", 2)
+        if not isinstance(acc, dict):
+            fail(f"{account}: 核算结果须为 JSON 对象 / the account must be a JSON object", 2)
     try:
         with workspace(db, store) as ws:
-            chk = deposit_check(ws, scope(org), enterprise, year, today=day)
+            chk = deposit_check(ws, scope(org), enterprise, year, today=day, account=acc)
     except CarbonmetError as exc:
         fail(str(exc))
     if as_json:

@@ -8,6 +8,7 @@ the evidence files and the deposit file are kept under the workspace's home (``h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -149,15 +150,30 @@ class DepositCheck:
 
 
 @use_case("read")
-def deposit_check(ws: Workspace, scope: Scope, enterprise: str, year: int, *, today: date | None = None
-                  ) -> DepositCheck:
-    """Which months are deposited, late, missing or not due, and where the annual account (LPU, from the plan and
-    the data: :func:`account_enterprise`) differs from the deposits (存证核查).
+def deposit_check(ws: Workspace, scope: Scope, enterprise: str, year: int, *, today: date | None = None,
+                  account: Mapping[str, Any] | None = None) -> DepositCheck:
+    """Which months are deposited, late, missing or not due, and where the annual account differs from the
+    deposits (存证核查).
+
+    Parameters
+    ----------
+    ws : Workspace
+    scope : Scope
+    enterprise : str
+    year : int
+    today : datetime.date, optional
+        The local date the status is judged at (default: today in the workspace's zone).
+    account : mapping, optional
+        The annual account to compare with, as ``Account.to_dict()`` (e.g. the report as submitted, saved by
+        ``carbonmet account --json``); it must be ``enterprise``'s for ``year``. Default: made now from the plan and
+        the data by :func:`account_enterprise` (LPU).
 
     Raises
     ------
     NotInScope
         The enterprise is not readable, or it has no stored monitoring plan.
+    ServiceError
+        ``account`` is another enterprise's or another year's.
     """
     scope.check_read(enterprise, _DEPOSITS, enterprise)
     with ws.session() as s:
@@ -167,11 +183,17 @@ def deposit_check(ws: Workspace, scope: Scope, enterprise: str, year: int, *, to
         raise NotInScope(_PLAN, enterprise)
     day = today if today is not None else datetime.now(ZoneInfo(ws.time_zone)).date()
     check = DepositCheck(enterprise, year, day, plan.version, deposit_status(plan, deposits, year, day))
-    try:
-        acc = account_enterprise(ws, scope, enterprise, year, method="lpu").to_dict()
-    except CarbonmetError as exc:
-        check.account_error = str(exc)
-        return check
+    if account is not None:
+        if (account.get("enterprise"), account.get("year")) != (enterprise, year):
+            raise ServiceError(f"核算结果属于 {account.get('enterprise')} {account.get('year')} / the account given is "
+                               f"{account.get('enterprise')}'s for {account.get('year')}, not {enterprise}'s for {year}")
+        acc = account
+    else:
+        try:
+            acc = account_enterprise(ws, scope, enterprise, year, method="lpu").to_dict()
+        except CarbonmetError as exc:
+            check.account_error = str(exc)
+            return check
     tot = acc.get("total", {})
     check.account = {k: tot.get(k) for k in ("value", "U", "unit", "valid")}
     check.differences = compare_account(deposits, acc)
