@@ -12,13 +12,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select, text
 
 from carbonmet.db import (
     AuditEntry,
     Discrepancy,
+    alembic_config,
     generate_key,
     load_key,
+    make_engine,
+    migrate,
     reconcile,
     session_scope,
     sign_head,
@@ -192,3 +197,37 @@ def test_a_tampered_deposit_row_is_reported_by_reconciliation_and_by_the_proof(c
     by = {e.deposit.key: e for e in proof.entries}
     assert not by[key].rehash_ok and not by[key].ok and not proof.ok  # the row no longer hashes to its hash
     assert ncv not in by
+
+
+def _deposits_revision() -> tuple[str, str]:
+    """(revision, down_revision) of the migration that adds monthly_deposit (its number may change at merge)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    rev = next(r for r in script.walk_revisions() if Path(r.path).name.endswith("_deposits_monthly_deposit.py"))
+    assert isinstance(rev.down_revision, str)
+    return rev.revision, rev.down_revision
+
+
+def test_reconciliation_reads_a_database_without_the_deposits_table(db_url: str, tmp_path: Path) -> None:
+    """Before the deposits revision there is nothing to reconcile; after a downgrade the logged deposits are
+    reported missing (the reconciler does not fail on the absent table)."""
+    _, down = _deposits_revision()
+    engine = make_engine(db_url)
+    try:
+        migrate(engine, down)
+        with session_scope(engine) as s:
+            rec = reconcile(s)
+        assert rec.ok and rec.rows["monthly_deposit"] == 0
+        migrate(engine)
+        ctx = Ctx(engine, "E01", EvidenceStore(tmp_path / "ev"), tmp_path / "up")
+        with session_scope(engine) as s:
+            save_plan(s, PLAN, "tester")
+        rep = _deposit(ctx, write_deposit(ctx.d, good_rows(), evidence=EVIDENCE))
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, down)
+        with session_scope(engine) as s:
+            found = reconcile(s).discrepancies
+        assert sorted((x.kind, x.key) for x in found) == sorted(("missing", d.key) for d in rep.stored)
+    finally:
+        engine.dispose()
