@@ -25,6 +25,9 @@ EnterpriseArg = Annotated[str, typer.Argument(help="企业 organisation code, e.
 YearOpt = Annotated[int, typer.Option("--year", help="年度 year")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")]
 
+#: How a finding is named in the table of `deposit check`.
+_KIND = {"compared": "[red]超差 exceeds[/]", "not_deposited": "[yellow]未存证 not deposited[/]",
+         "not_comparable": "[red]单位不符 not comparable[/]"}
 #: How a month's status is shown in the matrix of `deposit check`.
 _MARK = {"on_time": "[green]●[/]", "late": "[yellow]◐[/]", "missing": "[red]✗[/]", "not_due": "[dim]·[/]"}
 
@@ -170,15 +173,16 @@ def _render_check(chk: DepositCheck) -> None:
     if not chk.findings:
         console.print("[green]核算与存证一致 the account agrees with the deposits[/]")
         return
-    f = Table(title="核算与存证的差异 where the account differs from the deposits")
-    for col in ("类别 kind", "源流 stream", "参数 parameter", "月份 month", "存证 deposit", "核算 account", "单位 unit",
-                "相对差 rel.", "说明 note"):
+    f = Table(title="核算与存证的差异 where the account differs from the deposits",
+              caption=f"容差 tolerance {100 * chk.findings[0].tolerance:g} %" if chk.findings[0].tolerance else None)
+    for col in ("差异 finding", "源流 stream", "参数 parameter", "月份 month", "存证 deposit", "核算 account", "单位 unit",
+                "相对差 rel."):
         f.add_column(col, overflow="fold")
     for d in chk.findings:
-        f.add_row(d.kind, d.source_stream, d.parameter, d.month,
+        f.add_row(_KIND.get(d.kind, d.kind), d.source_stream, d.parameter, d.month,
                   "" if d.deposit_value is None else f"{d.deposit_value:.6g}",
                   "" if d.account_value is None else f"{d.account_value:.6g}", d.unit or "",
-                  "" if d.relative is None else f"{100 * d.relative:+.3f} %", d.note)
+                  "" if d.relative is None else f"{100 * d.relative:+.3f} %")
     console.print(f)
 
 
