@@ -68,7 +68,7 @@ def add_cmd(
                   f"(行 rows {rep.rows}) ← {file}")
     for d in rep.stored:
         status = "按期 on time" if d.status == "on_time" else "[yellow]逾期 late[/]"
-        console.print(f"  {d.key}  {d.value:g} {d.unit}  {status}  {d.content_hash[:16]}…")
+        console.print(f"  {d.key}  {d.value:.12g} {d.unit}  {status}  {d.content_hash[:16]}…")
 
 
 @app.command("list")
@@ -98,7 +98,7 @@ def list_cmd(
                 "上传 uploaded (UTC)", "材料 evidence", "原因 reason", "哈希 hash"):
         t.add_column(col, overflow="fold")
     for d in deposits:
-        t.add_row(d.month, d.source_stream, d.parameter, str(d.version), f"{d.value:g}", d.unit, d.status,
+        t.add_row(d.month, d.source_stream, d.parameter, str(d.version), f"{d.value:.12g}", d.unit, d.status,
                   d.uploaded_at.isoformat(timespec="seconds"), "; ".join(f"{e.name} ({e.kind})" for e in d.evidence),
                   d.reason or "", d.content_hash[:12])
     console.print(t)
