@@ -1,9 +1,10 @@
 """Monthly deposits of one enterprise of the reference region, the real way: registry import, plans, lab import,
 the readings store, :func:`carbonmet.services.account_enterprise`, then the deposit use cases and the CLI.
 
-The deposit files are written here from the account's own monthly figures (rounded as a ledger or a lab summary
-would be, in the plan's units: carbon content in %, the gas's in kg/Nm3) with tiny evidence files, so this tests
-the deposit chain — reading, storing, status, proof and the comparison's unit handling — not the metering chain.
+The deposit files are written here with tiny evidence files: every metered amount from the readings store's
+monthly aggregation (independent of the accounting engine), the carbon contents from the account's lot-weighted
+monthly means, rounded as a ledger or a lab summary would be and in the plan's units (carbon content in %, the
+gas's in kg/Nm3).
 Two things are done on purpose: March's boiler coal is deposited 2 % low, and December is not deposited at all.
 """
 
@@ -35,6 +36,8 @@ from carbonmet.services import (
     import_plan,
     import_registry,
     list_deposits,
+    readings_summary,
+    show_plan,
     verify_audit_log,
 )
 
@@ -46,28 +49,36 @@ LATE = "2025-07"  # deposited after its deadline
 NOT_DEPOSITED = "2025-12"
 
 
-def _figures(acc: dict[str, Any]) -> dict[str, list[tuple[str, str, float, str, str]]]:
-    """Per month: (stream, parameter, value, unit, evidence kind) as the enterprise deposits them."""
-    out: dict[str, list[tuple[str, str, float, str, str]]] = {}
+def _figures(ws: Workspace, acc: dict[str, Any]) -> dict[str, list[tuple[str, str, float, str, str]]]:
+    """Per month: (stream, parameter, value, unit, evidence kind) as the enterprise deposits them.
 
-    def add(stream: str, parameter: str, periods: list[dict[str, Any]], scale: float, unit: str, kind: str,
-            nd: int) -> None:
+    Amounts come from the metering store's monthly aggregation of every metered activity-data point of the plan
+    (what a ledger of the meters says, independent of the accounting engine); carbon contents from the account's
+    lot-weighted monthly means (in % or kg/Nm3, the plan's units).
+    """
+    out: dict[str, list[tuple[str, str, float, str, str]]] = {}
+    z = ZoneInfo(ws.time_zone)
+    for r in show_plan(ws, Scope.centre(), E).parameters:
+        if r.parameter == "activity_data" and r.source == "point":
+            for a in readings_summary(ws, Scope.centre(), r.ref, datetime(YEAR, 1, 1, tzinfo=z),
+                                      datetime(YEAR + 1, 1, 1, tzinfo=z), "month"):
+                out.setdefault(a.period_start.strftime("%Y-%m"), []).append(
+                    (r.source_stream, "activity_data", round(a.value_measured + a.value_substituted, 3), a.unit,
+                     "meter_record"))
+
+    def carbon(stream: str, periods: list[dict[str, Any]], scale: float, unit: str, nd: int) -> None:
         for p in periods:
             if p["value"] is not None:
-                out.setdefault(p["period"], []).append((stream, parameter, round(p["value"] * scale, nd), unit, kind))
+                out[p["period"]].append((stream, "carbon_content", round(p["value"] * scale, nd), unit, "lab_report"))
 
     for s in acc["streams"]:
         act, fac = s["activity"], s["factor"]
-        if "items" in act:
-            for name, it in act["items"].items():
-                add(name, "activity_data", it["periods"], 1.0, it["unit"], "meter_record", 3)
-                add(name, "carbon_content", it["carbon_periods"], 100.0, "%", "lab_report", 5)
-            continue
-        add(s["name"], "activity_data", act["periods"], 1.0, act["unit"], "ledger", 3)
+        for name, it in (act.get("items") or {}).items():
+            carbon(name, it["carbon_periods"], 100.0, "%", 5)
         if fac.get("carbon_unit") == "1":
-            add(s["name"], "carbon_content", fac["carbon_content_periods"], 100.0, "%", "lab_report", 5)
+            carbon(s["name"], fac["carbon_content_periods"], 100.0, "%", 5)
         elif fac.get("carbon_unit") == "t/Nm3":
-            add(s["name"], "carbon_content", fac["carbon_content_periods"], 1000.0, "kg/Nm3", "lab_report", 7)
+            carbon(s["name"], fac["carbon_content_periods"], 1000.0, "kg/Nm3", 7)
     return out
 
 
@@ -109,7 +120,7 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
         import_lab(ws, centre, [reg / "lab" / "lab.csv"])
         acc = account_enterprise(ws, centre, E, YEAR, method="lpu").to_dict()
         files: dict[str, Path] = {}
-        for month, rows in sorted(_figures(acc).items()):
+        for month, rows in sorted(_figures(ws, acc).items()):
             if month == LOW[2]:
                 rows = [(s, p, round(v * 0.98, 3) if (s, p) == LOW[:2] else v, u, k) for s, p, v, u, k in rows]
             files[month] = _write(root / "upload" / month, month, rows)
@@ -149,9 +160,12 @@ def test_status_shows_on_time_late_and_missing_months(region: Region) -> None:
     assert by_month[LATE] <= {"late", "missing"} and "late" in by_month[LATE]
     assert "missing" in by_month[NOT_DEPOSITED] and by_month[NOT_DEPOSITED] == {"missing"}
     assert "on_time" in by_month["2025-01"]
-    # what the plan asks monthly but the account does not carry (NCV of per-mass fuels, ash) is missing every month
+    # what the plan asks monthly and nobody deposited here (NCV of the lots) is missing every month
     ncv = {r.status for r in chk.status if (r.source_stream, r.parameter) == ("boiler_coal", "ncv")}
     assert ncv == {"missing"}
+    # amounts the account does not carry (ash, flare gas) are deposited but not compared
+    assert {(d.source_stream, d.kind) for d in chk.differences if d.source_stream in ("boiler_ash", "flare")} == {
+        ("boiler_ash", "not_in_account"), ("flare", "not_in_account")}
     early = deposit_check(region.ws, Scope.centre(), E, YEAR, today=date(2026, 1, 10), account=region.account)
     assert {r.status for r in early.status if r.month == NOT_DEPOSITED} == {"not_due"}
 
@@ -181,7 +195,7 @@ def test_cli_add_refuses_a_bad_file_with_exit_2_and_corrects_with_a_reason(regio
     problems = json.loads(out)["problems"]
     assert [(p["row"], p["field"]) for p in problems] == [(2, "parameter")] and problems[0]["file"] == str(bad)
     # the correction: the true figure, with a reason
-    true = next(v for s, p, v, _, _ in _figures(region.account)[LOW[2]] if (s, p) == LOW[:2])
+    true = next(v for s, p, v, _, _ in _figures(region.ws, region.account)[LOW[2]] if (s, p) == LOW[:2])
     lines = text.splitlines()
     header = lines[0] + ",reason"
     rows = [ln + "," for ln in lines[1:]]
