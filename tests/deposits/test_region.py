@@ -193,7 +193,8 @@ def test_cli_add_refuses_a_bad_file_with_exit_2_and_corrects_with_a_reason(regio
     code, out = _cli(region, "deposit", "add", E, LOW[2], str(bad), "--json")
     assert code == 2
     problems = json.loads(out)["problems"]
-    assert [(p["row"], p["field"]) for p in problems] == [(2, "parameter")] and problems[0]["file"] == str(bad)
+    row = 1 + next(i for i, ln in enumerate(text.splitlines()) if ln.startswith("boiler_coal,activity_data,"))
+    assert [(p["row"], p["field"]) for p in problems] == [(row, "parameter")] and problems[0]["file"] == str(bad)
     # the correction: the true figure, with a reason
     true = next(v for s, p, v, _, _ in _figures(region.ws, region.account)[LOW[2]] if (s, p) == LOW[:2])
     lines = text.splitlines()
