@@ -11,7 +11,10 @@ on the demo's SQLite file and store, the centre's all-access :class:`~carbonmet.
    (GUM + Monte Carlo) of the carbon entering a boiler over measured quantities (the belt scale's
    activity data, the type A mean of the lab samples, the analyser's certificate), in tC and, through
    ``CO2_PER_C``, in tCO2, checked against the truth;
-6. verify the audit chain.
+6. the region's accounts (碳核算): lab results imported, every enterprise accounted from its monitoring plan,
+   the readings store and the registry's certificates (LPU + MCM), against the truth; one enterprise's budget
+   and what to improve; flags for instruments out of their legal state;
+7. verify the audit chain.
 """
 
 from __future__ import annotations
@@ -31,12 +34,14 @@ from rich.console import Console
 from rich.table import Table
 
 from .services import (
+    account_enterprise,
     Scope,
     Workspace,
     due_items,
     evaluate_quantities,
     generate_region,
     import_dcc_certificate,
+    import_lab,
     import_plan,
     import_registry,
     ingest_files,
@@ -227,7 +232,51 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
     console.print(f"  样本数 lab samples: {len(cc)} (化验仪器 analyser {analyser}); 验证 validation LPU vs MCM: "
                   f"{'一致 agrees' if ev.validation and ev.validation.agrees else '不一致 does not agree'}")
 
-    _step(6, "审计链校验", "verify the audit chain")
+    _step(6, "区域碳核算", "the region's accounts: every enterprise from its plan, data and certificates")
+    t0 = time.perf_counter()
+    lab_rep = import_lab(ws, centre, [region / "lab" / "lab.csv"])
+    console.print(f"化验数据 lab results: {lab_rep.stored:,} 入库 stored, {lab_rep.quarantined} 隔离 quarantined, "
+                  f"{len(lab_rep.flags)} 标记 flags — {time.perf_counter() - t0:.1f} s")
+    truth_e = {r["enterprise"]: r for r in _read_csv(region / "truth" / "enterprises.csv")}
+    t = Table("企业", "路线 route", "核算 kt CO2", "U (95 %)", "真值 truth", "z", "有效 valid",
+              title="2025 年度排放核算 annual accounts (kt CO2; LPU + MCM 10⁵) vs 真值 ground truth")
+    t0 = time.perf_counter()
+    accounts = {}
+    inside = 0
+    with Workspace(engine=ws.engine, store_root=region, time_zone=ws.time_zone) as region_ws:
+        for e in sorted(truth_e):
+            acc = account_enterprise(region_ws, centre, e, 2025, method="both", trials=100_000, seed=1)
+            accounts[e] = acc
+            tot = acc.total
+            tr = truth_e[e]
+            true_t = (float(tr["direct_emitted_co2_t"]) + float(tr["indirect_electricity_co2_t"])
+                      + float(tr["indirect_steam_co2_t"]))
+            lo, hi = tot["interval"]
+            inside += lo <= true_t <= hi
+            t.add_row(e, tr["route"], f"{tot['value'] / 1e3:,.1f}", f"{tot['U'] / 1e3:,.1f}", f"{true_t / 1e3:,.1f}",
+                      f"{(tot['value'] - true_t) / tot['u']:+.2f}", "是 yes" if tot["valid"] else "[red]否 no *[/]")
+    console.print(t)
+    console.print(f"{inside}/{len(accounts)} 个区间包含真值 intervals contain the truth — "
+                  f"{time.perf_counter() - t0:.1f} s for {len(accounts)} accounts; * 含法定状态外器具的数据 uses data of "
+                  "an instrument out of its legal state (flags below)")
+    d = accounts[ent].to_dict()
+    bt = Table("分量 term", "u 贡献 tCO2", "占比 share", "证书 certificates",
+               title=f"{ent} 不确定度预算 budget (前 6 项 top 6; 全部 all: carbonmet account {ent} --year 2025)")
+    for b in d["budget"][:6]:
+        bt.add_row(b["term"], f"{b['u_contribution_t']:,.0f}", f"{b['variance_share']:.0%}",
+                   ", ".join(b["certificates"][:2]))
+    console.print(bt)
+    it = Table("措施 action", "分量 term", "U 现 now", "U 后 after", "降低 cut", title=f"{ent} 改进建议 what to improve")
+    for i in d["improve"][:5]:
+        it.add_row(i["action"], i["term"], f"{i['U_now_t']:,.0f}", f"{i['U_after_t']:,.0f}",
+                   f"{i['reduction_pct']:.1f} %")
+    console.print(it)
+    for e, acc in accounts.items():
+        for f in acc.flags:
+            if f["kind"] == "legal_state":
+                console.print(f"[yellow]标记 flag[/] {e} {f.get('stream')}: {f['message']}")
+
+    _step(7, "审计链校验", "verify the audit chain")
     audit = verify_audit_log(ws, centre)
     rec = audit.get("reconcile") or {}
     console.print(f"{'[green]完整 intact' if audit['chain_ok'] else '[red]被篡改 BROKEN'}[/]: {audit['entries']:,} 条 "

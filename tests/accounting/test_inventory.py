@@ -200,3 +200,24 @@ def test_systematic_terms_stay_correlated_over_periods() -> None:
     assert v[-1] == pytest.approx(1200.0) and u[-1] == pytest.approx(12.0, rel=1e-12)
     assert u[0] == pytest.approx(1.0, rel=1e-12)
     assert acc.u_independent_periods() == pytest.approx(math.sqrt(12.0), rel=1e-12)
+
+
+def test_affected_tonnes_of_a_suspect_instrument_by_hand() -> None:
+    """The boiler-coal belt scale read 1 % high all year: the stream moves by −E/1.01, u gains E·1 %/√3."""
+    from datetime import date
+
+    from carbonmet.accounting import affected_tonnes
+
+    acc = account_inventory(read_inventory(EXAMPLE), method="lpu")
+    boiler = next(s for s in acc.to_dict()["streams"] if s["name"] == "boiler_coal")["emissions"]
+    rows = affected_tonnes(acc, "BS-B", date(2025, 1, 1), None, 0.01)
+    assert [r["stream"] for r in rows] == ["boiler_coal"]
+    r = rows[0]
+    assert r["affected_t"] == pytest.approx(boiler["value"], rel=1e-6)
+    assert r["value_move_t"] == pytest.approx(-boiler["value"] * 0.01 / 1.01, rel=1e-6)
+    assert r["stream_u_after_t"] == pytest.approx(math.hypot(boiler["u"], boiler["value"] * 0.01 / math.sqrt(3)),
+                                                  rel=1e-6)
+    # half the year affected: half the tonnes
+    half = affected_tonnes(acc, "BS-B", date(2025, 1, 1), date(2025, 7, 2), 0.01)[0]
+    assert half["affected_t"] == pytest.approx(boiler["value"] * 182 / 365, rel=1e-6)
+    assert affected_tonnes(acc, "NO-SUCH", date(2025, 1, 1), None, 0.01) == []

@@ -160,3 +160,25 @@ def test_json_carries_the_documented_fields_and_the_budget_reaches_certificates(
     assert d["improve"] and d["improve"][0]["U_after_t"] < d["improve"][0]["U_now_t"]
     assert d["control_plan"] and any(c["planned"] == "lab" for c in d["control_plan"])
     assert d["provenance"]["inputs"]["plan"] == "E01@1"
+
+
+def test_reverse_traceability_reaches_tonnes(region: tuple) -> None:
+    """A mass standard found out of tolerance: the belt scales it verified moved the coal accounts; the region's
+    out-of-tolerance gas-flow standard only reached CEMS points, which feed no account."""
+    from datetime import date
+
+    from carbonmet.services import trace_accounts
+
+    reg, extra, _ = region
+    with Workspace(f"sqlite:///{reg.parent / 'r.db'}", store_root=reg) as ws:
+        res = trace_accounts(ws, Scope.centre(), "WS-NM-MASS-1", date(2024, 1, 1), date(2025, 12, 31), YEAR, 0.01)
+        assert res["accounts"], res["not_accounted"]
+        for a in res["accounts"]:
+            assert a["affected_t"] != 0 and a["value_move_t"] == pytest.approx(-a["affected_t"] * 0.01 / 1.01, rel=1e-3)
+            assert a["stream_u_after_t"] > a["stream_u_before_t"]
+            assert a["total_u_after_t"] >= a["total_u_before_t"]
+        oot = extra["manifest"].out_of_tolerance[0]
+        res2 = trace_accounts(ws, Scope.centre(), oot["standard_code"], date.fromisoformat(oot["window_from"]),
+                              date.fromisoformat(oot["window_to"]), YEAR, oot["as_found_error_rel_pct"] / 100)
+        assert not res2["accounts"] and res2["not_accounted"]
+        assert all("feeds no accounted stream" in n["reason"] for n in res2["not_accounted"])

@@ -61,7 +61,7 @@ def _edited(plan: MonitoringPlan) -> tuple[MonitoringPlan, PlanParameterRow]:
                                       "frequency": "per_batch"})
     change = PlanChangeRow(version=2, changed_on=date(2025, 3, 1), by="E01 碳排放管理员", reason="水分入计划 moisture added")
     return MonitoringPlan(plan.header.model_copy(update={"version": 2}), (*params, moisture),
-                          (*plan.changes, change)), moisture
+                          (*plan.changes, change), plan.streams), moisture
 
 
 def test_plan_show_lists_every_parameter_with_its_source(region: Path, db: str) -> None:
@@ -78,6 +78,7 @@ def test_plan_show_lists_every_parameter_with_its_source(region: Path, db: str) 
     shown = json.loads(out)
     assert shown["parameters"] == [r.model_dump(mode="json") for r in plan.parameters]
     assert {r["source"] for r in shown["parameters"]} == {"point", "lab", "default"}
+    assert shown["streams"] == [r.model_dump(mode="json") for r in plan.streams] and plan.streams
 
     # the table as a person reads it (the real command, wide enough not to fold cells)
     env = {**os.environ, "CARBONMET_DATABASE_URL": db, "COLUMNS": "400"}
@@ -92,6 +93,15 @@ def test_plan_show_lists_every_parameter_with_its_source(region: Path, db: str) 
         assert len(row) >= 1, (p.source_stream, p.parameter)
         assert label[p.source] in row[0] and p.frequency in row[0] and p.responsible in row[0]
         assert all(i in row[0] for i in p.instruments)
+    # the streams table: each stream with its kind (zh-CN and English), material and balance
+    assert "源流类别 source streams" in r.stdout and "类别 kind" in r.stdout
+    kind_zh = {"raw_material": "原料", "fuel_combustion": "化石燃料燃烧", "residue": "灰渣", "product": "产品",
+               "by_product": "副产品", "waste": "废弃物", "co2_recovered": "回收外供CO2", "purchased_electricity": "购入电力",
+               "purchased_heat": "购入热力", "measured_emission": "直接监测排放"}
+    for sr in plan.streams:
+        row = [ln for ln in lines if f" {sr.source_stream} " in ln and f" {kind_zh[sr.kind]} {sr.kind} " in ln]
+        assert len(row) == 1, sr.source_stream
+        assert all(v in row[0] for v in (sr.material, sr.balance, sr.form) if v)
 
 
 def test_an_edited_plan_becomes_version_2_and_diff_shows_exactly_the_edit(region: Path, db: str,
@@ -166,7 +176,7 @@ def test_a_bad_plan_file_is_refused_naming_file_row_and_field(region: Path, db: 
     i = next(n for n, r in enumerate(plan.parameters) if r.source == "point" and n > 0)
     params = list(plan.parameters)
     params[i] = params[i].model_copy(update={"ref": "E01.NO_SUCH_POINT"})
-    bad = MonitoringPlan(plan.header, tuple(params), plan.changes)
+    bad = MonitoringPlan(plan.header, tuple(params), plan.changes, plan.streams)
     f = tmp_path / "E01-bad-ref.toml"
     f.write_text(plan_to_toml(bad), encoding="utf-8")
     code, out = _run(db, "plan", "import", str(f), "--json")

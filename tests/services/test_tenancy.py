@@ -39,11 +39,12 @@ from carbonmet.services import (
     CarbonmetError,
     NotInScope,
     Scope,
+    ServiceError,
     Workspace,
 )
 from carbonmet.sites import PlanError
 
-from .conftest import ENTERPRISES
+from .conftest import ENTERPRISES, write_registry
 
 TZ = ZoneInfo("Asia/Shanghai")
 JAN = (datetime(2025, 1, 1, tzinfo=TZ), datetime(2025, 2, 1, tzinfo=TZ))
@@ -471,6 +472,75 @@ def check_import_plan(ws: Workspace, me: str, other: str, tmp: Path) -> None:
     assert (v.enterprise, v.version, v.created) == (me, 1, True)
     assert services.import_plan(ws, scope, mine).created is False  # the same content again: nothing new
     assert [x.enterprise for x in services.list_plans(ws, Scope.centre())] == [me]
+# --- laboratory analyses (化验数据): each enterprise's results are its own --------------------------------
+def _lab_registry(ws: Workspace, d: Path) -> None:
+    """A coal sample point and a calorimeter per enterprise (imported by the centre)."""
+    (d / "points.csv").write_text("point_id,site_code,name,quantity,carrier,unit,reading_kind,source_stream\n" + "".join(
+        f"{e}.COAL.LAB,{e}-S1,入炉煤采样,ncv,raw_coal,MJ/kg,sample,boiler_coal\n" for e in ENTERPRISES), encoding="utf-8")
+    (d / "instruments.csv").write_text("serial,instrument_id,org_code,type,unit,mpe_rel,legal_category,status\n" + "".join(
+        f"CAL-S-{e},CAL-{e},{e},calorimeter,MJ/kg,0.2,mandatory,in_service\n" for e in ENTERPRISES), encoding="utf-8")
+    services.import_registry(ws, Scope.centre(), [d / "points.csv", d / "instruments.csv"])
+
+
+def _lab_file(path: Path, *orgs: str, value: float = 22.7, prefix: str = "S") -> Path:
+    path.write_text(
+        "sample_id,point_id,sampled_from,sampled_to,analyte,value,unit,U,k,lab_org,instrument_id,method,report_no\n"
+        + "".join(f"{prefix}-{e},{e}.COAL.LAB,2025-01-05T00:00:00+08:00,2025-01-06T00:00:00+08:00,ncv,{value},MJ/kg,"
+                  f"0.12,2,{e},CAL-{e},GB/T 213-2008,R-{prefix}-{e}\n" for e in orgs), encoding="utf-8")
+    return path
+
+
+@functools.cache
+def _lab_region() -> Workspace:
+    """The region's registry plus a sample point and a calorimeter per enterprise, and one NCV result each, in a
+    SQLite database of its own: the shared read region must keep its exact point and instrument lists (other
+    checks compare them). The database-level lab tests run on both backends in tests/lab."""
+    d = Path(tempfile.mkdtemp())
+    ws = Workspace(f"sqlite:///{d / 'lab.db'}")
+    services.import_registry(ws, Scope.centre(), write_registry(d / "registry"))
+    _lab_registry(ws, d)
+    services.import_lab(ws, Scope.centre(), [_lab_file(d / "lab.csv", *ENTERPRISES)])
+    return ws
+
+
+def check_lab_results(ws: Workspace, me: str, other: str) -> None:
+    ws = _lab_region()
+    rows = services.lab_results(ws, Scope.enterprise(me), me, year=2025)
+    assert [(r.sample_id, r.enterprise, r.instrument_id) for r in rows] == [(f"S-{me}", me, f"CAL-{me}")]
+    for org in (other, "C01"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.lab_results(ws, Scope.enterprise(me), org)
+
+
+def check_lab_findings(ws: Workspace, me: str, other: str) -> None:
+    ws = _lab_region()
+    found = services.lab_findings(ws, Scope.enterprise(me), me, 2025)
+    assert found.results == 1 and {f.enterprise for f in found.flags} <= {me}
+    assert [(f.kind, f.sample_id) for f in found.flags] == [("no_valid_certificate", f"S-{me}")]  # never calibrated
+    with pytest.raises(NotInScope):
+        services.lab_findings(ws, Scope.enterprise(me), other, 2025)
+
+
+def check_import_lab(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    scope = Scope.enterprise(me)
+    _lab_registry(ws, tmp)
+    head = _audit_head(ws)
+    # a file with a row of the other enterprise is refused whole, before anything of any file is written
+    with pytest.raises(AccessDenied, match=f"organisation {other}"):
+        services.import_lab(ws, scope, [_lab_file(tmp / "mine.csv", me), _lab_file(tmp / "both.csv", me, other)])
+    assert _audit_head(ws) == head and services.lab_results(ws, Scope.centre(), me) == []
+    # the other enterprise's point named as mine: refused naming row and field, kept in my quarantine
+    sneaky = tmp / "sneaky.csv"
+    sneaky.write_text(_lab_file(tmp / "x.csv", other).read_text(encoding="utf-8").replace(
+        ",R-S-", ",R-X-"), encoding="utf-8")
+    (f,) = services.import_lab(ws, scope, [sneaky], enterprise=me).files
+    assert (f.status, f.enterprises, [(r.row, r.field) for r in f.rejects]) == ("rejected", (me,), [(2, "point_id")])
+    assert services.lab_results(ws, Scope.centre(), other) == []
+    (mine,) = services.import_lab(ws, scope, [tmp / "mine.csv"]).files
+    assert (mine.status, mine.stored, mine.enterprises) == ("stored", 1, (me,))
+    assert [r.enterprise for r in services.lab_results(ws, Scope.centre(), me)] == [me]
+
+
 # --- monthly deposits (月度存证): each enterprise's deposits are its own -------------------------------------
 FEB_10 = datetime(2025, 2, 10, 9, tzinfo=TZ)
 
@@ -623,6 +693,43 @@ def check_set_hj212_password(ws: Workspace, me: str, other: str, tmp: Path) -> N
         assert (entry.entity, entry.entity_key) == ("hj212_credential", mn[me])
         assert "abc123" not in entry.data  # only the salted hash is kept
         assert verify_logger_password(s, mn[me], "abc123") and not verify_logger_password(s, mn[other], "abc123")
+
+
+# --- accounting (碳核算) ----------------------------------------------------------------------------
+INVENTORY = Path(__file__).parents[2] / "examples" / "inventory-ctm.toml"
+
+
+def check_account_enterprise(ws: Workspace, me: str, other: str) -> None:
+    _plans(ws)  # plans without a streams table: the own enterprise gets that far, the others not at all
+    with pytest.raises(ServiceError, match="streams"):
+        services.account_enterprise(ws, Scope.enterprise(me), me, 2025, method="lpu")
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.account_enterprise(ws, Scope.enterprise(me), org, 2025, method="lpu")
+
+
+def check_trace_accounts(ws: Workspace, me: str, other: str) -> None:
+    _plans(ws)
+    r = services.trace_accounts(ws, Scope.enterprise(me), "WRK-MASS", date(2023, 12, 1), date(2024, 2, 1), 2025, 0.01)
+    assert [p["point"] for p in r["trace"]["data_periods"]] == [f"{me}.COAL"]
+    assert {n["point"] for n in r["not_accounted"]} == {f"{me}.COAL"} and r["accounts"] == []
+
+
+def check_account_inventory_file(ws: Workspace, me: str, other: str) -> None:
+    # reads no organisation's records: the same account for every scope
+    a = services.account_inventory_file(ws, Scope.enterprise(me), INVENTORY, method="lpu")
+    b = services.account_inventory_file(ws, Scope.nobody(), INVENTORY, method="lpu")
+    assert a.total["value"] == b.total["value"] and a.total["u"] == b.total["u"]
+
+
+def check_validate_accounting(ws: Workspace, me: str, other: str) -> None:
+    # generates its own regions in a throw-away workspace: nothing of ws changes, any scope may call it
+    head = _audit_head(ws)
+    if "validate" not in _REGIONS:
+        v = services.validate_accounting(ws, Scope.nobody(), 1, enterprises=1, seed=5)
+        _REGIONS["validate"] = json.dumps(v.to_dict(), sort_keys=True, default=str)
+    assert json.loads(_REGIONS["validate"])["enterprise_years"] == 1
+    assert _audit_head(ws) == head
 
 
 ReadCheck = Callable[[Workspace, str, str], None]

@@ -18,12 +18,12 @@ control-plan view and a ranked list of what to improve. Pure formulas: :mod:`car
 """
 
 from . import formulas
-from ._account import Account, tier_of
+from ._account import Account, affected_tonnes, tier_of
 from ._core import Noise, Part, StreamCalc, Term
 from ._fromfile import account_inventory
 from ._fromplan import Hourly, LabRecord, PlanData, account_from_data
-from ._gather import gather, months
-from ._inventory import STREAM_KINDS, Inventory, InventoryError, read_inventory
+from ._gather import gather, months, plan_points
+from ._inventory import STREAM_KINDS, Inventory, InventoryError, inventory_from_dict, read_inventory
 from ._terms import LEGAL_STATE_RULE, InstrumentFigure
 from ._xlsx import write_xlsx
 
@@ -42,10 +42,13 @@ __all__ = [
     "StreamCalc",
     "Term",
     "account_from_data",
+    "affected_tonnes",
     "account_inventory",
     "formulas",
     "gather",
+    "inventory_from_dict",
     "months",
+    "plan_points",
     "read_inventory",
     "tier_of",
     "write_xlsx",

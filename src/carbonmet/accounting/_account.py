@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from typing import Any, Literal
 
@@ -239,3 +240,46 @@ def finish(acc: Account, *, method: Method = "both", trials: int = 100_000, seed
                 acc.flags.append({**f, "stream": s.name})
                 seen.add(key)
     return acc
+
+
+def affected_tonnes(acc: Account, instrument: str, start: date, end: date | None, error_rel: float) -> list[dict[str, Any]]:
+    """What a suspect instrument moves in an account (超差追溯到吨): per stream, the tonnes it measured in
+    ``[start, end)`` and how the stream and the total would move if its readings were ``error_rel`` [-] high.
+
+    The affected tonnes of a month are the month's contribution carrying the instrument's term, times the share of
+    the month's days in the window. The value moves by ``−affected·e/(1+e)`` (a reading ``(1+e)`` times the truth);
+    ``u`` gains a rectangular term of half-width ``|e|`` on the affected part (the error is suspected, not known).
+
+    Returns
+    -------
+    list of dict
+        ``stream``, ``affected_t``, ``value_move_t``, ``stream_u_before_t`` / ``_after_t``,
+        ``total_u_before_t`` / ``_after_t`` — empty when the instrument feeds no stream of the account.
+    """
+    keys = {f"instrument:{instrument}", f"analyser:{instrument}"}
+    months = [(date(acc.year, m, 1), date(acc.year + (m == 12), m % 12 + 1, 1)) for m in range(1, 13)]
+    if acc.n == 12:
+        share = np.array([max(0, (min(b, end or b) - max(a, start)).days) / (b - a).days for a, b in months])
+    else:  # an annual account: the share of the year's days
+        y0, y1 = date(acc.year, 1, 1), date(acc.year + 1, 1, 1)
+        share = np.array([max(0, (min(y1, end or y1) - max(y0, start)).days) / (y1 - y0).days])
+    _, u_tot = acc.figures()
+    out = []
+    extra_total = 0.0
+    rows = []
+    for s in acc.streams:
+        aff = sum((p.values * share for p in s.parts if keys & set(p.terms)), np.zeros(acc.n))
+        a = float(aff.sum())
+        if a == 0.0:
+            continue
+        _, u_s = acc.figures([s])
+        add = abs(a) * abs(error_rel) / math.sqrt(3.0)
+        extra_total += add  # one instrument: the additions are correlated across its streams
+        rows.append((s, a, float(u_s[-1]), add))
+    for s, a, us, add in rows:
+        out.append({"enterprise": acc.enterprise, "year": acc.year, "stream": s.name, "instrument": instrument,
+                    "affected_t": round(a, 3), "value_move_t": round(-a * error_rel / (1 + error_rel), 3),
+                    "stream_u_before_t": round(us, 3), "stream_u_after_t": round(math.hypot(us, add), 3),
+                    "total_u_before_t": round(float(u_tot[-1]), 3),
+                    "total_u_after_t": round(math.hypot(float(u_tot[-1]), extra_total), 3)})
+    return out

@@ -219,8 +219,15 @@ def read_inventory(path: str | Path) -> Inventory:
         data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
         raise InventoryError(f, [(f, "-", "file", f"无法读取 cannot read: {exc}")]) from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: an integer of over 4300 digits
         raise InventoryError(f, [(f, "-", "toml", f"不是有效的 TOML / not valid TOML: {exc}")]) from None
+    return inventory_from_dict(data, f)
+
+
+def inventory_from_dict(data: dict[str, Any], file: str = "<inventory>") -> Inventory:
+    """Check an inventory given as the dict its TOML parses to (tables ``inventory``, ``instruments``,
+    ``streams``); ``file`` names it in errors. Raises :class:`InventoryError` as :func:`read_inventory` does."""
+    f = file
     problems: list[tuple[str, str, str, str]] = []
     for key in data:
         if key not in ("inventory", "instruments", "streams"):
@@ -273,6 +280,10 @@ def read_inventory(path: str | Path) -> Inventory:
     return Inventory(header, instruments, tuple(streams), f)
 
 
+#: Largest value a parameter may take in its canonical unit (10¹⁵ t is a million times the world's coal use):
+#: beyond it a figure is a typo, and products of such figures overflow.
+MAX_VALUE = 1e15
+
 #: canonical unit of each parameter (the value is converted to it; a unit that cannot be is refused)
 _UNITS: dict[str, tuple[str, ...]] = {
     "ncv": ("GJ/t", "GJ/Nm3"),
@@ -312,6 +323,9 @@ def _check_param(name: str, p: ParamSpec, instruments: dict[str, InstrumentSpec]
             return [(name, "unit", str(exc))]
         if v < 0:
             out.append((name, "value", f"不能为负 must not be negative ({p.value} {p.unit})"))
+        elif v > MAX_VALUE:
+            out.append((name, "value", f"数值不合理 implausibly large ({p.value} {p.unit}; at most {MAX_VALUE:g} in "
+                                       f"{unit})"))
         if unit == "1" and base in ("carbon_content", "oxidation_rate", "purity") and v > 1.0 + 1e-12:
             out.append((name, "value", f"超过 100 % / over 100 % ({p.value} {p.unit})"))
     for fld, inst in (("instrument", p.instrument), ("analyser", p.analyser)):

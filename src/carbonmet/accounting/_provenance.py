@@ -3,6 +3,7 @@ inputs give the same bytes."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,15 @@ def provenance(*, inputs: dict[str, Any], profile: Profile) -> dict[str, Any]:
         else:
             ins[k] = v
     return {"inputs": ins, "profile": {"name": profile.name, "version": profile.version},
-            "factors_data": data_version(), "code": f"carbonmet {_code_version()}"}
+            "factors_data": _factors_version(), "code": f"carbonmet {_code_version()}"}
 
 
+@functools.cache
+def _factors_version() -> str:
+    return data_version()  # a hash over the factor files: computed once per process
+
+
+@functools.cache
 def _code_version() -> str:
     try:
         return version("carbonmet")

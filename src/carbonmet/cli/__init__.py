@@ -20,6 +20,7 @@ def _register() -> None:
         _accounting,
         _deposits,
         _hj212,
+        _lab,
         _metering,
         _plans,
         _quantities,
@@ -37,6 +38,7 @@ def _register() -> None:
     app.add_typer(_uncertainty.app, name="uncertainty")
     app.add_typer(_refdata.app, name="refdata")
     _plans.register(app)  # plan
+    _lab.register(app)  # lab
     _accounting.register(app)  # account, validate
     _deposits.register(app)  # deposit
 

@@ -25,6 +25,11 @@ EnterpriseArg = Annotated[str, typer.Argument(help="企业 organisation code, e.
 
 #: Where a parameter's value comes from, as shown in the tables.
 _SOURCE_ZH = {"point": "计量点 point", "lab": "化验 lab", "default": "缺省值 default"}
+#: The kind of a source stream (streams table), as shown in the tables.
+_KIND_ZH = {"fuel_combustion": "化石燃料燃烧", "raw_material": "原料", "product": "产品", "by_product": "副产品",
+            "waste": "废弃物", "residue": "灰渣", "co2_recovered": "回收外供CO2", "purchased_electricity": "购入电力",
+            "exported_electricity": "输出电力", "purchased_heat": "购入热力", "exported_heat": "输出热力",
+            "measured_emission": "直接监测排放", "other": "其他"}
 
 
 def _workspace(db: str | None) -> Workspace:
@@ -80,7 +85,8 @@ def show_cmd(
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """显示监测计划 Every parameter of a plan version with its source, method, frequency, instruments, responsible."""
+    """显示监测计划 Every parameter of a plan version with its source, method, frequency, instruments, responsible;
+    the kind of each source stream when the plan states it; the change log."""
     from rich.table import Table
 
     from ..services import Scope, ServiceError, show_plan
@@ -93,7 +99,8 @@ def show_cmd(
     if as_json:
         print_json({"plan": plan.header.model_dump(mode="json"),
                     "parameters": [r.model_dump(mode="json") for r in plan.parameters],
-                    "changes": [c.model_dump(mode="json") for c in plan.changes]})
+                    "changes": [c.model_dump(mode="json") for c in plan.changes],
+                    "streams": [r.model_dump(mode="json") for r in plan.streams]})
         return
     h = plan.header
     title = f"{h.enterprise} 监测计划 monitoring plan v{h.version} (自 from {h.valid_from.isoformat()})"
@@ -107,6 +114,17 @@ def show_cmd(
         t.add_row(r.source_stream, r.parameter, r.unit, _SOURCE_ZH.get(r.source, r.source), r.ref, r.method or "",
                   r.frequency, "; ".join(r.instruments), r.responsible, valid)
     console.print(t)
+    if plan.streams:
+        st = Table(title="源流类别 source streams")
+        for col in ("源流 source stream", "类别 kind", "品种 material", "算法 form", "碳平衡/燃料 balance",
+                    "焓 enthalpy [kJ/kg]", "u_rel [%]", "备注 note"):
+            st.add_column(col, overflow="fold")
+        for sr in plan.streams:
+            st.add_row(sr.source_stream, f"{_KIND_ZH.get(sr.kind, '')} {sr.kind}".strip(), sr.material or "",
+                       sr.form or "", sr.balance or "",
+                       "" if sr.enthalpy_kj_per_kg is None else f"{sr.enthalpy_kj_per_kg:g}",
+                       "" if sr.enthalpy_u_rel is None else f"{sr.enthalpy_u_rel:g}", sr.note or "")
+        console.print(st)
     if plan.changes:
         c = Table(title="修订记录 change log")
         for col in ("版本 version", "日期 date", "修订人 by", "原因 reason"):

@@ -149,26 +149,32 @@ def trace_back_cmd(
     date_to: str = typer.Option(..., "--to", help="发现超差日期 found out of tolerance, YYYY-MM-DD"),
     depth: int = typer.Option(25, help="最大追溯层级 levels to follow"),
     record: bool = typer.Option(False, help="同时登记超差事件 also record the incident in the registry"),
+    year: int | None = typer.Option(None, "--year", help="追溯到该年度核算 also list the affected accounts of this year"),
+    error: float = typer.Option(1.0, "--error", help="标准的示值误差 [%] the standard's as-found error, for --year"),
+    store: Path | None = typer.Option(None, "--store", help="数据存储目录 readings store (for --year)"),
     org: str | None = OrgOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """超差反向追溯 Reverse traceability: certificates, instruments and data periods affected."""
-    from carbonmet.services import CarbonmetError, record_incident, trace_standard
+    """超差反向追溯 Reverse traceability: certificates, instruments, data periods — and, with --year, tonnes."""
+    from carbonmet.services import CarbonmetError, record_incident, trace_accounts, trace_standard
 
     d0, d1 = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if d1 < d0:
         raise typer.BadParameter("--to 早于 --from: the date found out of tolerance is before the last good date",
                                  param_hint="--to")
+    acc: dict | None = None
     try:
-        with workspace(db) as ws:
+        with workspace(db, store) as ws:
             if record:  # the standard's holder must be in the scope's write scope
                 record_incident(ws, scope(org), standard, d0, d1, "recorded by trace-back")
             r = trace_standard(ws, scope(org), standard, d0, d1, max_depth=depth)
+            if year is not None:
+                acc = trace_accounts(ws, scope(org), standard, d0, d1, year, error / 100.0, max_depth=depth)
     except CarbonmetError as exc:
         fail(str(exc))
     if as_json:
-        print_json(r.to_dict())
+        print_json(r.to_dict() if acc is None else acc)
         return
     t = Table(title=f"受影响证书 affected certificates — {standard} {d0}…{d1}")
     for c in ("层级 depth", "证书 certificate", "对象 subject", "日期 date", "经由 via"):
@@ -184,6 +190,18 @@ def trace_back_cmd(
         t2.add_row(p.point, p.instrument, p.start.isoformat(), p.end.isoformat() if p.end else "至今 until now",
                    p.certificate)
     console.print(t2)
+    if acc is not None:
+        t3 = Table(title=f"受影响核算 affected accounts {year} (标准误差 error {error:g} %)")
+        for c in ("企业 enterprise", "源流 stream", "器具 instrument", "受影响 t", "值变化 t", "u 前 before", "u 后 after",
+                  "总 u 前", "总 u 后"):
+            t3.add_column(c)
+        for a in acc["accounts"]:
+            t3.add_row(a["enterprise"], a["stream"], a["instrument"], f"{a['affected_t']:,.0f}",
+                       f"{a['value_move_t']:+,.0f}", f"{a['stream_u_before_t']:,.0f}", f"{a['stream_u_after_t']:,.0f}",
+                       f"{a['total_u_before_t']:,.0f}", f"{a['total_u_after_t']:,.0f}")
+        console.print(t3)
+        for n in acc["not_accounted"]:
+            console.print(f"  {n['point']} ({n['instrument']}): {n['reason']}")
     if r.max_depth_reached:
         console.print("[yellow]已达最大层级 max depth reached: raise --depth[/]")
 

@@ -2,8 +2,12 @@
 
 Every parameter names the point, lab stream or default it comes from: coal mass from the belt
 scale, NCV and carbon content from the coal sample point's analyses (the instruments that made
-them), slag and ash carbon from the provincial institute's analyses, oxidation rates and grid
-factors as default ids, CEMS flow and CO2 from the stack points. Written as ``plans/<E>.toml``.
+them), slag and ash carbon from the provincial institute's analyses, oxidation rates, product carbon
+contents and grid factors as default ids, CEMS flow and CO2 from the stack points. Every source stream
+has a ``streams`` row saying how it is accounted: gasifier coal, products, by-products and slag are the
+``gasification`` carbon balance; boiler coal and natural gas are fuels burned; boiler ash measures the
+boiler coal's oxidation; vent, flare, regenerator and stacks are measured emissions (cross-checks).
+Written as ``plans/<E>.toml``.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from ..sites import MonitoringPlan, PlanChangeRow, PlanHeader, PlanParameterRow, plan_to_toml
+from ..sites import MonitoringPlan, PlanChangeRow, PlanHeader, PlanParameterRow, PlanStreamRow, plan_to_toml
 from ._constants import constants
+from ._errors import RefdataError
 from ._metrology import PROVINCES, lab_instrument_point
+from ._region import main_products, products
 from ._types import Enterprise, Instrument, Point
 
 # point quantity → parameter kind of a measured row (points not listed feed no plan row)
@@ -25,6 +31,23 @@ _SOURCE = {"gasifier_coal": "gasifier", "gasifier_slag": "gasifier", "rectisol_v
            "mto_regenerator": "mto", "recovered_co2": "co2_recovery", "purchased_electricity": "boundary",
            "purchased_steam": "boundary"}
 _DEFAULT = "GB/T 32151.10-2023"  # default-value profile the ids refer to (resolved by the factors package)
+_BALANCE = "gasification"  # the carbon-balance group (碳平衡) of the gasification-to-product chain
+# how each non-product source stream is accounted: kind and the fields of its streams row
+_STREAMS: dict[str, dict[str, str]] = {
+    "gasifier_coal": {"kind": "raw_material", "balance": _BALANCE},
+    "gasifier_slag": {"kind": "waste", "balance": _BALANCE},
+    "boiler_coal": {"kind": "fuel_combustion", "material": "bituminous_coal", "form": "per_mass"},  # C measured
+    "boiler_ash": {"kind": "residue", "balance": "boiler_coal"},
+    "natural_gas": {"kind": "fuel_combustion", "material": "natural_gas", "form": "per_mass"},  # C in kg/Nm3
+    "recovered_co2": {"kind": "co2_recovered"},
+    "rectisol_vent": {"kind": "measured_emission"},
+    "flare": {"kind": "measured_emission"},
+    "mto_regenerator": {"kind": "measured_emission"},
+    "purchased_electricity": {"kind": "purchased_electricity", "material": "national"},
+    "purchased_steam": {"kind": "purchased_heat", "material": "steam"},
+}
+# the default-value subject of each fuel's oxidation rate
+_FUELS = {stream: spec["material"] for stream, spec in _STREAMS.items() if spec["kind"] == "fuel_combustion"}
 
 
 def _emission_source(stream: str) -> str:
@@ -85,10 +108,15 @@ def make_plan(e: Enterprise, points: list[Point], instruments: list[Instrument],
     lab_row("natural_gas", "NATURAL_GAS.LAB", "carbon_content", "ng_carbon", i_gc, f"{third} (委托 contracted)",
             "monthly")
     s1, s2 = e.sites[0][0], e.sites[1][0]
-    for stream, site, carrier in (("gasifier_coal", s1, "coal"), ("boiler_coal", s2, "coal"),
-                                  ("natural_gas", s2, "natural_gas")):
-        add(None, stream, site, "oxidation_rate", "%", "default", f"{_DEFAULT}/oxidation_rate/{carrier}",
+    # fuels burned only: gasifier coal is a raw material of the carbon balance and has no oxidation rate
+    for stream, site in (("boiler_coal", s2), ("natural_gas", s2)):
+        add(None, stream, site, "oxidation_rate", "%", "default", f"{_DEFAULT}/oxidation_rate/{_FUELS[stream]}",
             "缺省值 default value", "yearly", (), officer)
+    carriers = {p.source_stream: p.carrier for p in points}
+    for prod in products(e):  # carbon leaving the balance in products: the theoretical carbon content
+        add(None, prod["name"], s1, "carbon_content", "%", "default",
+            f"{_DEFAULT}/carbon_content/{carriers[prod['name']]}", "缺省值 default value (理论含碳量 by formula)",
+            "yearly", (), officer)
     add(None, "purchased_electricity", s2, "emission_factor", "tCO2/MWh", "default", "MEE/grid/emission_factor/national",
         "缺省值 default value (national grid average)", "yearly", (), officer)
     if any(p.source_stream == "purchased_steam" for p in points):
@@ -97,7 +125,27 @@ def make_plan(e: Enterprise, points: list[Point], instruments: list[Instrument],
     header = PlanHeader(enterprise=e.code, version=1, valid_from=date(year, 1, 1),
                         title=f"{e.name} 数据质量控制计划 monitoring plan {year}", approved_by=officer)
     change = PlanChangeRow(version=1, changed_on=date(year - 1, 12, 15), by=officer, reason="初版 first issue")
-    return MonitoringPlan(header, tuple(rows), (change,))
+    streams = tuple(_stream_row(e, code, carriers) for code in dict.fromkeys(r.source_stream for r in rows))
+    return MonitoringPlan(header, tuple(rows), (change,), streams)
+
+
+def _stream_row(e: Enterprise, code: str, carriers: dict[str, str]) -> PlanStreamRow:
+    """The ``streams`` row of one source stream of enterprise ``e``'s plan (how the accounting treats it)."""
+    names = {p["name"] for p in products(e)}
+    if code in names:  # main products and by-products leave the gasification carbon balance
+        kind = "product" if code in main_products(e) else "by_product"
+        return PlanStreamRow.model_validate({"source_stream": code, "kind": kind, "balance": _BALANCE,
+                                             "material": carriers[code]})
+    if code.startswith("boiler_stack_"):
+        return PlanStreamRow(source_stream=code, kind="measured_emission")
+    if code not in _STREAMS:
+        raise RefdataError(f"{e.code}: source stream {code!r} has no stream kind in refdata/_plans.py")
+    spec: dict[str, object] = dict(_STREAMS[code])
+    if code == "purchased_steam":
+        phys = constants()["physics"]
+        spec.update(enthalpy_kj_per_kg=phys["steam_enthalpy_kj_per_kg"], enthalpy_u_rel=phys["steam_enthalpy_u_rel_pct"],
+                    note="供汽条件下的比焓 specific enthalpy at the supply condition (~1.0 MPa / 250 °C) [A]")
+    return PlanStreamRow.model_validate({"source_stream": code, **spec})
 
 
 def write_plans(out: Path, ents: list[Enterprise], pts_by_ent: dict[str, list[Point]], instruments: list[Instrument],

@@ -80,6 +80,8 @@ def certificate_valid_until(cert: CertificateLike, interval_months: int) -> date
 
 
 def instrument_interval(inst: _HasInterval) -> int:
+    """Recalibration interval [months] of an instrument: its own ``interval_months``, else its type's default
+    (``data/intervals.csv``)."""
     return inst.interval_months or default_intervals().get(inst.type, default_intervals()["other"])
 
 

@@ -6,14 +6,25 @@ query has the same rule in SQL, guarded by a test against :func:`certificate_cou
 - :func:`certificate_counts`: whether a certificate of a kind can stand for an instrument of a legal
   category at all (under mandatory verification, 强制检定, only a verification does; :data:`MANDATORY`);
 - :func:`certificate_covers`: whether a certificate covers its instrument (a failed verification never does);
-- :func:`certificate_valid_until` and :func:`add_months`: the validity end from the date and the interval.
+- :func:`certificate_valid_until` and :func:`add_months`: the validity end from the date and the interval;
+- :func:`cover_periods` and :func:`instrument_interval`: the days each certificate of one instrument covers
+  (what :func:`carbonmet.registry.instrument_uncertainty` and the point catalogue use), for a caller that checks
+  many dates of one instrument at once (the lab results of a year).
 
 References
 ----------
 中华人民共和国计量法 第九条 (强制检定); GB 17167-2006 5.3.6; JJF 1356-2012.
 """
 
-from ._queries import MANDATORY, add_months, certificate_counts, certificate_covers, certificate_valid_until
+from ._queries import (
+    MANDATORY,
+    add_months,
+    certificate_counts,
+    certificate_covers,
+    certificate_valid_until,
+    cover_periods,
+    instrument_interval,
+)
 
 __all__ = [
     "MANDATORY",
@@ -21,4 +32,6 @@ __all__ = [
     "certificate_counts",
     "certificate_covers",
     "certificate_valid_until",
+    "cover_periods",
+    "instrument_interval",
 ]

@@ -8,12 +8,19 @@ against its write organisations and refused with :class:`AccessDenied` naming th
 ``centre``, ``none``); see ``docs/services.md``.
 """
 
-from ._accounting import Validation, account_enterprise, account_inventory_file, validate_accounting
+from ._accounting import (
+    Validation,
+    account_enterprise,
+    account_inventory_file,
+    trace_accounts,
+    validate_accounting,
+)
 from ._credentials import set_hj212_password
 from ._deposits import DepositCheck, deposit_check, deposit_month, deposit_proof, list_deposits
 from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
 from ._incidents import record_incident
+from ._lab import import_lab, lab_findings, lab_results
 from ._metering import (
     OUT_OF_SCOPE,
     compact_store,
@@ -54,6 +61,7 @@ __all__ = [
     "Validation",
     "account_enterprise",
     "account_inventory_file",
+    "trace_accounts",
     "validate_accounting",
     "DepositCheck",
     "deposit_check",
@@ -84,10 +92,13 @@ __all__ = [
     "get_certificate",
     "get_instrument",
     "import_dcc_certificate",
+    "import_lab",
     "import_plan",
     "import_registry",
     "ingest_files",
     "instrument_quantity",
+    "lab_findings",
+    "lab_results",
     "list_certificates",
     "list_instruments",
     "list_organisations",

@@ -120,6 +120,12 @@ def owners(s: Session, entity: str, data: dict[str, Any]) -> set[str | None] | N
         )) or {None}
     if entity in ("monitoring_plan", "monitoring_plan_parameter", "monitoring_plan_change"):
         return {data.get("enterprise")}  # a plan version and its rows belong to the plan's enterprise
+    if entity in ("lab_import", "lab_result", "lab_quarantine"):
+        # a lab import and the rows it wrote belong to every enterprise its rows belong to (";"-joined in the
+        # import row, a list in the row entries); an import no enterprise could be found for: centre only
+        ents = data.get("enterprises")
+        items = ents.split(";") if isinstance(ents, str) else ents if isinstance(ents, list) else []
+        return {str(e) for e in items if e} or {None}
     if entity == "monthly_deposit":
         return {data.get("enterprise")}  # a deposit belongs to the enterprise whose month it is
     return None

@@ -43,7 +43,8 @@ def _parameters_file(path: Path) -> tuple[str, int]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         stem = path.stem
-        prefix = stem.rsplit("-", 1)[0] if stem.rsplit("-", 1)[-1] in ("plan", "parameters", "changes") else stem
+        prefix = stem.rsplit("-", 1)[0] if stem.rsplit("-", 1)[-1] in ("plan", "parameters", "changes",
+                                                                       "streams") else stem
         return str(path.with_name(f"{prefix}-parameters.csv")), 2
     if suffix in (".xlsx", ".xlsm"):
         return f"{path}[parameters]", 2

@@ -30,6 +30,41 @@ ParameterKind = Literal[
 ]
 PARAMETER_KINDS: tuple[str, ...] = ParameterKind.__args__  # type: ignore[attr-defined]
 
+StreamKind = Literal[
+    "fuel_combustion",
+    "raw_material",
+    "product",
+    "by_product",
+    "waste",
+    "residue",
+    "co2_recovered",
+    "purchased_electricity",
+    "exported_electricity",
+    "purchased_heat",
+    "exported_heat",
+    "measured_emission",
+    "other",
+]
+"""What kind of source stream (源流类别) a stream is, i.e. how the accounting treats it.
+
+- ``fuel_combustion`` — fossil fuel burned (化石燃料燃烧): AD × NCV × CC × OF (per heat) or AD × C × OF (per mass).
+- ``raw_material`` — carbon input of a carbon mass balance (原料, 碳平衡输入), e.g. gasifier coal.
+- ``product`` — main product leaving a carbon balance (产品), its carbon subtracted.
+- ``by_product`` — by-product leaving a carbon balance (副产品).
+- ``waste`` — waste leaving a carbon balance (废弃物), e.g. gasifier slag.
+- ``residue`` — ash or slag of a combustion stream (灰渣), whose carbon gives that fuel's measured oxidation rate
+  (实测碳氧化率).
+- ``co2_recovered`` — CO2 recovered and supplied outside the boundary (回收外供CO2), subtracted.
+- ``purchased_electricity`` — electricity bought (购入电力).
+- ``exported_electricity`` — electricity supplied outside (输出电力).
+- ``purchased_heat`` — heat (steam, hot water) bought (购入热力).
+- ``exported_heat`` — heat supplied outside (输出热力).
+- ``measured_emission`` — an emission monitored directly (直接监测排放, CEMS); a cross-check, not added to the
+  account (不参与核算).
+- ``other`` — anything else (其他).
+"""
+STREAM_KINDS: tuple[str, ...] = StreamKind.__args__  # type: ignore[attr-defined]
+
 SourceKind = Literal["point", "lab", "default"]
 """Where a parameter's value comes from: a metering point (计量点), a laboratory stream (化验), a default (缺省值)."""
 SOURCE_KINDS: tuple[str, ...] = SourceKind.__args__  # type: ignore[attr-defined]

@@ -1,8 +1,9 @@
 """The monitoring plan (数据质量控制计划): which parameter comes from which point, lab stream or default.
 
 A plan is a header (:class:`PlanHeader`: enterprise, version, valid_from), one row per parameter
-(:class:`PlanParameterRow`) and a change log (:class:`PlanChangeRow`). The same three row models
-read CSV, XLSX and TOML (format: ``docs/formats/monitoring-plan.md``), so a plan is checked the
+(:class:`PlanParameterRow`), a change log (:class:`PlanChangeRow`) and, optionally, one row per source
+stream saying what kind of stream it is and how it is accounted (:class:`PlanStreamRow`). The same row
+models read CSV, XLSX and TOML (format: ``docs/formats/monitoring-plan.md``), so a plan is checked the
 same way whichever file it comes in; :class:`MonitoringPlan` maps to tables as header + rows.
 """
 
@@ -18,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..quantities import CarbonmetError, UnitError, parse_unit
-from ..quantities.rules import code_problem
+from ..quantities.rules import check_finite, code_problem
 from ..tabular import Sheet, TabularError, read_csv, read_xlsx
 from ._model import (
     EmissionSource,
@@ -29,6 +30,7 @@ from ._model import (
     Site,
     SourceKind,
     SourceStream,
+    StreamKind,
 )
 
 _CFG = ConfigDict(str_strip_whitespace=True, extra="forbid", coerce_numbers_to_str=True, frozen=True)
@@ -40,6 +42,12 @@ def _code(v: str) -> str:
     if problem is not None:
         raise ValueError(problem)
     return v
+
+
+def _opt_code(v: str | None) -> str | None:
+    """:func:`_code` for an optional field (``None`` = not given)."""
+    return None if v is None else _code(v)
+
 
 Frequency = Literal["continuous", "per_batch", "daily", "weekly", "monthly", "quarterly", "yearly", "per_delivery",
                     "once"]
@@ -122,8 +130,59 @@ class PlanParameterRow(BaseModel):
         return (self.source_stream, self.parameter)
 
 
-TABLES: dict[str, type[BaseModel]] = {"plan": PlanHeader, "parameters": PlanParameterRow, "changes": PlanChangeRow}
-"""The tables of a plan file and their row models (CSV file suffix, XLSX sheet, TOML table)."""
+#: Stream kinds whose carbon enters or leaves a carbon mass balance (碳质量平衡): they name their ``balance``.
+BALANCE_KINDS: tuple[str, ...] = ("raw_material", "product", "by_product", "waste")
+#: Stream kinds of heat (热力): steam measured in mass needs its specific enthalpy.
+HEAT_KINDS: tuple[str, ...] = ("purchased_heat", "exported_heat")
+
+
+class PlanStreamRow(BaseModel):
+    """One source stream of the plan (源流): what kind it is and what the accounting needs to treat it.
+
+    Attributes
+    ----------
+    source_stream : str
+        The stream's code, as in the parameter rows (``gasifier_coal``).
+    kind : StreamKind
+        How the accounting treats it (:data:`~carbonmet.sites.STREAM_KINDS`).
+    material : str, optional
+        Subject key of the default-value tables (``bituminous_coal``, ``natural_gas``, ``methanol``, ``steam``,
+        grid scope ``national``), at most 64 characters.
+    form : {"per_heat", "per_mass"}, optional
+        Fuels only: per heat AD × NCV × CC × OF, or per mass AD × C × OF.
+    balance : str, optional
+        Raw material, product, by-product, waste: the carbon-balance group it belongs to (``gasification``);
+        residue (ash, slag): the ``fuel_combustion`` stream whose oxidation it measures.
+    enthalpy_kj_per_kg : float, optional
+        Heat streams: specific enthalpy of the steam at the supply condition [kJ/kg] (> 0).
+    enthalpy_u_rel : float, optional
+        Relative standard uncertainty of ``enthalpy_kj_per_kg`` [%] (≥ 0).
+    note : str, optional
+    """
+
+    model_config = _CFG
+    source_stream: str = Field(min_length=1, max_length=96)
+    kind: StreamKind
+    material: str | None = Field(default=None, min_length=1, max_length=64)
+    form: Literal["per_heat", "per_mass"] | None = None
+    balance: str | None = Field(default=None, min_length=1, max_length=96)
+    enthalpy_kj_per_kg: float | None = Field(default=None, gt=0)
+    enthalpy_u_rel: float | None = Field(default=None, ge=0)
+    note: str | None = Field(default=None, max_length=1000)
+
+    _codes = field_validator("source_stream")(_code)
+    _opt_codes = field_validator("material", "balance")(_opt_code)
+
+    @field_validator("enthalpy_kj_per_kg", "enthalpy_u_rel")
+    @classmethod
+    def _finite(cls, v: float | None) -> float | None:
+        return check_finite(v, "number")
+
+
+TABLES: dict[str, type[BaseModel]] = {"plan": PlanHeader, "parameters": PlanParameterRow, "changes": PlanChangeRow,
+                                      "streams": PlanStreamRow}
+"""The tables of a plan file and their row models (CSV file suffix, XLSX sheet, TOML table); ``streams`` is
+optional (a plan without it is valid)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +211,13 @@ class PlanError(CarbonmetError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class MonitoringPlan:
-    """A version of an enterprise's monitoring plan: header, parameter rows, change log."""
+    """A version of an enterprise's monitoring plan: header, parameter rows, change log and (optional) the
+    kind of each source stream (``streams``: empty in plans written before the table existed)."""
 
     header: PlanHeader
     parameters: tuple[PlanParameterRow, ...]
     changes: tuple[PlanChangeRow, ...] = ()
+    streams: tuple[PlanStreamRow, ...] = ()
 
     @property
     def enterprise(self) -> str:
@@ -169,6 +230,10 @@ class MonitoringPlan:
     def rows_for(self, source_stream: str) -> list[PlanParameterRow]:
         """Parameter rows of one source stream."""
         return [r for r in self.parameters if r.source_stream == source_stream]
+
+    def stream(self, code: str) -> PlanStreamRow | None:
+        """The ``streams`` row of a source stream (its kind, material, form …); None if the plan gives none."""
+        return next((r for r in self.streams if r.source_stream == code), None)
 
     def model(self) -> Enterprise:
         """The enterprise model the plan describes (site → emission source → source stream → parameter)."""
@@ -190,8 +255,83 @@ class MonitoringPlan:
         return {i for r in self.parameters for i in r.instruments}
 
 
-def _check(plan: MonitoringPlan, fname: str, rownos: list[int | str]) -> list[PlanProblem]:
-    """Cross-row rules: one row per (stream, parameter) at a time; the change log covers the version."""
+def _is_mass(unit: str) -> bool:
+    """Whether a (valid) unit text is a mass (t, kg): steam metered by mass needs an enthalpy."""
+    try:
+        return parse_unit(unit).dimensionality == parse_unit("kg").dimensionality
+    except UnitError:  # pragma: no cover - units were checked by the row model
+        return False
+
+
+def _check_streams(plan: MonitoringPlan, fname: str, rownos: list[int | str]) -> list[PlanProblem]:
+    """Rules of the ``streams`` table, each naming the streams file, row and field.
+
+    One row per source stream, and only for a stream the parameter rows have; raw materials, products,
+    by-products and wastes name their carbon-balance group, a residue names a ``fuel_combustion`` stream
+    of the plan; a fuel names its material; heat whose activity data is a mass gives the steam's
+    enthalpy. Fields that mean nothing for a kind (a form for a non-fuel, an enthalpy for a non-heat
+    stream, a balance for a stream in no balance) are refused rather than silently ignored.
+    """
+    out: list[PlanProblem] = []
+    by_code: dict[str, tuple[int | str, PlanStreamRow]] = {}
+    ad_units: dict[str, set[str]] = {}
+    for pr in plan.parameters:
+        if pr.parameter == "activity_data":
+            ad_units.setdefault(pr.source_stream, set()).add(pr.unit)
+    has_params = {pr.source_stream for pr in plan.parameters}
+    for n, r in zip(rownos, plan.streams, strict=True):
+        if r.source_stream in by_code:
+            out.append(PlanProblem(fname, n, "source_stream", f"源流 {r.source_stream} 已在第 {by_code[r.source_stream][0]} "
+                                   f"行给出 / stream {r.source_stream} is already given (row {by_code[r.source_stream][0]})"))
+        else:
+            by_code[r.source_stream] = (n, r)
+        if r.source_stream not in has_params:
+            out.append(PlanProblem(fname, n, "source_stream", f"源流 {r.source_stream} 没有参数行 / stream "
+                                   f"{r.source_stream} has no parameter rows in the plan"))
+    groups_with_input = {r.balance for r in plan.streams if r.kind == "raw_material" and r.balance}
+    for n, r in zip(rownos, plan.streams, strict=True):
+        def bad(field_: str, reason: str, n: int | str = n) -> None:
+            out.append(PlanProblem(fname, n, field_, reason))
+
+        if r.kind in BALANCE_KINDS:
+            if r.balance is None:
+                bad("balance", f"{r.kind} 须注明所属碳平衡 / a {r.kind} stream names its carbon-balance group "
+                    "(balance, e.g. gasification)")
+            elif r.balance not in groups_with_input:
+                bad("balance", f"碳平衡 {r.balance} 没有原料 / carbon-balance group {r.balance!r} has no "
+                    "raw_material stream")
+        elif r.kind == "residue":
+            fuel = by_code.get(r.balance or "")
+            if r.balance is None:
+                bad("balance", "灰渣须注明其燃料源流 / a residue names the fuel_combustion stream whose oxidation "
+                    "it measures (balance)")
+            elif fuel is None or fuel[1].kind != "fuel_combustion":
+                bad("balance", f"{r.balance!r} 不是本计划的化石燃料燃烧源流 / is not a fuel_combustion stream of "
+                    "this plan's streams table")
+        elif r.balance is not None:
+            bad("balance", f"{r.kind} 不参与碳平衡 / a {r.kind} stream belongs to no carbon balance: leave balance "
+                "empty")
+        if r.kind == "fuel_combustion" and r.material is None:
+            bad("material", "化石燃料须注明燃料品种 / a fuel_combustion stream names its material (the fuel's key "
+                "in the default-value tables, e.g. bituminous_coal)")
+        if r.form is not None and r.kind != "fuel_combustion":
+            bad("form", f"form 只用于化石燃料燃烧 / form applies to fuel_combustion streams, not {r.kind}")
+        if r.kind in HEAT_KINDS:
+            mass = sorted(u for u in ad_units.get(r.source_stream, ()) if _is_mass(u))
+            if mass and r.enthalpy_kj_per_kg is None:
+                bad("enthalpy_kj_per_kg", f"热力以质量计量 ({', '.join(mass)}) 须给出蒸汽焓值 / heat metered as a "
+                    "mass needs the steam's specific enthalpy at the supply condition [kJ/kg]")
+        elif r.enthalpy_kj_per_kg is not None:
+            bad("enthalpy_kj_per_kg", f"焓值只用于热力 / an enthalpy applies to heat streams, not {r.kind}")
+        if r.enthalpy_u_rel is not None and r.enthalpy_kj_per_kg is None:
+            bad("enthalpy_u_rel", "没有焓值的不确定度 / an uncertainty without an enthalpy")
+    return out
+
+
+def _check(plan: MonitoringPlan, fname: str, rownos: list[int | str], sfile: str = "",
+           srownos: list[int | str] | None = None) -> list[PlanProblem]:
+    """Cross-row rules: one row per (stream, parameter) at a time; the change log covers the version;
+    the streams table's rules (:func:`_check_streams`, rows numbered by ``srownos`` in ``sfile``)."""
     out: list[PlanProblem] = []
     seen: dict[tuple[str, str], list[tuple[int | str, PlanParameterRow]]] = {}
     for n, r in zip(rownos, plan.parameters, strict=True):
@@ -209,6 +349,9 @@ def _check(plan: MonitoringPlan, fname: str, rownos: list[int | str]) -> list[Pl
         if c.version > plan.version:
             out.append(PlanProblem(fname, "changes", "version", f"change for version {c.version} is after the plan's "
                                    f"version {plan.version}"))
+    if plan.streams:
+        out += _check_streams(plan, sfile or fname, srownos if srownos is not None else
+                              [f"streams[{i}]" for i in range(1, len(plan.streams) + 1)])
     return out
 
 
@@ -310,15 +453,16 @@ def read_plan(path: str | Path) -> MonitoringPlan:
     Parameters
     ----------
     path : str or Path
-        ``*.toml`` (tables ``[plan]``, ``[[parameters]]``, ``[[changes]]``), ``*.xlsx`` (sheets
-        ``plan``, ``parameters``, ``changes``) or one of ``<name>-plan.csv``,
-        ``<name>-parameters.csv``, ``<name>-changes.csv`` (the others are read from beside it).
+        ``*.toml`` (tables ``[plan]``, ``[[parameters]]``, ``[[changes]]``, optional ``[[streams]]``),
+        ``*.xlsx`` (sheets ``plan``, ``parameters``, ``changes``, optional ``streams``) or one of
+        ``<name>-plan.csv``, ``<name>-parameters.csv``, ``<name>-changes.csv``, ``<name>-streams.csv``
+        (the others are read from beside it when present).
 
     Raises
     ------
     PlanError
         Listing every bad field as ``file:row:field: reason`` (CSV/XLSX: spreadsheet row, header =
-        1; TOML: ``parameters[n]``, the n-th ``[[parameters]]`` table).
+        1; TOML: ``parameters[n]``, the n-th ``[[parameters]]`` table, ``streams[n]`` likewise).
     """
     p = Path(path)
     suffix = p.suffix.lower()
@@ -337,7 +481,7 @@ def read_plan(path: str | Path) -> MonitoringPlan:
     problems: list[PlanProblem] = []
     for t in tables:
         if t not in TABLES:
-            problems.append(PlanProblem(tables[t][0], 1, "sheet", f"unknown table {t!r} (plan, parameters, changes)"))
+            problems.append(PlanProblem(tables[t][0], 1, "sheet", f"unknown table {t!r} ({', '.join(TABLES)})"))
     for t in ("plan", "parameters"):
         if t not in tables or not tables[t][1]:
             problems.append(PlanProblem(str(p), "-", t, f"the plan has no {t} table (or it is empty)"))
@@ -351,10 +495,13 @@ def read_plan(path: str | Path) -> MonitoringPlan:
     params = list(_validate(pfile, "parameters", prows, problems))
     cfile, crows = tables.get("changes", (str(p), []))
     changes = [c for _, c in _validate(cfile, "changes", crows, problems)]
+    sfile, srows = tables.get("streams", (str(p), []))
+    streams = list(_validate(sfile, "streams", srows, problems))
     if problems:
         raise PlanError(str(p), problems)
-    plan = MonitoringPlan(headers[0], tuple(r for _, r in params), tuple(changes))  # type: ignore[arg-type,misc]
-    problems = _check(plan, pfile, [n for n, _ in params])
+    plan = MonitoringPlan(headers[0], tuple(r for _, r in params), tuple(changes),  # type: ignore[arg-type,misc]
+                          tuple(r for _, r in streams))  # type: ignore[misc]
+    problems = _check(plan, pfile, [n for n, _ in params], sfile, [n for n, _ in streams])
     if problems:
         raise PlanError(str(p), problems)
     return plan
@@ -386,14 +533,22 @@ def plan_to_toml(plan: MonitoringPlan) -> str:
     parts = ["# monitoring plan (数据质量控制计划); format: docs/formats/monitoring-plan.md\n",
              _toml_table("plan", plan.header, False)]
     parts += [_toml_table("changes", c, True) for c in plan.changes]
+    parts += [_toml_table("streams", r, True) for r in plan.streams]
     parts += [_toml_table("parameters", r, True) for r in plan.parameters]
     return "\n".join(parts)
 
 
 def plan_tables(plan: MonitoringPlan) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """The plan as tables (columns, rows) for CSV/XLSX or database rows; instruments joined by ``;``."""
+    """The plan as tables (columns, rows) for CSV/XLSX or database rows; instruments joined by ``;``.
+
+    ``streams`` is one of the tables only when the plan has stream rows (a plan without them is written
+    as before)."""
     out: dict[str, tuple[list[str], list[list[Any]]]] = {}
-    for t, rows in (("plan", [plan.header]), ("parameters", list(plan.parameters)), ("changes", list(plan.changes))):
+    tables: list[tuple[str, list[BaseModel]]] = [("plan", [plan.header]), ("parameters", list(plan.parameters)),
+                                                 ("changes", list(plan.changes))]
+    if plan.streams:
+        tables.append(("streams", list(plan.streams)))
+    for t, rows in tables:
         cols = list(TABLES[t].model_fields)
         out[t] = (cols, [[";".join(v) if isinstance(v, tuple) else v for v in r.model_dump().values()] for r in rows])
     return out
@@ -418,19 +573,32 @@ class ParameterChange:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamChange:
+    """What happened to one source stream's ``streams`` row (its kind, material, …) between two versions."""
+
+    source_stream: str
+    change: Literal["added", "removed", "changed"]
+    fields: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PlanDiff:
-    """Differences between two plan versions: header fields and parameters added, removed, changed."""
+    """Differences between two plan versions: header fields, parameters and stream rows added, removed, changed."""
 
     old_version: int
     new_version: int
     header: tuple[FieldChange, ...] = ()
     parameters: tuple[ParameterChange, ...] = field(default_factory=tuple)
+    streams: tuple[StreamChange, ...] = field(default_factory=tuple)
 
     def __bool__(self) -> bool:
-        return bool(self.header or self.parameters)
+        return bool(self.header or self.parameters or self.streams)
 
     def rows(self) -> list[dict[str, str]]:
-        """One flat row per changed field (change, source_stream, parameter, field, old, new), for tables."""
+        """One flat row per changed field (change, source_stream, parameter, field, old, new), for tables.
+
+        Stream rows come last, with change ``stream-added``, ``stream-removed`` or ``stream-changed`` and an
+        empty parameter."""
         def txt(v: Any) -> str:
             if v is None:
                 return ""
@@ -447,6 +615,14 @@ class PlanDiff:
             for f in pc.fields:
                 out.append({"change": pc.change, "source_stream": pc.source_stream, "parameter": pc.parameter,
                             "field": f.field, "old": txt(f.old), "new": txt(f.new)})
+        for sc in self.streams:
+            change = f"stream-{sc.change}"
+            if not sc.fields:
+                out.append({"change": change, "source_stream": sc.source_stream, "parameter": "", "field": "",
+                            "old": "", "new": ""})
+            for f in sc.fields:
+                out.append({"change": change, "source_stream": sc.source_stream, "parameter": "", "field": f.field,
+                            "old": txt(f.old), "new": txt(f.new)})
         return out
 
 
@@ -459,9 +635,9 @@ def _fields(a: BaseModel | None, b: BaseModel | None, skip: tuple[str, ...] = ()
 
 
 def diff(old: MonitoringPlan, new: MonitoringPlan) -> PlanDiff:
-    """What changed from ``old`` to ``new``: header fields, and parameters (by source stream and kind)
-    added, removed, or changed field by field. Rows with several validity periods are matched by
-    (source_stream, parameter, valid_from). Pure; the plans are not modified."""
+    """What changed from ``old`` to ``new``: header fields, parameters (by source stream and kind) and
+    stream rows (by source stream) added, removed, or changed field by field. Rows with several validity
+    periods are matched by (source_stream, parameter, valid_from). Pure; the plans are not modified."""
 
     def keyed(p: MonitoringPlan) -> dict[tuple[str, str, date | None], PlanParameterRow]:
         return {(r.source_stream, r.parameter, r.valid_from if _multi(p, r) else None): r for r in p.parameters}
@@ -481,4 +657,15 @@ def diff(old: MonitoringPlan, new: MonitoringPlan) -> PlanDiff:
             f = _fields(ra, rb)
             if f:
                 changes.append(ParameterChange(k[0], k[1], "changed", f))
-    return PlanDiff(old.version, new.version, _fields(old.header, new.header), tuple(changes))
+    sa = {r.source_stream: r for r in old.streams}
+    sb = {r.source_stream: r for r in new.streams}
+    streams: list[StreamChange] = []
+    for code in sorted(set(sa) | set(sb)):
+        ra_, rb_ = sa.get(code), sb.get(code)
+        if ra_ is None:
+            streams.append(StreamChange(code, "added", _fields(None, rb_)))
+        elif rb_ is None:
+            streams.append(StreamChange(code, "removed", _fields(ra_, None)))
+        elif f := _fields(ra_, rb_):
+            streams.append(StreamChange(code, "changed", f))
+    return PlanDiff(old.version, new.version, _fields(old.header, new.header), tuple(changes), tuple(streams))

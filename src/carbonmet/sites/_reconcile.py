@@ -6,6 +6,8 @@ entity (table)                   entity_key          data (the state as stored)
 monitoring_plan                  ``E01@2``           every column of the header row (with its id)
 monitoring_plan_parameter        ``E01@2``           ``rows``: every column of every parameter row
 monitoring_plan_change           ``E01@2``           ``rows``: every column of every change row
+monitoring_plan_stream           ``E01@2``           ``rows``: every column of every stream row (only
+                                                     versions that have stream rows are logged)
 ================================ =================== ===============================================
 
 A finding on a row names it ``E01@2#<position>``. Registered when :mod:`carbonmet.sites` is imported.
@@ -21,7 +23,17 @@ from sqlalchemy.orm import Session
 
 from ..db import Discrepancy, register_reconciler
 from ..db.audit import diff_fields, loads, row_json, stream_rows
-from ._store import CHANGES, PARAMETERS, PLAN, PlanChangeRecord, PlanParameterRecord, PlanVersionRow, plan_key
+from ._store import (
+    CHANGES,
+    PARAMETERS,
+    PLAN,
+    STREAMS,
+    PlanChangeRecord,
+    PlanParameterRecord,
+    PlanStreamRecord,
+    PlanVersionRow,
+    plan_key,
+)
 
 
 class _Logged:
@@ -76,7 +88,8 @@ class PlanHeaderReconciler(_Logged):
 
 
 class PlanRowsReconciler(_Logged):
-    """``monitoring_plan_parameter`` / ``monitoring_plan_change``: a version's full list of rows."""
+    """``monitoring_plan_parameter`` / ``monitoring_plan_change`` / ``monitoring_plan_stream``: a version's full
+    list of rows (a version with no rows and no entry in a table is consistent)."""
 
     def __init__(self, model: Any) -> None:
         super().__init__()
@@ -124,6 +137,7 @@ def _register() -> None:
     register_reconciler(PLAN, PlanHeaderReconciler)
     register_reconciler(PARAMETERS, lambda: PlanRowsReconciler(PlanParameterRecord))
     register_reconciler(CHANGES, lambda: PlanRowsReconciler(PlanChangeRecord))
+    register_reconciler(STREAMS, lambda: PlanRowsReconciler(PlanStreamRecord))
 
 
 _register()

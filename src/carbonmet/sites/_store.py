@@ -1,17 +1,19 @@
 """Monitoring plans in the database: every version kept, every write audited (监测计划的版本存储).
 
-Three tables on :class:`carbonmet.db.Base`, one row set per plan version:
+Four tables on :class:`carbonmet.db.Base`, one row set per plan version:
 
 * ``monitoring_plan`` — the header of one version, unique by (enterprise, version), with the SHA-256 of
   the version's content (:func:`plan_hash`);
 * ``monitoring_plan_parameter`` — its parameter rows, in file order (``position``);
-* ``monitoring_plan_change`` — its change log (修订记录).
+* ``monitoring_plan_change`` — its change log (修订记录);
+* ``monitoring_plan_stream`` — its stream rows (源流类别: kind, material, form, balance …), when it has any.
 
 A version, once stored, is never changed: a plan with different content is stored as the next version,
 and a plan whose content equals the current version's is not stored again. Each version is logged with
 :func:`carbonmet.db.record` as three entries keyed ``<enterprise>@<version>`` (the header row; the list
-of parameter rows; the list of change rows), which the reconcilers of this package compare with the
-tables (``carbonmet audit verify``). The enterprise is an organisation code of the registry; this
+of parameter rows; the list of change rows) and a fourth (the list of stream rows) only when the plan
+has stream rows — so a plan without them is stored and logged exactly as before the table existed. The
+reconcilers of this package compare the entries with the tables (``carbonmet audit verify``). The enterprise is an organisation code of the registry; this
 package does not depend on the registry, so the service that imports a plan checks that it exists.
 """
 
@@ -25,6 +27,7 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -37,12 +40,21 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..db import AuditEntry, Base, lock_chain, record
 from ..db.audit import canonical_json
-from ._model import SOURCE_KINDS
-from ._plan import MonitoringPlan, PlanChangeRow, PlanError, PlanHeader, PlanParameterRow, PlanProblem
+from ._model import SOURCE_KINDS, STREAM_KINDS
+from ._plan import (
+    MonitoringPlan,
+    PlanChangeRow,
+    PlanError,
+    PlanHeader,
+    PlanParameterRow,
+    PlanProblem,
+    PlanStreamRow,
+)
 
 PLAN = "monitoring_plan"
 PARAMETERS = "monitoring_plan_parameter"
 CHANGES = "monitoring_plan_change"
+STREAMS = "monitoring_plan_stream"
 
 
 class PlanVersionRow(Base):
@@ -103,6 +115,28 @@ class PlanChangeRecord(Base):
     __table_args__ = (UniqueConstraint("plan_id", "position"),)
 
 
+class PlanStreamRecord(Base):
+    """One stream row of a stored plan version (源流类别: kind, material, form, balance, steam enthalpy)."""
+
+    __tablename__ = STREAMS
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey(f"{PLAN}.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    source_stream: Mapped[str] = mapped_column(String(96))
+    kind: Mapped[str] = mapped_column(String(32))
+    material: Mapped[str | None] = mapped_column(String(64))
+    form: Mapped[str | None] = mapped_column(String(16))
+    balance: Mapped[str | None] = mapped_column(String(96))
+    enthalpy_kj_per_kg: Mapped[float | None] = mapped_column(Float)
+    enthalpy_u_rel: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("plan_id", "position"),
+        UniqueConstraint("plan_id", "source_stream"),
+        CheckConstraint(f"kind IN {STREAM_KINDS}", name="ck_monitoring_plan_stream_kind"),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PlanVersion:
     """One stored version of an enterprise's plan, as :func:`save_plan` and :func:`plan_versions` report it.
@@ -142,16 +176,23 @@ def _param_sort(r: PlanParameterRow) -> tuple[str, str, str, str]:
 
 
 def plan_hash(plan: MonitoringPlan) -> str:
-    """SHA-256 (hex) of a plan's content: header without the version number, parameters, change log.
+    """SHA-256 (hex) of a plan's content: header without the version number, parameters, change log and
+    — only when the plan has any — stream rows.
 
     Rows are taken in a canonical order (parameters by source stream, parameter, validity start;
-    changes by version and date), so the same plan written in another row order has the same hash.
+    changes by version and date; streams by source stream), so the same plan written in another row
+    order has the same hash. A plan without stream rows hashes as it did before the streams table
+    existed, so versions stored then are still recognised as unchanged.
     """
     header = plan.header.model_dump(exclude={"version"})
     params = [r.model_dump() for r in sorted(plan.parameters, key=_param_sort)]
     changes = [c.model_dump() for c in sorted(plan.changes, key=lambda c: (c.version, c.changed_on, c.by,
                                                                             c.reason))]
-    text = canonical_json({"plan": header, "parameters": params, "changes": changes})
+    content: dict[str, Any] = {"plan": header, "parameters": params, "changes": changes}
+    if plan.streams:
+        content["streams"] = sorted((r.model_dump() for r in plan.streams),
+                                    key=lambda d: (d["source_stream"], canonical_json(d)))
+    text = canonical_json(content)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -198,7 +239,8 @@ def save_plan(session: Session, plan: MonitoringPlan, actor: str, *, source: str
     -----
     Versions are never changed in place: earlier versions stay readable with :func:`load_plan`. The
     three audit entries (``monitoring_plan``, ``monitoring_plan_parameter``, ``monitoring_plan_change``,
-    each keyed ``<enterprise>@<version>``) carry every column with the row ids.
+    each keyed ``<enterprise>@<version>``) carry every column with the row ids; a plan with stream rows
+    has a fourth (``monitoring_plan_stream``), a plan without them none.
     """
     lock_chain(session)  # one writer at a time: two imports cannot both take version N + 1
     digest = plan_hash(plan)
@@ -226,7 +268,8 @@ def save_plan(session: Session, plan: MonitoringPlan, actor: str, *, source: str
               for i, r in enumerate(plan.parameters)]
     changes = [PlanChangeRecord(plan_id=head.id, position=i, version=c.version, changed_on=c.changed_on,
                                 changed_by=c.by, reason=c.reason) for i, c in enumerate(plan.changes)]
-    session.add_all([*params, *changes])
+    streams = [PlanStreamRecord(plan_id=head.id, position=i, **r.model_dump()) for i, r in enumerate(plan.streams)]
+    session.add_all([*params, *changes, *streams])
     session.flush()
     key = plan_key(h.enterprise, plan.version)
     record(session, actor=actor, action="create", entity=PLAN, key=key, data=_state(head))
@@ -234,6 +277,9 @@ def save_plan(session: Session, plan: MonitoringPlan, actor: str, *, source: str
            data={"plan": key, "enterprise": h.enterprise, "rows": [_state(p) for p in params]})
     record(session, actor=actor, action="create", entity=CHANGES, key=key,
            data={"plan": key, "enterprise": h.enterprise, "rows": [_state(c) for c in changes]})
+    if streams:  # a plan without stream rows is logged as before the table existed (three entries)
+        record(session, actor=actor, action="create", entity=STREAMS, key=key,
+               data={"plan": key, "enterprise": h.enterprise, "rows": [_state(r) for r in streams]})
     return PlanVersion(h.enterprise, plan.version, h.valid_from, h.title, digest, len(params))
 
 
@@ -259,7 +305,11 @@ def load_plan(session: Session, enterprise: str, version: int | None = None) -> 
         PlanChangeRow(version=c.version, changed_on=c.changed_on, by=c.changed_by, reason=c.reason)
         for c in session.scalars(select(PlanChangeRecord).where(PlanChangeRecord.plan_id == head.id)
                                  .order_by(PlanChangeRecord.position)))
-    return MonitoringPlan(header, params, changes)
+    streams = tuple(
+        PlanStreamRow.model_validate({k: v for k, v in _state(r).items() if k not in skip and v is not None})
+        for r in session.scalars(select(PlanStreamRecord).where(PlanStreamRecord.plan_id == head.id)
+                                 .order_by(PlanStreamRecord.position)))
+    return MonitoringPlan(header, params, changes, streams)
 
 
 def plan_versions(session: Session, enterprise: str | None = None) -> list[PlanVersion]:

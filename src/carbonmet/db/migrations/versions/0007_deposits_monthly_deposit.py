@@ -1,7 +1,7 @@
 """deposits monthly deposit
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03
 
 The monthly evidence deposit (月度信息化存证) of carbonmet.deposits: one row per version of one parameter of one
@@ -11,8 +11,8 @@ entry's data carry the content hash). Number it after the head it lands on when 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005'
-down_revision = '0004'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
