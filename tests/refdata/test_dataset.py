@@ -291,6 +291,27 @@ def test_injected_faults_are_in_the_data(region: tuple[Path, Manifest]) -> None:
             assert v > 2.0 * prev
 
 
+def test_the_wastewater_instruments_come_after_the_others_and_carry_no_injected_fault(
+        region: tuple[Path, Manifest]) -> None:
+    """refdata-1.3 added a wastewater flow meter per enterprise and a TOC analyser per provincial institute. They
+    are drawn after every earlier instrument (the highest numbers) and are no candidates for the faults and findings
+    a seed injects, so adding them left the earlier instruments' draws and the injected faults where they were."""
+    root, manifest = region
+    inst = _csv(root / "registry/instruments.csv")
+    new = [r for r in inst if r["type"] == "toc_analyser" or r["point_id"].endswith(".WASTEWATER")]
+    provinces = {r["org_code"] for r in _csv(root / "registry/organisations.csv") if r["org_code"].endswith("-IMT")}
+    assert len(new) == manifest.enterprises + len(provinces)
+    assert all(r["legal_category"] == "mandatory" and r["type"] == "liquid_flow_meter" for r in new
+               if r["point_id"])  # electromagnetic meter, verified (检定)
+
+    def number(r: dict[str, str]) -> int:
+        return int(r["instrument_id"].rsplit("-I", 1)[1])
+
+    assert min(map(number, new)) > max(number(r) for r in inst if r not in new)
+    named = {x for f in manifest.faults + manifest.noncompliance for x in (f.get("point_id"), f.get("instrument_id"))}
+    assert not named & ({r["instrument_id"] for r in new} | {r["point_id"] for r in new if r["point_id"]})
+
+
 # ------------------------------------------------------------------------------------------ error statistics
 
 

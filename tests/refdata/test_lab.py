@@ -39,9 +39,12 @@ def _stated_u_rel(root: Path) -> dict[str, float]:
 
 
 def _lab_vs_truth(root: Path) -> list[tuple[str, float, float, float, float]]:
-    """(instrument_id, lab value, true value, stated U, k) of every result whose truth is known (coal lots and
-    natural gas)."""
+    """(instrument_id, lab value, true value, stated U, k) of every result whose truth is known (coal lots, natural
+    gas, monthly wastewater composites: true carbon ÷ true mass of the month)."""
     lots = {(r["enterprise"], r["stream"], r["from"]): r for r in _csv(root / "truth/coal_lots.csv")}
+    water = {(r["enterprise"], r["period"]): float(r["carbon_t"]) / float(r["amount"]) * 100
+             for r in _csv(root / "truth/carbon_streams.csv") if r["stream"] == "wastewater" and r["amount"]
+             and float(r["amount"]) > 0}
     phys = constants()["physics"]
     ng = {"ncv": phys["ng_ncv_mj_per_nm3"], "carbon_content": phys["ng_ncv_mj_per_nm3"] * phys["ng_c_per_gj"]}
     out = []
@@ -52,6 +55,8 @@ def _lab_vs_truth(root: Path) -> list[tuple[str, float, float, float, float]]:
             truth = float(lots[(e, stream, r["sampled_from"])][COAL_ANALYTES[r["analyte"]]])
         elif pid == "NATURAL_GAS.LAB":
             truth = ng[r["analyte"]]
+        elif pid == "WASTEWATER.LAB":
+            truth = water[(e, r["sampled_from"][:7])]
         else:
             continue
         out.append((r["instrument_id"], float(r["value"]), truth, float(r["U"]), float(r["k"])))
@@ -79,12 +84,17 @@ def _check(root: Path) -> tuple[np.ndarray, float]:
 
 def test_lab_results_name_their_instrument_and_stated_u_covers_the_common_error(
         region: tuple[Path, Manifest], tmp_path: Path) -> None:
-    root, _ = region
+    root, manifest = region
     inst = {r["instrument_id"]: r for r in _csv(root / "registry/instruments.csv")}
     lab = _csv(root / "lab/lab.csv")
     # the provincial institute's composites and gas analyses use the institute's own instruments
     for r in lab:
         assert inst[r["instrument_id"]]["org_code"] == r["lab_org"], r["sample_id"]
+    # wastewater total carbon: monthly, by the institute's TOC analyser, a few hundred mg/kg (1 mg/kg = 0.0001 %)
+    water = [r for r in lab if r["point_id"].endswith(".WASTEWATER.LAB")]
+    assert {r["point_id"].split(".")[0] for r in water} == {e["enterprise"] for e in manifest.enterprises_list}
+    assert all(inst[r["instrument_id"]]["type"] == "toc_analyser" and r["unit"] == "%" for r in water)
+    assert all(0.01 < float(r["value"]) < 0.07 for r in water)
     z1, cov1 = _check(root)
     other = generate(tmp_path / "r", enterprises=3, year=2025, seed=5)
     z2, cov2 = _check(tmp_path / "r")

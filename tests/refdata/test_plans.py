@@ -84,6 +84,15 @@ def test_every_stream_of_every_plan_has_its_kind(region: tuple[Path, Manifest]) 
                 assert rows["carbon_content"].source == "default"
                 assert rows["carbon_content"].ref.endswith(f"/carbon_content/{pt['carrier']}")
         assert sum(r.kind == "product" for r in plan.streams) >= 1
+        # the process wastewater leaves the balance as a waste: metered mass, monthly total-carbon analyses
+        assert (kind["wastewater"].kind, kind["wastewater"].balance) == ("waste", "gasification")
+        ww = {x.parameter: x for x in plan.rows_for("wastewater")}
+        ent = e["enterprise"]
+        assert (ww["activity_data"].source, ww["activity_data"].ref, ww["activity_data"].unit) == (
+            "point", f"{ent}.WASTEWATER", "t")
+        assert points[f"{ent}.WASTEWATER"]["carrier"] == "wastewater"
+        assert (ww["carbon_content"].source, ww["carbon_content"].ref, ww["carbon_content"].frequency) == (
+            "lab", f"{ent}.WASTEWATER.LAB", "monthly")
         if "purchased_steam" in kind:
             steam = kind["purchased_steam"]
             assert (steam.kind, steam.material, steam.enthalpy_kj_per_kg, steam.enthalpy_u_rel) == (

@@ -93,3 +93,19 @@ def test_coal_quality_within_basin_ranges(regions: dict[int, list]) -> None:
                 ratio = lots.carbon / lots.ncv * 1000.0  # tC/TJ
                 assert abs(float(np.median(ratio)) - 26.4) < 0.5  # CCF §8 C_ar = 0.0264 × NCV
                 assert float(np.std(ratio) / np.mean(ratio)) < 0.03
+
+
+def test_wastewater_has_a_mass_and_a_plausible_carbon_fraction(regions: dict[int, list]) -> None:
+    """Process wastewater = P · wastewater_t_per_t · η hour by hour; its total carbon fraction (carbon / mass) is
+    a few hundred mg/kg, as in coal-chemical wastewater before biological treatment (constants.toml, [A])."""
+    routes = constants()["route"]
+    for truths in regions.values():
+        for t in truths:
+            w = t.signals["wastewater"]
+            per_t = routes[t.enterprise.route]["wastewater_t_per_t"]["value"]
+            np.testing.assert_allclose(w, t.main_t * per_t * t.enterprise.efficiency, rtol=1e-12)
+            on = w > 0
+            frac = t.carbon["wastewater"][on] / w[on]  # tC/t = 1e6 mg/kg
+            assert np.ptp(frac) < 1e-12  # one fraction per plant: carbon and water both follow production
+            assert 150e-6 < float(frac[0]) < 600e-6, (t.enterprise.code, t.enterprise.route, float(frac[0]))
+            assert np.all(t.carbon["wastewater"][~on] == 0.0)

@@ -64,10 +64,11 @@ def _window(rng: np.random.Generator, ms: np.ndarray, lo: int, hi: int) -> tuple
 
 def plan_faults(e: Enterprise, index: int, truth: EnterpriseTruth, points: list[Point], seed: int,
                 year: int) -> list[Fault]:
-    """Gaps, a stuck value, spikes and a CEMS maintenance period for one enterprise."""
+    """Gaps, a stuck value, spikes and a CEMS maintenance period for one enterprise (on its wave-0 points, so
+    that points added by a later dataset version leave a seed's faults where they were)."""
     rng = rng_for(seed, TAG_FAULTS, index)
     ms, _ = utc_chunks(year)
-    clock = [p for p in points if p.schedule == "clock" and p.instrument_type]
+    clock = [p for p in points if p.schedule == "clock" and p.instrument_type and p.wave == 0]
     rate = [p for p in clock if p.reading_kind == "rate" and truth.signals[p.signal].max() > 0
             and p.instrument_type not in ("thermometer", "moisture_meter", "o2_analyser")]
     out: list[Fault] = []

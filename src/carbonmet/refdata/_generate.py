@@ -29,7 +29,7 @@ from ._faults import hour_iso, inject_drifts, plan_faults
 from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise
 from ._metrology import PROVINCES, MetrologyResult, build, lab_instrument_point
 from ._plans import write_plans
-from ._region import TAG_LAB, TAG_NOISE, make_enterprises, make_points, rng_for
+from ._region import TAG_LAB, TAG_NOISE, in_draw_order, make_enterprises, make_points, rng_for
 from ._truth import EnterpriseTruth, simulate
 from ._types import Enterprise, Fault, Instrument, Manifest, Point
 from ._writers import readings_table, sha256, write_csv, write_readings_csv, write_xlsx
@@ -94,7 +94,7 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     prog("truth", 0.0)
     ents = make_enterprises(enterprises, seed)
     pts_by_ent = {e.code: make_points(e) for e in ents}
-    all_points = [p for e in ents for p in pts_by_ent[e.code]]
+    all_points = in_draw_order([p for e in ents for p in pts_by_ent[e.code]])  # noise streams keyed by position
     pidx = {p.point_id: i for i, p in enumerate(all_points)}
     points_by_id = {p.point_id: p for p in all_points}
     truths = {e.code: simulate(e, i, seed, ctx.hours) for i, e in enumerate(ents)}
@@ -359,7 +359,7 @@ def _write_lab(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTru
     """Lab analyses: ``value = truth·(1 + δ/100) + e``.
 
     ``δ`` [%] is the systematic error of the instrument that made the analysis (calorimeter, carbon or sulfur
-    analyser, balance, gas chromatograph), drawn once per instrument as its certificate states, so it is common
+    analyser, balance, gas chromatograph, TOC analyser), drawn once per instrument as its certificate states, so it is common
     to every result of that instrument; ``e`` is the per-sample repeatability of the method, ``N(0, (U_abs/2)²)``.
     The stated ``U`` (k = 2) combines both: ``U = 2·√((U_abs/2)² + (u_inst/100 · value)²)``; ``instrument_id``
     names the instrument (in ``instruments.csv``, its certificate in ``certificates.csv``).
@@ -423,6 +423,17 @@ def _write_lab(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTru
                 float(meas(phys["ng_ncv_mj_per_nm3"], i_gc, "ng_ncv", rng.normal())), "ng_ncv", third, i_gc)
             add(f"{e.code}.NATURAL_GAS.LAB", ms[m], ms[m + 1], "carbon_content",
                 float(meas(ng_c, i_gc, "ng_carbon", rng.normal())), "ng_carbon", third, i_gc)
+        # wave 1 (refdata-1.3), drawn after everything above: monthly flow-proportional composites of the process
+        # wastewater, total carbon by the institute's TOC analyser
+        i_toc = by_id[lab_instrument_point(third, "TOC")]
+        cm = np.add.reduceat(tr.carbon["wastewater"], ms[:-1])
+        mm = np.add.reduceat(tr.signals["wastewater"], ms[:-1])
+        for m in range(12):
+            if mm[m] <= 0:
+                continue
+            val = meas(cm[m] / mm[m] * 100, i_toc, "wastewater_carbon", rng.normal())
+            add(f"{e.code}.WASTEWATER.LAB", ms[m], ms[m + 1], "carbon_content", float(val), "wastewater_carbon", third,
+                i_toc)
     write_csv(ctx.out / "lab" / "lab.csv", LAB_COLUMNS, rows)
 
 

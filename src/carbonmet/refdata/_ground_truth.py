@@ -24,7 +24,7 @@ AMOUNT = {
     "gasifier_coal": ("gasifier_coal", "t"), "boiler_coal": ("boiler_coal", "t"), "natural_gas": ("natural_gas", "Nm3"),
     "gasifier_slag": ("slag", "t"), "boiler_ash": ("boiler_ash", "t"), "rectisol_vent": ("vent.gas_nm3", "Nm3"),
     "recovered_co2": ("recovered.gas_nm3", "Nm3"), "flare": ("flare.gas_nm3", "Nm3"),
-    "mto_regenerator": ("MTO_REGEN.flow", "Nm3"),
+    "mto_regenerator": ("MTO_REGEN.flow", "Nm3"), "wastewater": ("wastewater", "t"),
 }
 EMITTING = ("process_emission", "combustion_emission")
 

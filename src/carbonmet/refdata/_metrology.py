@@ -44,6 +44,7 @@ MAKERS = {
     "moisture_meter": ("示例环境仪器 Maker-D", "HUM-1"), "calorimeter": ("示例分析仪器 Maker-E", "BOMB-5E"),
     "carbon_analyser": ("示例分析仪器 Maker-E", "CHN-2"), "lab_balance": ("示例分析仪器 Maker-E", "AB-204"),
     "sulfur_analyser": ("示例分析仪器 Maker-E", "CLS-3"), "gas_chromatograph": ("示例分析仪器 Maker-E", "GC-9"),
+    "wastewater_flow_meter": ("示例流量仪表 Maker-B", "EMF-150"), "toc_analyser": ("示例分析仪器 Maker-E", "TOC-1"),
 }
 # good (compliant) class per instrument type; non-compliant alternatives per GB 17167 role
 _GOOD_CLASS = {
@@ -52,10 +53,11 @@ _GOOD_CLASS = {
     "steam_flow_meter": ("1.5", "2.5"), "electricity_meter": ("0.2S", "0.5S"), "cems_flow_monitor": ("5",),
     "cems_gas_analyser": ("2",), "o2_analyser": ("2",), "thermometer": ("1.0",), "moisture_meter": ("5",),
     "calorimeter": ("0.2",), "carbon_analyser": ("1.0",), "lab_balance": ("I",), "sulfur_analyser": ("2.0",),
-    "gas_chromatograph": ("1.0",),
+    "gas_chromatograph": ("1.0",), "wastewater_flow_meter": ("0.5", "1.0"), "toc_analyser": ("3",),
 }
 # laboratory instruments (point ``<org>.LAB.<suffix>``, no readings): suffix -> (name, quantity, carrier, unit, type).
-# Each enterprise's coal lab has the first four; each provincial institute (composites, natural gas) the last two.
+# Each enterprise's coal lab has the first four; each provincial institute (composites, natural gas) the last two,
+# and since refdata-1.3 (wave 1) a TOC analyser for the wastewater samples.
 LAB_INSTRUMENTS = {
     "CALORIMETER": ("化验室量热仪", "ncv", "raw_coal", "MJ/kg", "calorimeter"),
     "CARBON": ("化验室元素分析仪", "carbon_content", "raw_coal", "%", "carbon_analyser"),
@@ -65,6 +67,9 @@ LAB_INSTRUMENTS = {
 INSTITUTE_LAB_INSTRUMENTS = {
     "CARBON": ("元素分析仪(灰渣含碳量)", "carbon_content", "slag", "%", "carbon_analyser"),
     "GC": ("气相色谱仪(天然气组分)", "ncv", "natural_gas", "MJ/Nm3", "gas_chromatograph"),
+}
+INSTITUTE_LAB_INSTRUMENTS_WAVE1 = {
+    "TOC": ("总有机碳分析仪(废水总碳)", "carbon_content", "wastewater", "%", "toc_analyser"),
 }
 
 
@@ -216,7 +221,12 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
 
     # ---- instruments: one per point with an instrument type, plus a calorimeter and a carbon analyser per lab
     by_ent = {e.code: e for e in enterprises}
-    inst_points = [p for p in points if p.instrument_type]
+    # wave-0 points and lab instruments draw first, in the order of refdata ≤ 1.2, and are the only candidates for
+    # the injected findings; the points and lab instruments of wave 1 follow (their own ids, certificates, draws)
+    inst_points = [p for p in points if p.instrument_type and p.wave == 0]
+    wave1 = [p for p in points if p.instrument_type and p.wave == 1]
+    if any(p.wave > 1 for p in points):
+        raise RefdataError("points of a wave above 1: extend _metrology.build")
     lab_pts = []
     org_province = {e.code: e.province for e in enterprises}
     for e in enterprises:
@@ -229,6 +239,11 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
         for suffix, (name, qty, carrier, unit, typ) in INSTITUTE_LAB_INSTRUMENTS.items():
             lab_pts.append(Point(lab_instrument_point(imt, suffix), imt, "", name, qty, carrier, unit, "sample", "", "",
                                  typ, "", "lab"))
+    for prov in provinces:
+        imt = PROVINCES[prov][1]
+        for suffix, (name, qty, carrier, unit, typ) in INSTITUTE_LAB_INSTRUMENTS_WAVE1.items():
+            wave1.append(Point(lab_instrument_point(imt, suffix), imt, "", name, qty, carrier, unit, "sample", "", "",
+                               typ, "", "lab", wave=1))
     # choose non-compliant instruments: one per role, in different enterprises
     findings: list[Fault] = []
     bad: dict[str, str] = {}
@@ -259,7 +274,7 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
     bias_windows: dict[str, list[tuple[int, int, float]]] = {}
     oot_events: list[dict] = []
     affected: list[dict] = []
-    for n, p in enumerate(inst_points + lab_pts):
+    for n, p in enumerate(inst_points + lab_pts + wave1):
         t = it[p.instrument_type]
         org = p.enterprise  # an enterprise, or a provincial institute for its own lab instruments
         prov = org_province[org]

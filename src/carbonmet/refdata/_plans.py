@@ -3,9 +3,10 @@
 Every parameter names the point, lab stream or default it comes from: coal mass from the belt
 scale, NCV and carbon content from the coal sample point's analyses (the instruments that made
 them), slag and ash carbon from the provincial institute's analyses, oxidation rates, product carbon
-contents and grid factors as default ids, CEMS flow and CO2 from the stack points. Every source stream
-has a ``streams`` row saying how it is accounted: gasifier coal, products, by-products and slag are the
-``gasification`` carbon balance; boiler coal and natural gas are fuels burned; boiler ash measures the
+contents and grid factors as default ids, CEMS flow and CO2 from the stack points, the process wastewater from
+its flow meter with the institute's monthly total-carbon analyses. Every source stream has a ``streams`` row
+saying how it is accounted: gasifier coal, products, by-products, slag and wastewater are the ``gasification``
+carbon balance; boiler coal and natural gas are fuels burned; boiler ash measures the
 boiler coal's oxidation; vent, flare, regenerator and stacks are measured emissions (cross-checks).
 Written as ``plans/<E>.toml``.
 """
@@ -29,13 +30,14 @@ _KIND = {"mass": "activity_data", "normal_volume": "activity_data", "electric_en
 _SOURCE = {"gasifier_coal": "gasifier", "gasifier_slag": "gasifier", "rectisol_vent": "rectisol",
            "boiler_coal": "boiler", "boiler_ash": "boiler", "natural_gas": "boiler", "flare": "flare",
            "mto_regenerator": "mto", "recovered_co2": "co2_recovery", "purchased_electricity": "boundary",
-           "purchased_steam": "boundary"}
+           "purchased_steam": "boundary", "wastewater": "wastewater_outlet"}
 _DEFAULT = "GB/T 32151.10-2023"  # default-value profile the ids refer to (resolved by the factors package)
 _BALANCE = "gasification"  # the carbon-balance group (碳平衡) of the gasification-to-product chain
 # how each non-product source stream is accounted: kind and the fields of its streams row
 _STREAMS: dict[str, dict[str, str]] = {
     "gasifier_coal": {"kind": "raw_material", "balance": _BALANCE},
     "gasifier_slag": {"kind": "waste", "balance": _BALANCE},
+    "wastewater": {"kind": "waste", "balance": _BALANCE},
     "boiler_coal": {"kind": "fuel_combustion", "material": "bituminous_coal", "form": "per_mass"},  # C measured
     "boiler_ash": {"kind": "residue", "balance": "boiler_coal"},
     "natural_gas": {"kind": "fuel_combustion", "material": "natural_gas", "form": "per_mass"},  # C in kg/Nm3
@@ -107,6 +109,8 @@ def make_plan(e: Enterprise, points: list[Point], instruments: list[Instrument],
     lab_row("natural_gas", "NATURAL_GAS.LAB", "ncv", "ng_ncv", i_gc, f"{third} (委托 contracted)", "monthly")
     lab_row("natural_gas", "NATURAL_GAS.LAB", "carbon_content", "ng_carbon", i_gc, f"{third} (委托 contracted)",
             "monthly")
+    lab_row("wastewater", "WASTEWATER.LAB", "carbon_content", "wastewater_carbon", lab_instrument_point(third, "TOC"),
+            f"{third} (委托 contracted)", "monthly")
     s1, s2 = e.sites[0][0], e.sites[1][0]
     # fuels burned only: gasifier coal is a raw material of the carbon balance and has no oxidation rate
     for stream, site in (("boiler_coal", s2), ("natural_gas", s2)):

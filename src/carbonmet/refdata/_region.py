@@ -91,16 +91,19 @@ def hj212_mn(e: Enterprise, stack: str) -> str:
 
 
 def make_points(e: Enterprise) -> list[Point]:
-    """Measurement points of one enterprise (one instrument each; lab sample points have none)."""
+    """Measurement points of one enterprise (one instrument each; lab sample points have none).
+
+    Points added by a later dataset version carry a higher ``wave`` and come last (see :func:`in_draw_order`).
+    """
     s1, s2 = e.sites[0][0], e.sites[1][0]
     E = e.code
     pts: list[Point] = []
 
     def add(pid: str, site: str, name: str, quantity: str, carrier: str, unit: str, kind: str, level: str,
             stream: str, itype: str, signal: str, schedule: str = "clock", role: str = "", mn: str = "",
-            code: str = "") -> None:
+            code: str = "", wave: int = 0) -> None:
         pts.append(Point(f"{E}.{pid}", E, site, name, quantity, carrier, unit, kind, level, stream, itype,  # type: ignore[arg-type]
-                         signal, schedule, role, mn, code))
+                         signal, schedule, role, mn, code, wave))
 
     add("COAL_RECEIPT_G", s1, "气化原料煤进厂轨道衡 gasifier coal receipt", "mass", "raw_coal", "t", "interval", "L1",
         "gasifier_coal", "rail_weighbridge", "gasifier_coal.lot_mass", "lot_g", "dynamic_weighing")
@@ -165,7 +168,22 @@ def make_points(e: Enterprise) -> list[Point]:
         "boiler_ash", "lab")
     add("NATURAL_GAS.LAB", s2, "天然气组分分析 natural gas analysis", "ncv", "natural_gas", "MJ/Nm3", "sample", "L1",
         "natural_gas", "", "natural_gas", "lab")
+    # wave 1 (refdata-1.3): the process wastewater leaving for the park's treatment plant, metered and analysed
+    add("WASTEWATER", s1, "外排废水电磁流量计 process wastewater, electromagnetic flow meter", "mass", "wastewater", "t",
+        "total", "L2", "wastewater", "wastewater_flow_meter", "wastewater", wave=1)
+    add("WASTEWATER.LAB", s1, "外排废水采样(总碳) wastewater samples, total carbon", "carbon_content", "wastewater", "%",
+        "sample", "L2", "wastewater", "", "wastewater", "lab", wave=1)
     return pts
+
+
+def in_draw_order(points: list[Point]) -> list[Point]:
+    """``points`` (all enterprises, each in :func:`make_points` order) with later waves after all earlier ones.
+
+    Random streams and instrument numbers are keyed by this position, so the points a dataset version adds
+    (a higher ``wave``) leave every draw of the earlier points of a seed where it was; the injected faults and
+    findings are drawn among the wave-0 points only.
+    """
+    return sorted(points, key=lambda p: p.wave)  # stable: enterprise order, then make_points order
 
 
 def stack_names(e: Enterprise) -> list[str]:

@@ -9,7 +9,9 @@ Physics kept simple but consistent (CCF = shared/domain/coal_chemical_facts.md):
   ``mass · C_ar(lot)``; coal quality varies by delivery lot, ``C_ar = 0.0264 · NCV_ar`` ± 1.5 % (CCF §8);
 * carbon out = products + by-products + slag + boiler ash + wastewater + recovered CO2 + flare +
   MTO regenerator + boiler stacks, and the Rectisol vent is the residual of the process side, so
-  carbon in = carbon out holds hour by hour (碳质量平衡, accounting_methods.md §1.5).
+  carbon in = carbon out holds hour by hour (碳质量平衡, accounting_methods.md §1.5);
+* process wastewater ``P · w · η`` [t/h] carries the wastewater carbon ``P · c_w`` [tC/h] (total carbon
+  fraction ``c_w / (w · η)``, about 190–510 mg/kg over the routes and plants).
 """
 
 from __future__ import annotations
@@ -228,7 +230,9 @@ def simulate(e: Enterprise, index: int, seed: int, hours: int) -> EnterpriseTrut
                   flare=flare_c, recovered_co2=rec_c)
     if e.route == "cto":
         carbon["mto_regenerator"] = regen_c
-    sig.update(slag=slag_mass, boiler_ash=ash_mass)
+    # process wastewater [t/h]; its total carbon fraction is waste_c / mass (a few hundred mg/kg)
+    ww_mass = P * value(r["wastewater_t_per_t"]) * eta
+    sig.update(slag=slag_mass, boiler_ash=ash_mass, wastewater=ww_mass)
 
     co2_per_c = phys["co2_per_c"]
     dens = phys["co2_density_kg_per_nm3"]

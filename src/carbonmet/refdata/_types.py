@@ -55,6 +55,7 @@ class Point:
     gb17167_role: str = ""
     hj212_mn: str = ""
     hj212_code: str = ""
+    wave: int = 0  # 0: points of refdata ≤ 1.2; 1: added in 1.3 (wastewater). See ``_region.in_draw_order``.
 
 
 @dataclass(frozen=True, slots=True)
