@@ -541,6 +541,81 @@ def check_import_lab(ws: Workspace, me: str, other: str, tmp: Path) -> None:
     assert [r.enterprise for r in services.lab_results(ws, Scope.centre(), me)] == [me]
 
 
+# --- monthly deposits (月度存证): each enterprise's deposits are its own -------------------------------------
+FEB_10 = datetime(2025, 2, 10, 9, tzinfo=TZ)
+
+
+def _deposit_file(d: Path, org: str) -> Path:
+    """January's boiler-coal amount of ``org`` with its ledger as evidence."""
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "ledger.txt").write_text(f"{org} 2025-01 belt scale ledger: 74400 t\n", encoding="utf-8")
+    f = d / f"{org}-2025-01.csv"
+    f.write_text("source_stream,parameter,value,unit,evidence,evidence_kind\n"
+                 "boiler_coal,activity_data,74400,t,ledger.txt,ledger\n", encoding="utf-8")
+    return f
+
+
+def _with_home(ws: Workspace, home: Path) -> Workspace:
+    """The same database and store, with a home for the evidence files."""
+    return Workspace(engine=ws.engine, store_root=ws.store_root, home=home)
+
+
+def _deposits(ws: Workspace) -> None:
+    """January deposited by each enterprise, once per region (the read checks share it)."""
+    _plans(ws)
+    if services.list_deposits(ws, Scope.centre(), ENTERPRISES[0], 2025):
+        return
+    root = ws.store_root.parent  # type: ignore[union-attr]
+    w = _with_home(ws, root / "home")
+    for org in ENTERPRISES:
+        services.deposit_month(w, Scope.enterprise(org), org, "2025-01", _deposit_file(root / "deposits" / org, org),
+                               now=FEB_10)
+
+
+def check_list_deposits(ws: Workspace, me: str, other: str) -> None:
+    _deposits(ws)
+    mine = services.list_deposits(ws, Scope.enterprise(me), me, 2025)
+    assert [d.key for d in mine] == [f"{me}/2025-01/boiler_coal/activity_data/v1"]
+    for org in (other, "C01"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.list_deposits(ws, Scope.enterprise(me), org, 2025)
+
+
+def check_deposit_check(ws: Workspace, me: str, other: str) -> None:
+    _deposits(ws)
+    chk = services.deposit_check(ws, Scope.enterprise(me), me, 2025, today=date(2025, 3, 1))
+    assert [(r.source_stream, r.month, r.status) for r in chk.status if r.month <= "2025-02"] == [
+        ("boiler_coal", "2025-01", "on_time"), ("boiler_coal", "2025-02", "not_due")]
+    assert chk.account is None and chk.account_error  # this plan has no streams table: status only
+    with pytest.raises(NotInScope):
+        services.deposit_check(ws, Scope.enterprise(me), other, 2025)
+
+
+def check_deposit_proof(ws: Workspace, me: str, other: str) -> None:
+    _deposits(ws)
+    proof = services.deposit_proof(ws, Scope.enterprise(me), me, 2025)
+    assert [e.deposit.enterprise for e in proof.entries] == [me] and proof.ok
+    with pytest.raises(NotInScope):
+        services.deposit_proof(ws, Scope.enterprise(me), other, 2025)
+
+
+def check_deposit_month(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    for org in ENTERPRISES:
+        f = tmp / f"plan-{org}.toml"
+        f.write_text(_plan_text(org), encoding="utf-8")
+        services.import_plan(ws, Scope.centre(), f)
+    w = _with_home(ws, tmp / "home")
+    head = _audit_head(ws)
+    with pytest.raises(AccessDenied, match=f"organisation {other}"):
+        services.deposit_month(w, Scope.enterprise(me), other, "2025-01", _deposit_file(tmp / "theirs", other),
+                               now=FEB_10)
+    assert _audit_head(ws) == head and not (tmp / "home").exists()  # refused before anything was read or kept
+    rep = services.deposit_month(w, Scope.enterprise(me), me, "2025-01", _deposit_file(tmp / "mine", me), now=FEB_10)
+    assert [(d.key, d.status) for d in rep.stored] == [(f"{me}/2025-01/boiler_coal/activity_data/v1", "on_time")]
+    assert _audit_head(ws) == head + 1
+    assert services.list_deposits(ws, Scope.centre(), other, 2025) == []
+
+
 def _march(day: int) -> datetime:
     return datetime(2025, 3, day, tzinfo=TZ)
 

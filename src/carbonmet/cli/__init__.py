@@ -16,7 +16,18 @@ app = typer.Typer(
 def _register() -> None:
     # One line per capability's CLI module; each imports nothing heavy at module level (domain and services
     # imports live inside the commands), so `carbonmet --help` stays fast.
-    from . import _accounting, _hj212, _lab, _metering, _plans, _quantities, _refdata, _registry, _uncertainty
+    from . import (
+        _accounting,
+        _deposits,
+        _hj212,
+        _lab,
+        _metering,
+        _plans,
+        _quantities,
+        _refdata,
+        _registry,
+        _uncertainty,
+    )
 
     app.add_typer(_quantities.app, name="units")
     app.add_typer(_registry.app, name="registry")
@@ -29,6 +40,7 @@ def _register() -> None:
     _plans.register(app)  # plan
     _lab.register(app)  # lab
     _accounting.register(app)  # account, validate
+    _deposits.register(app)  # deposit
 
 
 _register()

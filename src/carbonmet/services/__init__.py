@@ -16,6 +16,7 @@ from ._accounting import (
     validate_accounting,
 )
 from ._credentials import set_hj212_password
+from ._deposits import DepositCheck, deposit_check, deposit_month, deposit_proof, list_deposits
 from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
 from ._incidents import record_incident
@@ -62,6 +63,11 @@ __all__ = [
     "account_inventory_file",
     "trace_accounts",
     "validate_accounting",
+    "DepositCheck",
+    "deposit_check",
+    "deposit_month",
+    "deposit_proof",
+    "list_deposits",
     "OUT_OF_SCOPE",
     "USE_CASES",
     "AccessDenied",

@@ -126,6 +126,8 @@ def owners(s: Session, entity: str, data: dict[str, Any]) -> set[str | None] | N
         ents = data.get("enterprises")
         items = ents.split(";") if isinstance(ents, str) else ents if isinstance(ents, list) else []
         return {str(e) for e in items if e} or {None}
+    if entity == "monthly_deposit":
+        return {data.get("enterprise")}  # a deposit belongs to the enterprise whose month it is
     return None
 
 

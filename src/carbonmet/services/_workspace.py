@@ -63,6 +63,9 @@ class Workspace:
     settings : carbonmet.db.Settings, optional
         Where the embedded database lives (``home``) when no ``database_url`` is given, resolved on first
         use (default: the ``CARBONMET_*`` environment, read then).
+    home : path, optional
+        The installation's data directory for files the platform keeps (deposited evidence under
+        ``home/evidence``); default ``settings.home`` when ``settings`` is given (see :attr:`home`).
 
     Examples
     --------
@@ -80,6 +83,7 @@ class Workspace:
         catalog_files: CatalogFiles | None = None,
         audit_key: str | Path | None = None,
         settings: Settings | None = None,
+        home: str | Path | None = None,
     ) -> None:
         self._own_engine = engine is None
         self._database_url = database_url
@@ -90,6 +94,7 @@ class Workspace:
         self.time_zone = time_zone
         self.catalog_files = catalog_files
         self.audit_key = Path(audit_key) if audit_key is not None else None
+        self._home = Path(home) if home is not None else None
         self._store: Store | None = None
         self._file_catalog: Catalog | None = None
 
@@ -112,6 +117,22 @@ class Workspace:
         root = store_root if store_root is not None else cfg.store_root
         return cls(database_url or cfg.database_url, root, time_zone or cfg.time_zone, catalog_files=catalog_files,
                    audit_key=audit_key if audit_key is not None else cfg.audit_key, settings=cfg)
+
+    @property
+    def home(self) -> Path:
+        """The data directory for files the platform keeps (``home=``, else ``settings.home``).
+
+        Raises
+        ------
+        ServiceError
+            Neither was given (a workspace built from a URL alone keeps no files).
+        """
+        if self._home is not None:
+            return self._home
+        if self._settings is not None:
+            return self._settings.home
+        raise ServiceError("工作区未配置数据目录 / the workspace has no home directory for kept files (home=, or "
+                           "Workspace.from_settings with CARBONMET_HOME)")
 
     @property
     def engine(self) -> Engine:
