@@ -79,3 +79,9 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert f"器具 instrument {analyser.group(1)}" in budget["C_ar"] and "type A" in budget["C_ar"]
     assert f"器具 instrument {analyser.group(1)}" in budget["d_an"]
     assert re.search(r"证书 certificate \S+; calibration certificate", budget["d_an"])
+
+    # the demo ends with the region's accounts: all twelve intervals hold the truth, budget and improve shown
+    m = re.search(r"(\d+)/(\d+) 个区间包含真值 intervals contain the truth", out)
+    assert m is not None and m.group(1) == m.group(2) == "12", out[-3000:]
+    assert "E01 不确定度预算 budget" in out and "E01 改进建议 what to improve" in out
+    assert "E07 boiler_coal: E07-I0170" in out and "E10 boiler_coal: E10-I0263" in out

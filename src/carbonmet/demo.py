@@ -11,10 +11,10 @@ on the demo's SQLite file and store, the centre's all-access :class:`~carbonmet.
    (GUM + Monte Carlo) of the carbon entering a boiler over measured quantities (the belt scale's
    activity data, the type A mean of the lab samples, the analyser's certificate), in tC and, through
    ``CO2_PER_C``, in tCO2, checked against the truth;
-6. the region's accounts (碳核算): lab results imported, every enterprise accounted from its monitoring plan,
-   the readings store and the registry's certificates (LPU + MCM), against the truth; one enterprise's budget
-   and what to improve; flags for instruments out of their legal state;
-7. verify the audit chain.
+6. load the laboratory results and verify the audit chain;
+7. the region's accounts (碳核算): every enterprise accounted from its monitoring plan, the readings store,
+   its lab results and the registry's certificates (LPU + MCM), against the truth; one enterprise's budget
+   and what to improve; flags for instruments out of their legal state.
 """
 
 from __future__ import annotations
@@ -232,11 +232,20 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
     console.print(f"  样本数 lab samples: {len(cc)} (化验仪器 analyser {analyser}); 验证 validation LPU vs MCM: "
                   f"{'一致 agrees' if ev.validation and ev.validation.agrees else '不一致 does not agree'}")
 
-    _step(6, "区域碳核算", "the region's accounts: every enterprise from its plan, data and certificates")
+    _step(6, "化验数据入库与审计链校验", "load the lab results, verify the audit chain")
     t0 = time.perf_counter()
     lab_rep = import_lab(ws, centre, [region / "lab" / "lab.csv"])
     console.print(f"化验数据 lab results: {lab_rep.stored:,} 入库 stored, {lab_rep.quarantined} 隔离 quarantined, "
                   f"{len(lab_rep.flags)} 标记 flags — {time.perf_counter() - t0:.1f} s")
+    audit = verify_audit_log(ws, centre)
+    rec = audit.get("reconcile") or {}
+    console.print(f"{'[green]完整 intact' if audit['chain_ok'] else '[red]被篡改 BROKEN'}[/]: {audit['entries']:,} 条 "
+                  f"entries, head {audit['head_hash']}; 台账与日志一致 tables match the log: "
+                  f"{'是 yes' if rec.get('ok', True) else '否 NO'}")
+    if not audit["ok"]:
+        return False
+
+    _step(7, "区域碳核算", "the region's accounts: every enterprise from its plan, data and certificates")
     truth_e = {r["enterprise"]: r for r in _read_csv(region / "truth" / "enterprises.csv")}
     t = Table("企业", "路线 route", "核算 kt CO2", "U (95 %)", "真值 truth", "z", "有效 valid",
               title="2025 年度排放核算 annual accounts (kt CO2; LPU + MCM 10⁵) vs 真值 ground truth")
@@ -276,13 +285,7 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
             if f["kind"] == "legal_state":
                 console.print(f"[yellow]标记 flag[/] {e} {f.get('stream')}: {f['message']}")
 
-    _step(7, "审计链校验", "verify the audit chain")
-    audit = verify_audit_log(ws, centre)
-    rec = audit.get("reconcile") or {}
-    console.print(f"{'[green]完整 intact' if audit['chain_ok'] else '[red]被篡改 BROKEN'}[/]: {audit['entries']:,} 条 "
-                  f"entries, head {audit['head_hash']}; 台账与日志一致 tables match the log: "
-                  f"{'是 yes' if rec.get('ok', True) else '否 NO'}")
-    return bool(audit["ok"])
+    return True
 
 
 if __name__ == "__main__":
