@@ -136,3 +136,28 @@ def test_xlsx_duplicate_header_and_surplus_cells(tmp_path: Path) -> None:
     (sheet,) = read_xlsx(p)
     assert sheet.rows == [(2, ["2025-01-01", 1])]
     assert [(i.row, i.code) for i in sheet.issues] == [(2, "surplus_cells")]
+
+
+def test_a_workbook_without_worksheets_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    # found by the long hostile run of readings XLSX (68 127 cases in): a mutated workbook whose <sheets> list is
+    # empty made read_xlsx return no sheet, and the readings reader failed unpacking it (ValueError)
+    wb = openpyxl.Workbook()
+    wb.active.append(["point_id", "ts", "value"])  # type: ignore[union-attr]
+    buf = io.BytesIO()
+    wb.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                data = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", data, flags=re.S)
+            zout.writestr(info, data)
+    p = tmp_path / "nosheet.xlsx"
+    p.write_bytes(out.getvalue())
+    with pytest.raises(TabularError, match="no worksheet") as ei:
+        read_xlsx(p)
+    assert str(p) in str(ei.value)
+    from carbonmet.metering import ReadError, read_file
+
+    with pytest.raises(ReadError, match="no worksheet"):
+        read_file(p)

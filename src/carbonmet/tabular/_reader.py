@@ -326,6 +326,8 @@ def read_xlsx(
                 raise TabularError(name, 1, "header", f"empty sheet {ws.title!r}")
     finally:
         wb.close()
+    if not out and not wb.worksheets:  # e.g. <sheets/> emptied: found by the long hostile run of readings XLSX
+        raise TabularError(str(p), None, "file", "工作簿没有工作表 / the workbook has no worksheet")
     return out
 
 
