@@ -49,6 +49,10 @@ FORMATS: dict[str, str] = {
     "plan_xlsx": H + "test_tab_plan.py::test_slow_hostile_plan_xlsx",
     "registry_xlsx": H + "test_tab_registry.py::test_slow_hostile_registry_xlsx",
     "readings_csv_store": H + "test_tab_readings.py::test_slow_hostile_readings_csv_through_the_store",
+    "lab_csv": H + "test_tab_lab.py::test_slow_hostile_lab_csv",
+    "lab_xlsx": H + "test_tab_lab.py::test_slow_hostile_lab_xlsx",
+    "inventory_toml": H + "test_wire_inventory.py::test_mutated_inventory_text_long",
+    "inventory_values": H + "test_wire_inventory.py::test_mutated_inventory_values_long",
 }
 #: the event a harness records for a case refused with the format's own error
 REFUSED = "refused"
