@@ -1,0 +1,8 @@
+"""CEMS direct measurement, QA tests, carbon-balance reconciliation and the comparison with accounting.
+
+碳监测与碳核算比对: mass emissions from continuous emission monitoring (HJ 75 chain, hourly validity,
+missing-data substitution as selectable rule sets), the uncertainty of the CEMS total, QA tests
+(reference-method comparison / RATA, bias, linearity, calibration error, drift) with acceptance criteria as
+data, the plant's carbon balance reconciled by weighted least squares with gross-error tests, and the
+comparison of CEMS, accounting and the reconciled balance.
+"""
