@@ -18,7 +18,7 @@ control-plan view and a ranked list of what to improve. Pure formulas: :mod:`car
 """
 
 from . import formulas
-from ._account import Account, affected_tonnes, tier_of
+from ._account import Account, affected_tonnes, finish, tier_of
 from ._core import Noise, Part, StreamCalc, Term
 from ._fromfile import account_inventory
 from ._fromplan import Hourly, LabRecord, PlanData, account_from_data
@@ -43,6 +43,7 @@ __all__ = [
     "Term",
     "account_from_data",
     "affected_tonnes",
+    "finish",
     "account_inventory",
     "formulas",
     "gather",

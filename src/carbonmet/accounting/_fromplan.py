@@ -56,6 +56,7 @@ class Hourly:
     measured: np.ndarray  # nan where not valid
     substituted: np.ndarray  # 0 where none
     instruments: tuple[tuple[str, int, int], ...] = ()  # (instrument id, first hour, end hour) installed
+    stopped: np.ndarray | None = None  # True where the plant was stopped (flag F) and nothing valid was measured
 
 
 @dataclass

@@ -33,14 +33,18 @@ def plan_points(plan: MonitoringPlan) -> list[str]:
 
 
 def gather(session: Session, store: Store, catalog: Mapping[str, PointInfo], plan: MonitoringPlan, year: int,
-           lab: Sequence[LabRecord], *, tz: str = "Asia/Shanghai", profile: str | None = None) -> PlanData:
+           lab: Sequence[LabRecord], *, tz: str = "Asia/Shanghai", profile: str | None = None,
+           points: Sequence[str] | None = None) -> PlanData:
     """The :class:`PlanData` of ``plan``'s enterprise for ``year``: hourly aggregation of its points (one
     :func:`carbonmet.metering.aggregate_table` call), the month of each hour, certificate states of every
-    instrument and analyser by month (:func:`carbonmet.registry.instrument_states`)."""
+    instrument and analyser by month (:func:`carbonmet.registry.instrument_states`).
+
+    ``points`` replaces the points the accounted streams read (:func:`plan_points`), e.g. the CEMS points of
+    the measured-emission streams."""
     z = ZoneInfo(tz)
     start, end = datetime(year, 1, 1, tzinfo=z), datetime(year + 1, 1, 1, tzinfo=z)
     H = int((end - start).total_seconds() // 3600)
-    pts = [p for p in plan_points(plan) if p in catalog]
+    pts = [p for p in (plan_points(plan) if points is None else points) if p in catalog]
     hourly: dict[str, Hourly] = {}
     hour_start = (np.int64(int(start.timestamp())) + np.arange(H, dtype=np.int64) * 3600) * 1_000_000
     # month of each hour, in local time (fixed offset zones: Asia/Shanghai has no DST)
@@ -51,6 +55,7 @@ def gather(session: Session, store: Store, catalog: Mapping[str, PointInfo], pla
         pid = tab["point_id"].to_numpy(zero_copy_only=False)
         vm = tab["value_measured"].to_numpy(zero_copy_only=False)
         vs = np.nan_to_num(tab["value_substituted"].to_numpy(zero_copy_only=False))
+        stp = tab["stopped_hours"].to_numpy(zero_copy_only=False) > 0
         units = tab["unit"].to_numpy(zero_copy_only=False)
         for p in pts:
             idx = np.flatnonzero(pid == p)
@@ -62,7 +67,8 @@ def gather(session: Session, store: Store, catalog: Mapping[str, PointInfo], pla
                 h1 = H if ip.installed_to is None else _hour_of(ip.installed_to, start, z)
                 if h1 > 0 and h0 < H:
                     ins.append((ip.instrument_id, h0, h1))
-            hourly[p] = Hourly(p, str(units[idx[0]]), vm[idx][:H], vs[idx][:H], tuple(ins))
+            hourly[p] = Hourly(p, str(units[idx[0]]), vm[idx][:H], vs[idx][:H], tuple(ins),
+                               stp[idx][:H] & ~np.isfinite(vm[idx][:H]))
     ids = {i for h in hourly.values() for i, _, _ in h.instruments} | {x.instrument_id for x in lab}
     ids |= {i for r in plan.parameters for i in r.instruments}
     states = instrument_states(session, sorted(ids), months(year))

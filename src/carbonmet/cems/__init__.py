@@ -6,3 +6,27 @@ missing-data substitution as selectable rule sets), the uncertainty of the CEMS 
 data, the plant's carbon balance reconciled by weighted least squares with gross-error tests, and the
 comparison of CEMS, accounting and the reconciled balance.
 """
+
+from ._annual import CemsStream, cems_account, cems_points, cems_streams, gas_constants, stream_hours
+from ._compare import K_EN, Comparison, compare_accounts, measured_share
+from ._errors import CemsError
+from ._substitute import Filled, SubstitutionRule, rule_sets, rules, substitute
+
+__all__ = [
+    "K_EN",
+    "CemsError",
+    "Comparison",
+    "compare_accounts",
+    "measured_share",
+    "CemsStream",
+    "Filled",
+    "SubstitutionRule",
+    "cems_account",
+    "cems_points",
+    "cems_streams",
+    "gas_constants",
+    "rule_sets",
+    "rules",
+    "stream_hours",
+    "substitute",
+]

@@ -15,6 +15,7 @@ from ._accounting import (
     trace_accounts,
     validate_accounting,
 )
+from ._cems import CemsValidation, cems_enterprise, compare_enterprise, validate_cems
 from ._credentials import set_hj212_password
 from ._deposits import DepositCheck, deposit_check, deposit_month, deposit_proof, list_deposits
 from ._deps import CarbonmetError, ImportRejected
@@ -61,6 +62,10 @@ __all__ = [
     "Validation",
     "account_enterprise",
     "account_inventory_file",
+    "cems_enterprise",
+    "compare_enterprise",
+    "validate_cems",
+    "CemsValidation",
     "trace_accounts",
     "validate_accounting",
     "DepositCheck",

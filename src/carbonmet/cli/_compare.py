@@ -1,0 +1,164 @@
+"""``carbonmet cems annual``, ``carbonmet compare`` and ``carbonmet validate cems`` — CEMS emissions and their
+comparison with the account (碳监测与核算比对).
+
+Thin: parse, call :mod:`carbonmet.services`, render.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ._common import DbOpt, OrgOpt, console, fail, print_json, scope, workspace
+
+if TYPE_CHECKING:
+    from ..cems import Comparison
+
+_METHODS = ("lpu", "mcm", "both")
+YearOpt = typer.Option("--year", help="年度 year")
+RuleOpt = typer.Option("--rule-set", help="缺失数据替代规则 substitution rule set: hjt75_2007 | hj75_2017 | part75")
+
+
+def register(app_: typer.Typer, cems_app: typer.Typer, validate_app: typer.Typer) -> None:
+    """Add ``cems annual`` to ``cems_app``, ``compare`` to the top level and ``validate cems``."""
+    cems_app.command("annual")(annual_cmd)
+    app_.command("compare")(compare_cmd)
+    validate_app.command("cems")(validate_cems_cmd)
+
+
+def annual_cmd(
+    enterprise: Annotated[str, typer.Argument(help="企业 organisation code, e.g. E05")],
+    year: Annotated[int, YearOpt],
+    rule_set: Annotated[str, RuleOpt] = "hjt75_2007",
+    method: Annotated[str, typer.Option("--method", help="lpu | mcm | both")] = "both",
+    trials: Annotated[int, typer.Option("--trials", help="蒙特卡洛次数 Monte Carlo trials")] = 100_000,
+    store: Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store directory")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    db: str | None = DbOpt,
+    org: str | None = OrgOpt,
+) -> None:
+    """CEMS 年排放量 CEMS annual CO2 of an enterprise, per monitored source, with uncertainty and budget."""
+    from rich.table import Table
+
+    from ..cems import stream_hours
+    from ..services import CarbonmetError, cems_enterprise
+
+    if method not in _METHODS:
+        fail(f"--method 须为 lpu、mcm 或 both / must be lpu, mcm or both, got {method!r}", 2)
+    try:
+        with workspace(db, store) as ws:
+            acc = cems_enterprise(ws, scope(org), enterprise, year, rule_set=rule_set, method=method, trials=trials)
+    except CarbonmetError as exc:
+        fail(str(exc), 2 if "rule set" in str(exc) else 1)
+    d = acc.to_dict()
+    hours = {h["stream"]: h for h in stream_hours(acc)}
+    if as_json:
+        print_json(d | {"hours": list(hours.values())})
+        return
+    t = d["total"]
+    console.print(f"[bold]{enterprise} {year}[/] CEMS 直接监测排放 total {t['value']:,.0f} tCO2, U = {t['U']:,.0f} "
+                  f"(k = {t['k']:.2f}) — 替代规则 rule set {rule_set}")
+    tab = Table("源流 stream", "排放 tCO2", "U tCO2", "有效小时 valid h", "替代 substituted h", "停运 stopped h",
+                title="监测源 monitored sources")
+    for s in d["streams"]:
+        h = hours.get(s["name"], {})
+        tab.add_row(s["name"], f"{s['emissions']['value']:,.0f}", f"{s['emissions']['U']:,.0f}",
+                    str(h.get("valid_hours", "—")), str(h.get("substituted_hours", "—")), str(h.get("stopped_hours", "—")))
+    console.print(tab)
+    bt = Table("分量 term", "u 贡献 tCO2", "占比 share", title="不确定度预算 budget (前 6 项 top 6)")
+    for b in d["budget"][:6]:
+        bt.add_row(b["label"] or b["term"], f"{b['u_contribution_t']:,.0f}", f"{100 * b['variance_share']:.1f} %")
+    console.print(bt)
+    for f in d["flags"]:
+        console.print(f"[yellow]标记 flag[/] {f.get('stream', '')}: {f.get('message', f.get('kind'))}")
+
+
+def compare_cmd(
+    enterprise: Annotated[str, typer.Argument(help="企业 organisation code, e.g. E05")],
+    year: Annotated[int, YearOpt],
+    rule_set: Annotated[str, RuleOpt] = "hjt75_2007",
+    store: Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store directory")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    db: str | None = DbOpt,
+    org: str | None = OrgOpt,
+) -> None:
+    """CEMS 与核算比对 CEMS against the account, per month and for the year (E_n with shared inputs)."""
+    from ..services import CarbonmetError, compare_enterprise
+
+    try:
+        with workspace(db, store) as ws:
+            cmp = compare_enterprise(ws, scope(org), enterprise, year, rule_set=rule_set)
+    except CarbonmetError as exc:
+        fail(str(exc), 2 if "rule set" in str(exc) else 1)
+    if as_json:
+        print_json(cmp.to_dict())
+        return
+    render_comparison(cmp)
+
+
+def render_comparison(cmp: Comparison) -> None:
+    """The comparison as a table per month and the verdict lines."""
+    from rich.table import Table
+
+    d = cmp.to_dict()
+    tab = Table("期间 period", "CEMS tCO2", "核算 accounting", "差值 D", "相对偏差 %", "u(D)", "u(D) 朴素 naive", "E_n",
+                "结论 verdict", title=f"{cmp.enterprise} {cmp.year} CEMS vs 核算 accounting (k = {d['k']:g})")
+    for r in d["periods"]:
+        tab.add_row(r["period"], f"{r['cems']:,.0f}", f"{r['accounting']:,.0f}", f"{r['difference']:+,.0f}",
+                    f"{r['relative_deviation_pct']:+.2f}", f"{r['u_difference']:,.0f}", f"{r['u_difference_naive']:,.0f}",
+                    f"{r['En']:+.2f}", ("[green]" if r["consistent"] else "[red]") + r["verdict"].split(" / ")[0] + "[/]")
+    console.print(tab)
+    st = d["stability"]
+    if "p" in st:
+        console.print(f"月度偏差稳定性 stability: 全年变化 change over the year {st['change_over_year_pct']:+.2f} %, "
+                      f"p = {st['p']:.4f} → {'[red]不稳定 unstable[/]' if st['unstable'] else '稳定 stable'}")
+    for s in d["steps"]:
+        if s["significant"]:
+            console.print(f"[red]校准后偏差突变 step at recalibration[/] {s['instrument']} ({s['point']}) {s['date']}: "
+                          f"{s['step_pct']:+.2f} %, p(adj) = {s['p_adjusted']:.4f}")
+    console.print(f"核算数据实测率 measured-parameter share of the account: {100 * (d['measured_parameter_share'] or 0):.0f} %"
+                  f" — {d['published']}")
+    if d["shared_inputs"]:
+        console.print("共用输入 shared inputs: " + ", ".join(x["term"] for x in d["shared_inputs"]))
+    console.print(f"[bold]结论 verdict[/]: {d['verdict']}; 监控标记 surveillance flag: "
+                  f"{'[red]是 yes[/]' if d['flagged'] else '否 no'}"
+                  + (f"; 指向 points at {', '.join(d['suspects'])}" if d["suspects"] else ""))
+
+
+def validate_cems_cmd(
+    runs: Annotated[int, typer.Option("--runs", help="生成区域数 regions to generate")] = 1,
+    enterprises: Annotated[int, typer.Option("--enterprises", help="每区域企业数 enterprises per region")] = 12,
+    seed: Annotated[int, typer.Option("--seed", help="首个区域种子 seed of the first region")] = 2000,
+    rule_set: Annotated[str, RuleOpt] = "hjt75_2007",
+    out: Annotated[Path | None, typer.Option("--out", help="写出 JSON write the result as JSON")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+) -> None:
+    """CEMS 验证 CEMS intervals against the truth and the comparison's confusion table over generated regions."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from ..services import Scope, validate_cems
+
+    with Progress(console=console, transient=True) as bar, workspace() as ws:
+        task = bar.add_task("生成、监测、核算、比对 generate, CEMS, account, compare", total=runs)
+        v = validate_cems(ws, Scope.nobody(), runs, enterprises=enterprises, seed=seed, rule_set=rule_set,
+                          progress=lambda i, n: bar.update(task, completed=i))
+    res: dict[str, Any] = v.to_dict()
+    if out is not None:
+        out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    if as_json:
+        print_json({k: x for k, x in res.items() if k != "rows"})
+        return
+    console.print(f"健康监测源 healthy monitored sources: {v.stacks}; 95 % 区间覆盖真值 intervals cover the truth "
+                  f"{v.stacks_covered} = [bold]{100 * v.coverage:.1f} %[/]")
+    c = v.confusion
+    tab = Table("", "标记 flagged", "未标记 not flagged", title="比对标记 × 注入的 CEMS 故障 comparison flag × injected CEMS fault")
+    tab.add_row("CEMS 有故障 faulty monitor", str(c["tp"]), str(c["fn"]))
+    tab.add_row("CEMS 健康 healthy", str(c["fp"]), str(c["tn"]))
+    console.print(tab)
+    faulty = c["tp"] + c["fn"]
+    console.print(f"检出率 recall {c['tp']}/{faulty}; 误报 false alarms {c['fp']}/{c['fp'] + c['tn']}; "
+                  f"指向正确器具 suspects include the faulty instrument: {v.suspects_right}/{c['tp']}")
