@@ -69,6 +69,7 @@ class Comparison:
     boundary: dict[str, Any] = field(default_factory=dict)
     stability: dict[str, Any] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
+    legs: tuple[Account, Account] | None = None  # (CEMS, account) the comparison was made from
 
     @property
     def year_row(self) -> dict[str, Any]:
@@ -178,7 +179,7 @@ def compare_accounts(cems: Account, acc: Account, *, top: int = 8,
                     for r in rows[:-1]], dtype=float)
     return Comparison(cems.enterprise, cems.year, list(cems.periods), rows, shared, contributors,
                       measured_share(acc), boundary, stability(rel),
-                      recalibration_steps(rel, cems.periods, recalibrations or []))
+                      recalibration_steps(rel, cems.periods, recalibrations or []), (cems, acc))
 
 
 def recalibration_steps(rel_pct: np.ndarray, periods: list[str], events: list[dict[str, Any]],

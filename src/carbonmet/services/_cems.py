@@ -171,7 +171,8 @@ def validate_cems(ws: Workspace, scope: Scope, runs: int, *, enterprises: int = 
                 import_lab(w, centre, [region / "lab" / "lab.csv"])
                 for e in sorted({k[0] for k in truth}):
                     cmp = compare_enterprise(w, centre, e, year, rule_set=rule_set, seed=r)
-                    cems = cems_enterprise(w, centre, e, year, rule_set=rule_set, method="lpu")
+                    assert cmp.legs is not None
+                    cems = cmp.legs[0]
                     bad_points = {f["point"] for f in faulty.get(e, [])}
                     for s in cems.streams:
                         pts = {s.activity.get("flow_point"), s.activity.get("conc_point")}
