@@ -138,7 +138,7 @@ def test_percent_mg_percent_round_trip(pct: float, molar_mass: float, molar_volu
 @given(values, values, bases, bases, temps, st.floats(60_000, 110_000), st.floats(-5_000, 5_000), fractions)
 def test_the_mass_is_the_same_on_every_basis(c: float, q: float, a: Basis, b: Basis, t: float, ba: float, ps: float,
                                              x: float) -> None:
-    kw = dict(t_s=t, b_a=ba, p_s=ps, x_sw=x)
+    kw: dict[str, float] = {"t_s": t, "b_a": ba, "p_s": ps, "x_sw": x}
     c2 = convert_concentration(c, a, b, **kw)
     q2 = convert_flow(q, a, b, **kw)
     assert_allclose(hourly_mass(c2, b, q2, b), hourly_mass(c, a, q, a), rtol=1e-12)
