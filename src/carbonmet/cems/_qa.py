@@ -275,10 +275,18 @@ class PairedRuns:
     @classmethod
     def from_arrays(cls, parameter: str, unit: str, reference: Sequence[float], cems: Sequence[float],
                     run_ids: Sequence[str] | None = None) -> PairedRuns:
-        """Runs numbered 1…n (or ``run_ids``) from two equal-length sequences."""
+        """Runs numbered 1…n (or ``run_ids``) from two equal-length sequences; a unit alias (``ppm``, ``%vol``)
+        becomes the parameter's canonical unit (``qa_parameters.csv``)."""
         if len(reference) != len(cems):
             raise QAError("cems", f"参比与CEMS数据个数不同 / {len(reference)} reference values but {len(cems)} CEMS values")
         ids = [str(i) for i in range(1, len(reference) + 1)] if run_ids is None else [str(r) for r in run_ids]
+        if any(p.parameter == parameter for p in parameters()):
+            row = parameter_unit(parameter, unit)
+            if row is None:
+                allowed = ", ".join(p.unit for p in parameters() if p.parameter == parameter)
+                raise QAError("unit", f"{unit!r} 不是 {parameter} 的单位 / {unit!r} is not a unit of {parameter} "
+                                      f"(allowed: {allowed})")
+            unit = row.unit
         return cls(parameter, unit, tuple(Run(i, float(r), float(c)) for i, r, c in zip(ids, reference, cems,
                                                                                        strict=True)))
 
