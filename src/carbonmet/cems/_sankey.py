@@ -152,7 +152,8 @@ def sankey_png(flows: Sequence[SankeyFlow], title: str, *, unit: str = "tC", cov
         for n in c:
             ypos[n] = y
             y += size[n] * scale + gap
-    xpos = {n: 1.0 + 2.2 * col[n] for n in nodes}
+    step, stub = 4.2, 0.9  # column spacing; length of an input/output band and of a link's straight ends
+    xpos = {n: 1.6 + step * col[n] for n in nodes}
     cursor = {(n, d): ypos[n] + size[n] * scale for n in nodes for d in ("in", "out")}  # fill top-down
 
     def slot(node: str, direction: str, value: float) -> tuple[float, float]:
@@ -164,36 +165,50 @@ def sankey_png(flows: Sequence[SankeyFlow], title: str, *, unit: str = "tC", cov
         name = f.label_zh if zh and f.label_zh else f.name
         return f"{name}\n{f.value:,.0f} ± {coverage_factor * f.u:,.0f} {unit}"
 
-    fig = Figure(figsize=(4.0 + 2.6 * ncol, 5.5), dpi=dpi)
+    fig = Figure(figsize=(3.0 + 3.4 * ncol, 5.8), dpi=dpi)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.02, 0.02, 0.96, 0.88))
+    ax = fig.add_axes((0.01, 0.02, 0.98, 0.88))
     ax.set_axis_off()
     font_kw: dict[str, Any] = {} if font is None else {"fontfamily": font}
-    text_kw: dict[str, Any] = {"fontsize": 7, **font_kw}
     bar = 0.12
+    texts: list[tuple[float, float, str, str]] = []  # x, y, text, horizontal alignment
+    # links first: they take the top slots on both sides, so their straight ends run above the stacked
+    # inputs and outputs and only their curved middle crosses the gap between columns
     for src, dst in links:
         y0 = slot(src.node, "out", src.value)
         y1 = slot(dst.node, "in", dst.value)
-        _band(ax, xpos[src.node] + bar / 2, y0, xpos[dst.node] - bar / 2, y1, _LINK_COLOUR)
-        ax.text(0.5 * (xpos[src.node] + xpos[dst.node]), 0.5 * (y0[1] + y1[1]) + 0.01, label(src), ha="center",
-                va="bottom", **text_kw)
+        x0, x1 = xpos[src.node] + bar / 2, xpos[dst.node] - bar / 2
+        _band(ax, x0, y0, x0 + stub, y0, _LINK_COLOUR)
+        _band(ax, x0 + stub, y0, x1 - stub, y1, _LINK_COLOUR)
+        _band(ax, x1 - stub, y1, x1, y1, _LINK_COLOUR)
+        texts.append((0.5 * (x0 + x1), 0.5 * (y0[1] + y1[1]) + 0.03, label(src), "center"))
     for f in inputs:
         y1 = slot(f.node, "in", f.value)
         x1 = xpos[f.node] - bar / 2
-        _band(ax, x1 - 0.9, y1, x1, y1, _IN_COLOUR)
-        ax.text(x1 - 0.92, 0.5 * (y1[0] + y1[1]), label(f), ha="right", va="center", **text_kw)
+        _band(ax, x1 - stub, y1, x1, y1, _IN_COLOUR)
+        texts.append((x1 - stub - 0.03, 0.5 * (y1[0] + y1[1]), label(f), "right"))
     for f in outputs:
         y0 = slot(f.node, "out", f.value)
         x0 = xpos[f.node] + bar / 2
-        _band(ax, x0, y0, x0 + 0.9, y0, _OUT_COLOUR)
-        ax.text(x0 + 0.92, 0.5 * (y0[0] + y0[1]), label(f), ha="left", va="center", **text_kw)
+        _band(ax, x0, y0, x0 + stub, y0, _OUT_COLOUR)
+        texts.append((x0 + stub + 0.03, 0.5 * (y0[0] + y0[1]), label(f), "left"))
+    # labels anchored at the same x are pushed apart vertically so thin neighbouring flows stay readable
+    min_gap = 0.07
+    for key in {(x, ha) for x, _, _, ha in texts}:
+        group = sorted((t for t in texts if (t[0], t[3]) == key), key=lambda t: -t[1])
+        last = np.inf
+        for x, y, text, ha in group:
+            y = min(y, last - min_gap)
+            last = y
+            ax.text(x, y, text, ha=ha, va="center", fontsize=7, **font_kw)
     for n in nodes:
         h = size[n] * scale
         ax.add_patch(Rectangle((xpos[n] - bar / 2, ypos[n]), bar, h, facecolor=_NODE_COLOUR, edgecolor="none"))
         name = (node_labels_zh or {}).get(n, n) if zh else n
-        ax.text(xpos[n], ypos[n] + h + 0.015, name, ha="center", va="bottom", fontsize=9, fontweight="bold", **font_kw)
-    ax.set_xlim(-1.3, xpos[nodes[0]] + 2.2 * (ncol - 1) + 2.3)
-    ax.set_ylim(-0.05, 1.05)
+        ax.text(xpos[n], ypos[n] + h + 0.015, name, ha="center", va="bottom", fontsize=9, fontweight="bold",
+                **font_kw)
+    ax.set_xlim(-0.2, xpos[nodes[0]] + step * (ncol - 1) + 2.6)
+    ax.set_ylim(-0.12, 1.05)
     shown = title if zh or title_en is None or not _has_cjk(title) else title_en
     fig.suptitle(shown, fontsize=11, **font_kw)
     buf = io.BytesIO()
