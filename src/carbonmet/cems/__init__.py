@@ -5,11 +5,15 @@ missing-data substitution as selectable rule sets), the uncertainty of the CEMS 
 (reference-method comparison / RATA, bias, linearity, calibration error, drift) with acceptance criteria as
 data, the plant's carbon balance reconciled by weighted least squares with gross-error tests, and the
 comparison of CEMS, accounting and the reconciled balance.
+
+Public submodules: :mod:`.hj75` (the HJ 75 conversion chain), :mod:`.qa` (RATA, bias, linearity, calibration
+error, drift; paired-run files), :mod:`.balance` (the reconciliation engine and the carbon-flow diagram).
 """
 
 from ._annual import CemsStream, cems_account, cems_points, cems_streams, gas_constants, stream_hours
 from ._compare import K_EN, Comparison, compare_accounts, measured_share
 from ._errors import CemsError
+from ._plant import PlantBalance, PlantReconciliation, plant_balance, reconcile_plant, systematic_bias_test
 from ._substitute import Filled, SubstitutionRule, rule_sets, rules, substitute
 
 __all__ = [
@@ -20,6 +24,11 @@ __all__ = [
     "measured_share",
     "CemsStream",
     "Filled",
+    "PlantBalance",
+    "PlantReconciliation",
+    "plant_balance",
+    "reconcile_plant",
+    "systematic_bias_test",
     "SubstitutionRule",
     "cems_account",
     "cems_points",

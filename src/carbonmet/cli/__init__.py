@@ -18,6 +18,7 @@ def _register() -> None:
     # imports live inside the commands), so `carbonmet --help` stays fast.
     from . import (
         _accounting,
+        _cems,
         _compare,
         _deposits,
         _hj212,
@@ -41,9 +42,8 @@ def _register() -> None:
     _plans.register(app)  # plan
     _lab.register(app)  # lab
     _accounting.register(app)  # account, validate
-    cems_app = typer.Typer(help="CEMS 直接监测 continuous emission monitoring", no_args_is_help=True)
-    app.add_typer(cems_app, name="cems")
-    _compare.register(app, cems_app, _accounting.validate_app)  # cems annual, compare, validate cems
+    app.add_typer(_cems.app, name="cems")  # cems rata
+    _compare.register(app, _cems.app, _accounting.validate_app)  # cems annual, compare, validate cems
     _deposits.register(app)  # deposit
 
 

@@ -23,9 +23,10 @@ RuleOpt = typer.Option("--rule-set", help="缺失数据替代规则 substitution
 
 
 def register(app_: typer.Typer, cems_app: typer.Typer, validate_app: typer.Typer) -> None:
-    """Add ``cems annual`` to ``cems_app``, ``compare`` to the top level and ``validate cems``."""
+    """Add ``cems annual`` to ``cems_app``, ``compare`` and ``balance`` to the top level and ``validate cems``."""
     cems_app.command("annual")(annual_cmd)
     app_.command("compare")(compare_cmd)
+    app_.command("balance")(balance_cmd)
     validate_app.command("cems")(validate_cems_cmd)
 
 
@@ -162,3 +163,66 @@ def validate_cems_cmd(
     faulty = c["tp"] + c["fn"]
     console.print(f"检出率 recall {c['tp']}/{faulty}; 误报 false alarms {c['fp']}/{c['fp'] + c['tn']}; "
                   f"指向正确器具 suspects include the faulty instrument: {v.suspects_right}/{c['tp']}")
+    b = res["balance"]
+    if b["flows"]:
+        console.print(f"碳平衡协调 balance: {b['flows']} 个年度实测流 annual measured flows; 协调后更接近真值 reconciled "
+                      f"closer to the truth {b['closer']} ({100 * b['closer'] / b['flows']:.0f} %); RMS 相对误差 relative "
+                      f"error raw {100 * b['rms_rel_raw']:.2f} % → reconciled {100 * b['rms_rel_reconciled']:.2f} %; "
+                      f"95 % 区间覆盖 intervals cover {100 * b['covered'] / b['flows']:.1f} %; 以实测 u 计的 RMS 误差 "
+                      f"RMS error in units of the raw u {b['rms_z_raw']:.3f} → {b['rms_z_reconciled']:.3f}")
+        console.print(f"系统偏差检验 systematic-bias test on the plants as generated: 报警 alarms {b['clean_false_alarms']}/"
+                      f"{b['clean_runs']}")
+        if b["injected"]:
+            n = b["injected"]
+            console.print(f"注入过失误差 injected gross errors (max(5 u, 1.2 × 最小可检偏差 MDB), ≤ 20 %; "
+                          f"{b['undetectable']} 个计量点超出 meters beyond that): {n}; 检出 detected {b['detected']} "
+                          f"({100 * b['detected'] / n:.0f} %); 唯一指名 named alone {b['named']} ({100 * b['named'] / n:.0f} %); "
+                          f"在候选集内 in the candidate set {b['in_candidates']} ({100 * b['in_candidates'] / n:.0f} %); "
+                          f"误指其他计量点 another meter named {b['wrong_named']}")
+
+
+def balance_cmd(
+    enterprise: Annotated[str, typer.Argument(help="企业 organisation code, e.g. E05")],
+    year: Annotated[int, YearOpt],
+    rule_set: Annotated[str, RuleOpt] = "hjt75_2007",
+    png: Annotated[Path | None, typer.Option("--png", help="写出碳流图 write the carbon-flow diagram (PNG)")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store directory")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    db: str | None = DbOpt,
+    org: str | None = OrgOpt,
+) -> None:
+    """碳平衡协调 Reconcile the plant's carbon balance (monthly and annual), test the meters, draw the 碳流图."""
+    from rich.table import Table
+
+    from ..services import CarbonmetError, balance_enterprise
+
+    try:
+        with workspace(db, store) as ws:
+            res = balance_enterprise(ws, scope(org), enterprise, year, rule_set=rule_set)
+    except CarbonmetError as exc:
+        fail(str(exc), 2 if "rule set" in str(exc) else 1)
+    if png is not None:
+        png.write_bytes(res.reconciliation.png())
+    d = res.to_dict()
+    if as_json:
+        print_json(d)
+        return
+    tab = Table("流 flow", "从 from", "到 to", "实测 raw tC", "u", "协调 reconciled tC", "u", title=f"{enterprise} {year} 碳平衡 carbon balance")
+    for f in d["flows"]:
+        tab.add_row(f["flow"], f["from"] or "—", f["to"] or "—",
+                    "—" if f["raw_tC"] is None else f"{f['raw_tC']:,.0f}", "—" if f["raw_u_tC"] is None else f"{f['raw_u_tC']:,.0f}",
+                    "—" if f["reconciled_tC"] is None else f"{f['reconciled_tC']:,.0f}",
+                    "—" if f["reconciled_u_tC"] is None else f"{f['reconciled_u_tC']:,.0f}")
+    console.print(tab)
+    a = d["annual"]
+    console.print(f"年度平衡检验 annual balance test: χ² = {a['chi2']}, dof = {a['dof']}, p = {a['p']:.4f} → "
+                  f"{'通过 passed' if a['passed'] else '[red]未通过 failed[/]'}")
+    closure = [m["relative_closure"] for m in d["monthly"] if m["relative_closure"] is not None]
+    if closure:
+        console.print(f"月度闭合度 monthly relative closure: {min(closure):+.4f} … {max(closure):+.4f}")
+    t = d["systematic_bias_test"]
+    msg = ("未发现超出证书不确定度的计量偏差 / no meter reads beyond its certificate" if not t["detected"] else
+           f"[red]计量偏差 meter bias[/]: {t['named'] or '无法区分 not separable: ' + ', '.join(t['candidates'])}")
+    console.print(f"跨月系统偏差检验 systematic-bias test: χ² = {t['chi2']} (dof {t['dof']}), p = {t['p']:.4f}; {msg}")
+    if png is not None:
+        console.print(f"碳流图 carbon-flow diagram → {png}")

@@ -15,7 +15,7 @@ from ._accounting import (
     trace_accounts,
     validate_accounting,
 )
-from ._cems import CemsValidation, cems_enterprise, compare_enterprise, validate_cems
+from ._cems import BalanceResult, CemsValidation, balance_enterprise, cems_enterprise, compare_enterprise, validate_cems
 from ._credentials import set_hj212_password
 from ._deposits import DepositCheck, deposit_check, deposit_month, deposit_proof, list_deposits
 from ._deps import CarbonmetError, ImportRejected
@@ -63,6 +63,8 @@ __all__ = [
     "account_enterprise",
     "account_inventory_file",
     "cems_enterprise",
+    "balance_enterprise",
+    "BalanceResult",
     "compare_enterprise",
     "validate_cems",
     "CemsValidation",
