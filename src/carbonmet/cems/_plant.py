@@ -326,3 +326,52 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05, separation_ra
                 "with each instrument's relative error correlated across periods; GLR of a relative bias per meter, "
                 "Bonferroni-adjusted (α = 0.05)",
     }
+
+
+def three_way(cmp: Any, rec: PlantReconciliation) -> dict[str, Any]:
+    """CEMS ↔ accounting ↔ reconciled balance, per month and for the year (三方比对).
+
+    The reconciled direct emissions are the sum of the reconciled emission flows of the balance (vents, flare,
+    regenerator, stacks) [tCO2]; their u comes from the reconciled covariance. They are not independent of the
+    two legs (the balance is built from both), so beside them stands the balance's own test: a reconciled
+    figure is only worth signing when the balance passes (``balance_passed``).
+
+    Parameters
+    ----------
+    cmp : Comparison
+        The CEMS–accounting comparison (:func:`compare_accounts`).
+    rec : PlantReconciliation
+        The reconciled balance of the same enterprise-year.
+
+    Returns
+    -------
+    dict
+        ``periods``: per month then the year — ``cems``, ``accounting``, ``reconciled`` and their ``u``
+        [tCO2], the relative deviations of CEMS and accounting from the reconciled figure [%], the CEMS–accounting
+        ``En``, ``balance_p`` and ``balance_passed``; ``emission_flows``.
+    """
+    net = rec.balance.network
+    cems_names = {s.name for s in (cmp.legs[0].streams if cmp.legs else [])}
+    idx = [j for j, st in enumerate(net.streams) if st.name in cems_names and st.target is None]
+    mo, an = rec.monthly, rec.annual
+    rows = []
+    by_period = {r["period"]: r for r in cmp.rows}
+
+    def row(label: str, val: float, u: float, p: float, passed: bool) -> dict[str, Any]:
+        r = by_period.get(label, {})
+        c, a = r.get("cems"), r.get("accounting")
+        rel = (lambda x: None if x is None or val == 0 else round(100 * (x - val) / val, 4))
+        return {"period": label, "cems": c, "u_cems": r.get("u_cems"), "accounting": a,
+                "u_accounting": r.get("u_accounting"), "reconciled": round(val, 4), "u_reconciled": round(u, 4),
+                "cems_vs_reconciled_pct": rel(c), "accounting_vs_reconciled_pct": rel(a), "En": r.get("En"),
+                "balance_p": round(p, 6), "balance_passed": passed}
+
+    for t, label in enumerate(mo.periods):
+        v = float(mo.value[t, idx].sum()) * CO2_PER_C
+        u = float(np.sqrt(mo.covariance[t][np.ix_(idx, idx)].sum())) * CO2_PER_C
+        rows.append(row(label, v, u, float(mo.p_value[t]), bool(mo.passed[t])))
+    v = float(an.value[idx].sum()) * CO2_PER_C
+    u = float(np.sqrt(an.covariance[np.ix_(idx, idx)].sum())) * CO2_PER_C
+    rows.append(row(str(rec.balance.year), v, u, float(an.p_value), bool(an.passed)))
+    return {"enterprise": rec.balance.enterprise, "year": rec.balance.year, "unit": "tCO2",
+            "emission_flows": [net.streams[j].name for j in idx], "periods": rows}

@@ -291,8 +291,15 @@ class BalanceResult:
     bias_test: dict[str, Any]
     comparison: Comparison
 
+    def three_way(self) -> dict[str, Any]:
+        """CEMS ↔ accounting ↔ reconciled balance per month and for the year (:func:`carbonmet.cems.three_way`)."""
+        from carbonmet.cems import three_way
+
+        return three_way(self.comparison, self.reconciliation)
+
     def to_dict(self) -> dict[str, Any]:
-        return self.reconciliation.to_dict() | {"systematic_bias_test": self.bias_test}
+        return self.reconciliation.to_dict() | {"systematic_bias_test": self.bias_test,
+                                                 "three_way": self.three_way()}
 
 
 @use_case("read")
