@@ -13,30 +13,37 @@ error, drift; paired-run files), :mod:`.balance` (the reconciliation engine and 
 from ._annual import CemsStream, cems_account, cems_points, cems_streams, gas_constants, stream_hours
 from ._compare import K_EN, Comparison, compare_accounts, measured_share
 from ._errors import CemsError
-from ._plant import PlantBalance, PlantReconciliation, plant_balance, reconcile_plant, systematic_bias_test, three_way
+from ._plant import (
+    PlantBalance,
+    PlantReconciliation,
+    plant_balance,
+    reconcile_plant,
+    systematic_bias_test,
+    three_way,
+)
 from ._substitute import Filled, SubstitutionRule, rule_sets, rules, substitute
 
 __all__ = [
     "K_EN",
     "CemsError",
-    "Comparison",
-    "compare_accounts",
-    "measured_share",
     "CemsStream",
+    "Comparison",
     "Filled",
     "PlantBalance",
     "PlantReconciliation",
-    "plant_balance",
-    "reconcile_plant",
-    "systematic_bias_test",
-    "three_way",
     "SubstitutionRule",
     "cems_account",
     "cems_points",
     "cems_streams",
+    "compare_accounts",
     "gas_constants",
+    "measured_share",
+    "plant_balance",
+    "reconcile_plant",
     "rule_sets",
     "rules",
     "stream_hours",
     "substitute",
+    "systematic_bias_test",
+    "three_way",
 ]

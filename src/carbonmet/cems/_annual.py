@@ -28,7 +28,17 @@ from typing import Any, Literal
 
 import numpy as np
 
-from carbonmet.accounting import Account, Hourly, InstrumentFigure, Noise, Part, PlanData, StreamCalc, Term, finish
+from carbonmet.accounting import (
+    Account,
+    Hourly,
+    InstrumentFigure,
+    Noise,
+    Part,
+    PlanData,
+    StreamCalc,
+    Term,
+    finish,
+)
 
 from ._errors import CemsError
 from ._substitute import SUBSTITUTION_U_RULE, Filled, substitute
@@ -193,7 +203,7 @@ def cems_account(d: PlanData, *, rule_set: str = "hjt75_2007", method: Method = 
                 w = np.zeros(H)
                 w[a:b] = m[a:b]
                 per = np.bincount(d.hour_period, weights=w, minlength=n)[:n]
-                pieces = [(per, ())]
+                pieces: list[tuple[np.ndarray, tuple[str, ...]]] = [(per, ())]
                 for ident in (iq, ic):
                     fig = figs.get(ident) if ident else None
                     pieces = [pp for v, k in pieces for pp in _split(v, k, fig, n)]

@@ -23,7 +23,15 @@ import numpy as np
 from carbonmet.accounting import Account
 
 from ._errors import CemsError
-from ._reconcile import _reduce, BalanceNetwork, PeriodReconciliation, Reconciliation, Stream, reconcile, reconcile_periods
+from ._reconcile import (
+    BalanceNetwork,
+    PeriodReconciliation,
+    Reconciliation,
+    Stream,
+    _reduce,
+    reconcile,
+    reconcile_periods,
+)
 
 #: One-sided normal quantile for 95 % power of the minimum detectable bias [-].
 _Z_POWER = 1.6448536269514722
