@@ -81,18 +81,17 @@ def _flows_of(acc: Account, which: list[Any], node_in: str | None, node_out: str
     """Flows of ``acc``'s streams ``which``: positive contributions enter ``node_in``, negative leave ``node_out``."""
     n = acc.n
     by: dict[str, _Flow] = {}
+    signed: dict[str, float] = {}
     for s in which:
         for p in s.parts:
             v = p.values / CO2_PER_C
-            tot = float(v.sum())
             # one flow per material: the share measured while an instrument was out of its legal state is a
             # part of its own ("<what> (法定状态外 …)") but the same flow
             name = s.name if s.kind == "measured_emission" else p.what.split(" (")[0]
             f = by.get(name)
             if f is None:
-                into = tot >= 0 and s.kind != "measured_emission"  # emissions leave the node
-                f = by[name] = _Flow(name, None if into else node_out, node_in if into else None, np.zeros(n), {},
-                                     np.zeros(n))
+                f = by[name] = _Flow(name, None, None, np.zeros(n), {}, np.zeros(n))
+            signed[name] = signed.get(name, 0.0) + float(v.sum())
             f.values += np.abs(v)
             for k in p.terms:
                 f.sens[k] = f.sens.get(k, np.zeros(n)) + np.abs(v)
@@ -104,6 +103,10 @@ def _flows_of(acc: Account, which: list[Any], node_in: str | None, node_out: str
                 target = by.get(s.parts[0].what)
             if target is not None:
                 target.noise_var += (z.u / CO2_PER_C) ** 2
+    for name, f in by.items():
+        # carbon in is a positive contribution, carbon out a negative one; emissions always leave the node
+        into = signed[name] > 0 and not any(s.kind == "measured_emission" for s in which)
+        f.source, f.target = (None, node_in) if into else (node_out, None)
     return list(by.values())
 
 
