@@ -85,3 +85,13 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert m is not None and m.group(1) == m.group(2) == "12", out[-3000:]
     assert "E01 不确定度预算 budget" in out and "E01 改进建议 what to improve" in out
     assert "E07 boiler_coal: E07-I0170" in out and "E10 boiler_coal: E10-I0263" in out
+
+    # then CEMS against the accounts: the drifting flow monitor's enterprise and the ones calibrated against the
+    # out-of-tolerance standard are flagged, the step naming E12's vent flow meter; the balance and its diagram
+    m = re.search(r"标记 flagged: ([E\d, ]+); 注入的 CEMS 流量漂移 injected CEMS flow drift: (E\d+)", out)
+    assert m is not None, out[-3000:]
+    flagged = set(m.group(1).split(", "))
+    assert m.group(2) in flagged and {"E03", "E12"} <= flagged
+    assert "E12-I0334" in out
+    assert re.search(r"E05 碳平衡 carbon balance: χ² = [\d.]+ \(dof 1\)", out)
+    assert (tmp_path / "demo-out" / "carbon-flows-E05.png").read_bytes()[:4] == b"\x89PNG"
