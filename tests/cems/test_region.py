@@ -170,7 +170,7 @@ def test_reconciled_flows_are_closer_to_the_truth_and_their_u_covers(region: dic
 
 
 def test_the_unmetered_fuel_gas_is_solved_and_plausible(region: dict[str, Any], balances: dict[str, Any]) -> None:
-    for _e, (_pb, pr) in balances.items():
+    for _pb, pr in balances.values():
         an = pr.annual
         j = list(an.names).index("fuel_gas_unmetered")
         boiler_in = sum(float(an.value[i]) for i, s in enumerate(an.network.streams) if s.target == "combustion"
