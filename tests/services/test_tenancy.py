@@ -49,6 +49,7 @@ from .conftest import ENTERPRISES, write_registry
 TZ = ZoneInfo("Asia/Shanghai")
 JAN = (datetime(2025, 1, 1, tzinfo=TZ), datetime(2025, 2, 1, tzinfo=TZ))
 DCC = Path(__file__).parents[1] / "data" / "dcc" / "gas_flow_meter_v3.3.0.xml"
+RATA_EXAMPLE = Path(__file__).parents[2] / "examples" / "rata-E05-STACK3-flow.csv"
 MODEL = """
 [model]
 output = "E"
@@ -729,6 +730,15 @@ def check_validate_accounting(ws: Workspace, me: str, other: str) -> None:
         v = services.validate_accounting(ws, Scope.nobody(), 1, enterprises=1, seed=5)
         _REGIONS["validate"] = json.dumps(v.to_dict(), sort_keys=True, default=str)
     assert json.loads(_REGIONS["validate"])["enterprise_years"] == 1
+    assert _audit_head(ws) == head
+
+
+def check_rata_files(ws: Workspace, me: str, other: str) -> None:
+    # files only: the same tests for every scope, nothing of ws read or changed
+    head = _audit_head(ws)
+    a = services.rata_files(ws, Scope.enterprise(me), [RATA_EXAMPLE])
+    b = services.rata_files(ws, Scope.nobody(), [RATA_EXAMPLE])
+    assert a == b and a[0]["parameters"]["flow"]["rata"]["passed"]
     assert _audit_head(ws) == head
 
 

@@ -1,17 +1,21 @@
-"""Paired-run files of a reference-method comparison (比对监测数据文件): CSV or XLSX → :class:`RataFile`.
+"""Paired-run files of a reference-method comparison (比对监测数据文件): CSV or XLSX → :class:`RataFile`, and
+:class:`PairedRuns` → CSV (:func:`write_rata_file`).
 
 One row model for both formats (docs/formats/rata.md), read through :mod:`carbonmet.tabular` (encodings,
-limits, duplicate headers refused). A RATA is all-or-nothing: any bad row refuses the file with a
+limits, duplicate headers refused); the writer writes the same columns (:data:`COLUMNS`) and reads back to the
+same runs. A RATA is all-or-nothing: any bad row refuses the file with a
 :class:`RataFileError` naming file, row (header = 1) and field; every problem found is listed in
 ``problems``, the first in the message.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import math
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
@@ -19,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..quantities import CarbonmetError
-from ..quantities.rules import READINGS_WINDOW, code_problem, unescape_spreadsheet_text
+from ..quantities.rules import READINGS_WINDOW, code_problem, spreadsheet_text, unescape_spreadsheet_text
 from ..tabular import DEFAULT_LIMITS, Limits, Sheet, TabularError, read_csv, read_limited, read_xlsx
 from ._qa import PairedRuns, Run, parameter_unit, parameters
 
@@ -27,6 +31,8 @@ from ._qa import PairedRuns, Run, parameter_unit, parameters
 REQUIRED = ("run", "start", "end", "parameter", "reference", "cems")
 #: Columns a paired-run file may have (``unit``, or ``reference_unit`` and ``cems_unit``, is required too).
 OPTIONAL = ("unit", "reference_unit", "cems_unit", "reference_method", "stack", "note")
+#: Columns :func:`write_rata_file` writes, in this order (the example file's layout plus ``note``).
+COLUMNS = ("run", "start", "end", "parameter", "unit", "reference", "cems", "reference_method", "stack", "note")
 #: Longest free text [characters].
 TEXT_MAX = {"reference_method": 200, "stack": 96, "note": 1000}
 #: Fewest paired runs of a parameter (HJ 75-2017 for gases, 40 CFR 75 App. A; rule sets may ask more).
@@ -64,12 +70,15 @@ class RataFile:
     rows : int
         Data rows read.
     series : tuple of PairedRuns
+    stack : str or None
+        The ``stack`` column when every row that fills it names the same stack, else None.
     """
 
     file: str
     sha256: str
     rows: int
     series: tuple[PairedRuns, ...]
+    stack: str | None = None
 
     def get(self, parameter: str) -> PairedRuns:
         """The runs of one parameter (KeyError if the file has none)."""
@@ -247,6 +256,7 @@ def read_rata_file(path: Path | str, *, period: tuple[datetime, datetime] | None
     known = tuple(dict.fromkeys(x.parameter for x in parameters()))
     series: dict[str, list[Run]] = {}
     units: dict[str, tuple[str, int]] = {}
+    stacks: set[str] = set()
     for rowno, cells in sheet.rows:
         c: Mapping[str, Any] = {h: cells[i] for i, h in cols}
         bad: list[tuple[str, str]] = []
@@ -315,7 +325,9 @@ def read_rata_file(path: Path | str, *, period: tuple[datetime, datetime] | None
             elif seen is None:
                 units[par] = (unit, rowno)
         method = take("reference_method", lambda v: _free(v, "reference_method"))
-        take("stack", lambda v: _free(v, "stack"))
+        stk = take("stack", lambda v: _free(v, "stack"))
+        if stk is not None:
+            stacks.add(stk)
         take("note", lambda v: _free(v, "note"))
         if par is not None and run is not None and any(r.run == run for r in series.get(par, [])):
             bad.append(("run", f"{par} 的比对编号 {run!r} 重复 / run {run!r} of {par} appears twice"))
@@ -336,4 +348,84 @@ def read_rata_file(path: Path | str, *, period: tuple[datetime, datetime] | None
         r0, f0, why0 = problems[0]
         raise RataFileError(name, r0, f0, why0, tuple(problems))
     out = tuple(PairedRuns(par, units[par][0], tuple(runs), name) for par, runs in series.items())
-    return RataFile(name, hashlib.sha256(data).hexdigest(), len(sheet.rows), out)
+    return RataFile(name, hashlib.sha256(data).hexdigest(), len(sheet.rows), out,
+                    next(iter(stacks)) if len(stacks) == 1 else None)
+
+
+def _cell_text(value: str | None, what: str, where: str, row: int) -> str:
+    s = (value or "").strip()
+    bad = next((c for c in s if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp")), None)
+    if bad is not None:
+        raise RataFileError(where, row, what, f"含控制字符 / contains the control character U+{ord(bad):04X}")
+    if len(s) > TEXT_MAX[what]:
+        raise RataFileError(where, row, what, f"超过 {TEXT_MAX[what]} 个字符 / longer than {TEXT_MAX[what]} characters")
+    return spreadsheet_text(s) if s else ""
+
+
+def write_rata_file(path: Path | str, series: Sequence[PairedRuns], *, stack: str | None = None,
+                    notes: Mapping[str, str] | None = None) -> Path:
+    """Write paired runs as a CSV paired-run file (UTF-8, the columns :data:`COLUMNS`; docs/formats/rata.md).
+
+    The file reads back with :func:`read_rata_file` to the same runs: values are written with the shortest text
+    that round-trips a float, times as ISO 8601 with their UTC offset, free text escaped so that no spreadsheet
+    reads it as a formula.
+
+    Parameters
+    ----------
+    path : Path or str
+        Output file (``.csv``; parent folders are created).
+    series : sequence of PairedRuns
+        One per parameter, each in a unit of its parameter (``qa_parameters.csv``); every run needs an aware
+        ``start`` and ``end``.
+    stack : str, optional
+        Written in the ``stack`` column of every row.
+    notes : mapping, optional
+        Parameter → text for the ``note`` column of that parameter's rows.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    RataFileError
+        Naming the file, the row it would have been written to (header = 1) and the field: a run id that is not
+        a code, a missing or naive time, ``end`` not after ``start``, an unknown parameter or unit, a
+        non-finite value, a parameter given twice, over-long or control-character text.
+    """
+    p = Path(path)
+    where = str(p)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(COLUMNS)
+    row = 1
+    seen: set[str] = set()
+    for s in series:
+        if s.parameter in seen:
+            raise RataFileError(where, row + 1, "parameter", f"参数 {s.parameter} 重复 / {s.parameter} given twice")
+        seen.add(s.parameter)
+        prow = parameter_unit(s.parameter, s.unit)
+        for r in s.runs:
+            row += 1
+            if prow is None:
+                raise RataFileError(where, row, "unit", f"{s.unit!r} 不是 {s.parameter} 的单位 / {s.unit!r} is not a "
+                                                        f"unit of {s.parameter}")
+            if code_problem(r.run) is not None:
+                raise RataFileError(where, row, "run", code_problem(r.run) or "")
+            for fld, t in (("start", r.start), ("end", r.end)):
+                if t is None or t.tzinfo is None or t.utcoffset() is None:
+                    raise RataFileError(where, row, fld, f"须为带时区的时间 / {fld} must be an aware date-time")
+            assert r.start is not None and r.end is not None
+            if not r.end > r.start:
+                raise RataFileError(where, row, "end", f"结束须晚于开始 / end {r.end.isoformat()} is not after start "
+                                                       f"{r.start.isoformat()}")
+            for fld, v in (("reference", r.reference), ("cems", r.cems)):
+                if not math.isfinite(v):
+                    raise RataFileError(where, row, fld, f"须为有限数值 / {fld} = {v!r} is not a finite number")
+            w.writerow([r.run, r.start.isoformat(), r.end.isoformat(), s.parameter, prow.unit, repr(float(r.reference)),
+                        repr(float(r.cems)), _cell_text(r.reference_method, "reference_method", where, row),
+                        _cell_text(stack, "stack", where, row),
+                        _cell_text((notes or {}).get(s.parameter), "note", where, row)])
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(out.getvalue().encode("utf-8"))
+    return p

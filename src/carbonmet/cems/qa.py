@@ -9,7 +9,8 @@ Criteria: ``data/qa_criteria.csv`` (rule sets ``hj75_2017``, ``ec_co2``, ``part7
 :func:`default_rule_set`; ``ec_co2`` for CO2, flow, moisture and CO2 mass). Every result names its rule set,
 clause, source and evidence mark.
 
-Files: :func:`read_rata_file` (CSV/XLSX paired runs → :class:`RataFile`; docs/formats/rata.md).
+Files: :func:`read_rata_file` (CSV/XLSX paired runs → :class:`RataFile`; docs/formats/rata.md) and
+:func:`write_rata_file` (paired runs → CSV in the same row model, :data:`RATA_COLUMNS`).
 """
 
 from ._diagnose import ComponentFinding, StackDiagnosis, diagnose_stack
@@ -35,9 +36,11 @@ from ._qa import (
     rule_sets,
     t_975,
 )
-from ._qafile import RataFile, RataFileError, read_rata_file
+from ._qafile import COLUMNS as RATA_COLUMNS
+from ._qafile import RataFile, RataFileError, read_rata_file, write_rata_file
 
 __all__ = [
+    "RATA_COLUMNS",
     "BiasResult",
     "Check",
     "ComponentFinding",
@@ -64,4 +67,5 @@ __all__ = [
     "read_rata_file",
     "rule_sets",
     "t_975",
+    "write_rata_file",
 ]

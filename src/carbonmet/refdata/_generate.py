@@ -29,6 +29,7 @@ from ._faults import hour_iso, inject_drifts, plan_faults
 from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise
 from ._metrology import PROVINCES, MetrologyResult, build, lab_instrument_point
 from ._plans import write_plans
+from ._rata import pilots, rata_points, write_rata_files
 from ._region import TAG_LAB, TAG_NOISE, in_draw_order, make_enterprises, make_points, rng_for
 from ._truth import EnterpriseTruth, simulate
 from ._types import Enterprise, Fault, Instrument, Manifest, Point
@@ -130,6 +131,12 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     maint = next((f for f in data_faults if f.kind == "maintenance" and f.enterprise == show_ent), None)
     show_month = int(ctx.chunk_of(np.array([maint.start_h]))[0]) if maint else len(ctx.cl) - 1
     show_points = [p for p in pts_by_ent[show_ent] if p.hj212_mn]
+    # reference-method comparisons (RATA): the pilots' stack and vent readings of the campaign month are kept
+    rata_pilots = pilots(ents, drift_faults, met.findings, met.oot_events)
+    rata_month = int(c["rata"]["month"])
+    rata_h0, rata_h1 = int(ctx.ms[rata_month - 1]), int(ctx.ms[rata_month])
+    rata_keep = {pid for e in rata_pilots for pid in rata_points(e)}
+    rata_hourly: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {pid: [] for pid in rata_keep}
 
     prog("readings", 0.2)
     cems_minute: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -169,6 +176,9 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
                         v = np.append(v, quantise(np.array([counter]), inst.resolution, floor=True))
                         fl = np.append(fl, np.int8(0)).astype(np.int8)
                     _write_part(ctx, e.code, p.point_id, m, th, v, fl)
+                    if p.point_id in rata_keep and h1 > rata_h0 and h0 < rata_h1:
+                        rata_hourly[p.point_id].append(_hourly_from_minutes(th, v, fl, h0, h1) if ctx.step == 1
+                                                       else (th, v, fl))
                     if e.code == csv_enterprise and (ctx.step == 60 or m <= 1):
                         _append_csv(ctx, csv_path, p, th, v, fl)
                 # hourly truth of the point (counter at hour start for totalisers, hourly mean for rates)
@@ -214,6 +224,12 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     w1 = min(w0 + 24 * PACKET_LOG_DAYS, c1_h)
     w0 = max(c0_h, w1 - 24 * PACKET_LOG_DAYS)
     cems_info = _write_cems(ctx, show_ent, show_month, show_points, cems_minute, (w0, w1))
+    rata_info = write_rata_files(
+        ctx, ents, rata_pilots, truths, points_by_id,
+        {pid: tuple(np.concatenate([x[i] for x in parts]) for i in range(3))  # type: ignore[misc]
+         for pid, parts in rata_hourly.items() if parts}, faults_by_point)
+    cems_info["rata"] = rata_info.pop("files")
+    cems_info["rata_campaign"] = rata_info
     prog("truth", 0.9)
     summary = _write_truth(ctx, ents, truths, instruments, met, all_points, truth_cols)
     ctx.close()

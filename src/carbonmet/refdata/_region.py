@@ -13,6 +13,7 @@ _REGION_SHORT = {"ordos": "鄂尔多斯", "ningdong": "宁东", "yulin": "榆林
 
 # RNG purpose tags (a stream per purpose, so that adding draws in one place does not move the others)
 TAG_REGION, TAG_TRUTH, TAG_COAL, TAG_METROLOGY, TAG_FAULTS, TAG_NOISE, TAG_LAB, TAG_CEMS = range(1, 9)
+TAG_RATA = 9  # reference-method comparisons (refdata-1.4): a new stream, so no earlier draw moves
 
 
 def rng_for(seed: int, tag: int, *keys: int) -> np.random.Generator:

@@ -34,6 +34,7 @@ from ._metering import (
 )
 from ._other import convert_units, evaluate_model, export_audit_head, sign_audit_head, verify_audit_log
 from ._plans import diff_plans, import_plan, list_plans, show_plan
+from ._qa import rata_files
 from ._quantities import evaluate_quantities, instrument_quantity, type_a_quantity
 from ._refdata import generate_region
 from ._registry import (
@@ -118,6 +119,7 @@ __all__ = [
     "point_catalog",
     "point_coverage",
     "point_readings",
+    "rata_files",
     "readings_summary",
     "record_incident",
     "registry_table",
