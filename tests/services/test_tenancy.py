@@ -742,6 +742,35 @@ def check_rata_files(ws: Workspace, me: str, other: str) -> None:
     assert _audit_head(ws) == head
 
 
+# --- CEMS and comparison (碳监测与比对) ----------------------------------------------------------------------
+def _cems_read(name: str) -> ReadCheck:
+    def check(ws: Workspace, me: str, other: str) -> None:
+        _plans(ws)  # plans without measured-emission streams: the own enterprise gets that far, the others not
+        fn = getattr(services, name)
+        with pytest.raises(ServiceError, match="monitors no stream|streams"):
+            fn(ws, Scope.enterprise(me), me, 2025)
+        for org in (other, "C01", "E99"):
+            with pytest.raises(NotInScope, match="outside your read scope"):
+                fn(ws, Scope.enterprise(me), org, 2025)
+    return check
+
+
+check_cems_enterprise = _cems_read("cems_enterprise")
+check_compare_enterprise = _cems_read("compare_enterprise")
+check_balance_enterprise = _cems_read("balance_enterprise")
+
+
+def check_validate_cems(ws: Workspace, me: str, other: str) -> None:
+    # generates its own region in a throw-away workspace: nothing of ws changes, any scope may call it
+    head = _audit_head(ws)
+    if "validate_cems" not in _REGIONS:
+        v = services.validate_cems(ws, Scope.nobody(), 1, enterprises=1, seed=5)
+        _REGIONS["validate_cems"] = json.dumps(v.to_dict(), sort_keys=True, default=str)
+    d = json.loads(_REGIONS["validate_cems"])
+    assert sum(d["confusion"].values()) == 1 and d["stacks"] > 0
+    assert _audit_head(ws) == head
+
+
 ReadCheck = Callable[[Workspace, str, str], None]
 WriteCheck = Callable[[Workspace, str, str, Path], None]
 READ_CHECKS: dict[str, ReadCheck] = {
