@@ -7,6 +7,7 @@ Thin: parse, call :mod:`carbonmet.services`, render.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,6 +21,18 @@ if TYPE_CHECKING:
 _METHODS = ("lpu", "mcm", "both")
 YearOpt = typer.Option("--year", help="年度 year")
 RuleOpt = typer.Option("--rule-set", help="缺失数据替代规则 substitution rule set: hjt75_2007 | hj75_2017 | part75")
+
+
+def _call(db: str | None, store: Path | None, org: str | None, use_case: Callable[..., Any], *args: Any,
+          **kw: Any) -> Any:
+    """Run a read use case in the workspace; a refused input (unknown rule set) exits 2, other errors 1."""
+    from ..services import CarbonmetError
+
+    try:
+        with workspace(db, store) as ws:
+            return use_case(ws, scope(org), *args, **kw)
+    except CarbonmetError as exc:
+        fail(str(exc), 2 if "rule set" in str(exc) else 1)
 
 
 def register(app_: typer.Typer, cems_app: typer.Typer, validate_app: typer.Typer) -> None:
@@ -45,15 +58,11 @@ def annual_cmd(
     from rich.table import Table
 
     from ..cems import stream_hours
-    from ..services import CarbonmetError, cems_enterprise
+    from ..services import cems_enterprise
 
     if method not in _METHODS:
         fail(f"--method 须为 lpu、mcm 或 both / must be lpu, mcm or both, got {method!r}", 2)
-    try:
-        with workspace(db, store) as ws:
-            acc = cems_enterprise(ws, scope(org), enterprise, year, rule_set=rule_set, method=method, trials=trials)
-    except CarbonmetError as exc:
-        fail(str(exc), 2 if "rule set" in str(exc) else 1)
+    acc = _call(db, store, org, cems_enterprise, enterprise, year, rule_set=rule_set, method=method, trials=trials)
     d = acc.to_dict()
     hours = {h["stream"]: h for h in stream_hours(acc)}
     if as_json:
@@ -87,13 +96,9 @@ def compare_cmd(
     org: str | None = OrgOpt,
 ) -> None:
     """CEMS 与核算比对 CEMS against the account, per month and for the year (E_n with shared inputs)."""
-    from ..services import CarbonmetError, compare_enterprise
+    from ..services import compare_enterprise
 
-    try:
-        with workspace(db, store) as ws:
-            cmp = compare_enterprise(ws, scope(org), enterprise, year, rule_set=rule_set)
-    except CarbonmetError as exc:
-        fail(str(exc), 2 if "rule set" in str(exc) else 1)
+    cmp = _call(db, store, org, compare_enterprise, enterprise, year, rule_set=rule_set)
     if as_json:
         print_json(cmp.to_dict())
         return
@@ -194,13 +199,9 @@ def balance_cmd(
     """碳平衡协调 Reconcile the plant's carbon balance (monthly and annual), test the meters, draw the 碳流图."""
     from rich.table import Table
 
-    from ..services import CarbonmetError, balance_enterprise
+    from ..services import balance_enterprise
 
-    try:
-        with workspace(db, store) as ws:
-            res = balance_enterprise(ws, scope(org), enterprise, year, rule_set=rule_set)
-    except CarbonmetError as exc:
-        fail(str(exc), 2 if "rule set" in str(exc) else 1)
+    res = _call(db, store, org, balance_enterprise, enterprise, year, rule_set=rule_set)
     if png is not None:
         png.write_bytes(res.reconciliation.png())
     d = res.to_dict()
