@@ -173,7 +173,7 @@ def test_the_page_escapes_what_it_is_given_and_works_without_a_balance(pilot: di
 
 def _month_rows(rel: list[float], u_d: float = 3000.0) -> list[dict[str, Any]]:
     """Comparison rows of a hand-made year: accounting 100,000 t a month, CEMS off by ``rel`` [%]."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for m, x in enumerate(rel, start=1):
         acc = 100_000.0
         d = acc * x / 100
@@ -229,9 +229,7 @@ def test_findings_worked_example() -> None:
     assert share.numbers["published_all_measured_pct"] == rules["published_difference_all_measured_pct"].value == 2.51
     assert share.numbers["published_all_defaults_pct"] == 19.62 and "NCV default" in share.action_en
     assert all(r.evidence in ("V", "C", "M", "?", "A") and r.source for r in rules.values())
-    buf = io.BytesIO()
     png = pilot_chart_png(data.enterprises[2].comparison)
-    buf.write(png)
     assert png.startswith(PNG) and mpimg.imread(io.BytesIO(png), format="png").shape[2] in (3, 4)
 
 
@@ -244,7 +242,7 @@ def test_the_workbook_of_a_hand_made_pilot_has_a_qa_sheet_and_the_same_bytes_twi
     assert a.read_bytes() == b.read_bytes()
     wb = load_workbook(a)
     assert wb.sheetnames == [*SHEETS[:4], "QA", SHEETS[4]]
-    assert list(wb["QA"].iter_rows(min_row=2, values_only=True))[0][4:9] == ("rata", "flow", 12.5, "%", "否 no")
+    assert next(wb["QA"].iter_rows(min_row=2, values_only=True))[4:9] == ("rata", "flow", 12.5, "%", "否 no")
     assert any(r[2] == "qa_failed" for r in wb["发现 Findings"].iter_rows(min_row=2, values_only=True))
 
 
