@@ -24,6 +24,7 @@ def _register() -> None:
         _hj212,
         _lab,
         _metering,
+        _pilot,
         _plans,
         _quantities,
         _refdata,
@@ -45,6 +46,7 @@ def _register() -> None:
     app.add_typer(_cems.app, name="cems")  # cems rata
     _compare.register(app, _cems.app, _accounting.validate_app)  # cems annual, compare, validate cems
     _deposits.register(app)  # deposit
+    app.add_typer(_pilot.app, name="pilot")  # pilot comparison
 
 
 _register()

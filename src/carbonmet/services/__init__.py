@@ -33,6 +33,7 @@ from ._metering import (
     readings_summary,
 )
 from ._other import convert_units, evaluate_model, export_audit_head, sign_audit_head, verify_audit_log
+from ._pilot import pilot_comparison
 from ._plans import diff_plans, import_plan, list_plans, show_plan
 from ._qa import rata_files
 from ._quantities import evaluate_quantities, instrument_quantity, type_a_quantity
@@ -68,6 +69,7 @@ __all__ = [
     "BalanceResult",
     "compare_enterprise",
     "validate_cems",
+    "pilot_comparison",
     "CemsValidation",
     "trace_accounts",
     "validate_accounting",

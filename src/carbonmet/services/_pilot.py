@@ -1,0 +1,158 @@
+"""The comparison pilot use case (碳监测与碳核算比对验证试点): for ≥ 3 enterprises of one year, the comparison of
+CEMS with the account, the reconciled carbon balance and the report (XLSX, HTML, one PNG per chart)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from carbonmet.cems import CemsError, plant_balance, reconcile_plant, stream_hours, systematic_bias_test
+from carbonmet.reports import (
+    MIN_ENTERPRISES,
+    PilotData,
+    PilotEnterprise,
+    ReportError,
+    pilot_chart_png,
+    pilot_findings,
+    render_pilot_html,
+    write_pilot_xlsx,
+)
+from carbonmet.sites import load_plan
+
+from ._cems import BalanceResult, compare_enterprise
+from ._errors import ServiceError
+from ._scope import Scope
+from ._usecase import use_case
+from ._workspace import Workspace
+
+_PILOT = "比对试点企业 pilot enterprise"
+
+
+def _codes(enterprises: Sequence[str]) -> list[str]:
+    codes = [e.strip() for e in enterprises if e and e.strip()]
+    if len(codes) < MIN_ENTERPRISES:
+        raise ServiceError(f"比对试点至少需要 {MIN_ENTERPRISES} 家企业, 给出 {len(codes)} 家 ({', '.join(codes) or '—'}) / "
+                           f"a comparison pilot needs at least {MIN_ENTERPRISES} enterprises, got {len(codes)}")
+    dup = sorted({c for c in codes if codes.count(c) > 1})
+    if dup:
+        raise ServiceError(f"企业重复 / enterprises given more than once: {', '.join(dup)}")
+    return codes
+
+
+def _qa_from_files(ws: Workspace, scope: Scope, paths: Sequence[str | Path]) -> list[dict[str, Any]]:
+    """RATA results of paired-run files through the QA use case ``rata_files`` (services/_qa.py), when this
+    build has it."""
+    try:
+        mod: Any = importlib.import_module(f"{__package__}._qa")
+    except ModuleNotFoundError:
+        mod = None
+    fn = getattr(mod, "rata_files", None)
+    if fn is None:
+        raise ServiceError("本版本没有 RATA 文件用例, 请改用 qa 参数传入结果 / this build has no RATA-file use case "
+                           "(rata_files); pass pre-computed results as qa")
+    return [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in fn(ws, scope, list(paths))]
+
+
+@use_case("read")
+def pilot_comparison(ws: Workspace, scope: Scope, enterprises: Sequence[str], year: int, out_dir: str | Path, *,
+                     rule_set: str = "hjt75_2007", rata_files: Sequence[str | Path] | None = None,
+                     qa: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run the comparison pilot for ``enterprises`` in ``year`` and write its report into ``out_dir``.
+
+    For each enterprise: CEMS against the account (:func:`compare_enterprise`), the plant's carbon balance
+    reconciled with its systematic-bias test (as :func:`balance_enterprise`, from the same comparison) and the
+    carbon-flow diagram; then ``pilot-<year>.xlsx``, ``pilot-<year>.html`` and the charts
+    ``pilot-<year>-<enterprise>-monthly.png`` and ``pilot-<year>-<enterprise>-carbon-flow.png``
+    (:mod:`carbonmet.reports`).
+
+    Parameters
+    ----------
+    enterprises : sequence of str
+        At least :data:`carbonmet.reports.MIN_ENTERPRISES` organisation codes, each readable in ``scope``.
+    year : int
+    out_dir : path
+        Created if missing; files of the same names are replaced.
+    rule_set : str
+        CEMS missing-data substitution rule set.
+    rata_files : sequence of path, optional
+        Paired-run files evaluated by the QA use case ``rata_files`` where this build has it.
+    qa : sequence of dict, optional
+        QA results already computed (``RataResult.to_dict()`` or ``{"rata": …, "bias": …}``, with
+        ``enterprise`` where known), shown in the QA sheet and section.
+
+    Returns
+    -------
+    dict
+        ``year``, ``rule_set``, ``xlsx``, ``html``, ``charts`` (paths as text) and per enterprise its
+        ``verdict``, ``consistent``, ``flagged``, ``En``, ``relative_deviation_pct``, ``suspects``,
+        ``balance_passed`` and the number of flagged findings.
+
+    Raises
+    ------
+    ServiceError
+        Fewer than the minimum of enterprises, one repeated, an unknown rule set, or no CEMS leg.
+    NotInScope
+        An enterprise outside the read scope (checked for all before anything is computed).
+    """
+    codes = _codes(enterprises)
+    for e in codes:
+        scope.check_read(e, _PILOT, e)
+    qa_list = [dict(x) for x in qa or []]
+    if rata_files:
+        qa_list += _qa_from_files(ws, scope, rata_files)
+    ents = []
+    for e in codes:
+        cmp = compare_enterprise(ws, scope, e, year, rule_set=rule_set)
+        assert cmp.legs is not None
+        cems, acc = cmp.legs
+        with ws.session() as s:
+            plan = load_plan(s, e)
+        sources = {"监测计划 monitoring plan": str(cems.provenance.get("inputs", {}).get("plan", "—")),
+                   "核算方法 accounting profile": str(acc.profile), "评定 evaluation": str(acc.method),
+                   "替代规则集 rule set": rule_set}
+        balance: dict[str, Any] | None = None
+        flow_png: bytes | None = None
+        try:
+            pb = plant_balance(acc, cems, plan)
+        except CemsError as exc:
+            sources["碳平衡 balance"] = f"未建立 not built: {exc}"
+        else:
+            res = BalanceResult(reconcile_plant(pb), systematic_bias_test(pb), cmp)
+            balance, flow_png = res.to_dict(), res.reconciliation.png()
+            sources["碳平衡 balance"] = "全年逐月协调 reconciled monthly and for the year"
+        ents.append(PilotEnterprise(e, cmp.to_dict(), cems.to_dict(), stream_hours(cems), balance, flow_png, sources))
+    try:
+        data = PilotData(year, ents, rule_set, qa_list)
+    except ReportError as exc:
+        raise ServiceError(str(exc)) from None
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    charts: dict[str, bytes] = {}
+    files: list[str] = []
+    for ent in data.enterprises:
+        charts[ent.enterprise] = pilot_chart_png(ent.comparison, ent.three_way)
+        p = out / f"pilot-{year}-{ent.enterprise}-monthly.png"
+        p.write_bytes(charts[ent.enterprise])
+        files.append(str(p))
+        if ent.flow_png is not None:
+            p = out / f"pilot-{year}-{ent.enterprise}-carbon-flow.png"
+            p.write_bytes(ent.flow_png)
+            files.append(str(p))
+    xlsx = write_pilot_xlsx(data, out / f"pilot-{year}.xlsx")
+    html = out / f"pilot-{year}.html"
+    html.write_text(render_pilot_html(data, charts=charts), encoding="utf-8")
+    findings = pilot_findings(data)
+    return {
+        "year": year, "rule_set": rule_set, "xlsx": str(xlsx), "html": str(html), "charts": files,
+        "enterprises": [{
+            "enterprise": ent.enterprise, "verdict": ent.comparison["verdict"],
+            "consistent": ent.comparison["consistent"], "flagged": ent.comparison["flagged"],
+            "En": ent.year_row["En"], "relative_deviation_pct": ent.year_row["relative_deviation_pct"],
+            "suspects": list(ent.comparison.get("suspects") or []),
+            "balance_passed": None if ent.balance is None else ent.balance["annual"]["passed"],
+            "flagged_findings": sum(1 for f in findings if f.enterprise == ent.enterprise and f.severity == "flag"),
+        } for ent in data.enterprises],
+        "qa": len(data.qa),
+    }
