@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from carbonmet.accounting import Account, Part, StreamCalc, Term
-from carbonmet.cems import compare_accounts
-from carbonmet.cems._compare import recalibration_steps, stability
+from carbonmet.cems import compare_accounts, deviation_stability, recalibration_steps
 
 T = 100_000.0  # true emissions of the month [tCO2]
 U_NG, U_FLOW, U_LAB = 0.02, 0.025, 0.01  # relative standard uncertainties [-]
@@ -69,9 +68,9 @@ def test_comparison_refuses_different_periods() -> None:
 def test_stability_and_step_tests() -> None:
     rng = np.random.default_rng(3)
     flat = 1.0 + rng.normal(0, 0.2, 12)
-    assert not stability(flat)["unstable"]
+    assert not deviation_stability(flat)["unstable"]
     drift = flat + 0.3 * np.arange(12)  # +3.3 % over the year
-    s = stability(drift)
+    s = deviation_stability(drift)
     assert s["unstable"] and s["change_over_year_pct"] == pytest.approx(3.3, abs=0.6)
     stepped = flat.copy()
     stepped[8:] += 2.0  # an instrument recalibrated against a faulty standard in August reads 2 % high from then

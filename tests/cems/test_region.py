@@ -28,7 +28,6 @@ from carbonmet.services import (
     import_plan,
     import_registry,
 )
-from carbonmet.services._cems import _faulty_cems
 
 YEAR = 2025
 Z95 = 1.959963984540054
@@ -50,6 +49,23 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         cmp = {e: compare_enterprise(ws, c, e, YEAR) for e in ents}
         cems = {e: cmp[e].legs[0] for e in ents}
     yield {"region": reg, "db": db, "cems": cems, "compare": cmp, "faulty": _faulty_cems(reg)}
+
+
+def _faulty_cems(region: Path) -> dict[str, list[dict[str, Any]]]:
+    """Injected faults on flow or CO2 points of monitored streams, per enterprise (manifest.json): the drifting
+    monitor and the instruments calibrated against the out-of-tolerance standard."""
+    m = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
+    out: dict[str, list[dict[str, Any]]] = {}
+    cems = (".FLOW", ".CO2")
+    for f in m["faults"]:
+        if f["kind"] == "drift" and f["point_id"].endswith(cems) and ".CO2_RECOVERED." not in f["point_id"]:
+            out.setdefault(f["enterprise"], []).append({"point": f["point_id"], "instrument": f["instrument_id"]})
+    for ev in m["out_of_tolerance"]:
+        for a in ev["affected_certificates"]:
+            if a["point_id"].endswith(cems) and ".CO2_RECOVERED." not in a["point_id"]:
+                out.setdefault(a["point_id"].split(".")[0], []).append({"point": a["point_id"],
+                                                                         "instrument": a["instrument_id"]})
+    return out
 
 
 def _truth(reg: Path) -> dict[tuple[str, str], float]:

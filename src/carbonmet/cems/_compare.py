@@ -178,7 +178,7 @@ def compare_accounts(cems: Account, acc: Account, *, top: int = 8,
     rel = np.array([r["relative_deviation_pct"] if r["relative_deviation_pct"] is not None else math.nan
                     for r in rows[:-1]], dtype=float)
     return Comparison(cems.enterprise, cems.year, list(cems.periods), rows, shared, contributors,
-                      measured_share(acc), boundary, stability(rel),
+                      measured_share(acc), boundary, deviation_stability(rel),
                       recalibration_steps(rel, cems.periods, recalibrations or []), (cems, acc))
 
 
@@ -234,7 +234,7 @@ def recalibration_steps(rel_pct: np.ndarray, periods: list[str], events: list[di
     return out
 
 
-def stability(rel_pct: np.ndarray, alpha: float = 0.05) -> dict[str, Any]:
+def deviation_stability(rel_pct: np.ndarray, alpha: float = 0.05) -> dict[str, Any]:
     """Is the monthly relative deviation between the legs stable over the year? (比对偏差稳定性检验)
 
     A calibration error of either leg shifts every month alike; a drifting monitor, or one calibrated against
