@@ -160,14 +160,18 @@ def validate_cems_cmd(
         return
     console.print(f"健康监测源 healthy monitored sources: {v.stacks}; 95 % 区间覆盖真值 intervals cover the truth "
                   f"{v.stacks_covered} = [bold]{100 * v.coverage:.1f} %[/]")
-    c = v.confusion
-    tab = Table("", "标记 flagged", "未标记 not flagged", title="比对标记 × 注入的 CEMS 故障 comparison flag × injected CEMS fault")
-    tab.add_row("CEMS 有故障 faulty monitor", str(c["tp"]), str(c["fn"]))
-    tab.add_row("CEMS 健康 healthy", str(c["fp"]), str(c["tn"]))
+    c, t = v.confusion, v.table
+    tab = Table("注入故障 injected fault", "标记 flagged", "未标记 not flagged",
+                title="比对标记 × 注入故障 comparison flag × injected fault (企业年 enterprise-years)")
+    for key, label in (("cems", "CEMS 监测仪 (漂移/失准标准器校准) CEMS monitor (drift / faulty standard)"),
+                       ("accounting", "核算计量器具 (漂移/失准标准器校准) a meter of the account"),
+                       ("healthy", "无 none (健康 healthy)")):
+        tab.add_row(label, str(t[key]["flagged"]), str(t[key]["not_flagged"]))
     console.print(tab)
-    faulty = c["tp"] + c["fn"]
-    console.print(f"检出率 recall {c['tp']}/{faulty}; 误报 false alarms {c['fp']}/{c['fp'] + c['tn']}; "
-                  f"指向正确器具 suspects include the faulty instrument: {v.suspects_right}/{c['tp']}")
+    cems_n = t["cems"]["flagged"] + t["cems"]["not_flagged"]
+    console.print(f"CEMS 故障检出率 recall on CEMS faults {t['cems']['flagged']}/{cems_n}; 全部故障 all faults "
+                  f"{c['tp']}/{c['tp'] + c['fn']}; 健康企业误报 false alarms on healthy enterprises {c['fp']}/"
+                  f"{c['fp'] + c['tn']}; 指向正确器具 suspects include the faulty instrument: {v.suspects_right}/{c['tp']}")
     b = res["balance"]
     if b["flows"]:
         console.print(f"碳平衡协调 balance: {b['flows']} 个年度实测流 annual measured flows; 协调后更接近真值 reconciled "

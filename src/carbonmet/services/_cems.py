@@ -105,6 +105,8 @@ class CemsValidation:
     stacks_covered: int = 0
     rows: list[dict[str, Any]] = field(default_factory=list)
     confusion: dict[str, int] = field(default_factory=lambda: {"tp": 0, "fn": 0, "fp": 0, "tn": 0})
+    table: dict[str, dict[str, int]] = field(default_factory=lambda: {
+        k: {"flagged": 0, "not_flagged": 0} for k in ("cems", "accounting", "healthy")})
     suspects_right: int = 0
     balance: dict[str, Any] = field(default_factory=lambda: {
         "flows": 0, "closer": 0, "covered": 0, "rms_rel_raw": 0.0, "rms_rel_reconciled": 0.0,
@@ -125,27 +127,30 @@ class CemsValidation:
             b["rms_z_raw"] = math.sqrt(b.pop("z2_raw") / b["flows"])
             b["rms_z_reconciled"] = math.sqrt(b.pop("z2_reconciled") / b["flows"])
         return {"runs": self.runs, "stacks": self.stacks, "stacks_covered": self.stacks_covered,
-                "coverage": self.coverage, "confusion": self.confusion, "suspects_right": self.suspects_right,
+                "coverage": self.coverage, "confusion": self.confusion, "by_leg": self.table,
+                "suspects_right": self.suspects_right,
                 "balance": b, "gross_errors": self.gross_rows, "rows": self.rows}
 
 
-def _faulty_cems(region: Path) -> dict[str, list[dict[str, Any]]]:
-    """Injected faults on the CEMS leg per enterprise: drifting monitors and instruments calibrated against the
-    out-of-tolerance standard (manifest.json), on flow or CO2 points of monitored streams."""
+def _faults(region: Path) -> dict[str, list[dict[str, Any]]]:
+    """Injected measurement faults per enterprise (manifest.json): drifting instruments and instruments calibrated
+    against the out-of-tolerance standard, each with the leg it sits on — ``cems`` (flow or CO2 of a monitored
+    stream) or ``accounting`` (any other metered point)."""
     m = json.loads((region / "manifest.json").read_text(encoding="utf-8"))
     out: dict[str, list[dict[str, Any]]] = {}
-    cems_pt = (".FLOW", ".CO2")
+
+    def leg(p: str) -> str:
+        return "cems" if p.endswith((".FLOW", ".CO2")) and ".CO2_RECOVERED." not in p else "accounting"
+
     for f in m["faults"]:
-        if f["kind"] == "drift" and f["point_id"].endswith(cems_pt) and f["point_id"].split(".")[1] not in (
-                "CO2_RECOVERED",):
+        if f["kind"] == "drift":
             out.setdefault(f["enterprise"], []).append({"kind": "drift", "point": f["point_id"],
-                                                        "instrument": f["instrument_id"]})
+                                                        "instrument": f["instrument_id"], "leg": leg(f["point_id"])})
     for ev in m["out_of_tolerance"]:
         for a in ev["affected_certificates"]:
             p = a["point_id"]
-            if p.endswith(cems_pt) and p.split(".")[1] not in ("CO2_RECOVERED",):
-                out.setdefault(p.split(".")[0], []).append({"kind": "out_of_tolerance_standard", "point": p,
-                                                            "instrument": a["instrument_id"]})
+            out.setdefault(p.split(".")[0], []).append({"kind": "out_of_tolerance_standard", "point": p,
+                                                        "instrument": a["instrument_id"], "leg": leg(p)})
     return out
 
 
@@ -222,8 +227,8 @@ def validate_cems(ws: Workspace, scope: Scope, runs: int, *, enterprises: int = 
                   balance: bool = True) -> CemsValidation:
     """Generate ``runs`` seeded regions and, through the real path (registry, plans, lab, store), count how often
     each monitored stream's CEMS 95 % interval covers its true emissions (stacks whose flow monitor or analyser
-    carries an injected fault left out), and tabulate the comparison's flag against the injected CEMS faults
-    (confusion table: enterprise with a faulty CEMS monitor × flagged). With ``balance``, reconcile every plant's
+    carries an injected fault left out), and tabulate the comparison's flag against the injected faults
+    (confusion table: enterprise with a faulty CEMS monitor / a faulty meter of the account / no fault × flagged). With ``balance``, reconcile every plant's
     carbon balance: are the reconciled annual flows closer to the truth than the raw ones, do their 95 % intervals
     cover it, and — on plants whose balance passes — is a gross error of :data:`GROSS_SIGMAS` times a meter's own
     relative uncertainty, injected on each meter in turn, named by the systematic-bias test? Touches no data of
@@ -240,7 +245,7 @@ def validate_cems(ws: Workspace, scope: Scope, runs: int, *, enterprises: int = 
             region = Path(tmp) / "region"
             generate(region, enterprises=enterprises, year=year, seed=seed + r, resolution="hour")
             centre = Scope.centre()
-            faulty = _faulty_cems(region)
+            faulty = _faults(region)
             truth = _stream_truth(region, year)
             carbon = _stream_truth(region, year, "carbon_t")
             rng = np.random.default_rng(seed + r)
@@ -257,7 +262,7 @@ def validate_cems(ws: Workspace, scope: Scope, runs: int, *, enterprises: int = 
                         with w.session() as ss:
                             plan = load_plan(ss, e)
                         _balance_check(v, e, cmp, plan, carbon, rng, r)
-                    bad_points = {f["point"] for f in faulty.get(e, [])}
+                    bad_points = {f["point"] for f in faulty.get(e, []) if f["leg"] == "cems"}
                     for s in cems.streams:
                         pts = {s.activity.get("flow_point"), s.activity.get("conc_point")}
                         if s.name == "flare" or pts & bad_points or (e, s.name) not in truth:
@@ -266,8 +271,11 @@ def validate_cems(ws: Workspace, scope: Scope, runs: int, *, enterprises: int = 
                         inside = abs(float(val[-1]) - truth[(e, s.name)]) <= 1.959963984540054 * float(u[-1])
                         v.stacks += 1
                         v.stacks_covered += inside
-                    is_bad, flagged = e in faulty, cmp.flagged
-                    key = ("tp" if flagged else "fn") if is_bad else ("fp" if flagged else "tn")
+                    legs = {f["leg"] for f in faulty.get(e, [])}
+                    flagged = cmp.flagged
+                    row = "cems" if "cems" in legs else "accounting" if legs else "healthy"
+                    v.table[row]["flagged" if flagged else "not_flagged"] += 1
+                    key = ("tp" if flagged else "fn") if legs else ("fp" if flagged else "tn")
                     v.confusion[key] += 1
                     right = bool(set(cmp.suspects) & {f["instrument"] for f in faulty.get(e, [])})
                     v.suspects_right += right
