@@ -46,7 +46,7 @@ from carbonmet.services import (
 YEAR = 2025
 PILOT = ["E01", "E05", "E12"]
 PNG = b"\x89PNG\r\n\x1a\n"
-SHEETS = ["说明 Method", "汇总 Summary", "月度 Monthly", "碳平衡 Balance", "发现 Findings"]
+SHEETS = ["说明 Method", "汇总 Summary", "月度 Monthly", "碳平衡 Balance", "QA", "发现 Findings"]
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,8 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         import_lab(ws, c, [reg / "lab" / "lab.csv"])
         cmp = {e: compare_enterprise(ws, c, e, YEAR) for e in PILOT}
     args = ["--year", str(YEAR), "--db", db, "--store", str(reg), "--enterprises", ",".join(PILOT)]
+    for f in sorted((reg / "cems").glob("rata-E0[15]-*.csv")):  # the region's December RATA campaign
+        args += ["--rata", str(f)]
     runs = []
     for out in (root / "out1", root / "out2"):
         r = CliRunner().invoke(app, ["pilot", "comparison", *args, "--out", str(out), "--json"])
@@ -74,7 +76,7 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def test_the_workbook_has_the_sheets_and_the_comparisons_numbers(pilot: dict[str, Any]) -> None:
     run = pilot["runs"][0]
     wb = load_workbook(run["out"] / f"pilot-{YEAR}.xlsx")
-    assert wb.sheetnames == SHEETS  # no QA given → no QA sheet
+    assert wb.sheetnames == SHEETS  # the RATA files given → a QA sheet
     head = [c.value for c in wb["汇总 Summary"][1]]
     rows = {r[0]: dict(zip(head, r, strict=True)) for r in wb["汇总 Summary"].iter_rows(min_row=2, values_only=True)}
     assert list(rows) == PILOT
@@ -241,7 +243,7 @@ def test_the_workbook_of_a_hand_made_pilot_has_a_qa_sheet_and_the_same_bytes_twi
     a, b = write_pilot_xlsx(data, tmp_path / "a.xlsx"), write_pilot_xlsx(data, tmp_path / "b.xlsx")
     assert a.read_bytes() == b.read_bytes()
     wb = load_workbook(a)
-    assert wb.sheetnames == [*SHEETS[:4], "QA", SHEETS[4]]
+    assert wb.sheetnames == SHEETS
     assert next(wb["QA"].iter_rows(min_row=2, values_only=True))[4:9] == ("rata", "flow", 12.5, "%", "否 no")
     assert any(r[2] == "qa_failed" for r in wb["发现 Findings"].iter_rows(min_row=2, values_only=True))
 
@@ -257,3 +259,16 @@ def test_bad_pilot_data_is_refused_naming_the_enterprise_and_field(change: Any, 
     change(d)
     with pytest.raises(ReportError, match=field):
         PilotData(YEAR, d["enterprises"])
+
+
+def test_the_rata_campaign_points_at_the_drifting_flow_monitor(pilot: dict[str, Any]) -> None:
+    """The region's December reference-method comparisons go into the QA sheet; for E05 STACK3 — whose flow
+    monitor drifts from April — the diagnosis names the flow monitor, and it becomes a finding."""
+    out = pilot["runs"][0]["out"]
+    wb = load_workbook(out / f"pilot-{YEAR}.xlsx", read_only=True)
+    rows = list(wb["QA"].iter_rows(min_row=2, values_only=True))
+    diag = [r for r in rows if r[4] == "diagnosis" and r[2] == "E05.STACK3"]
+    assert len(diag) == 1 and diag[0][5] == "flow" and diag[0][8] == "否 no", diag
+    assert sum(r[4] == "rata" for r in rows) >= 9
+    html = (out / f"pilot-{YEAR}.html").read_text(encoding="utf-8")
+    assert "E05.STACK3" in html

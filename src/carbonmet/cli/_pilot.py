@@ -35,6 +35,8 @@ def comparison_cmd(
     out: Annotated[Path, typer.Option("--out", help="输出目录 output directory (created if missing)")],
     rule_set: Annotated[str, typer.Option("--rule-set", help="缺失数据替代规则 substitution rule set: hjt75_2007 | "
                                                              "hj75_2017 | part75")] = "hjt75_2007",
+    rata: Annotated[list[Path] | None, typer.Option("--rata", exists=True, dir_okay=False,
+                                                    help="参比方法比对文件 paired-run (RATA) file, repeatable")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store directory")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
     db: str | None = DbOpt,
@@ -49,7 +51,7 @@ def comparison_cmd(
 
     try:
         with workspace(db, store) as ws:
-            res = pilot_comparison(ws, scope(org), codes, year, out, rule_set=rule_set)
+            res = pilot_comparison(ws, scope(org), codes, year, out, rule_set=rule_set, rata_files=rata or None)
     except CarbonmetError as exc:
         fail(str(exc), 2 if "rule set" in str(exc) or "enterprises" in str(exc) else 1)
     if as_json:

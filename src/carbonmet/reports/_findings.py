@@ -321,12 +321,19 @@ def qa_rows(qa: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _qa_findings(qa: list[dict[str, Any]]) -> list[Finding]:
     out = []
+    limit = rule_value("qa_bias_flag_pct")
     for r in qa_rows(qa):
         if r["passed"]:
             continue
         where = " ".join(x for x in (r["enterprise"], r["point"], r["instrument"], r["parameter"], r["source"]) if x)
+        # a bias test (whose answer is a BAF) or a diagnosis naming the component with a significant bias is a
+        # flag only beyond the EC bias limit; a smaller bias is noted (Part 75 applies the BAF and goes on)
+        severity = "flag"
+        if r["test"] in ("bias", "diagnosis") and r["value"] is not None:
+            size = abs(float(r["value"]) - 1.0) * 100 if r["unit"] == "BAF" else abs(float(r["value"]))
+            severity = "flag" if size > limit else "note"
         out.append(Finding(
-            r["enterprise"], "qa_failed", "flag", where,
+            r["enterprise"], "qa_failed", severity, where,
             f"QA {r['test']} 未通过: {r['parameter']} = {r['value']} {r['unit']} ({r['rule_set']} {r['clause']} "
             f"[{r['evidence']}])。",
             f"QA {r['test']} failed: {r['parameter']} = {r['value']} {r['unit']} ({r['rule_set']} {r['clause']} "

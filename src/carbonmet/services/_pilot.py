@@ -3,7 +3,6 @@ CEMS with the account, the reconciled carbon balance and the report (XLSX, HTML,
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,17 +41,26 @@ def _codes(enterprises: Sequence[str]) -> list[str]:
 
 
 def _qa_from_files(ws: Workspace, scope: Scope, paths: Sequence[str | Path]) -> list[dict[str, Any]]:
-    """RATA results of paired-run files through the QA use case ``rata_files`` (services/_qa.py), when this
-    build has it."""
-    try:
-        mod: Any = importlib.import_module(f"{__package__}._qa")
-    except ModuleNotFoundError:
-        mod = None
-    fn = getattr(mod, "rata_files", None)
-    if fn is None:
-        raise ServiceError("本版本没有 RATA 文件用例, 请改用 qa 参数传入结果 / this build has no RATA-file use case "
-                           "(rata_files); pass pre-computed results as qa")
-    return [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in fn(ws, scope, list(paths))]
+    """The pilot's QA items from paired-run files (:func:`rata_files`): per file and parameter its RATA and bias
+    test, and the stack's diagnosis — which component the reference-method comparison points at."""
+    from ._qa import rata_files
+
+    out: list[dict[str, Any]] = []
+    for f in rata_files(ws, scope, list(paths)):
+        stack = f.get("stack") or ""
+        ent = stack.split(".")[0]
+        for par, r in f["parameters"].items():
+            bias = (r.get("bias") or {}).get("result")
+            out.append({"enterprise": ent, "file": Path(f["file"]).name, "point": f"{stack}.{par}",
+                        "rata": r.get("rata"), "bias": bias})
+        d = f.get("diagnosis")
+        if d is not None:
+            comp = next((c for c in d.get("components", []) if c.get("parameter") == d.get("suspect")), {})
+            out.append({"enterprise": ent, "file": Path(f["file"]).name, "point": stack, "test": "diagnosis",
+                        "parameter": d.get("suspect") or "", "value": comp.get("relative_bias_pct"), "unit": "%",
+                        "passed": not d.get("suspect"), "rule_set": "", "clause": d.get("verdict", ""),
+                        "evidence": ""})
+    return out
 
 
 @use_case("read")
