@@ -55,7 +55,8 @@ def _qa_from_files(ws: Workspace, scope: Scope, paths: Sequence[str | Path]) -> 
                         "rata": r.get("rata"), "bias": bias})
         d = f.get("diagnosis")
         if d is not None:
-            comp = next((c for c in d.get("components", []) if c.get("parameter") == d.get("suspect")), {})
+            comp: dict[str, Any] = next((c for c in d.get("components", []) if c.get("parameter") == d.get("suspect")),
+                                        {})
             out.append({"enterprise": ent, "file": Path(f["file"]).name, "point": stack, "test": "diagnosis",
                         "parameter": d.get("suspect") or "", "value": comp.get("relative_bias_pct"), "unit": "%",
                         "passed": not d.get("suspect"), "rule_set": "", "clause": d.get("verdict", ""),
