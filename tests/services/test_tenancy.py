@@ -771,6 +771,15 @@ def check_validate_cems(ws: Workspace, me: str, other: str) -> None:
     assert _audit_head(ws) == head
 
 
+def check_pilot_comparison(ws: Workspace, me: str, other: str) -> None:
+    # every enterprise of the pilot must be readable: refused before anything is computed or written
+    out = Path(tempfile.mkdtemp())
+    for codes in ([me, other, "E99"], [other, "C01", "E99"]):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.pilot_comparison(ws, Scope.enterprise(me), codes, 2025, out)
+    assert not any(out.iterdir())
+
+
 ReadCheck = Callable[[Workspace, str, str], None]
 WriteCheck = Callable[[Workspace, str, str, Path], None]
 READ_CHECKS: dict[str, ReadCheck] = {
