@@ -281,9 +281,9 @@ def aggregate_table(
     buckets = _bucket_bounds(period, lo_h, hi_h)
 
     with store.reading():  # the file set does not change under the query
-        rows = _query(store, catalog, points, start, end, period, steps_s, rules, off, start_us, end_us,
-                      buckets)
-    return _table(catalog, points, tz, steps_s, rules, off, start_us, end_us, buckets, rows)
+        results = _query(store, catalog, points, start, end, period, steps_s, rules, off, start_us, end_us,
+                         buckets)
+    return _table(catalog, points, tz, steps_s, rules, off, start_us, end_us, buckets, results)
 
 
 def aggregate(
@@ -329,8 +329,9 @@ def aggregate(
 
 def _query(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[str], start: datetime,
            end: datetime, period: str, steps_s: Mapping[str, float] | None, rules: Rules, off: int,
-           start_us: int, end_us: int, buckets: list[tuple[int, int]]) -> dict[tuple[str, int], dict[str, Any]]:
-    """Run the aggregation queries; one result row per (point, bucket start hour) with data."""
+           start_us: int, end_us: int, buckets: list[tuple[int, int]]) -> list[dict[str, npt.NDArray[Any]]]:
+    """Run the aggregation queries; per query its result columns (NumPy, NULL masked), one row per
+    (point, bucket start hour) with data."""
     # classify points and prune partitions
     groups: dict[tuple[str, int], list[str]] = defaultdict(list)
     files_of: dict[str, list[str]] = {}
@@ -358,7 +359,7 @@ def _query(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[str]
         mode = "sum" if catalog[p].reading_kind == "interval" else "hourly"
         groups[(mode, k)].append(p)
 
-    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    results: list[dict[str, npt.NDArray[Any]]] = []
     con = store.connect()
     try:
         for (mode, k), pts in groups.items():
@@ -371,74 +372,132 @@ def _query(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[str]
                 inner = [f for f in files if _month_inside(f, start_us, end_us)]
                 edge = [f for f in files if not _month_inside(f, start_us, end_us)]
                 sql, params = _hourly_query(period, rules, off, start_us, end_us, k, mode, inner, edge)
-            res = con.execute(sql, params).fetchnumpy()
-            for i in range(len(res["point"])):
-                rows[(str(res["point"][i]), int(res["b"][i]))] = {c: res[c][i] for c in res}
+            results.append(con.execute(sql, params).fetchnumpy())
     finally:
         con.close()
-    return rows
+    return results
+
+
+#: numeric result columns of the queries, with their value where a NULL comes back (never for the counts)
+_FLOAT_COLS = ("measured", "substituted", "valid_hours", "subst_hours", "stopped_hours", "invalid_hours")
+_INT_COLS = ("n", "n_valid")
+
+
+def _scatter(points: Sequence[str], buckets: Sequence[tuple[int, int]],
+             results: Sequence[Mapping[str, npt.NDArray[Any]]]) -> dict[str, npt.NDArray[Any]]:
+    """The query rows laid out as a (point, bucket) grid: ``have`` marks cells with a row; float columns
+    hold ``nan`` where the query gave NULL. Rows of points or buckets not asked for are dropped."""
+    n_p, n_b = len(points), len(buckets)
+    bs = np.fromiter((b for b, _ in buckets), np.int64, n_b)
+    grid: dict[str, npt.NDArray[Any]] = {"have": np.zeros((n_p, n_b), bool)}
+    grid.update({c: np.full((n_p, n_b), math.nan) for c in _FLOAT_COLS})
+    grid.update({c: np.zeros((n_p, n_b), np.int64) for c in _INT_COLS})
+    pos: dict[str, list[int]] = defaultdict(list)  # a point asked for twice gets its rows twice
+    for i, p in enumerate(points):
+        pos[p].append(i)
+    for res in results:
+        if not len(res["point"]):
+            continue
+        names, inv = np.unique(np.asarray(res["point"], dtype=object), return_inverse=True)
+        b = np.asarray(res["b"]).astype(np.int64)
+        j = np.minimum(np.searchsorted(bs, b), n_b - 1)
+        order = np.argsort(inv, kind="stable")  # rows of each point together, in query order
+        order = order[bs[j[order]] == b[order]]  # bucket starts that are periods of the request
+        ends = np.searchsorted(inv[order], np.arange(1, len(names) + 1))
+        floats = {c: np.ma.filled(np.ma.asarray(res[c], dtype=np.float64), math.nan) for c in _FLOAT_COLS}
+        ints = {c: np.asarray(res[c]).astype(np.int64) for c in _INT_COLS}
+        for name, a, z in zip(names, np.r_[0, ends[:-1]], ends, strict=True):
+            sel = order[a:z]
+            for i in pos.get(str(name), ()):
+                grid["have"][i, j[sel]] = True
+                for c, v in (floats | ints).items():
+                    grid[c][i, j[sel]] = v[sel]
+    return grid
+
+
+def _pymin(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64] | float) -> npt.NDArray[np.float64]:
+    """Element-wise ``min(a, b)`` with Python's rule (``a`` unless ``b < a``; so ``nan`` in ``b`` gives ``a``)."""
+    return np.where(b < a, b, a)
 
 
 def _table(catalog: Mapping[str, PointInfo], points: Sequence[str], tz: str, steps_s: Mapping[str, float] | None,
            rules: Rules, off: int, start_us: int, end_us: int, buckets: list[tuple[int, int]],
-           rows: Mapping[tuple[str, int], Mapping[str, Any]]) -> pa.Table:
-    """Every (point, period) of the request as table columns, from the query rows (missing → no data)."""
+           results: Sequence[Mapping[str, npt.NDArray[Any]]]) -> pa.Table:
+    """Every (point, period) of the request as table columns, from the query rows (missing → no data).
+
+    Column-wise over the periods of each point: a cell without a query row has no data (value ``nan``,
+    coverage 0, or ``nan`` for an interval point without a nominal step).
+    """
     schema = _table_schema(tz)
-    cols: dict[str, list[Any]] = {name: [] for name in schema.names}
     s_l, e_l = start_us + off, end_us + off
-
-    def add(*values: Any) -> None:
-        for name, v in zip(schema.names, values, strict=True):
-            cols[name].append(v)
-
-    for p in points:
+    n_b = len(buckets)
+    bs = np.fromiter((b for b, _ in buckets), np.int64, n_b) * _H
+    be = np.fromiter((e for _, e in buckets), np.int64, n_b) * _H
+    lo, hi = np.maximum(bs, s_l), np.minimum(be, e_l)
+    expected = (hi - lo) / _H
+    grid = _scatter(points, buckets, results)
+    nan = np.full(n_b, math.nan)
+    cols: dict[str, list[Any]] = {name: [] for name in schema.names}
+    labels: dict[str, list[str]] = {"point_id": [], "kind": [], "unit": [], "method": []}
+    for i, p in enumerate(points):
         info = catalog[p]
-        integ = integral_unit(info.unit) if info.reading_kind == "rate" else None
-        if info.reading_kind == "total" or info.reading_kind == "interval":
+        rk = info.reading_kind
+        integ = integral_unit(info.unit) if rk == "rate" else None
+        if rk == "total" or rk == "interval":
             kind, unit, factor = "amount", format_unit(info.unit), 1.0
         elif integ is not None:
             kind, (unit, factor) = "amount", integ
         else:
             kind, unit, factor = "mean", format_unit(info.unit), 1.0
-        method = _method(info.reading_kind, kind, rules.min_valid_minutes)
         step_s = steps_s[p] if steps_s and p in steps_s else None
-        for bs, be in buckets:
-            expected = (min(be * _H, e_l) - max(bs * _H, s_l)) / _H
-            ps, pe = max(bs * _H, s_l) - off, min(be * _H, e_l) - off  # µs UTC, clipped to the range
-            r = rows.get((p, bs))
-            if r is None:
-                no_cov = info.reading_kind == "interval" and step_s is None
-                add(p, ps, pe, kind, unit, math.nan, math.nan, expected, math.nan if no_cov else 0.0, 0.0, 0.0, 0.0,
-                    0, 0, method)
-                continue
-            vh = float(r["valid_hours"])
-            if info.reading_kind == "interval":
+        have = grid["have"][i]
+        sm, ss = grid["measured"][i], grid["substituted"][i]
+        sh = grid["subst_hours"][i]
+        nv = grid["n_valid"][i]
+        with np.errstate(all="ignore"):  # quotients of cells that are then not used
+            if rk == "interval":
                 # each interval amount covers its nominal step (a daily total covers 24 h); irregular
                 # events (weighings) have none: coverage is then not evaluated (nan)
-                vh = min(expected, float(r["n_valid"]) * step_s * 1e6 / _H) if step_s is not None else math.nan
-            sm = _f(r["measured"])
-            ss = _f(r["substituted"])
-            if kind == "mean":
-                vm = sm / vh if vh > 0 else math.nan
-                sh = float(r["subst_hours"])
-                vs = ss / sh if sh > 0 else math.nan
+                vh = _pymin(expected, nv.astype(np.float64) * step_s * 1e6 / _H) if step_s is not None else nan
             else:
-                vm = sm * factor if (vh > 0 or not math.isnan(sm)) else math.nan
-                vs = ss * factor if math.isfinite(ss) else 0.0
-            if vh == 0 and info.reading_kind != "total":
-                vm = math.nan
-            if info.reading_kind == "interval" and int(r["n_valid"]) > 0:
-                vm = sm * factor
-            add(p, ps, pe, kind, unit, vm, vs, expected, min(vh, expected) if math.isfinite(vh) else vh,
-                float(r["subst_hours"]), float(r["stopped_hours"]), float(r["invalid_hours"]), int(r["n"]),
-                int(r["n_valid"]), method)
-    return pa.Table.from_pydict(cols, schema=schema)
-
-
-def _f(x: Any) -> float:
-    if x is None or x is np.ma.masked:
-        return math.nan
-    return float(x)
+                vh = grid["valid_hours"][i]
+            if kind == "mean":
+                vm = np.where(vh > 0, sm / vh, math.nan)
+                vs = np.where(sh > 0, ss / sh, math.nan)
+            else:
+                vm = np.where((vh > 0) | ~np.isnan(sm), sm * factor, math.nan)
+                vs = np.where(np.isfinite(ss), ss * factor, 0.0)
+            if rk != "total":
+                vm = np.where(vh == 0, math.nan, vm)
+            if rk == "interval":
+                vm = np.where(nv > 0, sm * factor, vm)
+            vh = np.where(np.isfinite(vh), _pymin(vh, expected), vh)
+        no_cov = math.nan if rk == "interval" and step_s is None else 0.0
+        cols["value_measured"].append(np.where(have, vm, math.nan))
+        cols["value_substituted"].append(np.where(have, vs, math.nan))
+        cols["valid_hours"].append(np.where(have, vh, no_cov))
+        cols["substituted_hours"].append(np.where(have, sh, 0.0))
+        cols["stopped_hours"].append(np.where(have, grid["stopped_hours"][i], 0.0))
+        cols["invalid_hours"].append(np.where(have, grid["invalid_hours"][i], 0.0))
+        cols["n_readings"].append(np.where(have, grid["n"][i], 0))
+        cols["n_valid"].append(np.where(have, nv, 0))
+        for name, v in (("point_id", p), ("kind", kind), ("unit", unit),
+                        ("method", _method(rk, kind, rules.min_valid_minutes))):
+            labels[name].append(v)
+    n_p = len(points)
+    rep = np.repeat(np.arange(n_p, dtype=np.int64), n_b)
+    arrays: dict[str, pa.Array] = {
+        name: pa.array(v, pa.string()).take(rep) for name, v in labels.items()
+    }
+    arrays["period_start"] = pa.array(np.tile(lo - off, n_p), schema.field("period_start").type)
+    arrays["period_end"] = pa.array(np.tile(hi - off, n_p), schema.field("period_end").type)
+    arrays["expected_hours"] = pa.array(np.tile(expected, n_p), pa.float64())
+    for name in ("value_measured", "value_substituted", "valid_hours", "substituted_hours", "stopped_hours",
+                 "invalid_hours", "n_readings", "n_valid"):
+        f = schema.field(name)
+        arrays[name] = pa.array(np.concatenate(cols[name]) if cols[name] else np.empty(0, f.type.to_pandas_dtype()),
+                                f.type)
+    return pa.Table.from_arrays([arrays[name] for name in schema.names], schema=schema)
 
 
 def _method(reading_kind: str, kind: str, minv: int) -> str:
