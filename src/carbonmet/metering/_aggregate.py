@@ -51,6 +51,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from carbonmet.quantities import format_unit, parse_unit, ureg
@@ -360,6 +361,7 @@ def _query(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[str]
         groups[(mode, k)].append(p)
 
     results: list[dict[str, npt.NDArray[Any]]] = []
+    names = pa.array(list(dict.fromkeys(points)), pa.string())
     con = store.connect()
     try:
         for (mode, k), pts in groups.items():
@@ -372,10 +374,27 @@ def _query(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[str]
                 inner = [f for f in files if _month_inside(f, start_us, end_us)]
                 edge = [f for f in files if not _month_inside(f, start_us, end_us)]
                 sql, params = _hourly_query(period, rules, off, start_us, end_us, k, mode, inner, edge)
-            results.append(con.execute(sql, params).fetchnumpy())
+            results.append(_columns(con.sql(sql, params=params).to_arrow_table(), names))
     finally:
         con.close()
     return results
+
+
+def _columns(res: pa.Table, names: pa.Array) -> dict[str, npt.NDArray[Any]]:
+    """Result columns as NumPy: ``pidx`` the position of the row's point in ``names`` (-1 if not there),
+    ``b`` the bucket start hour, float columns with ``nan`` for NULL, count columns as int64.
+
+    The point names are matched in Arrow (hashing), never turned into Python strings."""
+    idx = pc.index_in(res.column("point"), value_set=names)
+    out: dict[str, npt.NDArray[Any]] = {
+        "pidx": pc.fill_null(idx, -1).to_numpy().astype(np.int64, copy=False),
+        "b": pc.cast(res.column("b"), pa.int64()).to_numpy(),
+    }
+    for c in _FLOAT_COLS:
+        out[c] = pc.cast(res.column(c), pa.float64()).to_numpy()  # NULL -> nan
+    for c in _INT_COLS:
+        out[c] = pc.cast(res.column(c), pa.int64()).to_numpy()
+    return out
 
 
 #: numeric result columns of the queries, with their value where a NULL comes back (never for the counts)
@@ -386,32 +405,38 @@ _INT_COLS = ("n", "n_valid")
 def _scatter(points: Sequence[str], buckets: Sequence[tuple[int, int]],
              results: Sequence[Mapping[str, npt.NDArray[Any]]]) -> dict[str, npt.NDArray[Any]]:
     """The query rows laid out as a (point, bucket) grid: ``have`` marks cells with a row; float columns
-    hold ``nan`` where the query gave NULL. Rows of points or buckets not asked for are dropped."""
+    hold ``nan`` where the query gave NULL. Rows of points or buckets not asked for are dropped.
+
+    ``pidx`` of a row is the position of its point among the distinct points asked for, in order of first
+    appearance; a point asked for twice gets its rows twice."""
     n_p, n_b = len(points), len(buckets)
     bs = np.fromiter((b for b, _ in buckets), np.int64, n_b)
     grid: dict[str, npt.NDArray[Any]] = {"have": np.zeros((n_p, n_b), bool)}
     grid.update({c: np.full((n_p, n_b), math.nan) for c in _FLOAT_COLS})
     grid.update({c: np.zeros((n_p, n_b), np.int64) for c in _INT_COLS})
-    pos: dict[str, list[int]] = defaultdict(list)  # a point asked for twice gets its rows twice
+    first: dict[str, int] = {}
+    rows_of: list[list[int]] = []  # grid rows of each distinct point
     for i, p in enumerate(points):
-        pos[p].append(i)
+        if p not in first:
+            first[p] = len(rows_of)
+            rows_of.append([])
+        rows_of[first[p]].append(i)
+    dup = [r[1:] for r in rows_of]
+    primary = np.fromiter((r[0] for r in rows_of), np.int64, len(rows_of))
     for res in results:
-        if not len(res["point"]):
+        pidx, b = res["pidx"], res["b"]
+        if not len(pidx) or not n_b:
             continue
-        names, inv = np.unique(np.asarray(res["point"], dtype=object), return_inverse=True)
-        b = np.asarray(res["b"]).astype(np.int64)
         j = np.minimum(np.searchsorted(bs, b), n_b - 1)
-        order = np.argsort(inv, kind="stable")  # rows of each point together, in query order
-        order = order[bs[j[order]] == b[order]]  # bucket starts that are periods of the request
-        ends = np.searchsorted(inv[order], np.arange(1, len(names) + 1))
-        floats = {c: np.ma.filled(np.ma.asarray(res[c], dtype=np.float64), math.nan) for c in _FLOAT_COLS}
-        ints = {c: np.asarray(res[c]).astype(np.int64) for c in _INT_COLS}
-        for name, a, z in zip(names, np.r_[0, ends[:-1]], ends, strict=True):
-            sel = order[a:z]
-            for i in pos.get(str(name), ()):
-                grid["have"][i, j[sel]] = True
-                for c, v in (floats | ints).items():
-                    grid[c][i, j[sel]] = v[sel]
+        keep = (pidx >= 0) & (bs[j] == b)  # points and bucket starts of the request
+        i, j = primary[pidx[keep]], j[keep]
+        grid["have"][i, j] = True
+        for c in (*_FLOAT_COLS, *_INT_COLS):
+            grid[c][i, j] = res[c][keep]
+    for k, more in enumerate(dup):
+        for i in more:
+            for a in grid.values():
+                a[i] = a[rows_of[k][0]]
     return grid
 
 
