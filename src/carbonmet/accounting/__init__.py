@@ -4,7 +4,8 @@ Two ways in:
 
 * :func:`read_inventory` + :func:`account_inventory` — a stand-alone inventory file (TOML, docs/inventory.md):
   annual figures and the accuracy of the instruments that measured them;
-* :func:`gather` + :func:`account_from_data` — the enterprise's monitoring plan over the metering store, the
+* :func:`gather` (or :func:`gather_many` for many enterprises at once) + :func:`account_from_data` — the
+  enterprise's monitoring plan over the metering store, the
   laboratory results and the registry: hourly amounts, analyses weighted by the lot each stands for,
   certificates by instrument and month.
 
@@ -22,7 +23,7 @@ from ._account import Account, affected_tonnes, finish, tier_of
 from ._core import Noise, Part, StreamCalc, Term
 from ._fromfile import account_inventory
 from ._fromplan import Hourly, LabRecord, PlanData, account_from_data
-from ._gather import gather, months, plan_points
+from ._gather import gather, gather_many, months, plan_data_from_table, plan_points
 from ._inventory import STREAM_KINDS, Inventory, InventoryError, inventory_from_dict, read_inventory
 from ._terms import LEGAL_STATE_RULE, InstrumentFigure
 from ._xlsx import write_xlsx
@@ -47,8 +48,10 @@ __all__ = [
     "account_inventory",
     "formulas",
     "gather",
+    "gather_many",
     "inventory_from_dict",
     "months",
+    "plan_data_from_table",
     "plan_points",
     "read_inventory",
     "tier_of",
