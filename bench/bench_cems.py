@@ -11,11 +11,12 @@ have no invalid operating hour, so nothing is substituted there. The flow monito
 1 July. The files are generated once and kept under the system temp directory, keyed by :data:`VERSION` and
 the size (reused on reruns; the result says so).
 
-Ours: per enterprise, the :class:`carbonmet.accounting.PlanData` built the way
-:func:`carbonmet.accounting.gather` builds it (one ``aggregate_table(..., "hour")`` call over the plan's CEMS
-points, ``Hourly`` with the stopped hours, certificate figures per instrument — here from a dict, since the
-bench has no registry database) → :func:`carbonmet.cems.cems_account` (``method="lpu"``): the annual total with
-its u and the per-stack totals.
+Ours: the region the way :func:`carbonmet.accounting.gather_many` gathers it — ONE
+``aggregate_table(..., "hour")`` call over the CEMS points of all plans, then per enterprise the
+:class:`carbonmet.accounting.PlanData` cut out of that table by :func:`carbonmet.accounting.plan_data_from_table`
+(``Hourly`` with the stopped hours, certificate figures per instrument — here from a dict, since the bench has
+no registry database) → :func:`carbonmet.cems.cems_account` (``method="lpu"``): the annual total with its u and
+the per-stack totals.
 
 Baseline, same run and same files: ONE DuckDB query over the Parquet glob — per point and local hour the mean of
 the flag-N values when at least 45 distinct minutes hold one (HJ 76-2017 App. B), flow joined with CO2 per stack
@@ -52,9 +53,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from carbonmet.accounting import Account, Hourly, InstrumentFigure, PlanData
+from carbonmet.accounting import Account, InstrumentFigure, PlanData, plan_data_from_table
 from carbonmet.cems import cems_account, cems_points, cems_streams, gas_constants
-from carbonmet.factors import default_profile
 from carbonmet.metering import Store, aggregate_table
 from carbonmet.metering.schemas import READINGS_SCHEMA
 from carbonmet.sites import (
@@ -235,59 +235,35 @@ def figures_for(catalog: Mapping[str, PointInfo]) -> Callable[[str, str], Instru
 
 
 # --- ours ---------------------------------------------------------------------------------------------------
-def plan_data(store: Store, catalog: Mapping[str, PointInfo], plan: MonitoringPlan,
+def plan_data(table: Any, catalog: Mapping[str, PointInfo], plan: MonitoringPlan,
               figures: Callable[[str, str], InstrumentFigure | None]) -> PlanData:
-    """The PlanData of ``plan`` for the year, built as :func:`carbonmet.accounting.gather` builds it."""
-    z = ZoneInfo(TZ)
-    start, end, _, _ = year_bounds()
-    H = int((end - start).total_seconds() // 3600)
-    pts = [p for p in cems_points(plan) if p in catalog]
-    hour_start = (np.int64(int(start.timestamp())) + np.arange(H, dtype=np.int64) * 3600) * 1_000_000
-    local = np.array([start.replace(tzinfo=None)], dtype="datetime64[h]")[0] + np.arange(H).astype("timedelta64[h]")
-    hour_period = local.astype("datetime64[M]").astype(np.int64) - np.datetime64(f"{YEAR}-01", "M").astype(np.int64)
-    tab = aggregate_table(store, catalog, pts, start, end, "hour", tz=TZ)
-    pid = tab["point_id"].to_numpy(zero_copy_only=False)
-    vm = tab["value_measured"].to_numpy(zero_copy_only=False)
-    vs = np.nan_to_num(tab["value_substituted"].to_numpy(zero_copy_only=False))
-    stp = tab["stopped_hours"].to_numpy(zero_copy_only=False) > 0
-    units = tab["unit"].to_numpy(zero_copy_only=False)
-    hourly: dict[str, Hourly] = {}
-    for p in pts:
-        idx = np.flatnonzero(pid == p)
-        if idx.size == 0:
-            continue
-        ins = []
-        for ip in catalog[p].instruments:
-            h0 = 0 if ip.installed_from is None else _hour_of(ip.installed_from, start, z)
-            h1 = H if ip.installed_to is None else _hour_of(ip.installed_to, start, z)
-            if h1 > 0 and h0 < H:
-                ins.append((ip.instrument_id, h0, h1))
-        hourly[p] = Hourly(p, str(units[idx[0]]), vm[idx][:H], vs[idx][:H], tuple(ins),
-                           stp[idx][:H] & ~np.isfinite(vm[idx][:H]))
-    return PlanData(plan, YEAR, hour_period.astype(np.int64), [f"{YEAR}-{m:02d}" for m in range(1, 13)], hour_start,
-                    hourly, [], figures, default_profile())
-
-
-def _hour_of(d: date, start: datetime, z: ZoneInfo) -> int:
-    return int((datetime(d.year, d.month, d.day, tzinfo=z) - start).total_seconds() // 3600)
+    """The PlanData of ``plan`` for the year from the region's hourly table, as
+    :func:`carbonmet.accounting.gather_many` builds it (:func:`carbonmet.accounting.plan_data_from_table`)."""
+    return plan_data_from_table(plan, YEAR, table, catalog, figures, tz=TZ, points=cems_points(plan))
 
 
 def ours(root: Path, catalog: Mapping[str, PointInfo], plans: Mapping[str, MonitoringPlan],
          split: dict[str, float] | None = None) -> dict[str, tuple[Account, PlanData]]:
-    """Every enterprise's CEMS account for the year (LPU); ``split`` gets the seconds spent building the
-    PlanData (``plan_data_s``: aggregation) and in :func:`cems_account` (``cems_account_s``)."""
+    """Every enterprise's CEMS account for the year (LPU); ``split`` gets the seconds spent in the ONE
+    ``aggregate_table(..., "hour")`` call over the CEMS points of all plans (``aggregate_s``), building the
+    per-enterprise PlanData from its table (``plan_data_s``) and in :func:`cems_account` (``cems_account_s``)."""
     store = Store(root)
     figures = figures_for(catalog)
+    start, end, _, _ = year_bounds()
+    t0 = time.perf_counter()
+    pts = list(dict.fromkeys(p for plan in plans.values() for p in cems_points(plan) if p in catalog))
+    table = aggregate_table(store, catalog, pts, start, end, "hour", tz=TZ)
+    t_agg = time.perf_counter() - t0
     out = {}
     t_data = t_acc = 0.0
     for ent, plan in plans.items():
         t0 = time.perf_counter()
-        d = plan_data(store, catalog, plan, figures)
+        d = plan_data(table, catalog, plan, figures)
         t1 = time.perf_counter()
         out[ent] = (cems_account(d, method="lpu"), d)
         t_data, t_acc = t_data + t1 - t0, t_acc + time.perf_counter() - t1
     if split is not None:
-        split.update(plan_data_s=t_data, cems_account_s=t_acc)
+        split.update(aggregate_s=t_agg, plan_data_s=t_data, cems_account_s=t_acc)
     return out
 
 
@@ -449,14 +425,16 @@ def run(quick: bool = False) -> dict[str, Any]:
             "Warm-up of each side, then best of 2 (alternating raw and ours). "
             + ("Data reused from a cached directory under the system temp (keyed by version and size); generate_s "
                "is from the run that wrote it. " if data["reused_cached_data"] else "Data generated in this run. ")
-            + "Ours = per enterprise aggregate_table(hour) over its 8 CEMS points + Hourly/PlanData + cems_account "
-            "(method lpu), 12 separate calls as the service would make; raw = one DuckDB query over the glob "
+            + "Ours = ONE aggregate_table(hour) over the CEMS points of all enterprises (as gather_many does), the "
+            "per-enterprise PlanData cut from that table (plan_data_from_table) + cems_account (method lpu); "
+            "raw = one DuckDB query over the glob "
             "(flag N, >= 45 distinct valid minutes, flow x CO2 joined per stack-hour), no substitution, no "
             "uncertainty. Agreement: stacks S1/S2 have no substituted hour and are compared directly; all stacks "
             "are compared with ours re-run with substitution switched off (hours without a valid flow or CO2 "
             "mean declared stopped). Peak memory: each side once in a child of a launcher process, "
-            "getrusage(RUSAGE_CHILDREN).ru_maxrss. Where ours spends its time: ours_split_s (plan_data_s is the "
-            "hourly aggregation by aggregate_table and the Hourly arrays; cems_account_s the substitution, the "
+            "getrusage(RUSAGE_CHILDREN).ru_maxrss. Where ours spends its time: ours_split_s (aggregate_s the "
+            "one aggregate_table call, plan_data_s cutting the table into Hourly/PlanData, cems_account_s the "
+            "substitution, the "
             "mass chain and the LPU)."
         ),
     }
