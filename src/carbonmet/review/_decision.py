@@ -143,7 +143,9 @@ def decide(value: float, U: float, *, lower: float | None = None, upper: float |
     if w == 0.0:
         verdict: Verdict = "pass" if inside else "fail"
     else:
-        outside = (lower is not None and value <= lower - w) or (upper is not None and value >= upper + w)
+        # (value beyond the limit itself too: TU + w may round to TU when w is tiny)
+        outside = ((lower is not None and value <= lower - w and value < lower)
+                   or (upper is not None and value >= upper + w and value > upper))
         verdict = "fail" if outside else ("pass" if inside else "inconclusive")
     return Decision(verdict, rule, applied, value, U, lower, upper, w, acc_lo, acc_hi)
 
