@@ -6,6 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from carbonmet.review import RuleFileError, load_rules, profile_names, read_rule_file
 from carbonmet.services import NotInScope, Scope, Workspace, review_enterprise
@@ -148,3 +150,26 @@ def test_unknown_profile_and_missing_local_set(tmp_path: Path) -> None:
         load_rules("nope")
     with pytest.raises(ReviewError, match="not found"):
         load_rules(local=tmp_path / "absent")
+
+
+_cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_cell, min_size=14, max_size=14))
+def test_rule_file_parser_refuses_garbage_with_a_rule_file_error(tmp_path: Path, cells: list[str]) -> None:
+    """Any row either reads as a rule or is refused with file, row and field; nothing else escapes."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf).writerow(cells)
+    p = tmp_path / "fuzz.csv"
+    p.write_text(HEADER + buf.getvalue(), encoding="utf-8")
+    try:
+        rules = read_rule_file(p)
+    except RuleFileError as exc:
+        assert exc.field and str(p) in str(exc)
+    else:
+        # a blank row is skipped (no rule); otherwise one rule from row 2
+        assert [r.source for r in rules] == ([] if not any(c.strip() for c in cells) else [f"{p}:2"])
