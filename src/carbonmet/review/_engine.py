@@ -41,6 +41,8 @@ class Finding:
 
     ``check`` names the kind of finding (the rule's check); ``certificate`` and ``standard`` are the evidence
     records (either may be empty); ``clause`` and ``evidence`` come from the rule (standard clause, evidence mark).
+    ``severity`` is the rule's, except that an inconclusive decision (``certificate_error``) is an observation,
+    ``info``: the uncertainty is too large to judge conformity, which is not a non-conformity.
     """
 
     rule_id: str
