@@ -780,6 +780,27 @@ def check_pilot_comparison(ws: Workspace, me: str, other: str) -> None:
     assert not any(out.iterdir())
 
 
+# --- metrology review (碳计量审查) --------------------------------------------------------------------------------
+def check_review_enterprise(ws: Workspace, me: str, other: str) -> None:
+    # the own belt scale's verification ran out on 2025-01-20: overdue on 1 February, and only its own instruments
+    res = services.review_enterprise(ws, Scope.enterprise(me), me, date(2025, 2, 1))
+    assert {(f.rule_id, f.instrument) for f in res.findings} == {("CCM-CAL-01", f"BS-{me}")}
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.review_enterprise(ws, Scope.enterprise(me), org, date(2025, 2, 1))
+
+
+def check_validate_review(ws: Workspace, me: str, other: str) -> None:
+    # generates its own region in a throw-away workspace: nothing of ws changes, any scope may call it
+    head = _audit_head(ws)
+    if "validate_review" not in _REGIONS:
+        v = services.validate_review(ws, Scope.nobody(), 1, enterprises=1, seed=5)
+        _REGIONS["validate_review"] = json.dumps(v.to_dict(), sort_keys=True, default=str)
+    d = json.loads(_REGIONS["validate_review"])
+    assert d["runs"] == 1 and d["seeds"][0]["seed"] == 5
+    assert _audit_head(ws) == head
+
+
 ReadCheck = Callable[[Workspace, str, str], None]
 WriteCheck = Callable[[Workspace, str, str, Path], None]
 READ_CHECKS: dict[str, ReadCheck] = {

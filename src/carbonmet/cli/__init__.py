@@ -29,6 +29,7 @@ def _register() -> None:
         _quantities,
         _refdata,
         _registry,
+        _review,
         _uncertainty,
     )
 
@@ -47,6 +48,7 @@ def _register() -> None:
     _compare.register(app, _cems.app, _accounting.validate_app)  # cems annual, compare, validate cems
     _deposits.register(app)  # deposit
     app.add_typer(_pilot.app, name="pilot")  # pilot comparison
+    _review.register(app, _accounting.validate_app)  # review, validate review
 
 
 _register()

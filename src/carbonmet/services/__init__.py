@@ -55,12 +55,16 @@ from ._registry import (
     registry_table,
     trace_standard,
 )
+from ._review import ReviewValidation, review_enterprise, validate_review
 from ._scope import Scope
 from ._streams import mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
 from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
+    "ReviewValidation",
+    "review_enterprise",
+    "validate_review",
     "Validation",
     "account_enterprise",
     "account_inventory_file",
