@@ -25,13 +25,16 @@ from ._fromfile import account_inventory
 from ._fromplan import Hourly, LabRecord, PlanData, account_from_data
 from ._gather import gather, gather_many, months, plan_data_from_table, plan_points
 from ._inventory import STREAM_KINDS, Inventory, InventoryError, inventory_from_dict, read_inventory
+from ._items import AMOUNT_TERM_KINDS, ActivityItem, activity_items
 from ._terms import LEGAL_STATE_RULE, InstrumentFigure
 from ._xlsx import write_xlsx
 
 __all__ = [
+    "AMOUNT_TERM_KINDS",
     "LEGAL_STATE_RULE",
     "STREAM_KINDS",
     "Account",
+    "ActivityItem",
     "Hourly",
     "InstrumentFigure",
     "Inventory",
@@ -43,9 +46,10 @@ __all__ = [
     "StreamCalc",
     "Term",
     "account_from_data",
+    "account_inventory",
+    "activity_items",
     "affected_tonnes",
     "finish",
-    "account_inventory",
     "formulas",
     "gather",
     "gather_many",

@@ -129,6 +129,17 @@ class Account:
         v, u = self.figures(ss)
         return {"value": float(v[-1]), "u": float(u[-1])}
 
+    def term_sensitivities(self, scope: str | None = None) -> dict[str, float]:
+        """∂E/∂δ_k of the year's emissions [tCO2] for every relative term, over the streams of ``scope``
+        (``"direct"``, ``"indirect"``; default all) — for models that reuse this account's figures."""
+        ss = [s for s in self.streams if scope is None or s.scope == scope]
+        return {k: float(c.sum()) for k, c in sensitivities(ss, self.n).items()}
+
+    def noise_variance(self, scope: str | None = None) -> float:
+        """Variance [tCO2²] of the year's emissions from the independent noises of the streams of ``scope``."""
+        return float(sum(float((z.u**2).sum()) for s in self.streams if scope is None or s.scope == scope
+                         for z in s.noises))
+
     # --- budget and improvements ------------------------------------------------------------------------
     def budget(self) -> list[dict[str, Any]]:
         """Every term's contribution to u(total), largest first, down to the instrument and certificate."""

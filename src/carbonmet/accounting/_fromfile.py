@@ -14,7 +14,16 @@ from ._core import StreamCalc, Term, merge_terms
 from ._flow import Flow
 from ._inventory import InstrumentSpec, Inventory, InventoryError, ParamSpec, StreamSpec, canonical
 from ._provenance import provenance
-from ._streams import Built, Factor, built, carbon_balance, co2_recovered, fuel_combustion, indirect, steam_heat
+from ._streams import (
+    Built,
+    Factor,
+    built,
+    carbon_balance,
+    co2_recovered,
+    fuel_combustion,
+    indirect,
+    steam_heat,
+)
 from ._terms import InstrumentFigure
 
 PRIORITY = {"measured": 1, "lab": 1, "supplier": 2, "default": 3, "estimate": 4}

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
-
-from importlib.metadata import PackageNotFoundError, version
 
 from carbonmet.factors import Profile, data_version
 
