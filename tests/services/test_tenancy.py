@@ -801,6 +801,26 @@ def check_validate_review(ws: Workspace, me: str, other: str) -> None:
     assert _audit_head(ws) == head
 
 
+def check_footprint_enterprise(ws: Workspace, me: str, other: str) -> None:
+    _plans(ws)  # the own enterprise's plan has no streams table: it gets as far as its account, the others not at all
+    with pytest.raises(ServiceError, match="streams"):
+        services.footprint_enterprise(ws, Scope.enterprise(me), me, 2025, "methanol")
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.footprint_enterprise(ws, Scope.enterprise(me), org, 2025, "methanol")
+
+
+def check_validate_footprint(ws: Workspace, me: str, other: str) -> None:
+    # generates its own region in a throw-away workspace: nothing of ws changes, any scope may call it
+    head = _audit_head(ws)
+    if "validate_footprint" not in _REGIONS:
+        v = services.validate_footprint(ws, Scope.nobody(), 1, enterprises=1, seed=5)
+        _REGIONS["validate_footprint"] = json.dumps(v.to_dict(), sort_keys=True, default=str)
+    d = json.loads(_REGIONS["validate_footprint"])
+    assert d["runs"] == 1 and d["footprints"] == 1 and d["rows"][0]["product"] == "methanol"
+    assert _audit_head(ws) == head
+
+
 ReadCheck = Callable[[Workspace, str, str], None]
 WriteCheck = Callable[[Workspace, str, str, Path], None]
 READ_CHECKS: dict[str, ReadCheck] = {

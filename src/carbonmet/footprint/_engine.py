@@ -12,7 +12,7 @@ precomputed index maps and refactorises without any symbolic work in Python.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np

@@ -63,6 +63,14 @@ class RuleInput:
     required: bool
     factor: str | None = None
     note: str = ""
+    match: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+    def matches(self, name: str, role: str) -> bool:
+        """Whether an activity item (``name``, ``role``) of an account is this input (``match`` globs, ``roles``)."""
+        from fnmatch import fnmatchcase
+
+        return any(fnmatchcase(name, g) for g in self.match) and (not self.roles or role in self.roles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +168,8 @@ def _parse(data: dict[str, Any], file: str) -> ProductRule:
         if origin not in _ORIGINS:
             raise RuleError(file, f"{where}.origin", f"{origin!r} 不是 / not one of {', '.join(_ORIGINS)}")
         inputs.append(RuleInput(_get(i, "item", file, where), _get(i, "unit", file, where), stage, origin,
-                                bool(_get(i, "required", file, where, bool)), i.get("factor"), i.get("note", "")))
+                                bool(_get(i, "required", file, where, bool)), i.get("factor"), i.get("note", ""),
+                                tuple(i.get("match", ())), tuple(i.get("roles", ()))))
     flags = tuple(f"unverified:{n}" for n, p in props.items() if p.unverified)
     if str(r.get("pcr_evidence", "")).startswith("?"):
         flags += ("pcr_text_unseen",)

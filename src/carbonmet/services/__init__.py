@@ -20,6 +20,7 @@ from ._credentials import set_hj212_password
 from ._deposits import DepositCheck, deposit_check, deposit_month, deposit_proof, list_deposits
 from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
+from ._footprint import FootprintOutcome, FootprintValidation, footprint_enterprise, validate_footprint
 from ._incidents import record_incident
 from ._lab import import_lab, lab_findings, lab_results
 from ._metering import (
@@ -62,6 +63,10 @@ from ._usecase import USE_CASES, Tenancy
 from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
+    "FootprintOutcome",
+    "FootprintValidation",
+    "footprint_enterprise",
+    "validate_footprint",
     "ReviewValidation",
     "review_enterprise",
     "validate_review",
