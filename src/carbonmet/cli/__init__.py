@@ -21,6 +21,7 @@ def _register() -> None:
         _cems,
         _compare,
         _deposits,
+        _footprint,
         _hj212,
         _lab,
         _metering,
@@ -49,6 +50,7 @@ def _register() -> None:
     _deposits.register(app)  # deposit
     app.add_typer(_pilot.app, name="pilot")  # pilot comparison
     _review.register(app, _accounting.validate_app)  # review, validate review
+    _footprint.register(app, _accounting.validate_app)  # footprint, validate footprint
 
 
 _register()

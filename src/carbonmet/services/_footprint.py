@@ -56,7 +56,7 @@ def plant_data(account: Account, products: list[str] | None = None, *, rule_prod
                 raise ServiceError(f"{account.enterprise} {account.year}: 规则要求的数据缺失 / no activity data for "
                                    f"{ri.item} ({rule.name_zh} rule input, matches {', '.join(ri.match)})")
             continue
-        value, sens = 0.0, {}
+        value, sens = 0.0, dict[str, float]()
         for it in found:
             v, sv = _in_unit(account, it.stream, it.item, it.amount, it.unit, it.sensitivities, ri.unit)
             value += v
