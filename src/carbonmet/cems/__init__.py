@@ -11,7 +11,14 @@ error, drift; paired-run files), :mod:`.balance` (the reconciliation engine and 
 """
 
 from ._annual import CemsStream, cems_account, cems_points, cems_streams, gas_constants, stream_hours
-from ._compare import K_EN, Comparison, compare_accounts, deviation_stability, measured_share, recalibration_steps
+from ._compare import (
+    K_EN,
+    Comparison,
+    compare_accounts,
+    deviation_stability,
+    measured_share,
+    recalibration_steps,
+)
 from ._errors import CemsError
 from ._plant import (
     PlantBalance,
@@ -37,10 +44,10 @@ __all__ = [
     "cems_streams",
     "compare_accounts",
     "deviation_stability",
-    "recalibration_steps",
     "gas_constants",
     "measured_share",
     "plant_balance",
+    "recalibration_steps",
     "reconcile_plant",
     "rule_sets",
     "rules",

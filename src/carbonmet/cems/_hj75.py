@@ -356,6 +356,12 @@ def convert_concentration(c: npt.ArrayLike, from_basis: Basis, to_basis: Basis, 
     return out
 
 
+def _check_molar(molar_mass: float, molar_volume: float) -> None:
+    """Refuse a molar mass or molar volume that is not positive (naming which)."""
+    if not (molar_mass > 0 and molar_volume > 0):
+        raise HJ75Error("molar_mass" if not molar_mass > 0 else "molar_volume", "须为正 / must be positive")
+
+
 def umol_per_mol_to_mg_m3(c_v: npt.ArrayLike, molar_mass: float = CO2_MOLAR_MASS,
                           molar_volume: float = MOLAR_VOLUME) -> FloatArray:
     """Volume fraction [µmol/mol] → mass concentration [mg/m³] at standard conditions, HJ 75-2017 eq. (20).
@@ -381,8 +387,7 @@ def umol_per_mol_to_mg_m3(c_v: npt.ArrayLike, molar_mass: float = CO2_MOLAR_MASS
     ----------
     HJ 75-2017 eq. (20) [C]. For CO2: 1 % vol = 10⁴ × 44.0095/22.414 = 19 635 mg/m³.
     """
-    if not (molar_mass > 0 and molar_volume > 0):
-        raise HJ75Error("molar_mass" if not molar_mass > 0 else "molar_volume", "须为正 / must be positive")
+    _check_molar(molar_mass, molar_volume)
     return _arr(c_v, "concentration") * (molar_mass / molar_volume)
 
 
@@ -408,8 +413,7 @@ def mg_m3_to_umol_per_mol(c_m: npt.ArrayLike, molar_mass: float = CO2_MOLAR_MASS
     ----------
     HJ 75-2017 eq. (20) [C].
     """
-    if not (molar_mass > 0 and molar_volume > 0):
-        raise HJ75Error("molar_mass" if not molar_mass > 0 else "molar_volume", "须为正 / must be positive")
+    _check_molar(molar_mass, molar_volume)
     return _arr(c_m, "concentration") * (molar_volume / molar_mass)
 
 

@@ -109,6 +109,13 @@ _ONE = re.compile(rf"rm\s*(<=|<|>=|>)\s*{_NUM}$")
 _TWO = re.compile(rf"{_NUM}\s*(<=|<)\s*rm\s*(<=|<)\s*{_NUM}$")
 
 
+def _with_checks(result: Any) -> dict[str, Any]:
+    """A slotted test result as a dict, its ``checks`` each as a dict."""
+    out = {k: getattr(result, k) for k in result.__slots__ if k != "checks"}
+    out["checks"] = [c.to_dict() for c in result.checks]
+    return out
+
+
 def _bounds(cond: str) -> tuple[float, bool, float, bool]:
     if not cond:
         return -math.inf, True, math.inf, True
@@ -400,9 +407,7 @@ class RataResult:
     checks: tuple[Check, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in self.__slots__ if k != "checks"}  # type: ignore[attr-defined]
-        out["checks"] = [c.to_dict() for c in self.checks]
-        return out
+        return _with_checks(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,9 +451,7 @@ class BiasResult:
     checks: tuple[Check, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in self.__slots__ if k != "checks"}  # type: ignore[attr-defined]
-        out["checks"] = [c.to_dict() for c in self.checks]
-        return out
+        return _with_checks(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ._common import DbOpt, OrgOpt, console, fail, print_json, scope, workspace
+from ._common import (
+    AsJson,
+    DbOpt,
+    Method,
+    OrgOpt,
+    StoreDir,
+    Trials,
+    console,
+    fail,
+    print_json,
+    scope,
+    workspace,
+)
 
 if TYPE_CHECKING:
     from ..accounting import Account
@@ -32,12 +44,12 @@ def account_cmd(
     year: Annotated[int | None, typer.Option("--year", help="核算年度 accounting year")] = None,
     inventory: Annotated[Path | None, typer.Option("--inventory", exists=True, dir_okay=False,
                                                    help="清单文件 stand-alone inventory file (TOML)")] = None,
-    method: Annotated[str, typer.Option("--method", help="lpu | mcm | both")] = "both",
-    trials: Annotated[int, typer.Option("--trials", help="蒙特卡洛次数 Monte Carlo trials")] = 100_000,
+    method: Method = "both",
+    trials: Trials = 100_000,
     seed: Annotated[int, typer.Option("--seed", help="随机种子 seed of the Monte Carlo run")] = 0,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="写出报表 write the reporting workbook")] = None,
-    store: Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store directory")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    store: StoreDir = None,
+    as_json: AsJson = False,
     db: str | None = DbOpt,
     org: str | None = OrgOpt,
 ) -> None:
@@ -114,7 +126,7 @@ def validate_accounting_cmd(
     enterprises: Annotated[int, typer.Option("--enterprises", help="每区域企业数 enterprises per region")] = 12,
     seed: Annotated[int, typer.Option("--seed", help="首个区域种子 seed of the first region")] = 1000,
     out: Annotated[Path | None, typer.Option("--out", help="写出 JSON write the result as JSON")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """核算区间覆盖率 Interval coverage over generated enterprise-years (seeded regions with known truth)."""
     from rich.progress import Progress

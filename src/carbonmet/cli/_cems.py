@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from ._common import console, err_console, print_json
+from ._common import AsJson, console, err_console, print_json
 
 if TYPE_CHECKING:
     from ..cems.qa import BiasResult, RataResult
@@ -105,7 +105,7 @@ def rata_cmd(
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="剔除的比对 run to reject (part75 only: up "
                                                       "to 3 of ≤ 12)")] = None,
     span: Annotated[float | None, typer.Option("--span", help="量程 full scale, for a bias limit in % of span")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """参比方法比对 Reference-method comparison (RATA) and bias test of a paired-run file, judged by a rule set."""
     from ..cems.qa import QAError, RataFileError, bias_test, rata, read_rata_file

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -25,6 +25,11 @@ JsonOpt = typer.Option(False, "--json", help="机器可读输出 machine-readabl
 OrgOpt = typer.Option(
     None, "--org", help="以企业身份运行 act as this enterprise (its data only; default: the centre, all data)"
 )
+# Annotated parameter types shared by several commands (one help text each)
+AsJson = Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")]
+StoreDir = Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store directory")]
+Method = Annotated[str, typer.Option("--method", help="lpu | mcm | both")]
+Trials = Annotated[int, typer.Option("--trials", help="蒙特卡洛次数 Monte Carlo trials")]
 
 
 def print_json(obj: Any) -> None:

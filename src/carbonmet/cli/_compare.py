@@ -13,7 +13,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ._common import DbOpt, OrgOpt, console, fail, print_json, scope, workspace
+from ._common import (
+    AsJson,
+    DbOpt,
+    Method,
+    OrgOpt,
+    StoreDir,
+    Trials,
+    console,
+    fail,
+    print_json,
+    scope,
+    workspace,
+)
 
 if TYPE_CHECKING:
     from ..cems import Comparison
@@ -47,10 +59,10 @@ def annual_cmd(
     enterprise: Annotated[str, typer.Argument(help="企业 organisation code, e.g. E05")],
     year: Annotated[int, YearOpt],
     rule_set: Annotated[str, RuleOpt] = "hjt75_2007",
-    method: Annotated[str, typer.Option("--method", help="lpu | mcm | both")] = "both",
-    trials: Annotated[int, typer.Option("--trials", help="蒙特卡洛次数 Monte Carlo trials")] = 100_000,
-    store: Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store directory")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    method: Method = "both",
+    trials: Trials = 100_000,
+    store: StoreDir = None,
+    as_json: AsJson = False,
     db: str | None = DbOpt,
     org: str | None = OrgOpt,
 ) -> None:
@@ -90,8 +102,8 @@ def compare_cmd(
     enterprise: Annotated[str, typer.Argument(help="企业 organisation code, e.g. E05")],
     year: Annotated[int, YearOpt],
     rule_set: Annotated[str, RuleOpt] = "hjt75_2007",
-    store: Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store directory")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    store: StoreDir = None,
+    as_json: AsJson = False,
     db: str | None = DbOpt,
     org: str | None = OrgOpt,
 ) -> None:
@@ -140,7 +152,7 @@ def validate_cems_cmd(
     seed: Annotated[int, typer.Option("--seed", help="首个区域种子 seed of the first region")] = 2000,
     rule_set: Annotated[str, RuleOpt] = "hjt75_2007",
     out: Annotated[Path | None, typer.Option("--out", help="写出 JSON write the result as JSON")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """CEMS 验证 CEMS intervals against the truth and the comparison's confusion table over generated regions."""
     from rich.progress import Progress
@@ -195,8 +207,8 @@ def balance_cmd(
     year: Annotated[int, YearOpt],
     rule_set: Annotated[str, RuleOpt] = "hjt75_2007",
     png: Annotated[Path | None, typer.Option("--png", help="写出碳流图 write the carbon-flow diagram (PNG)")] = None,
-    store: Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store directory")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    store: StoreDir = None,
+    as_json: AsJson = False,
     db: str | None = DbOpt,
     org: str | None = OrgOpt,
 ) -> None:

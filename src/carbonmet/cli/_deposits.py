@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import DbOpt, OrgOpt, console, fail, print_json, scope, workspace
+from ._common import AsJson, DbOpt, OrgOpt, console, fail, print_json, scope, workspace
 
 if TYPE_CHECKING:
     from ..services import DepositCheck
@@ -23,7 +23,7 @@ app = typer.Typer(help="月度存证 monthly evidence deposit (月度信息化�
 
 EnterpriseArg = Annotated[str, typer.Argument(help="企业 organisation code, e.g. E01")]
 YearOpt = Annotated[int, typer.Option("--year", help="年度 year")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")]
+JsonOpt = AsJson
 
 #: How a finding is named in the table of `deposit check`.
 _KIND = {"compared": "[red]超差 exceeds[/]", "not_deposited": "[yellow]未存证 not deposited[/]",

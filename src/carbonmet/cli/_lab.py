@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import console, err_console, fail, print_json, scope, workspace
+from ._common import AsJson, console, err_console, fail, print_json, scope, workspace
 
 if TYPE_CHECKING:
     from ..lab import LabImport
@@ -24,7 +24,7 @@ app = typer.Typer(help="化验数据 laboratory analyses: import result files, l
 EnterpriseArg = Annotated[str, typer.Argument(help="企业 organisation code, e.g. E01")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="数据库 URL database URL (default: $CARBONMET_DATABASE_URL "
                                                        "or ./.carbonmet)")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")]
+JsonOpt = AsJson
 OrgOpt = Annotated[str | None, typer.Option("--org", help="以企业身份运行 act as this enterprise (its data only; "
                                                          "default: the centre, all data)")]
 YearOpt = Annotated[int, typer.Option("--year", help="年份 calendar year (local time)")]

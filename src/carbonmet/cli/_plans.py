@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ._common import console, fail, print_json
+from ._common import AsJson, console, fail, print_json
 
 if TYPE_CHECKING:
     from ..services import Workspace
@@ -20,7 +20,7 @@ app = typer.Typer(help="监测计划 monitoring plans (数据质量控制计划)
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="数据库 URL database URL (default: $CARBONMET_DATABASE_URL "
                                                        "or ./.carbonmet)")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")]
+JsonOpt = AsJson
 EnterpriseArg = Annotated[str, typer.Argument(help="企业 organisation code, e.g. E01")]
 
 #: Where a parameter's value comes from, as shown in the tables.
