@@ -138,7 +138,7 @@ class PlantFootprint:
     u_measurement: float
     captured: float
     by_stage: dict[str, float]
-    per_kg: dict[str, float]
+    per_tonne: dict[str, float]
     budget: list[dict[str, Any]]
     allocation_rows: list[dict[str, Any]]
     factors: list[BackgroundFactor]
@@ -177,7 +177,7 @@ class PlantFootprint:
             "name": f"{self.rule.name_zh} {self.rule.name_en}", "unit": "kgCO2e/kg", "boundary": self.rule.boundary,
             "allocation": self.allocation, "value": self.value, "u": self.u, "U": self.U, "k": K95,
             "interval": [lo, hi], "u_measurement": self.u_measurement, "interval_measurement": [mlo, mhi],
-            "captured_co2_kg_per_kg": self.captured, "by_stage": self.by_stage, "per_kg": self.per_kg,
+            "captured_co2_kg_per_kg": self.captured, "by_stage": self.by_stage, "inputs_per_tonne": self.per_tonne,
             "budget": self.budget, "allocation_sensitivity": self.allocation_rows,
             "factors": [{"item": f.item, "value": f.value, "unit": f.unit, "u_rel": f.u_rel, "source": f.source,
                          "evidence": f.evidence, "ref": f.ref} for f in self.factors],
@@ -318,7 +318,7 @@ def plant_footprint(rule: ProductRule, data: PlantData, background: Mapping[str,
     Notes
     -----
     u² = Σ_k (∂F/∂δ_k · u_k)² + Σ_j (∂F/∂q_j)² var(ε_j) + Σ_i (∂F/∂f_i · f_i u_rel,i)², derivatives by central
-    differences through the engine (step = one standard uncertainty); the δ_k are shared, so a meter that
+    differences through the engine (step = 10⁻³ of a standard uncertainty); the δ_k are shared, so a meter that
     weighs the product and also enters the carbon balance moves numerator and denominator together.
     """
     method = allocation or rule.allocation
@@ -334,7 +334,8 @@ def plant_footprint(rule: ProductRule, data: PlantData, background: Mapping[str,
     base = ps0.footprint({rule.product: 1.0}, m.allocation)
     value = float(base.score)
 
-    def central(fn: Any, step: float) -> float:
+    def central(fn: Any, u: float) -> float:
+        step = 1e-3 * u  # first-order derivative (LPU), not a secant over ±u
         return (fn(step) - fn(-step)) / (2.0 * step)
 
     contrib: list[tuple[str, str, float]] = []
@@ -377,12 +378,12 @@ def plant_footprint(rule: ProductRule, data: PlantData, background: Mapping[str,
     supply = [float(base.contribution[base.activities.index(f"supply:{b.item}")]) for b in m.factors]
     dqi = dqr_weighted([float(base.contribution[plant_i]), *supply], [(1.0, 1.0, 1.0), *(b.dqr for b in m.factors)])
     flags = list(rule.flags) + [f"unverified_factor:{b.item}" for b in m.factors if b.unverified]
-    per_kg = {f"input:{k}": float(base.supply[base.activities.index(f"supply:{k}")]) for k in data.inputs}
+    per_tonne = {k: _KG_PER_T * float(base.supply[base.activities.index(f"supply:{k}")]) for k in data.inputs}
     mc_out = _monte_carlo(m, mc, seed, value) if mc > 0 else None
     return PlantFootprint(
         enterprise=data.enterprise, year=data.year, product=rule.product, rule=rule, allocation=method,
         value=value, u=float(math.sqrt(var)), u_measurement=float(math.sqrt(meas_var)), captured=float(base.captured_co2),
-        by_stage={k: float(v) for k, v in base.by_stage.items()}, per_kg=per_kg, budget=budget[:15],
+        by_stage={k: float(v) for k, v in base.by_stage.items()}, per_tonne=per_tonne, budget=budget[:15],
         allocation_rows=rows, factors=list(m.factors), primary_data_share=direct_share,
         dqi=tuple(round(x, 2) for x in dqi), flags=flags, mc=mc_out)  # type: ignore[arg-type]
 
