@@ -324,8 +324,8 @@ def _check_param(name: str, p: ParamSpec, instruments: dict[str, InstrumentSpec]
         if v < 0:
             out.append((name, "value", f"不能为负 must not be negative ({p.value} {p.unit})"))
         elif v > MAX_VALUE:
-            out.append((name, "value", f"数值不合理 implausibly large ({p.value} {p.unit}; at most {MAX_VALUE:g} in "
-                                       f"{unit})"))
+            out.append((name, "value", (f"数值不合理 implausibly large ({p.value} {p.unit}; at most {MAX_VALUE:g} in "
+                                       f"{unit})")))
         if unit == "1" and base in ("carbon_content", "oxidation_rate", "purity") and v > 1.0 + 1e-12:
             out.append((name, "value", f"超过 100 % / over 100 % ({p.value} {p.unit})"))
     for fld, inst in (("instrument", p.instrument), ("analyser", p.analyser)):
