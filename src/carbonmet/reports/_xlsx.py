@@ -3,10 +3,7 @@ given), 发现 Findings. Same input → same bytes (fixed document dates and zip
 
 from __future__ import annotations
 
-import io
 import json
-import re
-import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,12 +13,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from carbonmet.cems import rules
 from carbonmet.quantities.rules import spreadsheet_text
+from carbonmet.tabular import save_workbook
 
 from ._data import PilotData, PilotEnterprise
 from ._findings import pilot_findings, qa_rows
 from ._tables import method_sections
-
-_FIXED_ZIP = (1980, 1, 1, 0, 0, 0)
 
 
 def _cell(v: Any) -> Any:
@@ -134,25 +130,4 @@ def write_pilot_xlsx(data: PilotData, path: str | Path) -> Path:
                                  "下一步", "next step", "数值 numbers"],
            [[f.enterprise, f.severity, f.kind, f.where, f.what_zh, f.what_en, f.action_zh, f.action_en, f.numbers]
             for f in pilot_findings(data)], {"D": 30, "E": 60, "F": 60, "G": 40, "H": 40})
-    return _save(wb, data.year, Path(path))
-
-
-def _save(wb: Workbook, year: int, path: Path) -> Path:
-    fixed = datetime(year, 12, 31)
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
-    buf = io.BytesIO()
-    wb.save(buf)
-    stamp = fixed.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            raw = zin.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                raw = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>",
-                             raw)
-            zout.writestr(zi, raw)
-    path.write_bytes(out.getvalue())
-    return path
+    return save_workbook(wb, path, datetime(data.year, 12, 31))
