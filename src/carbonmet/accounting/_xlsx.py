@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,12 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]]) -
         ws.append([_cell(v) for v in r])
 
 
-def write_xlsx(acc: Account, path: str | Path) -> Path:
-    """Write ``acc`` as an XLSX workbook to ``path`` (text cells spreadsheet-safe) and return the path."""
+def write_xlsx(acc: Account, path: str | Path, *, stamp: Mapping[str, str] | None = None) -> Path:
+    """Write ``acc`` as an XLSX workbook to ``path`` (text cells spreadsheet-safe) and return the path.
+
+    ``stamp`` (what produced a report: data, profile and code versions, date; ``carbonmet.reports``) is written
+    as a last sheet 报告标识 stamp when given.
+    """
     d = acc.to_dict()
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
@@ -78,4 +83,6 @@ def write_xlsx(acc: Account, path: str | Path) -> Path:
                                                                             "frequency", "achieved")}]
             for c in d["control_plan"]])
     _sheet(wb, "溯源 provenance", ["键 key", "值 value"], [[k, v] for k, v in sorted(d["provenance"].items())])
+    if stamp is not None:
+        _sheet(wb, "报告标识 stamp", ["键 key", "值 value"], [[k, v] for k, v in stamp.items()])
     return save_workbook(wb, path, datetime(acc.year, 12, 31))

@@ -4,6 +4,7 @@ given), 发现 Findings. Same input → same bytes (fixed document dates and zip
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ SUMMARY_HEADER = ["企业 enterprise", "CEMS tCO2", "U CEMS tCO2", "核算 accou
                   "碳平衡 p balance", "平衡通过 balance passed", "系统偏差 systematic bias"]
 
 
-def write_pilot_xlsx(data: PilotData, path: str | Path) -> Path:
+def write_pilot_xlsx(data: PilotData, path: str | Path, *, stamp: Mapping[str, str] | None = None) -> Path:
     """Write the pilot report workbook to ``path`` and return the path.
 
     Sheets: 说明 Method (method text with references, then the substitution rule set's bands), 汇总 Summary (one
@@ -86,7 +87,8 @@ def write_pilot_xlsx(data: PilotData, path: str | Path) -> Path:
     measured-parameter share, stability, balance p, systematic-bias finding), 月度 Monthly (per enterprise and
     month, with the reconciled figure when there is a balance), 碳平衡 Balance (flows raw and reconciled [tC]),
     QA (only when ``data.qa``), 发现 Findings. Text cells are spreadsheet-safe; emissions are written as the
-    comparison gives them [tCO2], unrounded. The same ``data`` gives the same bytes.
+    comparison gives them [tCO2], unrounded. ``stamp`` (``Stamp.to_dict()`` of :func:`pilot_stamp`) adds a last
+    sheet 报告标识 stamp. The same ``data`` and stamp give the same bytes.
     """
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
@@ -130,4 +132,6 @@ def write_pilot_xlsx(data: PilotData, path: str | Path) -> Path:
                                  "下一步", "next step", "数值 numbers"],
            [[f.enterprise, f.severity, f.kind, f.where, f.what_zh, f.what_en, f.action_zh, f.action_en, f.numbers]
             for f in pilot_findings(data)], {"D": 30, "E": 60, "F": 60, "G": 40, "H": 40})
+    if stamp is not None:
+        _sheet(wb, "报告标识 stamp", ["键 key", "值 value"], [[k, v] for k, v in stamp.items()], {"A": 24, "B": 80})
     return save_workbook(wb, path, datetime(data.year, 12, 31))
