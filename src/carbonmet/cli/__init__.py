@@ -29,6 +29,7 @@ def _register() -> None:
         _quantities,
         _refdata,
         _registry,
+        _report,
         _review,
         _uncertainty,
     )
@@ -49,6 +50,7 @@ def _register() -> None:
     _deposits.register(app)  # deposit
     app.add_typer(_pilot.app, name="pilot")  # pilot comparison
     _review.register(app, _accounting.validate_app)  # review, validate review
+    app.add_typer(_report.app, name="report")  # report account, report review
 
 
 _register()

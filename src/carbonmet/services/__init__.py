@@ -55,6 +55,7 @@ from ._registry import (
     registry_table,
     trace_standard,
 )
+from ._reports import account_report, review_report
 from ._review import ReviewValidation, review_enterprise, validate_review
 from ._scope import Scope
 from ._streams import mqtt_listener, start_hj212_server
@@ -62,6 +63,8 @@ from ._usecase import USE_CASES, Tenancy
 from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
+    "account_report",
+    "review_report",
     "ReviewValidation",
     "review_enterprise",
     "validate_review",
