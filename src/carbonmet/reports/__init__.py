@@ -20,7 +20,7 @@ Rendering
     :func:`render_account_html`, :func:`write_account_xlsx`, :func:`account_stamp`, :func:`budget_chart_png`;
     :func:`render_review_html`, :func:`write_review_xlsx`, :func:`review_stamp`, :func:`findings_by_instrument`.
 PDF
-    :func:`render_pdf` (WeasyPrint, A4, stamp in header and footer, pinned dates), :class:`Stamp`,
+    :func:`render_pdf` (WeasyPrint, A4, stamp in header and footer, pinned dates), :func:`base_css`, :class:`Stamp`,
     :func:`data_digest`, :func:`code_version`, :data:`FONT_FAMILIES`.
 Errors
     :class:`ReportError`.
@@ -39,7 +39,7 @@ from ._errors import ReportError
 from ._findings import Finding, pilot_findings
 from ._html import TITLE_ZH as PILOT_TITLE_ZH
 from ._html import pilot_stamp, render_pilot_html
-from ._pdf import FONT_FAMILIES, Stamp, code_version, data_digest, render_pdf
+from ._pdf import FONT_FAMILIES, Stamp, base_css, code_version, data_digest, render_pdf
 from ._review import (
     REVIEW_TITLE_ZH,
     findings_by_instrument,
@@ -63,6 +63,7 @@ __all__ = [
     "ReportError",
     "Stamp",
     "account_stamp",
+    "base_css",
     "budget_chart_png",
     "code_version",
     "data_digest",

@@ -99,16 +99,16 @@ def _css_string(s: str) -> str:
     return f'"{out}"'
 
 
-def base_css(stamp: Stamp) -> str:
-    """The base style sheet of every PDF report: A4 portrait, 16 mm side margins, the stamp's title and header
-    line at the top of each page, its footer line and the page number at the bottom, report fonts with the CJK
-    font first (``!important``: a page's own font list for the screen does not decide the PDF's fonts), tables
+def base_css(stamp: Stamp, *, landscape: bool = False) -> str:
+    """The base style sheet of every PDF report: A4 (portrait, or landscape for wide tables), 16 mm side
+    margins, the stamp's title and header line at the top of each page, its footer line and the page number at
+    the bottom, report fonts with the CJK font first (``!important``: a page's own font list for the screen does not decide the PDF's fonts), tables
     that repeat their header row and do not split rows. Applied as a user style sheet: the page's own rules win
     elsewhere."""
     fonts = ", ".join(f'"{f}"' if f != "sans-serif" else f for f in FONT_FAMILIES)
     return f"""
 @page {{
-  size: A4; margin: 20mm 16mm 22mm 16mm;
+  size: A4{" landscape" if landscape else ""}; margin: 20mm 16mm 22mm 16mm;
   @top-left {{ content: {_css_string(stamp.title)}; font-size: 7.5pt; color: #555; }}
   @top-right {{ content: {_css_string(stamp.header())}; font-size: 7.5pt; color: #555; }}
   @bottom-left {{ content: {_css_string(stamp.footer())}; font-size: 6.5pt; color: #555; }}
@@ -122,7 +122,7 @@ h3 {{ font-size: 10pt; margin: 8pt 0 3pt 0; page-break-after: avoid; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 7.5pt; margin: 3pt 0 6pt 0; }}
 thead {{ display: table-header-group; }}
 tr {{ page-break-inside: avoid; }}
-th, td {{ border: 0.4pt solid #bbb; padding: 1.5pt 3pt; vertical-align: top; }}
+th, td {{ border: 0.4pt solid #bbb; padding: 1.5pt 3pt; vertical-align: top; overflow-wrap: anywhere; }}
 th {{ background: #eee; }}
 td.num, th.num {{ text-align: right; white-space: nowrap; }}
 img {{ max-width: 100%; }}
@@ -131,7 +131,7 @@ nav, .no-print {{ display: none; }}
 """
 
 
-def render_pdf(html: str, *, stamp: Stamp, css: str = "") -> bytes:
+def render_pdf(html: str, *, stamp: Stamp, css: str = "", landscape: bool = False) -> bytes:
     """The PDF of a report page.
 
     Parameters
@@ -144,11 +144,13 @@ def render_pdf(html: str, *, stamp: Stamp, css: str = "") -> bytes:
         custom keys ``DataVersion``, ``ProfileVersion``, ``CodeVersion``, ``GeneratedFor``).
     css : str
         More style sheet text, applied after :func:`base_css`.
+    landscape : bool
+        A4 landscape pages (the pilot's wide tables).
 
     Returns
     -------
     bytes
-        The PDF; the same ``html``, ``stamp`` and ``css`` (with the same fonts and WeasyPrint) give the same bytes.
+        The PDF; the same arguments (with the same fonts and WeasyPrint) give the same bytes.
 
     Raises
     ------
@@ -165,7 +167,7 @@ def render_pdf(html: str, *, stamp: Stamp, css: str = "") -> bytes:
     fetcher = URLFetcher(allowed_protocols=("data",))
     fonts = FontConfiguration()
     doc = HTML(string=html, url_fetcher=fetcher).render(
-        stylesheets=[CSS(string=base_css(stamp) + css, font_config=fonts)], font_config=fonts)
+        stylesheets=[CSS(string=base_css(stamp, landscape=landscape) + css, font_config=fonts)], font_config=fonts)
     when = f"{stamp.generated_for.isoformat()}T00:00:00Z"
     m = doc.metadata
     m.title = stamp.title
@@ -178,7 +180,7 @@ def render_pdf(html: str, *, stamp: Stamp, css: str = "") -> bytes:
                 "CodeVersion": stamp.code_version, "GeneratedFor": stamp.generated_for.isoformat()}
     m.xmp_metadata = []
     ident = hashlib.sha256(html.encode("utf-8") + json.dumps(stamp.to_dict(), sort_keys=True).encode()
-                           + css.encode("utf-8")).hexdigest()[:32].encode("ascii")
+                           + css.encode("utf-8") + (b"L" if landscape else b"P")).hexdigest()[:32].encode("ascii")
     out = doc.write_pdf(pdf_identifier=ident, custom_metadata=True)
     assert isinstance(out, bytes)
     return out

@@ -161,7 +161,7 @@ def pilot_comparison(ws: Workspace, scope: Scope, enterprises: Sequence[str], ye
     pdf_path: Path | None = None
     if pdf:
         pdf_path = out / f"pilot-{year}.pdf"
-        pdf_path.write_bytes(render_pdf(page, stamp=stamp))
+        pdf_path.write_bytes(render_pdf(page, stamp=stamp, landscape=True))
     findings = pilot_findings(data)
     return {
         "year": year, "rule_set": rule_set, "xlsx": str(xlsx), "html": str(html),
