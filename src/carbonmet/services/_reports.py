@@ -34,8 +34,8 @@ _ACCOUNT_REPORT = "emission account report 核算报告"
 _REVIEW_REPORT = "metrology review report 计量审查报告"
 
 
-def _formats(formats: Sequence[str]) -> list[str]:
-    fs = [f.strip().lower() for f in formats]
+def _formats(formats: Sequence[str] | str) -> list[str]:
+    fs = [f.strip().lower() for f in ([formats] if isinstance(formats, str) else formats)]
     bad = [f for f in fs if f not in FORMATS]
     if bad or not fs:
         raise ServiceError(f"报告格式须为 {', '.join(FORMATS)} / report formats must be among {', '.join(FORMATS)}, got "
