@@ -27,7 +27,6 @@ Errors
 """
 
 from ._account import (
-    ACCOUNT_TITLE_ZH,
     account_stamp,
     budget_chart_png,
     render_account_html,
@@ -37,11 +36,9 @@ from ._chart import pilot_chart_png
 from ._data import MIN_ENTERPRISES, PilotData, PilotEnterprise
 from ._errors import ReportError
 from ._findings import Finding, pilot_findings
-from ._html import TITLE_ZH as PILOT_TITLE_ZH
 from ._html import pilot_stamp, render_pilot_html
 from ._pdf import FONT_FAMILIES, Stamp, base_css, code_version, data_digest, render_pdf
 from ._review import (
-    REVIEW_TITLE_ZH,
     findings_by_instrument,
     render_review_html,
     review_stamp,
@@ -51,11 +48,8 @@ from ._tables import FindingRule, finding_rules
 from ._xlsx import write_pilot_xlsx
 
 __all__ = [
-    "ACCOUNT_TITLE_ZH",
     "FONT_FAMILIES",
     "MIN_ENTERPRISES",
-    "PILOT_TITLE_ZH",
-    "REVIEW_TITLE_ZH",
     "Finding",
     "FindingRule",
     "PilotData",
