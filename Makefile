@@ -4,9 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test bench setup system-deps clean
 
-$(STAMP): pyproject.toml
+# Debian packages (CJK font, WeasyPrint's libraries, …) listed in scripts/system-packages.txt; quick when present.
+system-deps:
+	sh scripts/system-deps.sh
+
+$(STAMP): pyproject.toml scripts/system-packages.txt scripts/system-deps.sh
+	sh scripts/system-deps.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

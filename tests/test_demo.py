@@ -44,6 +44,9 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert demo.main(tmp_path / "demo-out") == 0
     assert (tmp_path / "demo-out" / "registry.db").stat().st_size > 0
     assert any((tmp_path / "demo-out" / "store" / "readings").rglob("*.parquet"))
+    report = tmp_path / "demo-out" / "reports"
+    assert (report / "account-E01-2025.pdf").read_bytes().startswith(b"%PDF-")
+    assert (report / "account-E01-2025.xlsx").stat().st_size > 0
     out = buf.getvalue()
 
     # counts add up; the trace back matches the manifest; the audit chain and the tables are intact

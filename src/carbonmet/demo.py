@@ -14,7 +14,8 @@ on the demo's SQLite file and store, the centre's all-access :class:`~carbonmet.
 6. load the laboratory results and verify the audit chain;
 7. the region's accounts (碳核算): every enterprise accounted from its monitoring plan, the readings store,
    its lab results and the registry's certificates (LPU + MCM), against the truth; one enterprise's budget
-   and what to improve; flags for instruments out of their legal state.
+   and what to improve; flags for instruments out of their legal state; one enterprise's accounting report
+   as PDF and XLSX (docs/reports.md).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .services import (
     Scope,
     Workspace,
     account_enterprise,
+    account_report,
     balance_enterprise,
     compare_enterprise,
     due_items,
@@ -286,6 +288,11 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
         for f in acc.flags:
             if f["kind"] == "legal_state":
                 console.print(f"[yellow]标记 flag[/] {e} {f.get('stream')}: {f['message']}")
+    with Workspace(engine=ws.engine, store_root=region, time_zone=ws.time_zone) as region_ws:
+        rep = account_report(region_ws, centre, ent, 2025, out / "reports", method="both", trials=100_000, seed=1)
+    console.print(f"{ent} 核算报告 account report (PDF + XLSX, 同一输入逐字节相同 same inputs, same bytes): "
+                  f"{', '.join(rep['files'].values())}; 数据 data {rep['stamp']['data_version']}, 代码 code "
+                  f"{rep['stamp']['code_version']}", highlight=False)
 
     _step(8, "碳监测与核算比对、碳平衡", "CEMS against the accounts, and the carbon balance")
     t0 = time.perf_counter()

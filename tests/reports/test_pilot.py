@@ -76,7 +76,7 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def test_the_workbook_has_the_sheets_and_the_comparisons_numbers(pilot: dict[str, Any]) -> None:
     run = pilot["runs"][0]
     wb = load_workbook(run["out"] / f"pilot-{YEAR}.xlsx")
-    assert wb.sheetnames == SHEETS  # the RATA files given → a QA sheet
+    assert wb.sheetnames == [*SHEETS, "报告标识 stamp"]  # the RATA files given → a QA sheet; the stamp last
     head = [c.value for c in wb["汇总 Summary"][1]]
     rows = {r[0]: dict(zip(head, r, strict=True)) for r in wb["汇总 Summary"].iter_rows(min_row=2, values_only=True)}
     assert list(rows) == PILOT
@@ -110,6 +110,24 @@ def test_running_twice_gives_the_same_bytes(pilot: dict[str, Any]) -> None:
     a, b = (r["out"] for r in pilot["runs"])
     assert (a / f"pilot-{YEAR}.xlsx").read_bytes() == (b / f"pilot-{YEAR}.xlsx").read_bytes()
     assert (a / f"pilot-{YEAR}.html").read_bytes() == (b / f"pilot-{YEAR}.html").read_bytes()
+    assert (a / f"pilot-{YEAR}.pdf").read_bytes() == (b / f"pilot-{YEAR}.pdf").read_bytes()
+
+
+def test_the_pdf_holds_the_chinese_title_every_enterprise_and_the_stamp(pilot: dict[str, Any]) -> None:
+    from pypdf import PdfReader
+
+    run = pilot["runs"][0]
+    assert run["summary"]["pdf"] == str(run["out"] / f"pilot-{YEAR}.pdf")
+    reader = PdfReader(run["out"] / f"pilot-{YEAR}.pdf")
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "碳监测与碳核算比对验证试点报告" in text
+    for e in PILOT:
+        assert e in text
+    st = run["summary"]["stamp"]
+    assert st["data_version"] in text and st["code_version"] in text
+    assert reader.metadata is not None and reader.metadata["/CreationDate"] == f"D:{YEAR}1231000000Z"
+    wb = load_workbook(run["out"] / f"pilot-{YEAR}.xlsx")
+    assert dict(wb["报告标识 stamp"].iter_rows(min_row=2, values_only=True)) == st
 
 
 def test_the_page_holds_every_enterprise_chart_verdict_and_the_flagged_findings(pilot: dict[str, Any]) -> None:

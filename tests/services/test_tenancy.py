@@ -790,6 +790,31 @@ def check_review_enterprise(ws: Workspace, me: str, other: str) -> None:
             services.review_enterprise(ws, Scope.enterprise(me), org, date(2025, 2, 1))
 
 
+
+# --- reports (报告) ---------------------------------------------------------------------------------------------
+def check_account_report(ws: Workspace, me: str, other: str) -> None:
+    # the own enterprise gets as far as its account (plans without a streams table); the others not at all, and
+    # nothing is written for anyone
+    _plans(ws)
+    out = Path(tempfile.mkdtemp()) / "out"
+    with pytest.raises(ServiceError, match="streams"):
+        services.account_report(ws, Scope.enterprise(me), me, 2025, out, method="lpu")
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.account_report(ws, Scope.enterprise(me), org, 2025, out, method="lpu")
+    assert not out.exists()
+
+
+def check_review_report(ws: Workspace, me: str, other: str) -> None:
+    out = Path(tempfile.mkdtemp())
+    res = services.review_report(ws, Scope.enterprise(me), me, date(2025, 2, 1), out, ("html", "xlsx"))
+    page = Path(res["files"]["html"]).read_text(encoding="utf-8")
+    assert f"BS-{me}" in page and f"BS-{other}" not in page and res["findings"] == 1
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.review_report(ws, Scope.enterprise(me), org, date(2025, 2, 1), out / org)
+        assert not (out / org).exists()
+
 def check_validate_review(ws: Workspace, me: str, other: str) -> None:
     # generates its own region in a throw-away workspace: nothing of ws changes, any scope may call it
     head = _audit_head(ws)

@@ -4,10 +4,8 @@
 
 from __future__ import annotations
 
-import io
 import json
-import re
-import zipfile
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,10 +13,9 @@ from typing import Any
 from openpyxl import Workbook
 
 from carbonmet.quantities.rules import spreadsheet_text
+from carbonmet.tabular import save_workbook
 
 from ._account import Account
-
-_FIXED = (1980, 1, 1, 0, 0, 0)
 
 
 def _cell(v: Any) -> Any:
@@ -36,8 +33,12 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]]) -
         ws.append([_cell(v) for v in r])
 
 
-def write_xlsx(acc: Account, path: str | Path) -> Path:
-    """Write ``acc`` as an XLSX workbook to ``path`` (text cells spreadsheet-safe) and return the path."""
+def write_xlsx(acc: Account, path: str | Path, *, stamp: Mapping[str, str] | None = None) -> Path:
+    """Write ``acc`` as an XLSX workbook to ``path`` (text cells spreadsheet-safe) and return the path.
+
+    ``stamp`` (what produced a report: data, profile and code versions, date; ``carbonmet.reports``) is written
+    as a last sheet 报告标识 stamp when given.
+    """
     d = acc.to_dict()
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
@@ -82,22 +83,6 @@ def write_xlsx(acc: Account, path: str | Path) -> Path:
                                                                             "frequency", "achieved")}]
             for c in d["control_plan"]])
     _sheet(wb, "溯源 provenance", ["键 key", "值 value"], [[k, v] for k, v in sorted(d["provenance"].items())])
-    fixed = datetime(acc.year, 12, 31)
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
-    buf = io.BytesIO()
-    wb.save(buf)
-    stamp = fixed.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            data = zin.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>" + stamp + rb"\g<2>", data)
-            zout.writestr(zi, data)
-    p = Path(path)
-    p.write_bytes(out.getvalue())
-    return p
+    if stamp is not None:
+        _sheet(wb, "报告标识 stamp", ["键 key", "值 value"], [[k, v] for k, v in stamp.items()])
+    return save_workbook(wb, path, datetime(acc.year, 12, 31))

@@ -10,6 +10,7 @@ no GUI). Labels are Chinese when a CJK font is installed; otherwise the stream n
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from collections.abc import Mapping, Sequence
@@ -34,11 +35,28 @@ _IN_COLOUR, _OUT_COLOUR, _LINK_COLOUR, _NODE_COLOUR = "#6baed6", "#fd8d3c", "#9e
 
 
 def cjk_font() -> str | None:
-    """Name of an installed font family that has Chinese glyphs, or None."""
+    """Name of an installed font family that has Chinese glyphs, or None.
+
+    Matplotlib keeps its font list in a cache file written the first time it ran; a font installed since (for
+    example by ``scripts/system-deps.sh``) is not in it. When no CJK family is known, the system font folders
+    are scanned once and the files the cache lacks are added to matplotlib's font manager for this process.
+    """
     from matplotlib import font_manager
 
-    have = {f.name for f in font_manager.fontManager.ttflist}
-    return next((f for f in _CJK_FAMILIES if f in have), None)
+    fm = font_manager.fontManager
+    found = next((f for f in _CJK_FAMILIES if f in {x.name for x in fm.ttflist}), None)
+    if found is None and not _SCANNED:
+        _SCANNED.append(True)
+        known = {x.fname for x in fm.ttflist}
+        for path in sorted(font_manager.findSystemFonts()):
+            if path not in known:
+                with contextlib.suppress(Exception):  # a file matplotlib cannot read is skipped, as its scan does
+                    fm.addfont(path)
+        found = next((f for f in _CJK_FAMILIES if f in {x.name for x in fm.ttflist}), None)
+    return found
+
+
+_SCANNED: list[bool] = []
 
 
 def _has_cjk(text: str) -> bool:

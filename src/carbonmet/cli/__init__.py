@@ -30,6 +30,7 @@ def _register() -> None:
         _quantities,
         _refdata,
         _registry,
+        _report,
         _review,
         _uncertainty,
     )
@@ -51,6 +52,7 @@ def _register() -> None:
     app.add_typer(_pilot.app, name="pilot")  # pilot comparison
     _review.register(app, _accounting.validate_app)  # review, validate review
     _footprint.register(app, _accounting.validate_app)  # footprint, validate footprint
+    app.add_typer(_report.app, name="report")  # report account, report review
 
 
 _register()

@@ -37,6 +37,7 @@ def comparison_cmd(
                                                              "hj75_2017 | part75")] = "hjt75_2007",
     rata: Annotated[list[Path] | None, typer.Option("--rata", exists=True, dir_okay=False,
                                                     help="参比方法比对文件 paired-run (RATA) file, repeatable")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="同时写出 PDF also write the PDF")] = True,
     store: Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store directory")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
     db: str | None = DbOpt,
@@ -51,7 +52,8 @@ def comparison_cmd(
 
     try:
         with workspace(db, store) as ws:
-            res = pilot_comparison(ws, scope(org), codes, year, out, rule_set=rule_set, rata_files=rata or None)
+            res = pilot_comparison(ws, scope(org), codes, year, out, rule_set=rule_set, rata_files=rata or None,
+                                   pdf=pdf)
     except CarbonmetError as exc:
         fail(str(exc), 2 if "rule set" in str(exc) or "enterprises" in str(exc) else 1)
     if as_json:
@@ -68,4 +70,5 @@ def comparison_cmd(
                     "[red]是 yes[/]" if e["flagged"] else "否 no", ", ".join(e["suspects"]) or "—", bal,
                     str(e["flagged_findings"]))
     console.print(tab)
-    console.print(f"报告 report → {res['xlsx']}, {res['html']}; 图 charts: {len(res['charts'])}")
+    files = ", ".join(p for p in (res["xlsx"], res["html"], res["pdf"]) if p)
+    console.print(f"报告 report → {files}; 图 charts: {len(res['charts'])}")

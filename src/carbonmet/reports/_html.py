@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from carbonmet.cems import rules
@@ -13,6 +14,7 @@ from carbonmet.cems import rules
 from ._chart import pilot_chart_png
 from ._data import PilotData
 from ._findings import pilot_findings, qa_rows
+from ._pdf import Stamp, code_version, data_digest
 from ._tables import finding_rules, method_sections
 from ._xlsx import summary_rows
 
@@ -48,7 +50,25 @@ def _b64(png: bytes | None) -> str | None:
     return None if png is None else base64.b64encode(png).decode("ascii")
 
 
-def render_pilot_html(data: PilotData, *, charts: Mapping[str, bytes] | None = None) -> str:
+def pilot_stamp(data: PilotData, *, code: str | None = None) -> Stamp:
+    """The stamp of a pilot report: data version = digest of every enterprise's comparison, CEMS leg, hours,
+    balance and sources and the QA items (the diagrams left out: they are drawn from the same numbers); profile =
+    the substitution rule set and the accounting profiles named in the enterprises' sources; code =
+    :func:`code_version` unless given; date = 31 December of the year."""
+    payload = {"year": data.year, "rule_set": data.rule_set, "qa": data.qa,
+               "enterprises": [{"enterprise": e.enterprise, "comparison": e.comparison, "cems": e.cems,
+                                "hours": e.hours, "balance": e.balance, "sources": e.sources}
+                               for e in data.enterprises]}
+    profiles = sorted({str(v) for e in data.enterprises for k, v in e.sources.items() if "profile" in k})
+    return Stamp(title=f"{TITLE_ZH} {TITLE_EN}",
+                 subject=f"{data.year} · {', '.join(e.enterprise for e in data.enterprises)}",
+                 data_version=data_digest(payload),
+                 profile_version=" · ".join([f"rule set {data.rule_set}", *profiles]),
+                 code_version=code or code_version(), generated_for=date(data.year, 12, 31))
+
+
+def render_pilot_html(data: PilotData, *, charts: Mapping[str, bytes] | None = None,
+                      stamp: Stamp | None = None) -> str:
     """The pilot report as an HTML page.
 
     Sections: title; method (the same text as the workbook's 说明 sheet); data (year, enterprises with their
@@ -61,6 +81,8 @@ def render_pilot_html(data: PilotData, *, charts: Mapping[str, bytes] | None = N
     data : PilotData
     charts : mapping, optional
         Enterprise code → monthly chart PNG already drawn (drawn here for those missing).
+    stamp : Stamp, optional
+        What produced the report (:func:`pilot_stamp`), shown in a last section when given.
 
     Returns
     -------
@@ -88,7 +110,7 @@ def render_pilot_html(data: PilotData, *, charts: Mapping[str, bytes] | None = N
         "finding_rules": list(finding_rules().values()),
         "results": list(zip(ents, summary_rows(data), strict=True)), "enterprises": ents,
         "qa": qa_rows(data.qa), "other_findings": [f for f in findings if f.enterprise not in codes],
-        "all_findings": findings,
+        "all_findings": findings, "stamp": stamp,
         "n_flagged": sum(1 for e in data.enterprises if e.comparison.get("flagged")),
     }
     return str(_env().get_template("pilot.html.j2").render(**ctx))

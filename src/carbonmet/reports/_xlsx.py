@@ -3,10 +3,8 @@ given), 发现 Findings. Same input → same bytes (fixed document dates and zip
 
 from __future__ import annotations
 
-import io
 import json
-import re
-import zipfile
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,12 +14,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from carbonmet.cems import rules
 from carbonmet.quantities.rules import spreadsheet_text
+from carbonmet.tabular import save_workbook
 
 from ._data import PilotData, PilotEnterprise
 from ._findings import pilot_findings, qa_rows
 from ._tables import method_sections
-
-_FIXED_ZIP = (1980, 1, 1, 0, 0, 0)
 
 
 def _cell(v: Any) -> Any:
@@ -82,7 +79,7 @@ SUMMARY_HEADER = ["企业 enterprise", "CEMS tCO2", "U CEMS tCO2", "核算 accou
                   "碳平衡 p balance", "平衡通过 balance passed", "系统偏差 systematic bias"]
 
 
-def write_pilot_xlsx(data: PilotData, path: str | Path) -> Path:
+def write_pilot_xlsx(data: PilotData, path: str | Path, *, stamp: Mapping[str, str] | None = None) -> Path:
     """Write the pilot report workbook to ``path`` and return the path.
 
     Sheets: 说明 Method (method text with references, then the substitution rule set's bands), 汇总 Summary (one
@@ -90,7 +87,8 @@ def write_pilot_xlsx(data: PilotData, path: str | Path) -> Path:
     measured-parameter share, stability, balance p, systematic-bias finding), 月度 Monthly (per enterprise and
     month, with the reconciled figure when there is a balance), 碳平衡 Balance (flows raw and reconciled [tC]),
     QA (only when ``data.qa``), 发现 Findings. Text cells are spreadsheet-safe; emissions are written as the
-    comparison gives them [tCO2], unrounded. The same ``data`` gives the same bytes.
+    comparison gives them [tCO2], unrounded. ``stamp`` (``Stamp.to_dict()`` of :func:`pilot_stamp`) adds a last
+    sheet 报告标识 stamp. The same ``data`` and stamp give the same bytes.
     """
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
@@ -134,25 +132,6 @@ def write_pilot_xlsx(data: PilotData, path: str | Path) -> Path:
                                  "下一步", "next step", "数值 numbers"],
            [[f.enterprise, f.severity, f.kind, f.where, f.what_zh, f.what_en, f.action_zh, f.action_en, f.numbers]
             for f in pilot_findings(data)], {"D": 30, "E": 60, "F": 60, "G": 40, "H": 40})
-    return _save(wb, data.year, Path(path))
-
-
-def _save(wb: Workbook, year: int, path: Path) -> Path:
-    fixed = datetime(year, 12, 31)
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
-    buf = io.BytesIO()
-    wb.save(buf)
-    stamp = fixed.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            raw = zin.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                raw = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>",
-                             raw)
-            zout.writestr(zi, raw)
-    path.write_bytes(out.getvalue())
-    return path
+    if stamp is not None:
+        _sheet(wb, "报告标识 stamp", ["键 key", "值 value"], [[k, v] for k, v in stamp.items()], {"A": 24, "B": 80})
+    return save_workbook(wb, path, datetime(data.year, 12, 31))

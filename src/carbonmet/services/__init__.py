@@ -63,6 +63,7 @@ from ._registry import (
     registry_table,
     trace_standard,
 )
+from ._reports import account_report, review_report
 from ._review import ReviewValidation, review_enterprise, validate_review
 from ._scope import Scope
 from ._streams import mqtt_listener, start_hj212_server
@@ -70,8 +71,6 @@ from ._usecase import USE_CASES, Tenancy
 from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
-    "OUT_OF_SCOPE",
-    "USE_CASES",
     "AccessDenied",
     "BalanceResult",
     "CarbonmetError",
@@ -82,14 +81,17 @@ __all__ = [
     "FootprintValidation",
     "ImportRejected",
     "NotInScope",
+    "OUT_OF_SCOPE",
     "ReviewValidation",
     "Scope",
     "ServiceError",
     "Tenancy",
+    "USE_CASES",
     "Validation",
     "Workspace",
     "account_enterprise",
     "account_inventory_file",
+    "account_report",
     "balance_enterprise",
     "cems_enterprise",
     "compact_store",
@@ -136,6 +138,7 @@ __all__ = [
     "record_incident",
     "registry_table",
     "review_enterprise",
+    "review_report",
     "set_hj212_password",
     "show_plan",
     "sign_audit_head",

@@ -15,6 +15,8 @@ from carbonmet.reports import (
     ReportError,
     pilot_chart_png,
     pilot_findings,
+    pilot_stamp,
+    render_pdf,
     render_pilot_html,
     write_pilot_xlsx,
 )
@@ -67,12 +69,13 @@ def _qa_from_files(ws: Workspace, scope: Scope, paths: Sequence[str | Path]) -> 
 @use_case("read")
 def pilot_comparison(ws: Workspace, scope: Scope, enterprises: Sequence[str], year: int, out_dir: str | Path, *,
                      rule_set: str = "hjt75_2007", rata_files: Sequence[str | Path] | None = None,
-                     qa: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+                     qa: Sequence[dict[str, Any]] | None = None, pdf: bool = True) -> dict[str, Any]:
     """Run the comparison pilot for ``enterprises`` in ``year`` and write its report into ``out_dir``.
 
     For each enterprise: CEMS against the account (:func:`compare_enterprise`), the plant's carbon balance
     reconciled with its systematic-bias test (as :func:`balance_enterprise`, from the same comparison) and the
-    carbon-flow diagram; then ``pilot-<year>.xlsx``, ``pilot-<year>.html`` and the charts
+    carbon-flow diagram; then ``pilot-<year>.xlsx``, ``pilot-<year>.html``, ``pilot-<year>.pdf`` (all three
+    stamped with the data, profile and code versions: :func:`carbonmet.reports.pilot_stamp`) and the charts
     ``pilot-<year>-<enterprise>-monthly.png`` and ``pilot-<year>-<enterprise>-carbon-flow.png``
     (:mod:`carbonmet.reports`).
 
@@ -94,7 +97,8 @@ def pilot_comparison(ws: Workspace, scope: Scope, enterprises: Sequence[str], ye
     Returns
     -------
     dict
-        ``year``, ``rule_set``, ``xlsx``, ``html``, ``charts`` (paths as text) and per enterprise its
+        ``year``, ``rule_set``, ``xlsx``, ``html``, ``pdf`` (None when not written), ``charts`` (paths as text),
+        ``stamp`` and per enterprise its
         ``verdict``, ``consistent``, ``flagged``, ``En``, ``relative_deviation_pct``, ``suspects``,
         ``balance_passed`` and the number of flagged findings.
 
@@ -149,12 +153,19 @@ def pilot_comparison(ws: Workspace, scope: Scope, enterprises: Sequence[str], ye
             p = out / f"pilot-{year}-{ent.enterprise}-carbon-flow.png"
             p.write_bytes(ent.flow_png)
             files.append(str(p))
-    xlsx = write_pilot_xlsx(data, out / f"pilot-{year}.xlsx")
+    stamp = pilot_stamp(data)
+    xlsx = write_pilot_xlsx(data, out / f"pilot-{year}.xlsx", stamp=stamp.to_dict())
     html = out / f"pilot-{year}.html"
-    html.write_text(render_pilot_html(data, charts=charts), encoding="utf-8")
+    page = render_pilot_html(data, charts=charts, stamp=stamp)
+    html.write_text(page, encoding="utf-8")
+    pdf_path: Path | None = None
+    if pdf:
+        pdf_path = out / f"pilot-{year}.pdf"
+        pdf_path.write_bytes(render_pdf(page, stamp=stamp, landscape=True))
     findings = pilot_findings(data)
     return {
-        "year": year, "rule_set": rule_set, "xlsx": str(xlsx), "html": str(html), "charts": files,
+        "year": year, "rule_set": rule_set, "xlsx": str(xlsx), "html": str(html),
+        "pdf": None if pdf_path is None else str(pdf_path), "charts": files, "stamp": stamp.to_dict(),
         "enterprises": [{
             "enterprise": ent.enterprise, "verdict": ent.comparison["verdict"],
             "consistent": ent.comparison["consistent"], "flagged": ent.comparison["flagged"],

@@ -12,6 +12,9 @@ monitoring-plan files (:mod:`carbonmet.sites`) so that they agree on the rules:
 - row-level problems (:class:`RowIssue`: surplus cells, a truncated last row) are reported, never dropped;
 - every error (:class:`TabularError`) names file, row and field.
 
+And one writer rule: a workbook written with :func:`save_workbook` (:func:`workbook_bytes`) has its dates pinned,
+so the same content gives the same bytes.
+
 This package sits at the bottom layer beside :mod:`carbonmet.quantities` and imports no other
 carbonmet package.
 """
@@ -28,6 +31,7 @@ from ._reader import (
     read_table,
     read_xlsx,
 )
+from ._writer import save_workbook, workbook_bytes
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -42,4 +46,6 @@ __all__ = [
     "read_limited",
     "read_table",
     "read_xlsx",
+    "save_workbook",
+    "workbook_bytes",
 ]

@@ -1,0 +1,149 @@
+"""Report use cases (报告): the accounting report of one enterprise-year and the metrology review report of one
+enterprise on a date, as PDF, XLSX and HTML files stamped with the data, profile and code versions that produced
+them (same inputs → same bytes). The comparison pilot's report is written by :func:`pilot_comparison`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from carbonmet.reports import (
+    account_stamp,
+    render_account_html,
+    render_pdf,
+    render_review_html,
+    review_stamp,
+    write_account_xlsx,
+    write_review_xlsx,
+)
+
+from ._accounting import account_enterprise
+from ._deps import Organisation
+from ._errors import ServiceError
+from ._review import review_enterprise
+from ._scope import Scope
+from ._usecase import use_case
+from ._workspace import Workspace
+
+FORMATS = ("pdf", "xlsx", "html")
+_ACCOUNT_REPORT = "emission account report 核算报告"
+_REVIEW_REPORT = "metrology review report 计量审查报告"
+
+
+def _formats(formats: Sequence[str] | str) -> list[str]:
+    fs = [f.strip().lower() for f in ([formats] if isinstance(formats, str) else formats)]
+    bad = [f for f in fs if f not in FORMATS]
+    if bad or not fs:
+        raise ServiceError(f"报告格式须为 {', '.join(FORMATS)} / report formats must be among {', '.join(FORMATS)}, got "
+                           f"{', '.join(bad) or 'none'}")
+    return list(dict.fromkeys(fs))
+
+
+def _org_name(ws: Workspace, code: str) -> str:
+    with ws.session() as s:
+        return str(s.scalar(select(Organisation.name).where(Organisation.code == code)) or "")
+
+
+@use_case("read")
+def account_report(ws: Workspace, scope: Scope, enterprise: str, year: int, out_dir: str | Path,
+                   formats: Sequence[str] = ("pdf", "xlsx"), *, method: str = "both", trials: int = 100_000,
+                   seed: int | None = 0, profile: str | None = None, top: int = 10,
+                   generated_for: date | None = None) -> dict[str, Any]:
+    """The accounting report (碳排放核算报告) of ``enterprise`` for ``year``: its account
+    (:func:`account_enterprise`) written as ``account-<enterprise>-<year>.pdf`` / ``.xlsx`` / ``.html`` into
+    ``out_dir``.
+
+    Parameters
+    ----------
+    formats : sequence of {"pdf", "xlsx", "html"}
+    method, trials, seed, profile
+        As :func:`account_enterprise` (the seed makes the Monte Carlo part, and so the files, reproducible).
+    top : int
+        Budget terms listed in the report.
+    generated_for : date, optional
+        The date the report is made for (default 31 December of ``year``): the files' dates.
+
+    Returns
+    -------
+    dict
+        ``enterprise``, ``year``, ``files`` (format → path as text), ``stamp`` and the total (``value``, ``U``,
+        ``k``, ``valid``).
+
+    Raises
+    ------
+    NotInScope
+        ``enterprise`` outside the read scope (checked before anything is computed or written).
+    ServiceError
+        An unknown format, or what :func:`account_enterprise` refuses.
+    """
+    scope.check_read(enterprise, _ACCOUNT_REPORT, enterprise)
+    fs = _formats(formats)
+    acc = account_enterprise(ws, scope, enterprise, year, method=method, trials=trials, seed=seed, profile=profile)
+    name = _org_name(ws, enterprise)
+    stamp = account_stamp(acc, name=name, generated_for=generated_for)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"account-{enterprise}-{year}"
+    files: dict[str, str] = {}
+    html = render_account_html(acc, stamp=stamp, name=name, top=top) if {"pdf", "html"} & set(fs) else ""
+    for f in fs:
+        p = out / f"{stem}.{f}"
+        if f == "pdf":
+            p.write_bytes(render_pdf(html, stamp=stamp))
+        elif f == "html":
+            p.write_text(html, encoding="utf-8")
+        else:
+            write_account_xlsx(acc, p, stamp=stamp)
+        files[f] = str(p)
+    t = acc.total
+    return {"enterprise": enterprise, "name": name, "year": year, "files": files, "stamp": stamp.to_dict(),
+            "total": {"value": t["value"], "U": t["U"], "k": t["k"], "valid": t["valid"]}}
+
+
+@use_case("read")
+def review_report(ws: Workspace, scope: Scope, enterprise: str, on: date, out_dir: str | Path,
+                  formats: Sequence[str] = ("pdf", "xlsx"), *, profile: str = "gb17167_ccm",
+                  local_rules: str | Path | None = None) -> dict[str, Any]:
+    """The metrology review report (计量审查报告) of ``enterprise`` on ``on``: the findings of
+    :func:`review_enterprise` by instrument with their evidence, written as
+    ``review-<enterprise>-<on>.pdf`` / ``.xlsx`` / ``.html`` into ``out_dir``.
+
+    Returns
+    -------
+    dict
+        ``enterprise``, ``on``, ``files`` (format → path as text), ``stamp``, ``counts`` by severity.
+
+    Raises
+    ------
+    NotInScope
+        ``enterprise`` outside the read scope (checked before anything is computed or written).
+    ServiceError
+        An unknown format.
+    carbonmet.review.ReviewError
+        Unknown profile, or a bad local rule file (file, row and field named).
+    """
+    scope.check_read(enterprise, _REVIEW_REPORT, enterprise)
+    fs = _formats(formats)
+    res = review_enterprise(ws, scope, enterprise, on, profile=profile, local_rules=local_rules)
+    name = _org_name(ws, enterprise)
+    stamp = review_stamp(res, name=name)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"review-{enterprise}-{on.isoformat()}"
+    files: dict[str, str] = {}
+    html = render_review_html(res, stamp=stamp, name=name) if {"pdf", "html"} & set(fs) else ""
+    for f in fs:
+        p = out / f"{stem}.{f}"
+        if f == "pdf":
+            p.write_bytes(render_pdf(html, stamp=stamp))
+        elif f == "html":
+            p.write_text(html, encoding="utf-8")
+        else:
+            write_review_xlsx(res, p, stamp=stamp)
+        files[f] = str(p)
+    return {"enterprise": enterprise, "name": name, "on": on.isoformat(), "files": files, "stamp": stamp.to_dict(),
+            "counts": res.counts(), "findings": len(res.findings)}
