@@ -71,6 +71,8 @@ from ._usecase import USE_CASES, Tenancy
 from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
+    "OUT_OF_SCOPE",
+    "USE_CASES",
     "AccessDenied",
     "BalanceResult",
     "CarbonmetError",
@@ -81,12 +83,10 @@ __all__ = [
     "FootprintValidation",
     "ImportRejected",
     "NotInScope",
-    "OUT_OF_SCOPE",
     "ReviewValidation",
     "Scope",
     "ServiceError",
     "Tenancy",
-    "USE_CASES",
     "Validation",
     "Workspace",
     "account_enterprise",
