@@ -4,12 +4,14 @@ through the services only, with a model built from measured quantities."""
 import ast
 import inspect
 import io
+import json
 import re
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from carbonmet.footprint import check_product_footprint
 from carbonmet.quantities import CO2_PER_C
 
 
@@ -47,6 +49,10 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     report = tmp_path / "demo-out" / "reports"
     assert (report / "account-E01-2025.pdf").read_bytes().startswith(b"%PDF-")
     assert (report / "account-E01-2025.xlsx").stat().st_size > 0
+    pact = tmp_path / "demo-out" / "pact"
+    docs = sorted(p.name for p in pact.glob("*.json"))
+    assert "E01-methanol.json" in docs and len(docs) >= 4
+    assert all(check_product_footprint(json.loads((pact / d).read_text("utf-8"))) == [] for d in docs)
     out = buf.getvalue()
 
     # counts add up; the trace back matches the manifest; the audit chain and the tables are intact
