@@ -5,7 +5,14 @@ Every default the accounting engine may use is data with a source: ``data/profil
 ``unattributed-A``, ``MEE/grid`` and the IPCC GWP sets), and the CSV tables beside it hold fuels, product carbon
 contents, heat, grid and GWP values, each row with its source, clause and evidence mark, and the documented default
 uncertainty of each class of value. A value comes back as a :class:`FactorValue` that names its profile and turns
-into a :class:`~carbonmet.quantities.MeasuredQuantity` with default provenance. See ``docs/factors.md``.
+into a :class:`~carbonmet.quantities.MeasuredQuantity` with default provenance.
+
+The emission-factor database (排放因子库) shares that store: :class:`FactorRecord` (key, value, unit, basis measured |
+default | literature, distribution, pedigree, evidence, version), append-only audited versions in the registry
+database (:func:`save_factors`), one query API over stored and packaged factors (:func:`find`, :func:`get_factor`),
+imports from CSV/XLSX (:func:`read_factor_file`) and olca-schema JSON-LD (:func:`read_olca_package`), the pedigree
+matrix → lognormal (:func:`pedigree_sigma`) and the comparison of one product across regions against a measured
+factor (:func:`measured_factor`, :func:`compare_regions`). See ``docs/factors.md``.
 
 Example
 -------
@@ -19,9 +26,26 @@ Example
 
 from carbonmet.quantities import CO2_PER_C as CO2_PER_C
 
+from . import _reconcile as _reconcile  # registers the emission_factor reconciler
+from ._compare import FactorDifference, RegionalComparison, compare_factors, compare_regions, measured_factor
 from ._data import CO2_PER_C_PRINTED, data_version
 from ._errors import FactorError
+from ._import import FactorFile, FactorImportError, ImportProblem, read_factor_file
+from ._models import FactorRow
+from ._olca import OlcaExchange, OlcaFlow, OlcaPackage, OlcaProcess, OlcaUncertainty, read_olca_package
+from ._pedigree import (
+    INDICATORS,
+    PEDIGREE_TABLES,
+    BasicUncertainty,
+    PedigreeSigma,
+    basic_classes,
+    basic_uncertainty,
+    parse_dq_entry,
+    pedigree_sigma,
+)
 from ._profiles import Profile, check_data, default_profile, grid_factor, gwp, load_profile, profiles, resolve
+from ._records import Distribution, FactorRecord
+from ._store import SaveReport, find, get_factor, packaged_factors, save_factors
 from ._types import (
     EVIDENCE_MARKS,
     FLAG_BORROWED,
@@ -34,6 +58,37 @@ from ._types import (
 )
 
 __all__ = [
+    "INDICATORS",
+    "PEDIGREE_TABLES",
+    "BasicUncertainty",
+    "Distribution",
+    "FactorDifference",
+    "FactorFile",
+    "FactorImportError",
+    "FactorRecord",
+    "FactorRow",
+    "ImportProblem",
+    "OlcaExchange",
+    "OlcaFlow",
+    "OlcaPackage",
+    "OlcaProcess",
+    "OlcaUncertainty",
+    "PedigreeSigma",
+    "RegionalComparison",
+    "SaveReport",
+    "basic_classes",
+    "basic_uncertainty",
+    "compare_factors",
+    "compare_regions",
+    "find",
+    "get_factor",
+    "measured_factor",
+    "packaged_factors",
+    "parse_dq_entry",
+    "pedigree_sigma",
+    "read_factor_file",
+    "read_olca_package",
+    "save_factors",
     "CO2_PER_C",
     "CO2_PER_C_PRINTED",
     "EVIDENCE_MARKS",
