@@ -20,6 +20,7 @@ from ._credentials import set_hj212_password
 from ._deposits import DepositCheck, deposit_check, deposit_month, deposit_proof, list_deposits
 from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
+from ._factors import FactorImport, compare_factors, import_factors, list_factors, show_factor
 from ._incidents import record_incident
 from ._lab import import_lab, lab_findings, lab_results
 from ._metering import (
@@ -82,6 +83,11 @@ __all__ = [
     "deposit_month",
     "deposit_proof",
     "list_deposits",
+    "FactorImport",
+    "compare_factors",
+    "import_factors",
+    "list_factors",
+    "show_factor",
     "OUT_OF_SCOPE",
     "USE_CASES",
     "AccessDenied",
