@@ -21,6 +21,7 @@ def _register() -> None:
         _cems,
         _compare,
         _deposits,
+        _factors,
         _hj212,
         _lab,
         _metering,
@@ -47,6 +48,7 @@ def _register() -> None:
     app.add_typer(_cems.app, name="cems")  # cems rata
     _compare.register(app, _cems.app, _accounting.validate_app)  # cems annual, compare, validate cems
     _deposits.register(app)  # deposit
+    _factors.register(app)  # factors list|show|compare|import
     app.add_typer(_pilot.app, name="pilot")  # pilot comparison
     _review.register(app, _accounting.validate_app)  # review, validate review
 

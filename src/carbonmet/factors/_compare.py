@@ -132,8 +132,7 @@ class RegionalComparison:
 
 
 def _label(r: FactorRecord) -> str:
-    tech = f"/{r.technology}" if r.technology else ""
-    return f"{r.region}{tech} {r.year} ({r.basis}, {r.ref})"
+    return r.ref
 
 
 def _in(r: FactorRecord, unit: str) -> tuple[float, float]:

@@ -149,13 +149,13 @@ def _record(cells: dict[str, str], store: str) -> FactorRecord:
     if not year_text.removesuffix(".0").isdigit():
         raise _RowError("year", f"not a year: {year_text!r}")
     value = _num(c, "value")
-    fields: dict[str, Any] = dict(
-        product=c["product"], technology=c.get("technology", ""), region=c["region"],
-        year=int(year_text.removesuffix(".0")), gas=c["gas"], gwp_set=c.get("gwp_set", ""), value=value,
-        unit=c["unit"], flow_unit=c["flow_unit"], basis=c["basis"], source=c["source"],
-        source_version=c.get("source_version", ""), clause=c.get("clause", ""), evidence=c["evidence"],
-        distribution=dist, pedigree=pedigree, pedigree_table=table, basic_variance=basic,
-        owner=c.get("owner") or None, note=c.get("note", ""), store=store)
+    fields: dict[str, Any] = {
+        "product": c["product"], "technology": c.get("technology", ""), "region": c["region"],
+        "year": int(year_text.removesuffix(".0")), "gas": c["gas"], "gwp_set": c.get("gwp_set", ""), "value": value,
+        "unit": c["unit"], "flow_unit": c["flow_unit"], "basis": c["basis"], "source": c["source"],
+        "source_version": c.get("source_version", ""), "clause": c.get("clause", ""), "evidence": c["evidence"],
+        "distribution": dist, "pedigree": pedigree, "pedigree_table": table, "basic_variance": basic,
+        "owner": c.get("owner") or None, "note": c.get("note", ""), "store": store}
     try:
         return FactorRecord(**fields)
     except ValidationError as exc:

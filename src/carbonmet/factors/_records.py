@@ -17,7 +17,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from carbonmet.quantities import Evidence, MeasuredQuantity, Provenance, Shape, Source, UnitError, is_convertible
+from carbonmet.quantities import (
+    Evidence,
+    MeasuredQuantity,
+    Provenance,
+    Shape,
+    Source,
+    UnitError,
+    is_convertible,
+)
 
 from ._errors import FactorError
 from ._pedigree import INDICATORS, check_scores, format_dq_entry, lognormal_u_rel, pedigree_sigma
@@ -242,10 +250,10 @@ class FactorRecord(BaseModel):
 
     @property
     def ref(self) -> str:
-        """The key with its version (``…/v2``) or ``@packaged:<data_version>``."""
+        """The key with its version (``…/v2``), ``@packaged:<data_version>``, or `` (not stored)``."""
         if self.store == "packaged":
             return f"{self.key}@packaged:{self.data_version}"
-        return f"{self.key}/v{self.version}"
+        return f"{self.key}/v{self.version}" if self.version else f"{self.key} (not stored)"
 
     @property
     def unverified(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ from carbonmet.factors import (
     compare_regions,
     find,
     get_factor,
+    measured_factor,
     read_factor_file,
     read_olca_package,
     save_factors,
 )
+from carbonmet.quantities import MeasuredQuantity, Provenance, Source
 
 from ._guard import guarded_write
 from ._scope import Scope
@@ -155,6 +158,8 @@ def show_factor(ws: Workspace, scope: Scope, ref: str) -> dict[str, Any]:
 @use_case("read")
 def compare_factors(ws: Workspace, scope: Scope, product: str, regions: Sequence[str], *,
                     measured_owner: str | None = None, measured: FactorRecord | None = None,
+                    measured_value: tuple[float, float, str] | None = None, measured_source: str = "",
+                    measured_year: int | None = None,
                     year: int | None = None, technology: str | None = None, gas: str | None = None,
                     k: float = 2.0) -> RegionalComparison:
     """One product's factor across regions, against a measured factor and each other, by E_n (因子区域比对).
@@ -169,8 +174,12 @@ def compare_factors(ws: Workspace, scope: Scope, product: str, regions: Sequence
     measured_owner : str, optional
         An enterprise whose stored measured factor of ``product`` (the latest) is the reference.
     measured : FactorRecord, optional
-        A measured factor given directly (e.g. from :func:`carbonmet.factors.measured_factor`); not with
-        ``measured_owner``.
+        A measured factor given directly (e.g. from :func:`carbonmet.factors.measured_factor`).
+    measured_value : (value, u, unit), optional
+        A measured factor given as value, standard uncertainty and unit (``tCO2/t``), with ``measured_source``
+        saying where it comes from and ``measured_year`` its data year (default: this year); it becomes a record of
+        basis ``measured`` (region ``measured``). At most one
+        of ``measured_owner``, ``measured`` and ``measured_value``.
     year, technology, gas : optional filters of the regional factors.
     k : float
         Coverage factor.
@@ -184,8 +193,19 @@ def compare_factors(ws: Workspace, scope: Scope, product: str, regions: Sequence
     """
     from ._errors import NotInScope
 
-    if measured_owner is not None and measured is not None:
-        raise FactorError("give measured_owner or measured, not both")
+    if sum(x is not None for x in (measured_owner, measured, measured_value)) > 1:
+        raise FactorError("give one of measured_owner, measured and measured_value")
+    if measured_value is not None:
+        value, u, unit = measured_value
+        if "/" not in unit:
+            raise FactorError(f"measured unit {unit!r} must be per a quantity of the product (e.g. tCO2/t)")
+        q = MeasuredQuantity(value=float(value), unit=unit, u=float(u),
+                             provenance=Provenance(source=Source.MEASURED, reference=measured_source or "given by the caller"),
+                             name=f"{product} measured")
+        measured = measured_factor(q, product=product, region="measured",
+                                   year=measured_year or datetime.now(UTC).year,
+                                   flow_unit=unit.split("/", 1)[1], gas=gas or "CO2",
+                                   gwp_set="AR5" if (gas or "") == "CO2e" else "", source=measured_source)
     with ws.session() as s:
         if measured_owner is not None:
             scope.check_read(measured_owner, "measured factor 实测因子", f"{measured_owner}/{product}")
