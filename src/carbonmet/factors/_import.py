@@ -109,7 +109,9 @@ def _distribution(cells: dict[str, str], pedigree: tuple[int | None, ...] | None
                             mode=_num(cells, "mode"), maximum=_num(cells, "maximum"))
     except ValidationError as exc:
         f, m = record_problem(exc)[0]
-        raise _RowError("distribution" if f in ("-", "shape") else f, m) from None
+        if f in ("-", "shape"):  # a whole-model check: name the parameter it is about
+            f = m.rsplit("needs ", 1)[1] if "needs " in m else "distribution"
+        raise _RowError(f, m) from None
 
 
 def _record_from_cells(cells: dict[str, str], where: str, *, store: str = "db") -> FactorRecord:
