@@ -11,10 +11,12 @@ from carbonmet.cli import app
 
 runner = CliRunner()
 OLCA = Path(__file__).parents[1] / "data" / "olca" / "methanol"
-CSV = ("product,region,year,gas,gwp_set,value,unit,flow_unit,basis,source,evidence,distribution,u,pedigree,"
-       "basic_class,owner\n"
-       "electricity,E01,2022,CO2,,0.62,tCO2/MWh,MWh,measured,captive plant meters,D,normal,0.02,,,E01\n"
-       "methanol,shaanxi,2023,CO2e,AR5,3.1,kgCO2e/kg,kg,literature,a study,A,,,(2;3;2;1;3),demand,\n")
+CSV = (
+    "product,region,year,gas,gwp_set,value,unit,flow_unit,basis,source,evidence,distribution,u,pedigree,"
+    "basic_class,owner\n"
+    "electricity,E01,2022,CO2,,0.62,tCO2/MWh,MWh,measured,captive plant meters,D,normal,0.02,,,E01\n"
+    "methanol,shaanxi,2023,CO2e,AR5,3.1,kgCO2e/kg,kg,literature,a study,A,,,(2;3;2;1;3),demand,\n"
+)
 
 
 def test_import_list_show_compare(tmp_path: Path) -> None:
@@ -24,18 +26,45 @@ def test_import_list_show_compare(tmp_path: Path) -> None:
     r = runner.invoke(app, ["factors", "import", str(f), str(OLCA), "--json", *db])
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
-    assert d["files"][0]["stored"] == ["electricity/-/E01/2022/CO2/-/v1", "methanol/-/shaanxi/2023/CO2e/AR5/v1"]
-    assert d["files"][1]["kind"] == "olca" and "locations: 1 object(s) not read" in d["files"][1]["package"]["not_read"]
+    assert d["files"][0]["stored"] == [
+        "electricity/-/E01/2022/CO2/-/v1",
+        "methanol/-/shaanxi/2023/CO2e/AR5/v1",
+    ]
+    assert (
+        d["files"][1]["kind"] == "olca"
+        and "locations: 1 object(s) not read" in d["files"][1]["package"]["not_read"]
+    )
     r = runner.invoke(app, ["factors", "list", "--product", "methanol", "--json", *db])
-    assert r.exit_code == 0 and "methanol/-/shaanxi/2023/CO2e/AR5/v1" in {x["ref"] for x in json.loads(r.output)}
+    assert r.exit_code == 0 and "methanol/-/shaanxi/2023/CO2e/AR5/v1" in {
+        x["ref"] for x in json.loads(r.output)
+    }
     r = runner.invoke(app, ["factors", "show", "methanol/-/shaanxi/2023/CO2e/AR5", "--json", *db])
     assert r.exit_code == 0 and json.loads(r.output)["pedigree"] == "(2;3;2;1;3)"
-    r = runner.invoke(app, ["factors", "compare", "electricity", "north_china", "northwest", "east_china",
-                            "--technology", "statistical", "--org", "E01", "--measured-owner", "E01", "--json", *db])
+    r = runner.invoke(
+        app,
+        [
+            "factors",
+            "compare",
+            "electricity",
+            "north_china",
+            "northwest",
+            "east_china",
+            "--technology",
+            "statistical",
+            "--org",
+            "E01",
+            "--measured-owner",
+            "E01",
+            "--json",
+            *db,
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert [x["satisfactory"] for x in json.loads(r.output)["versus_measured"]] == [False, True, False]
-    r = runner.invoke(app, ["factors", "compare", "electricity", "north_china", "--org", "E02",
-                            "--measured-owner", "E01", *db])
+    r = runner.invoke(
+        app,
+        ["factors", "compare", "electricity", "north_china", "--org", "E02", "--measured-owner", "E01", *db],
+    )
     assert r.exit_code == 1 and "不在读取范围内" in r.output
 
 

@@ -13,22 +13,31 @@ from carbonmet.factors import (
     Distribution,
     FactorError,
     FactorRecord,
-    compare_factors,
     compare_regions,
     find,
     measured_factor,
     save_factors,
 )
+from carbonmet.factors.database import compare_factors
 from carbonmet.quantities import MeasuredQuantity, Provenance, Shape, Source
 
 REGIONS = ["north_china", "northwest", "east_china"]
 
 
 def _measured(value: float = 0.62, u: float = 0.02) -> FactorRecord:
-    q = MeasuredQuantity(value=value, unit="tCO2/MWh", u=u, name="E01 captive plant EF",
-                         provenance=Provenance(source=Source.MEASURED, instruments=("FM-01", "WM-02"),
-                                               certificates=("C-2024-17",), method="coal and power metering",
-                                               period=(datetime(2022, 1, 1), datetime(2023, 1, 1))))
+    q = MeasuredQuantity(
+        value=value,
+        unit="tCO2/MWh",
+        u=u,
+        name="E01 captive plant EF",
+        provenance=Provenance(
+            source=Source.MEASURED,
+            instruments=("FM-01", "WM-02"),
+            certificates=("C-2024-17",),
+            method="coal and power metering",
+            period=(datetime(2022, 1, 1), datetime(2023, 1, 1)),
+        ),
+    )
     return measured_factor(q, product="electricity", region="E01", year=2022, flow_unit="MWh", owner="E01")
 
 
@@ -44,11 +53,21 @@ def test_a_measured_factor_keeps_its_uncertainty_and_provenance() -> None:
 
 def test_a_measured_factor_without_uncertainty_or_with_a_foreign_unit_is_refused() -> None:
     with pytest.raises(FactorError, match="uncertainty is not evaluated"):
-        measured_factor(MeasuredQuantity(value=2.8, unit="tCO2/t"), product="methanol", region="E01", year=2025,
-                        flow_unit="t")
+        measured_factor(
+            MeasuredQuantity(value=2.8, unit="tCO2/t"),
+            product="methanol",
+            region="E01",
+            year=2025,
+            flow_unit="t",
+        )
     with pytest.raises(FactorError, match="does not fit"):
-        measured_factor(MeasuredQuantity(value=2.8, unit="tCO2/t", u=0.1), product="methanol", region="E01",
-                        year=2025, flow_unit="MWh")
+        measured_factor(
+            MeasuredQuantity(value=2.8, unit="tCO2/t", u=0.1),
+            product="methanol",
+            region="E01",
+            year=2025,
+            flow_unit="MWh",
+        )
 
 
 def test_three_regions_against_the_measured_value_by_hand() -> None:
@@ -62,7 +81,9 @@ def test_three_regions_against_the_measured_value_by_hand() -> None:
     assert d.en == pytest.approx(0.0576 / (2 * math.hypot(0.6776 * 0.03, 0.02)))
     assert d.en == pytest.approx(1.0099, abs=1e-4) and d.satisfactory is False
     # northwest 0.5857: E_n = −0.0343/(2·√(0.017571² + 0.02²)) = −0.6441 → satisfactory
-    assert cmp.versus_measured[1].en == pytest.approx(-0.6441, abs=1e-4) and cmp.versus_measured[1].satisfactory
+    assert (
+        cmp.versus_measured[1].en == pytest.approx(-0.6441, abs=1e-4) and cmp.versus_measured[1].satisfactory
+    )
     assert len(cmp.between_regions) == 3  # every pair once
     nw_ec = cmp.between_regions[2]
     assert nw_ec.en == pytest.approx((0.5857 - 0.5617) / (2 * math.hypot(0.5857 * 0.03, 0.5617 * 0.03)))
@@ -70,17 +91,37 @@ def test_three_regions_against_the_measured_value_by_hand() -> None:
 
 
 def test_units_are_converted_before_judging() -> None:
-    kwh = FactorRecord(product="electricity", region="x", year=2022, gas="CO2", value=620.0, unit="gCO2/kWh",
-                       flow_unit="kWh", basis="literature", source="s", evidence="C",
-                       distribution=Distribution(shape="normal", u=20.0))
+    kwh = FactorRecord(
+        product="electricity",
+        region="x",
+        year=2022,
+        gas="CO2",
+        value=620.0,
+        unit="gCO2/kWh",
+        flow_unit="kWh",
+        basis="literature",
+        source="s",
+        evidence="C",
+        distribution=Distribution(shape="normal", u=20.0),
+    )
     cmp = compare_factors([kwh], _measured())
     assert cmp.versus_measured[0].difference == pytest.approx(0.0, abs=1e-12)
     assert cmp.versus_measured[0].en == pytest.approx(0.0, abs=1e-12)
 
 
 def test_a_factor_without_uncertainty_is_reported_not_judged() -> None:
-    bare = FactorRecord(product="electricity", region="x", year=2022, gas="CO2", value=0.6, unit="tCO2/MWh",
-                        flow_unit="MWh", basis="literature", source="s", evidence="?")
+    bare = FactorRecord(
+        product="electricity",
+        region="x",
+        year=2022,
+        gas="CO2",
+        value=0.6,
+        unit="tCO2/MWh",
+        flow_unit="MWh",
+        basis="literature",
+        source="s",
+        evidence="?",
+    )
     d = compare_factors([bare], _measured()).versus_measured[0]
     assert d.en is None and d.satisfactory is None and "no numeric uncertainty" in d.reason
 
@@ -102,12 +143,25 @@ def test_a_region_without_a_factor_or_with_several_is_named() -> None:
 
 
 def test_a_stored_regional_factor_joins_the_comparison(engine: Engine) -> None:
-    new = FactorRecord(product="electricity", technology="statistical", region="ningxia", year=2022, gas="CO2",
-                       value=0.70, unit="tCO2/MWh", flow_unit="MWh", basis="default", source="a notice",
-                       evidence="C", distribution=Distribution(shape="normal", u=0.021))
+    new = FactorRecord(
+        product="electricity",
+        technology="statistical",
+        region="ningxia",
+        year=2022,
+        gas="CO2",
+        value=0.70,
+        unit="tCO2/MWh",
+        flow_unit="MWh",
+        basis="default",
+        source="a notice",
+        evidence="C",
+        distribution=Distribution(shape="normal", u=0.021),
+    )
     with session_scope(engine) as s:
         save_factors(s, [new], actor="t")
     with session_scope(engine) as s:
-        cmp = compare_regions(s, "electricity", [*REGIONS, "ningxia"], measured=_measured(), technology="statistical")
+        cmp = compare_regions(
+            s, "electricity", [*REGIONS, "ningxia"], measured=_measured(), technology="statistical"
+        )
     assert [f.store for f in cmp.factors] == ["packaged", "packaged", "packaged", "db"]
     assert cmp.versus_measured[3].en == pytest.approx(0.08 / (2 * math.hypot(0.021, 0.02)))

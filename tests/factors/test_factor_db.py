@@ -20,16 +20,26 @@ from carbonmet.factors import (
     default_profile,
     find,
     get_factor,
-    packaged_factors,
     save_factors,
 )
+from carbonmet.factors.database import packaged_factors
 
 
 def _rec(**kw: object) -> FactorRecord:
-    base: dict[str, object] = {"product": "methanol", "region": "shaanxi", "year": 2024, "gas": "CO2e",
-                               "gwp_set": "AR5", "value": 3.1, "unit": "kgCO2e/kg", "flow_unit": "kg",
-                               "basis": "literature", "source": "a study", "evidence": "C",
-                               "distribution": Distribution(shape="lognormal", sigma=0.1)}
+    base: dict[str, object] = {
+        "product": "methanol",
+        "region": "shaanxi",
+        "year": 2024,
+        "gas": "CO2e",
+        "gwp_set": "AR5",
+        "value": 3.1,
+        "unit": "kgCO2e/kg",
+        "flow_unit": "kg",
+        "basis": "literature",
+        "source": "a study",
+        "evidence": "C",
+        "distribution": Distribution(shape="lognormal", sigma=0.1),
+    }
     base.update(kw)
     return FactorRecord(**base)  # type: ignore[arg-type]
 
@@ -69,10 +79,12 @@ def test_the_standard_uncertainty_of_each_shape() -> None:
     assert _rec().u == pytest.approx(3.1 * math.sqrt(math.expm1(0.01)))  # lognormal: value·√(e^{σ²} − 1)
     assert _rec(distribution=Distribution(shape="normal", u=0.2)).u == 0.2
     assert _rec(distribution=Distribution(shape="uniform", minimum=2.9, maximum=3.3)).u == pytest.approx(
-        0.4 / math.sqrt(12))
+        0.4 / math.sqrt(12)
+    )
     tri = Distribution(shape="triangular", minimum=2.6, mode=3.2, maximum=3.8)
-    assert _rec(distribution=tri).u == pytest.approx(math.sqrt((2.6**2 + 3.2**2 + 3.8**2 - 2.6 * 3.2 - 2.6 * 3.8
-                                                                 - 3.2 * 3.8) / 18))
+    assert _rec(distribution=tri).u == pytest.approx(
+        math.sqrt((2.6**2 + 3.2**2 + 3.8**2 - 2.6 * 3.2 - 2.6 * 3.8 - 3.2 * 3.8) / 18)
+    )
     assert math.isnan(_rec(distribution=Distribution()).u)  # never a silent zero
 
 
@@ -117,7 +129,9 @@ def test_versions_are_appended_never_overwritten(engine: Engine) -> None:
         rep = save_factors(s, [r], actor="t")
         assert rep.stored == () and [x.version for x in rep.unchanged] == [1]  # identical: no new version
     with session_scope(engine) as s:
-        assert [x.version for x in save_factors(s, [r.model_copy(update={"value": 3.2})], actor="t").stored] == [2]
+        assert [
+            x.version for x in save_factors(s, [r.model_copy(update={"value": 3.2})], actor="t").stored
+        ] == [2]
     with session_scope(engine) as s:
         versions = find(s, product="methanol", region="shaanxi", all_versions=True)
         assert [(x.version, x.value) for x in versions] == [(1, 3.1), (2, 3.2)]
@@ -135,15 +149,17 @@ def test_a_changed_row_is_found_by_reconciliation(engine: Engine) -> None:
         c.execute(text("UPDATE emission_factor SET value = 9.9"))
     with session_scope(engine) as s:
         rep = reconcile(s)
-    assert not rep.ok and any(d.kind == "changed" and d.table == "emission_factor" and d.field == "value" for d in rep.discrepancies)
+    assert not rep.ok and any(
+        d.kind == "changed" and d.table == "emission_factor" and d.field == "value" for d in rep.discrepancies
+    )
 
 
 def test_a_key_given_twice_refuses_the_whole_call(engine: Engine) -> None:
     before = _audit_count(engine)
-    with pytest.raises(FactorError, match=r"given twice.*a\.csv:2"):
-        with session_scope(engine) as s:
-            save_factors(s, [_rec(region="a"), _rec(), _rec(value=3.3)], actor="t",
-                         rows=["a.csv:1", "a.csv:2", "a.csv:3"])
+    with pytest.raises(FactorError, match=r"given twice.*a\.csv:2"), session_scope(engine) as s:
+        save_factors(
+            s, [_rec(region="a"), _rec(), _rec(value=3.3)], actor="t", rows=["a.csv:1", "a.csv:2", "a.csv:3"]
+        )
     assert _audit_count(engine) == before
     with session_scope(engine) as s:
         assert find(s, region="a", packaged=False) == []
@@ -151,11 +167,25 @@ def test_a_key_given_twice_refuses_the_whole_call(engine: Engine) -> None:
 
 def test_find_filters_by_product_region_year_and_basis(engine: Engine) -> None:
     with session_scope(engine) as s:
-        save_factors(s, [_rec(), _rec(region="inner_mongolia", year=2023),
-                         _rec(region="E01", basis="measured", owner="E01",
-                              distribution=Distribution(shape="normal", u=0.1))], actor="t")
+        save_factors(
+            s,
+            [
+                _rec(),
+                _rec(region="inner_mongolia", year=2023),
+                _rec(
+                    region="E01",
+                    basis="measured",
+                    owner="E01",
+                    distribution=Distribution(shape="normal", u=0.1),
+                ),
+            ],
+            actor="t",
+        )
     with session_scope(engine) as s:
-        assert {r.region for r in find(s, product="methanol", packaged=False)} == {"shaanxi", "inner_mongolia"}
+        assert {r.region for r in find(s, product="methanol", packaged=False)} == {
+            "shaanxi",
+            "inner_mongolia",
+        }
         assert [r.region for r in find(s, product="methanol", year=2023)] == ["inner_mongolia"]
         assert find(s, product="methanol", basis="measured") == []  # an owned factor is not shared
         assert [r.owner for r in find(s, product="methanol", basis="measured", owners=["E01"])] == ["E01"]

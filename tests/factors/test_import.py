@@ -14,12 +14,15 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from carbonmet.db import AuditEntry, session_scope
-from carbonmet.factors import FactorImportError, find, read_factor_file, read_olca_package, save_factors
+from carbonmet.factors import FactorImportError, find, read_factor_file, save_factors
+from carbonmet.factors.olca import read_olca_package
 from carbonmet.services import AccessDenied, Scope, Workspace, import_factors, list_factors
 
 OLCA = Path(__file__).parents[1] / "data" / "olca" / "methanol"
-HEADER = ("product,technology,region,year,gas,gwp_set,value,unit,flow_unit,basis,source,evidence,distribution,sigma,"
-          "u,pedigree,basic_class")
+HEADER = (
+    "product,technology,region,year,gas,gwp_set,value,unit,flow_unit,basis,source,evidence,distribution,sigma,"
+    "u,pedigree,basic_class"
+)
 ROWS = [
     "methanol,coal_gasification,shaanxi,2024,CO2e,AR5,3.05,kgCO2e/kg,kg,literature,a study,C,,,,(2;3;2;1;3),demand",
     "electricity,,ningxia,2022,CO2,,0.70,kgCO2/kWh,kWh,default,a notice,V,normal,,0.02,,",
@@ -63,19 +66,38 @@ def test_csv_and_xlsx_read_to_the_same_records(tmp_path: Path) -> None:
     assert a.rows == [f"{tmp_path / 'f.csv'}:{i}" for i in (2, 3, 4)]
 
 
-@pytest.mark.parametrize(("row", "field", "match"), [
-    ("methanol,,x,2024,CO2,,2.8,tCO2/MWh,t,literature,s,C,normal,,0.1,,", "unit", "does not fit the flow"),
-    ("methanol,,x,2024,CO2e,AR5,2.8,kgCO2e/kg,kg,literature,s,C,,,,(2;-1;1;1;1),demand", "pedigree", "out of range"),
-    ("methanol,,x,2024,CO2e,AR5,2.8,kgCO2e/kg,kg,literature,s,C,,,,(2;3;1;1;7),demand", "pedigree", "out of range"),
-    ("methanol,,x,2024,CO2e,,2.8,kgCO2e/kg,kg,literature,s,C,normal,,0.1,,", "gwp_set", "gwp_set"),
-    ("methanol,,x,2024,CO2,,abc,tCO2/t,t,literature,s,C,normal,,0.1,,", "value", "not a number"),
-    ("methanol,,x,2024,CO2,,2.8,tCO2/t,t,guessed,s,C,normal,,0.1,,", "basis", "measured"),
-    ("methanol,,x,2024,CO2,,2.8,tCO2/t,t,literature,s,Z,normal,,0.1,,", "evidence", "evidence mark"),
-    ("methanol,,x,2024,CO2,,2.8,tCO2/t,t,literature,s,C,normal,,,,", "u", "needs u"),
-    ("methanol,,x,2024,CO2,,2.8,tCO2/t,t,literature,s,C,lognormal,,,,", "sigma", "needs sigma"),
-    ("methanol,,x,2024,CO2,,2.8,tCO2/t,t,literature,s,C,,,,(1;1;1;1;1),volcano", "basic_class", "unknown exchange"),
-    (",,x,2024,CO2,,2.8,tCO2/t,t,literature,s,C,normal,,0.1,,", "product", "required"),
-])
+@pytest.mark.parametrize(
+    ("row", "field", "match"),
+    [
+        (
+            "methanol,,x,2024,CO2,,2.8,tCO2/MWh,t,literature,s,C,normal,,0.1,,",
+            "unit",
+            "does not fit the flow",
+        ),
+        (
+            "methanol,,x,2024,CO2e,AR5,2.8,kgCO2e/kg,kg,literature,s,C,,,,(2;-1;1;1;1),demand",
+            "pedigree",
+            "out of range",
+        ),
+        (
+            "methanol,,x,2024,CO2e,AR5,2.8,kgCO2e/kg,kg,literature,s,C,,,,(2;3;1;1;7),demand",
+            "pedigree",
+            "out of range",
+        ),
+        ("methanol,,x,2024,CO2e,,2.8,kgCO2e/kg,kg,literature,s,C,normal,,0.1,,", "gwp_set", "gwp_set"),
+        ("methanol,,x,2024,CO2,,abc,tCO2/t,t,literature,s,C,normal,,0.1,,", "value", "not a number"),
+        ("methanol,,x,2024,CO2,,2.8,tCO2/t,t,guessed,s,C,normal,,0.1,,", "basis", "measured"),
+        ("methanol,,x,2024,CO2,,2.8,tCO2/t,t,literature,s,Z,normal,,0.1,,", "evidence", "evidence mark"),
+        ("methanol,,x,2024,CO2,,2.8,tCO2/t,t,literature,s,C,normal,,,,", "u", "needs u"),
+        ("methanol,,x,2024,CO2,,2.8,tCO2/t,t,literature,s,C,lognormal,,,,", "sigma", "needs sigma"),
+        (
+            "methanol,,x,2024,CO2,,2.8,tCO2/t,t,literature,s,C,,,,(1;1;1;1;1),volcano",
+            "basic_class",
+            "unknown exchange",
+        ),
+        (",,x,2024,CO2,,2.8,tCO2/t,t,literature,s,C,normal,,0.1,,", "product", "required"),
+    ],
+)
 def test_a_bad_row_is_named_by_file_row_and_field(tmp_path: Path, row: str, field: str, match: str) -> None:
     good = ROWS[1]
     with pytest.raises(FactorImportError) as ei:
@@ -97,13 +119,17 @@ def test_an_unknown_or_missing_column_refuses_the_file(tmp_path: Path) -> None:
     with pytest.raises(FactorImportError, match="unknown column"):
         read_factor_file(_csv(tmp_path, ROWS, header=HEADER + ",colour"))
     with pytest.raises(FactorImportError, match="missing column.*evidence"):
-        read_factor_file(_csv(tmp_path, [], header="product,region,year,gas,value,unit,flow_unit,basis,source"))
+        read_factor_file(
+            _csv(tmp_path, [], header="product,region,year,gas,value,unit,flow_unit,basis,source")
+        )
 
 
 def test_an_import_is_all_or_nothing_across_files(engine: Engine, tmp_path: Path) -> None:
     ws = Workspace(engine=engine)
     good = _csv(tmp_path, ROWS, "good.csv")
-    bad = _csv(tmp_path, [ROWS[0].replace("(2;3;2;1;3)", "(2;3;2;1;-3)").replace("shaanxi", "gansu")], "bad.csv")
+    bad = _csv(
+        tmp_path, [ROWS[0].replace("(2;3;2;1;3)", "(2;3;2;1;-3)").replace("shaanxi", "gansu")], "bad.csv"
+    )
     with session_scope(engine) as s:
         before = s.scalar(select(func.count()).select_from(AuditEntry))
     with pytest.raises(FactorImportError, match=r"bad\.csv:2:pedigree"):
@@ -129,8 +155,14 @@ def test_an_olca_package_reads_processes_flows_and_exchanges() -> None:
     ex = {e.flow_name: e for e in meoh.exchanges}
     coal = ex["Hard coal"]
     assert coal.is_input and coal.amount == 1.5 and coal.unit == "t" and coal.amount_ref == 1500.0
-    assert coal.reference_unit == "kg" and coal.default_provider == "proc-coal" and coal.dq_entry == (2, 3, 1, 2, 3)
-    assert coal.uncertainty is not None and coal.uncertainty.distribution().sigma == pytest.approx(math.log(1.1))
+    assert (
+        coal.reference_unit == "kg"
+        and coal.default_provider == "proc-coal"
+        and coal.dq_entry == (2, 3, 1, 2, 3)
+    )
+    assert coal.uncertainty is not None and coal.uncertainty.distribution().sigma == pytest.approx(
+        math.log(1.1)
+    )
     elec = ex["Electricity, grid"]
     assert elec.amount_ref == pytest.approx(800 * 3.6) and elec.reference_unit == "MJ"
     assert elec.uncertainty is not None and elec.uncertainty.distribution().u == 40.0
@@ -175,7 +207,9 @@ def test_a_dangling_flow_reference_names_the_process_and_the_flow(tmp_path: Path
     with pytest.raises(FactorImportError) as ei:
         read_olca_package(_broken(tmp_path, "proc-methanol.json", edit))
     (p,) = ei.value.problems
-    assert p.field == "flow" and "methanol production, coal gasification" in p.reason and "'Lignite'" in p.reason
+    assert (
+        p.field == "flow" and "methanol production, coal gasification" in p.reason and "'Lignite'" in p.reason
+    )
     assert "dangling reference" in p.reason and "exchange 2" in p.row
 
 
@@ -187,13 +221,16 @@ def test_a_unit_outside_the_flow_unit_group_is_refused(tmp_path: Path) -> None:
         read_olca_package(_broken(tmp_path, "proc-methanol.json", edit))
 
 
-@pytest.mark.parametrize(("edit", "field"), [
-    (lambda p: p["exchanges"][3].update(dqEntry="(1;2;-1;1;3)"), "dqEntry"),
-    (lambda p: p["exchanges"][1]["uncertainty"].update(geomSd=0.5), "uncertainty.geomSd"),
-    (lambda p: p["exchanges"][2]["uncertainty"].pop("sd"), "uncertainty.sd"),
-    (lambda p: p["exchanges"][0].update(amount="one"), "amount"),
-    (lambda p: p["exchanges"][1].update(defaultProvider={"@id": "proc-gone"}), "defaultProvider"),
-])
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda p: p["exchanges"][3].update(dqEntry="(1;2;-1;1;3)"), "dqEntry"),
+        (lambda p: p["exchanges"][1]["uncertainty"].update(geomSd=0.5), "uncertainty.geomSd"),
+        (lambda p: p["exchanges"][2]["uncertainty"].pop("sd"), "uncertainty.sd"),
+        (lambda p: p["exchanges"][0].update(amount="one"), "amount"),
+        (lambda p: p["exchanges"][1].update(defaultProvider={"@id": "proc-gone"}), "defaultProvider"),
+    ],
+)
 def test_a_bad_exchange_refuses_the_whole_package(tmp_path: Path, edit: object, field: str) -> None:
     with pytest.raises(FactorImportError) as ei:
         read_olca_package(_broken(tmp_path, "proc-methanol.json", edit))
@@ -203,7 +240,9 @@ def test_a_bad_exchange_refuses_the_whole_package(tmp_path: Path, edit: object, 
 def test_an_olca_import_is_checked_and_summarised_not_stored(engine: Engine) -> None:
     ws = Workspace(engine=engine)
     (rep,) = import_factors(ws, Scope.centre(), [OLCA])
-    assert rep.kind == "olca" and rep.package is not None and rep.package["exchanges"] == 8 and rep.stored == []
+    assert (
+        rep.kind == "olca" and rep.package is not None and rep.package["exchanges"] == 8 and rep.stored == []
+    )
     with session_scope(engine) as s:
         assert find(s, packaged=False) == []
         assert save_factors(s, [], actor="t").stored == ()

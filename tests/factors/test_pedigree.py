@@ -7,14 +7,8 @@ import math
 import pytest
 from numpy.testing import assert_allclose
 
-from carbonmet.factors import (
-    INDICATORS,
-    FactorError,
-    basic_classes,
-    basic_uncertainty,
-    parse_dq_entry,
-    pedigree_sigma,
-)
+from carbonmet.factors import FactorError, pedigree_sigma
+from carbonmet.factors.pedigree import INDICATORS, basic_classes, basic_uncertainty, parse_dq_entry
 
 #: ecoinvent v2 expert factors U (GSD²) per indicator and score (footprint_anchors §3.2); None = "n.a." in v2.
 V2 = {
@@ -90,7 +84,9 @@ def test_an_unassessed_indicator_is_taken_at_the_worst_score_and_named() -> None
     assert r.assumed_worst == ("completeness",) and r.pedigree_variance == 0.008
 
 
-@pytest.mark.parametrize("scores", [(-1, 1, 1, 1, 1), (0, 1, 1, 1, 1), (1, 1, 6, 1, 1), (1, 1, 1, 1), (1.5, 1, 1, 1, 1)])
+@pytest.mark.parametrize(
+    "scores", [(-1, 1, 1, 1, 1), (0, 1, 1, 1, 1), (1, 1, 6, 1, 1), (1, 1, 1, 1), (1.5, 1, 1, 1, 1)]
+)
 def test_a_score_out_of_range_is_refused_naming_the_indicator(scores: tuple) -> None:
     with pytest.raises(FactorError, match="score|scores"):
         pedigree_sigma(scores, 0.0006)

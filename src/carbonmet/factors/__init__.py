@@ -10,9 +10,10 @@ into a :class:`~carbonmet.quantities.MeasuredQuantity` with default provenance.
 The emission-factor database (排放因子库) shares that store: :class:`FactorRecord` (key, value, unit, basis measured |
 default | literature, distribution, pedigree, evidence, version), append-only audited versions in the registry
 database (:func:`save_factors`), one query API over stored and packaged factors (:func:`find`, :func:`get_factor`),
-imports from CSV/XLSX (:func:`read_factor_file`) and olca-schema JSON-LD (:func:`read_olca_package`), the pedigree
-matrix → lognormal (:func:`pedigree_sigma`) and the comparison of one product across regions against a measured
-factor (:func:`measured_factor`, :func:`compare_regions`). See ``docs/factors.md``.
+imports from CSV/XLSX (:func:`read_factor_file`) and olca-schema JSON-LD (:mod:`carbonmet.factors.olca`), the
+pedigree matrix → lognormal (:func:`pedigree_sigma`, :mod:`carbonmet.factors.pedigree`) and the comparison of one
+product across regions against a measured factor (:func:`measured_factor`, :func:`compare_regions`); the rest of the
+database's names are in :mod:`carbonmet.factors.database`. See ``docs/factors.md``.
 
 Example
 -------
@@ -27,25 +28,14 @@ Example
 from carbonmet.quantities import CO2_PER_C as CO2_PER_C
 
 from . import _reconcile as _reconcile  # registers the emission_factor reconciler
-from ._compare import FactorDifference, RegionalComparison, compare_factors, compare_regions, measured_factor
+from ._compare import compare_regions, measured_factor
 from ._data import CO2_PER_C_PRINTED, data_version
 from ._errors import FactorError
-from ._import import FactorFile, FactorImportError, ImportProblem, read_factor_file
-from ._models import FactorRow
-from ._olca import OlcaExchange, OlcaFlow, OlcaPackage, OlcaProcess, OlcaUncertainty, read_olca_package
-from ._pedigree import (
-    INDICATORS,
-    PEDIGREE_TABLES,
-    BasicUncertainty,
-    PedigreeSigma,
-    basic_classes,
-    basic_uncertainty,
-    parse_dq_entry,
-    pedigree_sigma,
-)
+from ._import import FactorImportError, read_factor_file
+from ._pedigree import pedigree_sigma
 from ._profiles import Profile, check_data, default_profile, grid_factor, gwp, load_profile, profiles, resolve
 from ._records import Distribution, FactorRecord
-from ._store import SaveReport, find, get_factor, packaged_factors, save_factors
+from ._store import find, get_factor, save_factors
 from ._types import (
     EVIDENCE_MARKS,
     FLAG_BORROWED,
@@ -66,32 +56,14 @@ __all__ = [
     "FLAG_DERIVED",
     "FLAG_DISPUTED",
     "FLAG_SUBJECT_ALIAS",
-    "INDICATORS",
-    "PEDIGREE_TABLES",
-    "BasicUncertainty",
     "Distribution",
-    "FactorDifference",
     "FactorError",
-    "FactorFile",
     "FactorImportError",
     "FactorRecord",
-    "FactorRow",
     "FactorValue",
     "FuelDefaults",
-    "ImportProblem",
-    "OlcaExchange",
-    "OlcaFlow",
-    "OlcaPackage",
-    "OlcaProcess",
-    "OlcaUncertainty",
-    "PedigreeSigma",
     "Profile",
-    "RegionalComparison",
-    "SaveReport",
-    "basic_classes",
-    "basic_uncertainty",
     "check_data",
-    "compare_factors",
     "compare_regions",
     "data_version",
     "default_profile",
@@ -101,12 +73,9 @@ __all__ = [
     "gwp",
     "load_profile",
     "measured_factor",
-    "packaged_factors",
-    "parse_dq_entry",
     "pedigree_sigma",
     "profiles",
     "read_factor_file",
-    "read_olca_package",
     "resolve",
     "save_factors",
 ]

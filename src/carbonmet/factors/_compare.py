@@ -26,9 +26,20 @@ from ._errors import FactorError
 from ._records import Distribution, FactorRecord
 
 
-def measured_factor(q: MeasuredQuantity, *, product: str, region: str, year: int, flow_unit: str,
-                    gas: str = "CO2", gwp_set: str = "", technology: str = "", owner: str | None = None,
-                    source: str = "", note: str = "") -> FactorRecord:
+def measured_factor(
+    q: MeasuredQuantity,
+    *,
+    product: str,
+    region: str,
+    year: int,
+    flow_unit: str,
+    gas: str = "CO2",
+    gwp_set: str = "",
+    technology: str = "",
+    owner: str | None = None,
+    source: str = "",
+    note: str = "",
+) -> FactorRecord:
     """A factor record (basis ``measured``, 实测) from a measured quantity.
 
     Parameters
@@ -56,8 +67,10 @@ def measured_factor(q: MeasuredQuantity, *, product: str, region: str, year: int
         u is nan or negative, or the unit does not fit the gas and the flow.
     """
     if not (math.isfinite(q.u) and q.u >= 0):
-        raise FactorError(f"measured factor {product}/{region}/{year}: its uncertainty is not evaluated (u = {q.u}); "
-                          "a measured factor needs one / 实测因子须有不确定度")
+        raise FactorError(
+            f"measured factor {product}/{region}/{year}: its uncertainty is not evaluated (u = {q.u}); "
+            "a measured factor needs one / 实测因子须有不确定度"
+        )
     prov = q.provenance
     parts = [prov.method or "measured", prov.reference]
     if prov.instruments:
@@ -77,10 +90,24 @@ def measured_factor(q: MeasuredQuantity, *, product: str, region: str, year: int
     else:
         dist = Distribution(shape="normal", u=q.u)
     try:
-        return FactorRecord(product=product, technology=technology, region=region, year=year, gas=gas,
-                            gwp_set=gwp_set, value=q.value, unit=q.unit, flow_unit=flow_unit, basis="measured",
-                            source=text or "measured", clause=q.name, evidence="D", distribution=dist, owner=owner,
-                            note=note)
+        return FactorRecord(
+            product=product,
+            technology=technology,
+            region=region,
+            year=year,
+            gas=gas,
+            gwp_set=gwp_set,
+            value=q.value,
+            unit=q.unit,
+            flow_unit=flow_unit,
+            basis="measured",
+            source=text or "measured",
+            clause=q.name,
+            evidence="D",
+            distribution=dist,
+            owner=owner,
+            note=note,
+        )
     except ValueError as exc:
         raise FactorError(f"measured factor {product}/{region}/{year}: {exc}") from None
 
@@ -105,10 +132,19 @@ class FactorDifference:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a, "b": self.b, "value_a": self.value_a, "value_b": self.value_b, "unit": self.unit,
-                "difference": self.difference, "relative": self.relative,
-                "U_combined": None if math.isnan(self.U_combined) else self.U_combined, "en": self.en,
-                "satisfactory": self.satisfactory, "reason": self.reason}
+        return {
+            "a": self.a,
+            "b": self.b,
+            "value_a": self.value_a,
+            "value_b": self.value_b,
+            "unit": self.unit,
+            "difference": self.difference,
+            "relative": self.relative,
+            "U_combined": None if math.isnan(self.U_combined) else self.U_combined,
+            "en": self.en,
+            "satisfactory": self.satisfactory,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -124,11 +160,15 @@ class RegionalComparison:
     between_regions: list[FactorDifference] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"product": self.product, "unit": self.unit, "k": self.k,
-                "factors": [f.to_dict() for f in self.factors],
-                "measured": self.measured.to_dict() if self.measured is not None else None,
-                "versus_measured": [d.to_dict() for d in self.versus_measured],
-                "between_regions": [d.to_dict() for d in self.between_regions]}
+        return {
+            "product": self.product,
+            "unit": self.unit,
+            "k": self.k,
+            "factors": [f.to_dict() for f in self.factors],
+            "measured": self.measured.to_dict() if self.measured is not None else None,
+            "versus_measured": [d.to_dict() for d in self.versus_measured],
+            "between_regions": [d.to_dict() for d in self.between_regions],
+        }
 
 
 def _label(r: FactorRecord) -> str:
@@ -150,17 +190,35 @@ def _judge(a: FactorRecord, b: FactorRecord, unit: str, k: float) -> FactorDiffe
     rel = d / xb if xb != 0 else math.nan
     missing = [f"{r.ref} has no numeric uncertainty" for r, u in ((a, ua), (b, ub)) if not math.isfinite(u)]
     if missing:
-        return FactorDifference(_label(a), _label(b), xa, xb, unit, d, rel, math.nan, None, None, "; ".join(missing))
+        return FactorDifference(
+            _label(a), _label(b), xa, xb, unit, d, rel, math.nan, None, None, "; ".join(missing)
+        )
     U = k * math.sqrt(ua * ua + ub * ub)
     if U == 0:
-        return FactorDifference(_label(a), _label(b), xa, xb, unit, d, rel, 0.0, None, None,
-                                "both uncertainties are zero: E_n undefined")
+        return FactorDifference(
+            _label(a),
+            _label(b),
+            xa,
+            xb,
+            unit,
+            d,
+            rel,
+            0.0,
+            None,
+            None,
+            "both uncertainties are zero: E_n undefined",
+        )
     c = compare(MeasuredQuantity(xa, unit, ua), MeasuredQuantity(xb, unit, ub), k=k, shared=False)
     return FactorDifference(_label(a), _label(b), xa, xb, unit, d, rel, U, c.en, c.en_satisfactory)
 
 
-def compare_factors(factors: Sequence[FactorRecord], measured: FactorRecord | None = None, *, k: float = 2.0,
-                    unit: str | None = None) -> RegionalComparison:
+def compare_factors(
+    factors: Sequence[FactorRecord],
+    measured: FactorRecord | None = None,
+    *,
+    k: float = 2.0,
+    unit: str | None = None,
+) -> RegionalComparison:
     """Judge factors against a measured factor and against each other (pure: records in, differences out).
 
     Parameters
@@ -189,14 +247,23 @@ def compare_factors(factors: Sequence[FactorRecord], measured: FactorRecord | No
     if measured is not None:
         out.versus_measured = [_judge(f, measured, u_, k) for f in factors]
     for i, a in enumerate(factors):
-        for b in factors[i + 1:]:
+        for b in factors[i + 1 :]:
             out.between_regions.append(_judge(a, b, u_, k))
     return out
 
 
-def compare_regions(session: Any, product: str, regions: Sequence[str], *, measured: FactorRecord | None = None,
-                    year: int | None = None, technology: str | None = None, gas: str | None = None,
-                    owners: Any = (), k: float = 2.0) -> RegionalComparison:
+def compare_regions(
+    session: Any,
+    product: str,
+    regions: Sequence[str],
+    *,
+    measured: FactorRecord | None = None,
+    year: int | None = None,
+    technology: str | None = None,
+    gas: str | None = None,
+    owners: Any = (),
+    k: float = 2.0,
+) -> RegionalComparison:
     """One product's factor in each of ``regions`` (from the store and the packaged data), judged against the
     measured factor and against each other.
 
@@ -225,17 +292,31 @@ def compare_regions(session: Any, product: str, regions: Sequence[str], *, measu
         raise FactorError("compare_regions: give at least one region")
     chosen: list[FactorRecord] = []
     for region in regions:
-        cands = [r for r in find(session, product=product, region=region, year=year, technology=technology,
-                                 gas=gas, owners=owners) if r.basis != "measured"]
+        cands = [
+            r
+            for r in find(
+                session,
+                product=product,
+                region=region,
+                year=year,
+                technology=technology,
+                gas=gas,
+                owners=owners,
+            )
+            if r.basis != "measured"
+        ]
         if not cands:
-            raise FactorError(f"no {product} factor for region {region!r}"
-                              + (f" in {year}" if year is not None else ""))
+            raise FactorError(
+                f"no {product} factor for region {region!r}" + (f" in {year}" if year is not None else "")
+            )
         latest = max(r.year for r in cands)
         cands = [r for r in cands if r.year == latest]
         stored = {r.key for r in cands if r.store == "db"}
         cands = [r for r in cands if r.store == "db" or r.key not in stored]  # a stored version wins
         if len(cands) > 1:
             opts = ", ".join(sorted(f"technology={r.technology!r} gas={r.gas}" for r in cands))
-            raise FactorError(f"{product} in {region!r} ({latest}) has {len(cands)} factors; choose one: {opts}")
+            raise FactorError(
+                f"{product} in {region!r} ({latest}) has {len(cands)} factors; choose one: {opts}"
+            )
         chosen.append(cands[0])
     return compare_factors(chosen, measured, k=k)

@@ -27,12 +27,46 @@ from ._errors import FactorError
 from ._pedigree import basic_uncertainty, parse_dq_entry, pedigree_sigma
 from ._records import Distribution, FactorRecord, record_problem
 
-COLUMNS: tuple[str, ...] = ("product", "technology", "region", "year", "gas", "gwp_set", "value", "unit",
-                            "flow_unit", "basis", "source", "source_version", "clause", "evidence", "distribution",
-                            "sigma", "u", "minimum", "mode", "maximum", "pedigree", "pedigree_table", "basic_class",
-                            "basic_variance", "owner", "note")
-REQUIRED: tuple[str, ...] = ("product", "region", "year", "gas", "value", "unit", "flow_unit", "basis", "source",
-                             "evidence")
+COLUMNS: tuple[str, ...] = (
+    "product",
+    "technology",
+    "region",
+    "year",
+    "gas",
+    "gwp_set",
+    "value",
+    "unit",
+    "flow_unit",
+    "basis",
+    "source",
+    "source_version",
+    "clause",
+    "evidence",
+    "distribution",
+    "sigma",
+    "u",
+    "minimum",
+    "mode",
+    "maximum",
+    "pedigree",
+    "pedigree_table",
+    "basic_class",
+    "basic_variance",
+    "owner",
+    "note",
+)
+REQUIRED: tuple[str, ...] = (
+    "product",
+    "region",
+    "year",
+    "gas",
+    "value",
+    "unit",
+    "flow_unit",
+    "basis",
+    "source",
+    "evidence",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +125,33 @@ def _num(cells: dict[str, str], key: str) -> float | None:
     return x
 
 
-def _distribution(cells: dict[str, str], pedigree: tuple[int | None, ...] | None, table: str,
-                  basic: float | None) -> Distribution:
+def _distribution(
+    cells: dict[str, str], pedigree: tuple[int | None, ...] | None, table: str, basic: float | None
+) -> Distribution:
     shape = (cells.get("distribution") or "").strip().lower()
     if not shape:
-        shape = "lognormal" if pedigree is not None and basic is not None and not cells.get("sigma") else (
-            "lognormal" if cells.get("sigma") else "none")
+        shape = (
+            "lognormal"
+            if pedigree is not None and basic is not None and not cells.get("sigma")
+            else ("lognormal" if cells.get("sigma") else "none")
+        )
     if shape == "lognormal":
         sigma = _num(cells, "sigma")
         if sigma is None:
             if pedigree is None or basic is None:
-                raise _RowError("sigma", "a lognormal needs sigma, or a pedigree with basic_class or basic_variance")
+                raise _RowError(
+                    "sigma", "a lognormal needs sigma, or a pedigree with basic_class or basic_variance"
+                )
             sigma = pedigree_sigma(pedigree, basic, table=table).sigma
         return Distribution(shape="lognormal", sigma=sigma)
     try:
-        return Distribution(shape=shape, u=_num(cells, "u"), minimum=_num(cells, "minimum"),  # type: ignore[arg-type]
-                            mode=_num(cells, "mode"), maximum=_num(cells, "maximum"))
+        return Distribution(
+            shape=shape,
+            u=_num(cells, "u"),
+            minimum=_num(cells, "minimum"),  # type: ignore[arg-type]
+            mode=_num(cells, "mode"),
+            maximum=_num(cells, "maximum"),
+        )
     except ValidationError as exc:
         f, m = record_problem(exc)[0]
         if f in ("-", "shape"):  # a whole-model check: name the parameter it is about
@@ -152,19 +197,40 @@ def _record(cells: dict[str, str], store: str) -> FactorRecord:
         raise _RowError("year", f"not a year: {year_text!r}")
     value = _num(c, "value")
     fields: dict[str, Any] = {
-        "product": c["product"], "technology": c.get("technology", ""), "region": c["region"],
-        "year": int(year_text.removesuffix(".0")), "gas": c["gas"], "gwp_set": c.get("gwp_set", ""), "value": value,
-        "unit": c["unit"], "flow_unit": c["flow_unit"], "basis": c["basis"], "source": c["source"],
-        "source_version": c.get("source_version", ""), "clause": c.get("clause", ""), "evidence": c["evidence"],
-        "distribution": dist, "pedigree": pedigree, "pedigree_table": table, "basic_variance": basic,
-        "owner": c.get("owner") or None, "note": c.get("note", ""), "store": store}
+        "product": c["product"],
+        "technology": c.get("technology", ""),
+        "region": c["region"],
+        "year": int(year_text.removesuffix(".0")),
+        "gas": c["gas"],
+        "gwp_set": c.get("gwp_set", ""),
+        "value": value,
+        "unit": c["unit"],
+        "flow_unit": c["flow_unit"],
+        "basis": c["basis"],
+        "source": c["source"],
+        "source_version": c.get("source_version", ""),
+        "clause": c.get("clause", ""),
+        "evidence": c["evidence"],
+        "distribution": dist,
+        "pedigree": pedigree,
+        "pedigree_table": table,
+        "basic_variance": basic,
+        "owner": c.get("owner") or None,
+        "note": c.get("note", ""),
+        "store": store,
+    }
     try:
         return FactorRecord(**fields)
     except ValidationError as exc:
         f, m = record_problem(exc)[0]
         if f == "-":
-            f = "unit" if "unit" in m else "gwp_set" if "gwp_set" in m or "CO2e" in m else (
-                "distribution" if "uncertainty" in m else "product")
+            f = (
+                "unit"
+                if "unit" in m
+                else "gwp_set"
+                if "gwp_set" in m or "CO2e" in m
+                else ("distribution" if "uncertainty" in m else "product")
+            )
         raise _RowError(f.split(".")[0], m) from None
 
 
@@ -190,20 +256,30 @@ def read_factor_file(path: str | Path) -> FactorFile:
     try:
         sheets = read_table(p)
     except TabularError as exc:
-        raise FactorImportError(name, [ImportProblem(exc.file, str(exc.row or "-"), exc.field, exc.reason)]) from None
+        raise FactorImportError(
+            name, [ImportProblem(exc.file, str(exc.row or "-"), exc.field, exc.reason)]
+        ) from None
     sheet = sheets[0]
     problems: list[ImportProblem] = []
     unknown = [h for h in sheet.header if h and h not in COLUMNS]
     if unknown:
-        problems.append(ImportProblem(sheet.name, "1", unknown[0], f"unknown column(s) {', '.join(unknown)}; "
-                                      f"known: {', '.join(COLUMNS)}"))
+        problems.append(
+            ImportProblem(
+                sheet.name,
+                "1",
+                unknown[0],
+                f"unknown column(s) {', '.join(unknown)}; known: {', '.join(COLUMNS)}",
+            )
+        )
     missing = [k for k in REQUIRED if k not in sheet.header]
     if missing:
         problems.append(ImportProblem(sheet.name, "1", missing[0], f"missing column(s) {', '.join(missing)}"))
     if problems:
         raise FactorImportError(name, problems)
     for issue in sheet.issues:
-        problems.append(ImportProblem(sheet.name, str(issue.row), issue.field, f"{issue.code}: {issue.detail}"))
+        problems.append(
+            ImportProblem(sheet.name, str(issue.row), issue.field, f"{issue.code}: {issue.detail}")
+        )
     out = FactorFile(name)
     first: dict[str, int] = {}
     for rowno, cells in sheet.rows:
@@ -214,8 +290,11 @@ def read_factor_file(path: str | Path) -> FactorFile:
             problems.append(ImportProblem(sheet.name, str(rowno), exc.field, exc.reason))
             continue
         if rec.key in first:
-            problems.append(ImportProblem(sheet.name, str(rowno), "product", f"factor {rec.key} repeats row "
-                                          f"{first[rec.key]}"))
+            problems.append(
+                ImportProblem(
+                    sheet.name, str(rowno), "product", f"factor {rec.key} repeats row {first[rec.key]}"
+                )
+            )
             continue
         first[rec.key] = rowno
         out.records.append(rec)

@@ -37,13 +37,45 @@ from ._records import Distribution
 #: Folders of a package the reader reads.
 READ_FOLDERS: tuple[str, ...] = ("processes", "flows", "flow_properties", "unit_groups")
 #: Exchange fields the reader takes (everything else of an exchange is listed as not read).
-_EXCHANGE_READ = {"@type", "@id", "internalId", "flow", "flowProperty", "unit", "amount", "isInput", "input",
-                  "isQuantitativeReference", "quantitativeReference", "isAvoidedProduct", "avoidedProduct",
-                  "uncertainty", "dqEntry", "defaultProvider", "description"}
-_PROCESS_READ = {"@type", "@id", "name", "exchanges", "location", "processType", "dqEntry", "description",
-                 "version", "lastChange", "category", "lastInternalId"}
-_UNCERTAINTY = {"LOG_NORMAL_DISTRIBUTION": "lognormal", "NORMAL_DISTRIBUTION": "normal",
-                "TRIANGLE_DISTRIBUTION": "triangular", "UNIFORM_DISTRIBUTION": "uniform"}
+_EXCHANGE_READ = {
+    "@type",
+    "@id",
+    "internalId",
+    "flow",
+    "flowProperty",
+    "unit",
+    "amount",
+    "isInput",
+    "input",
+    "isQuantitativeReference",
+    "quantitativeReference",
+    "isAvoidedProduct",
+    "avoidedProduct",
+    "uncertainty",
+    "dqEntry",
+    "defaultProvider",
+    "description",
+}
+_PROCESS_READ = {
+    "@type",
+    "@id",
+    "name",
+    "exchanges",
+    "location",
+    "processType",
+    "dqEntry",
+    "description",
+    "version",
+    "lastChange",
+    "category",
+    "lastInternalId",
+}
+_UNCERTAINTY = {
+    "LOG_NORMAL_DISTRIBUTION": "lognormal",
+    "NORMAL_DISTRIBUTION": "normal",
+    "TRIANGLE_DISTRIBUTION": "triangular",
+    "UNIFORM_DISTRIBUTION": "uniform",
+}
 #: Package-level files that are metadata, not data sets.
 _META_FILES = {"olca-schema.json", "meta.info", "context.jsonld"}
 
@@ -88,7 +120,9 @@ class OlcaUncertainty:
         if kind == "normal":
             return Distribution(shape="normal", u=p["sd"])
         if kind == "triangular":
-            return Distribution(shape="triangular", minimum=p["minimum"], mode=p["mode"], maximum=p["maximum"])
+            return Distribution(
+                shape="triangular", minimum=p["minimum"], mode=p["mode"], maximum=p["maximum"]
+            )
         return Distribution(shape="uniform", minimum=p["minimum"], maximum=p["maximum"])
 
 
@@ -166,8 +200,13 @@ class OlcaPackage:
     not_read: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "processes": len(self.processes), "flows": len(self.flows),
-                "exchanges": sum(len(p.exchanges) for p in self.processes), "not_read": list(self.not_read)}
+        return {
+            "source": self.source,
+            "processes": len(self.processes),
+            "flows": len(self.flows),
+            "exchanges": sum(len(p.exchanges) for p in self.processes),
+            "not_read": list(self.not_read),
+        }
 
 
 class _Files:
@@ -178,15 +217,19 @@ class _Files:
         self.by_folder: dict[str, dict[str, Any]] = {}
         self.problems: list[ImportProblem] = []
         if path.is_dir():
-            items = [(str(p.relative_to(path)).replace("\\", "/"), p.read_bytes) for p in sorted(path.rglob("*.json"))]
+            items = [
+                (str(p.relative_to(path)).replace("\\", "/"), p.read_bytes)
+                for p in sorted(path.rglob("*.json"))
+            ]
             self._load(items)
         elif zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as z:
                 names = sorted(n for n in z.namelist() if n.endswith(".json"))
                 self._load([(n, (lambda n=n: z.read(n))) for n in names])
         else:
-            raise FactorImportError(self.name, [ImportProblem(self.name, "-", "file",
-                                                              "neither a directory nor a zip file")])
+            raise FactorImportError(
+                self.name, [ImportProblem(self.name, "-", "file", "neither a directory nor a zip file")]
+            )
 
     def _load(self, items: list[tuple[str, Any]]) -> None:
         for rel, read in items:
@@ -254,8 +297,14 @@ def read_olca_package(path: str | Path) -> OlcaPackage:
         for u in g.get("units", []) or []:
             cf = u.get("conversionFactor")
             if not isinstance(cf, int | float) or not cf > 0:
-                problems.append(ImportProblem(name, rel, "units.conversionFactor",
-                                              f"unit {u.get('name')!r} has no positive conversionFactor"))
+                problems.append(
+                    ImportProblem(
+                        name,
+                        rel,
+                        "units.conversionFactor",
+                        f"unit {u.get('name')!r} has no positive conversionFactor",
+                    )
+                )
                 continue
             unit = OlcaUnit(str(u.get("@id", "")), str(u.get("name", "")), float(cf))
             units[unit.id] = unit
@@ -268,8 +317,14 @@ def read_olca_package(path: str | Path) -> OlcaPackage:
     for rel, fp in files.by_folder.get("flow_properties", {}).items():
         gid = _ref_id(fp.get("unitGroup"))
         if gid is None or gid not in groups:
-            problems.append(ImportProblem(name, rel, "unitGroup", f"flow property {fp.get('name')!r} names unit "
-                                          f"group {gid!r}, which is not in the package"))
+            problems.append(
+                ImportProblem(
+                    name,
+                    rel,
+                    "unitGroup",
+                    f"flow property {fp.get('name')!r} names unit group {gid!r}, which is not in the package",
+                )
+            )
             continue
         prop_group[fp.get("@id") or rel] = gid
 
@@ -283,26 +338,49 @@ def read_olca_package(path: str | Path) -> OlcaPackage:
         for fpf in f.get("flowProperties", []) or []:
             pid = _ref_id(fpf.get("flowProperty"))
             if pid is None or pid not in prop_group:
-                problems.append(ImportProblem(name, rel, "flowProperties", f"flow {f.get('name')!r} names flow "
-                                              f"property {pid!r}, which is not in the package"))
+                problems.append(
+                    ImportProblem(
+                        name,
+                        rel,
+                        "flowProperties",
+                        f"flow {f.get('name')!r} names flow property {pid!r}, which is not in the package",
+                    )
+                )
                 continue
             cf = _get(fpf, "conversionFactor", "value", default=1.0)
             if not isinstance(cf, int | float) or not cf > 0:
-                problems.append(ImportProblem(name, rel, "flowProperties.conversionFactor",
-                                              f"flow {f.get('name')!r}: conversion factor {cf!r} is not > 0"))
+                problems.append(
+                    ImportProblem(
+                        name,
+                        rel,
+                        "flowProperties.conversionFactor",
+                        f"flow {f.get('name')!r}: conversion factor {cf!r} is not > 0",
+                    )
+                )
                 continue
             props[pid] = float(cf)
             if not ref_prop or _get(fpf, "isRefFlowProperty", "referenceFlowProperty", default=False):
                 ref_prop = pid  # the reference property; the first one when none is marked
         if not props:
             if not any(p.row == rel for p in problems):
-                problems.append(ImportProblem(name, rel, "flowProperties", f"flow {f.get('name')!r} has no flow "
-                                              "property"))
+                problems.append(
+                    ImportProblem(name, rel, "flowProperties", f"flow {f.get('name')!r} has no flow property")
+                )
             continue
         ref_unit = group_ref_unit.get(prop_group[ref_prop], "")
-        skipped_flow_fields |= {k for k in f if k in ("location", "flowList", "isInfrastructureFlow", "synonyms")}
-        flows[fid] = OlcaFlow(fid, str(f.get("name", "")), str(f.get("flowType", "")), ref_prop, ref_unit, props,
-                              str(f.get("cas", "") or ""), str(f.get("formula", "") or ""))
+        skipped_flow_fields |= {
+            k for k in f if k in ("location", "flowList", "isInfrastructureFlow", "synonyms")
+        }
+        flows[fid] = OlcaFlow(
+            fid,
+            str(f.get("name", "")),
+            str(f.get("flowType", "")),
+            ref_prop,
+            ref_unit,
+            props,
+            str(f.get("cas", "") or ""),
+            str(f.get("formula", "") or ""),
+        )
     not_read.extend(f"Flow.{k}" for k in sorted(skipped_flow_fields))
 
     # processes
@@ -328,49 +406,88 @@ def read_olca_package(path: str | Path) -> OlcaPackage:
             fname = (e.get("flow") or {}).get("name", "?") if isinstance(e.get("flow"), dict) else "?"
             flow = flows.get(fid or "")
             if flow is None:
-                problems.append(ImportProblem(name, ex_where, "flow", f"process {pname!r} names flow {fname!r} "
-                                              f"({fid}), which is not in the package (dangling reference)"))
+                problems.append(
+                    ImportProblem(
+                        name,
+                        ex_where,
+                        "flow",
+                        f"process {pname!r} names flow {fname!r} "
+                        f"({fid}), which is not in the package (dangling reference)",
+                    )
+                )
                 continue
             amount = e.get("amount")
             if not isinstance(amount, int | float) or isinstance(amount, bool) or not math.isfinite(amount):
-                problems.append(ImportProblem(name, ex_where, "amount", f"flow {flow.name!r}: amount {amount!r} "
-                                              "is not a number"))
+                problems.append(
+                    ImportProblem(
+                        name, ex_where, "amount", f"flow {flow.name!r}: amount {amount!r} is not a number"
+                    )
+                )
                 continue
             prop = _ref_id(e.get("flowProperty")) or flow.reference_property
             if prop not in flow.properties:
-                problems.append(ImportProblem(name, ex_where, "flowProperty", f"flow {flow.name!r} has no flow "
-                                              f"property {prop!r} (dangling reference)"))
+                problems.append(
+                    ImportProblem(
+                        name,
+                        ex_where,
+                        "flowProperty",
+                        f"flow {flow.name!r} has no flow property {prop!r} (dangling reference)",
+                    )
+                )
                 continue
             uid = _ref_id(e.get("unit"))
             unit = groups[prop_group[prop]].get(uid or "")
             if unit is None:
                 uname = (e.get("unit") or {}).get("name", uid) if isinstance(e.get("unit"), dict) else uid
-                problems.append(ImportProblem(name, ex_where, "unit", f"unit {uname!r} of flow {flow.name!r} is not "
-                                              "in the unit group of its flow property (unit does not fit the flow)"))
+                problems.append(
+                    ImportProblem(
+                        name,
+                        ex_where,
+                        "unit",
+                        f"unit {uname!r} of flow {flow.name!r} is not "
+                        "in the unit group of its flow property (unit does not fit the flow)",
+                    )
+                )
                 continue
             unc = None
             if isinstance(e.get("uncertainty"), dict):
                 u = e["uncertainty"]
                 kind = u.get("distributionType")
-                need = {"LOG_NORMAL_DISTRIBUTION": ("geomMean", "geomSd"), "NORMAL_DISTRIBUTION": ("mean", "sd"),
-                        "TRIANGLE_DISTRIBUTION": ("minimum", "mode", "maximum"),
-                        "UNIFORM_DISTRIBUTION": ("minimum", "maximum")}.get(str(kind))
+                need = {
+                    "LOG_NORMAL_DISTRIBUTION": ("geomMean", "geomSd"),
+                    "NORMAL_DISTRIBUTION": ("mean", "sd"),
+                    "TRIANGLE_DISTRIBUTION": ("minimum", "mode", "maximum"),
+                    "UNIFORM_DISTRIBUTION": ("minimum", "maximum"),
+                }.get(str(kind))
                 if need is None:
-                    problems.append(ImportProblem(name, ex_where, "uncertainty.distributionType",
-                                                  f"flow {flow.name!r}: unknown distribution {kind!r}"))
+                    problems.append(
+                        ImportProblem(
+                            name,
+                            ex_where,
+                            "uncertainty.distributionType",
+                            f"flow {flow.name!r}: unknown distribution {kind!r}",
+                        )
+                    )
                     continue
                 vals = {k: u.get(k) for k in need}
                 bad = [k for k, v in vals.items() if not isinstance(v, int | float) or not math.isfinite(v)]
                 if bad or (kind == "LOG_NORMAL_DISTRIBUTION" and not vals["geomSd"] >= 1.0):  # type: ignore[operator]
-                    problems.append(ImportProblem(name, ex_where, f"uncertainty.{bad[0] if bad else 'geomSd'}",
-                                                  f"flow {flow.name!r}: {kind} needs {', '.join(need)} "
-                                                  f"(geomSd ≥ 1), got {vals}"))
+                    problems.append(
+                        ImportProblem(
+                            name,
+                            ex_where,
+                            f"uncertainty.{bad[0] if bad else 'geomSd'}",
+                            f"flow {flow.name!r}: {kind} needs {', '.join(need)} (geomSd ≥ 1), got {vals}",
+                        )
+                    )
                     continue
                 unc = OlcaUncertainty(str(kind), {k: float(v) for k, v in vals.items()})  # type: ignore[arg-type]
                 try:
                     unc.distribution()
                 except ValueError as exc:
-                    problems.append(ImportProblem(name, ex_where, "uncertainty", f"flow {flow.name!r}: {exc}"))
+                    problems.append(
+                        ImportProblem(name, ex_where, "uncertainty", f"flow {flow.name!r}: {exc}")
+                    )
                     continue
                 skipped_exch |= {f"uncertainty.{k}" for k in u if k.endswith("Formula")}
             dq = None
@@ -382,25 +499,51 @@ def read_olca_package(path: str | Path) -> OlcaPackage:
                     continue
             amount_ref = float(amount) * unit.conversion_factor / flow.properties[prop]
             iid = e.get("internalId")
-            exchanges.append(OlcaExchange(
-                process_id=pid, internal_id=int(iid) if isinstance(iid, int) else None, flow_id=flow.id,
-                flow_name=flow.name, flow_type=flow.flow_type, amount=float(amount), unit=unit.name,
-                amount_ref=amount_ref, reference_unit=flow.reference_unit,
-                is_input=bool(_get(e, "isInput", "input", default=False)),
-                is_quantitative_reference=bool(_get(e, "isQuantitativeReference", "quantitativeReference",
-                                                    default=False)),
-                is_avoided_product=bool(_get(e, "isAvoidedProduct", "avoidedProduct", default=False)),
-                uncertainty=unc, dq_entry=dq, default_provider=_ref_id(e.get("defaultProvider"))))
+            exchanges.append(
+                OlcaExchange(
+                    process_id=pid,
+                    internal_id=int(iid) if isinstance(iid, int) else None,
+                    flow_id=flow.id,
+                    flow_name=flow.name,
+                    flow_type=flow.flow_type,
+                    amount=float(amount),
+                    unit=unit.name,
+                    amount_ref=amount_ref,
+                    reference_unit=flow.reference_unit,
+                    is_input=bool(_get(e, "isInput", "input", default=False)),
+                    is_quantitative_reference=bool(
+                        _get(e, "isQuantitativeReference", "quantitativeReference", default=False)
+                    ),
+                    is_avoided_product=bool(_get(e, "isAvoidedProduct", "avoidedProduct", default=False)),
+                    uncertainty=unc,
+                    dq_entry=dq,
+                    default_provider=_ref_id(e.get("defaultProvider")),
+                )
+            )
         loc = p.get("location")
-        processes.append(OlcaProcess(pid, pname, str(loc.get("name", "")) if isinstance(loc, dict) else "",
-                                     str(p.get("processType", "")), pdq, tuple(exchanges)))
+        processes.append(
+            OlcaProcess(
+                pid,
+                pname,
+                str(loc.get("name", "")) if isinstance(loc, dict) else "",
+                str(p.get("processType", "")),
+                pdq,
+                tuple(exchanges),
+            )
+        )
     for pr in processes:  # default providers must be in the package too
         for ex in pr.exchanges:
             if ex.default_provider is not None and ex.default_provider not in {q.id for q in processes}:
-                problems.append(ImportProblem(name, f"process {pr.name!r}", "defaultProvider",
-                                              f"exchange of flow {ex.flow_name!r} names provider process "
-                                              f"{ex.default_provider!r}, which is not in the package "
-                                              "(dangling reference)"))
+                problems.append(
+                    ImportProblem(
+                        name,
+                        f"process {pr.name!r}",
+                        "defaultProvider",
+                        f"exchange of flow {ex.flow_name!r} names provider process "
+                        f"{ex.default_provider!r}, which is not in the package "
+                        "(dangling reference)",
+                    )
+                )
     if problems:
         raise FactorImportError(name, problems)
     if not processes:

@@ -104,22 +104,35 @@ class PedigreeSigma:
         return math.sqrt(self.pedigree_variance)
 
     def to_dict(self) -> dict[str, object]:
-        return {"sigma": self.sigma, "gsd": self.gsd, "gsd2": self.gsd2, "basic_variance": self.basic_variance,
-                "pedigree_variance": self.pedigree_variance, "table": self.table,
-                "by_indicator": [{"indicator": i, "score": s, "variance": v} for i, s, v in self.by_indicator],
-                "assumed_worst": list(self.assumed_worst)}
+        return {
+            "sigma": self.sigma,
+            "gsd": self.gsd,
+            "gsd2": self.gsd2,
+            "basic_variance": self.basic_variance,
+            "pedigree_variance": self.pedigree_variance,
+            "table": self.table,
+            "by_indicator": [{"indicator": i, "score": s, "variance": v} for i, s, v in self.by_indicator],
+            "assumed_worst": list(self.assumed_worst),
+        }
 
 
 def _read_pedigree(root: Traversable) -> dict[tuple[str, str, int], PedigreeCell]:
     out: dict[tuple[str, str, int], PedigreeCell] = {}
-    for where, row in _rows(root, "pedigree.csv", ("table", "indicator", "score", "factor", "variance", "source",
-                                                   "clause", "evidence")):
+    for where, row in _rows(
+        root,
+        "pedigree.csv",
+        ("table", "indicator", "score", "factor", "variance", "source", "clause", "evidence"),
+    ):
         table = _field(row, "table", where)
         if table not in PEDIGREE_TABLES:
-            raise FactorError(f"{where}: field 'table' is {table!r}; expected one of {', '.join(PEDIGREE_TABLES)}")
+            raise FactorError(
+                f"{where}: field 'table' is {table!r}; expected one of {', '.join(PEDIGREE_TABLES)}"
+            )
         ind = _field(row, "indicator", where)
         if ind not in INDICATORS:
-            raise FactorError(f"{where}: field 'indicator' is {ind!r}; expected one of {', '.join(INDICATORS)}")
+            raise FactorError(
+                f"{where}: field 'indicator' is {ind!r}; expected one of {', '.join(INDICATORS)}"
+            )
         s = _field(row, "score", where)
         if s not in ("1", "2", "3", "4", "5"):
             raise FactorError(f"{where}: field 'score' must be 1 … 5, got {s!r}")
@@ -150,8 +163,9 @@ def _read_pedigree(root: Traversable) -> dict[tuple[str, str, int], PedigreeCell
 
 def _read_basic(root: Traversable) -> dict[str, BasicUncertainty]:
     out: dict[str, BasicUncertainty] = {}
-    for where, row in _rows(root, "basic_uncertainty.csv", ("class", "description", "factor", "source", "clause",
-                                                            "evidence")):
+    for where, row in _rows(
+        root, "basic_uncertainty.csv", ("class", "description", "factor", "source", "clause", "evidence")
+    ):
         key = _field(row, "class", where)
         cited = _cited(row, where)
         try:
@@ -162,8 +176,9 @@ def _read_basic(root: Traversable) -> dict[str, BasicUncertainty]:
             raise FactorError(f"{where}: field 'factor' must be ≥ 1 (a GSD²), got {u}")
         if key in out:
             raise FactorError(f"{where}: repeats class {key!r}")
-        out[key] = BasicUncertainty(key, row.get("description", ""), u, (math.log(u) / 2.0) ** 2, cited.source,
-                                    cited.evidence)
+        out[key] = BasicUncertainty(
+            key, row.get("description", ""), u, (math.log(u) / 2.0) ** 2, cited.source, cited.evidence
+        )
     return out
 
 
@@ -185,8 +200,10 @@ def pedigree_cell(table: str, indicator: str, score: int) -> PedigreeCell:
     try:
         return cells[(table, indicator, score)]
     except KeyError:
-        raise FactorError(f"no pedigree cell {table}/{indicator}/{score}; tables {', '.join(PEDIGREE_TABLES)}, "
-                          f"indicators {', '.join(INDICATORS)}, scores 1 … 5") from None
+        raise FactorError(
+            f"no pedigree cell {table}/{indicator}/{score}; tables {', '.join(PEDIGREE_TABLES)}, "
+            f"indicators {', '.join(INDICATORS)}, scores 1 … 5"
+        ) from None
 
 
 def basic_uncertainty(exchange_class: str) -> BasicUncertainty:
@@ -195,8 +212,10 @@ def basic_uncertainty(exchange_class: str) -> BasicUncertainty:
     try:
         return basic[exchange_class]
     except KeyError:
-        raise FactorError(f"unknown exchange class {exchange_class!r} for the basic uncertainty; known: "
-                          f"{', '.join(sorted(basic))}") from None
+        raise FactorError(
+            f"unknown exchange class {exchange_class!r} for the basic uncertainty; known: "
+            f"{', '.join(sorted(basic))}"
+        ) from None
 
 
 def basic_classes() -> tuple[str, ...]:
@@ -204,11 +223,14 @@ def basic_classes() -> tuple[str, ...]:
     return tuple(sorted(_tables()[1]))
 
 
-def check_scores(scores: tuple[int | None, ...] | list[int | None], what: str = "pedigree") -> tuple[int | None, ...]:
+def check_scores(
+    scores: tuple[int | None, ...] | list[int | None], what: str = "pedigree"
+) -> tuple[int | None, ...]:
     """Five scores, each 1 … 5 or None ("n.a."); anything else raises :class:`FactorError` naming ``what``."""
     if len(scores) != len(INDICATORS):
-        raise FactorError(f"{what}: {len(scores)} scores, expected {len(INDICATORS)} "
-                          f"({', '.join(INDICATORS)})")
+        raise FactorError(
+            f"{what}: {len(scores)} scores, expected {len(INDICATORS)} ({', '.join(INDICATORS)})"
+        )
     out: list[int | None] = []
     for ind, s in zip(INDICATORS, scores, strict=True):
         if s is None:
@@ -249,8 +271,9 @@ def format_dq_entry(scores: tuple[int | None, ...]) -> str:
     return "(" + ";".join("n.a." if s is None else str(s) for s in scores) + ")"
 
 
-def pedigree_sigma(scores: tuple[int | None, ...] | list[int | None], basic_var: float, *,
-                   table: str = "ecoinvent_v3") -> PedigreeSigma:
+def pedigree_sigma(
+    scores: tuple[int | None, ...] | list[int | None], basic_var: float, *, table: str = "ecoinvent_v3"
+) -> PedigreeSigma:
     """Total σ of ln of a value from its basic variance and its pedigree scores.
 
     .. math:: \\sigma = \\sqrt{\\sigma_b^2 + \\sum_i \\sigma_i^2(s_i)}

@@ -33,7 +33,9 @@ class FactorReconciler(KeyedReconciler):
     def check(self, session: Session) -> tuple[int, list[Discrepancy]]:
         if inspect(session.connection()).has_table(FACTOR):
             return super().check(session)
-        return 0, [Discrepancy("missing", FACTOR, k, logged=loads(d), seq=s) for k, (s, d) in self._entries.items()]
+        return 0, [
+            Discrepancy("missing", FACTOR, k, logged=loads(d), seq=s) for k, (s, d) in self._entries.items()
+        ]
 
 
 register_reconciler(FACTOR, FactorReconciler)

@@ -36,8 +36,13 @@ Shapes = Literal["lognormal", "normal", "triangular", "uniform", "none"]
 
 #: The numerator unit a factor's unit must be convertible to, per gas (others: plain mass).
 _GAS_MASS = {"CO2": "tCO2", "CO2e": "tCO2e"}
-_TO_QUANTITY_EVIDENCE = {"V": Evidence.VERIFIED, "V-calc": Evidence.DERIVED, "D": Evidence.DERIVED,
-                         "C": Evidence.CORROBORATED, "C-single": Evidence.CORROBORATED}
+_TO_QUANTITY_EVIDENCE = {
+    "V": Evidence.VERIFIED,
+    "V-calc": Evidence.DERIVED,
+    "D": Evidence.DERIVED,
+    "C": Evidence.CORROBORATED,
+    "C-single": Evidence.CORROBORATED,
+}
 #: Longest key the audit log holds (``audit_log.entity_key``), version suffix included.
 KEY_MAX = 128
 
@@ -74,8 +79,13 @@ class Distribution(BaseModel):
 
     @model_validator(mode="after")
     def _params(self) -> Distribution:
-        need = {"lognormal": ("sigma",), "normal": ("u",), "triangular": ("minimum", "mode", "maximum"),
-                "uniform": ("minimum", "maximum"), "none": ()}[self.shape]
+        need = {
+            "lognormal": ("sigma",),
+            "normal": ("u",),
+            "triangular": ("minimum", "mode", "maximum"),
+            "uniform": ("minimum", "maximum"),
+            "none": (),
+        }[self.shape]
         for name in ("sigma", "u", "minimum", "mode", "maximum"):
             v = getattr(self, name)
             if name in need and v is None:
@@ -91,7 +101,9 @@ class Distribution(BaseModel):
             assert lo is not None and hi is not None
             mid = self.mode if self.mode is not None else lo
             if not lo <= mid <= hi or lo == hi:
-                raise ValueError(f"need minimum ≤ mode ≤ maximum and minimum < maximum, got {lo}, {self.mode}, {hi}")
+                raise ValueError(
+                    f"need minimum ≤ mode ≤ maximum and minimum < maximum, got {lo}, {self.mode}, {hi}"
+                )
         return self
 
     def standard_uncertainty(self, value: float) -> float:
@@ -216,6 +228,7 @@ class FactorRecord(BaseModel):
             return None
         if isinstance(v, str):
             from ._pedigree import parse_dq_entry
+
             return parse_dq_entry(v, "pedigree")
         return check_scores(list(v), "pedigree")
 
@@ -229,12 +242,16 @@ class FactorRecord(BaseModel):
     @model_validator(mode="after")
     def _fits(self) -> FactorRecord:
         if not unit_fits(self.unit, self.gas, self.flow_unit):
-            raise ValueError(f"unit {self.unit!r} does not fit the flow: a factor of {self.gas} per {self.flow_unit} "
-                             f"is in {gas_mass_unit(self.gas)}/{self.flow_unit} or a unit convertible to it")
+            raise ValueError(
+                f"unit {self.unit!r} does not fit the flow: a factor of {self.gas} per {self.flow_unit} "
+                f"is in {gas_mass_unit(self.gas)}/{self.flow_unit} or a unit convertible to it"
+            )
         if self.gas == "CO2e" and not self.gwp_set:
             raise ValueError("a CO2e factor needs its gwp_set (AR5, AR6 …)")
         if self.gas != "CO2e" and self.gwp_set:
-            raise ValueError(f"gwp_set {self.gwp_set!r} is given for a single gas ({self.gas}); leave it empty")
+            raise ValueError(
+                f"gwp_set {self.gwp_set!r} is given for a single gas ({self.gas}); leave it empty"
+            )
         if self.basis == "measured" and self.distribution.shape == "none":
             raise ValueError("a measured factor needs its uncertainty (distribution)")
         if len(self.key) + 8 > KEY_MAX:
@@ -245,7 +262,14 @@ class FactorRecord(BaseModel):
     @property
     def key(self) -> str:
         """``product/technology/region/year/gas/gwp_set`` (``-`` for an empty part): the versioned identity."""
-        parts = (self.product, self.technology or "-", self.region, str(self.year), self.gas, self.gwp_set or "-")
+        parts = (
+            self.product,
+            self.technology or "-",
+            self.region,
+            str(self.year),
+            self.gas,
+            self.gwp_set or "-",
+        )
         return "/".join(parts)
 
     @property
@@ -283,23 +307,35 @@ class FactorRecord(BaseModel):
 
     def quantity(self, name: str = "") -> MeasuredQuantity:
         """The factor as a measured quantity: value, unit, u, shape, provenance (default/measured/declared)."""
-        src = {"measured": Source.MEASURED, "default": Source.DEFAULT, "literature": Source.DECLARED}[self.basis]
+        src = {"measured": Source.MEASURED, "default": Source.DEFAULT, "literature": Source.DECLARED}[
+            self.basis
+        ]
         shape = {"normal": Shape.NORMAL, "triangular": Shape.TRIANGULAR, "uniform": Shape.RECTANGULAR}.get(
-            self.distribution.shape)
-        note = f"evidence [{self.evidence}]; distribution {self.distribution.shape} {self.distribution.params()}"
+            self.distribution.shape
+        )
+        note = (
+            f"evidence [{self.evidence}]; distribution {self.distribution.shape} {self.distribution.params()}"
+        )
         if self.pedigree is not None:
             note += f"; pedigree {format_dq_entry(self.pedigree)} ({self.pedigree_table})"
         if self.note:
             note += f"; {self.note}"
-        prov = Provenance(source=src, method=f"emission factor ({self.basis})",
-                          reference=f"{self.ref}: {self.source} {self.source_version}; {self.clause}".strip(),
-                          evidence=_TO_QUANTITY_EVIDENCE.get(self.evidence, Evidence.UNVERIFIED), note=note)
-        return MeasuredQuantity(value=self.value, unit=self.unit, u=self.u, provenance=prov, name=name or self.key,
-                                shape=shape)
+        prov = Provenance(
+            source=src,
+            method=f"emission factor ({self.basis})",
+            reference=f"{self.ref}: {self.source} {self.source_version}; {self.clause}".strip(),
+            evidence=_TO_QUANTITY_EVIDENCE.get(self.evidence, Evidence.UNVERIFIED),
+            note=note,
+        )
+        return MeasuredQuantity(
+            value=self.value, unit=self.unit, u=self.u, provenance=prov, name=name or self.key, shape=shape
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d = self.model_dump(mode="json")
-        d.update(key=self.key, ref=self.ref, u=None if math.isnan(self.u) else self.u, unverified=self.unverified)
+        d.update(
+            key=self.key, ref=self.ref, u=None if math.isnan(self.u) else self.u, unverified=self.unverified
+        )
         if self.pedigree is not None:
             d["pedigree"] = format_dq_entry(self.pedigree)
         ps = self.pedigree_sigma()

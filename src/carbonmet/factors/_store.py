@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from importlib.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -54,17 +56,22 @@ def _dist_of(value: float, u_rel: float, shape: str) -> Distribution:
     return Distribution(shape="normal", u=u)
 
 
-def _regional_rows() -> list[FactorRecord]:
+def _regional_rows(root: Traversable | None = None) -> list[FactorRecord]:
     out: list[FactorRecord] = []
     cols = ("product", "technology", "region", "year", "gas", "gwp_set", "value", "unit", "flow_unit", "basis",
-            "source", "source_version", "clause", "evidence", "distribution", "sigma", "u", "minimum", "mode", "maximum", "pedigree",
-            "basic_class", "note")
+            "source", "source_version", "clause", "evidence", "distribution", "sigma", "u", "minimum", "mode",
+            "maximum", "pedigree", "basic_class", "note")
     from ._import import _record_from_cells  # the import files' row model reads the seed file too
 
-    for where, row in _rows(package_root(), "regional_factors.csv", cols):
-        _field(row, "product", where)
+    for where, row in _rows(root or package_root(), "regional_factors.csv", cols):
+        _field(row, "clause", where)
         out.append(_record_from_cells(row, where, store="packaged"))
     return out
+
+
+def check_regional_factors(root: str | Path) -> int:
+    """Check ``regional_factors.csv`` of a data directory (every row a valid record with its clause); the row count."""
+    return len(_regional_rows(Path(root)))
 
 
 @lru_cache(maxsize=1)
@@ -84,21 +91,50 @@ def packaged_factors() -> tuple[FactorRecord, ...]:
         if v.parameter != "emission_factor":
             continue
         flow = v.unit.split("/", 1)[1]
-        out.append(FactorRecord(product=v.subject, region="CN", year=year, gas="CO2", value=v.value, unit=v.unit,
-                                flow_unit=flow, basis="default", source=f"{p.name}: {v.source}",
-                                source_version=str(p.version), clause=v.clause, evidence=v.evidence,
-                                distribution=_dist_of(v.value, v.u_rel, v.u_shape),
-                                note="; ".join(x for x in (v.note, ", ".join(v.flags)) if x), store="packaged",
-                                data_version=dv))
+        out.append(
+            FactorRecord(
+                product=v.subject,
+                region="CN",
+                year=year,
+                gas="CO2",
+                value=v.value,
+                unit=v.unit,
+                flow_unit=flow,
+                basis="default",
+                source=f"{p.name}: {v.source}",
+                source_version=str(p.version),
+                clause=v.clause,
+                evidence=v.evidence,
+                distribution=_dist_of(v.value, v.u_rel, v.u_shape),
+                note="; ".join(x for x in (v.note, ", ".join(v.flags)) if x),
+                store="packaged",
+                data_version=dv,
+            )
+        )
     grid = load_profile("MEE/grid")
     for v in grid.values():
         assert v.year is not None
-        out.append(FactorRecord(product="electricity", technology="compliance" if v.subject == "national"
-                                else "statistical", region=v.subject, year=v.year, gas="CO2", value=v.value,
-                                unit=v.unit, flow_unit="MWh", basis="default", source=v.source,
-                                source_version=str(v.year), clause=v.clause, evidence=v.evidence,
-                                distribution=_dist_of(v.value, v.u_rel, v.u_shape), note=v.note, store="packaged",
-                                data_version=dv))
+        out.append(
+            FactorRecord(
+                product="electricity",
+                technology="compliance" if v.subject == "national" else "statistical",
+                region=v.subject,
+                year=v.year,
+                gas="CO2",
+                value=v.value,
+                unit=v.unit,
+                flow_unit="MWh",
+                basis="default",
+                source=v.source,
+                source_version=str(v.year),
+                clause=v.clause,
+                evidence=v.evidence,
+                distribution=_dist_of(v.value, v.u_rel, v.u_shape),
+                note=v.note,
+                store="packaged",
+                data_version=dv,
+            )
+        )
     out.extend(r.model_copy(update={"data_version": dv}) for r in _regional_rows())
     seen: set[str] = set()
     for r in out:
@@ -110,13 +146,30 @@ def packaged_factors() -> tuple[FactorRecord, ...]:
 
 # --- stored, append-only ------------------------------------------------------------------------------------------
 def _to_record(r: FactorRow) -> FactorRecord:
-    return FactorRecord(product=r.product, technology=r.technology, region=r.region, year=r.year, gas=r.gas,
-                        gwp_set=r.gwp_set, value=r.value, unit=r.unit, flow_unit=r.flow_unit,
-                        basis=r.basis,  # type: ignore[arg-type]
-                        source=r.source, source_version=r.source_version, clause=r.clause, evidence=r.evidence,
-                        distribution=Distribution(**json.loads(r.distribution)), pedigree=r.pedigree,  # type: ignore[arg-type]
-                        pedigree_table=r.pedigree_table, basic_variance=r.basic_variance, owner=r.owner, note=r.note,
-                        version=r.version, store="db")
+    return FactorRecord(
+        product=r.product,
+        technology=r.technology,
+        region=r.region,
+        year=r.year,
+        gas=r.gas,
+        gwp_set=r.gwp_set,
+        value=r.value,
+        unit=r.unit,
+        flow_unit=r.flow_unit,
+        basis=r.basis,  # type: ignore[arg-type]
+        source=r.source,
+        source_version=r.source_version,
+        clause=r.clause,
+        evidence=r.evidence,
+        distribution=Distribution(**json.loads(r.distribution)),
+        pedigree=r.pedigree,  # type: ignore[arg-type]
+        pedigree_table=r.pedigree_table,
+        basic_variance=r.basic_variance,
+        owner=r.owner,
+        note=r.note,
+        version=r.version,
+        store="db",
+    )
 
 
 def _state(r: FactorRow) -> dict[str, Any]:
@@ -131,14 +184,22 @@ def _latest(session: Session, keys: Iterable[str]) -> dict[str, FactorRow]:
     ks = sorted(set(keys))
     out: dict[str, FactorRow] = {}
     for i in range(0, len(ks), 500):
-        for r in session.scalars(select(FactorRow).where(FactorRow.factor_key.in_(ks[i:i + 500]))
-                                 .order_by(FactorRow.version)):
+        for r in session.scalars(
+            select(FactorRow).where(FactorRow.factor_key.in_(ks[i : i + 500])).order_by(FactorRow.version)
+        ):
             out[r.factor_key] = r
     return out
 
 
-def save_factors(session: Session, records: Sequence[FactorRecord], *, actor: str, source_file: str = "",
-                 rows: Sequence[str] | None = None, now: datetime | None = None) -> SaveReport:
+def save_factors(
+    session: Session,
+    records: Sequence[FactorRecord],
+    *,
+    actor: str,
+    source_file: str = "",
+    rows: Sequence[str] | None = None,
+    now: datetime | None = None,
+) -> SaveReport:
     """Store factor records as new versions, audited, in the caller's transaction (all or nothing).
 
     Parameters
@@ -186,15 +247,35 @@ def save_factors(session: Session, records: Sequence[FactorRecord], *, actor: st
             continue
         version = cur.version + 1 if cur is not None else 1
         new = rec.model_copy(update={"version": version})
-        row = FactorRow(factor_ref=new.ref, factor_key=new.key, product=new.product, technology=new.technology,
-                        region=new.region, year=new.year, gas=new.gas, gwp_set=new.gwp_set, version=version,
-                        value=new.value, unit=new.unit, flow_unit=new.flow_unit, basis=new.basis, source=new.source,
-                        source_version=new.source_version, clause=new.clause, evidence=new.evidence,
-                        distribution=json.dumps(new.distribution.model_dump(), sort_keys=True),
-                        pedigree=format_dq_entry(new.pedigree) if new.pedigree is not None else None,
-                        pedigree_table=new.pedigree_table, basic_variance=new.basic_variance, owner=new.owner,
-                        note=new.note, source_file=source_file[:255], source_row=w[:255], created_at=stamp,
-                        content_hash=digest)
+        row = FactorRow(
+            factor_ref=new.ref,
+            factor_key=new.key,
+            product=new.product,
+            technology=new.technology,
+            region=new.region,
+            year=new.year,
+            gas=new.gas,
+            gwp_set=new.gwp_set,
+            version=version,
+            value=new.value,
+            unit=new.unit,
+            flow_unit=new.flow_unit,
+            basis=new.basis,
+            source=new.source,
+            source_version=new.source_version,
+            clause=new.clause,
+            evidence=new.evidence,
+            distribution=json.dumps(new.distribution.model_dump(), sort_keys=True),
+            pedigree=format_dq_entry(new.pedigree) if new.pedigree is not None else None,
+            pedigree_table=new.pedigree_table,
+            basic_variance=new.basic_variance,
+            owner=new.owner,
+            note=new.note,
+            source_file=source_file[:255],
+            source_row=w[:255],
+            created_at=stamp,
+            content_hash=digest,
+        )
         session.add(row)
         session.flush()
         record(session, actor=actor, action="create", entity=FACTOR, key=new.ref, data=_state(row))
@@ -202,16 +283,38 @@ def save_factors(session: Session, records: Sequence[FactorRecord], *, actor: st
     return SaveReport(tuple(stored), tuple(unchanged))
 
 
-def _matches(r: FactorRecord, product: str | None, region: str | None, year: int | None, basis: str | None,
-             gas: str | None, technology: str | None) -> bool:
-    return ((product is None or r.product == product) and (region is None or r.region == region)
-            and (year is None or r.year == year) and (basis is None or r.basis == basis)
-            and (gas is None or r.gas == gas) and (technology is None or r.technology == technology))
+def _matches(
+    r: FactorRecord,
+    product: str | None,
+    region: str | None,
+    year: int | None,
+    basis: str | None,
+    gas: str | None,
+    technology: str | None,
+) -> bool:
+    return (
+        (product is None or r.product == product)
+        and (region is None or r.region == region)
+        and (year is None or r.year == year)
+        and (basis is None or r.basis == basis)
+        and (gas is None or r.gas == gas)
+        and (technology is None or r.technology == technology)
+    )
 
 
-def find(session: Session | None = None, *, product: str | None = None, region: str | None = None,
-         year: int | None = None, basis: str | None = None, gas: str | None = None, technology: str | None = None,
-         owners: Iterable[str] | None = (), packaged: bool = True, all_versions: bool = False) -> list[FactorRecord]:
+def find(
+    session: Session | None = None,
+    *,
+    product: str | None = None,
+    region: str | None = None,
+    year: int | None = None,
+    basis: str | None = None,
+    gas: str | None = None,
+    technology: str | None = None,
+    owners: Iterable[str] | None = (),
+    packaged: bool = True,
+    all_versions: bool = False,
+) -> list[FactorRecord]:
     """Factors matching every criterion given, from the store and the packaged data (一处查询).
 
     Parameters
@@ -236,15 +339,26 @@ def find(session: Session | None = None, *, product: str | None = None, region: 
     out: list[FactorRecord] = []
     if session is not None and _has_table(session):
         stmt = select(FactorRow)
-        for col, v in ((FactorRow.product, product), (FactorRow.region, region), (FactorRow.year, year),
-                       (FactorRow.basis, basis), (FactorRow.gas, gas), (FactorRow.technology, technology)):
+        for col, v in (
+            (FactorRow.product, product),
+            (FactorRow.region, region),
+            (FactorRow.year, year),
+            (FactorRow.basis, basis),
+            (FactorRow.gas, gas),
+            (FactorRow.technology, technology),
+        ):
             if v is not None:
                 stmt = stmt.where(col == v)
         if owners is not None:
             allowed = list(owners)
-            stmt = stmt.where(FactorRow.owner.is_(None) | FactorRow.owner.in_(allowed) if allowed
-                              else FactorRow.owner.is_(None))
-        rows = [_to_record(r) for r in session.scalars(stmt.order_by(FactorRow.factor_key, FactorRow.version))]
+            stmt = stmt.where(
+                FactorRow.owner.is_(None) | FactorRow.owner.in_(allowed)
+                if allowed
+                else FactorRow.owner.is_(None)
+            )
+        rows = [
+            _to_record(r) for r in session.scalars(stmt.order_by(FactorRow.factor_key, FactorRow.version))
+        ]
         if not all_versions:
             last: dict[str, FactorRecord] = {}
             for r in rows:
@@ -252,8 +366,21 @@ def find(session: Session | None = None, *, product: str | None = None, region: 
             rows = list(last.values())
         out.extend(rows)
     if packaged:
-        out.extend(r for r in packaged_factors() if _matches(r, product, region, year, basis, gas, technology))
-    out.sort(key=lambda r: (r.product, r.technology, r.region, r.year, r.gas, r.gwp_set, r.store != "db", r.version))
+        out.extend(
+            r for r in packaged_factors() if _matches(r, product, region, year, basis, gas, technology)
+        )
+    out.sort(
+        key=lambda r: (
+            r.product,
+            r.technology,
+            r.region,
+            r.year,
+            r.gas,
+            r.gwp_set,
+            r.store != "db",
+            r.version,
+        )
+    )
     return out
 
 
@@ -278,7 +405,9 @@ def get_factor(session: Session | None, ref: str, *, owners: Iterable[str] | Non
         cands = [r for r in cands if r.store == "db" and r.version == version]
     if not cands:
         near = sorted({r.key for r in find(session, product=product, owners=owners)})[:5]
-        hint = f"; factors of {product!r}: {', '.join(near)}" if near else f"; no factor of product {product!r}"
+        hint = (
+            f"; factors of {product!r}: {', '.join(near)}" if near else f"; no factor of product {product!r}"
+        )
         raise FactorError(f"no emission factor {ref!r}{hint}")
     stored = [r for r in cands if r.store == "db"]
     return stored[-1] if stored else cands[-1]

@@ -18,16 +18,15 @@ from carbonmet.factors import (
     FactorError,
     FactorImportError,
     FactorRecord,
-    ImportProblem,
-    RegionalComparison,
     compare_regions,
     find,
     get_factor,
     measured_factor,
     read_factor_file,
-    read_olca_package,
     save_factors,
 )
+from carbonmet.factors.database import ImportProblem, RegionalComparison
+from carbonmet.factors.olca import read_olca_package
 from carbonmet.quantities import MeasuredQuantity, Provenance, Source
 
 from ._guard import guarded_write
@@ -55,8 +54,14 @@ class FactorImport:
     package: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "kind": self.kind, "rows": self.rows, "stored": self.stored,
-                "unchanged": self.unchanged, "package": self.package}
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "rows": self.rows,
+            "stored": self.stored,
+            "unchanged": self.unchanged,
+            "package": self.package,
+        }
 
 
 def _is_olca(p: Path) -> bool:
@@ -100,42 +105,81 @@ def import_factors(ws: Workspace, scope: Scope, paths: Sequence[str | Path]) -> 
             raise FactorImportError(str(p), [ImportProblem(str(p), "-", "file", "no such file or directory")])
         if _is_olca(p):
             pkg = read_olca_package(p)
-            out.append(FactorImport(str(p), "olca", sum(len(x.exchanges) for x in pkg.processes),
-                                    package=pkg.to_dict()))
+            out.append(
+                FactorImport(
+                    str(p), "olca", sum(len(x.exchanges) for x in pkg.processes), package=pkg.to_dict()
+                )
+            )
         elif p.suffix.lower() in _TABLE_SUFFIXES:
             ff = read_factor_file(p)
             tables.append((len(out), ff))
             out.append(FactorImport(str(p), "table", len(ff.records)))
         else:
-            raise FactorImportError(str(p), [ImportProblem(str(p), "-", "file", f"unknown file type {p.suffix!r}: "
-                                                           "expected .csv, .xlsx, an olca .zip or a directory")])
+            raise FactorImportError(
+                str(p),
+                [
+                    ImportProblem(
+                        str(p),
+                        "-",
+                        "file",
+                        f"unknown file type {p.suffix!r}: expected .csv, .xlsx, an olca .zip or a directory",
+                    )
+                ],
+            )
     seen: dict[str, str] = {}
     for _, ff in tables:
         for rec, where in zip(ff.records, ff.rows, strict=True):
             if rec.key in seen:
-                raise FactorImportError(ff.path, [ImportProblem(ff.path, where.rsplit(":", 1)[-1], "product",
-                                                                f"factor {rec.key} is also in {seen[rec.key]}")])
+                raise FactorImportError(
+                    ff.path,
+                    [
+                        ImportProblem(
+                            ff.path,
+                            where.rsplit(":", 1)[-1],
+                            "product",
+                            f"factor {rec.key} is also in {seen[rec.key]}",
+                        )
+                    ],
+                )
             seen[rec.key] = where
     if tables:
         with guarded_write(ws, scope, "import emission factors 导入排放因子") as s:
             for i, ff in tables:
-                rep = save_factors(s, ff.records, actor=scope.actor, source_file=Path(ff.path).name, rows=ff.rows)
+                rep = save_factors(
+                    s, ff.records, actor=scope.actor, source_file=Path(ff.path).name, rows=ff.rows
+                )
                 out[i].stored = [r.ref for r in rep.stored]
                 out[i].unchanged = [r.ref for r in rep.unchanged]
     return out
 
 
 @use_case("none")
-def list_factors(ws: Workspace, scope: Scope, *, product: str | None = None, region: str | None = None,
-                 year: int | None = None, basis: str | None = None, gas: str | None = None,
-                 all_versions: bool = False) -> list[FactorRecord]:
+def list_factors(
+    ws: Workspace,
+    scope: Scope,
+    *,
+    product: str | None = None,
+    region: str | None = None,
+    year: int | None = None,
+    basis: str | None = None,
+    gas: str | None = None,
+    all_versions: bool = False,
+) -> list[FactorRecord]:
     """Shared emission factors (stored and packaged) matching the filters (排放因子查询).
 
     Only factors without an owner: an enterprise's own measured factors are never listed here.
     """
     with ws.session() as s:
-        return find(s, product=product, region=region, year=year, basis=basis, gas=gas, owners=(),
-                    all_versions=all_versions)
+        return find(
+            s,
+            product=product,
+            region=region,
+            year=year,
+            basis=basis,
+            gas=gas,
+            owners=(),
+            all_versions=all_versions,
+        )
 
 
 @use_case("none")
@@ -156,12 +200,22 @@ def show_factor(ws: Workspace, scope: Scope, ref: str) -> dict[str, Any]:
 
 
 @use_case("read")
-def compare_factors(ws: Workspace, scope: Scope, product: str, regions: Sequence[str], *,
-                    measured_owner: str | None = None, measured: FactorRecord | None = None,
-                    measured_value: tuple[float, float, str] | None = None, measured_source: str = "",
-                    measured_year: int | None = None,
-                    year: int | None = None, technology: str | None = None, gas: str | None = None,
-                    k: float = 2.0) -> RegionalComparison:
+def compare_factors(
+    ws: Workspace,
+    scope: Scope,
+    product: str,
+    regions: Sequence[str],
+    *,
+    measured_owner: str | None = None,
+    measured: FactorRecord | None = None,
+    measured_value: tuple[float, float, str] | None = None,
+    measured_source: str = "",
+    measured_year: int | None = None,
+    year: int | None = None,
+    technology: str | None = None,
+    gas: str | None = None,
+    k: float = 2.0,
+) -> RegionalComparison:
     """One product's factor across regions, against a measured factor and each other, by E_n (因子区域比对).
 
     Parameters
@@ -199,20 +253,34 @@ def compare_factors(ws: Workspace, scope: Scope, product: str, regions: Sequence
         value, u, unit = measured_value
         if "/" not in unit:
             raise FactorError(f"measured unit {unit!r} must be per a quantity of the product (e.g. tCO2/t)")
-        q = MeasuredQuantity(value=float(value), unit=unit, u=float(u),
-                             provenance=Provenance(source=Source.MEASURED, reference=measured_source or "given by the caller"),
-                             name=f"{product} measured")
-        measured = measured_factor(q, product=product, region="measured",
-                                   year=measured_year or datetime.now(UTC).year,
-                                   flow_unit=unit.split("/", 1)[1], gas=gas or "CO2",
-                                   gwp_set="AR5" if (gas or "") == "CO2e" else "", source=measured_source)
+        q = MeasuredQuantity(
+            value=float(value),
+            unit=unit,
+            u=float(u),
+            provenance=Provenance(source=Source.MEASURED, reference=measured_source or "given by the caller"),
+            name=f"{product} measured",
+        )
+        measured = measured_factor(
+            q,
+            product=product,
+            region="measured",
+            year=measured_year or datetime.now(UTC).year,
+            flow_unit=unit.split("/", 1)[1],
+            gas=gas or "CO2",
+            gwp_set="AR5" if (gas or "") == "CO2e" else "",
+            source=measured_source,
+        )
     with ws.session() as s:
         if measured_owner is not None:
             scope.check_read(measured_owner, "measured factor 实测因子", f"{measured_owner}/{product}")
-            own = [r for r in find(s, product=product, basis="measured", owners=[measured_owner], packaged=False)
-                   if r.owner == measured_owner]
+            own = [
+                r
+                for r in find(s, product=product, basis="measured", owners=[measured_owner], packaged=False)
+                if r.owner == measured_owner
+            ]
             if not own:
                 raise NotInScope("measured factor 实测因子", f"{measured_owner}/{product}")
             measured = max(own, key=lambda r: (r.year, r.version))
-        return compare_regions(s, product, list(regions), measured=measured, year=year, technology=technology,
-                               gas=gas, owners=())
+        return compare_regions(
+            s, product, list(regions), measured=measured, year=year, technology=technology, gas=gas, owners=()
+        )
