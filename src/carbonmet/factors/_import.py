@@ -146,9 +146,9 @@ def _distribution(
         return Distribution(shape="lognormal", sigma=sigma)
     try:
         return Distribution(
-            shape=shape,
+            shape=shape,  # type: ignore[arg-type]  # pydantic checks the literal
             u=_num(cells, "u"),
-            minimum=_num(cells, "minimum"),  # type: ignore[arg-type]
+            minimum=_num(cells, "minimum"),
             mode=_num(cells, "mode"),
             maximum=_num(cells, "maximum"),
         )

@@ -306,10 +306,10 @@ def read_olca_package(path: str | Path) -> OlcaPackage:
                     )
                 )
                 continue
-            unit = OlcaUnit(str(u.get("@id", "")), str(u.get("name", "")), float(cf))
-            units[unit.id] = unit
+            gu = OlcaUnit(str(u.get("@id", "")), str(u.get("name", "")), float(cf))
+            units[gu.id] = gu
             if _get(u, "isRefUnit", "referenceUnit", default=False):
-                group_ref_unit[gid] = unit.name
+                group_ref_unit[gid] = gu.name
         groups[gid] = units
 
     # flow properties → unit group
@@ -436,7 +436,10 @@ def read_olca_package(path: str | Path) -> OlcaPackage:
                 )
                 continue
             uid = _ref_id(e.get("unit"))
-            unit = groups[prop_group[prop]].get(uid or "")
+            group = groups[prop_group[prop]]
+            unit = group.get(uid or "")
+            if unit is None and uid is None and isinstance(e.get("unit"), dict):  # a ref by name only
+                unit = next((x for x in group.values() if x.name == e["unit"].get("name")), None)
             if unit is None:
                 uname = (e.get("unit") or {}).get("name", uid) if isinstance(e.get("unit"), dict) else uid
                 problems.append(
