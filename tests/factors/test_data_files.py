@@ -29,8 +29,37 @@ def _rows(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(lines))
 
 
+#: The factor database's tables (pedigree matrix, basic uncertainties, seed regional factors).
+FACTOR_DB_FILES = ("pedigree.csv", "basic_uncertainty.csv", "regional_factors.csv")
+
+
 def test_the_data_directory_holds_exactly_the_fingerprinted_files() -> None:
-    assert sorted(p.name for p in DATA.iterdir() if p.is_file()) == sorted([*CSV_VALUE, "profiles.toml"])
+    assert sorted(p.name for p in DATA.iterdir() if p.is_file()) == sorted([*CSV_VALUE, "profiles.toml",
+                                                                            *FACTOR_DB_FILES])
+
+
+@pytest.mark.parametrize("name", FACTOR_DB_FILES)
+def test_every_factor_database_row_cites_source_clause_and_evidence(name: str) -> None:
+    rows = _rows(name)
+    assert rows
+    for i, row in enumerate(rows):
+        assert all(row[k] for k in ("source", "clause", "evidence")), f"{name} row {i + 1}"
+        assert row["evidence"] in EVIDENCE_MARKS, f"{name} row {i + 1}"
+
+
+def test_a_factor_database_file_with_a_bad_row_is_refused_by_check_data(tmp_path: Path) -> None:
+    d = tmp_path / "data"
+    shutil.copytree(DATA, d)
+    f = d / "regional_factors.csv"
+    f.write_text(f.read_text(encoding="utf-8").replace("2.63,kgCO2e/kg,kg", "2.63,kgCO2e/MWh,kg"), encoding="utf-8")
+    with pytest.raises(FactorError, match=r"regional_factors\.csv:\d+:unit: unit 'kgCO2e/MWh' does not fit"):
+        check_data(d)
+    shutil.copy(DATA / "regional_factors.csv", f)
+    p = d / "pedigree.csv"
+    p.write_text(p.read_text(encoding="utf-8").replace("ecoinvent_v3,temporal,5,,0.04", "ecoinvent_v3,temporal,5,,-0.04"),
+                 encoding="utf-8")
+    with pytest.raises(FactorError, match=r"pedigree\.csv:\d+: field 'variance' must be ≥ 0"):
+        check_data(d)
 
 
 @pytest.mark.parametrize("name", sorted(CSV_VALUE))

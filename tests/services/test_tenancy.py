@@ -307,6 +307,59 @@ def check_convert_units(ws: Workspace, me: str, other: str) -> None:
     assert services.convert_units(ws, Scope.nobody(), 1.0, "t", "kg")[0] == pytest.approx(1000.0)
 
 
+def _factor_file(enterprises: tuple[str, ...] = tuple(ENTERPRISES)) -> Path:
+    """A factor file with one measured electricity factor per enterprise (owner set) and one shared factor."""
+    d = Path(tempfile.mkdtemp(prefix="factors-"))
+    lines = ["product,region,year,gas,value,unit,flow_unit,basis,source,evidence,distribution,u,owner"]
+    for i, e in enumerate(sorted(enterprises)):
+        lines.append(f"electricity,{e},2022,CO2,{0.60 + 0.01 * i},tCO2/MWh,MWh,measured,captive plant meters,D,"
+                     f"normal,0.02,{e}")
+    lines.append("electricity,tenancy_shared,2022,CO2,0.55,tCO2/MWh,MWh,literature,a shared test row,A,normal,0.03,")
+    f = d / "factors.csv"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f
+
+
+def check_import_factors(ws: Workspace, me: str, other: str) -> None:
+    f = _factor_file()
+    head = _audit_head(ws)
+    with pytest.raises(AccessDenied, match="only the centre"):
+        services.import_factors(ws, Scope.enterprise(me), [f])
+    assert _audit_head(ws) == head  # nothing read or kept
+    rep = services.import_factors(ws, Scope.centre(), [f])
+    assert len(rep[0].stored) + len(rep[0].unchanged) == len(ENTERPRISES) + 1
+    again = services.import_factors(ws, Scope.centre(), [f])
+    assert again[0].stored == []  # identical content: no new version
+
+
+def check_list_factors(ws: Workspace, me: str, other: str) -> None:
+    services.import_factors(ws, Scope.centre(), [_factor_file()])
+    for scope in (Scope.enterprise(me), Scope.nobody()):
+        rows = services.list_factors(ws, scope, product="electricity")
+        assert rows and all(r.owner is None for r in rows)  # no enterprise's own measured factor, not even mine
+        assert {me, other}.isdisjoint({r.region for r in rows})
+
+
+def check_show_factor(ws: Workspace, me: str, other: str) -> None:
+    services.import_factors(ws, Scope.centre(), [_factor_file()])
+    scope = Scope.enterprise(me)
+    assert services.show_factor(ws, scope, "electricity/-/tenancy_shared/2022/CO2/-")["value"] == 0.55
+    for who in (me, other):
+        with pytest.raises(CarbonmetError, match="no emission factor"):
+            services.show_factor(ws, scope, f"electricity/-/{who}/2022/CO2/-")
+
+
+def check_compare_factors(ws: Workspace, me: str, other: str) -> None:
+    services.import_factors(ws, Scope.centre(), [_factor_file()])
+    scope = Scope.enterprise(me)
+    regions = ["north_china", "northwest", "east_china"]
+    cmp = services.compare_factors(ws, scope, "electricity", regions, measured_owner=me, technology="statistical")
+    assert cmp.measured is not None and cmp.measured.owner == me and len(cmp.versus_measured) == 3
+    for who in (other, "NO-SUCH"):
+        with pytest.raises(NotInScope):
+            services.compare_factors(ws, scope, "electricity", regions, measured_owner=who, technology="statistical")
+
+
 # --- write checks: the other enterprise's data is refused, naming it, and nothing is kept ----------
 def check_import_registry(ws: Workspace, me: str, other: str, tmp: Path) -> None:
     scope = Scope.enterprise(me)

@@ -21,6 +21,7 @@ def _register() -> None:
         _cems,
         _compare,
         _deposits,
+        _factors,
         _footprint,
         _hj212,
         _lab,
@@ -49,6 +50,7 @@ def _register() -> None:
     app.add_typer(_cems.app, name="cems")  # cems rata
     _compare.register(app, _cems.app, _accounting.validate_app)  # cems annual, compare, validate cems
     _deposits.register(app)  # deposit
+    _factors.register(app)  # factors list|show|compare|import
     app.add_typer(_pilot.app, name="pilot")  # pilot comparison
     _review.register(app, _accounting.validate_app)  # review, validate review
     _footprint.register(app, _accounting.validate_app)  # footprint, validate footprint

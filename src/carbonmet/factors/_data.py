@@ -26,7 +26,7 @@ from ._errors import FactorError
 from ._types import EVIDENCE_MARKS
 
 DATA_FILES: tuple[str, ...] = ("profiles.toml", "fuels.csv", "products.csv", "heat.csv", "grid.csv", "gwp.csv",
-                               "uncertainty.csv")
+                               "uncertainty.csv", "pedigree.csv", "basic_uncertainty.csv", "regional_factors.csv")
 
 #: The "44/12" the standards print (GB/T 32150-2015, GB/T 32151.x): 3.666667 tCO2/tC.
 CO2_PER_C_PRINTED: float = 44.0 / 12.0

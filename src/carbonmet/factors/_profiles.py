@@ -397,7 +397,8 @@ def check_data(directory: str | Path) -> list[Profile]:
     ----------
     directory : str or Path
         Directory holding ``profiles.toml``, ``fuels.csv``, ``products.csv``, ``heat.csv``, ``grid.csv``,
-        ``gwp.csv`` and ``uncertainty.csv``.
+        ``gwp.csv`` and ``uncertainty.csv`` (and, when present, the factor database's ``pedigree.csv``,
+        ``basic_uncertainty.csv`` and ``regional_factors.csv``, checked too).
 
     Returns
     -------
@@ -409,7 +410,17 @@ def check_data(directory: str | Path) -> list[Profile]:
     FactorError
         The first problem found, naming file, line and field.
     """
-    return list(_build_registry(read_dataset(Path(directory)))[0].values())
+    d = Path(directory)
+    out = list(_build_registry(read_dataset(d))[0].values())
+    if (d / "pedigree.csv").exists() or (d / "basic_uncertainty.csv").exists():
+        from ._pedigree import check_pedigree_data
+
+        check_pedigree_data(d)
+    if (d / "regional_factors.csv").exists():
+        from ._store import check_regional_factors
+
+        check_regional_factors(d)
+    return out
 
 
 def profiles() -> list[Profile]:

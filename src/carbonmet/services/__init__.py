@@ -27,6 +27,7 @@ from ._credentials import set_hj212_password
 from ._deposits import DepositCheck, deposit_check, deposit_month, deposit_proof, list_deposits
 from ._deps import CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
+from ._factors import FactorImport, compare_factors, import_factors, list_factors, show_factor
 from ._footprint import FootprintOutcome, FootprintValidation, footprint_enterprise, validate_footprint
 from ._incidents import record_incident
 from ._lab import import_lab, lab_findings, lab_results
@@ -79,6 +80,7 @@ __all__ = [
     "CatalogFiles",
     "CemsValidation",
     "DepositCheck",
+    "FactorImport",
     "FootprintOutcome",
     "FootprintValidation",
     "ImportRejected",
@@ -96,6 +98,7 @@ __all__ = [
     "cems_enterprise",
     "compact_store",
     "compare_enterprise",
+    "compare_factors",
     "convert_units",
     "deposit_check",
     "deposit_month",
@@ -112,6 +115,7 @@ __all__ = [
     "get_certificate",
     "get_instrument",
     "import_dcc_certificate",
+    "import_factors",
     "import_lab",
     "import_plan",
     "import_registry",
@@ -121,6 +125,7 @@ __all__ = [
     "lab_results",
     "list_certificates",
     "list_deposits",
+    "list_factors",
     "list_instruments",
     "list_organisations",
     "list_plans",
@@ -140,6 +145,7 @@ __all__ = [
     "review_enterprise",
     "review_report",
     "set_hj212_password",
+    "show_factor",
     "show_plan",
     "sign_audit_head",
     "start_hj212_server",
