@@ -132,5 +132,7 @@ def test_packaged_background_factors_take_grid_and_heat_from_the_factor_store() 
     bg = background_factors()
     assert bg["purchased_electricity"].value == pytest.approx(0.5703) and bg["purchased_electricity"].ref
     assert bg["purchased_steam"].value == pytest.approx(0.11)
-    assert bg["coal"].evidence == "R" and bg["natural_gas"].unverified
+    assert bg["coal"].value == pytest.approx(0.15) and bg["coal"].u_rel == pytest.approx(0.058 / 0.15)
+    assert bg["coal"].ref.startswith("coal/upstream_mining_transport/") and bg["coal"].unverified   # [R]: memory
+    assert bg["natural_gas"].unverified
     assert subdivision_of("陕西省榆林市") == "CN-SN" and subdivision_of("Mars") is None

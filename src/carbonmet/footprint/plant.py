@@ -92,7 +92,8 @@ class BackgroundFactor:
 
     @property
     def unverified(self) -> bool:
-        return self.evidence.strip().upper().startswith(("?", "M", "A"))
+        """Marked from memory, unverified or our assumption (shown in every output that uses it)."""
+        return self.evidence.strip().upper().startswith(("?", "M", "A", "C-WEAK"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,23 +196,32 @@ def subdivision_of(region: str) -> str | None:
 
 
 def background_factors() -> dict[str, BackgroundFactor]:
-    """The packaged background factors (``data/background.csv``); grid and heat resolved in ``carbonmet.factors``."""
+    """The background factor of each purchased input (``data/background.csv``), taken from ``carbonmet.factors``:
+    grid and heat by their default ids, upstream coal and natural gas from the factor database's records."""
     from carbonmet.factors import resolve
+    from carbonmet.factors.database import find
 
     text = (resources.files("carbonmet.footprint") / "data" / "background.csv").read_text(encoding="utf-8")
     rows = csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#"))
     out: dict[str, BackgroundFactor] = {}
     for r in rows:
+        dqr = tuple(float(x) for x in r["dqr"].split(";"))
         ref = r["factor_ref"].strip()
         if ref:
             fv = resolve(ref)
-            value, evidence = float(fv.value), f"{fv.evidence}; u assigned {r['evidence']}"
-            source = f"{ref} ({fv.source})"
-        else:
-            value, evidence, source = float(r["value"]), r["evidence"], r["source"]
-        dqr = tuple(float(x) for x in (r.get("dqr") or "2;2;2").split(";"))
-        out[r["item"]] = BackgroundFactor(r["item"], value, r["unit"], float(r["u_rel"]), source, evidence, ref,
-                                          (dqr[0], dqr[1], dqr[2]))
+            out[r["item"]] = BackgroundFactor(r["item"], float(fv.value), r["unit"], float(r["u_rel"]),
+                                              f"{ref} ({fv.source})", f"{fv.evidence}; u assigned A", ref,
+                                              (dqr[0], dqr[1], dqr[2]))
+            continue
+        found = find(product=r["product"], technology=r["technology"])
+        if len(found) != 1:
+            raise FootprintError(f"background.csv: {r['item']}: {len(found)} factor records for product "
+                                 f"{r['product']!r}, technology {r['technology']!r} (need exactly one)")
+        rec = found[0]
+        if rec.unit != r["unit"]:
+            raise FootprintError(f"background.csv: {r['item']}: the factor is in {rec.unit}, not {r['unit']}")
+        out[r["item"]] = BackgroundFactor(r["item"], float(rec.value), r["unit"], float(rec.u) / float(rec.value),
+                                          rec.source, rec.evidence, rec.ref, (dqr[0], dqr[1], dqr[2]))
     return out
 
 
