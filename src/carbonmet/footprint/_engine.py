@@ -118,6 +118,11 @@ class Lca:
         self._lu = self._factorise(self._tech_data(m.amount))
         self._w = self._bio_weights(m.amount)
 
+    @property
+    def fill_in(self) -> float:
+        """nnz(L + U) / nnz(A) of the factorisation [-]: 1.0 means no fill-in (an acyclic system)."""
+        return float((self._lu.L.nnz + self._lu.U.nnz - self._n) / self._nnz)
+
     # ---- assembly ---------------------------------------------------------------------------------------
     def _tech_data(self, x: Array) -> Array:
         m = self.matrices
@@ -296,7 +301,12 @@ class Lca:
 
     def _mc(self, f: Array, iterations: int, rng: np.random.Generator) -> tuple[Array, Array]:
         m = self.matrices
-        unc = np.flatnonzero(m.kind != NONE)
+        # a biosphere exchange of a flow with characterisation 0 (and not captured CO2) cannot move the score
+        # or the captured CO2: drawing it would change nothing but the run time, so only the others are drawn
+        relevant = np.zeros(m.amount.size, bool)
+        relevant[m.tech_param] = True
+        relevant[m.bio_param[(self._bio_cw != 0.0) | (self._bio_cap != 0.0)]] = True
+        unc = np.flatnonzero((m.kind != NONE) & relevant)
         col = np.full(m.amount.size, -1, np.int64)
         col[unc] = np.arange(unc.size)
         # technosphere: static cells once, uncertain entries re-added per iteration
