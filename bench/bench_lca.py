@@ -43,8 +43,14 @@ HERE = Path(__file__).resolve().parent
 DEMANDS = (0.999, 0.6173, 0.31)  # demand for the activity at these fractions of the order
 
 
-def synthetic_system(n: int = 20_000, seed: int = 14, tech_per: float = 11.0, bio_per: float = 24.0,
-                     n_flows: int = 1_000, loop_share: float = 0.015) -> dict[str, np.ndarray]:
+def synthetic_system(
+    n: int = 20_000,
+    seed: int = 14,
+    tech_per: float = 11.0,
+    bio_per: float = 24.0,
+    n_flows: int = 1_000,
+    loop_share: float = 0.015,
+) -> dict[str, np.ndarray]:
     """COO arrays of the synthetic system (see the module docstring); activity ``i`` supplies product ``i``."""
     rng = np.random.default_rng(seed)
     size = max(n // 20, 1)
@@ -55,10 +61,12 @@ def synthetic_system(n: int = 20_000, seed: int = 14, tech_per: float = 11.0, bi
     u = rng.random(col.size)
     near = np.maximum(col - 1 - rng.geometric(1 / 40, col.size), 0)
     start = (col // size) * size
-    in_sector = np.minimum(start + (rng.random(col.size) * np.maximum(col - start, 1)).astype(np.int64),
-                           np.maximum(col - 1, 0))
-    in_core = np.minimum((rng.random(col.size) * np.minimum(core, np.maximum(col, 1))).astype(np.int64),
-                         np.maximum(col - 1, 0))
+    in_sector = np.minimum(
+        start + (rng.random(col.size) * np.maximum(col - start, 1)).astype(np.int64), np.maximum(col - 1, 0)
+    )
+    in_core = np.minimum(
+        (rng.random(col.size) * np.minimum(core, np.maximum(col, 1))).astype(np.int64), np.maximum(col - 1, 0)
+    )
     row = np.where(u < 0.55, near, np.where(u < 0.85, in_sector, in_core))
     keep = row < col
     row, col = row[keep], col[keep]
@@ -83,10 +91,17 @@ def synthetic_system(n: int = 20_000, seed: int = 14, tech_per: float = 11.0, bi
     char = np.zeros(n_flows)
     char[:30] = rng.choice([1.0, 27.9, 273.0, 29.8, 1.0, 0.0, 7.38], 30)
     return {
-        "tr": np.r_[np.arange(n), row], "tc": np.r_[np.arange(n), col], "ta": np.r_[np.ones(n), amount],
+        "tr": np.r_[np.arange(n), row],
+        "tc": np.r_[np.arange(n), col],
+        "ta": np.r_[np.ones(n), amount],
         "tsig": np.r_[np.zeros(n), rng.uniform(0.05, 0.4, row.size)],
-        "br": br, "bc": bc, "ba": rng.lognormal(-3.0, 2.0, br.size), "bsig": rng.uniform(0.05, 0.6, br.size),
-        "char": char, "n": np.array(n), "n_flows": np.array(n_flows),
+        "br": br,
+        "bc": bc,
+        "ba": rng.lognormal(-3.0, 2.0, br.size),
+        "bsig": rng.uniform(0.05, 0.6, br.size),
+        "char": char,
+        "n": np.array(n),
+        "n_flows": np.array(n_flows),
     }
 
 
@@ -116,10 +131,20 @@ def _ours(d: dict[str, np.ndarray], iterations: int, out: Path) -> dict[str, Any
 
     def build() -> LcaMatrices:
         return LcaMatrices.from_arrays(
-            [f"a{i}" for i in range(n)], [f"p{i}" for i in range(n)], ["s"] * n, [f"f{k}" for k in range(nf)],
-            d["char"], (d["tr"], d["tc"], d["ta"]), (d["br"], d["bc"], d["ba"]),
-            tech_spread=(np.where(d["tsig"] > 0, "lognormal", "none"), d["tsig"], np.full(d["tsig"].size, np.nan)),
-            bio_spread=(np.full(d["br"].size, "lognormal"), d["bsig"], np.full(d["br"].size, np.nan)))
+            [f"a{i}" for i in range(n)],
+            [f"p{i}" for i in range(n)],
+            ["s"] * n,
+            [f"f{k}" for k in range(nf)],
+            d["char"],
+            (d["tr"], d["tc"], d["ta"]),
+            (d["br"], d["bc"], d["ba"]),
+            tech_spread=(
+                np.where(d["tsig"] > 0, "lognormal", "none"),
+                d["tsig"],
+                np.full(d["tsig"].size, np.nan),
+            ),
+            bio_spread=(np.full(d["br"].size, "lognormal"), d["bsig"], np.full(d["br"].size, np.nan)),
+        )
 
     def one() -> tuple[Any, Any]:
         lca = Lca(build())
@@ -135,13 +160,23 @@ def _ours(d: dict[str, np.ndarray], iterations: int, out: Path) -> dict[str, Any
     mc = lca.monte_carlo({"a": {f"p{ids[0]}": 1.0}}, iterations=iterations, seed=1)
     t_mc = time.perf_counter() - t0
     s = mc.summary("a")
-    return {"solve_seconds_best_of_3 (arrays → matrices → factorise → solve)": t_solve,
-            "next_demand_seconds (factorisation reused)": t_next, "scores": scores,
-            "fill_in nnz(L+U)/nnz(A)": fill, "mc_iterations": iterations, "mc_seconds": t_mc,
-            "mc_iterations_per_second": iterations / t_mc,
-            "mc_summary": {"deterministic": s.deterministic, "mean": s.mean, "sd": s.sd, "p2_5": s.p2_5,
-                           "p97_5": s.p97_5},
-            "peak_rss_mb": _peak_rss_mb()}
+    return {
+        "solve_seconds_best_of_3 (arrays → matrices → factorise → solve)": t_solve,
+        "next_demand_seconds (factorisation reused)": t_next,
+        "scores": scores,
+        "fill_in nnz(L+U)/nnz(A)": fill,
+        "mc_iterations": iterations,
+        "mc_seconds": t_mc,
+        "mc_iterations_per_second": iterations / t_mc,
+        "mc_summary": {
+            "deterministic": s.deterministic,
+            "mean": s.mean,
+            "sd": s.sd,
+            "p2_5": s.p2_5,
+            "p97_5": s.p97_5,
+        },
+        "peak_rss_mb": _peak_rss_mb(),
+    }
 
 
 def _bw2calc(d: dict[str, np.ndarray], iterations: int, out: Path, pardiso: bool) -> dict[str, Any]:
@@ -167,21 +202,33 @@ def _bw2calc(d: dict[str, np.ndarray], iterations: int, out: Path, pardiso: bool
         tdist["loc"] = np.where(lognormal, np.log(np.abs(d["ta"])), np.abs(d["ta"]))
         tdist["scale"] = np.where(lognormal, d["tsig"], np.nan)
         tdist["shape"] = tdist["minimum"] = tdist["maximum"] = np.nan
-        dp.add_persistent_vector(matrix="technosphere_matrix", indices_array=tidx, data_array=np.abs(d["ta"]),
-                                 flip_array=d["ta"] < 0, distributions_array=tdist, name="tech")
+        dp.add_persistent_vector(
+            matrix="technosphere_matrix",
+            indices_array=tidx,
+            data_array=np.abs(d["ta"]),
+            flip_array=d["ta"] < 0,
+            distributions_array=tdist,
+            name="tech",
+        )
         bidx = np.empty(d["br"].size, dtype=bwp.INDICES_DTYPE)
         bidx["row"], bidx["col"] = d["br"] + flow0, d["bc"]
         bdist = np.zeros(d["br"].size, dtype=bwp.UNCERTAINTY_DTYPE)
         bdist["uncertainty_type"] = 2
         bdist["loc"], bdist["scale"] = np.log(d["ba"]), d["bsig"]
         bdist["shape"] = bdist["minimum"] = bdist["maximum"] = np.nan
-        dp.add_persistent_vector(matrix="biosphere_matrix", indices_array=bidx, data_array=d["ba"],
-                                 distributions_array=bdist, name="bio")
+        dp.add_persistent_vector(
+            matrix="biosphere_matrix",
+            indices_array=bidx,
+            data_array=d["ba"],
+            distributions_array=bdist,
+            name="bio",
+        )
         nz = np.flatnonzero(d["char"])
         cidx = np.empty(nz.size, dtype=bwp.INDICES_DTYPE)
         cidx["row"], cidx["col"] = nz + flow0, nz + flow0
-        dp.add_persistent_vector(matrix="characterization_matrix", indices_array=cidx, data_array=d["char"][nz],
-                                 name="cf")
+        dp.add_persistent_vector(
+            matrix="characterization_matrix", indices_array=cidx, data_array=d["char"][nz], name="cf"
+        )
         return dp
 
     def one() -> Any:
@@ -204,9 +251,12 @@ def _bw2calc(d: dict[str, np.ndarray], iterations: int, out: Path, pardiso: bool
         scores.append(float(lca.score))
     np.save(out / f"bw2calc_{'pardiso' if pardiso else 'scipy'}_supply.npy", np.vstack(supplies))
     result: dict[str, Any] = {
-        "version": bc.__version__, "solver": "pypardiso (MKL PARDISO)" if bc.PYPARDISO else "SciPy SuperLU on Aᵀ",
+        "version": bc.__version__,
+        "solver": "pypardiso (MKL PARDISO)" if bc.PYPARDISO else "SciPy SuperLU on Aᵀ",
         "solve_seconds (datapackage → matrices → solve)" + (" best of 3" if repeat > 1 else ""): t_solve,
-        "next_demand_seconds": t_next, "scores": scores}
+        "next_demand_seconds": t_next,
+        "scores": scores,
+    }
     if iterations:
         mc = bc.LCA({ids[0]: 1.0}, data_objs=[datapackage()], use_distributions=True, seed_override=1)
         mc.lci()
@@ -217,8 +267,15 @@ def _bw2calc(d: dict[str, np.ndarray], iterations: int, out: Path, pardiso: bool
             next(mc)
             draws.append(float(mc.score))
         t_mc = time.perf_counter() - t0
-        result.update({"mc_iterations": iterations, "mc_seconds": t_mc, "mc_iterations_per_second": iterations / t_mc,
-                       "mc_mean": float(np.mean(draws)), "mc_sd": float(np.std(draws, ddof=1))})
+        result.update(
+            {
+                "mc_iterations": iterations,
+                "mc_seconds": t_mc,
+                "mc_iterations_per_second": iterations / t_mc,
+                "mc_mean": float(np.mean(draws)),
+                "mc_sd": float(np.std(draws, ddof=1)),
+            }
+        )
     result["peak_rss_mb"] = _peak_rss_mb()
     return result
 
@@ -237,13 +294,15 @@ def _spawn(engine: str, data: Path, iterations: int, out: Path, timeout: float) 
     cmd = [sys.executable, "-m", "bench.bench_lca", engine, str(data), str(iterations), str(out)]
     env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     try:
-        p = subprocess.run(cmd, cwd=HERE.parent, capture_output=True, text=True, timeout=timeout, env=env)
+        p = subprocess.run(
+            cmd, check=False, cwd=HERE.parent, capture_output=True, text=True, timeout=timeout, env=env
+        )
     except subprocess.TimeoutExpired:
         return {"did_not_finish_within_seconds": timeout}
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
     if p.returncode != 0 or not lines:
         return {"failed": p.stderr[-2000:]}
-    return dict(json.loads(lines[-1][len("RESULT "):]))
+    return dict(json.loads(lines[-1][len("RESULT ") :]))
 
 
 def _rel(a: np.ndarray, b: np.ndarray) -> float:
@@ -260,11 +319,17 @@ def run(quick: bool = False) -> dict[str, Any]:
 
         _, labels = block_triangular_order(n, d["tr"], d["tc"])
         counts = np.bincount(labels)
-        system = {"activities": n, "technosphere_exchanges": int(d["tr"].size),
-                  "biosphere_exchanges": int(d["br"].size), "exchanges": int(d["tr"].size + d["br"].size),
-                  "activities_in_loops": int(counts[counts > 1].sum()), "loops": int((counts > 1).sum()),
-                  "largest_loop": int(counts.max()), "flows": int(d["n_flows"]),
-                  "characterised_flows": int(np.count_nonzero(d["char"]))}
+        system = {
+            "activities": n,
+            "technosphere_exchanges": int(d["tr"].size),
+            "biosphere_exchanges": int(d["br"].size),
+            "exchanges": int(d["tr"].size + d["br"].size),
+            "activities_in_loops": int(counts[counts > 1].sum()),
+            "loops": int((counts > 1).sum()),
+            "largest_loop": int(counts.max()),
+            "flows": int(d["n_flows"]),
+            "characterised_flows": int(np.count_nonzero(d["char"])),
+        }
         ours = _spawn("ours", out / "system.npz", 20 if quick else 200, out, 1800)
         bwp = _spawn("bw2calc_pardiso", out / "system.npz", 3 if quick else 10, out, 3600)
         bws = _spawn("bw2calc_scipy", out / "system.npz", 3 if quick else 10, out, 120 if quick else 900)
@@ -277,14 +342,17 @@ def run(quick: bool = False) -> dict[str, Any]:
                 sa, sb = np.array(ours["scores"]), np.array(res[key]["scores"])
                 res[key]["max_rel_diff_supply_vs_ours"] = max(_rel(a[i], b[i]) for i in range(len(a)))
                 res[key]["max_rel_diff_score_vs_ours"] = float(np.max(np.abs(sa - sb) / np.abs(sb)))
-                res[key]["identical_1e-9"] = max(res[key]["max_rel_diff_supply_vs_ours"],
-                                                 res[key]["max_rel_diff_score_vs_ours"]) <= 1e-9
+                res[key]["identical_1e-9"] = (
+                    max(res[key]["max_rel_diff_supply_vs_ours"], res[key]["max_rel_diff_score_vs_ours"])
+                    <= 1e-9
+                )
                 t_key = next(k for k in res[key] if k.startswith("solve_seconds"))
                 t_ours = next(v for k, v in ours.items() if k.startswith("solve_seconds"))
                 res[key]["ratio_solve_ours_vs_this"] = t_ours / res[key][t_key]
                 if "mc_iterations_per_second" in res[key]:
                     res[key]["ratio_mc_iterations_per_second_ours_vs_this"] = (
-                        ours["mc_iterations_per_second"] / res[key]["mc_iterations_per_second"])
+                        ours["mc_iterations_per_second"] / res[key]["mc_iterations_per_second"]
+                    )
         return res
 
 

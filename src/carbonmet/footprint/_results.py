@@ -73,8 +73,15 @@ class McSummary:
     def of(cls, draws: Array, deterministic: float) -> McSummary:
         """Summarise ``draws`` (1-D)."""
         lo, med, hi = np.percentile(draws, [2.5, 50.0, 97.5])
-        return cls(float(deterministic), float(np.mean(draws)), float(np.std(draws, ddof=1)) if draws.size > 1
-                   else float("nan"), float(med), float(lo), float(hi), int(draws.size))
+        return cls(
+            float(deterministic),
+            float(np.mean(draws)),
+            float(np.std(draws, ddof=1)) if draws.size > 1 else float("nan"),
+            float(med),
+            float(lo),
+            float(hi),
+            int(draws.size),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,8 +126,9 @@ class MonteCarloResult:
     def difference(self, a: str, b: str) -> McSummary:
         """Distribution of score(a) − score(b), iteration by iteration (meaningful with paired draws)."""
         i, j = self._col(a), self._col(b)
-        return McSummary.of(self.scores[:, i] - self.scores[:, j],
-                            float(self.deterministic[i] - self.deterministic[j]))
+        return McSummary.of(
+            self.scores[:, i] - self.scores[:, j], float(self.deterministic[i] - self.deterministic[j])
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,8 +159,14 @@ class LpuResult:
         """The ``top`` parameters by variance share: ``(label, sensitivity, fraction of the variance)``."""
         total = float(self.variance.sum())
         order = np.argsort(self.variance)[::-1][:top]
-        return [(self.param_names[i] if i < len(self.param_names) else f"parameter #{i}",
-                 float(self.sensitivity[i]), float(self.variance[i] / total) if total > 0 else 0.0) for i in order]
+        return [
+            (
+                self.param_names[i] if i < len(self.param_names) else f"parameter #{i}",
+                float(self.sensitivity[i]),
+                float(self.variance[i] / total) if total > 0 else 0.0,
+            )
+            for i in order
+        ]
 
 
 @dataclass(frozen=True)

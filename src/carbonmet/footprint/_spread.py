@@ -23,7 +23,13 @@ from numpy.typing import NDArray
 from ._errors import FootprintError
 
 NONE, LOGNORMAL, NORMAL, TRIANGULAR, UNIFORM = 0, 1, 2, 3, 4
-KIND_NAMES = {NONE: "none", LOGNORMAL: "lognormal", NORMAL: "normal", TRIANGULAR: "triangular", UNIFORM: "uniform"}
+KIND_NAMES = {
+    NONE: "none",
+    LOGNORMAL: "lognormal",
+    NORMAL: "normal",
+    TRIANGULAR: "triangular",
+    UNIFORM: "uniform",
+}
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,9 @@ class Spread:
         for k, v in KIND_NAMES.items():
             if v == self.kind:
                 return k
-        raise FootprintError(f"unknown distribution kind {self.kind!r}; known: {', '.join(KIND_NAMES.values())}")
+        raise FootprintError(
+            f"unknown distribution kind {self.kind!r}; known: {', '.join(KIND_NAMES.values())}"
+        )
 
     def params(self, amount: float, where: str) -> tuple[int, float, float]:
         """``(code, p1, p2)`` for the parameter arrays, checked against ``amount``; ``where`` names the exchange."""
@@ -104,7 +112,8 @@ class Spread:
             return code, self.sd, math.nan
         if code == TRIANGULAR and not self.minimum <= amount <= self.maximum:
             raise FootprintError(
-                f"{where}: triangular mode (the amount {amount!r}) lies outside [{self.minimum!r}, {self.maximum!r}]")
+                f"{where}: triangular mode (the amount {amount!r}) lies outside [{self.minimum!r}, {self.maximum!r}]"
+            )
         if code in (TRIANGULAR, UNIFORM):
             return code, self.minimum, self.maximum
         return NONE, math.nan, math.nan
@@ -113,8 +122,9 @@ class Spread:
 Array = NDArray[np.float64]
 
 
-def sample(kind: NDArray[np.int8], amount: Array, p1: Array, p2: Array, size: int,
-           rng: np.random.Generator) -> Array:
+def sample(
+    kind: NDArray[np.int8], amount: Array, p1: Array, p2: Array, size: int, rng: np.random.Generator
+) -> Array:
     """Draw ``size`` values of every parameter at once, shape ``(size, n)``; columns of kind none repeat the amount.
 
     Parameters
