@@ -145,25 +145,38 @@ def sample(
     ndarray, shape (size, n)
     """
     out = np.empty((size, amount.size))
-    out[:] = amount
-    idx = np.flatnonzero(kind == LOGNORMAL)
-    if idx.size:
-        out[:, idx] = amount[idx] * np.exp(p1[idx] * rng.standard_normal((size, idx.size)))
-    idx = np.flatnonzero(kind == NORMAL)
-    if idx.size:
-        out[:, idx] = amount[idx] + p1[idx] * rng.standard_normal((size, idx.size))
-    idx = np.flatnonzero(kind == UNIFORM)
-    if idx.size:
-        lo, hi = p1[idx], p2[idx]
-        out[:, idx] = lo + (hi - lo) * rng.random((size, idx.size))
-    idx = np.flatnonzero(kind == TRIANGULAR)
-    if idx.size:
-        lo, mode, hi = p1[idx], amount[idx], p2[idx]
-        u = rng.random((size, idx.size))
-        fc = (mode - lo) / (hi - lo)
-        left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
-        right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
-        out[:, idx] = np.where(u < fc, left, right)
+    for code in (NONE, LOGNORMAL, NORMAL, UNIFORM, TRIANGULAR):
+        idx = np.flatnonzero(kind == code)
+        if not idx.size:
+            continue
+        # parameters sorted by kind (as the engine passes them) make each kind one slice: no gather copies
+        sel: slice | NDArray[np.intp] = (
+            slice(idx[0], idx[-1] + 1) if idx[-1] - idx[0] + 1 == idx.size else idx
+        )
+        a, b, c = amount[sel], p1[sel], p2[sel]
+        if code == NONE:
+            block = np.broadcast_to(a, (size, a.size))
+        elif code == LOGNORMAL:
+            block = rng.standard_normal((size, a.size))
+            block *= b
+            np.exp(block, out=block)
+            block *= a
+        elif code == NORMAL:
+            block = rng.standard_normal((size, a.size))
+            block *= b
+            block += a
+        elif code == UNIFORM:
+            block = rng.random((size, a.size))
+            block *= c - b
+            block += b
+        else:
+            lo, mode, hi = b, a, c
+            u = rng.random((size, a.size))
+            fc = (mode - lo) / (hi - lo)
+            left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
+            right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
+            block = np.where(u < fc, left, right)
+        out[:, sel] = block
     return out
 
 
