@@ -196,3 +196,14 @@ def test_monte_carlo_agrees_with_first_order_propagation_on_small_and_large_syst
     assert s.deterministic == pytest.approx(lpu.score, rel=1e-12)
     assert abs(s.mean - s.deterministic) < 5 * s.sd / math.sqrt(s.iterations) + 1e-4 * s.deterministic
     assert s.sd == pytest.approx(lpu.sd, rel=0.06)
+
+
+def test_the_results_turn_into_measured_quantities_in_kg_co2e(
+    make_system: Callable[..., ProductSystem],
+) -> None:
+    lca = Lca(make_system(spread=True).matrices())
+    q = lca.lpu({"methanol": 1.0}).quantity()
+    assert q.unit == "kgCO2e" and q.u > 0 and q.provenance.source == "calculated"
+    s = lca.monte_carlo({"m": {"methanol": 1.0}}, iterations=100, seed=1).summary("m")
+    mq = s.quantity("PCF methanol")
+    assert mq.value == s.deterministic and mq.u == s.sd and "100 iterations" in mq.provenance.method

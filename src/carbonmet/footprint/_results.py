@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from carbonmet.quantities import MeasuredQuantity, Provenance, Source
+
 from ._errors import FootprintError
 
 Array = NDArray[np.float64]
@@ -68,6 +70,20 @@ class McSummary:
     p2_5: float
     p97_5: float
     iterations: int
+
+    def quantity(self, name: str = "carbon footprint") -> MeasuredQuantity:
+        """The static score as a measured quantity [kg CO2e per functional unit] with u = the Monte Carlo sd."""
+        return MeasuredQuantity(
+            value=self.deterministic,
+            unit="kgCO2e",
+            u=self.sd,
+            name=name,
+            provenance=Provenance(
+                source=Source.CALCULATED,
+                method=f"LCA Monte Carlo, {self.iterations} iterations (carbonmet.footprint)",
+                note=f"MC mean {self.mean:.6g}, median {self.median:.6g}, 95 % [{self.p2_5:.6g}, {self.p97_5:.6g}]",
+            ),
+        )
 
     @classmethod
     def of(cls, draws: Array, deterministic: float) -> McSummary:
@@ -154,6 +170,18 @@ class LpuResult:
     sensitivity: Array
     variance: Array
     param_names: tuple[str, ...]
+
+    def quantity(self, name: str = "carbon footprint") -> MeasuredQuantity:
+        """The score as a measured quantity [kg CO2e per functional unit] with u from first-order propagation."""
+        return MeasuredQuantity(
+            value=self.score,
+            unit="kgCO2e",
+            u=self.sd,
+            name=name,
+            provenance=Provenance(
+                source=Source.CALCULATED, method="LCA first-order propagation (carbonmet.footprint)"
+            ),
+        )
 
     def budget(self, top: int = 10) -> list[tuple[str, float, float]]:
         """The ``top`` parameters by variance share: ``(label, sensitivity, fraction of the variance)``."""
