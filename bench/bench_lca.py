@@ -329,6 +329,12 @@ def run(quick: bool = False) -> dict[str, Any]:
             "largest_loop": int(counts.max()),
             "flows": int(d["n_flows"]),
             "characterised_flows": int(np.count_nonzero(d["char"])),
+            "draws_per_iteration_bw2calc (every uncertain exchange)": int(
+                np.count_nonzero(d["tsig"]) + d["br"].size
+            ),
+            "draws_per_iteration_ours (those that can move the score)": int(
+                np.count_nonzero(d["tsig"]) + np.count_nonzero(d["char"][d["br"]])
+            ),
         }
         ours = _spawn("ours", out / "system.npz", 20 if quick else 200, out, 1800)
         bwp = _spawn("bw2calc_pardiso", out / "system.npz", 3 if quick else 10, out, 3600)
