@@ -13,10 +13,10 @@ METHANOL = {"mass": 1.0, "energy": 19.9, "price": 2.4}
 LNG = {"mass": 1.0, "energy": 50.0, "price": 4.0}
 
 
-def methanol_system(spread: bool = False, capture: bool = True) -> ProductSystem:
+def methanol_system(sigma: float = 0.0, capture: bool = True) -> ProductSystem:
     """mining ⇄ grid loop (coal needs electricity, electricity needs coal), gasification with an LNG co-product
     that avoids LNG from a separate supply; GWP100 from IPCC AR6 (CH4 27.9)."""
-    u = Spread.lognormal(0.1) if spread else None
+    u = Spread.lognormal(sigma) if sigma else None  # the same lognormal sigma on every exchange
     ps = ProductSystem(gwp_set="AR6")
     ps.add_activity("coal mining", "coal", stage="mining")
     ps.add_input("coal mining", "electricity", 0.04, u)  # kWh per kg coal

@@ -17,7 +17,14 @@ def systems(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, n
     rng = np.random.default_rng(seed)
     k = rng.integers(0, 4 * n + 1)
     rows, cols = rng.integers(0, n, k), rng.integers(0, n, k)
-    amounts = -rng.uniform(0.0, 0.3 / max(n, 1), k)  # column sums < 0.3: a productive system, loops allowed
+    if n == 1:
+        k, rows, cols = 0, rows[:0], cols[:0]
+    rows = np.where(
+        rows == cols, (rows + 1) % n, rows
+    )  # inputs off the diagonal (loops and duplicates allowed)
+    per_col = np.bincount(cols, minlength=n)
+    # each column's inputs sum to < 0.4 while its output is ≥ 0.5: diagonally dominant, so never singular
+    amounts = -rng.uniform(0.0, 0.4, k) / np.maximum(per_col[cols], 1)
     tr = np.r_[np.arange(n), rows]
     tc = np.r_[np.arange(n), cols]
     ta = np.r_[rng.uniform(0.5, 2.0, n), amounts]  # duplicates (same cell twice) are summed

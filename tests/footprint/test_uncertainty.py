@@ -13,7 +13,7 @@ from carbonmet.footprint import FootprintError, Lca, ProductSystem, Spread
 
 
 def test_the_same_seed_gives_the_same_draws(make_system: Callable[..., ProductSystem]) -> None:
-    lca = Lca(make_system(spread=True).matrices())
+    lca = Lca(make_system(sigma=0.1).matrices())
     a = lca.monte_carlo({"m": {"methanol": 1.0}}, iterations=50, seed=7)
     b = lca.monte_carlo({"m": {"methanol": 1.0}}, iterations=50, seed=7)
     c = lca.monte_carlo({"m": {"methanol": 1.0}}, iterations=50, seed=8)
@@ -117,24 +117,16 @@ def test_paired_sampling_gives_a_much_narrower_difference_than_independent_sampl
 def test_first_order_propagation_agrees_with_monte_carlo_for_small_uncertainties(
     make_system: Callable[..., ProductSystem],
 ) -> None:
-    ps = make_system()
     # every exchange of the hand-worked system with a 1 % lognormal, technosphere inputs included
-    small = ProductSystem(gwp_set="AR6")
-    m0 = ps.matrices("substitution")
-    assert m0.allocation == "substitution"
-    lca_ref = Lca(make_system(spread=True).matrices())
-    m = lca_ref.matrices
-    m.p1[m.kind == 1] = 0.01
-    lca = Lca(m)
+    lca = Lca(make_system(sigma=0.01).matrices())
     lpu = lca.lpu({"methanol": 1.0})
     mc = lca.monte_carlo({"m": {"methanol": 1.0}}, iterations=8_000, seed=2).summary("m")
     assert lpu.score == pytest.approx(mc.deterministic, rel=1e-12)
     assert lpu.sd == pytest.approx(mc.sd, rel=0.05)
-    assert small.multi_output == ()
 
 
 def test_lpu_sensitivities_equal_finite_differences(make_system: Callable[..., ProductSystem]) -> None:
-    lca = Lca(make_system(spread=True).matrices("mass"))
+    lca = Lca(make_system(sigma=0.1).matrices("mass"))
     m = lca.matrices
     lpu = lca.lpu({"methanol": 1.0})
     for i in np.flatnonzero(m.kind != 0):
@@ -166,7 +158,7 @@ def test_spreads_are_checked_when_they_are_built() -> None:
 
 
 def test_monte_carlo_reports_captured_co2_per_iteration(make_system: Callable[..., ProductSystem]) -> None:
-    lca = Lca(make_system(spread=True).matrices())
+    lca = Lca(make_system(sigma=0.1).matrices())
     mc = lca.monte_carlo({"m": {"methanol": 1.0}}, iterations=200, seed=1)
     assert mc.captured_co2.shape == (200, 1)
     assert np.median(mc.captured_co2) == pytest.approx(0.5, rel=0.05)
@@ -201,9 +193,19 @@ def test_monte_carlo_agrees_with_first_order_propagation_on_small_and_large_syst
 def test_the_results_turn_into_measured_quantities_in_kg_co2e(
     make_system: Callable[..., ProductSystem],
 ) -> None:
-    lca = Lca(make_system(spread=True).matrices())
+    lca = Lca(make_system(sigma=0.1).matrices())
     q = lca.lpu({"methanol": 1.0}).quantity()
     assert q.unit == "kgCO2e" and q.u > 0 and q.provenance.source == "calculated"
     s = lca.monte_carlo({"m": {"methanol": 1.0}}, iterations=100, seed=1).summary("m")
     mq = s.quantity("PCF methanol")
     assert mq.value == s.deterministic and mq.u == s.sd and "100 iterations" in mq.provenance.method
+
+
+def test_a_system_without_uncertain_exchanges_gives_the_static_score_every_time(
+    system: ProductSystem,
+) -> None:
+    mc = Lca(system.matrices()).monte_carlo({"m": {"methanol": 1.0}}, iterations=5, seed=1)
+    np.testing.assert_allclose(mc.scores, mc.deterministic[0], rtol=1e-12)
+    assert mc.summary("m").sd <= 1e-12 * mc.deterministic[0]
+    with pytest.raises(FootprintError, match="no demand labelled 'x'"):
+        mc.summary("x")
