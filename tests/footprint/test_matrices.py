@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbonmet.footprint import FootprintError, Lca, LcaMatrices, block_triangular_order
+from carbonmet.footprint import (
+    FootprintError,
+    Lca,
+    LcaMatrices,
+    SingularTechnosphereError,
+    block_triangular_order,
+)
 
 
 @st.composite
@@ -110,3 +116,19 @@ def test_arrays_that_do_not_fit_are_refused_with_a_reason() -> None:
             (np.array([0]), np.array([0]), np.array([1.0])),
             bio_spread=(["gamma"], np.array([1.0]), np.array([np.nan])),
         )
+
+
+def test_an_activity_without_its_reference_output_is_named_as_singular() -> None:
+    # a0 supplies p0; a1 consumes p0 but its own output entry (row 1, column 1) is missing, a2 consumes p1
+    m = LcaMatrices.from_arrays(
+        ["a0", "a1", "a2"],
+        ["p0", "p1", "p2"],
+        ["s"] * 3,
+        ["CO2"],
+        [1.0],
+        (np.array([0, 0, 2, 1]), np.array([0, 1, 2, 2]), np.array([1.0, -0.5, 1.0, -0.2])),
+        (np.array([0]), np.array([1]), np.array([1.0])),
+    )
+    with pytest.raises(SingularTechnosphereError) as err:
+        Lca(m)
+    assert err.value.activities == ("a1",)
