@@ -187,3 +187,11 @@ def test_one_factorisation_serves_many_demands(system: ProductSystem) -> None:
         float((E_MINING * F("0.5") + 1) / (1 - F("0.5") * F("0.04"))), rel=1e-12
     )
     assert lca.fill_in >= 1.0
+
+
+def test_the_result_names_its_allocation_factors_and_gwp_values_with_their_evidence(
+    system: ProductSystem,
+) -> None:
+    r = system.footprint({"methanol": 1.0}, allocation="mass")
+    assert any(n.startswith("gasification: mass allocation methanol 0.8") for n in r.notes)
+    assert any(n.startswith("GWP100 AR6 CH4 = 27.9") and "evidence C" in n for n in r.notes)

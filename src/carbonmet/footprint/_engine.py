@@ -266,6 +266,7 @@ class Lca:
             inventory={f: float(v) for f, v in zip(m.flows, inv, strict=True) if f != CAPTURED_CO2},
             gwp_set=m.gwp_set,
             allocation=m.allocation,
+            notes=m.notes,
         )
 
     def lpu(self, demand: Demand) -> LpuResult:

@@ -41,6 +41,8 @@ class FootprintResult:
         IPCC assessment report of the GWP100 values.
     allocation : str
         Co-product allocation method the technosphere was built with.
+    notes : tuple of str
+        Allocation factors used and the GWP100 values with their source and evidence mark.
     """
 
     demand: dict[str, float]
@@ -54,6 +56,7 @@ class FootprintResult:
     inventory: dict[str, float]
     gwp_set: str
     allocation: str
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

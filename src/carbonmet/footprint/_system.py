@@ -320,11 +320,17 @@ class ProductSystem:
                 char.append(0.0)
                 continue
             try:
-                char.append(gwp(gas, self.gwp_set).value)
+                fv = gwp(gas, self.gwp_set)
             except FactorError as exc:
                 raise FootprintError(
                     f"emission of {gas!r}: no GWP100 in set {self.gwp_set!r} ({exc})"
                 ) from None
+            char.append(fv.value)
+            notes.append(
+                f"GWP100 {self.gwp_set} {gas} = {fv.value:g} ({fv.clause}; evidence {fv.evidence}"
+                + (", unverified" if fv.unverified else "")
+                + ")"
+            )
 
         def ints(v: list[int]) -> np.ndarray:
             return np.asarray(v, np.int64)
