@@ -24,7 +24,7 @@ Example
 2.3
 """
 
-from . import pact, rules
+from . import pact, plant, rules
 from ._engine import Lca, block_triangular_order, footprint
 from ._errors import FootprintError, SingularTechnosphereError
 from ._matrices import CAPTURED_CO2, LcaMatrices
@@ -56,6 +56,7 @@ __all__ = [
     "check_product_footprint",
     "footprint",
     "pact",
+    "plant",
     "product_footprint",
     "product_rule",
     "product_rules",

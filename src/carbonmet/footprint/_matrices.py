@@ -84,7 +84,9 @@ class LcaMatrices:
     def __post_init__(self) -> None:
         n, m, k = len(self.activities), len(self.flows), self.amount.size
         if len(self.products) != n or len(self.stages) != n:
-            raise FootprintError(f"{n} activities but {len(self.products)} products and {len(self.stages)} stages")
+            raise FootprintError(
+                f"{n} activities but {len(self.products)} products and {len(self.stages)} stages"
+            )
         if len(set(self.products)) != n:
             dup = sorted({p for p in self.products if self.products.count(p) > 1})
             raise FootprintError(f"products with more than one provider: {', '.join(dup[:10])}")
@@ -145,7 +147,9 @@ class LcaMatrices:
         nt = ta.size
         amount = np.concatenate([ta, ba]).astype(np.float64)
 
-        def kinds(spread: tuple[object, Array, Array] | None, size: int) -> tuple[NDArray[np.int8], Array, Array]:
+        def kinds(
+            spread: tuple[object, Array, Array] | None, size: int
+        ) -> tuple[NDArray[np.int8], Array, Array]:
             if spread is None:
                 return np.zeros(size, np.int8), np.full(size, np.nan), np.full(size, np.nan)
             names, a, b = spread
@@ -161,13 +165,23 @@ class LcaMatrices:
         k1, a1, b1 = kinds(tech_spread, nt)
         k2, a2, b2 = kinds(bio_spread, ba.size)
         return cls(
-            activities=tuple(activities), products=tuple(products), stages=tuple(stages), flows=tuple(flows),
+            activities=tuple(activities),
+            products=tuple(products),
+            stages=tuple(stages),
+            flows=tuple(flows),
             characterisation=np.asarray(characterisation, np.float64),
-            tech_rows=tr.astype(np.int64), tech_cols=tc.astype(np.int64),
-            tech_param=np.arange(nt, dtype=np.int64), tech_scale=np.ones(nt),
-            bio_rows=br.astype(np.int64), bio_cols=bc.astype(np.int64),
-            bio_param=np.arange(nt, nt + ba.size, dtype=np.int64), bio_scale=np.ones(ba.size),
-            amount=amount, kind=np.concatenate([k1, k2]), p1=np.concatenate([a1, a2]), p2=np.concatenate([b1, b2]),
+            tech_rows=tr.astype(np.int64),
+            tech_cols=tc.astype(np.int64),
+            tech_param=np.arange(nt, dtype=np.int64),
+            tech_scale=np.ones(nt),
+            bio_rows=br.astype(np.int64),
+            bio_cols=bc.astype(np.int64),
+            bio_param=np.arange(nt, nt + ba.size, dtype=np.int64),
+            bio_scale=np.ones(ba.size),
+            amount=amount,
+            kind=np.concatenate([k1, k2]),
+            p1=np.concatenate([a1, a2]),
+            p2=np.concatenate([b1, b2]),
             gwp_set=gwp_set,
         )
 

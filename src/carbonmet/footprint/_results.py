@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from carbonmet.quantities import MeasuredQuantity, Provenance, Source
+
 from ._errors import FootprintError
 
 Array = NDArray[np.float64]
@@ -39,6 +41,8 @@ class FootprintResult:
         IPCC assessment report of the GWP100 values.
     allocation : str
         Co-product allocation method the technosphere was built with.
+    notes : tuple of str
+        Allocation factors used and the GWP100 values with their source and evidence mark.
     """
 
     demand: dict[str, float]
@@ -52,6 +56,7 @@ class FootprintResult:
     inventory: dict[str, float]
     gwp_set: str
     allocation: str
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,33 @@ class McSummary:
     p97_5: float
     iterations: int
 
+    def quantity(self, name: str = "carbon footprint") -> MeasuredQuantity:
+        """The static score as a measured quantity [kg CO2e per functional unit] with u = the Monte Carlo sd."""
+        return MeasuredQuantity(
+            value=self.deterministic,
+            unit="kgCO2e",
+            u=self.sd,
+            name=name,
+            provenance=Provenance(
+                source=Source.CALCULATED,
+                method=f"LCA Monte Carlo, {self.iterations} iterations (carbonmet.footprint)",
+                note=f"MC mean {self.mean:.6g}, median {self.median:.6g}, 95 % [{self.p2_5:.6g}, {self.p97_5:.6g}]",
+            ),
+        )
+
     @classmethod
     def of(cls, draws: Array, deterministic: float) -> McSummary:
         """Summarise ``draws`` (1-D)."""
         lo, med, hi = np.percentile(draws, [2.5, 50.0, 97.5])
-        return cls(float(deterministic), float(np.mean(draws)), float(np.std(draws, ddof=1)) if draws.size > 1
-                   else float("nan"), float(med), float(lo), float(hi), int(draws.size))
+        return cls(
+            float(deterministic),
+            float(np.mean(draws)),
+            float(np.std(draws, ddof=1)) if draws.size > 1 else float("nan"),
+            float(med),
+            float(lo),
+            float(hi),
+            int(draws.size),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,8 +145,9 @@ class MonteCarloResult:
     def difference(self, a: str, b: str) -> McSummary:
         """Distribution of score(a) − score(b), iteration by iteration (meaningful with paired draws)."""
         i, j = self._col(a), self._col(b)
-        return McSummary.of(self.scores[:, i] - self.scores[:, j],
-                            float(self.deterministic[i] - self.deterministic[j]))
+        return McSummary.of(
+            self.scores[:, i] - self.scores[:, j], float(self.deterministic[i] - self.deterministic[j])
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,12 +174,30 @@ class LpuResult:
     variance: Array
     param_names: tuple[str, ...]
 
+    def quantity(self, name: str = "carbon footprint") -> MeasuredQuantity:
+        """The score as a measured quantity [kg CO2e per functional unit] with u from first-order propagation."""
+        return MeasuredQuantity(
+            value=self.score,
+            unit="kgCO2e",
+            u=self.sd,
+            name=name,
+            provenance=Provenance(
+                source=Source.CALCULATED, method="LCA first-order propagation (carbonmet.footprint)"
+            ),
+        )
+
     def budget(self, top: int = 10) -> list[tuple[str, float, float]]:
         """The ``top`` parameters by variance share: ``(label, sensitivity, fraction of the variance)``."""
         total = float(self.variance.sum())
         order = np.argsort(self.variance)[::-1][:top]
-        return [(self.param_names[i] if i < len(self.param_names) else f"parameter #{i}",
-                 float(self.sensitivity[i]), float(self.variance[i] / total) if total > 0 else 0.0) for i in order]
+        return [
+            (
+                self.param_names[i] if i < len(self.param_names) else f"parameter #{i}",
+                float(self.sensitivity[i]),
+                float(self.variance[i] / total) if total > 0 else 0.0,
+            )
+            for i in order
+        ]
 
 
 @dataclass(frozen=True)

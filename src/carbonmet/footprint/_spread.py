@@ -23,7 +23,13 @@ from numpy.typing import NDArray
 from ._errors import FootprintError
 
 NONE, LOGNORMAL, NORMAL, TRIANGULAR, UNIFORM = 0, 1, 2, 3, 4
-KIND_NAMES = {NONE: "none", LOGNORMAL: "lognormal", NORMAL: "normal", TRIANGULAR: "triangular", UNIFORM: "uniform"}
+KIND_NAMES = {
+    NONE: "none",
+    LOGNORMAL: "lognormal",
+    NORMAL: "normal",
+    TRIANGULAR: "triangular",
+    UNIFORM: "uniform",
+}
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,9 @@ class Spread:
         for k, v in KIND_NAMES.items():
             if v == self.kind:
                 return k
-        raise FootprintError(f"unknown distribution kind {self.kind!r}; known: {', '.join(KIND_NAMES.values())}")
+        raise FootprintError(
+            f"unknown distribution kind {self.kind!r}; known: {', '.join(KIND_NAMES.values())}"
+        )
 
     def params(self, amount: float, where: str) -> tuple[int, float, float]:
         """``(code, p1, p2)`` for the parameter arrays, checked against ``amount``; ``where`` names the exchange."""
@@ -104,7 +112,8 @@ class Spread:
             return code, self.sd, math.nan
         if code == TRIANGULAR and not self.minimum <= amount <= self.maximum:
             raise FootprintError(
-                f"{where}: triangular mode (the amount {amount!r}) lies outside [{self.minimum!r}, {self.maximum!r}]")
+                f"{where}: triangular mode (the amount {amount!r}) lies outside [{self.minimum!r}, {self.maximum!r}]"
+            )
         if code in (TRIANGULAR, UNIFORM):
             return code, self.minimum, self.maximum
         return NONE, math.nan, math.nan
@@ -113,8 +122,9 @@ class Spread:
 Array = NDArray[np.float64]
 
 
-def sample(kind: NDArray[np.int8], amount: Array, p1: Array, p2: Array, size: int,
-           rng: np.random.Generator) -> Array:
+def sample(
+    kind: NDArray[np.int8], amount: Array, p1: Array, p2: Array, size: int, rng: np.random.Generator
+) -> Array:
     """Draw ``size`` values of every parameter at once, shape ``(size, n)``; columns of kind none repeat the amount.
 
     Parameters
@@ -135,25 +145,38 @@ def sample(kind: NDArray[np.int8], amount: Array, p1: Array, p2: Array, size: in
     ndarray, shape (size, n)
     """
     out = np.empty((size, amount.size))
-    out[:] = amount
-    idx = np.flatnonzero(kind == LOGNORMAL)
-    if idx.size:
-        out[:, idx] = amount[idx] * np.exp(p1[idx] * rng.standard_normal((size, idx.size)))
-    idx = np.flatnonzero(kind == NORMAL)
-    if idx.size:
-        out[:, idx] = amount[idx] + p1[idx] * rng.standard_normal((size, idx.size))
-    idx = np.flatnonzero(kind == UNIFORM)
-    if idx.size:
-        lo, hi = p1[idx], p2[idx]
-        out[:, idx] = lo + (hi - lo) * rng.random((size, idx.size))
-    idx = np.flatnonzero(kind == TRIANGULAR)
-    if idx.size:
-        lo, mode, hi = p1[idx], amount[idx], p2[idx]
-        u = rng.random((size, idx.size))
-        fc = (mode - lo) / (hi - lo)
-        left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
-        right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
-        out[:, idx] = np.where(u < fc, left, right)
+    for code in (NONE, LOGNORMAL, NORMAL, UNIFORM, TRIANGULAR):
+        idx = np.flatnonzero(kind == code)
+        if not idx.size:
+            continue
+        # parameters sorted by kind (as the engine passes them) make each kind one slice: no gather copies
+        sel: slice | NDArray[np.intp] = (
+            slice(idx[0], idx[-1] + 1) if idx[-1] - idx[0] + 1 == idx.size else idx
+        )
+        a, b, c = amount[sel], p1[sel], p2[sel]
+        if code == NONE:
+            block = np.broadcast_to(a, (size, a.size))
+        elif code == LOGNORMAL:
+            block = rng.standard_normal((size, a.size))
+            block *= b
+            np.exp(block, out=block)
+            block *= a
+        elif code == NORMAL:
+            block = rng.standard_normal((size, a.size))
+            block *= b
+            block += a
+        elif code == UNIFORM:
+            block = rng.random((size, a.size))
+            block *= c - b
+            block += b
+        else:
+            lo, mode, hi = b, a, c
+            u = rng.random((size, a.size))
+            fc = (mode - lo) / (hi - lo)
+            left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
+            right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
+            block = np.where(u < fc, left, right)
+        out[:, sel] = block
     return out
 
 

@@ -85,8 +85,15 @@ class ProductSystem:
         self._exchanges: list[_Exchange] = []
 
     # ---- description ----------------------------------------------------------------------------------
-    def add_activity(self, name: str, product: str, *, stage: str, amount: float = 1.0,
-                     properties: Mapping[str, float] | None = None) -> None:
+    def add_activity(
+        self,
+        name: str,
+        product: str,
+        *,
+        stage: str,
+        amount: float = 1.0,
+        properties: Mapping[str, float] | None = None,
+    ) -> None:
         """Add an activity producing ``amount`` of its reference ``product`` (stage: ``"mining"``, ``"grid"``…).
 
         ``properties`` of the reference product per unit: ``mass`` [kg], ``energy`` [MJ], ``price`` [currency],
@@ -105,8 +112,15 @@ class ProductSystem:
         except KeyError:
             raise FootprintError(f"no activity named {name!r}; add it with add_activity first") from None
 
-    def add_coproduct(self, activity: str, product: str, amount: float, *,
-                      properties: Mapping[str, float] | None = None, avoids: str | None = None) -> None:
+    def add_coproduct(
+        self,
+        activity: str,
+        product: str,
+        amount: float,
+        *,
+        properties: Mapping[str, float] | None = None,
+        avoids: str | None = None,
+    ) -> None:
         """Declare a co-product of ``activity`` (多产品过程的共生产品).
 
         ``properties`` per unit as for :meth:`add_activity`; ``avoids`` names the product whose supply the
@@ -130,7 +144,9 @@ class ProductSystem:
         """``activity`` emits ``amount`` kg of ``gas`` (``"CO2"``, ``"CH4"``, ``"CH4_fossil"``, ``"N2O"``…)."""
         self._activity(activity)
         if gas == CAPTURED_CO2:
-            raise FootprintError(f"activity {activity!r}: record captured CO2 with add_capture, not as an emission")
+            raise FootprintError(
+                f"activity {activity!r}: record captured CO2 with add_capture, not as an emission"
+            )
         amount = _finite(amount, f"activity {activity!r}, emission {gas!r}")
         self._exchanges.append(_Exchange(activity, "emission", gas, amount, spread or Spread()))
 
@@ -153,17 +169,22 @@ class ProductSystem:
 
     def _factors(self, act: _Activity, method: str) -> list[float]:
         key = _PROPERTY[method]
-        outs = [(act.product, act.amount, act.properties)] + [(c.product, c.amount, c.properties)
-                                                               for c in act.coproducts]
+        outs = [(act.product, act.amount, act.properties)] + [
+            (c.product, c.amount, c.properties) for c in act.coproducts
+        ]
         weights = []
         for product, amount, props in outs:
             if key not in props:
-                raise FootprintError(f"activity {act.name!r}: {method} allocation needs property {key!r} of "
-                                     f"product {product!r}")
+                raise FootprintError(
+                    f"activity {act.name!r}: {method} allocation needs property {key!r} of "
+                    f"product {product!r}"
+                )
             q = float(props[key])
             if not (math.isfinite(q) and q >= 0.0):
-                raise FootprintError(f"activity {act.name!r}, product {product!r}: property {key!r} = {q!r} "
-                                     "must be finite and ≥ 0")
+                raise FootprintError(
+                    f"activity {act.name!r}, product {product!r}: property {key!r} = {q!r} "
+                    "must be finite and ≥ 0"
+                )
             weights.append(amount * q)
         total = sum(weights)
         if total <= 0.0:
@@ -180,7 +201,9 @@ class ProductSystem:
             when no activity has co-products.
         """
         if allocation not in ALLOCATION_METHODS:
-            raise FootprintError(f"unknown allocation method {allocation!r}; known: {', '.join(ALLOCATION_METHODS)}")
+            raise FootprintError(
+                f"unknown allocation method {allocation!r}; known: {', '.join(ALLOCATION_METHODS)}"
+            )
         method = allocation if self.multi_output else "none"
         # columns: one per activity, plus one per co-product under partitioning
         names: list[str] = []
@@ -214,8 +237,10 @@ class ProductSystem:
             if act.coproducts and method in _PROPERTY:
                 outs += [(f"{act.name} [{c.product}]", c.product, c.amount) for c in act.coproducts]
                 shares = self._factors(act, method)
-                notes.append(f"{act.name}: {method} allocation " + ", ".join(
-                    f"{p} {s:.6g}" for (_, p, _), s in zip(outs, shares, strict=True)))
+                notes.append(
+                    f"{act.name}: {method} allocation "
+                    + ", ".join(f"{p} {s:.6g}" for (_, p, _), s in zip(outs, shares, strict=True))
+                )
             parts[act.name] = []
             for (col_name, product, amt), share in zip(outs, shares, strict=True):
                 col = len(names)
@@ -231,15 +256,19 @@ class ProductSystem:
             if act.coproducts and method == "substitution":
                 for c in act.coproducts:
                     if not c.avoids:
-                        raise FootprintError(f"activity {act.name!r}: substitution needs the product co-product "
-                                             f"{c.product!r} avoids (add_coproduct(..., avoids=...))")
+                        raise FootprintError(
+                            f"activity {act.name!r}: substitution needs the product co-product "
+                            f"{c.product!r} avoids (add_coproduct(..., avoids=...))"
+                        )
                     p = param(c.amount, Spread(), f"{act.name} -> {c.product} (avoids {c.avoids})")
                     deferred.append((c.avoids, parts[act.name][0][0], p))
                     notes.append(f"{act.name}: co-product {c.product} credited as avoided {c.avoids}")
         if len(set(products)) != len(products):
             dup = sorted({p for p in products if products.count(p) > 1})
-            raise FootprintError(f"product(s) {', '.join(dup)} have more than one provider; name co-products apart "
-                                 "from the products they avoid")
+            raise FootprintError(
+                f"product(s) {', '.join(dup)} have more than one provider; name co-products apart "
+                "from the products they avoid"
+            )
         row = {p: i for i, p in enumerate(products)}
         for avoided, col, p in deferred:
             if avoided not in row:
@@ -259,9 +288,15 @@ class ProductSystem:
             if ex.kind == "input":
                 label = f"{ex.activity} <- {ex.target}"
                 if ex.target not in row:
-                    raise FootprintError(f"activity {ex.activity!r} takes product {ex.target!r}, which no activity "
-                                         "provides" + (" (a co-product under substitution is credited, not "
-                                                       "supplied)" if method == "substitution" else ""))
+                    raise FootprintError(
+                        f"activity {ex.activity!r} takes product {ex.target!r}, which no activity "
+                        "provides"
+                        + (
+                            " (a co-product under substitution is credited, not supplied)"
+                            if method == "substitution"
+                            else ""
+                        )
+                    )
                 p = param(ex.amount, ex.spread, label)
                 for col, share in parts[ex.activity]:
                     t_rows.append(row[ex.target])
@@ -285,23 +320,44 @@ class ProductSystem:
                 char.append(0.0)
                 continue
             try:
-                char.append(gwp(gas, self.gwp_set).value)
+                fv = gwp(gas, self.gwp_set)
             except FactorError as exc:
-                raise FootprintError(f"emission of {gas!r}: no GWP100 in set {self.gwp_set!r} ({exc})") from None
+                raise FootprintError(
+                    f"emission of {gas!r}: no GWP100 in set {self.gwp_set!r} ({exc})"
+                ) from None
+            char.append(fv.value)
+            notes.append(
+                f"GWP100 {self.gwp_set} {gas} = {fv.value:g} ({fv.clause}; evidence {fv.evidence}"
+                + (", unverified" if fv.unverified else "")
+                + ")"
+            )
 
         def ints(v: list[int]) -> np.ndarray:
             return np.asarray(v, np.int64)
 
         return LcaMatrices(
-            activities=tuple(names), products=tuple(products), stages=tuple(stages), flows=tuple(flows),
+            activities=tuple(names),
+            products=tuple(products),
+            stages=tuple(stages),
+            flows=tuple(flows),
             characterisation=np.asarray(char, np.float64),
-            tech_rows=ints(t_rows), tech_cols=ints(t_cols), tech_param=ints(t_par),
+            tech_rows=ints(t_rows),
+            tech_cols=ints(t_cols),
+            tech_param=ints(t_par),
             tech_scale=np.asarray(t_scale, np.float64),
-            bio_rows=ints(b_rows), bio_cols=ints(b_cols), bio_param=ints(b_par),
+            bio_rows=ints(b_rows),
+            bio_cols=ints(b_cols),
+            bio_param=ints(b_par),
             bio_scale=np.asarray(b_scale, np.float64),
-            amount=np.asarray(amount, np.float64), kind=np.asarray(kind, np.int8),
-            p1=np.asarray(p1, np.float64), p2=np.asarray(p2, np.float64), param_names=tuple(labels),
-            gwp_set=self.gwp_set, allocation=method, notes=tuple(notes))
+            amount=np.asarray(amount, np.float64),
+            kind=np.asarray(kind, np.int8),
+            p1=np.asarray(p1, np.float64),
+            p2=np.asarray(p2, np.float64),
+            param_names=tuple(labels),
+            gwp_set=self.gwp_set,
+            allocation=method,
+            notes=tuple(notes),
+        )
 
     def footprint(self, demand: Demand, allocation: str = "substitution") -> FootprintResult:
         """Footprint of ``demand`` with co-products resolved by ``allocation``."""
@@ -314,7 +370,9 @@ class ProductSystem:
         A method whose properties are missing gives a row with score nan and a note.
         """
         if chosen not in ALLOCATION_METHODS:
-            raise FootprintError(f"unknown allocation method {chosen!r}; known: {', '.join(ALLOCATION_METHODS)}")
+            raise FootprintError(
+                f"unknown allocation method {chosen!r}; known: {', '.join(ALLOCATION_METHODS)}"
+            )
         base = self.footprint(demand, chosen)
         rows = []
         for method in ALLOCATION_METHODS:
