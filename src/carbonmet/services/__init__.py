@@ -18,7 +18,7 @@ from ._accounting import (
 from ._cems import BalanceResult, CemsValidation, balance_enterprise, cems_enterprise, compare_enterprise, validate_cems
 from ._credentials import set_hj212_password
 from ._deposits import DepositCheck, deposit_check, deposit_month, deposit_proof, list_deposits
-from ._deps import CarbonmetError, ImportRejected
+from ._deps import AuthenticationFailed, CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
 from ._incidents import record_incident
 from ._lab import import_lab, lab_findings, lab_results
@@ -59,9 +59,17 @@ from ._review import ReviewValidation, review_enterprise, validate_review
 from ._scope import Scope
 from ._streams import mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
+from ._users import Caller, assign_verifier, authenticate, create_api_key, create_user, list_users
 from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
+    "AuthenticationFailed",
+    "Caller",
+    "assign_verifier",
+    "authenticate",
+    "create_api_key",
+    "create_user",
+    "list_users",
     "ReviewValidation",
     "review_enterprise",
     "validate_review",
