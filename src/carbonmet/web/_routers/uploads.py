@@ -50,6 +50,19 @@ def saved(request: Request, uploads: list[UploadFile], allowed: tuple[str, ...])
         yield paths
 
 
+def _renamed(obj: Any, names: dict[str, str]) -> Any:
+    """``obj`` with the temporary paths of the uploads replaced by the names the client gave."""
+    if isinstance(obj, str):
+        for tmp, name in names.items():
+            obj = obj.replace(tmp, name)
+        return obj
+    if isinstance(obj, dict):
+        return {k: _renamed(v, names) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_renamed(v, names) for v in obj]
+    return obj
+
+
 def _ingest_answer(total: Any, per_file: list[Any], names: list[str]) -> dict[str, Any]:
     files = []
     for name, r in zip(names, per_file, strict=True):
@@ -73,7 +86,8 @@ def upload_readings(request: Request, ws: WorkspaceDep, scope: ScopeDep,
     """
     with saved(request, files, (".csv", ".xlsx", ".xlsm")) as paths:
         total, per_file = ingest_files(ws, scope, paths, mapping=mapping, default_tz=default_tz)
-    return _ingest_answer(total, per_file, [f.filename or "" for f in files])
+        names = {str(p): f.filename or p.name for p, f in zip(paths, files, strict=True)}
+    return _renamed(_ingest_answer(total, per_file, [f.filename or "" for f in files]), names)
 
 
 class Reading(BaseModel):
@@ -114,7 +128,7 @@ def upload_lab(request: Request, ws: WorkspaceDep, scope: ScopeDep,
     """上传化验结果 Laboratory results: stored / duplicate / quarantined per file, with reasons (docs/formats/lab.md)."""
     with saved(request, files, (".csv", ".xlsx", ".xlsm")) as paths:
         report = import_lab(ws, scope, paths, enterprise=enterprise)
-    return report.to_dict()
+    return _renamed(report.to_dict(), {str(p): f.filename or p.name for p, f in zip(paths, files, strict=True)})
 
 
 @router.post("/certificates/dcc", status_code=201)
