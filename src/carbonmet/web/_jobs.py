@@ -59,7 +59,8 @@ class JobRegistry:
     """The jobs of one app: submitted to a thread pool of ``workers`` threads."""
 
     def __init__(self, workers: int = 2) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="carbonmet-job")
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None  # started with the first job, again after a shutdown
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
@@ -88,7 +89,10 @@ class JobRegistry:
                 progress(1.0, "done 已完成")
             job.finished_at = _now()
 
-        self._pool.submit(run)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="carbonmet-job")
+            self._pool.submit(run)
         return job
 
     def get(self, scope: Scope, job_id: str) -> Job:
@@ -106,4 +110,8 @@ class JobRegistry:
         return sorted((j for j in jobs if scope.can_read(j.enterprise)), key=lambda j: j.created_at, reverse=True)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Wait for running jobs and drop queued ones (the app's shutdown); a later job starts a new pool."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
