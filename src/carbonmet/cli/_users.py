@@ -103,10 +103,9 @@ def serve_cmd(
     """启动网页服务 Serve the REST API (OpenAPI at /docs) with uvicorn."""
     import uvicorn
 
+    from ..db import Settings
     from ..services import CarbonmetError
     from ..web import create_app
-
-    from ..db import Settings
 
     ws = workspace(db, store if store is not None else Settings().readings_root)
     try:
