@@ -18,6 +18,7 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -47,18 +48,28 @@ class Call:
     kind: str  # public | self | list | centre | read | write | user-keys
     send: Send
     denied_ok: Callable[[httpx.Response], bool] | None = None
+    allowed_ok: Callable[[httpx.Response], bool] | None = None
 
 
 def _get(path: str, **params: object) -> Send:
     return lambda c, h, t, n: c.get(path.format(t=t, n=n), headers=h, params=params)
 
 
+def _ts(month: int, n: int) -> str:
+    """A time that grows with ``n`` (the points are totalisers: their values must grow with time too)."""
+    return (datetime(2025, month, 1, tzinfo=timezone(timedelta(hours=8))) + timedelta(minutes=n)).isoformat()
+
+
 def _readings_csv(t: str, n: int) -> bytes:
-    return f"point_id,ts,value\n{t}.COAL,2025-03-01T{n % 24:02d}:{n // 24 % 60:02d}:00+08:00,{n}.5\n".encode()
+    return f"point_id,ts,value\n{t}.COAL,{_ts(3, n)},{1_000_000 + n}\n".encode()
 
 
 def _nothing_stored(r: httpx.Response) -> bool:
     return r.status_code == 200 and r.json()["stored"] == 0 and set(r.json()["by_reason"]) == {"out_of_scope"}
+
+
+def _one_taken(r: httpx.Response) -> bool:
+    return r.status_code == 200 and r.json()["stored"] + r.json()["duplicates"] == 1
 
 
 def _dcc(t: str, n: int) -> bytes:
@@ -96,11 +107,12 @@ CALLS: dict[tuple[str, str], Call] = {
         "/api/v1/jobs/accounting", headers=h, json={"enterprise": t, "year": 2025, "method": "lpu", "trials": 1000})),
     ("GET", "/api/v1/jobs/{job_id}"): Call("read", lambda c, h, t, n: c.get(f"/api/v1/jobs/{JOBS[t]}", headers=h)),
     ("POST", "/api/v1/readings"): Call("write", lambda c, h, t, n: c.post(
-        "/api/v1/readings", headers=h, files={"files": (f"r{n}.csv", _readings_csv(t, n))}), _nothing_stored),
+        "/api/v1/readings", headers=h, files={"files": (f"r{n}.csv", _readings_csv(t, n))}), _nothing_stored,
+        _one_taken),
     ("POST", "/api/v1/readings/json"): Call("write", lambda c, h, t, n: c.post(
         "/api/v1/readings/json", headers=h, json={"readings": [
-            {"point_id": f"{t}.COAL", "ts": f"2025-04-01T{n % 24:02d}:{n // 24 % 60:02d}:00+08:00", "value": n}]}),
-        _nothing_stored),
+            {"point_id": f"{t}.COAL", "ts": _ts(4, n), "value": 2_000_000 + n}]}),
+        _nothing_stored, _one_taken),
     ("POST", "/api/v1/lab"): Call("write", lambda c, h, t, n: c.post(
         "/api/v1/lab", headers=h, files={"files": (f"lab{n}.csv", lab_csv(t, f"M{n}"))})),
     ("POST", "/api/v1/certificates/dcc"): Call("write", lambda c, h, t, n: c.post(
@@ -197,6 +209,7 @@ def test_no_role_reads_or_writes_another_tenant(matrix_site: Site, method: str, 
         else:  # write
             if target in WRITES[role]:
                 assert r.status_code not in (401, 403, 404), where
+                assert call.allowed_ok is None or call.allowed_ok(r), where
                 assert not _leaks(r, role), where
             else:  # the refusal may name the organisation the caller itself named, and nothing else
                 ok = r.status_code in (403, 404) and _is_problem(r)
