@@ -153,3 +153,10 @@ def test_only_the_centre_creates_users(site: Site, role: str) -> None:
     r = site.client.post("/api/v1/users", headers=site.headers[who],
                          json={"username": f"x-{role}", "password": PASSWORD, "role": "centre"})
     _problem(r, 403)
+
+
+def test_the_openapi_document_and_its_page_are_served(site: Site) -> None:
+    assert site.client.get("/docs").status_code == 200
+    doc = site.client.get("/openapi.json").json()
+    assert {"OAuth2PasswordBearer", "APIKeyHeader"} <= set(doc["components"]["securitySchemes"])
+    assert all(p.startswith("/api/v1/") for p in doc["paths"])
