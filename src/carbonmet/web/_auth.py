@@ -14,9 +14,9 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, Request
@@ -95,7 +95,7 @@ class LoginLimiter:
             self._fails.pop((username, client), None)
 
 
-def request_workspace(request: Request) -> Any:
+def request_workspace(request: Request) -> Iterator[Workspace]:
     """One workspace per request (the app's database, its own store handle), closed after the response."""
     ws: Workspace = request.app.state.workspace.fork()
     try:
