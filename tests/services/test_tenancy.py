@@ -868,6 +868,41 @@ def check_create_api_key(ws: Workspace, me: str, other: str, tmp: Path) -> None:
     assert services.create_api_key(ws, Scope.centre(), f"key-{other}", "by the centre")["username"] == f"key-{other}"
 
 
+def check_revoke_api_key(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    from carbonmet.services import AuthenticationFailed
+
+    keys = {}
+    for org in (me, other):
+        services.create_user(ws, Scope.centre(), f"rk-{org}", PW, "enterprise", org=org)
+        keys[org] = services.create_api_key(ws, Scope.centre(), f"rk-{org}", "device")
+    mine = services.authenticate(ws, Scope.nobody(), username=f"rk-{me}", password=PW).scope
+    head = _audit_head(ws)
+    for key_id in (keys[other]["key_id"], "0" * 16):  # another user's key reads like a missing one
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.revoke_api_key(ws, mine, key_id)
+    assert _audit_head(ws) == head
+    assert services.authenticate(ws, Scope.nobody(), api_key=keys[other]["key"]).username == f"rk-{other}"
+    assert services.revoke_api_key(ws, mine, keys[me]["key_id"])["revoked"] is True
+    with pytest.raises(AuthenticationFailed):
+        services.authenticate(ws, Scope.nobody(), api_key=keys[me]["key"])
+    assert services.revoke_api_key(ws, Scope.centre(), keys[other]["key_id"])["revoked"] is True
+
+
+def check_set_user_active(ws: Workspace, me: str, other: str) -> None:
+    from carbonmet.services import AuthenticationFailed
+
+    services.create_user(ws, Scope.centre(), f"off-{me}", PW, "enterprise", org=me)
+    for scope in (Scope.enterprise(me), Scope.regulator()):
+        with pytest.raises(AccessDenied, match="only the centre"):
+            services.set_user_active(ws, scope, f"off-{me}", False)
+    assert services.set_user_active(ws, Scope.centre(), f"off-{me}", False)["changed"] is True
+    for kwargs in ({"username": f"off-{me}", "password": PW}, {"username": f"off-{me}"}):
+        with pytest.raises(AuthenticationFailed):
+            services.authenticate(ws, Scope.nobody(), **kwargs)
+    services.set_user_active(ws, Scope.centre(), f"off-{me}", True)
+    assert services.authenticate(ws, Scope.nobody(), username=f"off-{me}").org_code == me
+
+
 ReadCheck = Callable[[Workspace, str, str], None]
 WriteCheck = Callable[[Workspace, str, str, Path], None]
 READ_CHECKS: dict[str, ReadCheck] = {

@@ -160,3 +160,18 @@ def test_the_openapi_document_and_its_page_are_served(site: Site) -> None:
     doc = site.client.get("/openapi.json").json()
     assert {"OAuth2PasswordBearer", "APIKeyHeader"} <= set(doc["components"]["securitySchemes"])
     assert all(p.startswith("/api/v1/") for p in doc["paths"])
+
+
+def test_a_deactivated_user_is_refused_at_the_next_request_and_a_revoked_key_at_once(site: Site) -> None:
+    services.create_user(site.ws, Scope.centre(), "gone", PASSWORD, "enterprise", org="E02")
+    token = site.client.post("/api/v1/auth/token", data={"username": "gone", "password": PASSWORD}).json()
+    h = {"Authorization": f"Bearer {token['access_token']}"}
+    key = site.client.post("/api/v1/auth/keys", headers=h, json={"label": "device"}).json()
+    assert site.client.get("/api/v1/auth/me", headers={"X-API-Key": key["key"]}).status_code == 200
+    revoked = site.client.delete(f"/api/v1/auth/keys/{key['key_id']}", headers=h)
+    assert revoked.status_code == 200 and revoked.json()["revoked"] is True
+    _problem(site.client.get("/api/v1/auth/me", headers={"X-API-Key": key["key"]}), 401)
+    off = site.client.patch("/api/v1/users/gone", headers=site.headers["centre"], json={"active": False})
+    assert off.status_code == 200 and off.json()["changed"] is True
+    _problem(site.client.get("/api/v1/auth/me", headers=h), 401)  # the token has not expired, the user is gone
+    _problem(site.client.post("/api/v1/auth/token", data={"username": "gone", "password": PASSWORD}), 401)

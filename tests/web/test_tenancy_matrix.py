@@ -47,7 +47,7 @@ Send = Callable[[TestClient, dict[str, str], str, int], httpx.Response]
 class Call:
     """How to call one operation for enterprise ``target`` (``send``) and what kind of check applies."""
 
-    kind: str  # public | self | list | centre | read | write | user-keys
+    kind: str  # public | self | list | centre | read | write | user-keys | own-key
     send: Send
     denied_ok: Callable[[httpx.Response], bool] | None = None
     allowed_ok: Callable[[httpx.Response], bool] | None = None
@@ -90,6 +90,10 @@ CALLS: dict[tuple[str, str], Call] = {
                                           "org": t})),
     ("POST", "/api/v1/users/{username}/assignments"): Call("centre", lambda c, h, t, n: c.post(
         "/api/v1/users/ver2/assignments", headers=h, json={"org": t})),
+    ("PATCH", "/api/v1/users/{username}"): Call("centre", lambda c, h, t, n: c.patch(
+        "/api/v1/users/idle", headers=h, json={"active": n % 2 == 0})),
+    ("DELETE", "/api/v1/auth/keys/{key_id}"): Call("own-key", lambda c, h, t, n: c.delete(
+        f"/api/v1/auth/keys/{KEYS[t]}", headers=h)),
     ("POST", "/api/v1/users/{username}/keys"): Call("user-keys", lambda c, h, t, n: c.post(
         f"/api/v1/users/{OWNER[t]}/keys", headers=h, json={"label": f"for {n}"})),
     ("GET", "/api/v1/organisations"): Call("list", _get("/api/v1/organisations")),
@@ -122,6 +126,7 @@ CALLS: dict[tuple[str, str], Call] = {
         data={"instrument": f"BS-{t}", "issuer": "C01"})),
 }
 JOBS: dict[str, str] = {}
+KEYS: dict[str, str] = {}  # a key id of each enterprise's user
 
 
 def _route_table(app: FastAPI) -> list[tuple[str, str]]:
@@ -180,6 +185,9 @@ def _leaks(r: httpx.Response, role: str) -> set[str]:
 @pytest.fixture(scope="module")
 def matrix_site(site: Site) -> Site:
     services.create_user(site.ws, Scope.centre(), "ver2", PASSWORD, "verifier")
+    services.create_user(site.ws, Scope.centre(), "idle", PASSWORD, "verifier")
+    for t in ENTERPRISES:
+        KEYS[t] = services.create_api_key(site.ws, Scope.centre(), OWNER[t], "matrix")["key_id"]
     for t in ENTERPRISES:
         r = site.client.post("/api/v1/jobs/accounting", headers=site.headers["centre"],
                              json={"enterprise": t, "year": 2025, "method": "lpu", "trials": 1000})
@@ -209,12 +217,12 @@ def test_no_role_reads_or_writes_another_tenant(matrix_site: Site, method: str, 
         elif call.kind in ("list", "self", "public"):
             assert r.status_code in (200, 201), where
             assert not _leaks(r, role), where
-        elif call.kind in ("centre", "user-keys"):
-            allowed = role == "centre" or (call.kind == "user-keys" and OWNER[target] == role)
+        elif call.kind in ("centre", "user-keys", "own-key"):
+            allowed = role == "centre" or (call.kind != "centre" and OWNER[target] == role)
             if allowed:
                 assert r.status_code in (200, 201), where
-            else:
-                assert r.status_code == 403 and _is_problem(r), where
+            else:  # a key of another user reads like a missing one
+                assert r.status_code == (404 if call.kind == "own-key" else 403) and _is_problem(r), where
                 assert _audit_head(site.ws) == head, where
         elif call.kind == "read":
             if target in READS[role]:

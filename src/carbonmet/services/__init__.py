@@ -59,7 +59,16 @@ from ._review import ReviewValidation, review_enterprise, validate_review
 from ._scope import Scope
 from ._streams import mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
-from ._users import Caller, assign_verifier, authenticate, create_api_key, create_user, list_users
+from ._users import (
+    Caller,
+    assign_verifier,
+    authenticate,
+    create_api_key,
+    create_user,
+    list_users,
+    revoke_api_key,
+    set_user_active,
+)
 from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
@@ -70,6 +79,8 @@ __all__ = [
     "create_api_key",
     "create_user",
     "list_users",
+    "revoke_api_key",
+    "set_user_active",
     "ReviewValidation",
     "review_enterprise",
     "validate_review",

@@ -29,11 +29,14 @@ from ._deps import (
     add_api_key,
     add_user,
     assign,
+    find_api_key,
+    set_active,
     user_rows,
     verify_api_key,
     verify_password,
 )
-from ._errors import AccessDenied, ServiceError
+from ._deps import revoke_api_key as revoke_key
+from ._errors import AccessDenied, NotInScope, ServiceError
 from ._guard import guarded_write
 from ._scope import Scope
 from ._usecase import use_case
@@ -165,6 +168,47 @@ def create_api_key(ws: Workspace, scope: Scope, username: str, label: str) -> di
         except UserError as exc:
             raise _user_error(exc) from None
         return {"key": key, "key_id": row.key_id, "username": username, "label": row.label}
+
+
+@use_case("write")
+def revoke_api_key(ws: Workspace, scope: Scope, key_id: str) -> dict[str, Any]:
+    """Revoke an API key for good (吊销接口密钥): the caller's own key, or any for the centre.
+
+    Returns
+    -------
+    dict
+        ``key_id``, ``username`` and ``revoked`` (False when it was revoked already).
+
+    Raises
+    ------
+    NotInScope
+        No such key, or the key of another user and the caller is not the centre (the same answer).
+    """
+    with guarded_write(ws, scope, "revoke an API key 吊销接口密钥") as s:
+        row = find_api_key(s, key_id)
+        if row is None or not (scope.all_access or row.username == scope.actor):
+            raise NotInScope("API key 接口密钥", key_id)
+        changed = revoke_key(s, key_id, actor=scope.actor)
+        return {"key_id": key_id, "username": row.username, "revoked": changed}
+
+
+@use_case("centre")
+def set_user_active(ws: Workspace, scope: Scope, username: str, active: bool) -> dict[str, Any]:
+    """Deactivate (or reactivate) a user (停用用户) — centre only. An inactive user cannot sign in, and its tokens
+    and API keys are refused from the next request on.
+
+    Returns
+    -------
+    dict
+        ``username``, ``active`` and ``changed``.
+    """
+    scope.check_centre("activate or deactivate a user 停用/启用用户")
+    with guarded_write(ws, scope, "activate or deactivate a user 停用/启用用户") as s:
+        try:
+            changed = set_active(s, username, active, actor=scope.actor)
+        except UserError as exc:
+            raise _user_error(exc) from None
+    return {"username": username, "active": active, "changed": changed}
 
 
 @use_case("centre")

@@ -138,10 +138,57 @@ def add_api_key(session: Session, username: str, label: str, *, actor: str = "sy
                  revoked=False)
     session.add(row)
     session.flush()
-    record(session, actor=actor, action="create", entity=API_KEY, key=key_id,
-           data={"id": row.id, "key_id": key_id, "username": username, "label": row.label,
-                 "secret_sha256": digest, "created_at": row.created_at, "revoked": False})
+    record(session, actor=actor, action="create", entity=API_KEY, key=key_id, data=_key_data(row))
     return key, row
+
+
+def _key_data(k: ApiKey) -> dict[str, Any]:
+    return {"id": k.id, "key_id": k.key_id, "username": k.username, "label": k.label,
+            "secret_sha256": k.secret_sha256, "created_at": k.created_at, "revoked": k.revoked}
+
+
+def find_api_key(session: Session, key_id: str) -> ApiKey | None:
+    """The key row with ``key_id``, or None."""
+    return session.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
+
+
+def revoke_api_key(session: Session, key_id: str, *, actor: str = "system") -> bool:
+    """Revoke a key for good (False when it was revoked already); audited.
+
+    Raises
+    ------
+    UserError
+        No key has this id.
+    """
+    row = find_api_key(session, key_id)
+    if row is None:
+        raise UserError("key_id", f"无此密钥 no API key {key_id!r}")
+    if row.revoked:
+        return False
+    row.revoked = True
+    session.flush()
+    record(session, actor=actor, action="update", entity=API_KEY, key=key_id, data=_key_data(row))
+    return True
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str = "system") -> bool:
+    """Activate or deactivate a user (False when nothing changed); an inactive user cannot sign in, and its
+    tokens and keys are refused from the next request on. Audited.
+
+    Raises
+    ------
+    UserError
+        No such user.
+    """
+    u = find_user(session, username)
+    if u is None:
+        raise UserError("username", f"无此用户 no user {username!r}")
+    if u.active == active:
+        return False
+    u.active = active
+    session.flush()
+    record(session, actor=actor, action="update", entity=USER, key=username, data=_user_data(u))
+    return True
 
 
 def grant_of(session: Session, user: User) -> Grant:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from carbonmet.services import AuthenticationFailed, Scope, authenticate, create_api_key
+from carbonmet.services import AuthenticationFailed, Scope, authenticate, create_api_key, revoke_api_key
 
 from .._auth import CallerDep, ScopeDep, WorkspaceDep, current_caller, issue_token
 
@@ -61,6 +61,12 @@ def me(caller: CallerDep) -> dict[str, Any]:
 def new_key(body: KeyRequest, ws: WorkspaceDep, scope: ScopeDep) -> dict[str, Any]:
     """创建接口密钥 A new API key acting as the caller (shown once; send it as ``X-API-Key``)."""
     return create_api_key(ws, scope, scope.actor, body.label)
+
+
+@secured.delete("/keys/{key_id}")
+def revoke_key(key_id: Annotated[str, Path(max_length=32)], ws: WorkspaceDep, scope: ScopeDep) -> dict[str, Any]:
+    """吊销接口密钥 Revoke an API key for good: the caller's own, or any for the centre (404 otherwise)."""
+    return revoke_api_key(ws, scope, key_id)
 
 
 router.include_router(secured)

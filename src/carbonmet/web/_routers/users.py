@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from carbonmet.services import assign_verifier, create_api_key, create_user, list_users
+from carbonmet.services import assign_verifier, create_api_key, create_user, list_users, set_user_active
 
 from .._auth import ScopeDep, WorkspaceDep, current_caller
 
@@ -24,6 +24,10 @@ class NewUser(BaseModel):
 
 class Assignment(BaseModel):
     org: str = Field(min_length=1, max_length=64)
+
+
+class UserChange(BaseModel):
+    active: bool
 
 
 class KeyRequest(BaseModel):
@@ -53,3 +57,9 @@ def assign(username: str, body: Assignment, ws: WorkspaceDep, scope: ScopeDep) -
 def key_for(username: str, body: KeyRequest, ws: WorkspaceDep, scope: ScopeDep) -> dict[str, Any]:
     """创建接口密钥 A new API key for a user (the user itself or the centre; shown once)."""
     return create_api_key(ws, scope, username, body.label)
+
+
+@router.patch("/{username}")
+def change(username: str, body: UserChange, ws: WorkspaceDep, scope: ScopeDep) -> dict[str, Any]:
+    """停用/启用用户 Deactivate or reactivate a user (centre only); its tokens and keys stop at the next request."""
+    return set_user_active(ws, scope, username, body.active)
