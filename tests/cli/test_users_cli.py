@@ -41,6 +41,19 @@ def test_users_are_added_assigned_keyed_and_listed(db: str) -> None:
     assert json.loads(key.output)["key"] not in json.dumps(rows)
 
 
+def test_a_user_is_disabled_and_enabled_and_a_key_revoked(db: str) -> None:
+    env = {"CARBONMET_NEW_PASSWORD": "correct horse battery"}
+    assert runner.invoke(app, ["users", "add", "carl", "--role", "regulator", "--db", db], env=env).exit_code == 0
+    key = json.loads(runner.invoke(app, ["users", "key", "carl", "--label", "k", "--json", "--db", db]).output)
+    assert runner.invoke(app, ["users", "disable", "carl", "--db", db]).exit_code == 0
+    assert runner.invoke(app, ["users", "revoke", key["key_id"], "--db", db]).exit_code == 0
+    rows = {r["username"]: r for r in json.loads(runner.invoke(app, ["users", "list", "--json", "--db", db]).output)}
+    assert rows["carl"]["active"] is False and rows["carl"]["api_keys"][0]["revoked"] is True
+    assert runner.invoke(app, ["users", "enable", "carl", "--db", db]).exit_code == 0
+    r = runner.invoke(app, ["users", "revoke", "0" * 16, "--db", db])
+    assert r.exit_code == 2
+
+
 def test_a_bad_user_is_refused_naming_the_field(db: str) -> None:
     env = {"CARBONMET_NEW_PASSWORD": "short"}
     r = runner.invoke(app, ["users", "add", "bob", "--role", "enterprise", "--org", "E01", "--db", db], env=env)

@@ -1,4 +1,4 @@
-"""``carbonmet users add|assign|key|list`` and ``carbonmet serve`` — users, roles and the web API.
+"""``carbonmet users add|assign|key|list|disable|enable|revoke`` and ``carbonmet serve`` — users, roles and the web API.
 
 Thin: parse, call :mod:`carbonmet.services` (or start the web app), render. The command line acts as the centre.
 """
@@ -72,6 +72,44 @@ def key_cmd(
         print_json(r)
         return
     console.print(f"密钥 key (仅显示一次 shown once): [bold]{r['key']}[/]", highlight=False)
+
+
+def _set_active(username: str, active: bool, db: str | None) -> None:
+    from ..services import CarbonmetError, set_user_active
+
+    try:
+        with workspace(db) as ws:
+            r = set_user_active(ws, scope(), username, active)
+    except CarbonmetError as exc:
+        fail(str(exc), 2)
+    state = "启用 active" if active else "停用 inactive"
+    console.print(f"{r['username']}: {state}" + ("" if r["changed"] else " (未变 unchanged)"))
+
+
+@app.command("disable")
+def disable_cmd(username: Annotated[str, typer.Argument(help="用户名 user name")], db: str | None = DbOpt) -> None:
+    """停用用户 Deactivate a user: no sign-in, its tokens and keys refused from the next request."""
+    _set_active(username, False, db)
+
+
+@app.command("enable")
+def enable_cmd(username: Annotated[str, typer.Argument(help="用户名 user name")], db: str | None = DbOpt) -> None:
+    """启用用户 Reactivate a user."""
+    _set_active(username, True, db)
+
+
+@app.command("revoke")
+def revoke_cmd(key_id: Annotated[str, typer.Argument(help="密钥编号 key id (users list shows them)")],
+               db: str | None = DbOpt) -> None:
+    """吊销接口密钥 Revoke an API key for good."""
+    from ..services import CarbonmetError, revoke_api_key
+
+    try:
+        with workspace(db) as ws:
+            r = revoke_api_key(ws, scope(), key_id)
+    except CarbonmetError as exc:
+        fail(str(exc), 2)
+    console.print(f"{r['key_id']} ({r['username']}): 已吊销 revoked" + ("" if r["revoked"] else " (之前已吊销 already)"))
 
 
 @app.command("list")
