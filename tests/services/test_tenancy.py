@@ -897,6 +897,101 @@ def check_validate_footprint(ws: Workspace, me: str, other: str) -> None:
     d = json.loads(_REGIONS["validate_footprint"])
     assert d["runs"] == 1 and d["footprints"] == 1 and d["rows"][0]["product"] == "methanol"
     assert _audit_head(ws) == head
+# --- users, roles and API keys (用户与角色) ------------------------------------------------------------------
+PW = "correct horse battery"
+
+
+def check_create_user(ws: Workspace, me: str, other: str) -> None:
+    with pytest.raises(AccessDenied, match="only the centre"):
+        services.create_user(ws, Scope.enterprise(me), f"mine-{me}", PW, "centre")
+    with pytest.raises(AccessDenied, match="only the centre"):
+        services.create_user(ws, Scope.regulator(), f"mine-{me}", PW, "enterprise", org=me)
+    made = services.create_user(ws, Scope.centre(), f"user-{me}", PW, "enterprise", org=me)
+    assert made == {"username": f"user-{me}", "role": "enterprise", "org_code": me, "display_name": f"user-{me}"}
+    with pytest.raises(ServiceError, match="E99"):
+        services.create_user(ws, Scope.centre(), f"ghost-{me}", PW, "enterprise", org="E99")
+
+
+def check_assign_verifier(ws: Workspace, me: str, other: str) -> None:
+    services.create_user(ws, Scope.centre(), f"ver-{me}", PW, "verifier")
+    with pytest.raises(AccessDenied, match="only the centre"):
+        services.assign_verifier(ws, Scope.enterprise(me), f"ver-{me}", me)
+    assert services.assign_verifier(ws, Scope.centre(), f"ver-{me}", me)["created"] is True
+    caller = services.authenticate(ws, Scope.nobody(), username=f"ver-{me}", password=PW)
+    assert caller.scope.can_read(me) and not caller.scope.can_read(other) and not caller.scope.can_write(me)
+    assert [o["org_code"] for o in services.list_organisations(ws, caller.scope)] == [me]
+
+
+def check_list_users(ws: Workspace, me: str, other: str) -> None:
+    for scope in (Scope.enterprise(me), Scope.regulator(), Scope.of([me])):
+        with pytest.raises(AccessDenied, match="only the centre"):
+            services.list_users(ws, scope)
+    services.create_user(ws, Scope.centre(), f"listed-{me}", PW, "enterprise", org=me)
+    rows = services.list_users(ws, Scope.centre())
+    assert any(r["username"] == f"listed-{me}" and r["org_code"] == me for r in rows)
+    assert "password_hash" not in json.dumps(rows) and "argon2" not in json.dumps(rows)
+
+
+def check_authenticate(ws: Workspace, me: str, other: str) -> None:
+    from carbonmet.services import AuthenticationFailed
+
+    services.create_user(ws, Scope.centre(), f"auth-{me}", PW, "enterprise", org=me)
+    caller = services.authenticate(ws, Scope.nobody(), username=f"auth-{me}", password=PW)
+    assert (caller.role, caller.org_code, caller.scope.actor) == ("enterprise", me, f"auth-{me}")
+    assert caller.scope.can_write(me) and not caller.scope.can_read(other)
+    for kwargs in ({"username": f"auth-{me}", "password": PW + "x"}, {"username": "nobody-at-all", "password": PW},
+                   {"api_key": "cmk_0123456789abcdef_nope"}, {"username": "nobody-at-all"}):
+        with pytest.raises(AuthenticationFailed):
+            services.authenticate(ws, Scope.nobody(), **kwargs)
+
+
+def check_create_api_key(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    for org in (me, other):
+        services.create_user(ws, Scope.centre(), f"key-{org}", PW, "enterprise", org=org)
+    mine = services.authenticate(ws, Scope.nobody(), username=f"key-{me}", password=PW).scope
+    with pytest.raises(AccessDenied):
+        services.create_api_key(ws, mine, f"key-{other}", "stolen")
+    made = services.create_api_key(ws, mine, f"key-{me}", "logger 1")
+    via_key = services.authenticate(ws, Scope.nobody(), api_key=made["key"])
+    assert (via_key.username, via_key.scope.write) == (f"key-{me}", frozenset({me}))
+    with ws.session() as s:  # only the digest is stored, never the key
+        from carbonmet.users import ApiKey
+
+        stored = s.scalars(select(ApiKey)).all()
+        assert made["key"] not in json.dumps([(k.key_id, k.secret_sha256) for k in stored])
+    assert services.create_api_key(ws, Scope.centre(), f"key-{other}", "by the centre")["username"] == f"key-{other}"
+
+
+def check_revoke_api_key(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    from carbonmet.services import AuthenticationFailed
+
+    keys = {}
+    for org in (me, other):
+        services.create_user(ws, Scope.centre(), f"rk-{org}", PW, "enterprise", org=org)
+        keys[org] = services.create_api_key(ws, Scope.centre(), f"rk-{org}", "device")
+    mine = services.authenticate(ws, Scope.nobody(), username=f"rk-{me}", password=PW).scope
+    for key_id in (keys[other]["key_id"], "0" * 16):  # another user's key reads like a missing one
+            services.revoke_api_key(ws, mine, key_id)
+    assert services.authenticate(ws, Scope.nobody(), api_key=keys[other]["key"]).username == f"rk-{other}"
+    assert services.revoke_api_key(ws, mine, keys[me]["key_id"])["revoked"] is True
+    with pytest.raises(AuthenticationFailed):
+        services.authenticate(ws, Scope.nobody(), api_key=keys[me]["key"])
+    assert services.revoke_api_key(ws, Scope.centre(), keys[other]["key_id"])["revoked"] is True
+
+
+def check_set_user_active(ws: Workspace, me: str, other: str) -> None:
+    from carbonmet.services import AuthenticationFailed
+
+    services.create_user(ws, Scope.centre(), f"off-{me}", PW, "enterprise", org=me)
+    for scope in (Scope.enterprise(me), Scope.regulator()):
+        with pytest.raises(AccessDenied, match="only the centre"):
+            services.set_user_active(ws, scope, f"off-{me}", False)
+    assert services.set_user_active(ws, Scope.centre(), f"off-{me}", False)["changed"] is True
+    for kwargs in ({"username": f"off-{me}", "password": PW}, {"username": f"off-{me}"}):
+        with pytest.raises(AuthenticationFailed):
+            services.authenticate(ws, Scope.nobody(), **kwargs)
+    services.set_user_active(ws, Scope.centre(), f"off-{me}", True)
+    assert services.authenticate(ws, Scope.nobody(), username=f"off-{me}").org_code == me
 
 
 ReadCheck = Callable[[Workspace, str, str], None]

@@ -34,6 +34,7 @@ def _register() -> None:
         _report,
         _review,
         _uncertainty,
+        _users,
     )
 
     app.add_typer(_quantities.app, name="units")
@@ -55,6 +56,7 @@ def _register() -> None:
     _review.register(app, _accounting.validate_app)  # review, validate review
     _footprint.register(app, _accounting.validate_app)  # footprint, validate footprint
     app.add_typer(_report.app, name="report")  # report account, report review
+    _users.register(app)  # users, serve
 
 
 _register()

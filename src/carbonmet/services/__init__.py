@@ -25,7 +25,7 @@ from ._cems import (
 )
 from ._credentials import set_hj212_password
 from ._deposits import DepositCheck, deposit_check, deposit_month, deposit_proof, list_deposits
-from ._deps import CarbonmetError, ImportRejected
+from ._deps import AuthenticationFailed, CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
 from ._factors import FactorImport, compare_factors, import_factors, list_factors, show_factor
 from ._footprint import FootprintOutcome, FootprintValidation, footprint_enterprise, validate_footprint
@@ -69,13 +69,25 @@ from ._review import ReviewValidation, review_enterprise, validate_review
 from ._scope import Scope
 from ._streams import mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
+from ._users import (
+    Caller,
+    assign_verifier,
+    authenticate,
+    create_api_key,
+    create_user,
+    list_users,
+    revoke_api_key,
+    set_user_active,
+)
 from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
     "OUT_OF_SCOPE",
     "USE_CASES",
     "AccessDenied",
+    "AuthenticationFailed",
     "BalanceResult",
+    "Caller",
     "CarbonmetError",
     "CatalogFiles",
     "CemsValidation",
@@ -94,12 +106,16 @@ __all__ = [
     "account_enterprise",
     "account_inventory_file",
     "account_report",
+    "assign_verifier",
+    "authenticate",
     "balance_enterprise",
     "cems_enterprise",
     "compact_store",
     "compare_enterprise",
     "compare_factors",
     "convert_units",
+    "create_api_key",
+    "create_user",
     "deposit_check",
     "deposit_month",
     "deposit_proof",
@@ -132,6 +148,7 @@ __all__ = [
     "list_points",
     "list_quarantine",
     "list_sites",
+    "list_users",
     "mqtt_listener",
     "pilot_comparison",
     "point_activity",
@@ -144,7 +161,9 @@ __all__ = [
     "registry_table",
     "review_enterprise",
     "review_report",
+    "revoke_api_key",
     "set_hj212_password",
+    "set_user_active",
     "show_factor",
     "show_plan",
     "sign_audit_head",

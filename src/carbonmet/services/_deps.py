@@ -98,9 +98,37 @@ from carbonmet.registry.models import (
 from carbonmet.registry.write import record_incident as register_incident
 from carbonmet.sites import Catalog, PointInfo, as_catalog
 from carbonmet.tabular import DEFAULT_LIMITS, TabularError, read_limited
+from carbonmet.users import (
+    AuthenticationFailed,
+    Grant,
+    UserError,
+    active_grant,
+    add_api_key,
+    add_user,
+    assign,
+    find_api_key,
+    revoke_api_key,
+    set_active,
+    user_rows,
+    verify_api_key,
+    verify_password,
+)
 from carbonmet.uncertainty import Evaluation, InputSet, Model, evaluate, load_model, plot_histogram
 
 __all__ = [
+    "AuthenticationFailed",
+    "Grant",
+    "UserError",
+    "active_grant",
+    "add_api_key",
+    "add_user",
+    "assign",
+    "find_api_key",
+    "revoke_api_key",
+    "set_active",
+    "user_rows",
+    "verify_api_key",
+    "verify_password",
     "BATCH_SCHEMA",
     "DEFAULT_LIMITS",
     "ActivityData",

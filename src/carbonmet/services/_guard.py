@@ -131,6 +131,11 @@ def owners(s: Session, entity: str, data: dict[str, Any]) -> set[str | None] | N
     return None
 
 
+#: Records a user may write for itself whatever its organisations (its own API keys): the entry's ``username``
+#: must be the scope's actor.
+SELF_SERVICE = frozenset({"api_key"})
+
+
 def _head(s: Session) -> int:
     return s.scalar(select(AuditEntry.seq).order_by(AuditEntry.seq.desc()).limit(1)) or 0
 
@@ -151,6 +156,8 @@ def check_changes(s: Session, scope: Scope, since: int, action: str) -> None:
             if prev is not None:
                 states.append(json.loads(prev))
         for data in states:
+            if e.entity in SELF_SERVICE and data.get("username") == scope.actor:
+                continue
             orgs = owners(s, e.entity, data)
             if orgs is None:
                 scope.check_write(f"{e.entity} {e.entity_key}", action)

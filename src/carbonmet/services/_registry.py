@@ -331,10 +331,10 @@ def get_certificate(ws: Workspace, scope: Scope, cert_no: str) -> dict[str, Any]
 def due_items(ws: Workspace, scope: Scope, today: date, within_days: int = 30, *, include_ok: bool = False
               ) -> list[DueItem]:
     """Instruments in the read scope due or overdue for verification/calibration (待检/超期清单)."""
-    if not scope.all_access and not scope.read:
+    if not scope.reads_every_organisation and not scope.read:
         return []
     with ws.session() as s:
-        org = next(iter(scope.read)) if not scope.all_access and len(scope.read) == 1 else None
+        org = next(iter(scope.read)) if not scope.reads_every_organisation and len(scope.read) == 1 else None
         items = due_list(s, today, within_days, org=org, include_ok=include_ok)
     return [i for i in items if scope.can_read(i.org)]
 

@@ -31,19 +31,25 @@ class Scope:
         and the centre-only use cases (audit verification).
     actor : str
         Who is acting, as written to the audit log.
+    read_all : bool
+        The regulator (主管部门): reads the records of every organisation, writes none, and is not the
+        centre (no centre-only use case, no record of no known organisation).
 
     Notes
     -----
     A caller with an empty scope reads nothing and writes nothing. Build scopes with
-    :meth:`enterprise`, :meth:`of`, :meth:`centre` or :meth:`nobody`.
+    :meth:`enterprise`, :meth:`of`, :meth:`centre`, :meth:`regulator` or :meth:`nobody`.
     """
 
     read: frozenset[str] = field(default_factory=frozenset)
     write: frozenset[str] = field(default_factory=frozenset)
     all_access: bool = False
     actor: str = "system"
+    read_all: bool = False
 
     def __post_init__(self) -> None:
+        if self.read_all and (self.write or self.all_access):
+            raise ValueError("监管只读范围不能写入 a read-all (regulator) scope writes nothing")
         if not self.all_access and not self.write <= self.read:
             extra = ", ".join(sorted(self.write - self.read))
             raise ValueError(f"写入范围须在读取范围内 write scope must be within the read scope: {extra}")
@@ -65,6 +71,11 @@ class Scope:
         return cls(frozenset(), frozenset(), True, actor)
 
     @classmethod
+    def regulator(cls, actor: str = "regulator") -> Scope:
+        """The regulator (主管部门): reads every organisation's records, writes none, is not the centre."""
+        return cls(frozenset(), frozenset(), False, actor, True)
+
+    @classmethod
     def nobody(cls, actor: str = "anonymous") -> Scope:
         """A caller without any scope: reads nothing, writes nothing."""
         return cls(frozenset(), frozenset(), False, actor)
@@ -72,7 +83,12 @@ class Scope:
     # --- the decisions -----------------------------------------------------------------------------
     def can_read(self, org: str | None) -> bool:
         """Whether records of ``org`` may be read (a record of no known organisation: centre only)."""
-        return self.all_access or (org is not None and org in self.read)
+        return self.all_access or (org is not None and (self.read_all or org in self.read))
+
+    @property
+    def reads_every_organisation(self) -> bool:
+        """Whether every organisation's records are readable (the centre and the regulator)."""
+        return self.all_access or self.read_all
 
     def can_write(self, org: str | None) -> bool:
         """Whether records of ``org`` may be created or changed."""
@@ -97,4 +113,6 @@ class Scope:
         """``stmt`` (a SQLAlchemy select) filtered to rows whose ``org_code`` column is readable."""
         if self.all_access:
             return stmt
+        if self.read_all:  # every organisation, but never a row of no organisation
+            return stmt.where(org_code.is_not(None))  # type: ignore[attr-defined,no-any-return]
         return stmt.where(org_code.in_(sorted(self.read)))  # type: ignore[attr-defined,no-any-return]

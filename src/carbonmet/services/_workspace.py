@@ -176,6 +176,14 @@ class Workspace:
                 raise ServiceError(f"计量点目录错误 catalog: {exc}") from None
         return self._file_catalog
 
+    def fork(self) -> Workspace:
+        """A workspace on the same database (the engine, migrated already), store root, zone, keys and home,
+        with its own readings-store handle: one per request or thread. Closing it leaves the engine open."""
+        w = Workspace(None, self.store_root, self.time_zone, engine=self.engine, catalog_files=self.catalog_files,
+                      audit_key=self.audit_key, settings=self._settings, home=self._home)
+        w._migrated = True
+        return w
+
     def close(self) -> None:
         """Close the store and, when the workspace created it, dispose of the engine."""
         if self._store is not None:

@@ -1,7 +1,7 @@
 """factors: the emission-factor database
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-03
 
 The emission-factor database of carbonmet.factors (排放因子库): one row per version of one factor key
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
