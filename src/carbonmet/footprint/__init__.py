@@ -24,7 +24,7 @@ Example
 2.3
 """
 
-from . import pact, plant, rules
+from . import olca, pact, plant, rules
 from ._engine import Lca, block_triangular_order, footprint
 from ._errors import FootprintError, SingularTechnosphereError
 from ._matrices import CAPTURED_CO2, LcaMatrices
@@ -55,6 +55,7 @@ __all__ = [
     "block_triangular_order",
     "check_product_footprint",
     "footprint",
+    "olca",
     "pact",
     "plant",
     "product_footprint",
