@@ -113,11 +113,11 @@ def system_from_olca(package: OlcaPackage, *, gwp_set: str = "AR6", stages: Mapp
     providers: dict[str, list[str]] = {}
     refs: dict[str, OlcaExchange] = {}
     for pr in package.processes:
-        ref = [e for e in pr.exchanges if e.is_quantitative_reference and not e.is_input]
-        if len(ref) != 1:
-            raise FootprintError(f"process {pr.name!r} ({pr.id}): {len(ref)} quantitative reference outputs, need 1")
-        refs[pr.id] = ref[0]
-        providers.setdefault(ref[0].flow_id, []).append(pr.id)
+        found = [e for e in pr.exchanges if e.is_quantitative_reference and not e.is_input]
+        if len(found) != 1:
+            raise FootprintError(f"process {pr.name!r} ({pr.id}): {len(found)} quantitative reference outputs, need 1")
+        refs[pr.id] = found[0]
+        providers.setdefault(found[0].flow_id, []).append(pr.id)
 
     def product_key(flow_id: str, process_id: str) -> str:
         return flow_id if len(providers[flow_id]) == 1 else f"{flow_id}@{process_id}"
