@@ -31,6 +31,7 @@ def _register() -> None:
         _registry,
         _review,
         _uncertainty,
+        _verify,
     )
 
     app.add_typer(_quantities.app, name="units")
@@ -49,6 +50,7 @@ def _register() -> None:
     _deposits.register(app)  # deposit
     app.add_typer(_pilot.app, name="pilot")  # pilot comparison
     _review.register(app, _accounting.validate_app)  # review, validate review
+    _verify.register(app, _accounting.validate_app)  # verify, validate verify
 
 
 _register()

@@ -245,9 +245,10 @@ def verify_account(report: Report, account: Any, plan: Any = None, lab: Iterable
 
     Notes
     -----
-    A monthly activity difference Δ = reported − platform is a finding only when the decision rule (guarded,
-    w = U of the platform's figure) says it lies beyond ±materiality × platform: larger than the uncertainty
-    *and* above the threshold. The verified account replaces the activity of every checked month by the
+    A monthly activity difference Δ = reported − platform is a finding only when it is larger than the
+    platform's expanded uncertainty U *and* than the monthly threshold (materiality × platform); the guarded
+    decision rule (w = U) then says ``fail`` (Δ beyond the threshold by U or more: a finding of the rule's
+    severity) or ``inconclusive`` (an observation, ``info``). The verified account replaces the activity of every checked month by the
     platform's and keeps the reported parameters (verified emissions = reported emissions × platform/reported
     activity); its difference is judged against the stream's materiality with the same decision rule.
 
@@ -334,12 +335,12 @@ def verify_account(report: Report, account: Any, plan: Any = None, lab: Iterable
                 diff = r.amount - pv
                 U = p.U_rel * abs(pv)
                 lim = float(rule.value) / 100.0 * abs(pv)
-                d = decide(diff, U, lower=-lim, upper=lim, rule="guarded")
-                if d.verdict == "pass":
+                if abs(diff) <= U or abs(diff) <= lim:  # within the uncertainty, or not material: no finding
                     continue
+                d = decide(diff, U, lower=-lim, upper=lim, rule="guarded")
                 pct = 100.0 * diff / pv if pv else math.inf
                 add(rule, s, m, f"report row {n}: {_g(r.amount)} {r.unit}; platform {_g(pv)} {p.unit} "
-                    f"(U = {_g(U)})", n, severity="" if d.verdict == "fail" else "info",
+                    f"(U = {_g(U)}); {d.message}", n, severity="" if d.verdict == "fail" else "info",
                     reported=_g(r.amount), platform=_g(pv), unit=p.unit, difference_pct=f"{pct:+.2f}",
                     decision=d.message)
 
@@ -431,7 +432,7 @@ def verify_account(report: Report, account: Any, plan: Any = None, lab: Iterable
         tot["var"] += U * U
         if d.verdict == "fail":
             for rule in mis:
-                add(rule, s, "", f"reported {_g(rep_t)} tCO2; verified {_g(ver_t)} tCO2 (U = {_g(U)})",
+                add(rule, s, "", f"reported {_g(rep_t)} tCO2; verified {_g(ver_t)} tCO2 (U = {_g(U)}); {d.message}",
                     reported=_g(rep_t), platform=_g(ver_t), difference_pct=f"{pct:+.2f}" if pct is not None else "",
                     decision=d.message, limit=_g(float(mat_stream.value)))
     U_tot = math.sqrt(tot["var"])
@@ -442,7 +443,8 @@ def verify_account(report: Report, account: Any, plan: Any = None, lab: Iterable
                                100.0 * diff_t / tot["ver_t"] if tot["ver_t"] else None, U_tot, lim_t, dt.verdict, ())
     if dt.verdict == "fail":
         for rule in mis:
-            add(rule, "total", "", f"reported {_g(tot['rep_t'])} tCO2; verified {_g(tot['ver_t'])} tCO2",
+            add(rule, "total", "", f"reported {_g(tot['rep_t'])} tCO2; verified {_g(tot['ver_t'])} tCO2 "
+                f"(U = {_g(U_tot)}); {dt.message}",
                 reported=_g(tot["rep_t"]), platform=_g(tot["ver_t"]), decision=dt.message,
                 difference_pct=f"{100.0 * diff_t / tot['ver_t']:+.2f}" if tot["ver_t"] else "",
                 limit=_g(float(mat_total.value)))

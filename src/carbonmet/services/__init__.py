@@ -56,6 +56,7 @@ from ._registry import (
     trace_standard,
 )
 from ._review import ReviewValidation, review_enterprise, validate_review
+from ._verify import VerifyValidation, validate_verify, verify_enterprise
 from ._scope import Scope
 from ._streams import mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
@@ -63,8 +64,11 @@ from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
     "ReviewValidation",
+    "VerifyValidation",
     "review_enterprise",
     "validate_review",
+    "validate_verify",
+    "verify_enterprise",
     "Validation",
     "account_enterprise",
     "account_inventory_file",
