@@ -801,6 +801,30 @@ def check_validate_review(ws: Workspace, me: str, other: str) -> None:
     assert _audit_head(ws) == head
 
 
+# --- verification (碳核查) ------------------------------------------------------------------------------------------
+def check_verify_enterprise(ws: Workspace, me: str, other: str) -> None:
+    # the own enterprise gets as far as its account (plans without a streams table); the others not at all
+    _plans(ws)
+    report = Path(tempfile.mkdtemp()) / f"{me}.csv"
+    report.write_text(f"enterprise,period,stream,amount,unit,emissions_tco2\n{me},2025-01,boiler_coal,10,t,1\n",
+                      encoding="utf-8")
+    with pytest.raises(ServiceError, match="streams"):
+        services.verify_enterprise(ws, Scope.enterprise(me), me, 2025, report)
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.verify_enterprise(ws, Scope.enterprise(me), org, 2025, report)
+
+
+def check_validate_verify(ws: Workspace, me: str, other: str) -> None:
+    # generates its own region in a throw-away workspace: nothing of ws changes, any scope may call it
+    head = _audit_head(ws)
+    if "validate_verify" not in _REGIONS:
+        v = services.validate_verify(ws, Scope.nobody(), 1, enterprises=1, seed=5)
+        _REGIONS["validate_verify"] = json.dumps(v.to_dict(), sort_keys=True, default=str)
+    d = json.loads(_REGIONS["validate_verify"])
+    assert d["runs"] == 1 and d["seeds"][0]["seed"] == 5 and (d["precision"], d["recall"]) == (1.0, 1.0)
+    assert _audit_head(ws) == head
+
 ReadCheck = Callable[[Workspace, str, str], None]
 WriteCheck = Callable[[Workspace, str, str, Path], None]
 READ_CHECKS: dict[str, ReadCheck] = {
