@@ -6,6 +6,7 @@ Thin: parse, call :mod:`carbonmet.services`, render.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +25,7 @@ def register(app_: typer.Typer, validate_app: typer.Typer) -> None:
 
 
 def _num(x: float | None, nd: int = 1) -> str:
-    return "—" if x is None or x != x else f"{x:,.{nd}f}"
+    return "—" if x is None or math.isnan(x) else f"{x:,.{nd}f}"
 
 
 def verify_cmd(

@@ -30,8 +30,8 @@ from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise
 from ._metrology import PROVINCES, MetrologyResult, build, lab_instrument_point
 from ._plans import write_plans
 from ._rata import pilots, rata_points, write_rata_files
-from ._reports import write_reports
 from ._region import TAG_LAB, TAG_NOISE, in_draw_order, make_enterprises, make_points, rng_for
+from ._reports import write_reports
 from ._truth import EnterpriseTruth, simulate
 from ._types import Enterprise, Fault, Instrument, Manifest, Point
 from ._writers import readings_table, sha256, write_csv, write_readings_csv, write_xlsx

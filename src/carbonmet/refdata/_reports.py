@@ -117,8 +117,8 @@ def write_reports(ctx: Ctx, ents: list[Enterprise], truths: dict[str, Enterprise
         models = []
         for row in rows:
             row["emissions_tco2"] = 0.0
-            r = ReportRow.model_validate(row)
-            models.append(r.model_copy(update={"emissions_tco2": round(r.computed_emissions(), 3)}))
+            rep = ReportRow.model_validate(row)
+            models.append(rep.model_copy(update={"emissions_tco2": round(rep.computed_emissions(), 3)}))
         write_csv(ctx.out / "reports" / f"{e.code}.csv", REPORT_COLUMNS, [r.cells() for r in models])
     return out
 

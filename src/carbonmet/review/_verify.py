@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from ._decision import decide
+from ._decision import Rule, decide
 from ._errors import ReportFileError, ReviewError
 from ._report import Report, ReportRow
 from ._rules import ReviewRule, RuleSet, read_rule_file
@@ -51,11 +51,14 @@ _SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2, "info": 3}
 
 
 class _LabLike(Protocol):
-    sample_id: str
-    point_id: str
-    analyte: str
-    sampled_from: datetime
-    sampled_to: datetime
+    """What the verification reads of a lab result (:class:`carbonmet.lab.LabResult`)."""
+
+    @property
+    def sample_id(self) -> str: ...
+    @property
+    def sampled_from(self) -> datetime: ...
+    @property
+    def sampled_to(self) -> datetime: ...
 
 
 def verify_profile_names() -> list[str]:
@@ -405,7 +408,7 @@ def verify_account(report: Report, account: Any, plan: Any = None, lab: Iterable
 
     # --- the verified account
     mis = rs.of_check("stream_misstatement")
-    dec_rule = mis[-1].value if mis else "guarded"
+    dec_rule = cast(Rule, mis[-1].value if mis else "guarded")
     tot = {"rep_t": 0.0, "ver_t": 0.0, "var": 0.0}
     for s, rows in by_stream.items():
         p = plat[s]
@@ -424,8 +427,8 @@ def verify_account(report: Report, account: Any, plan: Any = None, lab: Iterable
         lim = float(mat_stream.value) / 100.0 * abs(ver_t)
         diff = rep_t - ver_t
         d = decide(diff, U, lower=-lim, upper=lim, rule=dec_rule)
-        pct = 100.0 * diff / ver_t if ver_t else None
-        res.streams.append(VerifiedStream(s, p.unit, rep_a, ver_a, rep_t, ver_t, diff, pct, U, lim, d.verdict,
+        spct = 100.0 * diff / ver_t if ver_t else None
+        res.streams.append(VerifiedStream(s, p.unit, rep_a, ver_a, rep_t, ver_t, diff, spct, U, lim, d.verdict,
                                           tuple(checked[s])))
         tot["rep_t"] += rep_t
         tot["ver_t"] += ver_t
@@ -433,7 +436,7 @@ def verify_account(report: Report, account: Any, plan: Any = None, lab: Iterable
         if d.verdict == "fail":
             for rule in mis:
                 add(rule, s, "", f"reported {_g(rep_t)} tCO2; verified {_g(ver_t)} tCO2 (U = {_g(U)}); {d.message}",
-                    reported=_g(rep_t), platform=_g(ver_t), difference_pct=f"{pct:+.2f}" if pct is not None else "",
+                    reported=_g(rep_t), platform=_g(ver_t), difference_pct=f"{spct:+.2f}" if spct is not None else "",
                     decision=d.message, limit=_g(float(mat_stream.value)))
     U_tot = math.sqrt(tot["var"])
     lim_t = float(mat_total.value) / 100.0 * abs(tot["ver_t"])

@@ -56,10 +56,10 @@ from ._registry import (
     trace_standard,
 )
 from ._review import ReviewValidation, review_enterprise, validate_review
-from ._verify import VerifyValidation, validate_verify, verify_enterprise
 from ._scope import Scope
 from ._streams import mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
+from ._verify import VerifyValidation, validate_verify, verify_enterprise
 from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
