@@ -292,3 +292,14 @@ def test_the_result_serialises_to_json_with_the_verified_account(tmp_path: Path)
     json.dumps(d, allow_nan=False)
     assert [r["stream"] for r in d["verified_account"]] == ["boiler_coal", "purchased_electricity"]
     assert d["total"]["reported_amount"] is None and d["sampling"][-1]["stream"] == "*"
+
+
+def test_a_carbon_content_that_does_not_fit_the_ncv_is_found(tmp_path: Path) -> None:
+    rows = _rows()
+    for r in rows[::2]:
+        r.update(ncv=23.0, ncv_unit="MJ/kg", ncv_source="lab", ncv_samples=r["carbon_samples"])  # 0.0261 tC/GJ
+    assert _checks(_verify(tmp_path, rows)) == set()
+    rows[2 * 10]["carbon_content"] = 50.0  # 0.0217 tC/GJ: the carbon lowered, the NCV left
+    res = _verify(tmp_path, rows)
+    assert _checks(res) == {("c_ncv", "boiler_coal", "2025-11")}
+    assert "0.02174" in res.findings[0].message

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
+from ..lab import c_ncv_bands
 from ._decision import Rule, decide
 from ._errors import ReportFileError, ReviewError
 from ._report import Report, ReportRow
@@ -41,9 +42,10 @@ VERIFY_CHECKS: dict[str, tuple[str, str]] = {
     "reused_sample": ("", ""),
     "unknown_sample": ("", ""),
     "calculation": ("tolerance_pct", "float"),
+    "c_ncv": ("", ""),
 }
 VERIFY_PLACEHOLDERS = ("stream", "period", "reported", "platform", "difference_pct", "unit", "limit", "decision",
-                       "parameter", "sample")
+                       "parameter", "sample", "band")
 _SETTINGS = ("materiality_total", "materiality_stream", "sampling_streams", "sampling_months")
 _PARAM_ZH = {"ncv": "低位发热量 NCV", "carbon_content": "元素碳含量 carbon content"}
 _SAMPLES = {"ncv": "ncv_samples", "carbon_content": "carbon_samples"}
@@ -397,6 +399,17 @@ def verify_account(report: Report, account: Any, plan: Any = None, lab: Iterable
             others = ", ".join(f"{x.stream} {x.period} (row {k})" for k, x in rows if k != n)
             for rule in rs.of_check("reused_sample"):
                 add(rule, r.stream, r.period, f"report row {n} cites {sid}, also cited by {others}", n, sample=sid)
+    band = c_ncv_bands().get("coal")
+    for rule in rs.of_check("c_ncv") if band is not None else []:
+        for n, r in zip(report.row_numbers, report.rows, strict=True):
+            if r.ncv is None or r.carbon_content is None or (r.ncv_unit, r.carbon_content_unit) != ("MJ/kg", "%"):
+                continue
+            ratio = r.carbon_content / 100.0 / r.ncv  # tC/GJ
+            if abs(ratio / band.center - 1.0) > band.rel_band:
+                lo, hi = band.center * (1 - band.rel_band), band.center * (1 + band.rel_band)
+                add(rule, r.stream, r.period, f"report row {n}: C {_g(r.carbon_content)} %, NCV {_g(r.ncv)} MJ/kg → "
+                    f"{ratio:.5f} tC/GJ; band {lo:.5f}–{hi:.5f} ({band.source[:60]} [{band.evidence}])", n,
+                    reported=f"{ratio:.5f}", band=f"{lo:.5f}–{hi:.5f}")
     for rule in rs.of_check("calculation"):
         for n, r in zip(report.row_numbers, report.rows, strict=True):
             c = r.computed_emissions()
