@@ -303,3 +303,17 @@ def test_a_carbon_content_that_does_not_fit_the_ncv_is_found(tmp_path: Path) -> 
     res = _verify(tmp_path, rows)
     assert _checks(res) == {("c_ncv", "boiler_coal", "2025-11")}
     assert "0.02174" in res.findings[0].message
+
+
+def test_an_xlsx_report_reads_as_the_csv_one(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    csv_path = _write(tmp_path / "E01.csv", _rows())
+    wb = Workbook()
+    ws = wb.active
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        for i, line in enumerate(csv.reader(fh)):
+            ws.append([float(c) if i and c and c.replace(".", "", 1).isdigit() else (c or None) for c in line])
+    wb.save(tmp_path / "E01.xlsx")
+    a, b = read_report(csv_path), read_report(tmp_path / "E01.xlsx")
+    assert a.rows == b.rows and a.row_numbers == b.row_numbers
