@@ -400,9 +400,9 @@ def verify_account(report: Report, account: Any, plan: Any = None, lab: Iterable
             for rule in rs.of_check("reused_sample"):
                 add(rule, r.stream, r.period, f"report row {n} cites {sid}, also cited by {others}", n, sample=sid)
     band = c_ncv_bands().get("coal")
-    for rule in rs.of_check("c_ncv") if band is not None else []:
+    for rule in rs.of_check("c_ncv"):
         for n, r in zip(report.row_numbers, report.rows, strict=True):
-            if r.ncv is None or r.carbon_content is None or (r.ncv_unit, r.carbon_content_unit) != ("MJ/kg", "%"):
+            if band is None or r.ncv is None or r.carbon_content is None or (r.ncv_unit, r.carbon_content_unit) != ("MJ/kg", "%"):
                 continue
             ratio = r.carbon_content / 100.0 / r.ncv  # tC/GJ
             if abs(ratio / band.center - 1.0) > band.rel_band:
