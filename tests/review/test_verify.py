@@ -317,3 +317,15 @@ def test_an_xlsx_report_reads_as_the_csv_one(tmp_path: Path) -> None:
     wb.save(tmp_path / "E01.xlsx")
     a, b = read_report(csv_path), read_report(tmp_path / "E01.xlsx")
     assert a.rows == b.rows and a.row_numbers == b.row_numbers
+
+
+def test_the_verified_account_replaces_a_defaulted_carbon_content_by_the_lab_mean_of_the_month(tmp_path: Path) -> None:
+    rows = _rows()
+    rows[2 * 5].update(carbon_content=30.0, carbon_content_source="default", carbon_samples="")  # half the lab's 60 %
+    res = _verify(tmp_path, rows)
+    f = next(x for x in res.findings if x.check == "default_where_measured")
+    assert "lab mean of the month 60 (1 samples)" in f.evidence
+    coal = next(s for s in res.streams if s.stream == "boiler_coal")
+    month = COAL_T * C_PCT / 100 * 44.0095 / 12.011 * 0.98
+    assert coal.verified_tco2 == pytest.approx(12 * month, rel=1e-6)
+    assert coal.difference_tco2 == pytest.approx(-month / 2, rel=1e-4)

@@ -58,6 +58,14 @@ class _LabLike(Protocol):
     @property
     def sample_id(self) -> str: ...
     @property
+    def point_id(self) -> str: ...
+    @property
+    def analyte(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def unit(self) -> str: ...
+    @property
     def sampled_from(self) -> datetime: ...
     @property
     def sampled_to(self) -> datetime: ...
@@ -358,17 +366,29 @@ def verify_account(report: Report, account: Any, plan: Any = None, lab: Iterable
             for m, v in sorted(p.months.items()):
                 if v > 0 and m not in have:
                     add(rule, s, m, f"platform {_g(v)} {p.unit}; no report row")
-    lab_params: set[tuple[str, str]] = set()
+    lab = list(lab)
+    lab_ref: dict[tuple[str, str], str] = {}  # (stream, parameter) -> the plan's lab sample point
     if plan is not None:
-        lab_params = {(x.source_stream, x.parameter) for x in plan.parameters if x.source == "lab"}
+        lab_ref = {(x.source_stream, x.parameter): x.ref for x in plan.parameters if x.source == "lab"}
+    lab_params = set(lab_ref)
+    carbon_scale: dict[int, float] = {}  # report row -> lab carbon content / defaulted one (for the verified account)
     for n, r in zip(report.row_numbers, report.rows, strict=True):
         for param in ("ncv", "carbon_content"):
             src = getattr(r, f"{param}_source")
             samples = getattr(r, _SAMPLES[param])
             if src == "default" and (r.stream, param) in lab_params:
+                a, b = _month_bounds(r.period, tz)
+                vals = [x.value for x in lab if x.point_id == lab_ref[(r.stream, param)] and x.analyte == param
+                        and x.unit == getattr(r, f"{param}_unit") and x.sampled_from < b and x.sampled_to > a]
+                measured = ""
+                if vals:
+                    mean = sum(vals) / len(vals)
+                    measured = f"; lab mean of the month {_g(mean)} ({len(vals)} samples)"
+                    if param == "carbon_content" and getattr(r, param):
+                        carbon_scale[n] = mean / float(getattr(r, param))
                 for rule in rs.of_check("default_where_measured"):
                     add(rule, r.stream, r.period, f"report row {n}: {param}_source = default "
-                        f"({getattr(r, param)} {getattr(r, f'{param}_unit')}); plan: lab", n,
+                        f"({getattr(r, param)} {getattr(r, f'{param}_unit')}); plan: lab{measured}", n,
                         parameter=_PARAM_ZH[param], reported=f"{getattr(r, param)} {getattr(r, f'{param}_unit')}")
             elif r.amount > 0 and not samples and (src == "lab" or (not src and (r.stream, param) in lab_params)):
                 for rule in rs.of_check("unanalysed"):
@@ -428,14 +448,15 @@ def verify_account(report: Report, account: Any, plan: Any = None, lab: Iterable
         rep_a = sum(r.amount for _, r in rows)
         rep_t = sum(r.emissions_tco2 for _, r in rows)
         ver_a = ver_t = 0.0
-        for _, r in rows:
+        for n, r in rows:
+            scale = carbon_scale.get(n, 1.0)  # a defaulted carbon content replaced by the lab's mean of the month
             if r.period in checked[s] and r.period in p.months:
                 pv = p.months[r.period]
                 ver_a += pv
-                ver_t += r.emissions_tco2 * (pv / r.amount) if r.amount > 0 else 0.0
+                ver_t += r.emissions_tco2 * scale * (pv / r.amount) if r.amount > 0 else 0.0
             else:
                 ver_a += r.amount
-                ver_t += r.emissions_tco2
+                ver_t += r.emissions_tco2 * scale
         U = p.U_rel * abs(ver_t)
         lim = float(mat_stream.value) / 100.0 * abs(ver_t)
         diff = rep_t - ver_t
