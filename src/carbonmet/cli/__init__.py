@@ -35,6 +35,7 @@ def _register() -> None:
         _review,
         _uncertainty,
         _users,
+        _verify,
     )
 
     app.add_typer(_quantities.app, name="units")
@@ -57,6 +58,7 @@ def _register() -> None:
     _footprint.register(app, _accounting.validate_app)  # footprint, validate footprint
     app.add_typer(_report.app, name="report")  # report account, report review
     _users.register(app)  # users, serve
+    _verify.register(app, _accounting.validate_app)  # verify, validate verify
 
 
 _register()

@@ -31,13 +31,14 @@ from ._metrology import PROVINCES, MetrologyResult, build, lab_instrument_point
 from ._plans import write_plans
 from ._rata import pilots, rata_points, write_rata_files
 from ._region import TAG_LAB, TAG_NOISE, in_draw_order, make_enterprises, make_points, rng_for
+from ._reports import write_reports
 from ._truth import EnterpriseTruth, simulate
 from ._types import Enterprise, Fault, Instrument, Manifest, Point
 from ._writers import readings_table, sha256, write_csv, write_readings_csv, write_xlsx
 
 GENERATOR = "carbonmet.refdata"
 PACKET_LOG_DAYS = 7  # the HJ 212 packet log covers one week of the showcase month (the week of its maintenance)
-OUTPUT_DIRS = ("registry", "plans", "readings", "input", "lab", "cems", "truth")
+OUTPUT_DIRS = ("registry", "plans", "readings", "input", "lab", "cems", "truth", "reports")
 LAB_COLUMNS = ("sample_id", "point_id", "sampled_from", "sampled_to", "analyte", "value", "unit", "U", "k", "lab_org",
                "instrument_id", "method", "report_no")
 CSV_READING_COLUMNS = ("point_id", "ts", "value", "unit", "flag")
@@ -217,7 +218,8 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
         prog("readings", 0.2 + 0.6 * (n_e + 1) / len(ents))
 
     prog("lab", 0.8)
-    _write_lab(ctx, ents, truths, instruments, pts_by_ent)
+    lab_rows = _write_lab(ctx, ents, truths, instruments, pts_by_ent)
+    misstatements = write_reports(ctx, ents, truths, instruments, pts_by_ent, lab_rows)
     prog("cems", 0.85)
     c0_h, c1_h = int(ctx.cb[show_month]), int(ctx.cb[show_month + 1])
     w0 = max(int(maint.start_h // 24 * 24) if maint else c0_h, c0_h)
@@ -242,12 +244,14 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
         faults=[_fault_dict(f) for f in data_faults + drift_faults],
         noncompliance=[_fault_dict(Fault(**f)) for f in findings if f["kind"] != "standard_out_of_tolerance"],
         out_of_tolerance=met.oot_events,
+        misstatements=misstatements,
         outputs={
             "registry": "registry/{organisations,sites,points,standards,instruments,certificates}.csv, registry/registry.xlsx",
             "plans": "plans/<E>.toml (monitoring plan per enterprise, docs/formats/monitoring-plan.md)",
             "readings": "readings/enterprise=<E>/point=<P>/month=<YYYY-MM>/part-refdata.parquet",
             "readings_csv": str(csv_path.relative_to(out)),
             "lab": "lab/lab.csv",
+            "reports": "reports/<E>.csv (the enterprise's emission report, docs/formats/report.md)",
             "cems": cems_info,
             "truth": "truth/*.csv, truth/points_hourly.parquet",
             "time": f"local time UTC+{ctx.tz:02d}:00; months are local months; totaliser readings are the counter at ts "
@@ -371,7 +375,7 @@ def _write_registry(ctx: Ctx, ents: list[Enterprise], points: list[Point], met: 
 
 
 def _write_lab(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
-               pts_by_ent: dict[str, list[Point]]) -> None:
+               pts_by_ent: dict[str, list[Point]]) -> list[list[Any]]:
     """Lab analyses: ``value = truth·(1 + δ/100) + e``.
 
     ``δ`` [%] is the systematic error of the instrument that made the analysis (calorimeter, carbon or sulfur
@@ -451,6 +455,7 @@ def _write_lab(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTru
             add(f"{e.code}.WASTEWATER.LAB", ms[m], ms[m + 1], "carbon_content", float(val), "wastewater_carbon", third,
                 i_toc)
     write_csv(ctx.out / "lab" / "lab.csv", LAB_COLUMNS, rows)
+    return rows
 
 
 def _write_cems(ctx: Ctx, ent: str, month: int, points: list[Point],

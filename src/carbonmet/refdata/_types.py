@@ -153,6 +153,7 @@ class Manifest:
     faults: list[dict[str, Any]] = field(default_factory=list)
     noncompliance: list[dict[str, Any]] = field(default_factory=list)
     out_of_tolerance: list[dict[str, Any]] = field(default_factory=list)
+    misstatements: list[dict[str, Any]] = field(default_factory=list)  # injected into reports/<E>.csv
     outputs: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256

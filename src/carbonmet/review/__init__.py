@@ -7,7 +7,12 @@ Public API:
 - review rules as data: :func:`load_rules` (a shipped profile, default ``gb17167_ccm``, plus a local rule set
   given by path), :func:`read_rule_file`, :func:`profile_names`, :class:`RuleSet`, :class:`ReviewRule`;
 - the review: :func:`review_instruments` (one enterprise on a date) → :class:`ReviewResult` of :class:`Finding`;
-- errors: :class:`ReviewError`, :class:`RuleFileError` (file, row and field of a bad rule file).
+- verification (碳核查): the enterprise's report (:class:`ReportRow`, :func:`read_report` → :class:`Report`),
+  :func:`verify_account` (report vs the platform's account, lab results and plan) → :class:`VerificationResult`
+  (sampling plan, :class:`VerificationFinding`, the verified account of :class:`VerifiedStream`), its rules as
+  data (:func:`load_verify_rules`, :data:`VERIFY_CHECKS`);
+- errors: :class:`ReviewError`, :class:`RuleFileError` (file, row and field of a bad rule file),
+  :class:`ReportFileError` (file, row and field of a bad report).
 
 The certificate rules (when a certificate counts and covers, 强制检定) are the registry's
 (:mod:`carbonmet.registry.rules`, :func:`carbonmet.registry.instrument_states`); reverse traceability is
@@ -16,24 +21,48 @@ The certificate rules (when a certificate counts and covers, 强制检定) are t
 
 from ._decision import RULES, Decision, decide, decide_mpe
 from ._engine import Finding, ReviewResult, class_mpe, review_instruments
-from ._errors import ReviewError, RuleFileError
+from ._errors import ReportFileError, ReviewError, RuleFileError
+from ._report import REPORT_COLUMNS, Report, ReportRow, read_report
 from ._rules import CHECKS, ReviewRule, RuleSet, load_rules, profile_names, read_rule_file
+from ._verify import (
+    VERIFY_CHECKS,
+    VerificationFinding,
+    VerificationResult,
+    VerifiedStream,
+    finding_keys,
+    load_verify_rules,
+    verify_account,
+    verify_profile_names,
+)
 
 __all__ = [
     "CHECKS",
+    "REPORT_COLUMNS",
     "RULES",
+    "VERIFY_CHECKS",
     "Decision",
     "Finding",
+    "Report",
+    "ReportFileError",
+    "ReportRow",
     "ReviewError",
     "ReviewResult",
     "ReviewRule",
     "RuleFileError",
     "RuleSet",
+    "VerificationFinding",
+    "VerificationResult",
+    "VerifiedStream",
     "class_mpe",
     "decide",
     "decide_mpe",
+    "finding_keys",
     "load_rules",
+    "load_verify_rules",
     "profile_names",
+    "read_report",
     "read_rule_file",
     "review_instruments",
+    "verify_account",
+    "verify_profile_names",
 ]

@@ -20,3 +20,16 @@ class RuleFileError(ReviewError, ValueError):
         self.reason = reason
         where = file if row is None else f"{file}:{row}"
         super().__init__(f"{where}:{field}: {reason}")
+
+
+class ReportFileError(ReviewError, ValueError):
+    """An emission report file (企业排放报告) is malformed or does not fit the platform's account: ``file``,
+    ``row`` (header = 1; None for the file as a whole), ``field`` and ``reason`` say where and what."""
+
+    def __init__(self, file: str, row: int | None, field: str, reason: str) -> None:
+        self.file = file
+        self.row = row
+        self.field = field
+        self.reason = reason
+        where = file if row is None else f"{file}:{row}"
+        super().__init__(f"{where}:{field}: {reason}")

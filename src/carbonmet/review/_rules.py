@@ -111,20 +111,22 @@ def _selector(text: str, file: str, row: int) -> tuple[tuple[str, frozenset[str]
     return tuple(out)
 
 
-def _template(text: str, file: str, row: int, column: str) -> str:
+def _template(text: str, file: str, row: int, column: str,
+              placeholders: tuple[str, ...] = PLACEHOLDERS) -> str:
     try:
         names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
     except ValueError as exc:
         raise RuleFileError(file, row, column, f"bad template: {exc}") from None
     for n in names:
-        if n not in PLACEHOLDERS:
+        if n not in placeholders:
             raise RuleFileError(file, row, column,
-                                f"unknown placeholder {{{n}}}; expected one of {', '.join(PLACEHOLDERS)}")
+                                f"unknown placeholder {{{n}}}; expected one of {', '.join(placeholders)}")
     return text
 
 
-def _value(check: str, parameter: str, raw: str, file: str, row: int) -> Any:
-    want, kind = CHECKS[check]
+def _value(check: str, parameter: str, raw: str, file: str, row: int,
+           checks: dict[str, tuple[str, str]] = CHECKS) -> Any:
+    want, kind = checks[check]
     if parameter != want:
         raise RuleFileError(file, row, "parameter",
                             f"check {check!r} takes parameter {want!r}" if want else
@@ -150,8 +152,14 @@ def _value(check: str, parameter: str, raw: str, file: str, row: int) -> Any:
     return v
 
 
-def read_rule_file(path: str | Path, *, name: str | None = None) -> list[ReviewRule]:
-    """Rules of one CSV/XLSX rule file; every problem raises :class:`RuleFileError` with file, row and field."""
+def read_rule_file(path: str | Path, *, name: str | None = None, checks: dict[str, tuple[str, str]] | None = None,
+                   placeholders: tuple[str, ...] | None = None) -> list[ReviewRule]:
+    """Rules of one CSV/XLSX rule file; every problem raises :class:`RuleFileError` with file, row and field.
+
+    ``checks`` and ``placeholders`` default to the metrology review's (:data:`CHECKS`, :data:`PLACEHOLDERS`); the
+    verification rules pass their own (:data:`carbonmet.review.VERIFY_CHECKS`)."""
+    checks = CHECKS if checks is None else checks
+    placeholders = PLACEHOLDERS if placeholders is None else placeholders
     label = name or str(path)
     try:
         sheet = read_table(path)[0]
@@ -174,9 +182,9 @@ def read_rule_file(path: str | Path, *, name: str | None = None) -> list[ReviewR
         if rid in seen:
             raise RuleFileError(label, rowno, "rule_id", f"{rid!r} appears twice in the file")
         seen.add(rid)
-        if cell["check"] not in CHECKS:
+        if cell["check"] not in checks:
             raise RuleFileError(label, rowno, "check",
-                                f"unknown check {cell['check']!r}; expected one of {', '.join(CHECKS)}")
+                                f"unknown check {cell['check']!r}; expected one of {', '.join(checks)}")
         if cell["severity"] not in SEVERITIES:
             raise RuleFileError(label, rowno, "severity",
                                 f"{cell['severity']!r} is not one of {', '.join(SEVERITIES)}")
@@ -185,10 +193,10 @@ def read_rule_file(path: str | Path, *, name: str | None = None) -> list[ReviewR
         for c in ("standard", "clause", "message_zh", "message_en"):
             if not cell[c]:
                 raise RuleFileError(label, rowno, c, "empty")
-        value = _value(cell["check"], cell["parameter"], cell["value"], label, rowno)
+        value = _value(cell["check"], cell["parameter"], cell["value"], label, rowno, checks)
         if cell["check"] == "accuracy_class" and cell["unit"] != "%":
             raise RuleFileError(label, rowno, "unit", f"an accuracy-class limit is an MPE in %, got {cell['unit']!r}")
-        texts = {c: _template(cell[c], label, rowno, c)
+        texts = {c: _template(cell[c], label, rowno, c, placeholders)
                  for c in ("message_zh", "message_en", "recommendation_zh", "recommendation_en")}
         out.append(ReviewRule(
             rid, cell["check"], _selector(cell["applies_to"], label, rowno), cell["parameter"], value, cell["unit"],

@@ -79,6 +79,7 @@ from ._users import (
     revoke_api_key,
     set_user_active,
 )
+from ._verify import VerifyValidation, validate_verify, verify_enterprise
 from ._workspace import CatalogFiles, Workspace
 
 __all__ = [
@@ -102,6 +103,7 @@ __all__ = [
     "ServiceError",
     "Tenancy",
     "Validation",
+    "VerifyValidation",
     "Workspace",
     "account_enterprise",
     "account_inventory_file",
@@ -175,5 +177,7 @@ __all__ = [
     "validate_cems",
     "validate_footprint",
     "validate_review",
+    "validate_verify",
     "verify_audit_log",
+    "verify_enterprise",
 ]
