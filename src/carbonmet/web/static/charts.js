@@ -14,7 +14,9 @@
   }
   function draw(root) {
     if (typeof echarts === "undefined") { return; }
-    var els = (root || document).querySelectorAll("div[data-chart]");
+    root = root || document;
+    var els = Array.prototype.slice.call(root.querySelectorAll ? root.querySelectorAll("div[data-chart]") : []);
+    if (root.matches && root.matches("div[data-chart]")) { els.unshift(root); }  // htmx hands over the new element
     for (var i = 0; i < els.length; i++) {
       var el = els[i];
       if (el.getAttribute("data-drawn")) { continue; }
