@@ -192,7 +192,7 @@ def overview(request: Request, ws: WorkspaceDep, caller: PageCaller,
 def overview_accounts(request: Request, ws: WorkspaceDep, caller: PageCaller,
                       year: Annotated[int, Query(ge=2000, le=2100)]) -> HTMLResponse:
     """The accounts of the caller's enterprises (table and bar chart with U error bars), an htmx fragment."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for o in _enterprises(ws, caller.scope):
         try:
             acc = _account(request, ws, caller.scope, o["org_code"], year)
