@@ -8,6 +8,7 @@ a valid session a page redirects to ``/login``. None of these routes is in the O
 
 from __future__ import annotations
 
+import inspect
 import json
 import tempfile
 from datetime import date
@@ -40,6 +41,7 @@ from carbonmet.services import (
 )
 
 from ._auth import TOKEN_COOKIE, WorkspaceDep, csrf_token, current_caller, issue_token
+from ._problems import status_of
 from ._render import LANG_COOKIE, LANGS, ResultCache, chart, environment, finite, translator
 from ._routers.uploads import _ingest_answer, _renamed, saved
 
@@ -380,8 +382,20 @@ def install_pages(app: FastAPI) -> None:
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
 
+    api_error = app.exception_handlers[CarbonmetError]
+
+    async def page_error(request: Request, exc: Exception) -> Response:
+        """Errors of the API stay problem documents; a page shows them as a page with the same status."""
+        if request.url.path.startswith("/api/") or not isinstance(exc, CarbonmetError):
+            out = api_error(request, exc)
+            return await out if inspect.isawaitable(out) else out
+        status = status_of(exc)
+        key = "not_found" if status == 404 else "error"
+        return render(request, "error.html", None, status=status, message=key, detail=str(exc))
+
     app.state.page_cache = ResultCache()
     app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(CarbonmetError, page_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(public)
     app.include_router(router)
