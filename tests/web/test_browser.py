@@ -168,3 +168,22 @@ def test_the_account_report_downloads_as_a_pdf(browser: Any, base_url: str) -> N
     assert data.startswith(b"%PDF-")
     shutil.copy(path, ARTIFACTS / "account-E01.pdf")
     page.context.close()
+
+
+def test_the_reverse_trace_draws_the_chain_within_the_callers_scope(browser: Any, base_url: str) -> None:
+    page = signed_in(browser, base_url, "plant1")
+    page.goto("/instruments")
+    page.click("#trace-link")
+    options = [o.get_attribute("value") for o in page.query_selector_all("#standards option")]
+    assert options, "the standards behind plant1's certificates are offered"
+    for standard in options:
+        page.goto(f"/instruments/trace?standard={standard}&date_from={YEAR - 1}-01-01&date_to={YEAR}-12-31")
+        if page.query_selector("div[data-chart-name='trace']"):
+            break
+    else:
+        pytest.fail("no standard of the region traces to anything")
+    assert painted_pixels(page, "div[data-chart-name='trace']") > 500
+    points = [r.inner_text() for r in page.query_selector_all("#trace-periods tbody tr td:first-child")]
+    assert points and all(p.startswith("E01.") for p in points)
+    page.screenshot(path=str(ARTIFACTS / "trace.png"), full_page=True)
+    page.context.close()

@@ -35,9 +35,11 @@ from carbonmet.services import (
     footprint_enterprise,
     get_certificate,
     ingest_files,
+    list_certificates,
     list_organisations,
     list_quarantine,
     review_enterprise,
+    trace_standard,
 )
 
 from ._auth import TOKEN_COOKIE, WorkspaceDep, csrf_token, current_caller, issue_token
@@ -336,6 +338,47 @@ def instruments(request: Request, ws: WorkspaceDep, caller: PageCaller,
     ref = on or date.today()
     items = [i.to_dict() for i in due_items(ws, caller.scope, ref, within_days)]
     return render(request, "instruments.html", caller, items=items, on=ref, within_days=within_days)
+
+
+@router.get("/instruments/trace", response_class=HTMLResponse)
+def trace(request: Request, ws: WorkspaceDep, caller: PageCaller,
+          standard: Annotated[str | None, Query(max_length=128)] = None,
+          date_from: date | None = None, date_to: date | None = None) -> HTMLResponse:
+    """超差反向追溯: a standard found out of tolerance over a window → the certificates issued with it, the
+    instruments and standards they cover and the data periods in doubt, as a graph and tables (the caller's
+    scope only). Without a standard: the form, offering the standards behind the caller's certificates."""
+    used = sorted({u for c in list_certificates(ws, caller.scope) for u in (c.get("standards_used") or []) if u})
+    if not standard:
+        return render(request, "trace.html", caller, standards=used, result=None, chart_html="",
+                      date_from=date_from or date(date.today().year - 2, 1, 1), date_to=date_to or date.today())
+    start = date_from or date(date.today().year - 2, 1, 1)
+    end = date_to or date.today()
+    result = trace_standard(ws, caller.scope, standard, start, end).to_dict()
+    nodes: dict[str, dict[str, Any]] = {standard: {"name": standard, "category": 0, "symbolSize": 28}}
+    links = []
+    for c in result["certificates"]:
+        nodes.setdefault(c["cert_no"], {"name": c["cert_no"], "category": 1, "symbolSize": 14})
+        nodes.setdefault(c["via_standard"], {"name": c["via_standard"], "category": 0, "symbolSize": 20})
+        nodes.setdefault(c["subject"], {"name": c["subject"], "category": 2 if c["subject_kind"] == "instrument"
+                                        else 0, "symbolSize": 18})
+        links += [{"source": c["via_standard"], "target": c["cert_no"]}, {"source": c["cert_no"], "target": c["subject"]}]
+    for p in result["data_periods"]:
+        nodes.setdefault(p["point"], {"name": p["point"], "category": 3, "symbolSize": 12})
+        nodes.setdefault(p["instrument"], {"name": p["instrument"], "category": 2, "symbolSize": 18})
+        links.append({"source": p["instrument"], "target": p["point"]})
+    t = translator(_lang(request))
+    option = {
+        "tooltip": {}, "legend": {"data": [t("standard"), t("certificate"), t("instrument"), t("point")]},
+        "series": [{"type": "graph", "layout": "force", "roam": True, "draggable": True,
+                    "label": {"show": True, "position": "right", "fontSize": 10},
+                    "force": {"repulsion": 160, "edgeLength": 60},
+                    "edgeSymbol": ["none", "arrow"], "edgeSymbolSize": 6,
+                    "categories": [{"name": t("standard")}, {"name": t("certificate")}, {"name": t("instrument")},
+                                   {"name": t("point")}],
+                    "data": list(nodes.values()), "links": links}],
+    }
+    return render(request, "trace.html", caller, standards=used, result=result, date_from=start, date_to=end,
+                  chart_html=chart(option, height=460, name="trace") if links else "")
 
 
 @router.get("/certificates/{cert_no}", response_class=HTMLResponse)
