@@ -141,6 +141,8 @@ def test_an_enterprise_page_draws_its_monthly_chart_and_hides_other_enterprises(
 def test_a_readings_upload_shows_its_counts(browser: Any, base_url: str, tmp_path: Path) -> None:
     page = signed_in(browser, base_url, "plant1")
     page.goto("/quality")
+    page.wait_for_selector("#gaps tr[data-org]")
+    assert {r.get_attribute("data-org") for r in page.query_selector_all("#gaps tr[data-org]")} == {"E01"}
     csv = tmp_path / "upload.csv"
     csv.write_text("point_id,ts,value\n"
                    "E01.BOILER_COAL,2026-02-01T00:00:00+08:00,90000000.0\n"

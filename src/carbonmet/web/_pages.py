@@ -391,14 +391,38 @@ def certificate(request: Request, cert_no: str, ws: WorkspaceDep, caller: PageCa
 
 @router.get("/quality", response_class=HTMLResponse)
 def quality(request: Request, ws: WorkspaceDep, caller: PageCaller,
-            reason: Annotated[str | None, Query(max_length=64)] = None) -> HTMLResponse:
-    """数据质量: quarantined records with their reasons, and the readings upload."""
+            reason: Annotated[str | None, Query(max_length=64)] = None,
+            year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> HTMLResponse:
+    """数据质量: the readings upload, gaps per source stream (loaded after the page), quarantined records with
+    their reasons."""
     rows = list_quarantine(ws, caller.scope, reason=reason)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["reason"]] = counts.get(r["reason"], 0) + 1
     return render(request, "quality.html", caller, rows=rows[:200], total=len(rows),
-                  counts=sorted(counts.items(), key=lambda kv: -kv[1]), reason=reason)
+                  counts=sorted(counts.items(), key=lambda kv: -kv[1]), reason=reason, year=_year(year))
+
+
+@router.get("/quality/gaps", response_class=HTMLResponse)
+def quality_gaps(request: Request, ws: WorkspaceDep, caller: PageCaller,
+                 year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> HTMLResponse:
+    """Gaps (htmx fragment): per enterprise and source stream, the completeness of the activity data, the amount
+    substituted for missing hours and the hours without a laboratory lot, from the year's account."""
+    y = _year(year)
+    rows: list[dict[str, Any]] = []
+    for o in _enterprises(ws, caller.scope):
+        try:
+            acc = _account(request, ws, caller.scope, o["org_code"], y)
+        except CarbonmetError as exc:
+            rows.append({"org": o["org_code"], "stream": "", "error": str(exc)})
+            continue
+        for st in acc.get("streams", []):
+            act = st.get("activity") or {}
+            lab = sum(int(f.get("hours") or 0) for f in st.get("flags", []) if f.get("kind") == "lab_gap")
+            rows.append({"org": o["org_code"], "stream": st["name"], "point": act.get("point"),
+                         "completeness": act.get("completeness"), "substituted": act.get("substituted"),
+                         "unit": act.get("unit", ""), "lab_gap_hours": lab, "error": None})
+    return render(request, "_gaps.html", caller, rows=rows, year=y)
 
 
 @router.post("/quality/upload", response_class=HTMLResponse)
