@@ -40,6 +40,13 @@ def test_a_page_without_a_session_redirects_to_the_sign_in_form(browser_like: Te
     assert browser_like.get("/login").status_code == 200
 
 
+def test_sign_in_redirects_only_within_the_site(browser_like: TestClient) -> None:
+    for evil in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        r = browser_like.post("/login", data={"username": "alice", "password": PASSWORD, "next": evil},
+                              follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/")
+
+
 def test_a_wrong_password_shows_the_form_again_and_sets_no_cookie(browser_like: TestClient) -> None:
     r = browser_like.post("/login", data={"username": "alice", "password": "wrong password"},
                           follow_redirects=False)
@@ -59,7 +66,9 @@ def test_the_session_cookie_reads_the_api_and_writes_only_with_the_csrf_token(br
 def test_an_enterprise_user_gets_404_for_another_enterprises_pages(browser_like: TestClient) -> None:
     sign_in(browser_like, "alice")
     for path in ("/enterprises/E02?year=2025", "/enterprises/E02/review?year=2025",
-                 "/enterprises/E02/report.pdf?year=2025", "/certificates/C01-E02-2024"):
+                 "/enterprises/E02/report.pdf?year=2025", "/enterprises/E02/comparison?year=2025",
+                 "/enterprises/E02/footprint?year=2025", "/enterprises/E02/footprint/methanol.json?year=2025",
+                 "/certificates/C01-E02-2024"):
         r = browser_like.get(path)
         assert r.status_code == 404 and "乙电力" not in r.text and "BS-E02" not in r.text, path
     assert browser_like.get("/certificates/C01-E01-2024").status_code == 200

@@ -24,6 +24,7 @@ from carbonmet.services import (
     AuthenticationFailed,
     Caller,
     CarbonmetError,
+    NotInScope,
     Scope,
     ServiceError,
     Workspace,
@@ -133,7 +134,12 @@ def _completeness(acc: dict[str, Any]) -> float | None:
 
 @public.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", next=next if next.startswith("/") else "/", error=None)
+    return render(request, "login.html", next=_local(next), error=None)
+
+
+def _local(target: str) -> str:
+    """``target`` if it is a path on this site, else ``/`` (no open redirect through ``next``)."""
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
 @public.post("/login", response_class=HTMLResponse)
@@ -144,7 +150,7 @@ def login(request: Request, ws: WorkspaceDep, username: Annotated[str, Form(max_
     goes into an HttpOnly, SameSite=Strict cookie."""
     limiter = request.app.state.limiter
     client = request.client.host if request.client else "?"
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    target = _local(next)
     if limiter.retry_after(username, client) is not None:
         return render(request, "login.html", next=target, error="too_many", status=429)
     try:
@@ -307,7 +313,9 @@ def footprint(request: Request, code: str, ws: WorkspaceDep, caller: PageCaller,
     for product in PRODUCTS:
         try:
             fp = footprint_enterprise(ws, caller.scope, code, y, product).to_dict()
-        except ServiceError:
+        except NotInScope:
+            raise
+        except ServiceError:  # no such product at this plant, or its data are missing
             continue
         stages = fp.get("by_stage", {})
         option = {"tooltip": {}, "grid": {"left": 110, "right": 20, "top": 20, "bottom": 30},
