@@ -189,7 +189,8 @@ def overview(request: Request, ws: WorkspaceDep, caller: PageCaller,
     findings = 0
     for o in orgs:
         try:
-            findings += len(review_enterprise(ws, scope, o["org_code"], ref).findings)
+            findings += sum(1 for f in review_enterprise(ws, scope, o["org_code"], ref).findings
+                            if f.severity != "info")
         except ServiceError:
             pass
     return render(request, "overview.html", caller, year=y, on=ref, orgs=orgs,
@@ -318,8 +319,8 @@ def footprint(request: Request, code: str, ws: WorkspaceDep, caller: PageCaller,
         except ServiceError:  # no such product at this plant, or its data are missing
             continue
         stages = fp.get("by_stage", {})
-        option = {"tooltip": {}, "grid": {"left": 110, "right": 20, "top": 20, "bottom": 30},
-                  "xAxis": {"type": "value", "name": fp["unit"]},
+        option = {"tooltip": {}, "grid": {"left": 110, "right": 20, "top": 20, "bottom": 45},
+                  "xAxis": {"type": "value", "name": fp["unit"], "nameLocation": "middle", "nameGap": 26},
                   "yAxis": {"type": "category", "data": list(stages)},
                   "series": [{"type": "bar", "name": t("stages"), "data": [finite(v) for v in stages.values()]}]}
         items.append({"fp": fp, "chart": chart(option, height=200, name=f"footprint-{product}")})
