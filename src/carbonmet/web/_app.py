@@ -15,6 +15,7 @@ from carbonmet.services import ServiceError, Workspace
 
 from ._auth import LoginLimiter
 from ._jobs import JobRegistry
+from ._pages import install_pages
 from ._problems import JSONOut, install
 from ._routers import ROUTERS
 
@@ -73,7 +74,7 @@ def secret_for(ws: Workspace) -> str:
 
 
 def create_app(workspace: Workspace, config: WebConfig | None = None) -> FastAPI:
-    """The carbonmet REST API over ``workspace`` (REST under ``/api/v1``, OpenAPI at ``/docs``).
+    """The carbonmet REST API over ``workspace`` (REST under ``/api/v1``, OpenAPI at ``/docs``) and its pages.
 
     Parameters
     ----------
@@ -108,4 +109,5 @@ def create_app(workspace: Workspace, config: WebConfig | None = None) -> FastAPI
     install(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_pages(app)
     return app

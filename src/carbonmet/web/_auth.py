@@ -1,7 +1,10 @@
 """Credentials → :class:`carbonmet.services.Caller`: the one dependency every API route goes through.
 
-A request carries either a bearer token (``Authorization: Bearer <JWT>``, HS256, issued by ``POST
-/api/v1/auth/token``, valid :attr:`WebConfig.token_minutes`) or an API key (``X-API-Key: cmk_…``). The token is
+A request carries a bearer token (``Authorization: Bearer <JWT>``, HS256, issued by ``POST
+/api/v1/auth/token``, valid :attr:`WebConfig.token_minutes`), an API key (``X-API-Key: cmk_…``), or — from the
+pages' sign-in form — the same token in the HttpOnly, SameSite=Strict cookie :data:`TOKEN_COOKIE`; a request
+that changes something on the strength of the cookie alone must also send the session's CSRF token
+(:func:`csrf_token`) in the ``X-CSRF-Token`` header. The token is
 checked here (signature, expiry, issuer); who its subject is and what the subject may see is decided by
 :func:`carbonmet.services.authenticate` on every request, so a deactivated user or a changed assignment takes
 effect at once. Failed sign-ins are counted per user name and client (:class:`LoginLimiter`).
@@ -9,6 +12,8 @@ effect at once. Failed sign-ins are counted per user name and client (:class:`Lo
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import threading
 import time
@@ -26,6 +31,10 @@ from carbonmet.services import AuthenticationFailed, Caller, Scope, Workspace, a
 
 ISSUER = "carbonmet"
 ALGORITHM = "HS256"
+
+TOKEN_COOKIE = "carbonmet_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -57,6 +66,11 @@ def token_subject(secret: str, token: str) -> str:
     if not isinstance(sub, str) or not sub:
         raise AuthenticationFailed()
     return sub
+
+
+def csrf_token(secret: str, session_token: str) -> str:
+    """The CSRF token of a page session: an HMAC of the session's access token (stateless, one per sign-in)."""
+    return hmac.new(secret.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()[:40]
 
 
 class LoginLimiter:
@@ -113,11 +127,23 @@ def current_caller(
     token: Annotated[str | None, Depends(bearer)],
     key: Annotated[str | None, Depends(api_key_header)],
 ) -> Caller:
-    """The authenticated caller of this request (bearer token or API key); 401 otherwise."""
+    """The authenticated caller of this request (bearer token, API key or the pages' session cookie); 401 otherwise.
+
+    With the cookie alone, a request other than GET/HEAD/OPTIONS must carry the session's CSRF token in the
+    ``X-CSRF-Token`` header (403 otherwise).
+    """
+    secret = request.app.state.config.secret
     if key:
         return authenticate(ws, Scope.nobody(), api_key=key)
     if token:
-        return authenticate(ws, Scope.nobody(), username=token_subject(request.app.state.config.secret, token))
+        return authenticate(ws, Scope.nobody(), username=token_subject(secret, token))
+    cookie = request.cookies.get(TOKEN_COOKIE)
+    if cookie:
+        caller = authenticate(ws, Scope.nobody(), username=token_subject(secret, cookie))
+        if request.method not in SAFE_METHODS and not hmac.compare_digest(
+                request.headers.get(CSRF_HEADER, ""), csrf_token(secret, cookie)):
+            raise HTTPException(403, "CSRF 令牌无效 missing or wrong CSRF token (X-CSRF-Token)")
+        return caller
     raise HTTPException(401, "需要认证 authentication required: a bearer token or an X-API-Key",
                         headers={"WWW-Authenticate": 'Bearer realm="carbonmet"'})
 
