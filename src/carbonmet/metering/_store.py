@@ -284,6 +284,17 @@ class Store:
             ).fetchall()
         return [{"batch_id": b, "source": s, "finished": f, **json.loads(r or "{}")} for b, s, r, f in rows]
 
+    def generation(self) -> tuple[int, str]:
+        """A cheap stamp of the stored readings: (committed batches, the last one's finish time).
+
+        Changes whenever an ingest commits, in this process or another one on the same store (the journal is
+        shared); a compaction keeps the rows, so it keeps the stamp. Files written into the layout directly
+        (the reference generator) are not in the journal.
+        """
+        with self._tlock:
+            n, last = self._db.execute("SELECT count(*), max(finished) FROM batches WHERE state='done'").fetchone()
+        return int(n), str(last or "")
+
     # --- partitions --------------------------------------------------------------------------------
     def partition_dir(self, enterprise: str, point: str, month: str) -> Path:
         """Directory of one partition; the codes are checked, never joined into a path unchecked."""
