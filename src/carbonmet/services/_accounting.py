@@ -27,7 +27,7 @@ from carbonmet.accounting import (
 from carbonmet.lab import query_results
 from carbonmet.sites import load_plan
 
-from ._deps import AuditEntry
+from ._deps import AuditEntry, store_generation
 from ._errors import NotInScope, ServiceError
 from ._metering import point_catalog
 from ._scope import Scope
@@ -50,9 +50,11 @@ def _data_version(ws: Workspace) -> tuple[Any, ...]:
     and its journal (every committed ingest, from any process)."""
     with ws.session() as s:
         head = s.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
-    store = ws.store()
-    return (ws.engine.url.render_as_string(hide_password=True), tuple(head) if head else None,
-            str(Path(store.root).absolute()), store.generation(), ws.time_zone, ws.catalog_files)
+    if ws.store_root is None:
+        raise ServiceError("工作区未配置数据存储目录 / the workspace has no readings store (store_root)")
+    root = ws.store_root.absolute()
+    return (ws.engine.url.render_as_string(hide_password=True), tuple(head) if head else None, str(root),
+            store_generation(root), ws.time_zone, ws.catalog_files)
 
 
 def _cached(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
