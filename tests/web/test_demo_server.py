@@ -3,10 +3,13 @@ the demo's users, each login seeing its enterprises; and an account answered fro
 
 from __future__ import annotations
 
+import csv
+import io
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,8 +20,6 @@ from carbonmet.cli import demo_server
 from carbonmet.demo import DEMO_PASSWORD, DemoSite, create_demo_users
 from carbonmet.services import Scope, Workspace
 
-from .conftest import Site
-
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -27,7 +28,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     root = tmp_path_factory.mktemp("demo")
     reg = root / "region"
     url = f"sqlite:///{root / 'registry.db'}"
@@ -37,6 +38,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         services.import_registry(ws, centre, sorted((reg / "registry").glob("*.csv")))
         for f in sorted(Path(reg / "plans").glob("*.toml")):
             services.import_plan(ws, centre, f)
+        services.import_lab(ws, centre, [reg / "lab" / "lab.csv"])
         logins = create_demo_users(ws, centre, ["E01", "E02"], verifier_orgs=("E02",))
     port = _free_port()
     server, ws = demo_server(DemoSite(root, url, reg, root / "home", logins), "127.0.0.1", port)
@@ -48,41 +50,63 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         time.sleep(0.05)
     assert server.started
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", reg
     finally:
         server.should_exit = True
         thread.join(30)
         ws.close()
 
 
+def _login(c: httpx.Client, user: str) -> dict[str, str]:
+    r = c.post("/api/v1/auth/token", data={"username": user, "password": DEMO_PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
 def _orgs(base: str, user: str) -> set[str]:
     with httpx.Client(base_url=base, timeout=60) as c:
-        r = c.post("/api/v1/auth/token", data={"username": user, "password": DEMO_PASSWORD})
-        assert r.status_code == 200, r.text
-        h = {"Authorization": f"Bearer {r.json()['access_token']}"}
-        got = c.get("/api/v1/organisations", headers=h)
+        got = c.get("/api/v1/organisations", headers=_login(c, user))
         assert got.status_code == 200, got.text
         return {o["org_code"] for o in got.json() if o["org_code"].startswith("E")}
 
 
-def test_the_served_demo_answers_each_demo_login_with_its_enterprises(served: str) -> None:
-    assert _orgs(served, "e01") == {"E01"}
-    assert _orgs(served, "e02") == {"E02"}
-    assert _orgs(served, "verifier") == {"E02"}
-    assert _orgs(served, "regulator") == _orgs(served, "centre") == {"E01", "E02"}
+def test_the_served_demo_answers_each_demo_login_with_its_enterprises(served: tuple[str, Path]) -> None:
+    base, _ = served
+    assert _orgs(base, "e01") == {"E01"}
+    assert _orgs(base, "e02") == {"E02"}
+    assert _orgs(base, "verifier") == {"E02"}
+    assert _orgs(base, "regulator") == _orgs(base, "centre") == {"E01", "E02"}
 
 
-def test_an_account_asked_again_after_new_readings_is_computed_from_them(site: Site) -> None:
-    h = site.headers["alice"]
-    first = site.client.get("/api/v1/accounts/E01/2025", headers=h)
-    again = site.client.get("/api/v1/accounts/E01/2025", headers=h)
-    assert first.status_code == again.status_code == 200
-    assert again.json()["total"] == first.json()["total"]
-    # February: the belt scale's counter goes on (January ends at 1000 + 100 t/h × 744 h)
-    feb = [{"point_id": "E01.COAL", "ts": f"2025-02-01T{h:02d}:00:00+08:00", "value": 1000.0 + 100.0 * (744 + h)}
-           for h in range(1, 24)]
-    r = site.client.post("/api/v1/readings/json", headers=h, json={"readings": feb})
-    assert r.status_code == 200 and r.json()["stored"] == len(feb), r.text
-    after = site.client.get("/api/v1/accounts/E01/2025", headers=h)
+def test_an_account_asked_again_after_new_lab_results_is_computed_from_them(served: tuple[str, Path]) -> None:
+    base, region = served
+    with httpx.Client(base_url=base, timeout=300) as c:
+        h = _login(c, "e01")
+        first = c.get("/api/v1/accounts/E01/2025", headers=h)
+        again = c.get("/api/v1/accounts/E01/2025", headers=h)
+        assert first.status_code == again.status_code == 200, first.text
+        assert again.json()["total"] == first.json()["total"]
+        # one more boiler-coal carbon content result, far above the others: the account rises
+        with (region / "lab" / "lab.csv").open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        row = next(
+            r for r in rows if r["point_id"] == "E01.BOILER_COAL.LAB" and r["analyte"] == "carbon_content"
+        )
+        # a lot starting one day into the first one: its hours take the new result
+        start = (datetime.fromisoformat(row["sampled_from"]) + timedelta(days=1)).isoformat()
+        row = {
+            **row,
+            "sample_id": "E01-EXTRA-1",
+            "report_no": "E01-EXTRA-1",
+            "value": "95.0",
+            "sampled_from": start,
+        }
+        out = io.StringIO()
+        w = csv.DictWriter(out, fieldnames=list(row))
+        w.writeheader()
+        w.writerow(row)
+        r = c.post("/api/v1/lab", headers=h, files={"files": ("extra.csv", out.getvalue().encode())})
+        assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+        after = c.get("/api/v1/accounts/E01/2025", headers=h)
     assert after.status_code == 200
     assert after.json()["total"]["value"] > first.json()["total"]["value"]

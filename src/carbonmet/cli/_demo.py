@@ -47,11 +47,15 @@ def _announce_when_started(server: uvicorn.Server, on_ready: Callable[[], None])
 
 
 def demo_cmd(
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="只构建不启动服务 build everything, do not serve "
-                                                             "(CI and scripts)")] = False,
+    no_serve: Annotated[
+        bool,
+        typer.Option("--no-serve", help="只构建不启动服务 build everything, do not serve (CI and scripts)"),
+    ] = False,
     host: Annotated[str, typer.Option("--host", help="监听地址 address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口 port")] = 8000,
-    out: Annotated[Path, typer.Option("--out", help="演示数据目录 demo directory (emptied first)")] = Path("demo-out"),
+    out: Annotated[Path, typer.Option("--out", help="演示数据目录 demo directory (emptied first)")] = Path(
+        "demo-out"
+    ),
 ) -> None:
     """演示 The demo: generate the reference region, load registry, readings and lab data, compute everything,
     create one demo user per role, then serve the platform on http://HOST:PORT (Ctrl-C stops it)."""
@@ -62,7 +66,9 @@ def demo_cmd(
         fail("演示检查未通过 a demo check failed (see above)", 1)
     if no_serve:
         demo.print_logins(site.logins)
-        console.print(f"[bold green]就绪 ready[/] in {process_age():.0f} s (未启动服务 not served: --no-serve)")
+        console.print(
+            f"[bold green]就绪 ready[/] in {process_age():.0f} s (未启动服务 not served: --no-serve)"
+        )
         return
 
     from carbonmet.services import CarbonmetError
@@ -76,8 +82,11 @@ def demo_cmd(
 
     def ready() -> None:
         demo.print_logins(site.logins, url)
-        console.print(f"[bold green]就绪 ready[/] in {process_age():.0f} s (自进程启动 from process start) — "
-                      "Ctrl-C 停止 stops", highlight=False)
+        console.print(
+            f"[bold green]就绪 ready[/] in {process_age():.0f} s (自进程启动 from process start) — "
+            "Ctrl-C 停止 stops",
+            highlight=False,
+        )
 
     threading.Thread(target=_announce_when_started, args=(server, ready), daemon=True).start()
     try:
@@ -88,7 +97,9 @@ def demo_cmd(
         fail(f"无法在 {host}:{port} 启动服务 could not serve on {host}:{port} (port in use?)", 2)
 
 
-def demo_server(site: DemoSite, host: str = "127.0.0.1", port: int = 8000) -> tuple[uvicorn.Server, Workspace]:
+def demo_server(
+    site: DemoSite, host: str = "127.0.0.1", port: int = 8000
+) -> tuple[uvicorn.Server, Workspace]:
     """The uvicorn server of the web app over the demo's workspace (its registry, the region's readings store,
     a token key generated into its home), and that workspace (close it after the server stopped).
 
