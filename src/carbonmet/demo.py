@@ -15,7 +15,13 @@ on the demo's SQLite file and store, the centre's all-access :class:`~carbonmet.
 7. the region's accounts (碳核算): every enterprise accounted from its monitoring plan, the readings store,
    its lab results and the registry's certificates (LPU + MCM), against the truth; one enterprise's budget
    and what to improve; flags for instruments out of their legal state; one enterprise's accounting report
-   as PDF and XLSX (docs/reports.md).
+   as PDF and XLSX (docs/reports.md);
+8. CEMS against the accounts and the carbon balance; 9. product footprints and PACT;
+10. one demo user per role (centre, regulator, a verifier of E01 and E05, one user per enterprise), with the
+    demo password :data:`DEMO_PASSWORD` — a demo on the local machine.
+
+``carbonmet demo`` (``make demo``) runs :func:`build`, then serves the platform over the demo's workspace
+(docs/web.md, "Demo"); ``python -m carbonmet.demo`` and ``carbonmet demo --no-serve`` stop after building.
 """
 
 from __future__ import annotations
