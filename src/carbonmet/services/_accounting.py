@@ -39,7 +39,7 @@ _LOT = timedelta(days=7)  # a lot sampled before 1 January may stand for the fir
 
 
 #: Computed results kept per process (least recently used first out): gathered data and accounts.
-_CACHE_SIZE = 96
+_CACHE_SIZE = 64  # an E01 data set with its LPU + MCM account holds ~8.5 MB: ≤ ~0.5 GB in all
 _cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _cache_lock = threading.Lock()
 
