@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml scripts/system-packages.txt scripts/system-deps.sh
 
 setup: $(STAMP)
 
+# the demo region, computed, then served on http://127.0.0.1:8000 until Ctrl-C (--no-serve: build only)
 demo: $(STAMP)
-	$(BIN)/python -m carbonmet.demo
+	$(BIN)/carbonmet demo
 
 test: $(STAMP)
 	$(BIN)/lint-imports --no-cache

@@ -1,5 +1,6 @@
-"""`make demo` runs the main job end to end (generate → registry → ingest → due/trace → uncertainty → audit)
-through the services only, with a model built from measured quantities."""
+"""`make demo` runs the main job end to end (generate → registry → ingest → due/trace → uncertainty → audit →
+accounts → CEMS → footprints → demo users) through the services only, with a model built from measured
+quantities; `carbonmet demo --no-serve` does all of it without serving."""
 
 import ast
 import inspect
@@ -9,10 +10,15 @@ import re
 from pathlib import Path
 
 import pytest
+import uvicorn
 from rich.console import Console
+from typer.testing import CliRunner
 
+from carbonmet.cli import app
+from carbonmet.demo import DEMO_PASSWORD, VERIFIER_ORGS
 from carbonmet.footprint import check_product_footprint
 from carbonmet.quantities import CO2_PER_C
+from carbonmet.services import Scope, Workspace, authenticate, list_users
 
 
 def _num(text: str) -> float:
@@ -43,7 +49,15 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     buf = io.StringIO()
     monkeypatch.setattr(demo, "console", Console(file=buf, width=400, color_system=None))
     monkeypatch.chdir(tmp_path)
-    assert demo.main(tmp_path / "demo-out") == 0
+
+    def no_serving(*args: object, **kwargs: object) -> None:
+        raise AssertionError("--no-serve started a server")
+
+    monkeypatch.setattr(uvicorn.Server, "run", no_serving)
+    monkeypatch.setattr(uvicorn.Server, "serve", no_serving)
+    cli = CliRunner().invoke(app, ["demo", "--no-serve", "--out", str(tmp_path / "demo-out")])
+    assert cli.exit_code == 0, (cli.output, buf.getvalue()[-3000:])
+    assert re.search(r"就绪 ready\s+in \d+ s \(未启动服务 not served: --no-serve\)", cli.output), cli.output
     assert (tmp_path / "demo-out" / "registry.db").stat().st_size > 0
     assert any((tmp_path / "demo-out" / "store" / "readings").rglob("*.parquet"))
     report = tmp_path / "demo-out" / "reports"
@@ -104,3 +118,14 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert "E12-I0334" in out
     assert re.search(r"E05 碳平衡 carbon balance: χ² = [\d.]+ \(dof 1\)", out)
     assert (tmp_path / "demo-out" / "carbon-flows-E05.png").read_bytes()[:4] == b"\x89PNG"
+
+    # one demo user per role, stored through the users use cases; the verifier reads its two enterprises only
+    with Workspace(f"sqlite:///{tmp_path / 'demo-out' / 'registry.db'}") as ws:
+        users = {u["username"]: u for u in list_users(ws, Scope.centre())}
+        assert {"centre", "regulator", "verifier"} | {f"e{i:02d}" for i in range(1, 13)} <= set(users)
+        assert {users[n]["role"] for n in ("centre", "regulator", "verifier", "e01")} == {
+            "centre", "regulator", "verifier", "enterprise"}
+        verifier = authenticate(ws, Scope.nobody(), username="verifier", password=DEMO_PASSWORD)
+        assert verifier.scope.read == frozenset(VERIFIER_ORGS) == {"E01", "E05"}
+        assert authenticate(ws, Scope.nobody(), username="e07", password=DEMO_PASSWORD).scope.read == {"E07"}
+    assert "demo logins" in out and re.search(rf"verifier\s+│\s+{DEMO_PASSWORD}\s+│", out)

@@ -15,7 +15,13 @@ on the demo's SQLite file and store, the centre's all-access :class:`~carbonmet.
 7. the region's accounts (碳核算): every enterprise accounted from its monitoring plan, the readings store,
    its lab results and the registry's certificates (LPU + MCM), against the truth; one enterprise's budget
    and what to improve; flags for instruments out of their legal state; one enterprise's accounting report
-   as PDF and XLSX (docs/reports.md).
+   as PDF and XLSX (docs/reports.md);
+8. CEMS against the accounts and the carbon balance; 9. product footprints and PACT;
+10. one demo user per role (centre, regulator, a verifier of E01 and E05, one user per enterprise), with the
+    demo password :data:`DEMO_PASSWORD` — a demo on the local machine.
+
+``carbonmet demo`` (``make demo``) runs :func:`build`, then serves the platform over the demo's workspace
+(docs/web.md, "Demo"); ``python -m carbonmet.demo`` and ``carbonmet demo --no-serve`` stop after building.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import math
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,8 +47,10 @@ from .services import (
     Workspace,
     account_enterprise,
     account_report,
+    assign_verifier,
     balance_enterprise,
     compare_enterprise,
+    create_user,
     due_items,
     evaluate_quantities,
     footprint_enterprise,
@@ -96,22 +105,98 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def main(out: Path = OUT) -> int:
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    """A demo user: its role, its enterprise (enterprise users) or the enterprises it verifies, its password."""
+
+    username: str
+    role: str
+    password: str
+    orgs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSite:
+    """What the demo built: the registry database, the readings store the platform serves, the logins."""
+
+    out: Path
+    database_url: str
+    store_root: Path
+    home: Path
+    logins: tuple[DemoLogin, ...]
+
+
+#: The demo's one password for every demo user — a DEMO on the local machine, never for real data.
+DEMO_PASSWORD = "carbonmet-demo"
+#: The verifier's two assigned enterprises: E01 (the budget showcase) and E05 (the CEMS showcase).
+VERIFIER_ORGS = ("E01", "E05")
+_ROLE_ZH = {"centre": "计量中心", "regulator": "主管部门", "verifier": "核查机构", "enterprise": "企业"}
+
+
+def demo_logins(enterprises: list[str], verifier_orgs: tuple[str, ...] = VERIFIER_ORGS) -> tuple[DemoLogin, ...]:
+    """One user per role — the centre, the regulator, a verifier of ``verifier_orgs`` — and one enterprise user
+    per enterprise (``e01`` for E01, …), all with :data:`DEMO_PASSWORD`."""
+    return (DemoLogin("centre", "centre", DEMO_PASSWORD), DemoLogin("regulator", "regulator", DEMO_PASSWORD),
+            DemoLogin("verifier", "verifier", DEMO_PASSWORD, verifier_orgs),
+            *(DemoLogin(e.lower(), "enterprise", DEMO_PASSWORD, (e,)) for e in sorted(enterprises)))
+
+
+def create_demo_users(ws: Workspace, centre: Scope, enterprises: list[str],
+                      verifier_orgs: tuple[str, ...] = VERIFIER_ORGS) -> tuple[DemoLogin, ...]:
+    """Create the users of :func:`demo_logins` through the users use cases (the verifier's assignments too)."""
+    logins = demo_logins(enterprises, verifier_orgs)
+    for lg in logins:
+        create_user(ws, centre, lg.username, lg.password, lg.role, org=lg.orgs[0] if lg.role == "enterprise" else None,
+                    display_name=f"演示 demo {_ROLE_ZH[lg.role]}")
+        if lg.role == "verifier":
+            for org in lg.orgs:
+                assign_verifier(ws, centre, lg.username, org)
+    return logins
+
+
+def print_logins(logins: tuple[DemoLogin, ...], url: str | None = None) -> None:
+    """The demo's logins as a table (and the URL when the platform is served)."""
+    t = Table("用户名 user", "口令 password", "角色 role", "可读企业 reads",
+              title="演示账号 demo logins (演示口令，仅供本机演示 demo passwords, local demo only)")
+    for lg in logins:
+        reads = ("全部 all" if lg.role in ("centre", "regulator") else ", ".join(lg.orgs))
+        t.add_row(lg.username, lg.password, f"{_ROLE_ZH[lg.role]} {lg.role}", reads)
+    console.print(t)
+    if url is not None:
+        console.print(f"网址 URL: [bold]{url}[/]  (API 文档 OpenAPI: {url}/docs; 令牌 token: POST {url}/api/v1/auth/token)",
+                      highlight=False)
+
+
+def build(out: Path = OUT) -> DemoSite | None:
+    """Run every step of the demo into ``out`` (emptied first); ``None`` when a check failed."""
     t_start = time.perf_counter()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     region = out / "region"
     store_dir = out / "store"
+    url = f"sqlite:///{out / 'registry.db'}"
     centre = Scope.centre(actor="demo")  # 计量中心: the demo loads and reads every enterprise
-    with Workspace(f"sqlite:///{out / 'registry.db'}", store_root=store_dir) as ws:
-        ok = _run(ws, centre, out, region, store_dir)
+    with Workspace(url, store_root=store_dir) as ws:
+        logins = _run(ws, centre, out, region, store_dir)
     console.print(f"\n演示完成 demo done in {time.perf_counter() - t_start:.0f} s — "
                   f"registry {out / 'registry.db'}, readings {region / 'readings'}, ingest store {store_dir}")
-    return 0 if ok else 1
+    if logins is None:
+        return None
+    return DemoSite(out, url, region, out / "home", logins)
 
 
-def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path) -> bool:
+def main(out: Path = OUT) -> int:
+    """``python -m carbonmet.demo``: every step, then the logins; serving is ``carbonmet demo``."""
+    site = build(out)
+    if site is None:
+        return 1
+    print_logins(site.logins)
+    console.print("启动网页服务 to serve it: carbonmet demo (或 or make demo)")
+    return 0
+
+
+def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path) -> tuple[DemoLogin, ...] | None:
     _step(1, "生成参考数据集", "generate the reference region")
     t0 = time.perf_counter()
     manifest = generate_region(ws, centre, region, enterprises=12, year=2025, seed=7, resolution="hour")
@@ -209,7 +294,7 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
     units = {r["unit"] for r in lab}
     if units != {"%"}:
         console.print(f"[red]{region / 'lab' / 'lab.csv'}: carbon_content 单位应为 % / unit must be %, got {units}")
-        return False
+        return None
     cc = np.array([float(r["value"]) for r in lab]) / 100.0  # mass fraction % → tC/t
     analyser = lab[0]["instrument_id"]
     fc = ad["boiler_coal"].total  # the belt scale's activity data: u from its MPE/√3, its provenance
@@ -249,7 +334,7 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
                   f"entries, head {audit['head_hash']}; 台账与日志一致 tables match the log: "
                   f"{'是 yes' if rec.get('ok', True) else '否 NO'}")
     if not audit["ok"]:
-        return False
+        return None
 
     _step(7, "区域碳核算", "the region's accounts: every enterprise from its plan, data and certificates")
     truth_e = {r["enterprise"]: r for r in _read_csv(region / "truth" / "enterprises.csv")}
@@ -350,7 +435,13 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
     console.print(f"PACT v3.0.3 ProductFootprint → {pacts} ({time.perf_counter() - t0:.1f} s); 捕集/回收 CO2 单列不抵扣 "
                   "captured CO2 in its own field, never netted; 详情 details: carbonmet footprint E02 --product "
                   "polyethylene --year 2025", highlight=False)
-    return True
+
+    _step(10, "演示用户", "demo users, one per role")
+    t0 = time.perf_counter()
+    logins = create_demo_users(ws, centre, sorted(truth_e))
+    console.print(f"{len(logins)} 个用户 users ({', '.join(sorted({lg.role for lg in logins}))}) — "
+                  f"{time.perf_counter() - t0:.1f} s")
+    return logins
 
 
 if __name__ == "__main__":

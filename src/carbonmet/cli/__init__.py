@@ -20,6 +20,7 @@ def _register() -> None:
         _accounting,
         _cems,
         _compare,
+        _demo,
         _deposits,
         _factors,
         _footprint,
@@ -59,8 +60,11 @@ def _register() -> None:
     app.add_typer(_report.app, name="report")  # report account, report review
     _users.register(app)  # users, serve
     _verify.register(app, _accounting.validate_app)  # verify, validate verify
+    _demo.register(app)  # demo
 
 
 _register()
 
-__all__ = ["app"]
+from ._demo import demo_server
+
+__all__ = ["app", "demo_server"]

@@ -39,7 +39,7 @@ from ._catalog import Catalog
 from ._errors import AggregationError, MeteringError, ReadError, StoreError
 from ._readers import ColumnMap, file_batch_id, read_file, readings_to_batch
 from ._rules import Rules, default_rules
-from ._store import IngestReport, Store
+from ._store import IngestReport, Store, store_generation
 from ._types import PointInfo, RawReading, ReadingKind
 from ._validate import Notice, validate_readings
 
@@ -66,5 +66,6 @@ __all__ = [
     "file_batch_id",
     "read_file",
     "readings_to_batch",
+    "store_generation",
     "validate_readings",
 ]

@@ -39,6 +39,7 @@ from carbonmet.metering import (
     file_batch_id,
     read_file,
     readings_to_batch,
+    store_generation,
 )
 from carbonmet.metering.hj212 import (
     HJ212Server,
@@ -98,6 +99,7 @@ from carbonmet.registry.models import (
 from carbonmet.registry.write import record_incident as register_incident
 from carbonmet.sites import Catalog, PointInfo, as_catalog
 from carbonmet.tabular import DEFAULT_LIMITS, TabularError, read_limited
+from carbonmet.uncertainty import Evaluation, InputSet, Model, evaluate, load_model, plot_histogram
 from carbonmet.users import (
     AuthenticationFailed,
     Grant,
@@ -113,22 +115,8 @@ from carbonmet.users import (
     verify_api_key,
     verify_password,
 )
-from carbonmet.uncertainty import Evaluation, InputSet, Model, evaluate, load_model, plot_histogram
 
 __all__ = [
-    "AuthenticationFailed",
-    "Grant",
-    "UserError",
-    "active_grant",
-    "add_api_key",
-    "add_user",
-    "assign",
-    "find_api_key",
-    "revoke_api_key",
-    "set_active",
-    "user_rows",
-    "verify_api_key",
-    "verify_password",
     "BATCH_SCHEMA",
     "DEFAULT_LIMITS",
     "ActivityData",
@@ -136,6 +124,7 @@ __all__ = [
     "AuditEntry",
     "AuditKeyError",
     "AuditReport",
+    "AuthenticationFailed",
     "CarbonmetError",
     "Catalog",
     "Certificate",
@@ -143,6 +132,7 @@ __all__ = [
     "Coverage",
     "DueItem",
     "Evaluation",
+    "Grant",
     "HJ212Server",
     "ImportRejected",
     "ImportReport",
@@ -175,9 +165,14 @@ __all__ = [
     "TabularError",
     "TraceResult",
     "UnitError",
+    "UserError",
+    "active_grant",
     "activity_data",
+    "add_api_key",
+    "add_user",
     "aggregate",
     "as_catalog",
+    "assign",
     "build_point_map",
     "catalog_from_files",
     "catalog_from_registry",
@@ -190,6 +185,7 @@ __all__ = [
     "export_rows",
     "export_xlsx",
     "file_batch_id",
+    "find_api_key",
     "format_unit",
     "from_type_a",
     "generate",
@@ -210,14 +206,20 @@ __all__ = [
     "readings_to_batch",
     "reconcile",
     "register_incident",
+    "revoke_api_key",
     "session_scope",
+    "set_active",
     "set_logger_password",
     "sign_head",
     "start_server",
+    "store_generation",
     "store_sink",
     "store_times",
     "trace_back",
+    "user_rows",
+    "verify_api_key",
     "verify_audit",
     "verify_logger_password",
+    "verify_password",
     "verify_signatures",
 ]

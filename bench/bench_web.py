@@ -1,0 +1,325 @@
+"""Web API under load: the region-overview and enterprise endpoints at a fixed request rate, from another process.
+
+Set-up: the reference region (12 enterprises, 2025, hourly; ``quick``: 2) generated and loaded the way the demo
+loads it (registry CSV, monitoring plans, lab results; users ``regulator`` and ``e01``), kept under the system
+temp directory keyed by :data:`VERSION` and the size. The app (:func:`carbonmet.web.create_app` over that
+workspace) runs in its own process under uvicorn on 127.0.0.1 (one worker; uvicorn's ``auto`` loop and HTTP
+parser — uvloop and httptools, both dependencies — as ``carbonmet serve`` and ``carbonmet demo`` run it). Each endpoint gets a fresh server process, and each of its paths is
+requested once before the timed run (warm: the first account of an enterprise-year computes it; later ones come
+from the services' per-process cache, see docs/web.md).
+
+Load: a separate process (this module with ``load``) drives an open loop: request *i* is due at t0 + i/rate,
+whatever happened to the earlier ones; at most :data:`CONNECTIONS` are in flight on keep-alive HTTP/1.1
+connections (a small asyncio client of our own: no client library's cost in the figures); a request waiting for a
+free connection counts its wait in its latency (latency = answer time − due time, so a slow server cannot hide
+behind a slow client); a request without an answer after :data:`TIMEOUT_S` is an error, as is any status but 200.
+
+Endpoints (each on its own, ``rate`` req/s for ``seconds``):
+- ``organisations`` — ``GET /api/v1/organisations`` as the regulator (the region overview's list);
+- ``due`` — ``GET /api/v1/due?today=2025-12-31`` as the regulator (the overview's overdue count, all of the region);
+- ``account`` — ``GET /api/v1/accounts/E01/2025`` as the enterprise user e01 (LPU, the enterprise page's figures);
+- ``accounts_all`` — the 12 enterprises' accounts in turn as the regulator (what the overview's chart needs).
+
+Baseline, same run and same load: a FastAPI app with one route returning a constant JSON object, under the same
+uvicorn settings in its own process. Figures: p50/p90/p99/max latency [ms], errors, achieved rate; ratio of each
+endpoint's p50 and p99 to the baseline's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+VERSION = "web-bench-1"
+YEAR = 2025
+PASSWORD = "bench-password-1"
+SECRET = "bench-secret-" + "w" * 40
+CONNECTIONS = 32
+TIMEOUT_S = 10.0
+HERE = Path(__file__).resolve().parent
+
+
+# --- the region -----------------------------------------------------------------------------------------------
+def _region(enterprises: int) -> tuple[Path, dict[str, Any]]:
+    from carbonmet import services
+    from carbonmet.services import Scope, Workspace
+
+    root = Path(tempfile.gettempdir()) / f"carbonmet-bench-{VERSION}-{enterprises}"
+    done = root / "done.json"
+    if done.exists():
+        return root, {**json.loads(done.read_text()), "reused_cached_data": True}
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    t0 = time.perf_counter()
+    reg = root / "region"
+    centre = Scope.centre(actor="bench")
+    with Workspace(f"sqlite:///{root / 'registry.db'}", store_root=reg, home=root / "home") as ws:
+        services.generate_region(
+            ws, centre, reg, enterprises=enterprises, year=YEAR, seed=7, resolution="hour"
+        )
+        services.import_registry(ws, centre, sorted((reg / "registry").glob("*.csv")))
+        for f in sorted((reg / "plans").glob("*.toml")):
+            services.import_plan(ws, centre, f)
+        services.import_lab(ws, centre, [reg / "lab" / "lab.csv"])
+        services.create_user(ws, centre, "regulator", PASSWORD, "regulator")
+        services.create_user(ws, centre, "e01", PASSWORD, "enterprise", org="E01")
+    info = {
+        "enterprises": enterprises,
+        "build_s": round(time.perf_counter() - t0, 1),
+        "data_dir": str(root),
+        "version": VERSION,
+    }
+    done.write_text(json.dumps(info))
+    return root, {**info, "reused_cached_data": False}
+
+
+# --- the servers (child processes) ----------------------------------------------------------------------------
+def _serve(kind: str, root: str, port: int) -> None:
+    import uvicorn
+    from fastapi import FastAPI
+
+    if kind == "baseline":
+        app = FastAPI()
+
+        @app.get("/api/v1/constant")
+        def constant() -> dict[str, Any]:
+            return {"org_code": "E01", "value": 1.0}
+
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+    from carbonmet.services import Workspace
+    from carbonmet.web import WebConfig, create_app
+
+    r = Path(root)
+    ws = Workspace(f"sqlite:///{r / 'registry.db'}", store_root=r / "region", home=r / "home")
+    uvicorn.run(
+        create_app(ws, WebConfig(secret=SECRET)),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(kind: str, root: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.bench_web", "serve", kind, str(root), str(port)], cwd=HERE.parent
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{kind} server did not start")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# --- the load generator (child process) -----------------------------------------------------------------------
+async def _request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes
+) -> tuple[int, bytes]:
+    writer.write(raw)
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = next(
+        int(v) for k, _, v in (ln.partition(":") for ln in lines[1:]) if k.lower() == "content-length"
+    )
+    return status, await reader.readexactly(length)
+
+
+async def _drive(
+    port: int, paths: list[str], token: str | None, rate: float, seconds: float
+) -> dict[str, Any]:
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    raws = [f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}\r\n".encode() for p in paths]
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(CONNECTIONS):
+        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+    lat: list[float] = []
+    errors: dict[str, int] = {}
+    loop = asyncio.get_running_loop()
+
+    async def one(i: int, due: float) -> None:
+        conn = None
+        try:
+            async with asyncio.timeout(TIMEOUT_S - max(0.0, loop.time() - due)):
+                conn = await pool.get()
+                status, _ = await _request(*conn, raws[i % len(raws)])
+            if status != 200:
+                errors[str(status)] = errors.get(str(status), 0) + 1
+            lat.append(loop.time() - due)
+            pool.put_nowait(conn)
+        except Exception as exc:  # noqa: BLE001 — a timeout or a broken connection: an error, a fresh connection
+            errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+            if conn is not None:
+                conn[1].close()
+                pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+
+    n = int(rate * seconds)
+    t0 = loop.time() + 0.05
+    tasks = []
+    for i in range(n):
+        due = t0 + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, due)))
+    await asyncio.gather(*tasks)
+    wall = loop.time() - t0
+    a = np.array(lat) * 1e3
+    pct = (lambda q: round(float(np.percentile(a, q)), 2)) if len(a) else (lambda q: None)
+    return {
+        "requests": n,
+        "answered": len(lat),
+        "errors": sum(errors.values()),
+        "errors_by_kind": errors,
+        "offered_rate": rate,
+        "achieved_rate": round(len(lat) / wall, 1),
+        "p50_ms": pct(50),
+        "p90_ms": pct(90),
+        "p99_ms": pct(99),
+        "max_ms": round(float(a.max()), 2) if len(a) else None,
+        "mean_ms": round(float(a.mean()), 2) if len(a) else None,
+    }
+
+
+def _load(port: int, paths: list[str], token: str | None, rate: float, seconds: float) -> dict[str, Any]:
+    """Run the load generator in its own process and read its JSON answer."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.bench_web",
+        "load",
+        str(port),
+        json.dumps(paths),
+        token or "",
+        str(rate),
+        str(seconds),
+    ]
+    out = subprocess.run(
+        cmd, cwd=HERE.parent, check=True, capture_output=True, text=True, timeout=seconds + 120
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _token(port: int, user: str) -> str:
+    import httpx
+
+    r = httpx.post(
+        f"http://127.0.0.1:{port}/api/v1/auth/token",
+        data={"username": user, "password": PASSWORD},
+        timeout=60,
+    )
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    import httpx
+    import uvicorn
+
+    enterprises = 2 if quick else 12
+    rate, seconds = (50.0, 5.0) if quick else (200.0, 60.0)
+    root, data = _region(enterprises)
+    codes = [f"E{i:02d}" for i in range(1, enterprises + 1)]
+    endpoints = {
+        "organisations": (["/api/v1/organisations"], "regulator"),
+        "due": ([f"/api/v1/due?today={YEAR}-12-31"], "regulator"),
+        "account": ([f"/api/v1/accounts/E01/{YEAR}"], "e01"),
+        "accounts_all": ([f"/api/v1/accounts/{c}/{YEAR}" for c in codes], "regulator"),
+    }
+    result: dict[str, Any] = {
+        "data": data,
+        "load": {
+            "rate_per_s": rate,
+            "seconds": seconds,
+            "connections": CONNECTIONS,
+            "timeout_s": TIMEOUT_S,
+            "client": "open loop, own asyncio HTTP/1.1 client, separate process",
+        },
+        "server": f"uvicorn {uvicorn.__version__}, 1 process, loop and http 'auto' (uvloop, httptools when installed), "
+        "127.0.0.1",
+        "endpoints": {},
+    }
+    proc, port = _start("baseline", root)
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/api/v1/constant", timeout=60).raise_for_status()  # warm
+        result["baseline"] = _load(port, ["/api/v1/constant"], None, rate, seconds)
+    finally:
+        _stop(proc)
+    for name, (paths, user) in endpoints.items():
+        # a fresh server per endpoint: requests an earlier phase left queued (timed out at the client, still
+        # being served) must not load the next one; the cache starts empty, so the warm-up computes
+        proc, port = _start("app", root)
+        try:
+            token = _token(port, user)
+            warm = []
+            for p in paths:  # warm: the first request of each path, timed on its own (cold cache)
+                t0 = time.perf_counter()
+                r = httpx.get(
+                    f"http://127.0.0.1:{port}{p}", headers={"Authorization": f"Bearer {token}"}, timeout=300
+                )
+                r.raise_for_status()
+                warm.append(time.perf_counter() - t0)
+            res = _load(port, paths, token, rate, seconds)
+            res["first_request_s"] = round(max(warm), 3)
+            result["endpoints"][name] = res
+        finally:
+            _stop(proc)
+    b = result["baseline"]
+    for res in result["endpoints"].values():
+        res["ratio_p50_to_baseline"] = round(res["p50_ms"] / b["p50_ms"], 2) if res["p50_ms"] else None
+        res["ratio_p99_to_baseline"] = round(res["p99_ms"] / b["p99_ms"], 2) if res["p99_ms"] else None
+    result["goal"] = "p99 < 100 ms and 0 errors at 200 req/s for 60 s"
+    result["goal_met"] = {
+        k: bool(v["errors"] == 0 and v["p99_ms"] is not None and v["p99_ms"] < 100)
+        for k, v in result["endpoints"].items()
+    }
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    return result
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        _serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1] == "load":
+        port, paths, token, rate, seconds = sys.argv[2:7]
+        print(
+            json.dumps(
+                asyncio.run(_drive(int(port), json.loads(paths), token or None, float(rate), float(seconds)))
+            )
+        )
