@@ -949,8 +949,10 @@ def check_create_api_key(ws: Workspace, me: str, other: str, tmp: Path) -> None:
     for org in (me, other):
         services.create_user(ws, Scope.centre(), f"key-{org}", PW, "enterprise", org=org)
     mine = services.authenticate(ws, Scope.nobody(), username=f"key-{me}", password=PW).scope
+    head = _audit_head(ws)
     with pytest.raises(AccessDenied):
         services.create_api_key(ws, mine, f"key-{other}", "stolen")
+    assert _audit_head(ws) == head
     made = services.create_api_key(ws, mine, f"key-{me}", "logger 1")
     via_key = services.authenticate(ws, Scope.nobody(), api_key=made["key"])
     assert (via_key.username, via_key.scope.write) == (f"key-{me}", frozenset({me}))
@@ -970,8 +972,11 @@ def check_revoke_api_key(ws: Workspace, me: str, other: str, tmp: Path) -> None:
         services.create_user(ws, Scope.centre(), f"rk-{org}", PW, "enterprise", org=org)
         keys[org] = services.create_api_key(ws, Scope.centre(), f"rk-{org}", "device")
     mine = services.authenticate(ws, Scope.nobody(), username=f"rk-{me}", password=PW).scope
+    head = _audit_head(ws)
     for key_id in (keys[other]["key_id"], "0" * 16):  # another user's key reads like a missing one
+        with pytest.raises(NotInScope, match="outside your read scope"):
             services.revoke_api_key(ws, mine, key_id)
+    assert _audit_head(ws) == head
     assert services.authenticate(ws, Scope.nobody(), api_key=keys[other]["key"]).username == f"rk-{other}"
     assert services.revoke_api_key(ws, mine, keys[me]["key_id"])["revoked"] is True
     with pytest.raises(AuthenticationFailed):
@@ -1000,16 +1005,22 @@ def check_verify_enterprise(ws: Workspace, me: str, other: str) -> None:
     report = Path(tempfile.mkdtemp()) / f"{me}.csv"
     report.write_text(f"enterprise,period,stream,amount,unit,emissions_tco2\n{me},2025-01,boiler_coal,10,t,1\n",
                       encoding="utf-8")
+    with pytest.raises(ServiceError, match="streams"):
         services.verify_enterprise(ws, Scope.enterprise(me), me, 2025, report)
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
             services.verify_enterprise(ws, Scope.enterprise(me), org, 2025, report)
 
 
 def check_validate_verify(ws: Workspace, me: str, other: str) -> None:
+    # generates its own region in a throw-away workspace: nothing of ws changes, any scope may call it
+    head = _audit_head(ws)
     if "validate_verify" not in _REGIONS:
         v = services.validate_verify(ws, Scope.nobody(), 1, enterprises=1, seed=5)
         _REGIONS["validate_verify"] = json.dumps(v.to_dict(), sort_keys=True, default=str)
     d = json.loads(_REGIONS["validate_verify"])
     assert d["runs"] == 1 and d["seeds"][0]["seed"] == 5 and (d["precision"], d["recall"]) == (1.0, 1.0)
+    assert _audit_head(ws) == head
 
 ReadCheck = Callable[[Workspace, str, str], None]
 WriteCheck = Callable[[Workspace, str, str, Path], None]
