@@ -17,6 +17,7 @@ from carbonmet.services import (
     ServiceError,
     Workspace,
     footprint_enterprise,
+    footprint_report,
     generate_region,
     import_lab,
     import_plan,
@@ -88,3 +89,20 @@ def test_the_command_writes_the_pact_document_and_json(region: tuple[Path, Path]
     again = CliRunner().invoke(app, ["footprint", "E01", "--product", "methanol", "--year", str(YEAR), "--db",
                                      f"sqlite:///{db}", "--store", str(reg), "--json"])
     assert json.loads(again.output)["pact"] == d["pact"]                  # the same inputs, the same document
+
+
+def test_the_footprint_report_holds_the_iso_14067_sections_and_repeats_byte_for_byte(region: tuple[Path, Path],
+                                                                                      tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    reg, db = region
+    with Workspace(f"sqlite:///{db}", store_root=reg) as ws:
+        a = footprint_report(ws, Scope.centre(), "E02", YEAR, "polyethylene", tmp_path / "a", ("html", "xlsx", "pdf"))
+        b = footprint_report(ws, Scope.centre(), "E02", YEAR, "polyethylene", tmp_path / "b", ("html", "xlsx", "pdf"))
+    html = Path(a["files"]["html"]).read_text("utf-8")
+    for heading in ("功能单位与系统边界", "各阶段贡献", "数据与数据质量", "分配敏感性", "不确定度", "captured CO2"):
+        assert heading in html
+    for f in ("html", "xlsx", "pdf"):
+        assert Path(a["files"][f]).read_bytes() == Path(b["files"][f]).read_bytes()
+    text = "".join(p.extract_text() for p in PdfReader(a["files"]["pdf"]).pages)
+    assert "产品碳足迹报告" in text and "聚乙烯" in text

@@ -888,6 +888,18 @@ def check_footprint_enterprise(ws: Workspace, me: str, other: str) -> None:
             services.footprint_enterprise(ws, Scope.enterprise(me), org, 2025, "methanol")
 
 
+def check_footprint_report(ws: Workspace, me: str, other: str) -> None:
+    # the own enterprise gets as far as its account (no streams table); the others not at all; nothing written
+    _plans(ws)
+    out = Path(tempfile.mkdtemp()) / "fp"
+    with pytest.raises(ServiceError, match="streams"):
+        services.footprint_report(ws, Scope.enterprise(me), me, 2025, "methanol", out)
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.footprint_report(ws, Scope.enterprise(me), org, 2025, "methanol", out)
+    assert not out.exists()
+
+
 def check_validate_footprint(ws: Workspace, me: str, other: str) -> None:
     # generates its own region in a throw-away workspace: nothing of ws changes, any scope may call it
     head = _audit_head(ws)

@@ -29,6 +29,8 @@ def footprint_cmd(
     mc: Annotated[int, typer.Option("--mc", help="蒙特卡洛次数 Monte Carlo trials (0: LPU only)")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="随机种子 seed")] = 0,
     pact: Annotated[Path | None, typer.Option("--pact", help="写出 PACT v3 JSON write the PACT v3 document")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="写出足迹报告 write the footprint report (HTML + XLSX "
+                                                "+ PDF) into this directory")] = None,
     store: StoreDir = None,
     as_json: AsJson = False,
     db: str | None = DbOpt,
@@ -37,12 +39,14 @@ def footprint_cmd(
     """产品碳足迹 Cradle-to-gate footprint of a product from the enterprise's account, with its uncertainty."""
     from rich.table import Table
 
-    from ..services import CarbonmetError, footprint_enterprise
+    from ..services import CarbonmetError, footprint_enterprise, footprint_report
 
     try:
         with workspace(db, store) as ws:
             out = footprint_enterprise(ws, scope(org), enterprise, year, product, allocation=allocation, mc=mc,
                                        seed=seed)
+            rep = footprint_report(ws, scope(org), enterprise, year, product, report, ("html", "xlsx", "pdf"),
+                                   allocation=allocation, mc=mc, seed=seed) if report is not None else None
     except CarbonmetError as exc:
         fail(str(exc), 2)
     if pact is not None:
@@ -79,6 +83,8 @@ def footprint_cmd(
                   f"标记 flags: {', '.join(d['flags']) or '—'}")
     if pact is not None:
         console.print(f"PACT v3 → {pact}")
+    if rep is not None:
+        console.print(f"足迹报告 report → {', '.join(rep['files'].values())}")
 
 
 def validate_footprint_cmd(

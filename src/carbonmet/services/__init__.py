@@ -64,7 +64,7 @@ from ._registry import (
     registry_table,
     trace_standard,
 )
-from ._reports import account_report, review_report
+from ._reports import account_report, footprint_report, review_report
 from ._review import ReviewValidation, review_enterprise, validate_review
 from ._scope import Scope
 from ._streams import mqtt_listener, start_hj212_server
@@ -129,6 +129,7 @@ __all__ = [
     "export_dcc_certificate",
     "export_registry",
     "footprint_enterprise",
+    "footprint_report",
     "generate_region",
     "get_certificate",
     "get_instrument",
