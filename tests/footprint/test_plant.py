@@ -136,3 +136,17 @@ def test_packaged_background_factors_take_grid_and_heat_from_the_factor_store() 
     assert bg["coal"].ref.startswith("coal/upstream_mining_transport/") and bg["coal"].unverified   # [R]: memory
     assert bg["natural_gas"].unverified
     assert subdivision_of("陕西省榆林市") == "CN-SN" and subdivision_of("Mars") is None
+
+
+def test_on_site_emissions_split_by_stage_keep_the_total_and_its_uncertainty() -> None:
+    # 2500 t = 2000 t carbon balance (gasification) + 500 t boilers (utilities); one meter term on each
+    terms = {"a": ErrorTerm("a", 0.01), "b": ErrorTerm("b", 0.02)}
+    whole = _methanol(terms, {"a": 2000.0, "b": 500.0})
+    split = PlantData("P1", 2025, whole.direct, whole.inputs, whole.products, terms, None,
+                      {"gasification": Linear(2000.0, "tCO2", {"a": 2000.0}),
+                       "utilities": Linear(500.0, "tCO2", {"b": 500.0})})
+    a = plant_footprint(product_rule("methanol"), whole, BG)
+    b = plant_footprint(product_rule("methanol"), split, BG)
+    assert b.value == pytest.approx(a.value, rel=1e-12) and b.u_measurement == pytest.approx(a.u_measurement, rel=1e-6)
+    assert b.by_stage == pytest.approx({"gasification": 2.0, "utilities": 0.5, "grid": 0.1, "mining": 0.225})
+    assert b.primary_data_share == pytest.approx(2.5 / 2.825)

@@ -114,6 +114,8 @@ class PlantData:
     recovered : Linear or None
         CO2 captured for use or storage [tCO2], reported in its own field, never netted.
     terms : mapping of str to ErrorTerm
+    direct_by_stage : mapping of str to Linear, optional
+        ``direct`` split by stage (sums to it); each stage's share then shows in the contribution by stage.
     """
 
     enterprise: str
@@ -123,6 +125,7 @@ class PlantData:
     products: Mapping[str, Linear]
     terms: Mapping[str, ErrorTerm]
     recovered: Linear | None = None
+    direct_by_stage: Mapping[str, Linear] | None = None
 
 
 @dataclass(frozen=True)
@@ -236,7 +239,9 @@ class _Model:
         if missing:
             raise FootprintError(f"{data.enterprise}: no background factor for {', '.join(missing)}")
         self.factors = [background[i] for i in data.inputs]
-        q: list[tuple[str, Linear]] = [("direct", data.direct)]
+        split = dict(data.direct_by_stage or {})
+        q: list[tuple[str, Linear]] = ([(f"direct:{k}", v) for k, v in split.items()] if split
+                                       else [("direct", data.direct)])
         q += [(f"input:{k}", v) for k, v in data.inputs.items()]
         q += [(f"product:{k}", v) for k, v in data.products.items()]
         if data.recovered is not None:
@@ -275,7 +280,14 @@ class _Model:
                     ps.add_coproduct("plant", name, co, properties=_props(self.co_rules.get(name)))
         for item in data.inputs:
             ps.add_input("plant", item, d[f"input:{item}"])
-        ps.add_emission("plant", "CO2", d["direct"] * _KG_PER_T)
+        if "direct" in d:
+            ps.add_emission("plant", "CO2", d["direct"] * _KG_PER_T)
+        for n, v in d.items():
+            if n.startswith("direct:"):  # on-site emissions of one stage: a service the plant takes once
+                st = n.removeprefix("direct:")
+                ps.add_activity(f"onsite:{st}", f"onsite:{st}", stage=st, amount=1.0)
+                ps.add_emission(f"onsite:{st}", "CO2", v * _KG_PER_T)
+                ps.add_input("plant", f"onsite:{st}", 1.0)
         if "recovered" in d and d["recovered"] > 0:
             ps.add_capture("plant", d["recovered"] * _KG_PER_T)
         return ps
@@ -383,10 +395,11 @@ def plant_footprint(rule: ProductRule, data: PlantData, background: Mapping[str,
                      "chosen": r.chosen, "note": r.note})
 
     # per kg of product: the plant's own emissions are primary data; inputs times background factors secondary
-    plant_i = base.activities.index("plant")
-    direct_share = float(base.contribution[plant_i]) / value if value > 0 else 0.0
+    own = sum(float(c) for a, c in zip(base.activities, base.contribution, strict=True)
+              if a == "plant" or a.startswith("onsite:"))
+    direct_share = own / value if value > 0 else 0.0
     supply = [float(base.contribution[base.activities.index(f"supply:{b.item}")]) for b in m.factors]
-    dqi = dqr_weighted([float(base.contribution[plant_i]), *supply], [(1.0, 1.0, 1.0), *(b.dqr for b in m.factors)])
+    dqi = dqr_weighted([own, *supply], [(1.0, 1.0, 1.0), *(b.dqr for b in m.factors)])
     flags = list(rule.flags) + [f"unverified_factor:{b.item}" for b in m.factors if b.unverified]
     per_tonne = {k: _KG_PER_T * float(base.supply[base.activities.index(f"supply:{k}")]) for k in data.inputs}
     mc_out = _monte_carlo(m, mc, seed, value) if mc > 0 else None

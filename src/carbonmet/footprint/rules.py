@@ -102,6 +102,7 @@ class ProductRule:
     inputs: tuple[RuleInput, ...]
     properties: dict[str, RuleProperty]
     co_products: tuple[str, ...] = ()
+    direct_stages: dict[str, str] = field(default_factory=dict)
     file: str = ""
     flags: tuple[str, ...] = field(default=())
 
@@ -170,6 +171,10 @@ def _parse(data: dict[str, Any], file: str) -> ProductRule:
         inputs.append(RuleInput(_get(i, "item", file, where), _get(i, "unit", file, where), stage, origin,
                                 bool(_get(i, "required", file, where, bool)), i.get("factor"), i.get("note", ""),
                                 tuple(i.get("match", ())), tuple(i.get("roles", ()))))
+    direct_stages = data.get("direct_stages") or {}
+    for kind, st in direct_stages.items():
+        if st not in stages:
+            raise RuleError(file, f"direct_stages.{kind}", f"{st!r} 不在 [stages] 中 / not among the stages")
     flags = tuple(f"unverified:{n}" for n, p in props.items() if p.unverified)
     if str(r.get("pcr_evidence", "")).startswith("?"):
         flags += ("pcr_text_unseen",)
@@ -185,7 +190,8 @@ def _parse(data: dict[str, Any], file: str) -> ProductRule:
         pcr=_get(r, "pcr", file, "rule"), pcr_evidence=_get(r, "pcr_evidence", file, "rule"),
         pcr_note=r.get("pcr_note", ""), national_standard=r.get("national_standard", ""),
         source=_get(r, "source", file, "rule"), evidence=_get(r, "evidence", file, "rule"), stages=dict(stages),
-        inputs=tuple(inputs), properties=props, co_products=tuple(r.get("co_products", ())), file=file, flags=flags)
+        inputs=tuple(inputs), properties=props, co_products=tuple(r.get("co_products", ())),
+        direct_stages=dict(direct_stages), file=file, flags=flags)
 
 
 def load_rules(directory: str | Path) -> dict[str, ProductRule]:

@@ -71,7 +71,26 @@ def plant_data(account: Account, products: list[str] | None = None, *, rule_prod
         r_sens = {k: -v for k, v in _stream_sensitivities(account, "co2_recovered").items()}
         r_val = -sum(float(s.values(account.n).sum()) for s in rec)
         recovered = Linear(r_val, "tCO2", r_sens)
-    return PlantData(account.enterprise, account.year, direct, inputs, prods, terms, recovered)
+    by_stage: dict[str, Linear] = {}
+    for st in account.streams:
+        stage = rule.direct_stages.get(st.kind)
+        if st.scope != "direct" or stage is None:
+            continue
+        v = float(st.values(account.n).sum())
+        sens = _stream_sensitivities(account, name=st.name)
+        noise = float(sum(float((z.u**2).sum()) for z in st.noises))
+        old = by_stage.get(stage)
+        if old is not None:
+            merged = dict(old.sensitivities)
+            for k, x in sens.items():
+                merged[k] = merged.get(k, 0.0) + x
+            by_stage[stage] = Linear(old.value + v, "tCO2", merged, old.noise_var + noise)
+        else:
+            by_stage[stage] = Linear(v, "tCO2", sens, noise)
+    split_total = sum(x.value for x in by_stage.values())
+    if by_stage and abs(split_total - direct.value) > 1e-9 * max(1.0, abs(direct.value)):
+        by_stage = {}  # a direct stream of a kind the rule does not place: keep the emissions whole
+    return PlantData(account.enterprise, account.year, direct, inputs, prods, terms, recovered, by_stage or None)
 
 
 def _in_unit(account: Account, stream: str, item: str, amount: float, unit: str, sens: dict[str, float],
