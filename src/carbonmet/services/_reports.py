@@ -4,7 +4,7 @@ them (same inputs → same bytes). The comparison pilot's report is written by :
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,26 @@ def _org_name(ws: Workspace, code: str) -> str:
         return str(s.scalar(select(Organisation.name).where(Organisation.code == code)) or "")
 
 
+def _write_report(out_dir: str | Path, stem: str, fs: Sequence[str], stamp: Any, html: Callable[[], str],
+                  xlsx: Callable[[Path], None]) -> dict[str, str]:
+    """Write one report as ``<stem>.<format>`` for each format into ``out_dir``; the HTML is rendered once and
+    serves both the HTML file and the PDF. Returns format → path as text."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    text = html() if {"pdf", "html"} & set(fs) else ""
+    files: dict[str, str] = {}
+    for f in fs:
+        p = out / f"{stem}.{f}"
+        if f == "pdf":
+            p.write_bytes(render_pdf(text, stamp=stamp))
+        elif f == "html":
+            p.write_text(text, encoding="utf-8")
+        else:
+            xlsx(p)
+        files[f] = str(p)
+    return files
+
+
 @use_case("read")
 def account_report(ws: Workspace, scope: Scope, enterprise: str, year: int, out_dir: str | Path,
                    formats: Sequence[str] = ("pdf", "xlsx"), *, method: str = "both", trials: int = 100_000,
@@ -85,20 +105,9 @@ def account_report(ws: Workspace, scope: Scope, enterprise: str, year: int, out_
     acc = account_enterprise(ws, scope, enterprise, year, method=method, trials=trials, seed=seed, profile=profile)
     name = _org_name(ws, enterprise)
     stamp = account_stamp(acc, name=name, generated_for=generated_for)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"account-{enterprise}-{year}"
-    files: dict[str, str] = {}
-    html = render_account_html(acc, stamp=stamp, name=name, top=top) if {"pdf", "html"} & set(fs) else ""
-    for f in fs:
-        p = out / f"{stem}.{f}"
-        if f == "pdf":
-            p.write_bytes(render_pdf(html, stamp=stamp))
-        elif f == "html":
-            p.write_text(html, encoding="utf-8")
-        else:
-            write_account_xlsx(acc, p, stamp=stamp)
-        files[f] = str(p)
+    files = _write_report(out_dir, f"account-{enterprise}-{year}", fs, stamp,
+                          lambda: render_account_html(acc, stamp=stamp, name=name, top=top),
+                          lambda p: write_account_xlsx(acc, p, stamp=stamp))
     t = acc.total
     return {"enterprise": enterprise, "name": name, "year": year, "files": files, "stamp": stamp.to_dict(),
             "total": {"value": t["value"], "U": t["U"], "k": t["k"], "valid": t["valid"]}}
@@ -131,20 +140,9 @@ def review_report(ws: Workspace, scope: Scope, enterprise: str, on: date, out_di
     res = review_enterprise(ws, scope, enterprise, on, profile=profile, local_rules=local_rules)
     name = _org_name(ws, enterprise)
     stamp = review_stamp(res, name=name)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"review-{enterprise}-{on.isoformat()}"
-    files: dict[str, str] = {}
-    html = render_review_html(res, stamp=stamp, name=name) if {"pdf", "html"} & set(fs) else ""
-    for f in fs:
-        p = out / f"{stem}.{f}"
-        if f == "pdf":
-            p.write_bytes(render_pdf(html, stamp=stamp))
-        elif f == "html":
-            p.write_text(html, encoding="utf-8")
-        else:
-            write_review_xlsx(res, p, stamp=stamp)
-        files[f] = str(p)
+    files = _write_report(out_dir, f"review-{enterprise}-{on.isoformat()}", fs, stamp,
+                          lambda: render_review_html(res, stamp=stamp, name=name),
+                          lambda p: write_review_xlsx(res, p, stamp=stamp))
     return {"enterprise": enterprise, "name": name, "on": on.isoformat(), "files": files, "stamp": stamp.to_dict(),
             "counts": res.counts(), "findings": len(res.findings)}
 
@@ -173,19 +171,8 @@ def footprint_report(ws: Workspace, scope: Scope, enterprise: str, year: int, pr
     fp = footprint_enterprise(ws, scope, enterprise, year, product, allocation=allocation, mc=mc, seed=seed).to_dict()
     name = _org_name(ws, enterprise)
     stamp = footprint_stamp(fp, name=name)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"footprint-{enterprise}-{product}-{year}"
-    html = render_footprint_html(fp, stamp=stamp, name=name) if {"pdf", "html"} & set(fs) else ""
-    files: dict[str, str] = {}
-    for f in fs:
-        p = out / f"{stem}.{f}"
-        if f == "pdf":
-            p.write_bytes(render_pdf(html, stamp=stamp))
-        elif f == "html":
-            p.write_text(html, encoding="utf-8")
-        else:
-            write_footprint_xlsx(fp, p, stamp=stamp)
-        files[f] = str(p)
+    files = _write_report(out_dir, f"footprint-{enterprise}-{product}-{year}", fs, stamp,
+                          lambda: render_footprint_html(fp, stamp=stamp, name=name),
+                          lambda p: write_footprint_xlsx(fp, p, stamp=stamp))
     return {"enterprise": enterprise, "product": product, "year": year, "files": files, "stamp": stamp.to_dict(),
             "value": fp["value"], "U": fp["U"]}
