@@ -5,22 +5,26 @@ Thin: parse, call :mod:`carbonmet.services`, render.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ._common import (
     AsJson,
     DbOpt,
+    Enterprises,
     Method,
     OrgOpt,
+    OutJson,
+    Runs,
+    Seed,
     StoreDir,
     Trials,
     console,
     fail,
     print_json,
+    run_validation,
     scope,
     workspace,
 )
@@ -121,28 +125,17 @@ def render(acc: Account, *, improve: int = 5) -> None:
 
 
 @validate_app.command("accounting")
-def validate_accounting_cmd(
-    runs: Annotated[int, typer.Option("--runs", help="生成区域数 regions to generate")] = 2,
-    enterprises: Annotated[int, typer.Option("--enterprises", help="每区域企业数 enterprises per region")] = 12,
-    seed: Annotated[int, typer.Option("--seed", help="首个区域种子 seed of the first region")] = 1000,
-    out: Annotated[Path | None, typer.Option("--out", help="写出 JSON write the result as JSON")] = None,
-    as_json: AsJson = False,
-) -> None:
+def validate_accounting_cmd(runs: Runs = 2, enterprises: Enterprises = 12, seed: Seed = 1000, out: OutJson = None,
+                            as_json: AsJson = False) -> None:
     """核算区间覆盖率 Interval coverage over generated enterprise-years (seeded regions with known truth)."""
-    from rich.progress import Progress
-
     from ..services import Scope, validate_accounting
 
-    with Progress(console=console, transient=True) as bar, workspace() as ws:
-        task = bar.add_task("生成并核算 generate and account", total=runs)
-        v = validate_accounting(ws, Scope.nobody(), runs, enterprises=enterprises, seed=seed,
-                                progress=lambda i, n: bar.update(task, completed=i))
-    res: dict[str, Any] = v.to_dict()
-    if out is not None:
-        out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
-    if as_json:
-        print_json({k: x for k, x in res.items() if k != "rows"})
+    got = run_validation("生成并核算 generate and account", lambda ws, progress: validate_accounting(
+        ws, Scope.nobody(), runs, enterprises=enterprises, seed=seed, progress=progress), runs, out, as_json,
+        omit=("rows",))
+    if got is None:
         return
+    v, _ = got
     console.print(f"{v.enterprise_years} 个企业年 enterprise-years: 95 % 区间覆盖真值 intervals cover the truth "
                   f"{v.covered} 次 = [bold]{100 * v.coverage:.1f} %[/] (目标 target 93–97 %)")
     console.print(f"若按各月独立 (√n) 处理系统误差 if systematic errors were independent month to month: "

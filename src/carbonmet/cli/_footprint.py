@@ -7,11 +7,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ._common import AsJson, DbOpt, OrgOpt, StoreDir, console, fail, print_json, scope, workspace
+from ._common import (
+    AsJson,
+    DbOpt,
+    Enterprises,
+    OrgOpt,
+    OutJson,
+    Runs,
+    Seed,
+    StoreDir,
+    console,
+    fail,
+    print_json,
+    run_validation,
+    scope,
+    workspace,
+)
 
 
 def register(app_: typer.Typer, validate_app: typer.Typer) -> None:
@@ -87,28 +102,17 @@ def footprint_cmd(
         console.print(f"足迹报告 report → {', '.join(rep['files'].values())}")
 
 
-def validate_footprint_cmd(
-    runs: Annotated[int, typer.Option("--runs", help="生成区域数 regions to generate")] = 2,
-    enterprises: Annotated[int, typer.Option("--enterprises", help="每区域企业数 enterprises per region")] = 12,
-    seed: Annotated[int, typer.Option("--seed", help="首个区域种子 seed of the first region")] = 3000,
-    out: Annotated[Path | None, typer.Option("--out", help="写出 JSON write the result as JSON")] = None,
-    as_json: AsJson = False,
-) -> None:
+def validate_footprint_cmd(runs: Runs = 2, enterprises: Enterprises = 12, seed: Seed = 3000, out: OutJson = None,
+                           as_json: AsJson = False) -> None:
     """足迹区间覆盖率 Interval coverage of product footprints over generated regions with known truth."""
-    from rich.progress import Progress
-
     from ..services import Scope, validate_footprint
 
-    with Progress(console=console, transient=True) as bar, workspace() as ws:
-        task = bar.add_task("生成、核算并计算足迹 generate, account, footprint", total=runs)
-        v = validate_footprint(ws, Scope.nobody(), runs, enterprises=enterprises, seed=seed,
-                               progress=lambda i, n: bar.update(task, completed=i))
-    res: dict[str, Any] = v.to_dict()
-    if out is not None:
-        out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
-    if as_json:
-        print_json({k: x for k, x in res.items() if k != "rows"})
+    got = run_validation("生成、核算并计算足迹 generate, account, footprint", lambda ws, progress: validate_footprint(
+        ws, Scope.nobody(), runs, enterprises=enterprises, seed=seed, progress=progress), runs, out, as_json,
+        omit=("rows",))
+    if got is None:
         return
+    _, res = got
     console.print(f"{res['footprints']} 个产品足迹 product footprints: 值 ± 2u(计量) 覆盖真值 value ± 2u(measurement) "
                   f"covers the truth [bold]{100 * res['coverage_measurement']:.1f} %[/] (目标 target 93–97 %); "
                   f"含背景因子不确定度 with background factors uncertain {100 * res['coverage_total']:.1f} %; "

@@ -5,14 +5,28 @@ Thin: parse, call :mod:`carbonmet.services`, render.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ._common import DbOpt, OrgOpt, console, fail, print_json, scope, workspace
+from ._common import (
+    AsJson,
+    DbOpt,
+    Enterprises,
+    OrgOpt,
+    OutJson,
+    Runs,
+    Seed,
+    console,
+    fail,
+    print_json,
+    print_seed_scores,
+    run_validation,
+    scope,
+    workspace,
+)
 
 _SEV_STYLE = {"critical": "bold red", "major": "red", "minor": "yellow", "info": "cyan"}
 
@@ -66,32 +80,19 @@ def review_cmd(
                       highlight=False)
 
 
-def validate_review_cmd(
-    runs: Annotated[int, typer.Option("--runs", help="生成区域数 regions to generate")] = 1,
-    enterprises: Annotated[int, typer.Option("--enterprises", help="每区域企业数 enterprises per region")] = 12,
-    seed: Annotated[int, typer.Option("--seed", help="首个区域种子 seed of the first region")] = 7,
-    profile: Annotated[str, typer.Option("--profile", help="审查方案 review profile")] = "gb17167_ccm",
-    out: Annotated[Path | None, typer.Option("--out", help="写出 JSON write the result as JSON")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
-) -> None:
+def validate_review_cmd(runs: Runs = 1, enterprises: Enterprises = 12, seed: Seed = 7,
+                        profile: Annotated[str, typer.Option("--profile", help="审查方案 review profile")] = "gb17167_ccm",
+                        out: OutJson = None, as_json: AsJson = False) -> None:
     """审查查准率与查全率 Precision and recall of the review against the non-compliances injected into
     generated regions (manifest.json)."""
     from ..services import Scope, validate_review
 
-    if runs < 1:
-        fail("--runs 须 ≥ 1 / --runs must be at least 1", 2)
-    with workspace() as ws:
-        v = validate_review(ws, Scope.nobody(), runs, enterprises=enterprises, seed=seed, profile=profile)
-    res: dict[str, Any] = v.to_dict()
-    if out is not None:
-        out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
-    if as_json:
-        print_json(res)
+    got = run_validation("生成并审查 generate and review", lambda ws, progress: validate_review(
+        ws, Scope.nobody(), runs, enterprises=enterprises, seed=seed, profile=profile), runs, out, as_json)
+    if got is None:
         return
-    for s in v.seeds:
-        console.print(f"seed {s['seed']}: 注入 injected {s['expected']}, 发现 found {s['found']}, 命中 true {s['tp']}, "
-                      f"误报 false {s['fp']}, 漏报 missed {s['fn']} — precision {s['precision']:.3f}, "
-                      f"recall {s['recall']:.3f}", highlight=False)
+    v, _ = got
+    print_seed_scores(v.seeds)
     console.print(f"合计 overall: precision {v.precision:.3f}, recall {v.recall:.3f}", highlight=False)
     for f in v.false_positives:
         console.print(f"[yellow]误报 false positive[/] seed {f['seed']} {f['enterprise']} {f['kind']} {f['instrument']}")
