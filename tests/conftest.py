@@ -28,15 +28,14 @@ def pg_available() -> bool:
     return _pg_available()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def _fresh_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, empty database URL: a SQLite file, or a new PostgreSQL database dropped afterwards."""
-    if request.param == "sqlite":
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.db'}"
         return
-    if os.environ.get("CI") and not _pg_available():
-        pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432 (CI must test on it)")
     if not _pg_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432 (CI must test on it)")
         pytest.skip("PostgreSQL not reachable")
     name = f"cm_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -48,6 +47,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+_KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=_KINDS)
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database URL for each test, on each database kind."""
+    yield from _fresh_database(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=_KINDS)
+def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Like ``db_url``, once per module: read-only cases share one database (and the region loaded into it)."""
+    yield from _fresh_database(request.param, tmp_path_factory)
 
 
 @pytest.fixture

@@ -4,14 +4,11 @@ on SQLite and PostgreSQL, with a real readings store holding January 2025 for bo
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from carbonmet.services import Scope, Workspace, import_registry, ingest_files
 
@@ -57,31 +54,6 @@ def readings_csv(path: Path, points: tuple[str, ...], rate: float = 100.0) -> Pa
         lines += [f"{p},{(t0 + timedelta(hours=h)).isoformat()},{1000.0 + rate * h}" for h in range(31 * 24 + 1)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Like ``db_url`` of tests/conftest.py, once per module: the read-only cases share one region."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.db'}"
-        return
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as c:
-            c.execute(text("SELECT 1"))
-    except OperationalError:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432 (CI must test on it)")
-        pytest.skip("PostgreSQL not reachable")
-    name = f"cm_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def build_region(url: str, root: Path) -> Workspace:

@@ -5,7 +5,6 @@ role. Module-scoped: the tests that only read share it."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,8 +12,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from carbonmet import services
 from carbonmet.services import Scope, Workspace
@@ -101,31 +98,6 @@ def build(url: str, root: Path) -> Workspace:
         services.create_user(ws, centre, name, PASSWORD, role, org=org)
     services.assign_verifier(ws, centre, "ver1", "E01")
     return ws
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh database once per module: a SQLite file, or a PostgreSQL database dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.db'}"
-        return
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as c:
-            c.execute(text("SELECT 1"))
-    except OperationalError:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432 (CI must test on it)")
-        pytest.skip("PostgreSQL not reachable")
-    name = f"cm_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @dataclass
