@@ -24,6 +24,16 @@ from carbonmet.quantities import MeasuredQuantity, Provenance, Shape, Source
 REGIONS = ["north_china", "northwest", "east_china"]
 
 
+def _electricity(value: float, unit: str = "tCO2/MWh", flow_unit: str = "MWh", u: float | None = None,
+                 **kw: str) -> FactorRecord:
+    """A literature electricity factor of region x (2022), with a normal uncertainty ``u`` when given."""
+    fields: dict[str, object] = {"region": "x", "basis": "literature", "source": "s", "evidence": "C", **kw}
+    if u is not None:
+        fields["distribution"] = Distribution(shape="normal", u=u)
+    return FactorRecord(product="electricity", year=2022, gas="CO2", value=value, unit=unit, flow_unit=flow_unit,
+                        **fields)
+
+
 def _measured(value: float = 0.62, u: float = 0.02) -> FactorRecord:
     q = MeasuredQuantity(
         value=value,
@@ -91,37 +101,14 @@ def test_three_regions_against_the_measured_value_by_hand() -> None:
 
 
 def test_units_are_converted_before_judging() -> None:
-    kwh = FactorRecord(
-        product="electricity",
-        region="x",
-        year=2022,
-        gas="CO2",
-        value=620.0,
-        unit="gCO2/kWh",
-        flow_unit="kWh",
-        basis="literature",
-        source="s",
-        evidence="C",
-        distribution=Distribution(shape="normal", u=20.0),
-    )
+    kwh = _electricity(620.0, "gCO2/kWh", "kWh", u=20.0)
     cmp = compare_factors([kwh], _measured())
     assert cmp.versus_measured[0].difference == pytest.approx(0.0, abs=1e-12)
     assert cmp.versus_measured[0].en == pytest.approx(0.0, abs=1e-12)
 
 
 def test_a_factor_without_uncertainty_is_reported_not_judged() -> None:
-    bare = FactorRecord(
-        product="electricity",
-        region="x",
-        year=2022,
-        gas="CO2",
-        value=0.6,
-        unit="tCO2/MWh",
-        flow_unit="MWh",
-        basis="literature",
-        source="s",
-        evidence="?",
-    )
+    bare = _electricity(0.6, evidence="?")
     d = compare_factors([bare], _measured()).versus_measured[0]
     assert d.en is None and d.satisfactory is None and "no numeric uncertainty" in d.reason
 
@@ -143,20 +130,7 @@ def test_a_region_without_a_factor_or_with_several_is_named() -> None:
 
 
 def test_a_stored_regional_factor_joins_the_comparison(engine: Engine) -> None:
-    new = FactorRecord(
-        product="electricity",
-        technology="statistical",
-        region="ningxia",
-        year=2022,
-        gas="CO2",
-        value=0.70,
-        unit="tCO2/MWh",
-        flow_unit="MWh",
-        basis="default",
-        source="a notice",
-        evidence="C",
-        distribution=Distribution(shape="normal", u=0.021),
-    )
+    new = _electricity(0.70, u=0.021, technology="statistical", region="ningxia", basis="default", source="a notice")
     with session_scope(engine) as s:
         save_factors(s, [new], actor="t")
     with session_scope(engine) as s:
