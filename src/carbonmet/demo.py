@@ -372,14 +372,14 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
                    f"{i['reduction_pct']:.1f} %")
     console.print(it)
     for e, acc in accounts.items():
-        for f in acc.flags:
-            if f["kind"] == "legal_state":
-                console.print(f"[yellow]标记 flag[/] {e} {f.get('stream')}: {f['message']}")
+        for flag in acc.flags:
+            if flag["kind"] == "legal_state":
+                console.print(f"[yellow]标记 flag[/] {e} {flag.get('stream')}: {flag['message']}")
     with Workspace(engine=ws.engine, store_root=region, time_zone=ws.time_zone) as region_ws:
-        rep = account_report(region_ws, centre, ent, 2025, out / "reports", method="both", trials=100_000, seed=1)
+        arep = account_report(region_ws, centre, ent, 2025, out / "reports", method="both", trials=100_000, seed=1)
     console.print(f"{ent} 核算报告 account report (PDF + XLSX, 同一输入逐字节相同 same inputs, same bytes): "
-                  f"{', '.join(rep['files'].values())}; 数据 data {rep['stamp']['data_version']}, 代码 code "
-                  f"{rep['stamp']['code_version']}", highlight=False)
+                  f"{', '.join(arep['files'].values())}; 数据 data {arep['stamp']['data_version']}, 代码 code "
+                  f"{arep['stamp']['code_version']}", highlight=False)
 
     _step(8, "碳监测与核算比对、碳平衡", "CEMS against the accounts, and the carbon balance")
     t0 = time.perf_counter()
@@ -424,11 +424,11 @@ def _run(ws: Workspace, centre: Scope, out: Path, region: Path, store_dir: Path)
             if prod in ("diesel", "naphtha", "lpg"):  # coal-to-liquids products: no product rule yet
                 continue
             fo = footprint_enterprise(region_ws, centre, e, 2025, prod)
-            f = fo.footprint
+            pf = fo.footprint
             true_fp = float(tr["cradle_to_gate_t_per_t"])
-            ft.add_row(e, f"{f.rule.name_zh} {prod}", f"{f.value:.3f}", f"{f.U:.3f}", f"{f.u_measurement:.4f}",
-                       f"{true_fp:.3f}", f"{(f.value - true_fp) / f.u_measurement:+.2f}",
-                       f"{f.primary_data_share:.0%}")
+            ft.add_row(e, f"{pf.rule.name_zh} {prod}", f"{pf.value:.3f}", f"{pf.U:.3f}", f"{pf.u_measurement:.4f}",
+                       f"{true_fp:.3f}", f"{(pf.value - true_fp) / pf.u_measurement:+.2f}",
+                       f"{pf.primary_data_share:.0%}")
             (pacts / f"{e}-{prod}.json").write_text(json.dumps(fo.pact, ensure_ascii=False, indent=1) + "\n",
                                                     encoding="utf-8")
     console.print(ft)

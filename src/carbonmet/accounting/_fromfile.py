@@ -10,7 +10,7 @@ import numpy as np
 from carbonmet.factors import FactorError, FactorValue, Profile, default_profile, grid_factor, load_profile
 
 from ._account import Account, Method, finish, tier_of
-from ._core import StreamCalc, Term, merge_terms
+from ._core import StreamCalc, Term, TermKind, merge_terms
 from ._flow import Flow
 from ._inventory import InstrumentSpec, Inventory, InventoryError, ParamSpec, StreamSpec, canonical
 from ._provenance import provenance
@@ -111,7 +111,7 @@ def _factor(ctx: _Ctx, spec: ParamSpec | None, name: str, base: str, where: str,
         src["samples"] = n
         return Factor(name, value, unit, tuple(fig.terms()), noise, f"sampling:{stream.name}.{name}", src)
     u = float(spec.u_rel or 0.0) / 100.0
-    kind = "supplier" if spec.source == "supplier" else "estimate"
+    kind: TermKind = "supplier" if spec.source == "supplier" else "estimate"
     if kind == "estimate":
         stream.flags.append({"kind": "estimate", "parameter": name,
                              "message": f"{name} 为估算值 / {name} is an estimate (lowest priority)"})
@@ -139,7 +139,7 @@ def _amount(ctx: _Ctx, spec: ParamSpec, what: str, base: str, where: str, stream
         terms = fig.terms()
         flows = fig.measure(flow)
     else:
-        kind = "supplier" if spec.source == "supplier" else "estimate"
+        kind: TermKind = "supplier" if spec.source == "supplier" else "estimate"
         terms = [Term(f"{kind}:{stream.name}.{what}", float(spec.u_rel or 0.0) / 100.0, "normal", kind,
                       f"{stream.name}.{what} {kind}")]
         flows = [Flow(what, flow.values, unit, (terms[0].key,))]

@@ -36,15 +36,32 @@ SUBSTITUTION_U_REL = 0.10
 class LabRecord(Protocol):
     """What the engine reads from one laboratory result (carbonmet.lab.LabResult has these)."""
 
-    point_id: str
-    sampled_from: datetime
-    sampled_to: datetime
-    analyte: str
-    value: float
-    unit: str
-    U: float
-    k: float
-    instrument_id: str
+    @property
+    def point_id(self) -> str: ...
+
+    @property
+    def sampled_from(self) -> datetime: ...
+
+    @property
+    def sampled_to(self) -> datetime: ...
+
+    @property
+    def analyte(self) -> str: ...
+
+    @property
+    def value(self) -> float: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def U(self) -> float: ...
+
+    @property
+    def k(self) -> float: ...
+
+    @property
+    def instrument_id(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +178,8 @@ class _Builder:
                                            "certificate figure: treated as out of legal state"})
                 fig = InstrumentFigure(ident or r.ref, "none", math.nan, None, (), None, False, "uncovered",
                                        np.ones(self.n), "", "instrument")
-            if fig.flag() is not None:
-                s.flags.append(fig.flag() | {"point": r.ref})
+            if (fl := fig.flag()) is not None:
+                s.flags.append(fl | {"point": r.ref})
                 s.valid = False
             self.terms += fig.terms()
             flows += fig.measure(base)
@@ -240,7 +257,7 @@ class _Builder:
         return int(np.clip(np.searchsorted(self.d.hour_start, us, side="left"), 0, self.H))
 
     def weighted(self, stream: str, s: StreamCalc, parameter: str, analyte: str) -> tuple[Built, dict[str, Any],
-                                                                                          dict[str, Any], str] | None:
+                                                                                          dict[str, Any], dict[str, Any]] | None:
         """Σ over lots of amount × lab property, per period, split by analyser and instrument [unit × prop unit]."""
         lp = self.lab_property(stream, parameter, analyte, s)
         if lp is None:
@@ -262,8 +279,8 @@ class _Builder:
             if fig is None:
                 fig = InstrumentFigure(a, "none", math.nan, None, (), None, False, "uncovered", np.ones(self.n), "",
                                        "analyser")
-            if fig.flag() is not None:
-                s.flags.append(fig.flag() | {"parameter": parameter})
+            if (fl := fig.flag()) is not None:
+                s.flags.append(fl | {"parameter": parameter})
                 s.valid = False
             self.terms += fig.terms()
             keys = tuple(t.key for t in fig.terms())
@@ -495,8 +512,8 @@ class _Builder:
         if fig is not None:
             self.terms += fig.terms()
             keys = tuple(t.key for t in fig.terms())
-            if fig.flag() is not None:
-                s.flags.append(fig.flag() | {"point": r.ref})
+            if (fl := fig.flag()) is not None:
+                s.flags.append(fl | {"point": r.ref})
                 s.valid = False
         b = Built([Flow(f.what, f.values, f.unit, f.terms + keys) for f in flows], [z for f in flows for z in f.noises()])
         act["U_rel_pct"] = self._U_rel(self._act_flows(name, s))

@@ -241,7 +241,7 @@ def instrument_states(session: Session, instruments: list[str],
             unc.append(max(0, n - cov))
         by_no = {c.cert_no: c for c in certs}
         used = [(no, f, last) for no, f, last in covers if f < end and last >= start]
-        u_rel, kinds = math.nan, {}
+        u_rel, kinds = math.nan, dict[str, int]()
         as_found = None
         for no, f, last in used:
             c = by_no[no]
