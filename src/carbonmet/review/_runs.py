@@ -256,6 +256,7 @@ def occurrence_dict(o: ReviewRunFinding) -> dict[str, Any]:
 def _event(s: Session, f: ReviewFinding, action: str, before: str | None, actor: str, at: str, *,
            run_key: str | None = None, evidence: str | None = None, reference: str | None = None,
            note: str = "") -> ReviewFindingEvent:
+    """Log one event of ``f`` (its status already changed); the caller logs ``f`` after it (its event count)."""
     f.events += 1
     e = ReviewFindingEvent(event_key=f"F{f.id}.{f.events}", finding_id=f.id, enterprise=f.enterprise, action=action,
                            status_before=before, status_after=f.status, actor=actor, at=at, run_key=run_key,
@@ -356,8 +357,9 @@ def store_run(session: Session, result: ReviewResult | VerificationResult, rules
                                message=occ["message"], recommendation=occ["recommendation"], first_run_key=run_key,
                                last_run_key=run_key, updated_at=now, updated_by=actor, events=0)
             session.add(tf)
-            _log(session, actor, "create", tf)
+            session.flush()
             _event(session, tf, "opened", None, actor, now, run_key=run_key, note=f"found by run {run_key}")
+            _log(session, actor, "create", tf)
         else:
             before = tf.status
             tf.severity, tf.message, tf.recommendation = occ["severity"], occ["message"], occ["recommendation"]
@@ -370,10 +372,8 @@ def store_run(session: Session, result: ReviewResult | VerificationResult, rules
                     how = (f"closed {tf.closed_at} by {tf.closed_by}: {tf.closure_evidence}"
                            + (f" [{tf.closure_reference}]" if tf.closure_reference else ""))
                 note = (f"重新出现 / found again by run {run_key} after it was {before} ({how})")
-                _log(session, actor, "update", tf)
                 _event(session, tf, "reopened", before, actor, now, run_key=run_key, note=note)
-            else:
-                _log(session, actor, "update", tf)
+            _log(session, actor, "update", tf)
         o = ReviewRunFinding(occurrence_key=f"{run_key}#{n}", run_key=run_key, finding_id=tf.id,
                              enterprise=enterprise, finding_key=k, change=change, **occ)
         session.add(o)
@@ -382,10 +382,10 @@ def store_run(session: Session, result: ReviewResult | VerificationResult, rules
         tf = tracked[k]
         before = tf.status
         tf.status, tf.fixed_run_key, tf.updated_at, tf.updated_by = "fixed", run_key, now, actor
-        _log(session, actor, "update", tf)
         note = (f"已整改 / no longer found by run {run_key}" + ("" if before == "closed" else
                 f"; 未登记关闭证据 / it was {before}: no closure was recorded"))
         _event(session, tf, "fixed", before, actor, now, run_key=run_key, note=note)
+        _log(session, actor, "update", tf)
     if isinstance(result, VerificationResult):
         for v in [*result.streams, *([result.total] if result.total is not None else [])]:
             row = ReviewVerifiedStream(
@@ -407,8 +407,8 @@ def acknowledge(session: Session, finding: ReviewFinding, *, actor: str, note: s
     now = _now()
     finding.acknowledged_by, finding.acknowledged_at = actor, now
     finding.updated_by, finding.updated_at = actor, now
-    _log(session, actor, "update", finding)
     _event(session, finding, "acknowledged", before, actor, now, note=note)
+    _log(session, actor, "update", finding)
     return finding
 
 
@@ -424,8 +424,8 @@ def close(session: Session, finding: ReviewFinding, *, actor: str, evidence: str
     finding.closed_by, finding.closed_at = actor, now
     finding.closure_evidence, finding.closure_reference = evidence.strip(), ref
     finding.updated_by, finding.updated_at = actor, now
-    _log(session, actor, "update", finding)
     _event(session, finding, "closed", before, actor, now, evidence=evidence.strip(), reference=ref)
+    _log(session, actor, "update", finding)
     return finding
 
 
