@@ -114,7 +114,8 @@ def plan_lifecycle(found: Iterable[str], tracked: Mapping[str, tuple[str, str]],
         st = tracked.get(k)
         changes[k] = "new" if st is None else "reopened" if st[0] in _DONE else "persisting"
     present = set(keys)
-    fixed, unseen = [], []
+    fixed: list[str] = []
+    unseen: list[str] = []
     for k, (status, rule) in sorted(tracked.items()):
         if k in present or status == "fixed":
             continue
