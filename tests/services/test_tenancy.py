@@ -844,6 +844,130 @@ def check_review_enterprise(ws: Workspace, me: str, other: str) -> None:
 
 
 
+
+# --- stored review/verification runs and findings (审查/核查记录与发现闭环) -------------------------------------------
+def _runs(ws: Workspace) -> None:
+    """One review run of each enterprise on 1 February (its belt scale overdue) and a verification run stored
+    directly (the shared region's plans have no streams table to verify against), once per region."""
+    from carbonmet.review import VerificationResult, VerifiedStream, load_verify_rules
+    from carbonmet.review.runs import store_run
+
+    if services.list_runs(ws, Scope.centre()):
+        return
+    for org in ENTERPRISES:
+        services.run_review(ws, Scope.centre(), org, date(2025, 2, 1))
+        res = VerificationResult(org, 2025, f"{org}.csv", "cn_ets", "v", ("cn_ets.csv",))
+        res.streams = [VerifiedStream("boiler_coal", "t", 100.0, 110.0, 200.0, 220.0, -20.0, -9.09, 4.0, 11.0,
+                                      "fail", ("2025-01",))]
+        with ws.session() as s:
+            store_run(s, res, load_verify_rules(), actor="centre")
+
+
+def check_list_runs(ws: Workspace, me: str, other: str) -> None:
+    _runs(ws)
+    runs = services.list_runs(ws, Scope.enterprise(me))
+    assert {(r.enterprise, r.kind) for r in runs} == {(me, "review"), (me, "verify")}
+    assert services.list_runs(ws, Scope.regulator(), kind="review") != []
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.list_runs(ws, Scope.enterprise(me), org)
+
+
+def check_list_findings(ws: Workspace, me: str, other: str) -> None:
+    _runs(ws)
+    rows = services.list_findings(ws, Scope.enterprise(me), kind="review", history=True)
+    assert [(f["enterprise"], f["subject"]) for f in rows] == [(me, f"BS-{me}")]
+    assert rows[0]["events"][0]["action"] == "opened"
+    assert services.list_findings(ws, Scope.of(read=[me]), status="closed") == []
+    with pytest.raises(NotInScope):
+        services.list_findings(ws, Scope.enterprise(me), other)
+
+
+def check_run_diff(ws: Workspace, me: str, other: str) -> None:
+    _runs(ws)
+    d = services.run_diff(ws, Scope.enterprise(me), me)
+    assert d.run.enterprise == me and [x["instrument"] for x in d.new] == [f"BS-{me}"]
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.run_diff(ws, Scope.enterprise(me), org)
+    other_run = next(r for r in services.list_runs(ws, Scope.centre(), other, "review"))
+    with pytest.raises(NotInScope):  # another enterprise's run, named by id, reads like a missing one
+        services.run_diff(ws, Scope.enterprise(me), me, run_id=other_run.id)
+
+
+def check_verified_account(ws: Workspace, me: str, other: str) -> None:
+    _runs(ws)
+    acc = services.verified_account(ws, Scope.enterprise(me), me, 2025)
+    assert (acc.enterprise, [(v.stream, v.verified_tco2) for v in acc.streams]) == (me, [("boiler_coal", 220.0)])
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.verified_account(ws, Scope.enterprise(me), org, 2025)
+
+
+def check_run_review(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    # an enterprise does not store runs, not even of itself; the centre or an assigned verifier does
+    head = _audit_head(ws)
+    with pytest.raises(AccessDenied, match="assigned verifier"):
+        services.run_review(ws, Scope.enterprise(me), me, date(2025, 2, 1))
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.run_review(ws, Scope.enterprise(me), org, date(2025, 2, 1))
+    with pytest.raises(AccessDenied):  # the regulator reads every organisation and reviews none
+        services.run_review(ws, Scope.regulator(), me, date(2025, 2, 1))
+    with pytest.raises(NotInScope):  # a verifier assigned to me is not assigned to the other
+        services.run_review(ws, Scope.of(read=[me], actor="ver"), other, date(2025, 2, 1))
+    assert _audit_head(ws) == head
+    run = services.run_review(ws, Scope.of(read=[me], actor="ver"), me, date(2025, 2, 1))
+    assert (run.enterprise, run.actor, run.findings) == (me, "ver", 1)
+    assert services.list_runs(ws, Scope.enterprise(other)) == []
+
+
+def check_run_verify(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    report = tmp / f"{me}.csv"
+    report.write_text(f"enterprise,period,stream,amount,unit,emissions_tco2\n{me},2025-01,boiler_coal,10,t,1\n",
+                      encoding="utf-8")
+    head = _audit_head(ws)
+    with pytest.raises(AccessDenied, match="assigned verifier"):
+        services.run_verify(ws, Scope.enterprise(me), me, 2025, report)
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.run_verify(ws, Scope.of(read=[me]), org, 2025, report)
+    assert _audit_head(ws) == head
+
+
+def _open_finding(ws: Workspace, org: str) -> int:
+    run = services.run_review(ws, Scope.centre(), org, date(2025, 2, 1))
+    assert run.findings == 1
+    return int(services.list_findings(ws, Scope.centre(), org)[0]["id"])
+
+
+def check_acknowledge_finding(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    mine, theirs = _open_finding(ws, me), _open_finding(ws, other)
+    head = _audit_head(ws)
+    with pytest.raises(NotInScope, match="outside your read scope"):
+        services.acknowledge_finding(ws, Scope.enterprise(me), theirs)
+    with pytest.raises(AccessDenied):  # the regulator reads, it acts on nothing
+        services.acknowledge_finding(ws, Scope.regulator(), mine)
+    assert _audit_head(ws) == head
+    f = services.acknowledge_finding(ws, Scope.enterprise(me, actor=f"u-{me}"), mine, "会安排送检")
+    assert (f["status"], f["acknowledged_by"]) == ("acknowledged", f"u-{me}")
+    assert services.list_findings(ws, Scope.centre(), other)[0]["status"] == "open"
+
+
+def check_close_finding(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    mine, theirs = _open_finding(ws, me), _open_finding(ws, other)
+    head = _audit_head(ws)
+    with pytest.raises(AccessDenied, match="assigned verifier"):  # the enterprise acknowledges, it does not close
+        services.close_finding(ws, Scope.enterprise(me), mine, "送检了")
+    for scope in (Scope.enterprise(me), Scope.of(read=[me])):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.close_finding(ws, scope, theirs, "送检了")
+    assert _audit_head(ws) == head
+    f = services.close_finding(ws, Scope.of(read=[me], actor="ver"), mine, "送检了", reference="C01-NEW")
+    assert (f["status"], f["closed_by"], f["closure_reference"]) == ("closed", "ver", "C01-NEW")
+    assert services.list_findings(ws, Scope.centre(), other)[0]["status"] == "open"
+
+
 # --- reports (报告) ---------------------------------------------------------------------------------------------
 def check_account_report(ws: Workspace, me: str, other: str) -> None:
     # the own enterprise gets as far as its account (plans without a streams table); the others not at all, and

@@ -23,6 +23,7 @@ def _register() -> None:
         _demo,
         _deposits,
         _factors,
+        _findings,
         _footprint,
         _hj212,
         _lab,
@@ -60,6 +61,7 @@ def _register() -> None:
     app.add_typer(_report.app, name="report")  # report account, report review
     _users.register(app)  # users, serve
     _verify.register(app, _accounting.validate_app)  # verify, validate verify
+    _findings.register(app)  # findings list|ack|close|diff|runs|account
     _demo.register(app)  # demo
 
 

@@ -51,13 +51,30 @@ def review_cmd(
     local_rules: Annotated[Path | None, typer.Option("--rules", exists=True,
                                                      help="本地规则集 local rule set (directory or CSV file)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    record: Annotated[bool, typer.Option(
+        "--record", help="保存审查记录 store the run and track its findings (the centre / a verifier)")] = False,
     db: str | None = DbOpt,
     org: str | None = OrgOpt,
 ) -> None:
-    """计量审查 Review an enterprise's in-service instruments on a date against a rule profile."""
-    from ..services import CarbonmetError, review_enterprise
+    """计量审查 Review an enterprise's in-service instruments on a date against a rule profile (``--record``: store
+    the run, its findings and their lifecycle; see ``carbonmet findings``)."""
+    from ..services import CarbonmetError, review_enterprise, run_diff, run_review
 
     day = _date(on)
+    if record:
+        from ._findings import print_run
+
+        try:
+            with workspace(db) as ws:
+                run = run_review(ws, scope(org), enterprise, day, profile=profile, local_rules=local_rules)
+                diff = run_diff(ws, scope(org), enterprise, "review", run_id=run.id)
+        except CarbonmetError as exc:
+            fail(str(exc), 2)
+        if as_json:
+            print_json(diff.to_dict())
+        else:
+            print_run(run, diff)
+        return
     try:
         with workspace(db) as ws:
             res = review_enterprise(ws, scope(org), enterprise, day, profile=profile, local_rules=local_rules)

@@ -52,12 +52,36 @@ def verify_cmd(
                                                      help="本地规则集 local rule set (directory or CSV file)")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="数据存储目录 readings store directory")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="机器可读输出 machine-readable JSON")] = False,
+    record: Annotated[bool, typer.Option(
+        "--record", help="保存核查记录 store the run, its findings and the verified account (the centre / a "
+                         "verifier)")] = False,
     db: str | None = DbOpt,
     org: str | None = OrgOpt,
 ) -> None:
-    """碳核查 Verify an enterprise's reported account against the platform's meters, lab results and plan."""
-    from ..services import CarbonmetError, verify_enterprise
+    """碳核查 Verify an enterprise's reported account against the platform's meters, lab results and plan
+    (``--record``: store the run, its findings and the verified account; see ``carbonmet findings``)."""
+    from ..services import CarbonmetError, run_diff, run_verify, verified_account, verify_enterprise
 
+    if record:
+        from ._findings import print_run
+
+        try:
+            with workspace(db, store) as ws:
+                run = run_verify(ws, scope(org), enterprise, year, report, profile=profile, local_rules=local_rules)
+                diff = run_diff(ws, scope(org), enterprise, "verify", run_id=run.id)
+                acc = verified_account(ws, scope(org), enterprise, year)
+        except CarbonmetError as exc:
+            fail(str(exc), 2)
+        if as_json:
+            print_json({**diff.to_dict(), "verified_account": acc.to_dict()})
+            return
+        print_run(run, diff)
+        console.print("[bold]核查后排放量 verified account[/] (tCO2)")
+        for v in [*acc.streams, *([acc.total] if acc.total else [])]:
+            console.print(f"  {v.stream:22} {_num(v.reported_tco2):>14} {_num(v.verified_tco2):>14} "
+                          f"{_num(v.difference_tco2):>12} {_num(v.difference_pct, 3):>8} {_num(v.U_tco2):>10} "
+                          f"{_num(v.materiality_tco2):>12}  {_VERDICT.get(v.verdict, v.verdict)}", highlight=False)
+        return
     try:
         with workspace(db, store) as ws:
             res = verify_enterprise(ws, scope(org), enterprise, year, report, profile=profile, local_rules=local_rules)

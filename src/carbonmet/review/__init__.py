@@ -11,6 +11,8 @@ Public API:
   :func:`verify_account` (report vs the platform's account, lab results and plan) → :class:`VerificationResult`
   (sampling plan, :class:`VerificationFinding`, the verified account of :class:`VerifiedStream`), its rules as
   data (:func:`load_verify_rules`, :data:`VERIFY_CHECKS`);
+- stored runs and the findings' lifecycle (open → acknowledged → closed → fixed / reopened), diffs and the
+  verified account: :mod:`carbonmet.review.runs` (tables in the registry database, audited);
 - errors: :class:`ReviewError`, :class:`RuleFileError` (file, row and field of a bad rule file),
   :class:`ReportFileError` (file, row and field of a bad report).
 
@@ -19,6 +21,7 @@ The certificate rules (when a certificate counts and covers, 强制检定) are t
 :func:`carbonmet.registry.trace_back`.
 """
 
+from . import runs  # noqa: F401  (declares the run tables on carbonmet.db.Base)
 from ._decision import RULES, Decision, decide, decide_mpe
 from ._engine import Finding, ReviewResult, class_mpe, review_instruments
 from ._errors import ReportFileError, ReviewError, RuleFileError

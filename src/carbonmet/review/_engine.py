@@ -61,6 +61,13 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def key(self) -> str:
+        """A stable key of the problem this finding names, the same in the next review while the problem stays
+        (``rule_id|instrument``): the certificate is only evidence, except for a traceability finding, where each
+        certificate issued with the out-of-tolerance standard is a problem of its own (``…|certificate``)."""
+        base = f"{self.rule_id}|{self.instrument}"
+        return f"{base}|{self.certificate}" if self.check == "traceability_oot" else base
+
 
 @dataclass
 class ReviewResult:

@@ -138,6 +138,12 @@ class VerificationFinding:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def key(self) -> str:
+        """A stable key of the problem this finding names, the same in the next verification of the year while the
+        problem stays (``rule_id|stream|period``; the report row is not part of it: a corrected report may
+        move rows)."""
+        return f"{self.rule_id}|{self.stream}|{self.period}"
+
 
 @dataclass(frozen=True, slots=True)
 class VerifiedStream:

@@ -66,6 +66,16 @@ from ._registry import (
 )
 from ._reports import account_report, footprint_report, review_report
 from ._review import ReviewValidation, review_enterprise, validate_review
+from ._runs import (
+    acknowledge_finding,
+    close_finding,
+    list_findings,
+    list_runs,
+    run_diff,
+    run_review,
+    run_verify,
+    verified_account,
+)
 from ._scope import Scope
 from ._streams import mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
@@ -108,10 +118,12 @@ __all__ = [
     "account_enterprise",
     "account_inventory_file",
     "account_report",
+    "acknowledge_finding",
     "assign_verifier",
     "authenticate",
     "balance_enterprise",
     "cems_enterprise",
+    "close_finding",
     "compact_store",
     "compare_enterprise",
     "compare_factors",
@@ -145,11 +157,13 @@ __all__ = [
     "list_certificates",
     "list_deposits",
     "list_factors",
+    "list_findings",
     "list_instruments",
     "list_organisations",
     "list_plans",
     "list_points",
     "list_quarantine",
+    "list_runs",
     "list_sites",
     "list_users",
     "mqtt_listener",
@@ -165,6 +179,9 @@ __all__ = [
     "review_enterprise",
     "review_report",
     "revoke_api_key",
+    "run_diff",
+    "run_review",
+    "run_verify",
     "set_hj212_password",
     "set_user_active",
     "show_factor",
@@ -179,6 +196,7 @@ __all__ = [
     "validate_footprint",
     "validate_review",
     "validate_verify",
+    "verified_account",
     "verify_audit_log",
     "verify_enterprise",
 ]

@@ -128,6 +128,9 @@ def owners(s: Session, entity: str, data: dict[str, Any]) -> set[str | None] | N
         return {str(e) for e in items if e} or {None}
     if entity == "monthly_deposit":
         return {data.get("enterprise")}  # a deposit belongs to the enterprise whose month it is
+    if entity in ("review_run", "review_run_finding", "review_finding", "review_finding_event",
+                  "review_verified_stream"):
+        return {data.get("enterprise")}  # a review or verification run and its records: the reviewed enterprise
     return None
 
 

@@ -13,7 +13,7 @@ from carbonmet.db import Base, make_engine
 
 #: Packages whose models are declared on carbonmet.db.Base (imported so that autogenerate sees them all).
 MODEL_MODULES = ("carbonmet.registry", "carbonmet.sites", "carbonmet.lab", "carbonmet.deposits", "carbonmet.factors",
-                 "carbonmet.users")
+                 "carbonmet.users", "carbonmet.review")
 
 config = context.config
 target_metadata = Base.metadata
