@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
         try:
             mod = importlib.import_module(f"bench.{mod_name}")
             result = mod.run(quick=quick)
-        except Exception as exc:  # a failing benchmark is reported, the others still run
+        except Exception as exc:  # noqa: BLE001 — a failing benchmark is reported, the others still run
             print(f"   FAILED: {exc!r}", flush=True)
             failed += 1
             continue

@@ -19,7 +19,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from carbonmet.accounting import Inventory, account_from_data, account_inventory, gather, inventory_from_dict, plan_points
+from carbonmet.accounting import (
+    Inventory,
+    account_from_data,
+    account_inventory,
+    gather,
+    inventory_from_dict,
+    plan_points,
+)
 from carbonmet.accounting.formulas import combustion_per_heat
 from carbonmet.lab import query_results
 from carbonmet.metering import aggregate_table

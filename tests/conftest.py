@@ -19,7 +19,7 @@ def _pg_available() -> bool:
             c.execute(text("SELECT 1"))
         eng.dispose()
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001 — any failure to connect means "not available"
         return False
 
 

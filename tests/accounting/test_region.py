@@ -124,7 +124,7 @@ def test_the_two_faulty_belt_scales_are_flagged_and_their_interval_holds_the_tru
 
 
 def test_every_stream_fed_by_an_instrument_out_of_legal_state_is_flagged(region: tuple) -> None:
-    reg, extra, accounts = region
+    _, extra, accounts = region
     manifest = extra["manifest"]
     out_of_state = [n for n in manifest.noncompliance
                     if n["kind"] in ("overdue", "does_not_conform", "calibrated_not_verified")]

@@ -28,8 +28,8 @@ def test_annual_totals_match_truth_within_the_instrument_error(tmp_path: Path) -
     z = ZoneInfo("Asia/Shanghai")
     s, e = datetime(2025, 1, 1, tzinfo=z), datetime(2026, 1, 1, tzinfo=z)
     truth = pq.read_table(tmp_path / "truth" / "points_hourly.parquet")
-    errs = {r["point_id"]: r for r in csv.DictReader(open(tmp_path / "truth" / "instrument_errors.csv",
-                                                          encoding="utf-8"))}
+    with (tmp_path / "truth" / "instrument_errors.csv").open(encoding="utf-8") as fh:
+        errs = {r["point_id"]: r for r in csv.DictReader(fh)}
     checked = {"interval": 0, "total": 0}
     for pid, info in cat.items():
         err = errs.get(pid)

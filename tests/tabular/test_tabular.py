@@ -150,7 +150,7 @@ def test_a_workbook_without_worksheets_is_an_error_naming_the_file(tmp_path: Pat
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename == "xl/workbook.xml":
-                data = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", data, flags=re.S)
+                data = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", data, flags=re.DOTALL)
             zout.writestr(info, data)
     p = tmp_path / "nosheet.xlsx"
     p.write_bytes(out.getvalue())

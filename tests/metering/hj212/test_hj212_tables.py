@@ -43,7 +43,7 @@ def test_default_fields_are_measured_value_fields_of_their_command() -> None:
 
 
 def test_public_surface_is_small_and_every_submodule_name_resolves() -> None:
-    import carbonmet.metering.hj212 as hj212
+    from carbonmet.metering import hj212
     from carbonmet.metering.hj212 import codes, errors, gaps, protocol
 
     assert len(hj212.__all__) <= 25 and len(set(hj212.__all__)) == len(hj212.__all__)
