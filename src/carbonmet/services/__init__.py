@@ -64,8 +64,8 @@ from ._registry import (
     registry_table,
     trace_standard,
 )
-from ._reports import account_report, footprint_report, review_report
-from ._review import ReviewValidation, review_enterprise, validate_review
+from ._reports import account_report, capability_report, footprint_report, review_report
+from ._review import ReviewValidation, review_campaign, review_enterprise, validate_review
 from ._scope import Scope
 from ._streams import mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
@@ -111,6 +111,7 @@ __all__ = [
     "assign_verifier",
     "authenticate",
     "balance_enterprise",
+    "capability_report",
     "cems_enterprise",
     "compact_store",
     "compare_enterprise",
@@ -162,6 +163,7 @@ __all__ = [
     "readings_summary",
     "record_incident",
     "registry_table",
+    "review_campaign",
     "review_enterprise",
     "review_report",
     "revoke_api_key",
