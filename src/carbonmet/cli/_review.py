@@ -125,22 +125,24 @@ def campaign_cmd(
                   f"企业 enterprises {t['enterprises']} (已审查 reviewed {t['reviewed']}, 失败 failed {t['failed']}) · "
                   f"在用器具 instruments {t['instruments_reviewed']} · 发现 findings {t['findings']} "
                   + " ".join(f"{k} {v}" for k, v in t["by_severity"].items()), highlight=False)
-    table = Table("企业 enterprise", "器具 instruments", "发现 findings", "critical", "major", "minor", "info",
-                  "按检查 by check / 错误 error")
+    table = Table("企业 enterprise", "器具 instruments", "发现 findings", "critical", "major", "minor", "info")
     for e in res.enterprises:
         sev = e.by_severity
-        table.add_row(e.enterprise, str(e.instruments_reviewed), str(e.findings),
-                      *(str(sev.get(s, 0)) for s in ("critical", "major", "minor", "info")),
-                      f"[red]{e.error}[/]" if e.error else ", ".join(f"{k} {v}" for k, v in sorted(e.by_check.items())))
+        table.add_row(e.enterprise, str(e.instruments_reviewed) if e.reviewed else "[red]—[/]", str(e.findings),
+                      *(str(sev.get(s, 0)) for s in ("critical", "major", "minor", "info")))
     console.print(table)
+    if t["by_check"]:
+        console.print("按检查 by check: " + ", ".join(f"{k} {v}" for k, v in t["by_check"].items()), highlight=False)
+    for e in res.enterprises:
+        if e.error:
+            console.print(f"[red]未能审查 not reviewed[/] {e.enterprise}: {e.error}", highlight=False)
     if res.problems:
-        pt = Table("规则 rule", "发现 findings", "器具 instruments", "企业 enterprises", "建议 recommendation",
-                   title="主要问题 top problems")
-        for p in res.problems:
-            style = _SEV_STYLE.get(p.severity, "")
-            pt.add_row(f"[{style}]{p.rule_id}[/] {p.check}", str(p.findings), str(p.instruments), str(p.enterprises),
-                       p.recommendation)
-        console.print(pt)
+        console.print("[bold]主要问题 top problems[/]")
+    for p in res.problems:
+        style = _SEV_STYLE.get(p.severity, "")
+        console.print(f"[{style}]{p.severity:8}[/] {p.rule_id} {p.check}: 发现 findings {p.findings}, 器具 instruments "
+                      f"{p.instruments}, 企业 enterprises {p.enterprises} · {p.clause}", highlight=False)
+        console.print(f"         建议 recommendation: {p.recommendation}", highlight=False)
 
 
 def validate_review_cmd(
