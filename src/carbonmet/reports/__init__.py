@@ -20,7 +20,8 @@ Rendering
     :func:`render_account_html`, :func:`write_account_xlsx`, :func:`account_stamp`, :func:`budget_chart_png`;
     :func:`render_review_html`, :func:`write_review_xlsx`, :func:`review_stamp`, :func:`findings_by_instrument`;
     the capability status report across enterprises (计量能力现状和问题建议报告): :class:`CapabilityData`,
-    :func:`render_capability_html`, :func:`write_capability_xlsx`, :func:`capability_stamp`.
+    :func:`render_capability_html`, :func:`write_capability_xlsx`, :func:`capability_stamp`, the sections of the
+    review checks :func:`check_labels`.
 PDF
     :func:`render_pdf` (WeasyPrint, A4, stamp in header and footer, pinned dates), :func:`base_css`, :class:`Stamp`,
     :func:`data_digest`, :func:`code_version`, :data:`FONT_FAMILIES`.
@@ -34,7 +35,13 @@ from ._account import (
     render_account_html,
     write_account_xlsx,
 )
-from ._capability import CapabilityData, capability_stamp, render_capability_html, write_capability_xlsx
+from ._capability import (
+    CapabilityData,
+    capability_stamp,
+    check_labels,
+    render_capability_html,
+    write_capability_xlsx,
+)
 from ._chart import pilot_chart_png
 from ._data import MIN_ENTERPRISES, PilotData, PilotEnterprise
 from ._errors import ReportError
@@ -64,6 +71,7 @@ __all__ = [
     "base_css",
     "budget_chart_png",
     "capability_stamp",
+    "check_labels",
     "code_version",
     "data_digest",
     "finding_rules",

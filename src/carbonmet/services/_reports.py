@@ -184,6 +184,19 @@ def footprint_report(ws: Workspace, scope: Scope, enterprise: str, year: int, pr
             "value": fp["value"], "U": fp["U"]}
 
 
+def _stream_tiers(streams: Sequence[Any]) -> list[dict[str, Any]]:
+    """The tier each stream's activity data achieve (``stream``, ``tier``, ``U_rel_pct``, ``threshold_pct``); a
+    stream of several activity items (a carbon balance) gives one row per item, named ``stream/item``."""
+    out = []
+    for st in streams:
+        tier = st.tier or {}
+        items = tier.get("items") or {"": tier}
+        for item, t in sorted(items.items()):
+            out.append({"stream": f"{st.name}/{item}" if item else st.name, "tier": t.get("tier"),
+                        "U_rel_pct": t.get("U_rel_pct"), "threshold_pct": t.get("threshold_pct")})
+    return out
+
+
 @use_case("read")
 def capability_report(ws: Workspace, scope: Scope, enterprises: Sequence[str] | str, on: date | int,
                       out_dir: str | Path, formats: Sequence[str] = ("html", "xlsx"), *,
@@ -241,8 +254,7 @@ def capability_report(ws: Workspace, scope: Scope, enterprises: Sequence[str] | 
             except Exception as exc:  # noqa: BLE001 - an enterprise without an account is named, not fatal
                 data.tier_errors[code] = f"{type(exc).__name__}: {exc}"
                 continue
-            data.tiers[code] = [{"stream": st.name, "tier": st.tier.get("tier"), "U_rel_pct": st.tier.get("U_rel_pct"),
-                                 "threshold_pct": st.tier.get("threshold_pct")} for st in acc.streams]
+            data.tiers[code] = _stream_tiers(acc.streams)
     stamp = capability_stamp(data)
     files = _write_report(out_dir, f"capability-{day.isoformat()}", fs, stamp,
                           lambda: render_capability_html(data, stamp=stamp),
