@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -28,7 +27,7 @@ DEFAULT_COMMAND = "enterprise"
 class _ReviewGroup(TyperGroup):
     """A group whose first argument falls back to :data:`DEFAULT_COMMAND` when it names no command."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)

@@ -55,7 +55,7 @@ def _org_name(ws: Workspace, code: str) -> str:
 
 
 def _write_report(out_dir: str | Path, stem: str, fs: Sequence[str], stamp: Any, html: Callable[[], str],
-                  xlsx: Callable[[Path], None]) -> dict[str, str]:
+                  xlsx: Callable[[Path], object]) -> dict[str, str]:
     """Write one report as ``<stem>.<format>`` for each format into ``out_dir``; the HTML is rendered once and
     serves both the HTML file and the PDF. Returns format → path as text."""
     out = Path(out_dir)
