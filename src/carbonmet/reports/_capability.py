@@ -112,13 +112,16 @@ def _pct_value(x: Any) -> float | None:
 
 def fitout_rows(result: Any) -> list[dict[str, Any]]:
     """The fit-out rates (配备率) a review carries (``result.fitout``, a list of ``FitOutRate``; none when the
-    review does not compute them) as dicts of :data:`FITOUT_FIELDS`, ``rate`` and ``required_rate`` in %."""
+    review does not compute them) as dicts of :data:`FITOUT_FIELDS`, ``rate`` and ``required_rate`` in %, with
+    the ``rule_id`` and the ``unequipped`` point codes when the rate gives them."""
     out = []
     for f in getattr(result, "fitout", None) or []:
         d = asdict(f) if is_dataclass(f) and not isinstance(f, type) else (
             dict(f) if isinstance(f, Mapping) else {k: getattr(f, k, None) for k in FITOUT_FIELDS})
         row = {k: d.get(k) for k in FITOUT_FIELDS}
         row["rate"], row["required_rate"] = _pct_value(row["rate"]), _pct_value(row["required_rate"])
+        row["rule_id"] = str(d.get("rule_id") or "")
+        row["unequipped"] = [str(p) for p in d.get("unequipped") or ()]
         out.append(row)
     return sorted(out, key=lambda r: (str(r["level"]), str(r["carrier"])))
 
@@ -191,7 +194,8 @@ def enterprise_rows(data: CapabilityData) -> list[dict[str, Any]]:
         for f in res.findings if res is not None else []:
             if f.severity == "info":
                 continue
-            by_cat[label_of(f.check).category].add(f.instrument)
+            if f.instrument:
+                by_cat[label_of(f.check).category].add(f.instrument)
             checks[f.check] += 1
         for cat in CATEGORIES:
             row[f"{cat}_instruments"] = len(by_cat[cat])
@@ -251,8 +255,10 @@ def gap_list(data: CapabilityData) -> list[dict[str, Any]]:
     out = []
     for code, res in data.campaign.results.items():
         items: dict[str, dict[str, Any]] = {}
+        fitout = fitout_rows(res)
         for f in res.findings:
-            if f.severity == "info":
+            # observations are no gaps; fit-out findings are listed from the review's rates below
+            if f.severity == "info" or (fitout and f.check == "fitout_rate"):
                 continue
             it = items.setdefault(f.rule_id, {
                 "enterprise": code, "kind": "rule", "rule_id": f.rule_id, "check": f.check,
@@ -264,16 +270,18 @@ def gap_list(data: CapabilityData) -> list[dict[str, Any]]:
             if _sev_rank(f.severity) < _sev_rank(it["severity"]):
                 it["severity"] = f.severity
         rows = sorted(items.values(), key=lambda i: (_sev_rank(i["severity"]), -i["findings"], i["rule_id"]))
-        for r in fitout_rows(res):
+        for r in fitout:
             if str(r["verdict"]) in ("pass", "n/a", "na", ""):
                 continue
             rate = "—" if r["rate"] is None else f"{r['rate']:.1f} %"
             need = "—" if r["required_rate"] is None else f"{r['required_rate']:g} %"
-            rows.append({"enterprise": code, "kind": "fitout", "rule_id": f"{r['level']}/{r['carrier']}",
+            item = f"{r['level']}/{r['carrier']}"
+            rows.append({"enterprise": code, "kind": "fitout",
+                         "rule_id": f"{r['rule_id']} {item}" if r["rule_id"] else item,
                          "check": "fitout_rate", "label": label_of("fitout_rate"), "severity": str(r["verdict"]),
-                         "clause": "GB 17167-2006 4.3 表1-表3", "evidence": "",
+                         "clause": "GB 17167-2006 4.3 表3", "evidence": "",
                          "findings": int(r["required_points"] or 0) - int(r["equipped_points"] or 0),
-                         "instruments": [],
+                         "instruments": list(r["unequipped"]),
                          "recommendation": f"配备率 {rate} (要求 {need}, {r['equipped_points']}/{r['required_points']} 个计量点"
                                            f"已配备): 补齐缺配计量器具 / fit-out rate {rate} (required {need}, "
                                            f"{r['equipped_points']} of {r['required_points']} points equipped): fit "

@@ -78,7 +78,8 @@ class Problem:
     findings : int
         Findings of the rule over all enterprises.
     instruments, enterprises : int
-        Distinct instruments and enterprises concerned.
+        Distinct instruments and enterprises concerned (a finding about points, e.g. a fit-out rate, names no
+        instrument).
     recommendation : str
         The rule's recommendation (zh-CN / English), the rule's limit filled in and instrument-specific
         placeholders left as ``…``.
@@ -206,7 +207,7 @@ def summarise_campaign(on: date, rules: RuleSet, results: Mapping[str, ReviewRes
         rule = rule_of.get(rid)
         problems.append(Problem(
             rid, first.check, first.severity, first.clause, first.evidence, len(hits),
-            len({(e, f.instrument) for e, f in hits}), len({e for e, _ in hits}),
+            len({(e, f.instrument) for e, f in hits if f.instrument}), len({e for e, _ in hits}),
             rule_recommendation(rule) if rule is not None else first.recommendation))
     problems.sort(key=lambda p: (-p.findings, _rank(p.severity), p.rule_id))
     return CampaignSummary(on, rules.profile, rules.version, rules.files,
