@@ -153,7 +153,10 @@ def _hand() -> CapabilityData:
     f = Finding("CCM-CAL-01", "overdue", "major", "A1", "A.P1", "C1", "", "GB 17167-2006 5.3.6", "V-std", "m", "r",
                 "gb17167_ccm.csv:2")
     a = ReviewResult("EA", ON, rs.profile, rs.version, rs.files, 4, [f])
-    b = ReviewResult("EB", ON, rs.profile, rs.version, rs.files, 6, [])
+    # the review's own finding for a failing fit-out rate names no instrument; the gap list shows the rates instead
+    fit = Finding("CCM-FIT-L1", "fitout_rate", "major", "", "", "", "", "GB 17167-2006 4.3 表3", "V-std", "m", "r",
+                  "local.csv:2")
+    b = ReviewResult("EB", ON, rs.profile, rs.version, rs.files, 6, [fit])
     a.fitout = [FitOut("L1", "electricity", 4, 4, 1.0, 1.0, "pass"),  # type: ignore[attr-defined]
                 FitOut("L2", "steam", 10, 8, 0.8, 0.8, "pass")]
     b.fitout = [FitOut("L1", "electricity", 5, 4, 0.8, 1.0, "fail"),  # type: ignore[attr-defined]
@@ -186,6 +189,8 @@ def test_the_gap_list_names_the_failing_rules_and_fit_out_items(tmp_path: Path) 
     assert [(g[0], g[2], g[3], g[7]) for g in gaps] == [
         ("EA", "rule", "CCM-CAL-01", 1), ("EB", "fitout", "L1/electricity", 1), ("EB", "fitout", "L2/steam", 3)]
     assert "80.0 %" in gaps[1][9] and "100 %" in gaps[1][9]
+    problems = {p[0]: p for p in _sheets(_hand(), tmp_path / "h3.xlsx")["主要问题 Problems"]}
+    assert problems["CCM-FIT-L1"][1:4] == (1, 0, 1)  # one finding, no instrument, one enterprise
     ents = {r[0]: r for r in _sheets(_hand(), tmp_path / "h2.xlsx")["企业 Enterprises"]}
     assert (ents["EA"][18], ents["EA"][19], ents["EB"][18], ents["EB"][19]) == (2, 0, 2, 2)  # items, below rate
 
