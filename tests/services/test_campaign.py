@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -71,3 +72,18 @@ def test_the_campaign_command_prints_json_and_a_table(region: Workspace, module_
     # the one-enterprise review keeps its form
     r = CliRunner().invoke(app, ["review", "E01", "--date", "2025-02-01", "--json", "--db", module_db_url])
     assert r.exit_code == 0 and json.loads(r.stdout)["findings"][0]["rule_id"] == "CCM-CAL-01"
+
+
+def test_the_capability_report_command(region: Workspace, module_db_url: str, tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["report", "capability", "--enterprises", "E01,E02", "--date", "2025-02-01", "--html",
+                                 "--out", str(tmp_path), "--json", "--db", module_db_url])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert set(d["files"]) == {"html"} and d["on"] == "2025-02-01" and d["totals"]["findings"] == 2
+    page = Path(d["files"]["html"]).read_text(encoding="utf-8")
+    assert "全国煤化工行业碳排放计量能力现状和问题建议报告" in page and "BS-E01" in page and "BS-E02" in page
+    r = CliRunner().invoke(app, ["report", "capability", "--out", str(tmp_path / "x"), "--db", module_db_url])
+    assert r.exit_code == 2 and "--year" in r.output and not (tmp_path / "x").exists()
+    r = CliRunner().invoke(app, ["report", "capability", "--year", "2025", "--enterprises", "E01", "--org", "E02",
+                                 "--out", str(tmp_path / "y"), "--db", module_db_url])
+    assert r.exit_code == 2 and "outside your read scope" in r.output and not (tmp_path / "y").exists()
