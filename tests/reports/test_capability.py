@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+import carbonmet.review
 from carbonmet.cli import app
 from carbonmet.reports import (
     CapabilityData,
@@ -136,8 +137,8 @@ def test_the_tiers_of_every_account_stream_are_reported(region: dict[str, Any]) 
 
 # --- fit-out rates and gaps on reviews written out by hand --------------------------------------------------------
 @dataclass(frozen=True)
-class FitOut:
-    """The shape of ``carbonmet.review``'s ``FitOutRate``: rates as fractions."""
+class _FitOut:
+    """The shape of ``carbonmet.review``'s ``FitOutRate`` (rates in %), for a review package without it."""
 
     level: str
     carrier: str
@@ -146,6 +147,12 @@ class FitOut:
     rate: float
     required_rate: float
     verdict: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FitOut: Any = getattr(carbonmet.review, "FitOutRate", _FitOut)
 
 
 def _hand() -> CapabilityData:
@@ -157,10 +164,10 @@ def _hand() -> CapabilityData:
     fit = Finding("CCM-FIT-L1", "fitout_rate", "major", "", "", "", "", "GB 17167-2006 4.3 表3", "V-std", "m", "r",
                   "local.csv:2")
     b = ReviewResult("EB", ON, rs.profile, rs.version, rs.files, 6, [fit])
-    a.fitout = [FitOut("L1", "electricity", 4, 4, 1.0, 1.0, "pass"),  # type: ignore[attr-defined]
-                FitOut("L2", "steam", 10, 8, 0.8, 0.8, "pass")]
-    b.fitout = [FitOut("L1", "electricity", 5, 4, 0.8, 1.0, "fail"),  # type: ignore[attr-defined]
-                FitOut("L2", "steam", 10, 7, 0.7, 0.8, "fail")]
+    a.fitout = [FitOut("L1", "electricity", 4, 4, 100.0, 100.0, "pass"),
+                FitOut("L2", "steam", 10, 8, 80.0, 80.0, "pass")]
+    b.fitout = [FitOut("L1", "electricity", 5, 4, 80.0, 100.0, "fail"),
+                FitOut("L2", "steam", 10, 7, 70.0, 80.0, "fail")]
     return CapabilityData(summarise_campaign(ON, rs, {"EA": a, "EB": b}), {"EA": "甲", "EB": "乙"})
 
 
@@ -206,7 +213,7 @@ def test_the_hand_report_shows_the_pooled_rates_and_gives_the_same_bytes(tmp_pat
     assert p1.read_bytes() == p2.read_bytes()
     # another fit-out result is another data version
     other = _hand()
-    other.campaign.results["EA"].fitout[0] = FitOut("L1", "electricity", 4, 3, 0.75, 1.0, "fail")  # type: ignore[attr-defined]
+    other.campaign.results["EA"].fitout[0] = FitOut("L1", "electricity", 4, 3, 75.0, 100.0, "fail")
     assert capability_stamp(other, code="test").data_version != stamp.data_version
 
 

@@ -103,11 +103,8 @@ def _sev_rank(s: str) -> int:
 
 
 def _pct_value(x: Any) -> float | None:
-    """A rate as a percentage: fractions (≤ 1) are scaled by 100, percentages kept (GB 17167 rates are ≥ 80 %)."""
-    if x is None:
-        return None
-    v = float(x)
-    return 100.0 * v if v <= 1.0 else v
+    """A rate [%] as a float (``FitOutRate`` gives its rates in %)."""
+    return None if x is None else float(x)
 
 
 def fitout_rows(result: Any) -> list[dict[str, Any]]:
