@@ -351,9 +351,10 @@ def fitout_chart_png(summary: Sequence[Mapping[str, Any]], *, dpi: int = 110) ->
                                                       for r in rows])
     need = [(yy, r["required_rate_pct"]) for yy, r in zip(y, rows, strict=True) if r["required_rate_pct"] is not None]
     if need:
-        ax.plot([v for _, v in need], [yy for yy, _ in need], "k|", markersize=14,
-                label="要求配备率 / required rate" if zh else "required rate")
-        ax.legend(fontsize=7, loc="lower right", prop={"family": kw["fontfamily"]} if kw else None)
+        ax.plot([v for _, v in need], [yy for yy, _ in need], "k|", markersize=18, markeredgewidth=2.5)
+    ax.set_title("条: 合计配备率 (蓝 = 全部企业达标); 竖线: 要求配备率 / bar: pooled rate (blue = every enterprise "
+                 "meets it); tick: required rate" if zh else "bar: pooled rate (blue = every enterprise meets it); "
+                 "tick: required rate", fontsize=8, **kw)
     ax.set_yticks(y, [f"{r['level']} · {r['carrier']}" for r in rows], fontsize=7)
     ax.set_xlim(0, 105)
     ax.set_xlabel("配备率 / fit-out rate [%]" if zh else "fit-out rate [%]", **kw)
