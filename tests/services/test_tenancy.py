@@ -968,6 +968,22 @@ def check_close_finding(ws: Workspace, me: str, other: str, tmp: Path) -> None:
     assert services.list_findings(ws, Scope.centre(), other)[0]["status"] == "open"
 
 
+def check_review_campaign(ws: Workspace, me: str, other: str) -> None:
+    # "all" is the own enterprise only; a list naming another (or the institute, or an unknown code) is refused
+    # before anything is reviewed
+    seen: list[str] = []
+    res = services.review_campaign(ws, Scope.enterprise(me), "all", date(2025, 2, 1),
+                                   progress=lambda i, n, e: seen.append(e))
+    assert seen == [me] and list(res.results) == [me] and res.errors == {}
+    assert {(f.rule_id, f.instrument) for f in res.results[me].findings} == {("CCM-CAL-01", f"BS-{me}")}
+    for codes in ([me, other], ["C01"], "E99", f"{me},{other}"):
+        seen.clear()
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.review_campaign(ws, Scope.enterprise(me), codes, date(2025, 2, 1),
+                                     progress=lambda i, n, e: seen.append(e))
+        assert seen == []
+
+
 # --- reports (报告) ---------------------------------------------------------------------------------------------
 def check_account_report(ws: Workspace, me: str, other: str) -> None:
     # the own enterprise gets as far as its account (plans without a streams table); the others not at all, and
@@ -991,6 +1007,19 @@ def check_review_report(ws: Workspace, me: str, other: str) -> None:
         with pytest.raises(NotInScope, match="outside your read scope"):
             services.review_report(ws, Scope.enterprise(me), org, date(2025, 2, 1), out / org)
         assert not (out / org).exists()
+
+
+def check_capability_report(ws: Workspace, me: str, other: str) -> None:
+    out = Path(tempfile.mkdtemp())
+    res = services.capability_report(ws, Scope.enterprise(me), "all", date(2025, 2, 1), out / "own", ("html", "xlsx"))
+    page = Path(res["files"]["html"]).read_text(encoding="utf-8")
+    assert f"BS-{me}" in page and f"BS-{other}" not in page and other not in page
+    assert res["totals"]["enterprises"] == 1 and res["totals"]["findings"] == 1
+    for codes in ([me, other], [other], ["C01"], ["E99"]):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.capability_report(ws, Scope.enterprise(me), codes, 2025, out / "other")
+        assert not (out / "other").exists()
+
 
 def check_validate_review(ws: Workspace, me: str, other: str) -> None:
     # generates its own region in a throw-away workspace: nothing of ws changes, any scope may call it

@@ -7,6 +7,8 @@ Public API:
 - review rules as data: :func:`load_rules` (a shipped profile, default ``gb17167_ccm``, plus a local rule set
   given by path), :func:`read_rule_file`, :func:`profile_names`, :class:`RuleSet`, :class:`ReviewRule`;
 - the review: :func:`review_instruments` (one enterprise on a date) → :class:`ReviewResult` of :class:`Finding`;
+- campaigns (批量审查): :func:`summarise_campaign` of many enterprises' reviews → :class:`CampaignSummary`
+  (:class:`EnterpriseOutcome` per enterprise, the top :class:`Problem` with the rule's recommendation);
 - verification (碳核查): the enterprise's report (:class:`ReportRow`, :func:`read_report` → :class:`Report`),
   :func:`verify_account` (report vs the platform's account, lab results and plan) → :class:`VerificationResult`
   (sampling plan, :class:`VerificationFinding`, the verified account of :class:`VerifiedStream`), its rules as
@@ -22,6 +24,7 @@ The certificate rules (when a certificate counts and covers, 强制检定) are t
 """
 
 from . import runs  # noqa: F401  (declares the run tables on carbonmet.db.Base)
+from ._campaign import CampaignSummary, EnterpriseOutcome, Problem, summarise_campaign
 from ._decision import RULES, Decision, decide, decide_mpe
 from ._engine import Finding, ReviewResult, class_mpe, review_instruments
 from ._errors import ReportFileError, ReviewError, RuleFileError
@@ -43,8 +46,11 @@ __all__ = [
     "REPORT_COLUMNS",
     "RULES",
     "VERIFY_CHECKS",
+    "CampaignSummary",
     "Decision",
+    "EnterpriseOutcome",
     "Finding",
+    "Problem",
     "Report",
     "ReportFileError",
     "ReportRow",
@@ -66,6 +72,7 @@ __all__ = [
     "read_report",
     "read_rule_file",
     "review_instruments",
+    "summarise_campaign",
     "verify_account",
     "verify_profile_names",
 ]

@@ -64,8 +64,8 @@ from ._registry import (
     registry_table,
     trace_standard,
 )
-from ._reports import account_report, footprint_report, review_report
-from ._review import ReviewValidation, review_enterprise, validate_review
+from ._reports import account_report, capability_report, footprint_report, review_report
+from ._review import ReviewValidation, review_campaign, review_enterprise, validate_review
 from ._runs import (
     acknowledge_finding,
     close_finding,
@@ -122,6 +122,7 @@ __all__ = [
     "assign_verifier",
     "authenticate",
     "balance_enterprise",
+    "capability_report",
     "cems_enterprise",
     "close_finding",
     "compact_store",
@@ -176,6 +177,7 @@ __all__ = [
     "readings_summary",
     "record_incident",
     "registry_table",
+    "review_campaign",
     "review_enterprise",
     "review_report",
     "revoke_api_key",

@@ -1,6 +1,7 @@
-"""Report use cases (报告): the accounting report of one enterprise-year and the metrology review report of one
-enterprise on a date, as PDF, XLSX and HTML files stamped with the data, profile and code versions that produced
-them (same inputs → same bytes). The comparison pilot's report is written by :func:`pilot_comparison`."""
+"""Report use cases (报告): the accounting report of one enterprise-year, the metrology review report of one
+enterprise on a date and the capability status report across enterprises, as PDF, XLSX and HTML files stamped
+with the data, profile and code versions that produced them (same inputs → same bytes). The comparison pilot's
+report is written by :func:`pilot_comparison`."""
 
 from __future__ import annotations
 
@@ -12,19 +13,23 @@ from typing import Any
 from sqlalchemy import select
 
 from carbonmet.reports import (
+    CapabilityData,
     account_stamp,
+    capability_stamp,
     render_account_html,
+    render_capability_html,
     render_pdf,
     render_review_html,
     review_stamp,
     write_account_xlsx,
+    write_capability_xlsx,
     write_review_xlsx,
 )
 
 from ._accounting import account_enterprise
 from ._deps import Organisation
 from ._errors import ServiceError
-from ._review import review_enterprise
+from ._review import campaign_enterprises, review_campaign, review_enterprise
 from ._scope import Scope
 from ._usecase import use_case
 from ._workspace import Workspace
@@ -32,6 +37,7 @@ from ._workspace import Workspace
 FORMATS = ("pdf", "xlsx", "html")
 _ACCOUNT_REPORT = "emission account report 核算报告"
 _REVIEW_REPORT = "metrology review report 计量审查报告"
+_CAPABILITY_REPORT = "capability status report 计量能力现状报告"
 
 
 def _formats(formats: Sequence[str] | str) -> list[str]:
@@ -176,3 +182,82 @@ def footprint_report(ws: Workspace, scope: Scope, enterprise: str, year: int, pr
                           lambda p: write_footprint_xlsx(fp, p, stamp=stamp))
     return {"enterprise": enterprise, "product": product, "year": year, "files": files, "stamp": stamp.to_dict(),
             "value": fp["value"], "U": fp["U"]}
+
+
+def _stream_tiers(streams: Sequence[Any]) -> list[dict[str, Any]]:
+    """The tier each stream's activity data achieve (``stream``, ``tier``, ``U_rel_pct``, ``threshold_pct``); a
+    stream of several activity items (a carbon balance) gives one row per item, named ``stream/item``."""
+    out = []
+    for st in streams:
+        tier = st.tier or {}
+        items = tier.get("items") or {"": tier}
+        for item, t in sorted(items.items()):
+            out.append({"stream": f"{st.name}/{item}" if item else st.name, "tier": t.get("tier"),
+                        "U_rel_pct": t.get("U_rel_pct"), "threshold_pct": t.get("threshold_pct")})
+    return out
+
+
+@use_case("read")
+def capability_report(ws: Workspace, scope: Scope, enterprises: Sequence[str] | str, on: date | int,
+                      out_dir: str | Path, formats: Sequence[str] = ("html", "xlsx"), *,
+                      profile: str = "gb17167_ccm", local_rules: str | Path | None = None, tiers: bool = False,
+                      top: int = 10, progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
+    """The capability status report across enterprises (全国煤化工行业碳排放计量能力现状和问题建议报告): a review
+    campaign (:func:`review_campaign`) written as ``capability-<date>.html`` / ``.xlsx`` / ``.pdf`` into
+    ``out_dir`` — fit-out rates (when the reviews compute them), accuracy compliance, overdue calibrations,
+    traceability gaps, achieved tiers (``tiers=True``), the top problems with counts and the rules'
+    recommendations, and a gap list per enterprise; stamped, the same inputs give the same bytes.
+
+    Parameters
+    ----------
+    enterprises : "all", sequence of str or comma-separated str
+        As :func:`review_campaign`.
+    on : date or int
+        The review date, or a year (reviewed on 31 December of it).
+    formats : sequence of {"pdf", "xlsx", "html"}
+    profile, local_rules, top
+        As :func:`review_campaign`.
+    tiers : bool
+        Also compute each reviewed enterprise's account of the year (LPU) for the tier its streams' activity
+        data achieve; an enterprise whose account cannot be computed is named in the report, not fatal.
+    progress : callable, optional
+        ``progress(done, total, enterprise)`` after each enterprise's review.
+
+    Returns
+    -------
+    dict
+        ``on``, ``files`` (format → path as text), ``stamp``, the campaign's ``totals`` and ``problems``.
+
+    Raises
+    ------
+    NotInScope
+        A listed enterprise outside the read scope (checked before anything is computed or written).
+    ServiceError
+        An unknown format, no enterprise, or one given twice.
+    carbonmet.review.ReviewError
+        Unknown profile, or a bad local rule file (file, row and field named).
+    """
+    day = date(on, 12, 31) if isinstance(on, int) else on
+    fs = _formats(formats)
+    codes = campaign_enterprises(ws, scope, enterprises, _CAPABILITY_REPORT)
+    camp = review_campaign(ws, scope, codes, day, profile=profile, local_rules=local_rules, top=top,
+                           progress=progress)
+    with ws.session() as s:
+        names = {c: str(n or "") for c, n in s.execute(select(Organisation.code, Organisation.name)
+                                                       .where(Organisation.code.in_(codes)))}
+    data = CapabilityData(camp, names)
+    if tiers:
+        data.tiers, data.year = {}, day.year
+        for code in camp.results:
+            try:
+                acc = account_enterprise(ws, scope, code, day.year, method="lpu")
+            except Exception as exc:  # noqa: BLE001 - an enterprise without an account is named, not fatal
+                data.tier_errors[code] = f"{type(exc).__name__}: {exc}"
+                continue
+            data.tiers[code] = _stream_tiers(acc.streams)
+    stamp = capability_stamp(data)
+    files = _write_report(out_dir, f"capability-{day.isoformat()}", fs, stamp,
+                          lambda: render_capability_html(data, stamp=stamp),
+                          lambda p: write_capability_xlsx(data, p, stamp=stamp))
+    return {"on": day.isoformat(), "files": files, "stamp": stamp.to_dict(), "totals": camp.totals(),
+            "problems": [p.to_dict() for p in camp.problems]}
