@@ -6,7 +6,9 @@ Public API:
   (pass, fail or inconclusive, and which rule and guard band decided);
 - review rules as data: :func:`load_rules` (a shipped profile, default ``gb17167_ccm``, plus a local rule set
   given by path), :func:`read_rule_file`, :func:`profile_names`, :class:`RuleSet`, :class:`ReviewRule`;
-- the review: :func:`review_instruments` (one enterprise on a date) → :class:`ReviewResult` of :class:`Finding`;
+- the review: :func:`review_instruments` (one enterprise on a date) → :class:`ReviewResult` of :class:`Finding`
+  and the GB 17167 fit-out rates (:class:`FitOutRate`); the pure models it applies: :func:`combine_mpe` (the
+  whole measuring system's MPE, :data:`COMBINATIONS`), :func:`fitout_rate`, :func:`is_main` (Tables 1-3);
 - verification (碳核查): the enterprise's report (:class:`ReportRow`, :func:`read_report` → :class:`Report`),
   :func:`verify_account` (report vs the platform's account, lab results and plan) → :class:`VerificationResult`
   (sampling plan, :class:`VerificationFinding`, the verified account of :class:`VerifiedStream`), its rules as
@@ -24,6 +26,7 @@ from ._engine import Finding, ReviewResult, class_mpe, review_instruments
 from ._errors import ReportFileError, ReviewError, RuleFileError
 from ._report import REPORT_COLUMNS, Report, ReportRow, read_report
 from ._rules import CHECKS, ReviewRule, RuleSet, load_rules, profile_names, read_rule_file
+from ._system import COMBINATIONS, FitOutRate, combine_mpe, fitout_rate, is_main
 from ._verify import (
     VERIFY_CHECKS,
     VerificationFinding,
@@ -37,11 +40,13 @@ from ._verify import (
 
 __all__ = [
     "CHECKS",
+    "COMBINATIONS",
     "REPORT_COLUMNS",
     "RULES",
     "VERIFY_CHECKS",
     "Decision",
     "Finding",
+    "FitOutRate",
     "Report",
     "ReportFileError",
     "ReportRow",
@@ -54,9 +59,12 @@ __all__ = [
     "VerificationResult",
     "VerifiedStream",
     "class_mpe",
+    "combine_mpe",
     "decide",
     "decide_mpe",
     "finding_keys",
+    "fitout_rate",
+    "is_main",
     "load_rules",
     "load_verify_rules",
     "profile_names",
