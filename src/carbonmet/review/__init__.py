@@ -13,6 +13,9 @@ Public API:
   :func:`verify_account` (report vs the platform's account, lab results and plan) → :class:`VerificationResult`
   (sampling plan, :class:`VerificationFinding`, the verified account of :class:`VerifiedStream`), its rules as
   data (:func:`load_verify_rules`, :data:`VERIFY_CHECKS`);
+- review items as data: JJF 1356-2012 Appendix C's 52 items and the 9.7.2 conclusion rule (:func:`load_items`,
+  :func:`assess_items` → :class:`ItemsAssessment` of :class:`ItemResult` per :class:`ReviewItem`; the items the
+  automated checks cover are judged from the findings, the others stay to be assessed on site);
 - errors: :class:`ReviewError`, :class:`RuleFileError` (file, row and field of a bad rule file),
   :class:`ReportFileError` (file, row and field of a bad report).
 
@@ -24,6 +27,7 @@ The certificate rules (when a certificate counts and covers, 强制检定) are t
 from ._decision import RULES, Decision, decide, decide_mpe
 from ._engine import Finding, ReviewResult, class_mpe, review_instruments
 from ._errors import ReportFileError, ReviewError, RuleFileError
+from ._items import ItemResult, ItemsAssessment, ReviewItem, assess_items, load_items
 from ._report import REPORT_COLUMNS, Report, ReportRow, read_report
 from ._rules import CHECKS, ReviewRule, RuleSet, load_rules, profile_names, read_rule_file
 from ._system import COMBINATIONS, FitOutRate, combine_mpe, fitout_rate, is_main
@@ -47,10 +51,13 @@ __all__ = [
     "Decision",
     "Finding",
     "FitOutRate",
+    "ItemResult",
+    "ItemsAssessment",
     "Report",
     "ReportFileError",
     "ReportRow",
     "ReviewError",
+    "ReviewItem",
     "ReviewResult",
     "ReviewRule",
     "RuleFileError",
@@ -58,6 +65,7 @@ __all__ = [
     "VerificationFinding",
     "VerificationResult",
     "VerifiedStream",
+    "assess_items",
     "class_mpe",
     "combine_mpe",
     "decide",
@@ -65,6 +73,7 @@ __all__ = [
     "finding_keys",
     "fitout_rate",
     "is_main",
+    "load_items",
     "load_rules",
     "load_verify_rules",
     "profile_names",
