@@ -294,12 +294,12 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
             sys_mpe = combine_mpe(known, method)
             if sys_mpe <= limit:
                 continue
-            bad = [i for i, m in zip(comps, known, strict=True) if m > limit]
-            if not bad:  # no component alone over the limit: the largest contributor is named
-                bad = [max(zip(comps, known, strict=True), key=lambda t: t[1])[0]]
+            over = [i for i, m in zip(comps, known, strict=True) if m > limit]
+            if not over:  # no component alone over the limit: the largest contributor is named
+                over = [max(zip(comps, known, strict=True), key=lambda t: t[1])[0]]
             system = " + ".join(f"{i.code} ({i.type}, {m:g} %)" for i, m in zip(comps, known, strict=True))
-            for b in bad:
-                add(rule, b, system=system, system_mpe=f"{sys_mpe:.3g}")
+            for component in over:
+                add(rule, component, system=system, system_mpe=f"{sys_mpe:.3g}")
 
     # --- indication error on the covering calibration certificate vs the MPE, with its uncertainty
     for rule in rs.of_check("certificate_error"):
@@ -353,20 +353,20 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
     for rule in rs.of_check("fitout_rate"):
         level = _level(rule)
         required: list[MeasurementPoint] = []
-        for pt in points:
-            pa = pattrs(pt)
+        for mp in points:
+            pa = pattrs(mp)
             if not rule.applies(pa):
                 continue
             if level in ("L2", "L3"):
-                main = [is_main(pt.energy_use, pt.energy_use_unit, float(t.value), t.unit)
+                main = [is_main(mp.energy_use, mp.energy_use_unit, float(t.value), t.unit)
                         for t in thresholds if t.applies(pa)]
                 judged = [m for m in main if m is not None]
                 if judged and not any(judged):
                     continue  # below every applicable threshold: not a main unit / equipment (4.3.3, 4.3.4)
-            required.append(pt)
+            required.append(mp)
         if not required:
             continue
-        missing = tuple(pt.code for pt in required if not at_point.get(pt.id))
+        missing = tuple(mp.code for mp in required if not at_point.get(mp.id))
         rate, verdict = fitout_rate(len(required), len(required) - len(missing), float(rule.value))
         fr = FitOutRate(level, _carrier_label(rule), len(required), len(required) - len(missing), rate,
                         float(rule.value), verdict, rule.rule_id, missing)
@@ -404,9 +404,9 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
             for pt, comps in targets:
                 if pt.code not in share or not any(rule.applies(attrs(i)) for i in comps):
                     continue
-                c = share[pt.code]
-                if 100 * c < float(rule.value) * (1 - 1e-12):
-                    emit(rule, comps[0].code, pt.code, ctx={"completeness": f"{100 * c:.1f}", "period": label})
+                got = share[pt.code]
+                if 100 * got < float(rule.value) * (1 - 1e-12):
+                    emit(rule, comps[0].code, pt.code, ctx={"completeness": f"{100 * got:.1f}", "period": label})
 
     # --- coal-chemical carbon profile: the monitoring plan's streams and their lab analyses
     plan_checks = [r for c in ("stream_metered", "analysis_frequency") for r in rs.of_check(c)]
@@ -424,13 +424,13 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
                     if row.parameter != "activity_data" or (row.valid_from or plan.header.valid_from) > on \
                             or (row.valid_to is not None and row.valid_to <= on):
                         continue
-                    pt = by_code.get(row.ref) if row.source == "point" else None
-                    if row.source == "point" and pt is not None and not rule.applies(pattrs(pt)):
+                    ref_pt = by_code.get(row.ref) if row.source == "point" else None
+                    if row.source == "point" and ref_pt is not None and not rule.applies(pattrs(ref_pt)):
                         continue
-                    if pt is not None and at_point.get(pt.id):
+                    if ref_pt is not None and at_point.get(ref_pt.id):
                         continue
                     why = (f"数据来源为 {row.source} / source is {row.source} ({row.ref})" if row.source != "point"
-                           else f"计量点 {row.ref} 未登记 / point {row.ref} not registered" if pt is None
+                           else f"计量点 {row.ref} 未登记 / point {row.ref} not registered" if ref_pt is None
                            else f"计量点 {row.ref} 无在用器具 / point {row.ref} has no in-service instrument")
                     emit(rule, "", row.ref if row.source == "point" else "",
                          ctx={"stream": row.source_stream, "parameter": row.parameter, "missing": why})
@@ -451,15 +451,15 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
     # --- CEMS QA current where a stream is measured (newest certificate or comparison not older than the limit)
     for rule in rs.of_check("cems_qa"):
         for inst in insts:
-            pt = point_of.get(inst.id)
-            if pt is None or not pt.source_stream or not rule.applies(attrs(inst)):
+            at = point_of.get(inst.id)
+            if at is None or not at.source_stream or not rule.applies(attrs(inst)):
                 continue
             dated = [c for c in certs.get(inst.id, []) if c.calibration_date <= on]
             if not dated:
                 continue  # never certified: the certificate rules' finding
             last = dated[-1]
             if (on - last.calibration_date).days > int(rule.value):
-                add(rule, inst, last.cert_no, last_qa=last.calibration_date.isoformat(), stream=pt.source_stream)
+                add(rule, inst, last.cert_no, last_qa=last.calibration_date.isoformat(), stream=at.source_stream)
 
     seen: set[tuple[str, str, str, str]] = set()
     unique = []
