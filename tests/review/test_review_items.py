@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from carbonmet.review import Finding, ReviewError, ReviewResult, RuleFileError, assess_items, load_items
+from carbonmet.review import Finding, ReviewError, ReviewResult, RuleFileError
+from carbonmet.review.items import assess_items, load_items
 
 
 def _result(*checks: str, severity: str = "major") -> ReviewResult:

@@ -12,16 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from carbonmet.review import (
-    FitOutRate,
-    ReviewResult,
-    RuleFileError,
-    combine_mpe,
-    fitout_rate,
-    is_main,
-    load_rules,
-    review_instruments,
-)
+from carbonmet.review import FitOutRate, ReviewResult, RuleFileError, load_rules, review_instruments
+from carbonmet.review.system import combine_mpe, fitout_rate, is_main
 from carbonmet.services import (
     Scope,
     Workspace,

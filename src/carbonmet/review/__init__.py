@@ -7,15 +7,16 @@ Public API:
 - review rules as data: :func:`load_rules` (a shipped profile, default ``gb17167_ccm``, plus a local rule set
   given by path), :func:`read_rule_file`, :func:`profile_names`, :class:`RuleSet`, :class:`ReviewRule`;
 - the review: :func:`review_instruments` (one enterprise on a date) → :class:`ReviewResult` of :class:`Finding`
-  and the GB 17167 fit-out rates (:class:`FitOutRate`); the pure models it applies: :func:`combine_mpe` (the
-  whole measuring system's MPE, :data:`COMBINATIONS`), :func:`fitout_rate`, :func:`is_main` (Tables 1-3);
+  and the GB 17167 fit-out rates (:class:`FitOutRate`); the pure models it applies are in the public submodule
+  :mod:`carbonmet.review.system` (``combine_mpe``: the whole measuring system's MPE; ``fitout_rate``;
+  ``is_main``: Tables 1-3);
 - verification (碳核查): the enterprise's report (:class:`ReportRow`, :func:`read_report` → :class:`Report`),
   :func:`verify_account` (report vs the platform's account, lab results and plan) → :class:`VerificationResult`
   (sampling plan, :class:`VerificationFinding`, the verified account of :class:`VerifiedStream`), its rules as
   data (:func:`load_verify_rules`, :data:`VERIFY_CHECKS`);
-- review items as data: JJF 1356-2012 Appendix C's 52 items and the 9.7.2 conclusion rule (:func:`load_items`,
-  :func:`assess_items` → :class:`ItemsAssessment` of :class:`ItemResult` per :class:`ReviewItem`; the items the
-  automated checks cover are judged from the findings, the others stay to be assessed on site);
+- review items as data in the public submodule :mod:`carbonmet.review.items`: JJF 1356-2012 Appendix C's 52
+  items and the 9.7.2 conclusion rule (``load_items``, ``assess_items``; the items the automated checks cover are
+  judged from the findings, the others stay to be assessed on site);
 - errors: :class:`ReviewError`, :class:`RuleFileError` (file, row and field of a bad rule file),
   :class:`ReportFileError` (file, row and field of a bad report).
 
@@ -27,10 +28,9 @@ The certificate rules (when a certificate counts and covers, 强制检定) are t
 from ._decision import RULES, Decision, decide, decide_mpe
 from ._engine import Finding, ReviewResult, class_mpe, review_instruments
 from ._errors import ReportFileError, ReviewError, RuleFileError
-from ._items import ItemResult, ItemsAssessment, ReviewItem, assess_items, load_items
 from ._report import REPORT_COLUMNS, Report, ReportRow, read_report
 from ._rules import CHECKS, ReviewRule, RuleSet, load_rules, profile_names, read_rule_file
-from ._system import COMBINATIONS, FitOutRate, combine_mpe, fitout_rate, is_main
+from ._system import FitOutRate
 from ._verify import (
     VERIFY_CHECKS,
     VerificationFinding,
@@ -44,20 +44,16 @@ from ._verify import (
 
 __all__ = [
     "CHECKS",
-    "COMBINATIONS",
     "REPORT_COLUMNS",
     "RULES",
     "VERIFY_CHECKS",
     "Decision",
     "Finding",
     "FitOutRate",
-    "ItemResult",
-    "ItemsAssessment",
     "Report",
     "ReportFileError",
     "ReportRow",
     "ReviewError",
-    "ReviewItem",
     "ReviewResult",
     "ReviewRule",
     "RuleFileError",
@@ -65,15 +61,10 @@ __all__ = [
     "VerificationFinding",
     "VerificationResult",
     "VerifiedStream",
-    "assess_items",
     "class_mpe",
-    "combine_mpe",
     "decide",
     "decide_mpe",
     "finding_keys",
-    "fitout_rate",
-    "is_main",
-    "load_items",
     "load_rules",
     "load_verify_rules",
     "profile_names",
