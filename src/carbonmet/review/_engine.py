@@ -386,7 +386,10 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
         targets = [(pt, at_point[pt.id]) for pt in points if at_point.get(pt.id)
                    and any(r.applies(attrs(i)) for r in comp_rules for i in at_point[pt.id])]
         share: dict[str, float] = {}
-        if targets:
+        months = sorted({f"{d.year:04d}-{d.month:02d}" for d in (first + timedelta(days=k)
+                                                                  for k in range((after - first).days))})
+        stored = bool(targets) and bool(store.files([pt.code for pt, _ in targets], months))
+        if stored:  # the store holds some of the enterprise's readings of the period (a cheap look first)
             catalog = catalog_from_registry(session)
             codes_ = [pt.code for pt, _ in targets if pt.code in catalog]
             try:
