@@ -13,6 +13,13 @@ Columns (header row, any order; file, row and field are named in every error):
 The selector ``applies_to`` is empty (every instrument) or ``field=a|b; field2=c`` over the instrument and its
 measurement point at the review date (:data:`SELECTOR_FIELDS`). Messages may name ``{placeholders}`` from
 :data:`PLACEHOLDERS`.
+
+Checks over points rather than single instruments: ``accuracy_class`` judges a point's whole measuring system
+(its instruments combined as the ``system_combination`` rule says, ``rss`` or ``linear``); ``fitout_rate``
+(value: the required rate in %) and ``main_threshold`` (value and unit: the Table 1/2 limit) select points of
+exactly one ``level`` by point fields only (:data:`POINT_FIELDS`); ``completeness`` (value: the least share in %);
+``stream_metered``, ``analysis_frequency`` and ``cems_qa`` (value: the oldest QA age in days) read the monitoring
+plan, the lab results and the CEMS instruments' certificates (profile ``ccm_carbon``).
 """
 
 from __future__ import annotations
