@@ -84,3 +84,17 @@ def test_cli_validate_review_small_region() -> None:
     d = json.loads(r.stdout)
     assert d["seeds"][0]["seed"] == 11 and d["seeds"][0]["expected"] > 0
     assert (d["precision"], d["recall"]) == (1.0, 1.0), (d["false_positives"], d["missed"])
+
+
+def test_the_region_meets_the_fit_out_rates_and_its_data_are_complete(region: tuple[Path, dict[str, Any]]) -> None:
+    root, _ = region
+    with Workspace(f"sqlite:///{root / 'r.db'}", store_root=root / "region") as ws:
+        res = review_enterprise(ws, Scope.centre(), "E01", date(2025, 12, 31))
+    rates = {(r.level, r.carrier): r for r in res.fitout}
+    # every energy point of the generated enterprise carries an instrument: gateway coal, gas, electricity and
+    # the belt scales at 100 %; the lab sample points of the same carriers are not meters and are not counted
+    assert {("L1", "electricity"), ("L1", "natural_gas"), ("L1", "coal|fuel_coal|raw_coal"),
+            ("L2", "coal|fuel_coal|raw_coal")} <= set(rates)
+    assert all(r.verdict == "pass" and r.rate == 100.0 and not r.unequipped for r in rates.values())
+    assert rates[("L2", "coal|fuel_coal|raw_coal")].required_points == 2  # GASIFIER_COAL and BOILER_COAL
+    assert not [f for f in res.findings if f.check in ("fitout_rate", "completeness")]

@@ -128,10 +128,21 @@ class PointRow(_Row):
     source_stream: str | None = Field(default=None, max_length=96)
     hj212_mn: str | None = Field(default=None, max_length=32)
     hj212_code: str | None = Field(default=None, max_length=32)
+    #: declared consumption or power of the unit/equipment metered here (JJF 1356-2012 Table B.2), judged
+    #: against GB 17167-2006 Tables 1-2 (which secondary units and equipment are "main")
+    energy_use: float | None = Field(default=None, ge=0)
+    energy_use_unit: str | None = Field(default=None, max_length=48)
 
-    _unit = field_validator("unit")(_check_unit)
+    _unit = field_validator("unit", "energy_use_unit")(_check_unit)
     _codes = field_validator("point_id", "site_code", "source_stream")(_code)
     _labels = field_validator("hj212_mn", "hj212_code")(_label)
+    _numbers = field_validator("energy_use")(_finite)
+
+    @model_validator(mode="after")
+    def _energy_use_pair(self) -> PointRow:
+        if (self.energy_use is None) != (self.energy_use_unit is None):
+            raise ValueError("energy_use and energy_use_unit go together (both or neither)")
+        return self
 
 
 class StandardRow(_Row):

@@ -146,6 +146,8 @@ def upsert_point(session: Session, row: PointRow, actor: str = DEFAULT_ACTOR) ->
         "source_stream": row.source_stream,
         "hj212_mn": row.hj212_mn,
         "hj212_code": row.hj212_code,
+        "energy_use": row.energy_use,
+        "energy_use_unit": row.energy_use_unit,
     }
     given = _given(row, {"point_id": "code", "site_code": "site_id"})
     return _apply(session, obj, MeasurementPoint, row.point_id, vals, actor, given)

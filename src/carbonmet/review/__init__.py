@@ -6,7 +6,10 @@ Public API:
   (pass, fail or inconclusive, and which rule and guard band decided);
 - review rules as data: :func:`load_rules` (a shipped profile, default ``gb17167_ccm``, plus a local rule set
   given by path), :func:`read_rule_file`, :func:`profile_names`, :class:`RuleSet`, :class:`ReviewRule`;
-- the review: :func:`review_instruments` (one enterprise on a date) → :class:`ReviewResult` of :class:`Finding`;
+- the review: :func:`review_instruments` (one enterprise on a date) → :class:`ReviewResult` of :class:`Finding`
+  and the GB 17167 fit-out rates (:class:`FitOutRate`); the pure models it applies are in the public submodule
+  :mod:`carbonmet.review.system` (``combine_mpe``: the whole measuring system's MPE; ``fitout_rate``;
+  ``is_main``: Tables 1-3);
 - campaigns (批量审查): :func:`summarise_campaign` of many enterprises' reviews → :class:`CampaignSummary`
   (:class:`EnterpriseOutcome` per enterprise, the top :class:`Problem` with the rule's recommendation);
 - verification (碳核查): the enterprise's report (:class:`ReportRow`, :func:`read_report` → :class:`Report`),
@@ -15,6 +18,9 @@ Public API:
   data (:func:`load_verify_rules`, :data:`VERIFY_CHECKS`);
 - stored runs and the findings' lifecycle (open → acknowledged → closed → fixed / reopened), diffs and the
   verified account: :mod:`carbonmet.review.runs` (tables in the registry database, audited);
+- review items as data in the public submodule :mod:`carbonmet.review.items`: JJF 1356-2012 Appendix C's 52
+  items and the 9.7.2 conclusion rule (``load_items``, ``assess_items``; the items the automated checks cover are
+  judged from the findings, the others stay to be assessed on site);
 - errors: :class:`ReviewError`, :class:`RuleFileError` (file, row and field of a bad rule file),
   :class:`ReportFileError` (file, row and field of a bad report).
 
@@ -30,6 +36,7 @@ from ._engine import Finding, ReviewResult, class_mpe, review_instruments
 from ._errors import ReportFileError, ReviewError, RuleFileError
 from ._report import REPORT_COLUMNS, Report, ReportRow, read_report
 from ._rules import CHECKS, ReviewRule, RuleSet, load_rules, profile_names, read_rule_file
+from ._system import FitOutRate
 from ._verify import (
     VERIFY_CHECKS,
     VerificationFinding,
@@ -50,6 +57,7 @@ __all__ = [
     "Decision",
     "EnterpriseOutcome",
     "Finding",
+    "FitOutRate",
     "Problem",
     "Report",
     "ReportFileError",

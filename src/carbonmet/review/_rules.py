@@ -13,6 +13,13 @@ Columns (header row, any order; file, row and field are named in every error):
 The selector ``applies_to`` is empty (every instrument) or ``field=a|b; field2=c`` over the instrument and its
 measurement point at the review date (:data:`SELECTOR_FIELDS`). Messages may name ``{placeholders}`` from
 :data:`PLACEHOLDERS`.
+
+Checks over points rather than single instruments: ``accuracy_class`` judges a point's whole measuring system
+(its instruments combined as the ``system_combination`` rule says, ``rss`` or ``linear``); ``fitout_rate``
+(value: the required rate in %) and ``main_threshold`` (value and unit: the Table 1/2 limit) select points of
+exactly one ``level`` by point fields only (:data:`POINT_FIELDS`); ``completeness`` (value: the least share in %);
+``stream_metered``, ``analysis_frequency`` and ``cems_qa`` (value: the oldest QA age in days) read the monitoring
+plan, the lab results and the CEMS instruments' certificates (profile ``ccm_carbon``).
 """
 
 from __future__ import annotations
@@ -25,9 +32,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..quantities import UnitError, parse_unit
 from ..tabular import TabularError, read_table
 from ._decision import RULES as DECISION_RULES
 from ._errors import ReviewError, RuleFileError
+from ._system import COMBINATIONS
 
 COLUMNS = ("rule_id", "check", "applies_to", "parameter", "value", "unit", "standard", "clause", "evidence",
            "severity", "message_zh", "message_en", "recommendation_zh", "recommendation_en")
@@ -35,16 +44,32 @@ SEVERITIES = ("critical", "major", "minor", "info")
 EVIDENCE = ("V-std", "V", "C", "R", "A", "M", "D", "?")
 SELECTOR_FIELDS = ("type", "legal_category", "carrier", "quantity", "level", "reading_kind", "source_stream")
 PLACEHOLDERS = ("instrument", "type", "point", "certificate", "valid_until", "accuracy_class", "mpe_rel", "limit",
-                "standard", "window", "on", "decision")
+                "standard", "window", "on", "decision", "system", "system_mpe", "level", "carrier", "rate",
+                "required", "equipped", "unequipped", "completeness", "period", "stream", "parameter", "missing",
+                "last_qa", "unit")
+#: checks whose selector may name only point fields and must name exactly one ``level`` (a table per level)
+POINT_FIELDS = ("carrier", "quantity", "level", "reading_kind", "source_stream")
 # check -> (parameter name expected, kind of value): "" = no parameter
 CHECKS: dict[str, tuple[str, str]] = {
     "overdue": ("grace_days", "int"),
     "calibrated_not_verified": ("", ""),
     "does_not_conform": ("", ""),
     "never_certified": ("", ""),
+    # the whole measuring system's MPE (its components' combined by ``system_combination``) against the limit
     "accuracy_class": ("mpe_rel", "float"),
+    "system_combination": ("method", "combination"),
     "traceability_oot": ("lookback_days", "int"),
     "certificate_error": ("decision_rule", "rule"),
+    # GB 17167 Table 3 rate of a level and energy type; Tables 1-2 thresholds making a unit/equipment main
+    "fitout_rate": ("required_rate", "pct"),
+    "main_threshold": ("threshold", "float"),
+    # share of expected readings present in the readings store over the review period
+    "completeness": ("min_share", "pct"),
+    # coal-chemical carbon profile: plan streams' activity data metered, lab analyses at the plan's frequency,
+    # CEMS QA (newest certificate or comparison) not older than the limit
+    "stream_metered": ("", ""),
+    "analysis_frequency": ("", ""),
+    "cems_qa": ("max_age_days", "int"),
 }
 
 
@@ -111,6 +136,22 @@ def _selector(text: str, file: str, row: int) -> tuple[tuple[str, frozenset[str]
     return tuple(out)
 
 
+def _per_level(check: str, selector: tuple[tuple[str, frozenset[str]], ...], file: str, row: int) -> None:
+    """A fit-out or threshold rule is about points (no instrument fields) of exactly one level."""
+    for key, vals in selector:
+        if key not in POINT_FIELDS:
+            raise RuleFileError(file, row, "applies_to",
+                                f"check {check!r} selects points: {key!r} is not one of {', '.join(POINT_FIELDS)}")
+        if key == "level" and len(vals) != 1:
+            raise RuleFileError(file, row, "applies_to", f"check {check!r} names exactly one level, got {sorted(vals)}")
+    levels = [next(iter(v)) for k, v in selector if k == "level"]
+    if not levels:
+        raise RuleFileError(file, row, "applies_to", f"check {check!r} needs level=L1, L2 or L3")
+    if check == "main_threshold" and levels[0] not in ("L2", "L3"):
+        raise RuleFileError(file, row, "applies_to",
+                            f"a main-unit/equipment threshold is for level L2 or L3, got {levels[0]!r}")
+
+
 def _template(text: str, file: str, row: int, column: str,
               placeholders: tuple[str, ...] = PLACEHOLDERS) -> str:
     try:
@@ -135,6 +176,10 @@ def _value(check: str, parameter: str, raw: str, file: str, row: int,
         if raw:
             raise RuleFileError(file, row, "value", f"check {check!r} takes no value, got {raw!r}")
         return None
+    if kind == "combination":
+        if raw not in COMBINATIONS:
+            raise RuleFileError(file, row, "value", f"{raw!r} is not a combination ({', '.join(COMBINATIONS)})")
+        return raw
     if kind == "rule":
         if raw not in DECISION_RULES:
             raise RuleFileError(file, row, "value", f"{raw!r} is not a decision rule ({', '.join(DECISION_RULES)})")
@@ -145,6 +190,10 @@ def _value(check: str, parameter: str, raw: str, file: str, row: int,
         raise RuleFileError(file, row, "value", f"{raw!r} is not a number") from None
     if not math.isfinite(v) or v < 0 or (kind == "float" and v == 0):
         raise RuleFileError(file, row, "value", f"{raw!r} must be {'> 0' if kind == 'float' else '≥ 0'}")
+    if kind == "pct":
+        if not 0 < v <= 100:
+            raise RuleFileError(file, row, "value", f"{raw!r} must be a percentage in (0, 100]")
+        return v
     if kind == "int":
         if v != int(v):
             raise RuleFileError(file, row, "value", f"{raw!r} is not a whole number of days")
@@ -196,10 +245,20 @@ def read_rule_file(path: str | Path, *, name: str | None = None, checks: dict[st
         value = _value(cell["check"], cell["parameter"], cell["value"], label, rowno, checks)
         if cell["check"] == "accuracy_class" and cell["unit"] != "%":
             raise RuleFileError(label, rowno, "unit", f"an accuracy-class limit is an MPE in %, got {cell['unit']!r}")
+        if cell["check"] in ("fitout_rate", "completeness") and cell["unit"] != "%":
+            raise RuleFileError(label, rowno, "unit", f"check {cell['check']!r} takes a value in %, got {cell['unit']!r}")
+        if cell["check"] == "main_threshold":
+            try:
+                parse_unit(cell["unit"])
+            except UnitError as exc:
+                raise RuleFileError(label, rowno, "unit", f"not a unit: {exc}") from None
+        selector = _selector(cell["applies_to"], label, rowno)
+        if cell["check"] in ("fitout_rate", "main_threshold"):
+            _per_level(cell["check"], selector, label, rowno)
         texts = {c: _template(cell[c], label, rowno, c, placeholders)
                  for c in ("message_zh", "message_en", "recommendation_zh", "recommendation_en")}
         out.append(ReviewRule(
-            rid, cell["check"], _selector(cell["applies_to"], label, rowno), cell["parameter"], value, cell["unit"],
+            rid, cell["check"], selector, cell["parameter"], value, cell["unit"],
             cell["standard"], cell["clause"], cell["evidence"], cell["severity"], texts["message_zh"],
             texts["message_en"], texts["recommendation_zh"], texts["recommendation_en"], f"{label}:{rowno}"))
     return out
@@ -214,6 +273,9 @@ def profile_names() -> list[str]:
 def load_rules(profile: str = "gb17167_ccm", local: str | Path | None = None) -> RuleSet:
     """The rules of ``profile`` plus the local rule set in directory (or file) ``local``.
 
+    ``profile`` may join shipped profiles with ``+`` (``gb17167_ccm+ccm_carbon``): their rules in that order, a
+    later file's rule replacing an earlier one of the same ``rule_id``, as a local rule set does.
+
     Raises
     ------
     ReviewError
@@ -221,14 +283,19 @@ def load_rules(profile: str = "gb17167_ccm", local: str | Path | None = None) ->
     RuleFileError
         A rule file is malformed (file, row, field named).
     """
-    if profile not in profile_names():
-        raise ReviewError(f"未知审查方案 unknown review profile {profile!r}; available: {', '.join(profile_names())}")
-    res = resources.files(__package__).joinpath(f"data/{profile}.csv")
+    names = [n.strip() for n in profile.split("+")]
+    for name in names:
+        if name not in profile_names():
+            raise ReviewError(f"未知审查方案 unknown review profile {name!r}; available: {', '.join(profile_names())}")
     digest = hashlib.sha256()
-    with resources.as_file(res) as p:
-        digest.update(p.read_bytes())
-        rules = {r.rule_id: r for r in read_rule_file(p, name=f"{profile}.csv")}
-    files = [f"{profile}.csv"]
+    rules: dict[str, ReviewRule] = {}
+    files: list[str] = []
+    for name in names:
+        res = resources.files(__package__).joinpath(f"data/{name}.csv")
+        with resources.as_file(res) as p:
+            digest.update(p.read_bytes())
+            rules.update({r.rule_id: r for r in read_rule_file(p, name=f"{name}.csv")})
+        files.append(f"{name}.csv")
     if local is not None:
         lp = Path(local)
         if lp.is_dir():

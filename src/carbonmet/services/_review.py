@@ -38,6 +38,9 @@ def review_enterprise(ws: Workspace, scope: Scope, enterprise: str, on: date, *,
                       local_rules: str | Path | None = None) -> ReviewResult:
     """Review the in-service instruments of ``enterprise`` on ``on`` (:func:`carbonmet.review.review_instruments`).
 
+    With a readings store (``ws.store_root``) the data-completeness rules run over the calendar year up to ``on``
+    and the lab-frequency rules skip months in which a stream's activity-data point measured no consumption.
+
     Raises
     ------
     NotInScope
@@ -47,8 +50,19 @@ def review_enterprise(ws: Workspace, scope: Scope, enterprise: str, on: date, *,
     """
     scope.check_read(enterprise, _REVIEW, enterprise)
     rules = load_rules(profile, local_rules)
+    store = ws.store() if ws.store_root is not None else None
+    active = None
+    if store is not None and rules.of_check("analysis_frequency"):
+        from carbonmet.sites import load_plan
+
+        from ._lab import _activity
+
+        with ws.session() as s:
+            plan = load_plan(s, enterprise)
+        active = _activity(ws, scope, plan, on.year) if plan is not None else None
     with ws.session() as s:
-        return review_instruments(s, enterprise, on, rules=rules)
+        return review_instruments(s, enterprise, on, rules=rules, store=store, time_zone=ws.time_zone,
+                                  lab_active=active)
 
 
 def campaign_enterprises(ws: Workspace, scope: Scope, enterprises: Sequence[str] | str, what: str) -> list[str]:
@@ -186,9 +200,10 @@ def score_region(ws: Workspace, manifest: dict[str, Any], on: date, *, profile: 
     rules = load_rules(profile, local_rules)
     expected = expected_findings(manifest)
     found: set[tuple[str, str, str]] = set()
+    store = ws.store() if ws.store_root is not None else None
     with ws.session() as s:
         for e in sorted(x["enterprise"] for x in manifest["enterprises_list"]):
-            found |= found_findings(review_instruments(s, e, on, rules=rules))
+            found |= found_findings(review_instruments(s, e, on, rules=rules, store=store, time_zone=ws.time_zone))
     tp = len(found & expected)
     fp, fn = found - expected, expected - found
     row = {"seed": manifest["seed"], "expected": len(expected), "found": len(found), "tp": tp, "fp": len(fp),
