@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ._errors import FieldError
+from ._errors import FieldError, SignatureRefused
 from ._models import Certificate, Instrument, MeasurementStandard, Organisation
 from ._rows import CertificateRow
 from ._services import DEFAULT_ACTOR, find_instrument, link_standards, set_results, upsert_certificate
@@ -32,7 +32,9 @@ from .dcc import (
     DccPerson,
     DccResult,
     DccStatement,
+    TrustStore,
     read_dcc,
+    verify_dcc_signature,
     write_dcc,
 )
 
@@ -153,9 +155,27 @@ def import_dcc(
     instrument: str | None = None,
     issuer: str | None = None,
     actor: str = DEFAULT_ACTOR,
+    trust: TrustStore | None = None,
+    accept_invalid_signature: str | None = None,
 ) -> tuple[Certificate, list[str]]:
-    """Store a DCC as a registry certificate. Returns it and the notes (unmatched equipment …)."""
+    """Store a DCC as a registry certificate. Returns it and the notes (unmatched equipment, parts not read …).
+
+    The document's XML signature is checked first (:func:`~carbonmet.registry.dcc.verify_dcc_signature` against
+    ``trust``) and the result stored with the certificate (``signature_status``, ``signature_reason``,
+    ``signature_signer``). A failed check (invalid, signer untrusted or revoked) refuses the import with
+    :class:`SignatureRefused` unless ``accept_invalid_signature`` gives the operator's reason: then the
+    certificate is stored with that reason in ``signature_accepted`` (audited with the actor) and stays flagged
+    wherever it is used (:func:`~carbonmet.registry.rules.signature_flag`). An unsigned DCC is imported and
+    marked ``unsigned``.
+    """
     dcc = read_dcc(source)
+    check = verify_dcc_signature(dcc.raw, trust)
+    accepted = " ".join((accept_invalid_signature or "").split()) or None
+    if accept_invalid_signature is not None and accepted is None:
+        raise FieldError("accept_invalid_signature", "接受签名无效的证书须说明理由 / accepting a failed signature "
+                                                     "check needs a reason")
+    if check.flagged and accepted is None:
+        raise SignatureRefused(dcc.unique_identifier, check)
     inst = _match_instrument(session, dcc, instrument)
     org = _match_issuer(session, dcc, issuer)
     errors = [r for r in dcc.results if _has_ref(r, ERROR)]
@@ -188,7 +208,10 @@ def import_dcc(
         coverage_probability=(main.coverage_probability[i_max]
                               if main.coverage_probability and not derived_p else None),
     )
-    cert = upsert_certificate(session, row, actor, origin="dcc", dcc_xml=dcc.raw)
+    signature = {"signature_status": check.status, "signature_reason": check.reason,
+                 "signature_signer": check.signer or None,
+                 "signature_accepted": accepted if check.flagged else None}
+    cert = upsert_certificate(session, row, actor, origin="dcc", dcc_xml=dcc.raw, signature=signature)
     standards, unmatched = _standards(session, dcc)
     link_standards(session, cert, standards, actor)
     points: list[dict[str, Any]] = []
@@ -207,6 +230,9 @@ def import_dcc(
     set_results(session, cert, points, actor)
     notes = [f"measuring equipment not in the registry (no traceability link): {n}" for n in unmatched]
     notes += [f"not read: {u}" for u in dcc.unsupported]
+    if accepted is not None and not check.flagged:
+        notes.append(f"签名状态 {check.status}，无需接受 / signature {check.status}: the acceptance was not needed "
+                     "and is not recorded")
     return cert, notes
 
 
