@@ -182,7 +182,11 @@ def import_dcc(
     with_u = [r for r in dcc.results if r.expanded_uncertainty]
     basis = [r for r in errors if r.expanded_uncertainty] or with_u
     if not basis:
-        raise FieldError("dcc:measurementResults", "no result states an expanded uncertainty; cannot register a calibration")
+        unread = (f"; {len(dcc.unsupported)} 处未读取 / {len(dcc.unsupported)} element(s) not read: "
+                  + "; ".join(dcc.unsupported[:5]) + (" …" if len(dcc.unsupported) > 5 else "")) if dcc.unsupported else ""
+        raise FieldError("dcc:measurementResults", "没有给出扩展不确定度的数值结果，不能登记为校准证书 / no numeric "
+                                                   "result states an expanded uncertainty; cannot register a "
+                                                   "calibration" + unread)
     main = max(basis, key=lambda r: max(r.expanded_uncertainty))
     i_max = max(range(len(main.values)), key=lambda i: main.expanded_uncertainty[i])
     as_found = next((r for r in dcc.results if _has_ref(r, AS_FOUND)), None)
