@@ -1,6 +1,6 @@
 """DCC 2.x and elements carbonmet does not read: the rest is read, what was not read is listed with its path.
 
-``DCC_24`` is written here by hand in the DCC 2.4.0 / D-SI 1.x structure of PTB's published 2.4.0 examples
+``dcc_2_4_0_no_quantity.xml`` (tests/data/dcc) is written by hand in the DCC 2.4.0 / D-SI 1.x structure of PTB's published 2.4.0 examples
 (the silicon-sphere certificate): ``si:expandedUnc``, a ``dcc:noQuantity`` nominal value and marking beside the
 measured mass, a ``dcc:text`` remark in the data, a D-SI 1.x ``si:list``, and an element from a later schema
 that no version here knows.
@@ -19,59 +19,7 @@ from carbonmet.registry.dcc import DccError, read_dcc
 
 PUBLISHED = Path(__file__).parents[2] / "data" / "dcc" / "published"
 
-DCC_24 = """<?xml version="1.0" encoding="UTF-8"?>
-<dcc:digitalCalibrationCertificate xmlns:dcc="https://ptb.de/dcc" xmlns:si="https://ptb.de/si" schemaVersion="2.4.0">
-  <dcc:administrativeData>
-    <dcc:dccSoftware><dcc:software><dcc:name><dcc:content>editor</dcc:content></dcc:name>
-      <dcc:release>1</dcc:release></dcc:software></dcc:dccSoftware>
-    <dcc:coreData>
-      <dcc:countryCodeISO3166_1>CN</dcc:countryCodeISO3166_1>
-      <dcc:usedLangCodeISO639_1>zh</dcc:usedLangCodeISO639_1>
-      <dcc:mandatoryLangCodeISO639_1>zh</dcc:mandatoryLangCodeISO639_1>
-      <dcc:uniqueIdentifier>ZL2024-0815</dcc:uniqueIdentifier>
-      <dcc:receiptDate>2024-08-01</dcc:receiptDate>
-      <dcc:beginPerformanceDate>2024-08-12</dcc:beginPerformanceDate>
-      <dcc:endPerformanceDate>2024-08-15</dcc:endPerformanceDate>
-    </dcc:coreData>
-    <dcc:items><dcc:item>
-      <dcc:name><dcc:content lang="zh">燃气表</dcc:content></dcc:name>
-      <dcc:identifications><dcc:identification><dcc:issuer>manufacturer</dcc:issuer>
-        <dcc:value>TB2301-0457</dcc:value></dcc:identification></dcc:identifications>
-    </dcc:item></dcc:items>
-    <dcc:calibrationLaboratory><dcc:contact><dcc:name><dcc:content>示例省计量测试研究院</dcc:content></dcc:name>
-      <dcc:eMail>lab@example.cn</dcc:eMail></dcc:contact></dcc:calibrationLaboratory>
-    <dcc:respPersons><dcc:respPerson><dcc:person><dcc:name><dcc:content>王工</dcc:content></dcc:name></dcc:person>
-    </dcc:respPerson></dcc:respPersons>
-    <dcc:customer><dcc:name><dcc:content>甲煤化有限公司</dcc:content></dcc:name></dcc:customer>
-  </dcc:administrativeData>
-  <dcc:measurementResults><dcc:measurementResult>
-    <dcc:name><dcc:content>校准结果</dcc:content></dcc:name>
-    <dcc:results>
-      <dcc:result>
-        <dcc:name><dcc:content>质量</dcc:content></dcc:name>
-        <dcc:data>
-          <dcc:text><dcc:content>按 JJG 99 测量 / measured per JJG 99</dcc:content></dcc:text>
-          <dcc:list>
-            <dcc:quantity><dcc:name><dcc:content>标称值 nominal value</dcc:content></dcc:name>
-              <dcc:noQuantity><dcc:content>1 kg</dcc:content></dcc:noQuantity></dcc:quantity>
-            <dcc:quantity><dcc:name><dcc:content>标记 marking</dcc:content></dcc:name>
-              <dcc:noQuantity><dcc:content>无 none</dcc:content></dcc:noQuantity></dcc:quantity>
-            <dcc:quantity refType="basic_measurementError"><dcc:name><dcc:content>示值误差</dcc:content></dcc:name>
-              <si:real><si:label>误差</si:label><si:value>0.40</si:value><si:unit>\\percent</si:unit>
-                <si:expandedUnc><si:uncertainty>0.30</si:uncertainty><si:coverageFactor>2</si:coverageFactor>
-                  <si:coverageProbability>0.95</si:coverageProbability></si:expandedUnc></si:real></dcc:quantity>
-            <dcc:quantity><dcc:name><dcc:content>流量点</dcc:content></dcc:name>
-              <si:list><si:real><si:value>10</si:value><si:unit>\\metre\\tothe{3}\\hour\\tothe{-1}</si:unit></si:real>
-                <si:real><si:value>40</si:value><si:unit>\\metre\\tothe{3}\\hour\\tothe{-1}</si:unit></si:real>
-                <si:complex><si:valueReal>1</si:valueReal></si:complex></si:list></dcc:quantity>
-            <dcc:futureQuantity><dcc:content>a later schema's element</dcc:content></dcc:futureQuantity>
-          </dcc:list>
-        </dcc:data>
-      </dcc:result>
-    </dcc:results>
-  </dcc:measurementResult></dcc:measurementResults>
-</dcc:digitalCalibrationCertificate>
-"""
+DCC_24 = (Path(__file__).parents[2] / "data" / "dcc" / "dcc_2_4_0_no_quantity.xml").read_text(encoding="utf-8")
 
 
 def test_dcc_2x_with_no_quantity_reads_what_it_can_and_lists_the_rest() -> None:
