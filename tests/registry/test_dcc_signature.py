@@ -6,6 +6,7 @@ same against signatures nobody here made."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from signxml import XMLSigner
 from sqlalchemy import Engine, select
@@ -23,6 +26,7 @@ from sqlalchemy import Engine, select
 from carbonmet.db import AuditEntry, session_scope
 from carbonmet.registry import due_list, import_dcc, instrument_states, period_coverage
 from carbonmet.registry.dcc import (
+    SIGNATURE_STATUSES,
     DccError,
     DccTrustError,
     TrustStore,
@@ -332,3 +336,63 @@ def test_unsigned_dcc_imports_as_unsigned_without_a_flag(sample: Engine) -> None
     c = _stored(sample)
     assert c is not None and c.signature_status == "unsigned" and c.signature_accepted is None
     assert any("not needed" in n or "not recorded" in n for n in notes)
+
+
+# --- fuzz: a damaged signature or trust file never ends in a traceback ------------------------------------------
+_SIGNED: dict[str, bytes] = {}
+
+
+def _signed_once(pki: Pki) -> bytes:
+    if "doc" not in _SIGNED:
+        _SIGNED["doc"] = sign(FOREIGN.read_bytes(), pki.signer)
+    return _SIGNED["doc"]
+
+
+_OPS = st.sampled_from(["delete", "text", "duplicate", "attribute", "move_to_end"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_fuzz_damaged_signatures_give_a_status_or_a_clear_error(pki: Pki, data: st.DataObject) -> None:
+    trust = TrustStore((pki.ca.cert,), source="test")
+    root = etree.fromstring(_signed_once(pki))
+    sig_elements = list(root.iter("{http://www.w3.org/2000/09/xmldsig#}*"))
+    for _ in range(data.draw(st.integers(1, 3))):
+        el = data.draw(st.sampled_from(sig_elements + [root.find(".//{https://ptb.de/dcc}uniqueIdentifier")]))
+        op = data.draw(_OPS)
+        parent = el.getparent()
+        if op == "delete" and parent is not None:
+            parent.remove(el)
+        elif op == "text":
+            el.text = data.draw(st.text(alphabet="ABCDEFabcdef0123456789+/= \n<>&", max_size=40))
+        elif op == "duplicate" and parent is not None:
+            parent.append(copy.deepcopy(el))
+        elif op == "attribute":
+            el.set(data.draw(st.sampled_from(["URI", "Algorithm", "Id"])), data.draw(st.text(alphabet="#:/abc01 ", max_size=20)))
+        elif op == "move_to_end" and parent is not None:
+            parent.remove(el)
+            root.append(el)
+        sig_elements = list(root.iter("{http://www.w3.org/2000/09/xmldsig#}*")) or [root]
+    try:
+        check = verify_dcc_signature(etree.tostring(root), trust)
+    except DccError as exc:
+        assert str(exc)
+        return
+    assert check.status in SIGNATURE_STATUSES and check.reason
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["ca.pem", "ca.crt", "ca.cer", "list.crl", "revoked-serials.txt"]),
+       st.one_of(st.binary(max_size=300), st.text(max_size=200).map(str.encode),
+                 st.just(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+                 st.just(b"-----BEGIN X509 CRL-----\nMIIB\n-----END X509 CRL-----\n")))
+def test_fuzz_trust_files_load_or_name_the_file(tmp_path_factory: pytest.TempPathFactory, name: str,
+                                                content: bytes) -> None:
+    d = tmp_path_factory.mktemp("trust")
+    (d / name).write_bytes(content)
+    try:
+        store = load_trust_store(d)
+    except DccTrustError as exc:
+        assert name in str(exc)
+        return
+    assert isinstance(store, TrustStore)
