@@ -396,3 +396,23 @@ def test_fuzz_trust_files_load_or_name_the_file(tmp_path_factory: pytest.TempPat
         assert name in str(exc)
         return
     assert isinstance(store, TrustStore)
+
+
+def test_a_signer_revoked_after_import_is_flagged_by_a_recheck(sample: Engine, pki: Pki, tmp_path: Path) -> None:
+    from carbonmet.registry import recheck_signature
+
+    _registry(sample)
+    with session_scope(sample) as s:
+        import_dcc(s, sign(FOREIGN.read_bytes(), pki.signer), trust=load_trust_store(trust_dir(tmp_path, pki)))
+    # the institute revokes the key later; the operator adds the new CRL and re-checks
+    revoked = load_trust_store(trust_dir(tmp_path / "later", pki, crl=make_crl(pki.ca, pki.signer.cert)))
+    with session_scope(sample) as s:
+        cert = s.scalar(select(Certificate).where(Certificate.cert_no == CERT_NO))
+        assert cert is not None
+        assert recheck_signature(s, cert, revoked, actor="王工") == ("valid", "signer_revoked")
+        assert recheck_signature(s, cert, revoked) == ("signer_revoked", "signer_revoked")  # nothing new
+        flags = {i.instrument: i.signature_flags for i in due_list(s, date(2026, 2, 20), 30, include_ok=True)}
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.entity_key == CERT_NO,
+                                                     AuditEntry.actor == "王工")).all()
+    assert len(flags["FT-NG-01"]) == 1 and "found when re-checked" in flags["FT-NG-01"][0]
+    assert len(entries) == 1 and "signer_revoked" in entries[0].data

@@ -404,6 +404,22 @@ def check_import_dcc_certificate(ws: Workspace, me: str, other: str, tmp: Path) 
         assert owner is not None and owner.instrument is not None and owner.instrument.code == f"BS-{me}"
 
 
+def check_recheck_dcc_signatures(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    xml = DCC.read_bytes()
+    services.import_dcc_certificate(ws, Scope.enterprise(other), xml, instrument=f"BS-{other}", issuer="C01")
+    head = _audit_head(ws)
+    # the other's DCC is neither re-checked nor reported; nothing of mine to re-check yet
+    assert services.recheck_dcc_signatures(ws, Scope.enterprise(me)) == []
+    assert _audit_head(ws) == head
+    with ws.session() as s:  # as if imported before signatures were checked: the re-check fills the status in
+        c = s.scalar(select(Certificate).where(Certificate.cert_no == "LLJZ2025-03-0117"))
+        assert c is not None
+        c.signature_status = None
+    rows = services.recheck_dcc_signatures(ws, Scope.enterprise(other))
+    assert [(r["cert_no"], r["before"], r["status"]) for r in rows] == [("LLJZ2025-03-0117", None, "unsigned")]
+    assert services.recheck_dcc_signatures(ws, Scope.nobody()) == []
+
+
 def check_move_certificate(ws: Workspace, me: str, other: str, tmp: Path) -> None:
     scope = Scope.enterprise(me)
     spare = tmp / "instruments.csv"  # a second instrument of each enterprise to move a certificate to

@@ -475,6 +475,35 @@ def dcc_import_cmd(
             console.print(escape(f"  {n}"), soft_wrap=True)
 
 
+@dcc_app.command("recheck")
+def dcc_recheck_cmd(
+    actor: str = typer.Option("cli", help="操作人 who re-checks (audit log)"),
+    org: str | None = OrgOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """复核已导入 DCC 的签名 Check the signatures of stored DCCs again (after a CRL or trust anchor update).
+
+    签名人证书此后被吊销的证书改为 signer_revoked 并持续标记（审计）/ a signer revoked since import turns the
+    certificate signer_revoked, flagged from then on (audited).
+    """
+    from carbonmet.services import CarbonmetError, recheck_dcc_signatures
+
+    try:
+        with workspace(db) as ws:
+            rows = recheck_dcc_signatures(ws, scope(org, actor))
+    except CarbonmetError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(rows)
+        return
+    changed = [r for r in rows if r["changed"]]
+    for r in changed:
+        console.print(escape(f"{r['cert_no']}: {r['before']} → {r['status']}"), style="red" if r["flag"] else "green")
+    console.print(f"已复核 {len(rows)} 份 DCC，{len(changed)} 份状态改变 / {len(rows)} DCC(s) re-checked, "
+                  f"{len(changed)} changed")
+
+
 @dcc_app.command("export")
 def dcc_export_cmd(
     cert_no: str = typer.Argument(..., help="证书编号 certificate number"),

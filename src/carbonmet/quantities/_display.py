@@ -47,7 +47,7 @@ def _pretty(u: pint.Unit) -> str:
 
 def _factors(u: pint.Unit) -> list[tuple[str, float]]:
     """The unit's factors as (pint unit name, exponent)."""
-    return list(ureg.Quantity(1.0, u).unit_items())
+    return [(name, float(exp)) for name, exp in ureg.Quantity(1.0, u).unit_items()]  # type: ignore[arg-type]
 
 
 def _only_base(u: pint.Unit) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ._errors import FieldError, SignatureRefused
 from ._models import Certificate, Instrument, MeasurementStandard, Organisation
 from ._rows import CertificateRow
-from ._services import DEFAULT_ACTOR, find_instrument, link_standards, set_results, upsert_certificate
+from ._services import DEFAULT_ACTOR, _apply, find_instrument, link_standards, set_results, upsert_certificate
 from .dcc import (
     DccCertificate,
     DccCertificateRef,
@@ -238,6 +238,25 @@ def import_dcc(
         notes.append(f"签名状态 {check.status}，无需接受 / signature {check.status}: the acceptance was not needed "
                      "and is not recorded")
     return cert, notes
+
+
+def recheck_signature(session: Session, cert: Certificate, trust: TrustStore | None,
+                      actor: str = DEFAULT_ACTOR) -> tuple[str | None, str]:
+    """Check a stored DCC's signature again (new trust anchors, a CRL that now lists the signer).
+
+    The stored bytes are checked as on import; a changed status is written (audited) and the operator's
+    acceptance, if any, is kept. Returns (the status before, the status now); a certificate that is not a DCC
+    is left alone and gives ``(None, "")``.
+    """
+    if cert.dcc_xml is None:
+        return None, ""
+    check = verify_dcc_signature(cert.dcc_xml, trust)
+    before = cert.signature_status
+    if (before, cert.signature_reason) != (check.status, check.reason):
+        _apply(session, cert, Certificate, cert.cert_no,
+               {"signature_status": check.status, "signature_reason": check.reason,
+                "signature_signer": check.signer or None}, actor)
+    return before, check.status
 
 
 def _contact(org: Organisation) -> DccContact:

@@ -158,16 +158,18 @@ def signature_flag_text(cert_no: str, status: str | None, accepted: str | None =
     """The flag of a certificate whose DCC signature check failed (zh-CN, English), or None when it did not."""
     if status not in FLAGGED_SIGNATURES:
         return None
-    why = f"; 接受理由 accepted because: {accepted}" if accepted else ""
-    return (f"证书 {cert_no} {_SIGNATURE_ZH[status]}（经操作员接受）/ certificate {cert_no}: DCC signature "
-            f"{status}, accepted by the operator{why}")
+    if accepted:
+        return (f"证书 {cert_no} {_SIGNATURE_ZH[status]}（经操作员接受）/ certificate {cert_no}: DCC signature "
+                f"{status}, accepted by the operator; 接受理由 accepted because: {accepted}")
+    return (f"证书 {cert_no} {_SIGNATURE_ZH[status]}（导入后复核发现）/ certificate {cert_no}: DCC signature "
+            f"{status}, found when re-checked after import")
 
 
 def signature_flag(cert: Any) -> str | None:
     """The flag of ``cert`` (an ORM certificate; rows from files have no signature and never flag), or None.
 
     The one place that decides: a certificate imported from a DCC whose signature was invalid, or whose signer
-    was untrusted or revoked, and accepted by an operator, is flagged in every output that uses it (the due
+    was untrusted or revoked — accepted by an operator, or found so by a later re-check — is flagged in every output that uses it (the due
     list, the coverage of a data period, the account's instrument terms). It still counts and covers: the
     operator accepted it, with a reason, in the audit log.
     """

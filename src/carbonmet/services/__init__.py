@@ -62,6 +62,7 @@ from ._registry import (
     list_sites,
     move_certificate,
     point_coverage,
+    recheck_dcc_signatures,
     registry_table,
     trace_standard,
 )
@@ -162,6 +163,7 @@ __all__ = [
     "point_readings",
     "rata_files",
     "readings_summary",
+    "recheck_dcc_signatures",
     "record_incident",
     "registry_table",
     "review_enterprise",

@@ -39,6 +39,7 @@ from ._deps import (
     import_files,
     move_registry_certificate,
     period_coverage,
+    recheck_signature,
     trace_back,
 )
 from ._errors import NotInScope, ServiceError
@@ -273,6 +274,31 @@ def move_certificate(ws: Workspace, scope: Scope, cert_no: str, to_instrument: s
         moved = move_registry_certificate(s, cert_no, target[0][0].code, reason, actor=scope.actor)
         return {"cert_no": moved.cert_no, "from": old, "to": target[0][0].code,
                 "reason": " ".join(reason.split())}
+
+
+@use_case("write")
+def recheck_dcc_signatures(ws: Workspace, scope: Scope) -> list[dict[str, Any]]:
+    """Check the signatures of the stored DCCs in the write scope again, against the current trust directory.
+
+    For a CRL or a revoked-serials list updated after import: a signer revoked since becomes
+    ``signer_revoked`` and the certificate is flagged from then on (audited). Certificates of organisations the
+    scope cannot write are not touched.
+
+    Returns
+    -------
+    list of dict
+        One per DCC checked: ``cert_no``, ``before``, ``status``, ``changed``, ``flag``.
+    """
+    trust = ws.dcc_trust()
+    out: list[dict[str, Any]] = []
+    with guarded_write(ws, scope, "DCC signature re-check 数字证书签名复核") as s:
+        for cert, owner in _certificates(s, scope):
+            if cert.dcc_xml is None or not scope.can_write(owner):
+                continue
+            before, now = recheck_signature(s, cert, trust, actor=scope.actor)
+            out.append({"cert_no": cert.cert_no, "before": before, "status": now, "changed": before != now,
+                        "flag": signature_flag(cert)})
+    return out
 
 
 # --- listings --------------------------------------------------------------------------------------
