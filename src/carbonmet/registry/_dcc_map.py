@@ -141,7 +141,8 @@ def _refuse_takeover(session: Session, cert_no: str, inst: Instrument) -> None:
             f"standard {old.standard.code}" if old.standard is not None else "another subject")
         raise FieldError("dcc:coreData/dcc:uniqueIdentifier",
                          f"证书编号 {cert_no} 已属于 {holder}，不能由该 DCC 改为 {inst.code} 的证书 / certificate "
-                         f"number {cert_no!r} already belongs to {holder}; a DCC for {inst.code} cannot take it over")
+                         f"number {cert_no!r} already belongs to {holder}; a DCC for {inst.code} cannot take it over "
+                         f"(to move it: carbonmet certificates move {cert_no} --to {inst.code} --reason ...)")
     if old.kind != "calibration":
         raise FieldError("dcc:coreData/dcc:uniqueIdentifier",
                          f"证书编号 {cert_no} 是检定证书，DCC 不能覆盖 / certificate number {cert_no!r} is a "
