@@ -358,7 +358,8 @@ def test_fuzz_damaged_signatures_give_a_status_or_a_clear_error(pki: Pki, data: 
     root = etree.fromstring(_signed_once(pki))
     sig_elements = list(root.iter("{http://www.w3.org/2000/09/xmldsig#}*"))
     for _ in range(data.draw(st.integers(1, 3))):
-        el = data.draw(st.sampled_from(sig_elements + [root.find(".//{https://ptb.de/dcc}uniqueIdentifier")]))
+        uid = root.find(".//{https://ptb.de/dcc}uniqueIdentifier")
+        el = data.draw(st.sampled_from(sig_elements + ([uid] if uid is not None else [])))
         op = data.draw(_OPS)
         parent = el.getparent()
         if op == "delete" and parent is not None:
