@@ -395,12 +395,55 @@ def check_import_dcc_certificate(ws: Workspace, me: str, other: str, tmp: Path) 
     assert _audit_head(ws) == head
     out = services.import_dcc_certificate(ws, scope, xml, instrument=f"BS-{me}", issuer="C01")
     assert out["instrument"] == f"BS-{me}" and out["results"] > 0
+    assert out["signature"]["status"] == "unsigned" and out["not_read"] == []
     # the same certificate number cannot be taken over by the other enterprise either
     with pytest.raises(AccessDenied, match=f"organisation {me}"):
         services.import_dcc_certificate(ws, Scope.enterprise(other), xml, instrument=f"BS-{other}", issuer="C01")
     with ws.session() as s:
         owner = s.scalar(select(Certificate).where(Certificate.cert_no == out["cert_no"]))
         assert owner is not None and owner.instrument is not None and owner.instrument.code == f"BS-{me}"
+
+
+def check_recheck_dcc_signatures(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    xml = DCC.read_bytes()
+    services.import_dcc_certificate(ws, Scope.enterprise(other), xml, instrument=f"BS-{other}", issuer="C01")
+    head = _audit_head(ws)
+    # the other's DCC is neither re-checked nor reported; nothing of mine to re-check yet
+    assert services.recheck_dcc_signatures(ws, Scope.enterprise(me)) == []
+    assert _audit_head(ws) == head
+    with ws.session() as s:  # as if imported before signatures were checked: the re-check fills the status in
+        c = s.scalar(select(Certificate).where(Certificate.cert_no == "LLJZ2025-03-0117"))
+        assert c is not None
+        c.signature_status = None
+    rows = services.recheck_dcc_signatures(ws, Scope.enterprise(other))
+    assert [(r["cert_no"], r["before"], r["status"]) for r in rows] == [("LLJZ2025-03-0117", None, "unsigned")]
+    assert services.recheck_dcc_signatures(ws, Scope.nobody()) == []
+
+
+def check_move_certificate(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    scope = Scope.enterprise(me)
+    spare = tmp / "instruments.csv"  # a second instrument of each enterprise to move a certificate to
+    spare.write_text("serial,instrument_id,org_code,type,unit,mpe_rel,legal_category,status\n"
+                     + "".join(f"S2-{e},BS2-{e},{e},belt_scale,t/h,0.5,non_mandatory,spare\n" for e in ENTERPRISES),
+                     encoding="utf-8")
+    services.import_registry(ws, Scope.centre(), [spare])
+    head = _audit_head(ws)
+    # the other's certificate, or the own one to the other's instrument: neither is visible, nothing is written
+    with pytest.raises(NotInScope):
+        services.move_certificate(ws, scope, f"C01-{other}-2024", f"BS2-{other}", "wrong meter")
+    with pytest.raises(NotInScope):
+        services.move_certificate(ws, scope, f"C01-{me}-2024", f"BS2-{other}", "wrong meter")
+    with pytest.raises(NotInScope):  # a standard's certificate belongs to the institute, not to me
+        services.move_certificate(ws, scope, "C01-STD-2023", f"BS2-{me}", "wrong meter")
+    assert _audit_head(ws) == head
+    out = services.move_certificate(ws, scope, f"C01-{me}-2024", f"BS2-{me}", "登记错器具 wrong meter")
+    assert out == {"cert_no": f"C01-{me}-2024", "from": f"BS-{me}", "to": f"BS2-{me}",
+                   "reason": "登记错器具 wrong meter"}
+    assert _audit_head(ws) == head + 1
+    with ws.session() as s:
+        owners = dict(s.execute(select(Certificate.cert_no, Certificate.instrument_id)).all())
+        assert owners[f"C01-{other}-2024"] is not None
+    assert services.get_certificate(ws, Scope.enterprise(other), f"C01-{other}-2024")["subject"] == f"BS-{other}"
 
 
 def _feb(day: int) -> str:

@@ -127,7 +127,9 @@ def _figures(states: Mapping[str, InstrumentState]) -> Callable[[str, str], Inst
             s.u_rel / 100.0 if math.isfinite(s.u_rel) else math.nan,
             None if s.mpe_rel is None else s.mpe_rel / 100.0, s.certificates,
             None if s.as_found_rel is None else s.as_found_rel / 100.0, False, s.state,  # type: ignore[arg-type]
-            share, s.reason, "analyser" if role == "analyser" else "instrument")
+            # a certificate accepted despite a failed DCC signature check stays flagged in the term's evidence
+            share, "; ".join(x for x in (s.reason, *s.signature_flags) if x),
+            "analyser" if role == "analyser" else "instrument")
 
     return figures
 

@@ -44,6 +44,7 @@ def _register() -> None:
     app.add_typer(_registry.app, name="registry")
     app.add_typer(_registry.audit_app, name="audit")
     app.add_typer(_registry.dcc_app, name="dcc")
+    app.add_typer(_registry.certificates_app, name="certificates")
     app.add_typer(_hj212.app, name="hj212")
     _metering.register(app)  # ingest, mqtt, readings
     app.add_typer(_uncertainty.app, name="uncertainty")

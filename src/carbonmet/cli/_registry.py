@@ -139,6 +139,8 @@ def due_cmd(
     for i in items:
         if i.reason:
             console.print(f"  {i.instrument}: {i.reason}")
+        for f in i.signature_flags:
+            console.print(escape(f"  ⚠ {i.instrument}: {f}"), style="red", soft_wrap=True)
     console.print(f"共 {len(items)} 台 / {len(items)} instrument(s)")
 
 
@@ -233,6 +235,8 @@ def coverage_cmd(
         console.print(f"  缺口 gap: {g.start} … {g.end}")
     for n in cov.notes:
         console.print(f"  未计入 not counted: {n}")
+    for f in cov.signature_flags:
+        console.print(escape(f"  ⚠ {f}"), style="red", soft_wrap=True)
 
 
 @app.command("export")
@@ -425,30 +429,79 @@ def dcc_import_cmd(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="DCC XML 文件"),
     instrument: str | None = typer.Option(None, help="被校器具编号/出厂编号 instrument (default: from the item's ids)"),
     issuer: str | None = typer.Option(None, help="出具单位代码 issuing organisation (default: from the lab)"),
+    accept_invalid_signature: str | None = typer.Option(
+        None, "--accept-invalid-signature", metavar="REASON",
+        help="签名校验未通过（无效/签名人不受信任/已吊销）仍接受，须写明理由；将被审计并持续标记 / accept a DCC whose "
+             "signature check failed, with the reason (audited; the certificate stays flagged)"),
     actor: str = typer.Option("cli", help="操作人 who is importing (audit log)"),
     org: str | None = OrgOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """导入 DCC 校准证书 Import a DCC XML file as a calibration certificate."""
+    """导入 DCC 校准证书 Import a DCC XML file as a calibration certificate.
+
+    XML 签名按 CARBONMET_DCC_TRUST_DIR 中的 CA 证书与吊销列表校验 / the XML signature is checked against the CA
+    certificates and revocation lists in CARBONMET_DCC_TRUST_DIR; a failed check refuses the import unless
+    --accept-invalid-signature gives a reason.
+    """
     from carbonmet.services import CarbonmetError, import_dcc_certificate
 
     try:
         with workspace(db) as ws:
             out: dict[str, Any] = import_dcc_certificate(ws, scope(org, actor), file.read_bytes(),
-                                                         instrument=instrument, issuer=issuer)
+                                                         instrument=instrument, issuer=issuer,
+                                                         accept_invalid_signature=accept_invalid_signature)
     except CarbonmetError as exc:
         fail(f"{file}: {exc}")
     standards = out["standards"]
-    notes = out["notes"]
+    notes = [n for n in out["notes"] if not n.startswith("not read: ")]
     if as_json:
         print_json(out)
         return
-    console.print(f"[green]已导入 imported[/] {out['cert_no']} → {out['instrument']} ({out['calibration_date']}), "
-                  f"U={out['U']} {out['unit']} k={out['k']}, {out['results']} 个校准点 points, "
-                  f"标准 standards: {', '.join(standards) or '—'}")
+    console.print(escape(f"已导入 imported {out['cert_no']} → {out['instrument']} ({out['calibration_date']}), "
+                         f"U={out['U']} {out['unit_display']} k={out['k']}, {out['results']} 个校准点 points, "
+                         f"标准 standards: {', '.join(standards) or '—'}"), soft_wrap=True)
+    sig = out["signature"] or {}
+    colour = {"valid": "green", "unsigned": "yellow"}.get(sig.get("status", ""), "red")
+    console.print(f"[{colour}]签名 signature: {sig.get('status')}[/] — " + escape(sig.get("reason") or ""),
+                  soft_wrap=True)
+    if sig.get("flag"):
+        console.print(escape(f"⚠ {sig['flag']}"), style="red", soft_wrap=True)
     for n in notes:
-        console.print(f"[yellow]注意 note:[/] {n}")
+        console.print(escape(f"注意 note: {n}"), style="yellow", soft_wrap=True)
+    if out["not_read"]:
+        console.print(f"未读取 {len(out['not_read'])} 处 / {len(out['not_read'])} element(s) not read:")
+        for n in out["not_read"]:
+            console.print(escape(f"  {n}"), soft_wrap=True)
+
+
+@dcc_app.command("recheck")
+def dcc_recheck_cmd(
+    actor: str = typer.Option("cli", help="操作人 who re-checks (audit log)"),
+    org: str | None = OrgOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """复核已导入 DCC 的签名 Check the signatures of stored DCCs again (after a CRL or trust anchor update).
+
+    签名人证书此后被吊销的证书改为 signer_revoked 并持续标记（审计）/ a signer revoked since import turns the
+    certificate signer_revoked, flagged from then on (audited).
+    """
+    from carbonmet.services import CarbonmetError, recheck_dcc_signatures
+
+    try:
+        with workspace(db) as ws:
+            rows = recheck_dcc_signatures(ws, scope(org, actor))
+    except CarbonmetError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(rows)
+        return
+    changed = [r for r in rows if r["changed"]]
+    for r in changed:
+        console.print(escape(f"{r['cert_no']}: {r['before']} → {r['status']}"), style="red" if r["flag"] else "green")
+    console.print(f"已复核 {len(rows)} 份 DCC，{len(changed)} 份状态改变 / {len(rows)} DCC(s) re-checked, "
+                  f"{len(changed)} changed")
 
 
 @dcc_app.command("export")
@@ -474,3 +527,35 @@ def dcc_export_cmd(
     else:
         out.write_bytes(xml)
         console.print(f"已导出 exported {cert_no} → {out} ({len(xml)} bytes)")
+
+
+certificates_app = typer.Typer(help="证书 certificates (检定/校准证书)", no_args_is_help=True)
+
+
+@certificates_app.command("move")
+def certificates_move_cmd(
+    cert_no: str = typer.Argument(..., help="证书编号 certificate number"),
+    to: str = typer.Option(..., "--to", help="目标器具编号/出厂编号 instrument to move it to"),
+    reason: str = typer.Option(..., "--reason", help="理由（写入审计日志）why (kept in the audit log)"),
+    actor: str = typer.Option("cli", help="操作人 who moves it (audit log)"),
+    org: str | None = OrgOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """证书改挂到另一器具 Move a certificate to another instrument (audited, with the reason).
+
+    重新导入不会改变证书所属器具；登记错了器具时用本命令 / a re-import never changes the instrument a certificate
+    belongs to; use this when it was registered against the wrong instrument.
+    """
+    from carbonmet.services import CarbonmetError, move_certificate
+
+    try:
+        with workspace(db) as ws:
+            out = move_certificate(ws, scope(org, actor), cert_no, to, reason)
+    except CarbonmetError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(out)
+        return
+    console.print(escape(f"已改挂 moved {out['cert_no']}: {out['from']} → {out['to']} (理由 reason: {out['reason']})"),
+                  soft_wrap=True)

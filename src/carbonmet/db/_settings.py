@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         A private key signs the audit chain's head after each write and verifies the signed heads; a
         public key (``<key>.pub``) only verifies. None: writes are not signed and ``audit verify`` checks
         signatures only against a ``--signed-head`` file.
+    dcc_trust_dir : Path or None
+        ``CARBONMET_DCC_TRUST_DIR``: the trust anchors for DCC signatures (数字证书签名信任锚): a directory of the
+        signing institutes' CA certificates (``*.pem``/``*.crt``/``*.cer``), their revocation lists (``*.crl``)
+        and ``revoked-serials.txt`` (see :func:`carbonmet.registry.dcc.load_trust_store`). None: no signer is
+        trusted, so a signed DCC imports only when an operator accepts it.
     """
 
     model_config = SettingsConfigDict(env_prefix="CARBONMET_", frozen=True, extra="ignore")
@@ -44,13 +49,14 @@ class Settings(BaseSettings):
     store_root: Path | None = None
     time_zone: str = "Asia/Shanghai"
     audit_key: Path | None = None
+    dcc_trust_dir: Path | None = None
 
     @field_validator("database_url")
     @classmethod
     def _blank_is_none(cls, v: str | None) -> str | None:
         return v.strip() or None if v is not None else None
 
-    @field_validator("audit_key", mode="before")
+    @field_validator("audit_key", "dcc_trust_dir", mode="before")
     @classmethod
     def _blank_key_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v

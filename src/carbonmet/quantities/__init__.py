@@ -1,12 +1,14 @@
 """Units and the measured-quantity type (计量单位与计量结果).
 
 Public API: the unit registry :data:`ureg`, :func:`parse_unit`, :func:`convert`,
-:func:`conversion_factor`, :func:`carbon_to_co2`, :func:`to_normal_volume`, and
+:func:`conversion_factor`, :func:`display_unit` (derived SI units by their names: Ω, Pa, W …),
+:func:`carbon_to_co2`, :func:`to_normal_volume`, and
 :class:`MeasuredQuantity` with its :class:`Provenance` and :class:`Shape`, built from a certificate
 by :func:`from_certificate` (the one certificate → u rule), :func:`from_expanded`, :func:`from_mpe`
 or :func:`from_type_a`.
 """
 
+from ._display import display_unit
 from ._errors import CarbonmetError, UnitError
 from ._measured import (
     CertificateKind,
@@ -54,6 +56,7 @@ __all__ = [
     "carbon_to_co2",
     "conversion_factor",
     "convert",
+    "display_unit",
     "format_unit",
     "from_certificate",
     "from_expanded",

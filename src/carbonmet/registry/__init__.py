@@ -1,7 +1,7 @@
 """Instrument, standard and certificate registry (计量器具、计量标准与证书登记; 溯源链).
 
 Public API: bulk import/export of the registry files (:func:`import_files`, :func:`export_rows`, …) and
-of DCCs (:func:`import_dcc`, :func:`export_dcc`); the queries :func:`due_list`, :func:`period_coverage`,
+of DCCs (:func:`import_dcc`, :func:`export_dcc`, :func:`recheck_signature`); the queries :func:`due_list`, :func:`period_coverage`,
 :func:`trace_back`; the HJ 212 access passwords of data loggers, held as salted scrypt hashes
 (:func:`set_logger_password`, :func:`verify_logger_password`, :func:`loggers_with_password`); the point catalogue built one way from the database or the import files
 (:func:`catalog_from_registry`, :func:`catalog_from_files`, :func:`build_catalog`); an instrument's
@@ -27,7 +27,7 @@ Database set-up (engine, sessions, migrations), the audit chain and reconciliati
 from . import _reconcile  # noqa: F401  (registers the registry tables with carbonmet.db.reconcile)
 from ._catalog import Placement, build_catalog, catalog_from_files, catalog_from_registry
 from ._credentials import loggers_with_password, set_logger_password, verify_logger_password
-from ._dcc_map import certificate_to_dcc, export_dcc, import_dcc
+from ._dcc_map import certificate_to_dcc, export_dcc, import_dcc, recheck_signature
 from ._errors import ImportRejected, NotFound, RegistryError
 from ._import import ImportReport, export_csv, export_rows, export_xlsx, import_file, import_files
 from ._queries import Coverage, DueItem, TraceResult, due_list, period_coverage, trace_back
@@ -59,6 +59,7 @@ __all__ = [
     "instrument_uncertainty",
     "loggers_with_password",
     "period_coverage",
+    "recheck_signature",
     "set_logger_password",
     "trace_back",
     "verify_logger_password",

@@ -18,10 +18,10 @@ from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ._errors import FieldError
+from ._errors import FieldError, SignatureRefused
 from ._models import Certificate, Instrument, MeasurementStandard, Organisation
 from ._rows import CertificateRow
-from ._services import DEFAULT_ACTOR, find_instrument, link_standards, set_results, upsert_certificate
+from ._services import DEFAULT_ACTOR, _apply, find_instrument, link_standards, set_results, upsert_certificate
 from .dcc import (
     DccCertificate,
     DccCertificateRef,
@@ -32,7 +32,9 @@ from .dcc import (
     DccPerson,
     DccResult,
     DccStatement,
+    TrustStore,
     read_dcc,
+    verify_dcc_signature,
     write_dcc,
 )
 
@@ -139,7 +141,8 @@ def _refuse_takeover(session: Session, cert_no: str, inst: Instrument) -> None:
             f"standard {old.standard.code}" if old.standard is not None else "another subject")
         raise FieldError("dcc:coreData/dcc:uniqueIdentifier",
                          f"证书编号 {cert_no} 已属于 {holder}，不能由该 DCC 改为 {inst.code} 的证书 / certificate "
-                         f"number {cert_no!r} already belongs to {holder}; a DCC for {inst.code} cannot take it over")
+                         f"number {cert_no!r} already belongs to {holder}; a DCC for {inst.code} cannot take it over "
+                         f"(to move it: carbonmet certificates move {cert_no} --to {inst.code} --reason ...)")
     if old.kind != "calibration":
         raise FieldError("dcc:coreData/dcc:uniqueIdentifier",
                          f"证书编号 {cert_no} 是检定证书，DCC 不能覆盖 / certificate number {cert_no!r} is a "
@@ -153,16 +156,38 @@ def import_dcc(
     instrument: str | None = None,
     issuer: str | None = None,
     actor: str = DEFAULT_ACTOR,
+    trust: TrustStore | None = None,
+    accept_invalid_signature: str | None = None,
 ) -> tuple[Certificate, list[str]]:
-    """Store a DCC as a registry certificate. Returns it and the notes (unmatched equipment …)."""
+    """Store a DCC as a registry certificate. Returns it and the notes (unmatched equipment, parts not read …).
+
+    The document's XML signature is checked first (:func:`~carbonmet.registry.dcc.verify_dcc_signature` against
+    ``trust``) and the result stored with the certificate (``signature_status``, ``signature_reason``,
+    ``signature_signer``). A failed check (invalid, signer untrusted or revoked) refuses the import with
+    :class:`SignatureRefused` unless ``accept_invalid_signature`` gives the operator's reason: then the
+    certificate is stored with that reason in ``signature_accepted`` (audited with the actor) and stays flagged
+    wherever it is used (:func:`~carbonmet.registry.rules.signature_flag`). An unsigned DCC is imported and
+    marked ``unsigned``.
+    """
     dcc = read_dcc(source)
+    check = verify_dcc_signature(dcc.raw, trust)
+    accepted = " ".join((accept_invalid_signature or "").split()) or None
+    if accept_invalid_signature is not None and accepted is None:
+        raise FieldError("accept_invalid_signature", "接受签名无效的证书须说明理由 / accepting a failed signature "
+                                                     "check needs a reason")
+    if check.flagged and accepted is None:
+        raise SignatureRefused(dcc.unique_identifier, check)
     inst = _match_instrument(session, dcc, instrument)
     org = _match_issuer(session, dcc, issuer)
     errors = [r for r in dcc.results if _has_ref(r, ERROR)]
     with_u = [r for r in dcc.results if r.expanded_uncertainty]
     basis = [r for r in errors if r.expanded_uncertainty] or with_u
     if not basis:
-        raise FieldError("dcc:measurementResults", "no result states an expanded uncertainty; cannot register a calibration")
+        unread = (f"; {len(dcc.unsupported)} 处未读取 / {len(dcc.unsupported)} element(s) not read: "
+                  + "; ".join(dcc.unsupported[:5]) + (" …" if len(dcc.unsupported) > 5 else "")) if dcc.unsupported else ""
+        raise FieldError("dcc:measurementResults", "没有给出扩展不确定度的数值结果，不能登记为校准证书 / no numeric "
+                                                   "result states an expanded uncertainty; cannot register a "
+                                                   "calibration" + unread)
     main = max(basis, key=lambda r: max(r.expanded_uncertainty))
     i_max = max(range(len(main.values)), key=lambda i: main.expanded_uncertainty[i])
     as_found = next((r for r in dcc.results if _has_ref(r, AS_FOUND)), None)
@@ -188,7 +213,10 @@ def import_dcc(
         coverage_probability=(main.coverage_probability[i_max]
                               if main.coverage_probability and not derived_p else None),
     )
-    cert = upsert_certificate(session, row, actor, origin="dcc", dcc_xml=dcc.raw)
+    signature = {"signature_status": check.status, "signature_reason": check.reason,
+                 "signature_signer": check.signer or None,
+                 "signature_accepted": accepted if check.flagged else None}
+    cert = upsert_certificate(session, row, actor, origin="dcc", dcc_xml=dcc.raw, signature=signature)
     standards, unmatched = _standards(session, dcc)
     link_standards(session, cert, standards, actor)
     points: list[dict[str, Any]] = []
@@ -207,7 +235,29 @@ def import_dcc(
     set_results(session, cert, points, actor)
     notes = [f"measuring equipment not in the registry (no traceability link): {n}" for n in unmatched]
     notes += [f"not read: {u}" for u in dcc.unsupported]
+    if accepted is not None and not check.flagged:
+        notes.append(f"签名状态 {check.status}，无需接受 / signature {check.status}: the acceptance was not needed "
+                     "and is not recorded")
     return cert, notes
+
+
+def recheck_signature(session: Session, cert: Certificate, trust: TrustStore | None,
+                      actor: str = DEFAULT_ACTOR) -> tuple[str | None, str]:
+    """Check a stored DCC's signature again (new trust anchors, a CRL that now lists the signer).
+
+    The stored bytes are checked as on import; a changed status is written (audited) and the operator's
+    acceptance, if any, is kept. Returns (the status before, the status now); a certificate that is not a DCC
+    is left alone and gives ``(None, "")``.
+    """
+    if cert.dcc_xml is None:
+        return None, ""
+    check = verify_dcc_signature(cert.dcc_xml, trust)
+    before = cert.signature_status
+    if (before, cert.signature_reason) != (check.status, check.reason):
+        _apply(session, cert, Certificate, cert.cert_no,
+               {"signature_status": check.status, "signature_reason": check.reason,
+                "signature_signer": check.signer or None}, actor)
+    return before, check.status
 
 
 def _contact(org: Organisation) -> DccContact:

@@ -54,3 +54,19 @@ class FieldError(RegistryError):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
+
+
+class SignatureRefused(FieldError):
+    """A DCC whose XML signature check failed (invalid, signer untrusted or revoked) and was not accepted.
+
+    ``check`` is the :class:`carbonmet.registry.dcc.SignatureCheck`; ``cert_no`` the certificate number.
+    """
+
+    def __init__(self, cert_no: str, check: Any) -> None:
+        self.cert_no = cert_no
+        self.check = check
+        super().__init__(
+            "ds:Signature",
+            f"证书 {cert_no} 拒绝导入：{check.reason} / certificate {cert_no!r} refused: signature status "
+            f"{check.status}. 如确需接受，请用 --accept-invalid-signature 说明理由（将被审计并持续标记）/ to accept it "
+            "anyway give --accept-invalid-signature with a reason (audited; the certificate stays flagged)")

@@ -30,6 +30,7 @@ from ..db import Base
 ORG_KINDS = ("enterprise", "metrology_institute", "verifier", "regulator")
 READING_KINDS = ("total", "rate", "sample", "interval")
 CERT_KINDS = ("verification", "calibration")
+SIGNATURE_STATUSES = ("valid", "invalid", "unsigned", "signer_untrusted", "signer_revoked")  # dcc._signature
 CONCLUSIONS = ("conforms", "does_not_conform")
 STANDARD_LEVELS = ("national", "primary", "working")
 INSTRUMENT_STATUSES = ("in_service", "spare", "out_of_service", "scrapped")
@@ -158,6 +159,12 @@ class Certificate(Base):
     coverage_probability: Mapped[float | None] = mapped_column(Float)
     origin: Mapped[str] = mapped_column(String(16), default="import")
     dcc_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # the XML signature of a DCC as checked on import (None: not a DCC); see carbonmet.registry.dcc
+    signature_status: Mapped[str | None] = mapped_column(String(20))
+    signature_reason: Mapped[str | None] = mapped_column(Text)
+    signature_signer: Mapped[str | None] = mapped_column(Text)
+    # the operator's reason for accepting a DCC whose signature check failed (who: the audit entry's actor)
+    signature_accepted: Mapped[str | None] = mapped_column(Text)
     instrument: Mapped[Instrument | None] = relationship()
     standard: Mapped[MeasurementStandard | None] = relationship(foreign_keys=[standard_id])
     issuer: Mapped[Organisation] = relationship()
@@ -178,6 +185,8 @@ class Certificate(Base):
             name="ck_verification_has_conclusion",
         ),
         CheckConstraint("kind <> 'calibration' OR expanded_u IS NOT NULL", name="ck_calibration_has_u"),
+        CheckConstraint(f"signature_status IS NULL OR signature_status IN {SIGNATURE_STATUSES}",
+                        name="ck_cert_signature_status"),
         Index("ix_cert_instrument_date", "instrument_id", "calibration_date"),
         Index("ix_cert_standard_date", "standard_id", "calibration_date"),
     )

@@ -149,6 +149,34 @@ def certificate_covers(cert: CertificateLike, legal_category: str | None = None)
     return certificate_counts(cert.kind, legal_category) and not _failed(cert)
 
 
+#: Signature statuses that flag a certificate wherever it is used (:data:`carbonmet.registry.dcc.FLAGGED_STATUSES`).
+FLAGGED_SIGNATURES = ("invalid", "signer_untrusted", "signer_revoked")
+_SIGNATURE_ZH = {"invalid": "签名无效", "signer_untrusted": "签名人不受信任", "signer_revoked": "签名人证书已吊销"}
+
+
+def signature_flag_text(cert_no: str, status: str | None, accepted: str | None = None) -> str | None:
+    """The flag of a certificate whose DCC signature check failed (zh-CN, English), or None when it did not."""
+    if status not in FLAGGED_SIGNATURES:
+        return None
+    if accepted:
+        return (f"证书 {cert_no} {_SIGNATURE_ZH[status]}（经操作员接受）/ certificate {cert_no}: DCC signature "
+                f"{status}, accepted by the operator; 接受理由 accepted because: {accepted}")
+    return (f"证书 {cert_no} {_SIGNATURE_ZH[status]}（导入后复核发现）/ certificate {cert_no}: DCC signature "
+            f"{status}, found when re-checked after import")
+
+
+def signature_flag(cert: Any) -> str | None:
+    """The flag of ``cert`` (an ORM certificate; rows from files have no signature and never flag), or None.
+
+    The one place that decides: a certificate imported from a DCC whose signature was invalid, or whose signer
+    was untrusted or revoked — accepted by an operator, or found so by a later re-check — is flagged in every output that uses it (the due
+    list, the coverage of a data period, the account's instrument terms). It still counts and covers: the
+    operator accepted it, with a reason, in the audit log.
+    """
+    return signature_flag_text(cert.cert_no, getattr(cert, "signature_status", None),
+                               getattr(cert, "signature_accepted", None))
+
+
 def mandatory_calibration_reason(cert_no: str) -> str:
     """Why a calibration certificate of a mandatory-verification instrument is not counted (zh-CN, English)."""
     return (f"强制检定器具须经检定，校准证书 {cert_no} 不能代替检定 / "
@@ -206,6 +234,7 @@ class DueItem:
     status: DueStatus
     days_left: int | None
     reason: str | None = None
+    signature_flags: tuple[str, ...] = ()  # certificates of this line whose DCC signature check failed (accepted)
 
     def to_dict(self) -> dict[str, Any]:
         return plain(self)
@@ -255,7 +284,7 @@ def due_list(
     )
     stmt = (
         select(Instrument, Certificate, newest.cert_no, newest.kind, newest.calibration_date, Organisation.code,
-               point_code)
+               point_code, newest.signature_status, newest.signature_accepted)
         .join(Organisation, Organisation.id == Instrument.org_id)
         .outerjoin(Certificate, Certificate.id == latest_counting)
         .outerjoin(newest, newest.id == latest_any)
@@ -270,14 +299,17 @@ def due_list(
                 Certificate.conclusion == "does_not_conform")
         )
     out: list[DueItem] = []
-    for inst, cert, last_no, last_kind, last_date, org_code, pcode in session.execute(stmt):
+    for inst, cert, last_no, last_kind, last_date, org_code, pcode, last_sig, last_acc in session.execute(stmt):
+        flags = tuple(dict.fromkeys(f for f in (
+            signature_flag(cert) if cert is not None else None,
+            signature_flag_text(last_no, last_sig, last_acc) if last_no is not None else None) if f))
         reason = None
         if last_no is not None and not certificate_counts(last_kind, inst.legal_category):
             reason = mandatory_calibration_reason(last_no)
         if cert is None:
             status: DueStatus = "never_calibrated" if last_no is None else "overdue"
             item = DueItem(inst.code, inst.serial, inst.type, org_code, pcode, last_no, last_date, None, status, None,
-                           reason)
+                           reason, flags)
         else:
             due = certificate_valid_until(cert, instrument_interval(inst))
             days = (due - today).days
@@ -290,7 +322,7 @@ def due_list(
             else:
                 status = "ok"
             item = DueItem(inst.code, inst.serial, inst.type, org_code, pcode, last_no, last_date, due, status, days,
-                           reason)
+                           reason, flags)
         if include_ok or item.status != "ok":
             out.append(item)
     order = {"failed": 0, "never_calibrated": 1, "overdue": 2, "due": 3, "ok": 4}
@@ -338,6 +370,7 @@ class Coverage:
     instruments: list[str]
     certificates: list[str]
     notes: list[str] = field(default_factory=list)  # certificates not counted, and why (zh-CN / English)
+    signature_flags: list[str] = field(default_factory=list)  # covering certificates whose DCC signature failed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -348,6 +381,7 @@ class Coverage:
             "instruments": self.instruments,
             "certificates": self.certificates,
             "notes": self.notes,
+            "signature_flags": self.signature_flags,
         }
 
 
@@ -374,18 +408,23 @@ def period_coverage(session: Session, point_code: str, start: date, end: date) -
     insts: list[str] = []
     certs: list[str] = []
     notes: list[str] = []
+    flags: list[str] = []
     for ins in installs:
         inst = ins.instrument
         insts.append(inst.code)
         i_from = max(start, ins.installed_from or start)
         i_to = min(end, ins.installed_to or end)
         certs_of = list(session.scalars(select(Certificate).where(Certificate.instrument_id == inst.id)))
+        by_no = {c.cert_no: c for c in certs_of}
         interval = instrument_interval(inst)
         for cert_no, first, last in cover_periods(certs_of, interval, inst.legal_category):
             c = Interval(max(i_from, first), min(i_to, shift_days(last, 1)))
             if c.start < c.end:
                 covered.append(c)
                 certs.append(cert_no)
+                flag = signature_flag(by_no[cert_no])
+                if flag:
+                    flags.append(flag)
         for cert in certs_of:  # not counted at all: say so when it would have fallen in the period
             if certificate_counts(cert.kind, inst.legal_category):
                 continue
@@ -394,7 +433,7 @@ def period_coverage(session: Session, point_code: str, start: date, end: date) -
                 notes.append(f"{inst.code}: {mandatory_calibration_reason(cert.cert_no)}")
     gaps = _subtract([Interval(start, end)], covered)
     return Coverage(point_code, Interval(start, end), not gaps, gaps, sorted(set(insts)), sorted(set(certs)),
-                    sorted(set(notes)))
+                    sorted(set(notes)), sorted(set(flags)))
 
 
 # --- reverse traceability -------------------------------------------------------------------------
@@ -631,5 +670,7 @@ __all__ = [
     "due_list",
     "mandatory_calibration_reason",
     "period_coverage",
+    "signature_flag",
+    "signature_flag_text",
     "trace_back",
 ]

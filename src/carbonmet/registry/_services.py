@@ -228,11 +228,16 @@ def upsert_certificate(
     actor: str = DEFAULT_ACTOR,
     origin: str = "import",
     dcc_xml: bytes | None = None,
+    signature: dict[str, Any] | None = None,
 ) -> Certificate:
     """Create or update a certificate (without its standards-used links; see :func:`link_standards`).
 
     ``origin`` says where it came from (``import``, ``dcc``); ``dcc_xml`` keeps a DCC's bytes (the
-    audit log records their SHA-256, so a swapped document is detected).
+    audit log records their SHA-256, so a swapped document is detected); ``signature`` the columns of its
+    signature check (``signature_status``, ``signature_reason``, ``signature_signer``, ``signature_accepted``).
+
+    A certificate number already held by another instrument or standard is refused: moving a certificate
+    is :func:`move_certificate`, an explicit, audited act with a reason, never a side effect of an import.
     """
     issuer = _one(session, Organisation, row.issuer_org, "issuer_org")
     instrument_id = standard_id = None
@@ -241,6 +246,11 @@ def upsert_certificate(
     else:
         standard_id = _one(session, MeasurementStandard, row.subject, "subject").id
     obj = session.scalar(select(Certificate).where(Certificate.cert_no == row.cert_no))
+    if obj is not None and (obj.instrument_id, obj.standard_id) != (instrument_id, standard_id):
+        raise FieldError("subject", f"证书编号 {row.cert_no} 已属于 {_holder(obj)}，重新导入不能改为 {row.subject} / "
+                                    f"certificate {row.cert_no!r} belongs to {_holder(obj)}; re-importing it for "
+                                    f"{row.subject} is refused (to move it: carbonmet certificates move "
+                                    f"{row.cert_no} --to {row.subject} --reason ...)")
     vals: dict[str, Any] = {
         "cert_no": row.cert_no,
         "kind": row.kind,
@@ -261,9 +271,51 @@ def upsert_certificate(
     }
     if dcc_xml is not None:
         vals["dcc_xml"] = dcc_xml
+    if signature is not None:
+        vals.update(signature)
     given = _given(row, {"subject": "instrument_id", "issuer_org": "issuer_org_id", "U": "expanded_u",
                          "k": "coverage_factor"}) | {"standard_id", "kind", "calibration_date", "origin", "dcc_xml"}
-    return _apply(session, obj, Certificate, row.cert_no, vals, actor, given)
+    return _apply(session, obj, Certificate, row.cert_no, vals, actor, given | set(signature or ()))
+
+
+def _holder(cert: Certificate) -> str:
+    if cert.instrument is not None:
+        return f"器具 instrument {cert.instrument.code}"
+    return f"标准 standard {cert.standard.code}" if cert.standard is not None else "another subject"
+
+
+def move_certificate(session: Session, cert_no: str, to_instrument: str, reason: str,
+                     actor: str = DEFAULT_ACTOR) -> Certificate:
+    """Move an instrument's certificate to another instrument (证书改挂), audited with the reason.
+
+    For a certificate registered against the wrong instrument (a mistyped serial, a DCC matched to the wrong
+    item). The audit entry (action ``move``) holds the certificate's new state and ``moved_from``,
+    ``moved_to`` and ``move_reason``.
+
+    Raises
+    ------
+    NotFound
+        No such certificate.
+    FieldError
+        ``reason`` is blank; the certificate is a standard's; the target does not exist or is the holder already.
+    """
+    why = " ".join((reason or "").split())
+    if not why:
+        raise FieldError("reason", "改挂证书须说明理由 / moving a certificate needs a reason")
+    cert = get_certificate(session, cert_no)
+    if cert.instrument is None:
+        raise FieldError("cert_no", f"{cert_no} 是计量标准的证书，不能改挂到器具 / {cert_no!r} is a standard's "
+                                    "certificate; only instrument certificates are moved")
+    target = find_instrument(session, to_instrument, field="to")
+    old = cert.instrument
+    if target.id == old.id:
+        raise FieldError("to", f"{cert_no} 已属于 {old.code} / {cert_no!r} already belongs to {old.code}")
+    cert.instrument_id = target.id
+    session.flush()
+    session.refresh(cert)
+    record(session, actor=actor, action="move", entity="certificate", key=cert_no,
+           data={**_columns(cert), "moved_from": old.code, "moved_to": target.code, "move_reason": why})
+    return cert
 
 
 def standard_certificate_in_force(session: Session, standard: MeasurementStandard, on: date) -> Certificate | None:

@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 from ..quantities import MeasuredQuantity, Provenance, Source, convert, from_certificate, is_convertible
 from ._errors import FieldError
 from ._models import Certificate, Instrument
-from ._queries import certificate_counts, cover_periods, instrument_interval, mandatory_calibration_reason
+from ._queries import (
+    certificate_counts,
+    cover_periods,
+    instrument_interval,
+    mandatory_calibration_reason,
+    signature_flag,
+)
 from ._services import find_instrument
 
 _PERCENT = {"%", "percent"}
@@ -191,6 +197,9 @@ class InstrumentState:
         never certified).
     reason : str
         The same in words (zh-CN first, English second), with dates.
+    signature_flags : tuple of str
+        One line per covering certificate whose DCC signature check failed and was accepted by an operator
+        (:func:`~carbonmet.registry.rules.signature_flag`).
     """
 
     instrument: str
@@ -203,6 +212,7 @@ class InstrumentState:
     uncovered_days: tuple[int, ...]
     state: str
     reason: str
+    signature_flags: tuple[str, ...] = ()  # covering certificates whose DCC signature check failed (accepted)
 
 
 def instrument_states(session: Session, instruments: list[str],
@@ -275,6 +285,7 @@ def instrument_states(session: Session, instruments: list[str],
                 state = "overdue"
             else:
                 state = "uncovered"
+        flags = tuple(f for no, _, _ in used if (f := signature_flag(by_no[no])))
         out[code] = InstrumentState(code, kind, u_rel, inst.mpe_rel, tuple(no for no, _, _ in used), as_found,
-                                    tuple(days), tuple(unc), state, reason)
+                                    tuple(days), tuple(unc), state, reason, flags)
     return out

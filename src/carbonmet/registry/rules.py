@@ -9,7 +9,9 @@ query has the same rule in SQL, guarded by a test against :func:`certificate_cou
 - :func:`certificate_valid_until` and :func:`add_months`: the validity end from the date and the interval;
 - :func:`cover_periods` and :func:`instrument_interval`: the days each certificate of one instrument covers
   (what :func:`carbonmet.registry.instrument_uncertainty` and the point catalogue use), for a caller that checks
-  many dates of one instrument at once (the lab results of a year).
+  many dates of one instrument at once (the lab results of a year);
+- :func:`signature_flag`: whether a certificate is flagged because its DCC's signature check failed and an
+  operator accepted it anyway (it still counts and covers, and every output that uses it says so).
 
 References
 ----------
@@ -24,6 +26,7 @@ from ._queries import (
     certificate_valid_until,
     cover_periods,
     instrument_interval,
+    signature_flag,
 )
 
 __all__ = [
@@ -34,4 +37,5 @@ __all__ = [
     "certificate_valid_until",
     "cover_periods",
     "instrument_interval",
+    "signature_flag",
 ]

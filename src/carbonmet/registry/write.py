@@ -9,7 +9,8 @@ edit one record at a time:
   :func:`upsert_point`, :func:`upsert_standard`, :func:`upsert_instrument`, :func:`upsert_certificate`;
 - :func:`install` (an instrument at a point from a date), :func:`link_standards` (the standards a
   certificate was issued with), :func:`set_results` (its calibration points), :func:`record_incident`
-  (a standard found out of tolerance: the start of a reverse trace);
+  (a standard found out of tolerance: the start of a reverse trace), :func:`move_certificate`
+  (a certificate to another instrument, with a reason);
 - look-ups raising :class:`carbonmet.registry.NotFound` or a field error: :func:`find_instrument`,
   :func:`get_certificate`, :func:`get_standard`.
 """
@@ -20,6 +21,7 @@ from ._services import (
     get_standard,
     install,
     link_standards,
+    move_certificate,
     record_incident,
     set_results,
     upsert_certificate,
@@ -36,6 +38,7 @@ __all__ = [
     "get_standard",
     "install",
     "link_standards",
+    "move_certificate",
     "record_incident",
     "set_results",
     "upsert_certificate",

@@ -83,10 +83,13 @@ from carbonmet.registry import (
     instrument_uncertainty,
     loggers_with_password,
     period_coverage,
+    recheck_signature,
     set_logger_password,
     trace_back,
     verify_logger_password,
 )
+from carbonmet.registry.dcc import DccTrustError, TrustStore, load_trust_store
+from carbonmet.registry.errors import SignatureRefused
 from carbonmet.registry.models import (
     Certificate,
     Installation,
@@ -96,6 +99,7 @@ from carbonmet.registry.models import (
     Organisation,
     Site,
 )
+from carbonmet.registry.write import move_certificate as move_registry_certificate
 from carbonmet.registry.write import record_incident as register_incident
 from carbonmet.sites import Catalog, PointInfo, as_catalog
 from carbonmet.tabular import DEFAULT_LIMITS, TabularError, read_limited
@@ -130,6 +134,7 @@ __all__ = [
     "Certificate",
     "ColumnMap",
     "Coverage",
+    "DccTrustError",
     "DueItem",
     "Evaluation",
     "Grant",
@@ -158,12 +163,14 @@ __all__ = [
     "RegistryError",
     "ServerLimits",
     "Settings",
+    "SignatureRefused",
     "SignedHead",
     "Site",
     "Source",
     "Store",
     "TabularError",
     "TraceResult",
+    "TrustStore",
     "UnitError",
     "UserError",
     "active_grant",
@@ -195,15 +202,18 @@ __all__ = [
     "load_key",
     "load_model",
     "load_signing_key",
+    "load_trust_store",
     "lock_chain",
     "loggers_with_password",
     "make_engine",
     "migrate",
+    "move_registry_certificate",
     "period_coverage",
     "plot_histogram",
     "read_file",
     "read_limited",
     "readings_to_batch",
+    "recheck_signature",
     "reconcile",
     "register_incident",
     "revoke_api_key",

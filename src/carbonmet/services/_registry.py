@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carbonmet.quantities import UnitError, display_unit
 from carbonmet.registry.dcc import read_dcc
+from carbonmet.registry.rules import signature_flag
 
 from ._deps import (
     Certificate,
@@ -35,7 +37,9 @@ from ._deps import (
     export_xlsx,
     import_dcc,
     import_files,
+    move_registry_certificate,
     period_coverage,
+    recheck_signature,
     trace_back,
 )
 from ._errors import NotInScope, ServiceError
@@ -186,31 +190,115 @@ def export_dcc_certificate(ws: Workspace, scope: Scope, cert_no: str, *, signer:
 
 @use_case("write")
 def import_dcc_certificate(
-    ws: Workspace, scope: Scope, source: bytes, *, instrument: str | None = None, issuer: str | None = None
+    ws: Workspace, scope: Scope, source: bytes, *, instrument: str | None = None, issuer: str | None = None,
+    accept_invalid_signature: str | None = None,
 ) -> dict[str, Any]:
     """Import a DCC XML document (PTB digital calibration certificate) as a calibration certificate.
 
-    The certificate belongs to the instrument's organisation, which must be in the write scope.
+    The certificate belongs to the instrument's organisation, which must be in the write scope. Its XML
+    signature is checked against the workspace's trust anchors (:meth:`Workspace.dcc_trust`) and the result
+    stored with it; a failed check (invalid, signer untrusted or revoked) refuses the import
+    (:class:`carbonmet.registry.errors.SignatureRefused`) unless ``accept_invalid_signature`` gives the
+    operator's reason — then it is stored, audited, and flagged wherever it is used. A certificate number held
+    by another instrument is refused (moving it is :func:`move_certificate`).
 
     Returns
     -------
     dict
-        ``cert_no``, ``instrument``, ``calibration_date``, ``U``, ``k``, ``unit``, ``results``,
-        ``standards`` and ``notes`` (equipment not matched, parts not read).
+        ``cert_no``, ``instrument``, ``calibration_date``, ``U``, ``k``, ``unit`` (as stored) and
+        ``unit_display`` (derived SI units by name: Ω, Pa …), ``results``, ``standards``, ``signature``
+        (status, reason, signer, accepted, flag), ``not_read`` (elements of the document not read, with their
+        paths) and ``notes`` (equipment not matched, parts not read).
     """
+    parsed = read_dcc(source)
+    trust = ws.dcc_trust()
     with guarded_write(ws, scope, "DCC import 数字证书导入") as s:
         # a certificate number held by another organisation's record: refused as a tenancy matter first,
         # so the domain's takeover refusal (which names the holder) never speaks across tenants
-        held = s.scalar(select(Certificate).where(Certificate.cert_no == read_dcc(source).unique_identifier))
+        held = s.scalar(select(Certificate).where(Certificate.cert_no == parsed.unique_identifier))
         if held is not None:
             owner = held.instrument.org if held.instrument is not None else (
                 held.standard.holder if held.standard is not None else None)
             scope.check_write(owner.code if owner is not None else None, "DCC import 数字证书导入")
-        cert, notes = import_dcc(s, source, instrument=instrument, issuer=issuer, actor=scope.actor)
+        cert, notes = import_dcc(s, source, instrument=instrument, issuer=issuer, actor=scope.actor, trust=trust,
+                                 accept_invalid_signature=accept_invalid_signature)
         return {"cert_no": cert.cert_no, "instrument": cert.instrument.code if cert.instrument else None,
                 "calibration_date": cert.calibration_date.isoformat(), "U": cert.expanded_u,
-                "k": cert.coverage_factor, "unit": cert.error_unit, "results": len(cert.results),
-                "standards": [u.standard.code for u in cert.standards_used], "notes": notes}
+                "k": cert.coverage_factor, "unit": cert.error_unit, "unit_display": _unit_display(cert.error_unit),
+                "results": len(cert.results), "standards": [u.standard.code for u in cert.standards_used],
+                "signature": _signature_dict(cert), "not_read": list(parsed.unsupported), "notes": notes}
+
+
+def _unit_display(unit: str | None) -> str | None:
+    if unit is None:
+        return None
+    try:
+        return display_unit(unit)
+    except UnitError:
+        return unit
+
+
+def _signature_dict(c: Certificate) -> dict[str, Any] | None:
+    if c.signature_status is None:
+        return None
+    return {"status": c.signature_status, "reason": c.signature_reason, "signer": c.signature_signer,
+            "accepted": c.signature_accepted, "flag": signature_flag(c)}
+
+
+@use_case("write")
+def move_certificate(ws: Workspace, scope: Scope, cert_no: str, to_instrument: str, reason: str) -> dict[str, Any]:
+    """Move an instrument's certificate to another instrument (证书改挂), audited with the reason.
+
+    Both the organisation of the instrument it leaves and that of the one it goes to must be in the write
+    scope; a certificate or instrument the scope cannot read is :class:`NotInScope`.
+
+    Returns
+    -------
+    dict
+        ``cert_no``, ``from``, ``to`` and ``reason``.
+    """
+    with guarded_write(ws, scope, "move certificate 证书改挂") as s:
+        hit = _certificates(s, scope, cert_no)
+        if not hit:
+            raise NotInScope("certificate 证书", cert_no)
+        cert, owner = hit[0]
+        scope.check_write(owner, "move certificate 证书改挂")
+        target = s.execute(
+            scope.where(select(Instrument, Organisation.code).join(Organisation, Organisation.id == Instrument.org_id)
+                        .where((Instrument.code == to_instrument) | (Instrument.serial == to_instrument)),
+                        Organisation.code)).all()
+        if len(target) != 1:
+            raise NotInScope("instrument 计量器具", to_instrument)
+        scope.check_write(target[0][1], "move certificate 证书改挂")
+        old = cert.instrument.code if cert.instrument is not None else None
+        moved = move_registry_certificate(s, cert_no, target[0][0].code, reason, actor=scope.actor)
+        return {"cert_no": moved.cert_no, "from": old, "to": target[0][0].code,
+                "reason": " ".join(reason.split())}
+
+
+@use_case("write")
+def recheck_dcc_signatures(ws: Workspace, scope: Scope) -> list[dict[str, Any]]:
+    """Check the signatures of the stored DCCs in the write scope again, against the current trust directory.
+
+    For a CRL or a revoked-serials list updated after import: a signer revoked since becomes
+    ``signer_revoked`` and the certificate is flagged from then on (audited). Certificates of organisations the
+    scope cannot write are not touched.
+
+    Returns
+    -------
+    list of dict
+        One per DCC checked: ``cert_no``, ``before``, ``status``, ``changed``, ``flag``.
+    """
+    trust = ws.dcc_trust()
+    out: list[dict[str, Any]] = []
+    with guarded_write(ws, scope, "DCC signature re-check 数字证书签名复核") as s:
+        for cert, owner in _certificates(s, scope):
+            if cert.dcc_xml is None or not scope.can_write(owner):
+                continue
+            before, now = recheck_signature(s, cert, trust, actor=scope.actor)
+            out.append({"cert_no": cert.cert_no, "before": before, "status": now, "changed": before != now,
+                        "flag": signature_flag(cert)})
+    return out
 
 
 # --- listings --------------------------------------------------------------------------------------
@@ -291,7 +379,9 @@ def _cert_dict(c: Certificate, owner: str) -> dict[str, Any]:
             "issue_date": _iso(c.issue_date), "valid_until": _iso(c.valid_until), "conclusion": c.conclusion,
             "as_found_error": c.as_found_error, "as_left_error": c.as_left_error, "error_unit": c.error_unit,
             "U": c.expanded_u, "k": c.coverage_factor, "coverage_probability": c.coverage_probability,
-            "origin": c.origin, "standards_used": sorted(u.standard.code for u in c.standards_used)}
+            "error_unit_display": _unit_display(c.error_unit),
+            "origin": c.origin, "standards_used": sorted(u.standard.code for u in c.standards_used),
+            "signature": _signature_dict(c)}
 
 
 def _certificates(s: Session, scope: Scope, cert_no: str | None = None) -> list[tuple[Certificate, str]]:
@@ -323,7 +413,11 @@ def get_certificate(ws: Workspace, scope: Scope, cert_no: str) -> dict[str, Any]
         hit = _certificates(s, scope, cert_no)
         if not hit:
             raise NotInScope("certificate 证书", cert_no)
-        return _cert_dict(*hit[0])
+        out = _cert_dict(*hit[0])
+        out["results"] = [{"name": r.name, "ref_type": r.ref_type, "value": r.value, "unit": r.unit,
+                           "unit_display": _unit_display(r.unit), "U": r.expanded_u, "k": r.coverage_factor}
+                          for r in hit[0][0].results]
+        return out
 
 
 # --- registry questions ----------------------------------------------------------------------------

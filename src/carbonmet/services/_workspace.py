@@ -13,10 +13,13 @@ from sqlalchemy.orm import Session
 
 from ._deps import (
     Catalog,
+    DccTrustError,
     RegistryError,
     Settings,
     Store,
+    TrustStore,
     catalog_from_files,
+    load_trust_store,
     make_engine,
     migrate,
     session_scope,
@@ -57,6 +60,8 @@ class Workspace:
         An engine already open (it is migrated on first use, and not disposed by :meth:`close`).
     catalog_files : CatalogFiles, optional
         Take the point catalogue from these registry import files instead of the registry database.
+    dcc_trust_dir : path, optional
+        Trust anchors for DCC signatures (``CARBONMET_DCC_TRUST_DIR``; :meth:`dcc_trust`).
     audit_key : path, optional
         The operator's Ed25519 key file (``CARBONMET_AUDIT_KEY``): with a private key every audited write
         signs the audit chain's new head, and ``verify_audit_log`` checks the signed heads with it.
@@ -84,6 +89,7 @@ class Workspace:
         audit_key: str | Path | None = None,
         settings: Settings | None = None,
         home: str | Path | None = None,
+        dcc_trust_dir: str | Path | None = None,
     ) -> None:
         self._own_engine = engine is None
         self._database_url = database_url
@@ -97,6 +103,8 @@ class Workspace:
         self._home = Path(home) if home is not None else None
         self._store: Store | None = None
         self._file_catalog: Catalog | None = None
+        self.dcc_trust_dir = Path(dcc_trust_dir) if dcc_trust_dir is not None else None
+        self._trust: TrustStore | None = None
 
     @classmethod
     def from_settings(
@@ -108,15 +116,17 @@ class Workspace:
         time_zone: str | None = None,
         catalog_files: CatalogFiles | None = None,
         audit_key: str | Path | None = None,
+        dcc_trust_dir: str | Path | None = None,
     ) -> Workspace:
         """The workspace of an installation: what is not given comes from ``settings`` (default: the
-        ``CARBONMET_*`` environment, read now) — the database URL, the time zone and the audit key; the
-        readings store only when given or set by ``CARBONMET_STORE_ROOT``.
+        ``CARBONMET_*`` environment, read now) — the database URL, the time zone, the audit key and the DCC trust
+        directory; the readings store only when given or set by ``CARBONMET_STORE_ROOT``.
         """
         cfg = settings if settings is not None else Settings()
         root = store_root if store_root is not None else cfg.store_root
         return cls(database_url or cfg.database_url, root, time_zone or cfg.time_zone, catalog_files=catalog_files,
-                   audit_key=audit_key if audit_key is not None else cfg.audit_key, settings=cfg)
+                   audit_key=audit_key if audit_key is not None else cfg.audit_key, settings=cfg,
+                   dcc_trust_dir=dcc_trust_dir if dcc_trust_dir is not None else cfg.dcc_trust_dir)
 
     @property
     def home(self) -> Path:
@@ -176,11 +186,29 @@ class Workspace:
                 raise ServiceError(f"计量点目录错误 catalog: {exc}") from None
         return self._file_catalog
 
+    def dcc_trust(self) -> TrustStore | None:
+        """The trust anchors for DCC signatures from :attr:`dcc_trust_dir` (read once), or None without one.
+
+        Raises
+        ------
+        ServiceError
+            The directory or a file in it cannot be read (the message names the file and line).
+        """
+        if self.dcc_trust_dir is None:
+            return None
+        if self._trust is None:
+            try:
+                self._trust = load_trust_store(self.dcc_trust_dir)
+            except DccTrustError as exc:
+                raise ServiceError(f"DCC 信任目录错误 / DCC trust directory (CARBONMET_DCC_TRUST_DIR): {exc}") from None
+        return self._trust
+
     def fork(self) -> Workspace:
         """A workspace on the same database (the engine, migrated already), store root, zone, keys and home,
         with its own readings-store handle: one per request or thread. Closing it leaves the engine open."""
         w = Workspace(None, self.store_root, self.time_zone, engine=self.engine, catalog_files=self.catalog_files,
-                      audit_key=self.audit_key, settings=self._settings, home=self._home)
+                      audit_key=self.audit_key, settings=self._settings, home=self._home,
+                      dcc_trust_dir=self.dcc_trust_dir)
         w._migrated = True
         return w
 

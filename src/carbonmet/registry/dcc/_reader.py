@@ -27,6 +27,14 @@ from ._model import (
 from ._xml import DCC_NS, NUMBER_RE, dcc, element_path, qname, si
 
 _DATE_RE = re.compile(r"\s*(\d{4}-\d{2}-\d{2})")
+#: Children of a dcc:quantity that describe it rather than hold its value (read elsewhere or not needed).
+_QUANTITY_META = frozenset(dcc(t) for t in (
+    "name", "description", "usedMethods", "usedSoftware", "influenceConditions", "measurementMetaData",
+    "measuringEquipments"))
+#: Children of a dcc:list that describe it (its conditions are read with it).
+_LIST_META = frozenset(dcc(t) for t in (
+    "name", "description", "dateTime", "dateTimeXMLList", "usedMethods", "usedSoftware", "influenceConditions",
+    "measurementMetaData", "measuringEquipments"))
 #: Written by :func:`write_dcc` where the schema needs a hash but none is known.
 NO_HASH = "none"
 
@@ -375,45 +383,77 @@ class _Reader:
                 out.extend(self.walk_data(data, mr_name, res_name, inherited))
         return tuple(out)
 
+    def not_read(self, el: etree._Element, what: str = "") -> None:
+        """Record an element carbonmet does not read (``path: reason``); the rest of the document is read."""
+        text = self.text(el) if el.find(dcc("content")) is not None else ""
+        shown = f" {text[:80]!r}" if text else ""
+        self.unsupported.append(f"{element_path(el)}: {qname(el)}{shown} not read{what}")
+
     def walk_data(
         self, parent: etree._Element, mr: str, res: str, inherited: tuple[DccCondition, ...]
     ) -> list[DccResult]:
+        """Quantities of a ``dcc:data`` (or ``dcc:list``); text, formulas, files, XML and unknown elements
+        (DCC 2.x/3.x) are listed in ``unsupported`` and skipped, never fatal."""
         out: list[DccResult] = []
         for el in parent:
+            if not isinstance(el.tag, str) or el.tag in _LIST_META:
+                continue
             if el.tag == dcc("quantity"):
-                r = self.quantity(el, mr, res, inherited)
-                if r is not None:
-                    out.append(r)
+                out.extend(self.quantity(el, mr, res, inherited))
             elif el.tag == dcc("list"):
                 out.extend(self.walk_data(el, mr, res, inherited + self.conditions(el)))
+            else:
+                self.not_read(el)
         return out
 
     def quantity(
         self, q: etree._Element, mr: str, res: str, inherited: tuple[DccCondition, ...]
-    ) -> DccResult | None:
+    ) -> list[DccResult]:
+        """The numeric value(s) of a ``dcc:quantity``: its si:real, si:realListXMLList, si:hybrid, si:constant,
+        or the si:real members of a D-SI 1.x ``si:list``. ``dcc:noQuantity`` (text instead of a number) and
+        unknown value elements are listed as not read."""
         name = self.text(q.find(dcc("name")))
         conditions = inherited + self.conditions(q)
         ctx = {"name": name or res, "ref_type": q.get("refType"), "measurement_result": mr, "result": res}
+        readers: dict[str, Callable[[etree._Element], dict]] = {  # type: ignore[type-arg]
+            si("real"): self.real,
+            si("realListXMLList"): self.real_list,
+            si("hybrid"): self.hybrid,
+            si("constant"): self.constant,
+        }
         for el in q:
-            if not isinstance(el.tag, str) or el.tag in (dcc("name"), dcc("description")):
+            if not isinstance(el.tag, str) or el.tag in _QUANTITY_META:
                 continue
-            reader: Callable[[etree._Element], dict] | None = {  # type: ignore[type-arg]
-                si("real"): self.real,
-                si("realListXMLList"): self.real_list,
-                si("hybrid"): self.hybrid,
-                si("constant"): self.constant,
-            }.get(el.tag)
+            if el.tag == si("list"):
+                return self.si_list(el, ctx, conditions, readers)
+            reader = readers.get(el.tag)
             if reader is None:
-                self.unsupported.append(f"{element_path(el)}: {qname(el)} not read")
-                return None
-            fields = reader(el)
-            try:
-                return DccResult(**ctx, **fields, conditions=conditions, path=element_path(el))
-            except DsiUnitError:
-                raise
-            except DccError as exc:
-                raise self.err(exc.reason, el) from None
-        return None
+                self.not_read(el)
+                continue
+            return [self.result(el, reader(el), ctx, conditions)]
+        return []
+
+    def result(self, el: etree._Element, fields: dict, ctx: dict, conditions: tuple[DccCondition, ...]  # type: ignore[type-arg]
+               ) -> DccResult:
+        try:
+            return DccResult(**ctx, **fields, conditions=conditions, path=element_path(el))
+        except DsiUnitError:
+            raise
+        except DccError as exc:
+            raise self.err(exc.reason, el) from None
+
+    def si_list(self, el: etree._Element, ctx: dict, conditions: tuple[DccCondition, ...],  # type: ignore[type-arg]
+                readers: dict) -> list[DccResult]:  # type: ignore[type-arg]
+        """A D-SI 1.x ``si:list``: each ``si:real`` member is a result of its own (``name[i]``)."""
+        out: list[DccResult] = []
+        members = [m for m in el if isinstance(m.tag, str) and m.tag not in (si("label"), si("dateTime"))]
+        for i, m in enumerate(members):
+            if m.tag != si("real"):
+                self.not_read(m, " (only si:real members of an si:list are read)")
+                continue
+            label = ctx["name"] if len(members) == 1 else f"{ctx['name']}[{i}]"
+            out.append(self.result(m, readers[m.tag](m), {**ctx, "name": label}, conditions))
+        return out
 
     def hybrid(self, el: etree._Element) -> dict:  # type: ignore[type-arg]
         first: DccError | None = None
