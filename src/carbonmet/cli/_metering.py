@@ -37,6 +37,13 @@ def _report_table(rep: dict[str, Any]) -> None:
     for k, zh in (("received", "接收"), ("stored", "入库"), ("quarantined", "隔离"), ("duplicates", "重复")):
         t.add_row(f"{zh} {k}", str(rep[k]))
     console.print(t)
+    if rep.get("deviations"):
+        d = Table(title="接收并标记的偏离 deviations accepted and flagged")
+        d.add_column("偏离 deviation")
+        d.add_column("数量 count", justify="right")
+        for k, v in sorted(rep["deviations"].items(), key=lambda kv: -kv[1]):
+            d.add_row(k, str(v))
+        console.print(d)
     if rep["by_reason"]:
         r = Table(title="隔离原因 quarantine reasons")
         r.add_column("原因 reason")
@@ -321,13 +328,18 @@ def quarantine_cmd(
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
     """隔离区  List quarantined records with their reasons (counts per reason first)."""
-    from carbonmet.services import CarbonmetError, list_quarantine
+    from carbonmet.services import CarbonmetError, list_deviations, list_quarantine
 
     try:
         with workspace(db, store) as ws:
             rows = list_quarantine(ws, scope(org))
+            flagged = list_deviations(ws, scope(org))
     except CarbonmetError as exc:
         fail(str(exc))
+    dev_counts: dict[str, int] = {}
+    for b in flagged:
+        for k, v in b["deviations"].items():
+            dev_counts[k] = dev_counts.get(k, 0) + v
     n_total = len(rows)
     counts: dict[str, int] = {}
     for r in rows:
@@ -335,7 +347,9 @@ def quarantine_cmd(
     if reason:
         rows = [r for r in rows if r["reason"] == reason]
     if as_json:
-        print_json({"total": n_total, "by_reason": counts, "records": rows[:limit]})
+        print_json({"total": n_total, "by_reason": counts, "records": rows[:limit],
+                    "deviations": dict(sorted(dev_counts.items())), "deviation_batches": len(flagged),
+                    "deviation_stored": sum(b["stored"] or 0 for b in flagged)})
         return
     c = Table(title=f"隔离记录 quarantined: {n_total}")
     c.add_column("原因 reason")
@@ -349,6 +363,14 @@ def quarantine_cmd(
     for r in rows[:limit]:
         t.add_row(str(r["origin"]), str(r["reason"]), str(r["detail"] or ""))
     console.print(t)
+    if flagged:
+        d = Table(title=f"接收并标记 accepted with deviations: {len(flagged)} 批 batches, "
+                        f"{sum(b['stored'] or 0 for b in flagged)} 条读数已入库 readings stored")
+        d.add_column("偏离 deviation")
+        d.add_column("报文数 packets", justify="right")
+        for k, v in sorted(dev_counts.items(), key=lambda kv: -kv[1]):
+            d.add_row(k, str(v))
+        console.print(d)
 
 
 @readings_app.command("compact")

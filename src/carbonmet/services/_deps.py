@@ -51,6 +51,7 @@ from carbonmet.metering.hj212 import (
     store_sink,
     store_times,
 )
+from carbonmet.metering.hj212.policy import AcceptancePolicy
 from carbonmet.metering.mqtt import MqttListener
 from carbonmet.metering.schemas import BATCH_SCHEMA
 from carbonmet.quantities import (
@@ -119,6 +120,7 @@ from carbonmet.users import (
 __all__ = [
     "BATCH_SCHEMA",
     "DEFAULT_LIMITS",
+    "AcceptancePolicy",
     "ActivityData",
     "AggregationError",
     "AuditEntry",
