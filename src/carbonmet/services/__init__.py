@@ -68,7 +68,7 @@ from ._registry import (
 from ._reports import account_report, footprint_report, review_report
 from ._review import ReviewValidation, review_enterprise, validate_review
 from ._scope import Scope
-from ._streams import mqtt_listener, start_hj212_server
+from ._streams import connect_source, mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
 from ._users import (
     Caller,
@@ -116,6 +116,7 @@ __all__ = [
     "compact_store",
     "compare_enterprise",
     "compare_factors",
+    "connect_source",
     "convert_units",
     "create_api_key",
     "create_user",

@@ -41,6 +41,7 @@ from carbonmet.metering import (
     readings_to_batch,
     store_generation,
 )
+from carbonmet.metering.connectors import Connector, Intake, run_connector
 from carbonmet.metering.hj212 import (
     HJ212Server,
     Message,
@@ -131,6 +132,7 @@ __all__ = [
     "Catalog",
     "Certificate",
     "ColumnMap",
+    "Connector",
     "Coverage",
     "DueItem",
     "Evaluation",
@@ -142,6 +144,7 @@ __all__ = [
     "InputSet",
     "Installation",
     "Instrument",
+    "Intake",
     "Manifest",
     "MeasuredQuantity",
     "MeasurementPoint",
@@ -209,6 +212,7 @@ __all__ = [
     "reconcile",
     "register_incident",
     "revoke_api_key",
+    "run_connector",
     "session_scope",
     "set_active",
     "set_logger_password",

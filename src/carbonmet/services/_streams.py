@@ -20,13 +20,16 @@ from typing import Any
 from ._credentials import password_checker
 from ._deps import (
     AcceptancePolicy,
+    Connector,
     HJ212Server,
+    Intake,
     Message,
     MqttListener,
     RawReading,
     ServerLimits,
     build_point_map,
     encode,
+    run_connector,
     start_server,
     store_sink,
     store_times,
@@ -176,3 +179,23 @@ def mqtt_listener(
     """
     target = scoped_store(ws, scope)
     return MqttListener(target, target.catalog, host, port, **options)  # type: ignore[arg-type]
+
+
+@use_case("write")
+async def connect_source(ws: Workspace, scope: Scope, connector: Connector, *, stop: asyncio.Event | None = None) -> Intake:
+    """Run a connector (OPC UA, Modbus, HJ 212, MQTT, files, or one of your own) into the workspace's store (数据接口接入).
+
+    The connector's records are validated against the points of the write scope, stored or quarantined, and
+    made durable before the connector acknowledges them (:mod:`carbonmet.metering.connectors`). Readings of
+    points outside the write scope are quarantined as ``out_of_scope``, never stored.
+
+    Returns
+    -------
+    Intake
+        When the connector stopped (``stop`` set, or it ran out of input): the counts (``totals``,
+        ``records``, ``batches``, ``rejects``, ``failures``).
+    """
+    if ws.store_root is None:
+        raise ServiceError("需要数据存储目录 a readings store (--store) is needed")
+    target = scoped_store(ws, scope)
+    return await run_connector(connector, target, target.catalog, stop=stop)
