@@ -112,7 +112,7 @@ def bench_modbus(tmp: Path, quick: bool) -> dict[str, Any]:
                "E01.POWER": PointInfo("E01.POWER", "E01", "kW", "rate")}
     store = Store(tmp / "modbus")
     try:
-        async def go() -> tuple[float, Any, ModbusPoller]:
+        async def go() -> tuple[float, int, ModbusPoller, Any]:
             poller = ModbusPoller("127.0.0.1", port, regs, interval_s=0.001, timeout_s=2)
             stop = asyncio.Event()
             task = asyncio.create_task(run_connector(poller, store, catalog, stop=stop))
@@ -125,7 +125,7 @@ def bench_modbus(tmp: Path, quick: bool) -> dict[str, Any]:
             intake = await task
             return dt, (p1 - p0) * len(regs), poller, intake
 
-        dt, n, poller, intake = asyncio.run(go())  # type: ignore[misc]
+        dt, n, poller, _intake = asyncio.run(go())  # type: ignore[misc]
     finally:
         server.kill()
         server.wait()

@@ -220,14 +220,20 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Shared lock for readers: no ingest or compaction changes the file set meanwhile."""
-        fd = os.open(self.root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        """Shared lock for readers: no ingest or compaction changes the file set meanwhile.
+
+        The thread lock is taken first, in the same order as :meth:`_locked`: a reader holding the file lock
+        while waiting for the thread lock (which :meth:`files` takes) would deadlock against an ingest in
+        another thread of this process holding the thread lock while waiting for the file lock.
+        """
+        with self._tlock:
+            fd = os.open(self.root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
 
     def _recover(self) -> None:
         """Remove files of batches that were being written when a process died (never acknowledged)."""

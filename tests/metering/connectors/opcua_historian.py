@@ -50,7 +50,7 @@ async def main(port: int, db: str, n: int, interval: float, count: int) -> None:
             await storage.new_historized_node(v.nodeid, None)
             got, _ = await storage.read_node_history(v.nodeid, (T0 - timedelta(days=1)).replace(tzinfo=None),
                                                     (T0 + timedelta(days=3650)).replace(tzinfo=None), 0)
-            done = {int(round(float(dv.Value.Value))) for dv in got}
+            done = {round(float(dv.Value.Value)) for dv in got}
             start = min(start, next((i for i in range(n) if i not in done), n))
         print("ready", start, flush=True)
         for i in range(start, n):

@@ -16,7 +16,7 @@ DOC = Path(__file__).parents[3] / "docs" / "connectors.md"
 
 def _example() -> str:
     text = DOC.read_text(encoding="utf-8")
-    block = re.search(r"<!-- example:start -->\n```python\n(.*?)```\n<!-- example:end -->", text, re.S)
+    block = re.search(r"<!-- example:start -->\n```python\n(.*?)```\n<!-- example:end -->", text, re.DOTALL)
     assert block is not None, "docs/connectors.md lost its example block"
     return block.group(1)
 
