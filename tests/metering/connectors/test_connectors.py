@@ -306,3 +306,42 @@ def test_the_configuration_parsers_give_a_result_or_a_located_error(text: str) -
             assert str(exc).startswith("fz.csv")
         else:
             assert out and all(x.point_id for x in out)
+
+
+@pytest.mark.mqtt
+def test_the_mqtt_listener_runs_as_a_connector(tmp_path: Path) -> None:
+    import uuid
+
+    import aiomqtt
+
+    from carbonmet.metering.connectors import MqttConnector
+    from carbonmet.metering.mqtt import reading_payload
+
+    u = uuid.uuid4().hex[:8]
+    topic = f"carbonmet/v1/readings/E01/conn-{u}"
+    payloads = [reading_payload(f"m{i}", [{"point_id": "E01.FLOW", "ts": (T0 + timedelta(minutes=i)).isoformat(),
+                                           "value": 10.0 + i}]) for i in range(5)]
+    store = Store(tmp_path / "s")
+
+    async def go() -> Intake:
+        subscribed = asyncio.Event()
+        conn = MqttConnector("127.0.0.1", 1883, topic=f"carbonmet/v1/readings/E01/conn-{u}", client_id=f"conn-{u}",
+                             linger_s=0.01)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_connector(conn, store, _catalog(), stop=stop))
+        while conn.listener is None or conn.listener.connections == 0:
+            await asyncio.sleep(0.05)
+        subscribed.set()
+        await asyncio.sleep(0.3)
+        async with aiomqtt.Client("127.0.0.1", 1883, identifier=f"pub-{u}") as c:
+            for p in payloads + payloads[:2]:  # two re-sent: duplicates
+                await c.publish(topic, p, qos=1)
+        while store.readings("E01.FLOW").num_rows < 5:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        stop.set()
+        return await task
+
+    intake = asyncio.run(asyncio.wait_for(go(), 60))
+    assert (intake.totals.stored, intake.totals.duplicates) == (5, 2) and intake.batches >= 1
+    assert store.readings("E01.FLOW").column("value").to_pylist() == [10.0 + i for i in range(5)]

@@ -70,12 +70,12 @@ class _IntakeStore:
                      tuple(readings), raw or b"", tuple(c for c, n in devs.items() for _ in range(n)))
         return self.intake.submit_now([rec])
 
-    # MQTT (ingest_messages): its batches keep their own keys and quarantine rows; counted here
+    # MQTT (ingest_messages): its batches keep their own keys and quarantine rows; the listener's report of each
+    # group (duplicates included) is counted by MqttConnector
     def ingest(self, batch: pa.Table, batch_id: str, catalog: Mapping[str, PointInfo], *, source: str,
                **options: Any) -> IngestReport:
         rep = self.intake.target.ingest(batch, batch_id, catalog, source=source, **options)
         self.intake.batches += 1
-        self.intake.count(rep)
         return rep
 
     def known_keys(self, keys: Sequence[str]) -> set[str]:
@@ -139,4 +139,9 @@ class MqttConnector:
 
         self.listener = MqttListener(_IntakeStore(intake), intake.catalog, self.host, self.port,  # type: ignore[arg-type]
                                      **self.options)
-        await self.listener.run(stop)
+
+        def counted(report: IngestReport) -> None:  # after each durable, acknowledged group of messages
+            intake.records += report.received
+            intake.count(report)
+
+        await self.listener.run(stop, on_report=counted)
