@@ -37,6 +37,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Literal
 
 from ._codec import (
@@ -145,8 +146,14 @@ def describe(code: str) -> str:
     return f"{code} ({k.name_zh}; {k.name_en}; {k.clause}; {k.evidence})"
 
 
+@cache
 def _profile_values(what: str) -> frozenset[str]:
     return frozenset(r["value"] for r in profile_2025() if r["what"] == what)
+
+
+@cache
+def _cns_2017() -> frozenset[str]:
+    return frozenset(cn for cn, _ in commands() if cn not in _profile_values("cn"))
 
 
 def _deviations_of(p: Packet, frame: bytes) -> list[tuple[str, str]]:
@@ -202,9 +209,7 @@ def _deviations_of(p: Packet, frame: bytes) -> list[tuple[str, str]]:
         out.append(("field_suffix_unknown", ", ".join(bad_sfx)))
     if bad_codes:
         out.append(("code_not_in_table", "codes " + ", ".join(bad_codes)))
-    cmds = commands()
-    in_2017 = {cn for cn, _ in cmds if cn not in _profile_values("cn")}
-    if p.cn not in in_2017:
+    if p.cn not in _cns_2017():
         if p.cn in _profile_values("cn"):
             out.append(("cn_2025", f"CN={p.cn}"))
         else:
