@@ -253,7 +253,13 @@ def summary_cmd(
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
     """按期汇总  Period totals (or means) of a point with completeness and validity."""
-    from carbonmet.services import CarbonmetError, point_activity, point_readings, readings_summary
+    from carbonmet.services import (
+        CarbonmetError,
+        list_deviations,
+        point_activity,
+        point_readings,
+        readings_summary,
+    )
 
     try:
         ZoneInfo(tz)
@@ -280,6 +286,11 @@ def summary_cmd(
                 s, e = _parse_when(start, tz, "--start"), _parse_when(end, tz, "--end")
             rows = readings_summary(ws, who, point, s, e, period)  # type: ignore[arg-type]
             act = point_activity(ws, who, point, s, e)
+            deviations: dict[str, int] = {}
+            for b in list_deviations(ws, who):  # packets accepted with protocol deviations (accept-and-flag)
+                if point in b["points"]:
+                    for k, v in b["deviations"].items():
+                        deviations[k] = deviations.get(k, 0) + v
     except CarbonmetError as exc:
         fail(str(exc))
     if as_json:
@@ -289,7 +300,7 @@ def summary_cmd(
                     "completeness": act.completeness,
                     "certificate_coverage": [c.to_dict() for c in act.certificate_coverage],
                     "uncovered_share": None if math.isnan(act.uncovered_share) else act.uncovered_share,
-                    "notices": notices})
+                    "notices": notices, "deviations": dict(sorted(deviations.items()))})
         return
     for n in notices:
         console.print(f"[yellow]注意 notice:[/yellow] {n}")
@@ -310,6 +321,9 @@ def summary_cmd(
                          if cov.uncovered_days else ""))
     if act.certificate_coverage:
         console.print(f"未覆盖比例 uncovered share of instrument-days: {act.uncovered_share:.1%}")
+    if deviations:
+        console.print("接收并标记 accepted with deviations (all periods of the store): "
+                      + ", ".join(f"{k} ×{v}" for k, v in sorted(deviations.items())) + " — carbonmet readings quarantine")
     if math.isnan(act.total.u) and act.completeness < 1:
         console.print("u 未评定（期间未完整测量）not evaluated: the period is not fully measured — see provenance note")
 

@@ -257,3 +257,25 @@ def test_decode_dash_reads_frames_from_standard_input() -> None:
     strict = CliRunner().invoke(app, ["hj212", "decode", "-", "--json"], input=frames[0])
     assert strict.exit_code == 1
     assert set(json.loads(strict.stdout)["accept_and_flag"]) == {"mn_not_24_hex", "version_2005"}
+
+
+def test_the_flagged_deviations_are_shown_by_readings_quarantine_and_summary(tmp_path: Path) -> None:
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    store = Store(tmp_path / "store")
+    _run(store, AcceptancePolicy(), logger_2005(6, t0, with_qn=True))
+    store.close()
+    points = tmp_path / "points.csv"
+    points.write_text("point_id,site_code,name,quantity,carrier,unit,reading_kind,level,source_stream\n"
+                      + "".join(f"E01.{c},E01-S1,{c},concentration,flue_gas,mg/m3,rate,L1,stack\n" for c in CODES),
+                      encoding="utf-8")
+    q = CliRunner().invoke(app, ["readings", "quarantine", "--store", str(tmp_path / "store"), "--json"])
+    assert q.exit_code == 0, q.output
+    doc = json.loads(q.stdout)
+    assert doc["total"] == 0 and doc["deviation_batches"] == 6 and doc["deviation_stored"] == 18
+    assert doc["deviations"] == {"mn_not_24_hex": 6, "version_2005": 6}
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_code,org_code,name\nE01-S1,E01,甲厂区\n", encoding="utf-8")
+    s = CliRunner().invoke(app, ["readings", "summary", f"E01.{CODES[0]}", "--store", str(tmp_path / "store"),
+                                 "--points", str(points), "--sites", str(sites), "--json"])
+    assert s.exit_code == 0, s.output
+    assert json.loads(s.stdout)["deviations"] == {"mn_not_24_hex": 6, "version_2005": 6}
