@@ -89,7 +89,8 @@ def test_an_enterprise_cannot_ingest_another_enterprises_readings(region: str, t
     assert q["by_reason"] == {"out_of_scope": 3}
     assert all("organisation E01" in r["detail"] for r in q["records"])
     code, out = _cli(region, "readings", "quarantine", "--store", store, "--org", "E02", "--json")
-    assert json.loads(out) == {"total": 0, "by_reason": {}, "records": []}  # refused rows: the centre's only
+    assert json.loads(out) == {"total": 0, "by_reason": {}, "records": [], "deviations": {}, "deviation_batches": 0,
+                               "deviation_stored": 0}  # refused rows: the centre's only
 
 
 def test_enterprise_scope_on_registry_commands(region: str, tmp_path: Path) -> None:

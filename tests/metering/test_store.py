@@ -367,3 +367,27 @@ def test_D19_temporary_files_of_killed_processes_are_removed_on_open(tmp_path: P
     assert live.exists()
     assert st2.readings("E01.GAS").num_rows == 1
     st2.close()
+
+
+def test_reading_while_another_thread_ingests_never_deadlocks(tmp_path: Path, catalog) -> None:
+    # regression: a reader took the file lock then the thread lock, an ingest the thread lock then the file lock
+    import threading
+
+    from carbonmet.metering import RawReading
+
+    store = Store(tmp_path / "s")
+    t0 = datetime(2025, 2, 1, tzinfo=UTC)
+
+    def write() -> None:
+        for i in range(20):
+            store.ingest_readings([RawReading(t0 + timedelta(hours=i), 100.0, "E01.GAS")], f"b{i}", catalog,
+                                  source="test")
+
+    w = threading.Thread(target=write, daemon=True)
+    r = threading.Thread(target=lambda: [store.readings("E01.GAS") for _ in range(100)], daemon=True)
+    w.start()
+    r.start()
+    w.join(120)
+    r.join(120)
+    assert not w.is_alive() and not r.is_alive(), "deadlock between a reader and an ingest"
+    assert store.readings("E01.GAS").num_rows == 20

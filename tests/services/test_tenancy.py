@@ -1219,6 +1219,37 @@ def check_verify_enterprise(ws: Workspace, me: str, other: str) -> None:
         with pytest.raises(NotInScope, match="outside your read scope"):
             services.verify_enterprise(ws, Scope.enterprise(me), org, 2025, report)
 
+def check_list_deviations(ws: Workspace, me: str, other: str) -> None:
+    # a store of its own (the shared region's store stays as the other checks expect it)
+    side = Workspace(engine=ws.engine, store_root=tempfile.mkdtemp(prefix="deviations-"))
+    store = side.store()
+    for e in ENTERPRISES:  # one batch per enterprise, accepted with a flagged deviation (a 2005-era logger)
+        store.ingest_readings([RawReading(_march(2), 7000.0, f"{e}.COAL")], f"hj212:{e}", services.point_catalog(
+            side, Scope.centre()), source="hj212", deviations={"mn_not_24_hex": 1})
+    mine = services.list_deviations(side, Scope.enterprise(me))
+    assert [(b["points"], b["deviations"]) for b in mine] == [([f"{me}.COAL"], {"mn_not_24_hex": 1})]
+    assert {p for b in services.list_deviations(side, Scope.centre()) for p in b["points"]} == {
+        f"{e}.COAL" for e in ENTERPRISES}
+
+
+def check_connect_source(ws: Workspace, me: str, other: str, tmp: Path) -> None:
+    from carbonmet.metering.connectors import Record
+
+    class Both:
+        source = "test"
+
+        async def run(self, intake, stop) -> None:  # type: ignore[no-untyped-def]
+            await intake.submit([Record(f"t:{e}", f"t:{e}:{d}", (RawReading(_march(d), 100.0 * d, f"{e}.COAL"),))
+                                 for e in ENTERPRISES for d in (4, 5)])
+
+    intake = asyncio.run(services.connect_source(ws, Scope.enterprise(me), Both()))
+    assert (intake.totals.received, intake.totals.quarantined) == (4, 2)
+    assert intake.totals.by_reason.get(OUT_OF_SCOPE) == 2
+    march = (_march(1), _march(31))
+    assert services.point_readings(ws, Scope.centre(), f"{other}.COAL", *march).num_rows == 0
+    assert services.point_readings(ws, Scope.centre(), f"{me}.COAL", *march).num_rows == 2
+
+
 
 def check_validate_verify(ws: Workspace, me: str, other: str) -> None:
     # generates its own region in a throw-away workspace: nothing of ws changes, any scope may call it

@@ -20,6 +20,7 @@ def _register() -> None:
         _accounting,
         _cems,
         _compare,
+        _connect,
         _demo,
         _deposits,
         _factors,
@@ -47,6 +48,7 @@ def _register() -> None:
     app.add_typer(_registry.certificates_app, name="certificates")
     app.add_typer(_hj212.app, name="hj212")
     _metering.register(app)  # ingest, mqtt, readings
+    app.add_typer(_connect.app, name="connect")  # connect opcua|modbus
     app.add_typer(_uncertainty.app, name="uncertainty")
     app.add_typer(_refdata.app, name="refdata")
     _plans.register(app)  # plan

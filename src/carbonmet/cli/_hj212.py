@@ -76,7 +76,7 @@ def _show_packet(p: Packet) -> None:
         "MN": "设备唯一标识 device id",
         "Flag": (
             f"A={int(p.needs_ack)} 应答 answer, D={int(p.is_split)} 拆分 split, "
-            f"V={p.version} ({'HJ 212-2017' if p.version == 1 else 'HJ/T 212-2005'})"
+            f"V={p.version} ({ {1: 'HJ 212-2017', 2: 'HJ 212-2025 [C]'}.get(p.version, 'HJ/T 212-2005')})"
         ),
         "PNUM": "总包数 parts",
         "PNO": "包号 part number",
@@ -118,7 +118,9 @@ def _show_packet(p: Packet) -> None:
 
 @app.command("decode")
 def decode_cmd(
-    frame: str | None = typer.Argument(None, help="报文 frame, e.g. '##0101QN=…&&1C80'"),
+    frame: str | None = typer.Argument(
+        None, help="报文 frame, e.g. '##0101QN=…&&1C80'; '-' 从标准输入读取 reads frames from standard input"
+    ),
     file: Path | None = typer.Option(None, "--file", "-f", help="含一个或多个报文的文件 file with frames"),
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
     lenient: bool = typer.Option(False, "--lenient", help="宽松解析 accept 2005-style/oversize packets"),
@@ -126,12 +128,14 @@ def decode_cmd(
     """解析报文并校验长度和 CRC  Decode frames, check length and CRC, show fields and items."""
     from carbonmet.metering.hj212 import DecodeError, Framer, decode
     from carbonmet.metering.hj212.errors import BadCRCError
+    from carbonmet.metering.hj212.policy import assess
 
-    if file is not None:
+    source = "stdin" if frame == "-" and file is None else str(file)
+    if file is not None or frame == "-":
         try:
-            data = file.read_bytes()
+            data = sys.stdin.buffer.read() if file is None else file.read_bytes()
         except OSError as exc:
-            fail(f"无法读取 cannot read {file}: {exc}")
+            fail(f"无法读取 cannot read {source}: {exc}")
         data = data.replace(b"\\r\\n", b"\r\n")
         if b"\r\n" not in data:  # one frame per line with bare LF (or no) line ends
             data = b"".join(ln.strip() + b"\r\n" for ln in data.splitlines() if ln.strip())
@@ -144,20 +148,27 @@ def decode_cmd(
     results: list[dict[str, Any]] = []
     bad = 0
     for n, (raw, junk) in enumerate(chunks, start=1):
-        where = f"{file}:frame {n}" if file is not None else f"frame {n}"
+        where = f"{source}:frame {n}" if file is not None or frame == "-" else f"frame {n}"
         if junk is not None:
             bad += 1
             results.append({"frame": raw.decode("utf-8", "replace"), "ok": False, "error": junk, "where": where})
             if not as_json:
                 console.print(f"[red]✗ {where}: {junk}[/] {raw[:80]!r}")
             continue
+        found = assess(raw)
         try:
-            p = decode(raw, strict=not lenient)
+            try:
+                p = decode(raw, strict=not lenient)
+            except DecodeError:
+                if not lenient or found.packet is None:  # e.g. a CRC in the CRC-16/MODBUS order: flagged, kept
+                    raise
+                p = found.packet
         except DecodeError as exc:
             bad += 1
             entry: dict[str, Any] = {
                 "frame": raw.decode("utf-8", "replace"), "ok": False, "error": str(exc), "kind": exc.kind,
                 "where": where,
+                "accept_and_flag": list(found.deviations) if found.packet is not None else None,
             }
             if isinstance(exc, BadCRCError):
                 entry["crc"] = {"expected": exc.expected, "actual": exc.actual}
@@ -166,13 +177,19 @@ def decode_cmd(
                 console.print(f"[red]✗ {where}: {exc}[/]")
                 if isinstance(exc, BadCRCError):
                     console.print(f"  CRC 校验错误 bad: 应为 expected [bold]{exc.expected}[/], 收到 got {exc.actual}")
+                if found.packet is not None:
+                    console.print("  接收并标记策略下可接收 accepted under the accept-and-flag policy (--lenient): "
+                                  + ", ".join(found.deviations))
             continue
-        results.append({"frame": raw.decode("utf-8"), "ok": True, "where": where, **_packet_json(p)})
+        results.append({"frame": raw.decode("utf-8"), "ok": True, "where": where, **_packet_json(p),
+                        "deviations": list(found.deviations)})
         if not as_json:
             console.print(
                 f"[green]✓ {where}: 长度 length {len(raw) - 12} ok, CRC {raw[-6:-2].decode()} ok[/]"
             )
             _show_packet(p)
+            for line in found.details:
+                console.print(f"[yellow]偏离 deviation:[/] {line}")
     if as_json:
         print_json(results if len(results) != 1 else results[0])
     if bad:
@@ -246,7 +263,17 @@ def serve_cmd(
         LIMIT_DEFAULTS["max_bad_bytes"], "--max-bad-bytes", min=1,
         help="连续错误字节数上限, 超过则断开 disconnect after this many rejected bytes without a good frame",
     ),
-    lenient: bool = typer.Option(False, "--lenient", help="宽松解析 accept 2005-style/oversize packets"),
+    lenient: bool = typer.Option(
+        False, "--lenient", help="(默认已是接收并标记 now the default) accept and flag 2005-style/oversize packets"
+    ),
+    strict: bool = typer.Option(
+        False, "--strict",
+        help="所有数采仪用严格策略: 偏离 HJ 212-2017 的报文拒收并隔离 every logger strict: refuse deviating packets",
+    ),
+    policy_file: Path | None = typer.Option(
+        None, "--policy",
+        help="接收策略文件 CSV match,value,policy (default|mn|enterprise, strict|flag): strict per logger or enterprise",
+    ),
     backfill_hours: float = typer.Option(
         0.0, "--backfill-hours", min=0.0,
         help="补传: 数采仪连接时请求库中缺失的最近 N 小时历史数据 (needs --store) on connect, request the history"
@@ -265,6 +292,10 @@ def serve_cmd(
     otherwise to --out / --rejects as JSON lines, fsynced before the answer. With --org, readings of
     other enterprises' points are quarantined (out_of_scope), not stored.
 
+    Packets that deviate from HJ 212-2017 as installed loggers send them (14-character MN, 2005-style header,
+    unknown codes …) are accepted and flagged by default: stored, each deviation counted (`readings
+    quarantine` lists them). --strict, or a --policy file, refuses them per logger / enterprise with the reason.
+
     Every packet's PW is checked against the logger's password in the registry (`hj212 set-password`);
     a wrong or empty PW is answered 9011 QnRtn=3 and nothing is stored. The default --host 0.0.0.0
     listens on every interface: data loggers reach it over the network, and so can anyone else.
@@ -276,7 +307,17 @@ def serve_cmd(
     if backfill_hours > 0 and store is None:
         fail("--backfill-hours 需要 --store  needs --store (to know what is missing)")
     from carbonmet.metering.hj212 import ServerLimits
+    from carbonmet.metering.hj212.policy import AcceptancePolicy, PolicyFileError, load_policy
     from carbonmet.services import CarbonmetError, start_hj212_server
+
+    if strict and lenient:
+        fail("--strict 与 --lenient 不能同用  give one of --strict and --lenient")
+    try:
+        policy = load_policy(policy_file) if policy_file is not None else AcceptancePolicy()
+    except PolicyFileError as exc:
+        fail(str(exc))
+    if strict:
+        policy = AcceptancePolicy("strict", policy.by_mn, policy.by_enterprise)
 
     try:
         limits = ServerLimits().replace(
@@ -290,11 +331,13 @@ def serve_cmd(
     ws = workspace(db, store, points=points, instruments=instruments, certificates=certificates, sites=sites)
 
     async def run() -> None:
-        server = await start_hj212_server(ws, scope(org), host, port, out=out, rejects=rejects, strict=not lenient,
+        server = await start_hj212_server(ws, scope(org), host, port, out=out, rejects=rejects, policy=policy,
                                           limits=limits, check_passwords=not no_password_check)
         # plain echo (no rich wrapping): scripts read the port from this line
         typer.echo(f"HJ 212 服务 listening on {host}:{server.port} — {len(server.point_map)} mapped points")
         typer.echo(f"接收 {where}")
+        named = len(policy.by_mn) + len(policy.by_enterprise)
+        typer.echo(f"接收策略 policy: {policy.default}" + (f" (+{named} named in {policy_file})" if named else ""))
         if no_password_check:
             typer.echo("警告 WARNING: 未校验访问密码 PW is not checked (--no-password-check)", err=True)
         sys.stdout.flush()

@@ -37,6 +37,13 @@ def _report_table(rep: dict[str, Any]) -> None:
     for k, zh in (("received", "接收"), ("stored", "入库"), ("quarantined", "隔离"), ("duplicates", "重复")):
         t.add_row(f"{zh} {k}", str(rep[k]))
     console.print(t)
+    if rep.get("deviations"):
+        d = Table(title="接收并标记的偏离 deviations accepted and flagged")
+        d.add_column("偏离 deviation")
+        d.add_column("数量 count", justify="right")
+        for k, v in sorted(rep["deviations"].items(), key=lambda kv: -kv[1]):
+            d.add_row(k, str(v))
+        console.print(d)
     if rep["by_reason"]:
         r = Table(title="隔离原因 quarantine reasons")
         r.add_column("原因 reason")
@@ -246,7 +253,13 @@ def summary_cmd(
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
     """按期汇总  Period totals (or means) of a point with completeness and validity."""
-    from carbonmet.services import CarbonmetError, point_activity, point_readings, readings_summary
+    from carbonmet.services import (
+        CarbonmetError,
+        list_deviations,
+        point_activity,
+        point_readings,
+        readings_summary,
+    )
 
     try:
         ZoneInfo(tz)
@@ -273,6 +286,11 @@ def summary_cmd(
                 s, e = _parse_when(start, tz, "--start"), _parse_when(end, tz, "--end")
             rows = readings_summary(ws, who, point, s, e, period)  # type: ignore[arg-type]
             act = point_activity(ws, who, point, s, e)
+            deviations: dict[str, int] = {}
+            for b in list_deviations(ws, who):  # packets accepted with protocol deviations (accept-and-flag)
+                if point in b["points"]:
+                    for k, v in b["deviations"].items():
+                        deviations[k] = deviations.get(k, 0) + v
     except CarbonmetError as exc:
         fail(str(exc))
     if as_json:
@@ -282,7 +300,7 @@ def summary_cmd(
                     "completeness": act.completeness,
                     "certificate_coverage": [c.to_dict() for c in act.certificate_coverage],
                     "uncovered_share": None if math.isnan(act.uncovered_share) else act.uncovered_share,
-                    "notices": notices})
+                    "notices": notices, "deviations": dict(sorted(deviations.items()))})
         return
     for n in notices:
         console.print(f"[yellow]注意 notice:[/yellow] {n}")
@@ -303,6 +321,9 @@ def summary_cmd(
                          if cov.uncovered_days else ""))
     if act.certificate_coverage:
         console.print(f"未覆盖比例 uncovered share of instrument-days: {act.uncovered_share:.1%}")
+    if deviations:
+        console.print("接收并标记 accepted with deviations (all periods of the store): "
+                      + ", ".join(f"{k} ×{v}" for k, v in sorted(deviations.items())) + " — carbonmet readings quarantine")
     if math.isnan(act.total.u) and act.completeness < 1:
         console.print("u 未评定（期间未完整测量）not evaluated: the period is not fully measured — see provenance note")
 
@@ -321,13 +342,18 @@ def quarantine_cmd(
     as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
 ) -> None:
     """隔离区  List quarantined records with their reasons (counts per reason first)."""
-    from carbonmet.services import CarbonmetError, list_quarantine
+    from carbonmet.services import CarbonmetError, list_deviations, list_quarantine
 
     try:
         with workspace(db, store) as ws:
             rows = list_quarantine(ws, scope(org))
+            flagged = list_deviations(ws, scope(org))
     except CarbonmetError as exc:
         fail(str(exc))
+    dev_counts: dict[str, int] = {}
+    for b in flagged:
+        for k, v in b["deviations"].items():
+            dev_counts[k] = dev_counts.get(k, 0) + v
     n_total = len(rows)
     counts: dict[str, int] = {}
     for r in rows:
@@ -335,7 +361,9 @@ def quarantine_cmd(
     if reason:
         rows = [r for r in rows if r["reason"] == reason]
     if as_json:
-        print_json({"total": n_total, "by_reason": counts, "records": rows[:limit]})
+        print_json({"total": n_total, "by_reason": counts, "records": rows[:limit],
+                    "deviations": dict(sorted(dev_counts.items())), "deviation_batches": len(flagged),
+                    "deviation_stored": sum(b["stored"] or 0 for b in flagged)})
         return
     c = Table(title=f"隔离记录 quarantined: {n_total}")
     c.add_column("原因 reason")
@@ -349,6 +377,14 @@ def quarantine_cmd(
     for r in rows[:limit]:
         t.add_row(str(r["origin"]), str(r["reason"]), str(r["detail"] or ""))
     console.print(t)
+    if flagged:
+        d = Table(title=f"接收并标记 accepted with deviations: {len(flagged)} 批 batches, "
+                        f"{sum(b['stored'] or 0 for b in flagged)} 条读数已入库 readings stored")
+        d.add_column("偏离 deviation")
+        d.add_column("报文数 packets", justify="right")
+        for k, v in sorted(dev_counts.items(), key=lambda kv: -kv[1]):
+            d.add_row(k, str(v))
+        console.print(d)
 
 
 @readings_app.command("compact")

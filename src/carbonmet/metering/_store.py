@@ -93,6 +93,9 @@ class IngestReport:
     notices: list[Notice] = field(default_factory=list)
     already_ingested: bool = False
     origin: str = ""
+    #: deviations from the source's protocol that were accepted and flagged (code → readings or messages
+    #: carrying it), e.g. an HJ 212 logger's 14-character MN under the accept-and-flag policy
+    deviations: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._check()
@@ -112,6 +115,8 @@ class IngestReport:
         self.duplicates += other.duplicates
         for k, v in other.by_reason.items():
             self.by_reason[k] = self.by_reason.get(k, 0) + v
+        for k, v in other.deviations.items():
+            self.deviations[k] = self.deviations.get(k, 0) + v
         self.notices.extend(other.notices)
         self._check()
 
@@ -127,6 +132,7 @@ class IngestReport:
             "by_reason": dict(sorted(self.by_reason.items())),
             "notices": [n.to_dict() for n in self.notices],
             "already_ingested": self.already_ingested,
+            "deviations": dict(sorted(self.deviations.items())),
         }
 
 
@@ -192,6 +198,9 @@ class Store:
             )
             self._db.execute("CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, batch_id TEXT NOT NULL)")
             self._db.execute(
+                "CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL, batch_id TEXT)"
+            )
+            self._db.execute(
                 "CREATE TABLE IF NOT EXISTS compactions (dir TEXT PRIMARY KEY, state TEXT NOT NULL, "
                 "new_file TEXT NOT NULL, old_files TEXT NOT NULL)"
             )
@@ -211,14 +220,20 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Shared lock for readers: no ingest or compaction changes the file set meanwhile."""
-        fd = os.open(self.root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        """Shared lock for readers: no ingest or compaction changes the file set meanwhile.
+
+        The thread lock is taken first, in the same order as :meth:`_locked`: a reader holding the file lock
+        while waiting for the thread lock (which :meth:`files` takes) would deadlock against an ingest in
+        another thread of this process holding the thread lock while waiting for the file lock.
+        """
+        with self._tlock:
+            fd = os.open(self.root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
 
     def _recover(self) -> None:
         """Remove files of batches that were being written when a process died (never acknowledged)."""
@@ -275,6 +290,23 @@ class Store:
                 q = f"SELECT key FROM keys WHERE key IN ({','.join('?' * len(chunk))})"
                 out.update(r[0] for r in self._db.execute(q, chunk))
         return out
+
+    def cursor(self, name: str) -> str | None:
+        """The position a source committed with its last batch (:meth:`ingest` ``cursors``), or ``None``.
+
+        A connector reading a history (an OPC UA historian, a logger's memory) resumes from here after a
+        restart: the cursor moves in the same journal transaction as the batch it follows, so it never
+        runs ahead of what is stored, nor behind it.
+        """
+        with self._tlock:
+            r = self._db.execute("SELECT value FROM cursors WHERE name=?", (name,)).fetchone()
+        return None if r is None else str(r[0])
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """Move a source's cursor without a batch (everything up to ``value`` was already stored)."""
+        with self._locked():
+            self._db.execute("INSERT OR REPLACE INTO cursors (name, value, batch_id) VALUES (?, ?, NULL)",
+                             (name, value))
 
     def journal(self) -> list[dict[str, Any]]:
         """All committed batches with their reports (oldest first)."""
@@ -426,6 +458,8 @@ class Store:
         keys: Sequence[str] = (),
         extra_quarantine: pa.Table | None = None,
         origin: str = "",
+        deviations: Mapping[str, int] | None = None,
+        cursors: Mapping[str, str] | None = None,
     ) -> IngestReport:
         """Validate and store one input batch; return when it is durable.
 
@@ -446,11 +480,20 @@ class Store:
         extra_quarantine : pyarrow.Table, optional
             Rows the caller already rejected (:data:`BATCH_SCHEMA` + reason, detail), stored and
             counted with the batch.
+        deviations : mapping of str to int, optional
+            Protocol deviations the source accepted and flagged (code → count), kept in the batch's
+            journal report with the points the batch wrote (:meth:`journal`).
+        cursors : mapping of str to str, optional
+            Source positions committed in the same transaction as the batch (:meth:`cursor`); also set
+            when the batch was ingested before.
         """
         cat = as_catalog(catalog)
         with self._locked():
             if self.is_ingested(batch_id):
                 n = batch.num_rows + (extra_quarantine.num_rows if extra_quarantine is not None else 0)
+                for name, value in (cursors or {}).items():
+                    self._db.execute("INSERT OR REPLACE INTO cursors (name, value, batch_id) VALUES (?, ?, ?)",
+                                     (name, value, batch_id))
                 return IngestReport(batch_id, source, received=n, duplicates=n, already_ingested=True, origin=origin)
             now = datetime.now(UTC)
             tok = token(batch_id)
@@ -489,7 +532,7 @@ class Store:
             )
             try:
                 return self._write_batch(batch_id, source, origin, keys, parts, tok, qpath, quarantined, res, acc,
-                                         extra_quarantine, now)
+                                         extra_quarantine, now, dict(deviations or {}), dict(cursors or {}))
             except BaseException:
                 # nothing of a failed batch may stay visible (it was not acknowledged and will be re-sent)
                 self._undo(batch_id, planned)
@@ -513,7 +556,7 @@ class Store:
     def _write_batch(self, batch_id: str, source: str, origin: str, keys: Sequence[str],
                      parts: list[tuple[tuple[str, str, str], pa.Table]], tok: str, qpath: Path,
                      quarantined: pa.Table, res: Any, acc: pa.Table, extra_quarantine: pa.Table | None,
-                     now: datetime) -> IngestReport:
+                     now: datetime, deviations: dict[str, int], cursors: dict[str, str]) -> IngestReport:
         write_parquet_many_durable([(self.partition_dir(*k) / f"part-{tok}.parquet", tbl) for k, tbl in parts])
         if quarantined.num_rows:
             q = quarantined.append_column("batch", pa.array([batch_id] * quarantined.num_rows, pa.string()))
@@ -536,14 +579,20 @@ class Store:
             by_reason=by_reason,
             notices=res.notices,
             origin=origin,
+            deviations={k: v for k, v in deviations.items() if v},
         )
+        doc = {k: v for k, v in report.to_dict().items() if k != "notices"}
+        if report.deviations:  # whose data deviated: the points the batch wrote or quarantined
+            pts = {p for t in (acc, quarantined) for p in t.column("point_id").to_pylist() if p is not None}
+            doc["points"] = sorted(pts)
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.execute(
                 "UPDATE batches SET state='done', report=?, finished=? WHERE batch_id=?",
-                (json.dumps({k: v for k, v in report.to_dict().items() if k != "notices"}),
-                 datetime.now(UTC).isoformat(), batch_id),
+                (json.dumps(doc), datetime.now(UTC).isoformat(), batch_id),
             )
+            self._db.executemany("INSERT OR REPLACE INTO cursors (name, value, batch_id) VALUES (?, ?, ?)",
+                                 [(n, v, batch_id) for n, v in cursors.items()])
             self._db.executemany("INSERT OR IGNORE INTO keys (key, batch_id) VALUES (?, ?)",
                                  [(k, batch_id) for k in keys])
             self._db.execute("COMMIT")
@@ -562,10 +611,12 @@ class Store:
         raw: bytes | None = None,
         raw_ext: str = ".bin",
         keys: Sequence[str] = (),
+        **options: Any,
     ) -> IngestReport:
-        """:meth:`ingest` for a list of :class:`RawReading` (HJ 212, MQTT, REST)."""
+        """:meth:`ingest` for a list of :class:`RawReading` (HJ 212, MQTT, REST); ``options`` are :meth:`ingest`'s
+        (``origin``, ``extra_quarantine``, ``deviations``, ``cursors``)."""
         return self.ingest(readings_to_batch(readings), batch_id, catalog, source=source, raw=raw,
-                           raw_ext=raw_ext, keys=keys)
+                           raw_ext=raw_ext, keys=keys, **options)
 
     def reject(self, raw: bytes, reason: str, *, source: str, origin: str = "", detail: str = "") -> IngestReport:
         """Quarantine an input that could not be parsed at all (one record), durably."""

@@ -35,6 +35,7 @@ from ._metering import (
     OUT_OF_SCOPE,
     compact_store,
     ingest_files,
+    list_deviations,
     list_quarantine,
     point_activity,
     point_catalog,
@@ -79,7 +80,7 @@ from ._runs import (
     verified_account,
 )
 from ._scope import Scope
-from ._streams import mqtt_listener, start_hj212_server
+from ._streams import connect_source, mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
 from ._users import (
     Caller,
@@ -130,6 +131,7 @@ __all__ = [
     "compact_store",
     "compare_enterprise",
     "compare_factors",
+    "connect_source",
     "convert_units",
     "create_api_key",
     "create_user",
@@ -159,6 +161,7 @@ __all__ = [
     "lab_results",
     "list_certificates",
     "list_deposits",
+    "list_deviations",
     "list_factors",
     "list_findings",
     "list_instruments",

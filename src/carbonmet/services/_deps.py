@@ -41,6 +41,7 @@ from carbonmet.metering import (
     readings_to_batch,
     store_generation,
 )
+from carbonmet.metering.connectors import Connector, Intake, run_connector
 from carbonmet.metering.hj212 import (
     HJ212Server,
     Message,
@@ -51,6 +52,7 @@ from carbonmet.metering.hj212 import (
     store_sink,
     store_times,
 )
+from carbonmet.metering.hj212.policy import AcceptancePolicy
 from carbonmet.metering.mqtt import MqttListener
 from carbonmet.metering.schemas import BATCH_SCHEMA
 from carbonmet.quantities import (
@@ -123,6 +125,7 @@ from carbonmet.users import (
 __all__ = [
     "BATCH_SCHEMA",
     "DEFAULT_LIMITS",
+    "AcceptancePolicy",
     "ActivityData",
     "AggregationError",
     "AuditEntry",
@@ -133,6 +136,7 @@ __all__ = [
     "Catalog",
     "Certificate",
     "ColumnMap",
+    "Connector",
     "Coverage",
     "DccTrustError",
     "DueItem",
@@ -145,6 +149,7 @@ __all__ = [
     "InputSet",
     "Installation",
     "Instrument",
+    "Intake",
     "Manifest",
     "MeasuredQuantity",
     "MeasurementPoint",
@@ -217,6 +222,7 @@ __all__ = [
     "reconcile",
     "register_incident",
     "revoke_api_key",
+    "run_connector",
     "session_scope",
     "set_active",
     "set_logger_password",

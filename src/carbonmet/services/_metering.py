@@ -137,9 +137,10 @@ class ScopedStore:
 
     def ingest_readings(self, readings: Sequence[RawReading], batch_id: str,
                         catalog: Mapping[str, PointInfo] | None = None, *, source: str, raw: bytes | None = None,
-                        raw_ext: str = ".bin", keys: Sequence[str] = ()) -> IngestReport:
-        """:meth:`ingest` for a list of :class:`carbonmet.metering.RawReading` (HJ 212, MQTT)."""
-        return self.ingest(readings_to_batch(readings), batch_id, source=source, raw=raw, raw_ext=raw_ext, keys=keys)
+                        raw_ext: str = ".bin", keys: Sequence[str] = (), **options: Any) -> IngestReport:
+        """:meth:`ingest` for a list of :class:`carbonmet.metering.RawReading` (HJ 212, MQTT, connectors)."""
+        return self.ingest(readings_to_batch(readings), batch_id, source=source, raw=raw, raw_ext=raw_ext, keys=keys,
+                           **options)
 
     def reject(self, raw: bytes, reason: str, *, source: str, origin: str = "", detail: str = "") -> IngestReport:
         """Quarantine an input that could not be parsed at all (one record; the centre sees it)."""
@@ -148,6 +149,14 @@ class ScopedStore:
     def known_keys(self, keys: Iterable[str]) -> set[str]:
         """Message keys already committed (re-deliveries are duplicates)."""
         return self.store.known_keys(keys)
+
+    def cursor(self, name: str) -> str | None:
+        """A connector's committed position (:meth:`carbonmet.metering.Store.cursor`)."""
+        return self.store.cursor(name)
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """Move a connector's position without a batch (:meth:`carbonmet.metering.Store.set_cursor`)."""
+        self.store.set_cursor(name, value)
 
     def compact(self, min_files: int = 8) -> int:
         """Merge small files (:meth:`carbonmet.metering.Store.compact`); changes no reading."""
@@ -306,6 +315,37 @@ def list_quarantine(ws: Workspace, scope: Scope, reason: str | None = None) -> l
     if reason is not None:
         rows = [r for r in rows if r["reason"] == reason]
     return rows
+
+
+@use_case("read")
+def list_deviations(ws: Workspace, scope: Scope) -> list[dict[str, Any]]:
+    """Batches stored with protocol deviations accepted and flagged (接收并标记), the caller may read.
+
+    An HJ 212 logger under the accept-and-flag policy (14-character MN, 2005-style header, unknown codes …)
+    has its readings stored and each deviation counted with the batch in the store's journal. A batch belongs
+    to the enterprises of the points it wrote; batches naming no known point are visible to the all-access
+    scope only.
+
+    Returns
+    -------
+    list of dict
+        One per batch, oldest first: ``batch_id``, ``source``, ``origin``, ``finished``, ``points``,
+        ``deviations`` (code → packets carrying it), ``stored``, ``quarantined``.
+    """
+    full = None if scope.all_access else _all_points(ws)
+    out: list[dict[str, Any]] = []
+    for j in ws.store().journal():
+        devs = j.get("deviations") or {}
+        if not devs:
+            continue
+        points = list(j.get("points") or [])
+        if full is not None:
+            orgs = {full[p].enterprise for p in points if p in full}
+            if not orgs or any(p not in full for p in points) or not all(scope.can_read(o) for o in orgs):
+                continue
+        out.append({k: j.get(k) for k in ("batch_id", "source", "origin", "finished", "stored", "quarantined")}
+                   | {"points": points, "deviations": dict(devs)})
+    return out
 
 
 @use_case("centre")

@@ -19,13 +19,17 @@ from typing import Any
 
 from ._credentials import password_checker
 from ._deps import (
+    AcceptancePolicy,
+    Connector,
     HJ212Server,
+    Intake,
     Message,
     MqttListener,
     RawReading,
     ServerLimits,
     build_point_map,
     encode,
+    run_connector,
     start_server,
     store_sink,
     store_times,
@@ -100,8 +104,8 @@ class JsonLinesSink:
 @use_case("write")
 async def start_hj212_server(
     ws: Workspace, scope: Scope, host: str, port: int, *, out: str | Path | None = None,
-    rejects: str | Path | None = None, strict: bool = True, limits: ServerLimits | None = None,
-    check_passwords: bool = True,
+    rejects: str | Path | None = None, strict: bool | None = None, limits: ServerLimits | None = None,
+    check_passwords: bool = True, policy: AcceptancePolicy | None = None,
 ) -> HJ212Server:
     """Start the HJ 212-2017 TCP server receiving data loggers into the workspace (数采仪接收).
 
@@ -116,8 +120,14 @@ async def start_hj212_server(
     out, rejects : path, optional
         Without a readings store in the workspace: JSON-lines files of accepted messages and of
         rejected frames (both required then).
-    strict : bool
-        Reject 2005-style and oversize packets (:func:`carbonmet.metering.hj212.decode`).
+    strict : bool, optional
+        ``True``: every logger under the ``strict`` acceptance policy (2005-style, 14-character MN, oversize …
+        refused with the reasons and quarantined); ``False`` or not given: the default accept-and-flag policy.
+        Ignored when ``policy`` is given.
+    policy : AcceptancePolicy, optional
+        The acceptance policy per logger (:func:`carbonmet.metering.hj212.load_policy`): deviations from
+        HJ 212-2017 are accepted and counted with each batch (``flag``) or refused (``strict``) per MN or
+        enterprise.
     limits : ServerLimits, optional
         Timeouts and limits (HJ 212-2017 Table 1 defaults); ``backfill_hours`` > 0 needs the store.
     check_passwords : bool
@@ -132,6 +142,8 @@ async def start_hj212_server(
         Listening; ``await server.serve_forever()`` or ``await server.close()``.
     """
     limits = limits if limits is not None else ServerLimits()
+    if policy is None:
+        policy = AcceptancePolicy(default="strict" if strict else "flag")
     full = _all_points(ws)
     check = password_checker(ws) if check_passwords else None
     point_map = build_point_map(list(full.values()))
@@ -139,15 +151,15 @@ async def start_hj212_server(
         target = scoped_store(ws, scope)
         sink, reject = store_sink(target, target.catalog)
         stored = store_times(ws.store(), target.catalog)
-        return await start_server(host, port, sink, point_map, reject=reject, strict=strict, limits=limits,
-                                  stored_times=stored, check_password=check)
+        return await start_server(host, port, sink, point_map, reject=reject, limits=limits,
+                                  stored_times=stored, check_password=check, policy=policy)
     if out is None or rejects is None:
         raise ServiceError("请给出 --store 或 --out 与 --rejects  give --store, or both --out and --rejects")
     if limits.backfill_hours > 0:
         raise ServiceError("--backfill-hours 需要 --store  needs --store (to know what is missing)")
     js = JsonLinesSink(Path(out), Path(rejects), ws, scope)
-    return await start_server(host, port, js.sink, point_map, reject=js.reject, strict=strict, limits=limits,
-                              check_password=check)
+    return await start_server(host, port, js.sink, point_map, reject=js.reject, limits=limits,
+                              check_password=check, policy=policy)
 
 
 @use_case("write")
@@ -167,3 +179,23 @@ def mqtt_listener(
     """
     target = scoped_store(ws, scope)
     return MqttListener(target, target.catalog, host, port, **options)  # type: ignore[arg-type]
+
+
+@use_case("write")
+async def connect_source(ws: Workspace, scope: Scope, connector: Connector, *, stop: asyncio.Event | None = None) -> Intake:
+    """Run a connector (OPC UA, Modbus, HJ 212, MQTT, files, or one of your own) into the workspace's store (数据接口接入).
+
+    The connector's records are validated against the points of the write scope, stored or quarantined, and
+    made durable before the connector acknowledges them (:mod:`carbonmet.metering.connectors`). Readings of
+    points outside the write scope are quarantined as ``out_of_scope``, never stored.
+
+    Returns
+    -------
+    Intake
+        When the connector stopped (``stop`` set, or it ran out of input): the counts (``totals``,
+        ``records``, ``batches``, ``rejects``, ``failures``).
+    """
+    if ws.store_root is None:
+        raise ServiceError("需要数据存储目录 a readings store (--store) is needed")
+    target = scoped_store(ws, scope)
+    return await run_connector(connector, target, target.catalog, stop=stop)

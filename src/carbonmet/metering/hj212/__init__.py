@@ -26,6 +26,10 @@ Public submodules, importable by name:
   request packets, :class:`~carbonmet.metering.hj212.protocol.Reassembler`, ``parse_hj212_code``).
 - :mod:`~carbonmet.metering.hj212.gaps`: gap recovery (补传) planning as history requests.
 - :mod:`~carbonmet.metering.hj212.errors`: every error class.
+- :mod:`~carbonmet.metering.hj212.policy`: the acceptance policy (HJ 212 as deployed): :func:`assess` a frame →
+  every deviation from HJ 212-2017 by its code (deviations.csv; HJ 212-2025 as far as known, profile_2025.csv);
+  :class:`AcceptancePolicy` per logger (``flag`` accept-and-flag, the default, or ``strict``) read with
+  :func:`load_policy`; the server takes it as ``policy=``.
 """
 
 from ._codec import Packet, answers_for, build, decode, encode, split

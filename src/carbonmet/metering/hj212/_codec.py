@@ -49,6 +49,9 @@ FLAG_SPLIT = 0x02
 #: Version bits V5..V0 (Flag >> 2): 0 = HJ/T 212-2005, 1 = HJ 212-2017 (Table 3).
 VERSION_2005 = 0
 VERSION_2017 = 1
+#: Version bits 000010: HJ 212-2025, as two independent public implementations read it; the 2025 text itself
+#: was not read (evidence [C], profile_2025.csv). Accepted by ``strict=False`` decoding only.
+VERSION_2025 = 2
 
 #: Longest data segment [bytes], Table 2: 0 ≤ n ≤ 1024.
 MAX_DATA_LEN = 1024
@@ -95,6 +98,9 @@ class Packet:
         Total parts and this part's number of a split message (``None`` when not split).
     raw : bytes or None
         The frame as received (set by :func:`decode`); not part of equality.
+    deviations : tuple of str
+        Codes of deviations from HJ 212-2017 accepted under the accept-and-flag policy
+        (:func:`carbonmet.metering.hj212.assess`, deviations.csv); not part of equality.
     """
 
     header: tuple[tuple[str, str], ...]
@@ -108,6 +114,7 @@ class Packet:
     pnum: int | None = None
     pno: int | None = None
     raw: bytes | None = field(default=None, compare=False, repr=False)
+    deviations: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def needs_ack(self) -> bool:
@@ -121,7 +128,7 @@ class Packet:
 
     @property
     def version(self) -> int:
-        """Protocol version bits (0 = HJ/T 212-2005, 1 = HJ 212-2017)."""
+        """Protocol version bits (0 = HJ/T 212-2005, 1 = HJ 212-2017, 2 = HJ 212-2025 [C])."""
         return self.flag >> 2
 
     def get(self, key: str, default: str | None = None) -> str | None:
@@ -465,11 +472,11 @@ def _parse_slow(text: str, strict: bool, raw: bytes | None) -> Packet:
             raise UnknownFlagError(f"Flag={flag_text!r} is not an integer 0-255 (Table 3)", field="Flag")
         flag = int(flag_text)
         version = flag >> 2
-        allowed = (VERSION_2017,) if strict else (VERSION_2017, VERSION_2005)
+        allowed = (VERSION_2017,) if strict else (VERSION_2017, VERSION_2005, VERSION_2025)
         if version not in allowed:
             raise UnknownFlagError(
                 f"Flag={flag_text}: version bits {version:06b} are neither 000001 (HJ 212-2017)"
-                + ("" if strict else " nor 000000 (HJ/T 212-2005)")
+                + ("" if strict else ", 000000 (HJ/T 212-2005) nor 000010 (HJ 212-2025)")
                 + " (Table 3)",
                 field="Flag",
             )

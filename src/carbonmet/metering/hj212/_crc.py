@@ -105,3 +105,31 @@ def crc16_reference(data: bytes) -> int:
             if check == 0x0001:
                 r ^= 0xA001
     return r
+
+
+def crc16_modbus(data: bytes) -> int:
+    """CRC-16/MODBUS: ``crc ^= byte`` then eight reflected 0xA001 shifts per byte (register starts at 0xFFFF).
+
+    Not the HJ 212-2017 order (Appendix A shifts the register right 8 bits before XORing the byte). One public
+    HJ 212-2025 implementation computes this one; whether 2025 changed the CRC is unsettled ([?],
+    profile_2025.csv), so a frame whose CRC matches only this order is flagged (``crc_modbus_order``), never
+    taken silently.
+
+    Parameters
+    ----------
+    data : bytes
+        The data segment [-].
+
+    Returns
+    -------
+    int
+        The 16-bit check value (check value of ``b"123456789"``: 0x4B37).
+
+    References
+    ----------
+    Modbus over serial line specification V1.02, clause 6.2.2 (CRC generation).
+    """
+    crc = 0xFFFF
+    for b in data:
+        crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc

@@ -59,6 +59,7 @@ from ._framing import Framer
 from ._gaps import StoredTimes
 from ._limits import ServerLimits
 from ._mapping import PointMap, to_raw_readings
+from ._policy import AcceptancePolicy, assess
 from ._reassembly import Message, Reassembler
 from ._requester import _ANSWER_CNS, LoggerRequests, _Conn
 
@@ -111,6 +112,10 @@ class ServerStats:
     auth_failures: int = 0
     #: connections closed after ``max_auth_failures`` refused packets
     closed_auth: int = 0
+    #: packets accepted with deviations from HJ 212-2017, per deviation code (deviations.csv)
+    deviations: dict[str, int] = field(default_factory=dict)
+    #: packets refused by a logger's ``strict`` acceptance policy (their frames go to ``reject``)
+    policy_refused: int = 0
 
 
 class _RejectBuffer:
@@ -143,8 +148,10 @@ class HJ212Server(LoggerRequests):
         limits: ServerLimits | None = None,
         stored_times: StoredTimes | None = None,
         check_password: PasswordCheck | None = None,
+        policy: AcceptancePolicy | None = None,
     ) -> None:
         self.sink = sink
+        self.policy = policy
         self.check_password = check_password
         self.point_map = point_map
         self.reject = reject
@@ -291,7 +298,8 @@ class HJ212Server(LoggerRequests):
         conn = _Conn(writer, peer)
         pending = self._pending
         backfill_due: str | None = None
-        framer = Framer(MAX_DATA_LEN if self.strict else MAX_DATA_LEN_FIELD)
+        policy = self.policy
+        framer = Framer(MAX_DATA_LEN if self.strict and policy is None else MAX_DATA_LEN_FIELD)
         reassembler = Reassembler(max_parts=self.limits.max_parts, max_bytes=self.limits.max_held_bytes)
         bad = _RejectBuffer()
         verified: dict[str, str] = {}  # MN → PW accepted on this connection
@@ -343,11 +351,25 @@ class HJ212Server(LoggerRequests):
                         await self._bad(bad, raw, reason)
                         continue
                     st.frames += 1
-                    try:
-                        packet: Packet = decode(raw, strict=strict)
-                    except DecodeError as exc:
-                        await self._bad(bad, raw, str(exc))
-                        continue
+                    if policy is None:
+                        try:
+                            packet: Packet = decode(raw, strict=strict)
+                        except DecodeError as exc:
+                            await self._bad(bad, raw, str(exc))
+                            continue
+                    else:
+                        found = assess(raw)
+                        if found.packet is None:
+                            await self._bad(bad, raw, str(found.error))
+                            continue
+                        refusal = policy.refusal(found, self.point_map)
+                        if refusal is not None:
+                            st.policy_refused += 1
+                            await self._bad(bad, raw, refusal)
+                            continue
+                        packet = found.packet
+                        for code in found.deviations:
+                            st.deviations[code] = st.deviations.get(code, 0) + 1
                     if not await self._authenticated(packet, verified):
                         st.auth_failures += 1
                         auth_failures += 1
@@ -436,6 +458,7 @@ async def start_server(
     limits: ServerLimits | None = None,
     stored_times: StoredTimes | None = None,
     check_password: PasswordCheck | None = None,
+    policy: AcceptancePolicy | None = None,
 ) -> HJ212Server:
     """Start listening and return the server (``server.port`` is the bound port; ``await server.close()``).
 
@@ -453,7 +476,12 @@ async def start_server(
         Receives every rejected frame or stray bytes with the reason (may be async); pieces of one
         connection within ``limits.reject_window`` are combined into one call.
     strict : bool
-        Decode as :func:`decode` ``strict``.
+        Decode as :func:`decode` ``strict`` (only without ``policy``).
+    policy : AcceptancePolicy, optional
+        The acceptance policy per logger (:func:`~carbonmet.metering.hj212.load_policy`): each frame is
+        assessed (:func:`~carbonmet.metering.hj212.assess`); deviations are accepted and flagged (counted in
+        ``stats.deviations`` and handed to ``sink`` on the packets) or, for a ``strict`` logger, the frame
+        goes to ``reject`` with the reasons (``stats.policy_refused``). Replaces ``strict`` when given.
     limits : ServerLimits, optional
         Connection limits, timeouts, split-message caps, request timeouts and resends (HJ 212-2017 6.2,
         Table 1 defaults) and ``backfill_hours``; default ``ServerLimits()``.
@@ -475,7 +503,7 @@ async def start_server(
     (:func:`carbonmet.services.start_hj212_server` does).
     """
     server = HJ212Server(sink, point_map, reject=reject, strict=strict, limits=limits, stored_times=stored_times,
-                         check_password=check_password)
+                         check_password=check_password, policy=policy)
     await server.start(host, port)
     return server
 
@@ -491,10 +519,11 @@ async def serve(
     limits: ServerLimits | None = None,
     stored_times: StoredTimes | None = None,
     check_password: PasswordCheck | None = None,
+    policy: AcceptancePolicy | None = None,
 ) -> None:
     """Run the server until cancelled; the arguments are :func:`start_server`'s."""
     server = await start_server(
         host, port, sink, point_map, reject=reject, strict=strict, limits=limits, stored_times=stored_times,
-        check_password=check_password,
+        check_password=check_password, policy=policy,
     )
     await server.serve_forever()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from .. import IngestReport, PointInfo, RawReading
 from ._codec import Packet
@@ -38,6 +38,7 @@ class IngestTarget(Protocol):
         raw: bytes | None = None,
         raw_ext: str = ".bin",
         keys: Sequence[str] = (),
+        **options: Any,
     ) -> IngestReport: ...
 
     def reject(self, raw: bytes, reason: str, *, source: str, origin: str = "", detail: str = "") -> IngestReport: ...
@@ -56,7 +57,8 @@ def store_sink(store: IngestTarget, catalog: Mapping[str, PointInfo]) -> tuple[S
     Returns
     -------
     sink : async callable ``(readings, message) -> IngestReport``
-        Returns once the readings are durable (the server may then answer 9014). The batch id is
+        Deviations the server's acceptance policy flagged on the packets are counted with the batch
+        (``IngestReport.deviations``, per packet). Returns once the readings are durable (the server may then answer 9014). The batch id is
         ``hj212:<MN>:<CN>:<sha256>`` where the hash covers the received bytes of every part of the
         message. QN is not unique enough to be the key: loggers reuse one QN for all parts of a split
         upload and for backfill bursts, and two different packets must never share a batch id (the
@@ -70,14 +72,25 @@ def store_sink(store: IngestTarget, catalog: Mapping[str, PointInfo]) -> tuple[S
     async def sink(readings: list[RawReading], message: Message) -> IngestReport:
         raw = message_bytes(message)
         batch_id = f"hj212:{message.mn}:{message.cn}:{message_digest(message, readings)}"
+        deviations = message_deviations(message)
+        options: dict[str, Any] = {"deviations": deviations} if deviations else {}
         return await asyncio.to_thread(
-            store.ingest_readings, readings, batch_id, catalog, source="hj212", raw=raw, raw_ext=".hj212"
+            store.ingest_readings, readings, batch_id, catalog, source="hj212", raw=raw, raw_ext=".hj212", **options
         )
 
     async def reject(raw: bytes, reason: str) -> IngestReport:
         return await asyncio.to_thread(store.reject, raw, reason, source="hj212", origin="hj212")
 
     return sink, reject
+
+
+def message_deviations(message: Message | Packet) -> dict[str, int]:
+    """Deviations accepted under the accept-and-flag policy: code → packets (parts) of the message carrying it."""
+    out: dict[str, int] = {}
+    for p in _parts(message):
+        for code in p.deviations:
+            out[code] = out.get(code, 0) + 1
+    return out
 
 
 def _parts(message: Message | Packet) -> tuple[Packet, ...]:

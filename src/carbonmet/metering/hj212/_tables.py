@@ -40,8 +40,42 @@ class FactorCode:
 
 @cache
 def commands() -> dict[tuple[str, str], Command]:
-    """Command codes keyed by ``(cn, direction)`` (Table 9)."""
-    return {(r["cn"], r["direction"]): Command(**r) for r in _rows("cn_codes.csv")}
+    """Command codes keyed by ``(cn, direction)``: Table 9 of HJ 212-2017, and the HJ 212-2025 commands whose kind
+    is known (profile_2025.csv, evidence [C]: the 9015 heartbeat, answered 9013, and the new data uploads)."""
+    out = {(r["cn"], r["direction"]): Command(**r) for r in _rows("cn_codes.csv")}
+    for r in _rows("profile_2025.csv"):
+        if r["what"] == "cn" and r["direction"] and (r["value"], r["direction"]) not in out:
+            out[(r["value"], r["direction"])] = Command(r["value"], r["direction"], r["cn_kind"],
+                                                        r["name_zh"] + "（HJ 212-2025）", r["name_en"] + " (HJ 212-2025)")
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class DeviationKind:
+    """One row of deviations.csv: a departure from HJ 212-2017 the acceptance policy knows by name."""
+
+    code: str
+    strict_refuses: bool
+    clause: str
+    evidence: str
+    name_zh: str
+    name_en: str
+
+
+@cache
+def deviation_kinds() -> dict[str, DeviationKind]:
+    """Deviations the acceptance policy detects (deviations.csv), by code."""
+    return {
+        r["code"]: DeviationKind(r["code"], r["strict_refuses"] == "yes", r["clause"], r["evidence"], r["name_zh"],
+                                 r["name_en"])
+        for r in _rows("deviations.csv")
+    }
+
+
+@cache
+def profile_2025() -> list[dict[str, str]]:
+    """The known differences of HJ 212-2025 (profile_2025.csv), each with its status and evidence mark."""
+    return _rows("profile_2025.csv")
 
 
 @cache
