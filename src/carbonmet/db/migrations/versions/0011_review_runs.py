@@ -1,7 +1,7 @@
 """review runs
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-03
 
 Stored review and verification runs of carbonmet.review (审查/核查记录): ``review_run``, the findings of each run
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """registry: a measurement point's declared energy use
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-03
 
 Two nullable columns on ``measurement_point``: ``energy_use`` and ``energy_use_unit``, the consumption (or
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
