@@ -285,7 +285,7 @@ def instrument_states(session: Session, instruments: list[str],
                 state = "overdue"
             else:
                 state = "uncovered"
-        flags = tuple(f for no, _, _ in used if (f := signature_flag(by_no[no])))
+        flags = tuple(fl for no, _, _ in used if (fl := signature_flag(by_no[no])))
         out[code] = InstrumentState(code, kind, u_rel, inst.mpe_rel, tuple(no for no, _, _ in used), as_found,
                                     tuple(days), tuple(unc), state, reason, flags)
     return out
