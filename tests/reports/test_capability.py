@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 import carbonmet.review
 from carbonmet.cli import app
-from carbonmet.reports import (
+from carbonmet.reports.capability import (
     CapabilityData,
     capability_stamp,
     check_labels,

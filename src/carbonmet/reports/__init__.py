@@ -19,9 +19,9 @@ Rendering
     :func:`pilot_chart_png`, :func:`write_pilot_xlsx`, :func:`render_pilot_html`, :func:`pilot_stamp`;
     :func:`render_account_html`, :func:`write_account_xlsx`, :func:`account_stamp`, :func:`budget_chart_png`;
     :func:`render_review_html`, :func:`write_review_xlsx`, :func:`review_stamp`, :func:`findings_by_instrument`;
-    the capability status report across enterprises (计量能力现状和问题建议报告): :class:`CapabilityData`,
-    :func:`render_capability_html`, :func:`write_capability_xlsx`, :func:`capability_stamp`, the sections of the
-    review checks :func:`check_labels`.
+    the capability status report across enterprises (计量能力现状和问题建议报告): the public submodule
+    :mod:`carbonmet.reports.capability` (``CapabilityData``, ``render_capability_html``, ``write_capability_xlsx``,
+    ``capability_stamp``, the sections of the review checks ``check_labels``).
 PDF
     :func:`render_pdf` (WeasyPrint, A4, stamp in header and footer, pinned dates), :func:`base_css`, :class:`Stamp`,
     :func:`data_digest`, :func:`code_version`, :data:`FONT_FAMILIES`.
@@ -34,13 +34,6 @@ from ._account import (
     budget_chart_png,
     render_account_html,
     write_account_xlsx,
-)
-from ._capability import (
-    CapabilityData,
-    capability_stamp,
-    check_labels,
-    render_capability_html,
-    write_capability_xlsx,
 )
 from ._chart import pilot_chart_png
 from ._data import MIN_ENTERPRISES, PilotData, PilotEnterprise
@@ -60,7 +53,6 @@ from ._xlsx import write_pilot_xlsx
 __all__ = [
     "FONT_FAMILIES",
     "MIN_ENTERPRISES",
-    "CapabilityData",
     "Finding",
     "FindingRule",
     "PilotData",
@@ -70,8 +62,6 @@ __all__ = [
     "account_stamp",
     "base_css",
     "budget_chart_png",
-    "capability_stamp",
-    "check_labels",
     "code_version",
     "data_digest",
     "finding_rules",
@@ -80,13 +70,11 @@ __all__ = [
     "pilot_findings",
     "pilot_stamp",
     "render_account_html",
-    "render_capability_html",
     "render_pdf",
     "render_pilot_html",
     "render_review_html",
     "review_stamp",
     "write_account_xlsx",
-    "write_capability_xlsx",
     "write_pilot_xlsx",
     "write_review_xlsx",
 ]

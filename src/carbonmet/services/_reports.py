@@ -13,17 +13,19 @@ from typing import Any
 from sqlalchemy import select
 
 from carbonmet.reports import (
-    CapabilityData,
     account_stamp,
-    capability_stamp,
     render_account_html,
-    render_capability_html,
     render_pdf,
     render_review_html,
     review_stamp,
     write_account_xlsx,
-    write_capability_xlsx,
     write_review_xlsx,
+)
+from carbonmet.reports.capability import (
+    CapabilityData,
+    capability_stamp,
+    render_capability_html,
+    write_capability_xlsx,
 )
 
 from ._accounting import account_enterprise

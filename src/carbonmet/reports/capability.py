@@ -37,6 +37,8 @@ from carbonmet.tabular import save_workbook
 from ._html import _b64, _env
 from ._pdf import Stamp, code_version, data_digest
 
+__all__ = ["CapabilityData", "capability_stamp", "check_labels", "render_capability_html", "write_capability_xlsx"]
+
 CAPABILITY_TITLE_ZH = "全国煤化工行业碳排放计量能力现状和问题建议报告"
 CAPABILITY_TITLE_EN = "Carbon-emission metrology capability of the coal-chemical industry: status, problems and " \
                       "recommendations"
