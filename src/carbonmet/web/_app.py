@@ -115,3 +115,13 @@ def create_app(workspace: Workspace, config: WebConfig | None = None) -> FastAPI
         app.include_router(router)
     install_pages(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app over the installation's workspace from the ``CARBONMET_*`` environment (database URL, readings
+    store, home, time zone): the factory ``carbonmet serve --workers N`` gives uvicorn, which builds one app in each
+    worker process (each with its own caches, docs/web.md)."""
+    from carbonmet.db import Settings
+
+    settings = Settings()
+    return create_app(Workspace.from_settings(settings, store_root=settings.readings_root))
