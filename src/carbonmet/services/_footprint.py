@@ -15,7 +15,7 @@ from typing import Any
 
 from carbonmet.accounting import Account, activity_items
 from carbonmet.footprint import product_rule, product_rules
-from carbonmet.footprint.pact import exchange_id, product_footprint
+from carbonmet.footprint.pact import exchange_id, footprint_matches, product_footprint
 from carbonmet.footprint.plant import (
     BackgroundFactor,
     ErrorTerm,
@@ -199,13 +199,19 @@ _pact_lists: LRUCache[list[dict[str, Any]]] = LRUCache(64)
 
 
 @use_case("read")
-def pact_footprints(ws: Workspace, scope: Scope, years: Sequence[int]) -> list[dict[str, Any]]:
+def pact_footprints(ws: Workspace, scope: Scope, years: Sequence[int], *, product_id: Sequence[str] = (),
+                    company_id: Sequence[str] = (), geography: Sequence[str] = (),
+                    classification: Sequence[str] = (), valid_on: datetime | None = None,
+                    valid_after: datetime | None = None, valid_before: datetime | None = None,
+                    status: str | None = None) -> list[dict[str, Any]]:
     """The PACT v3 ProductFootprints the caller may read (PACT 数据交换): for each readable enterprise, each ruled
     product it makes and each of ``years``, the document of :func:`footprint_enterprise` with the id of
-    :func:`carbonmet.footprint.pact.exchange_id`; ordered by enterprise, product and year.
+    :func:`carbonmet.footprint.pact.exchange_id`; ordered by enterprise, product and year. The criteria
+    (``ListFootprints`` filters: OR within one, AND across) select among them
+    (:func:`carbonmet.footprint.pact.footprint_matches`).
 
     Enterprises without a monitoring plan and products an enterprise does not make (or whose data are missing)
-    are left out. The documents and the list are cached per data version (the audit log's head and the readings
+    are left out. Without criteria, the documents and the list are cached per data version (the audit log's head and the readings
     store's journal, as the accounts are): the first call after a change computes the accounts and footprints
     (about a second an enterprise-year), later ones are look-ups. The returned list is shared: read-only.
     """
@@ -226,7 +232,13 @@ def pact_footprints(ws: Workspace, scope: Scope, years: Sequence[int]) -> list[d
                         out.append(doc)
         return out
 
-    return _pact_lists.get_or_compute((version_key, scope_key(scope), ys), listed)
+    docs = _pact_lists.get_or_compute((version_key, scope_key(scope), ys), listed)
+    criteria: dict[str, Any] = {"product_id": product_id, "company_id": company_id, "geography": geography,
+                                "classification": classification, "valid_on": valid_on,
+                                "valid_after": valid_after, "valid_before": valid_before, "status": status}
+    if not any(criteria.values()):
+        return docs
+    return [d for d in docs if footprint_matches(d, **criteria)]
 
 
 def _pact_doc(ws: Workspace, scope: Scope, enterprise: str, year: int, product: str) -> dict[str, Any] | None:

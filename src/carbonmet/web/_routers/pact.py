@@ -29,7 +29,6 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
-from carbonmet.footprint.pact import footprint_matches
 from carbonmet.services import AuthenticationFailed, Scope, authenticate, pact_footprint, pact_footprints
 
 from .._auth import ScopeDep, WorkspaceDep, current_caller, issue_token
@@ -139,13 +138,12 @@ def list_footprints(
     """ListFootprints 产品碳足迹列表: the footprints the caller may read, filtered as the specification says
     (OR within a criterion, AND across), at most ``limit`` (default 100) from ``offset``; a ``Link: <…>;
     rel="next"`` header (absolute, same host) when more follow."""
-    docs = pact_footprints(ws, scope, _years(request))
     criteria: dict[str, Any] = {"product_id": product_id or (), "company_id": company_id or (),
                                 "geography": geography or (), "classification": classification or (),
                                 "valid_on": valid_on, "valid_after": valid_after, "valid_before": valid_before,
                                 "status": status}
-    filtered = any(v for v in criteria.values())
-    hits = [d for d in docs if footprint_matches(d, **criteria)] if filtered else docs
+    hits = pact_footprints(ws, scope, _years(request), **criteria)
+    filtered = any(criteria.values())
     n = DEFAULT_PAGE if limit is None else limit
     end = offset + n
     headers = {}
@@ -154,7 +152,7 @@ def list_footprints(
         headers["Link"] = f'<{nxt}>; rel="next"'
     if filtered:
         return JSONOut({"data": hits[offset:end]}, headers=headers)
-    out = json_of(docs, lambda ds: {"data": ds[offset:end]}, variant=f"pact:{offset}:{end}")
+    out = json_of(hits, lambda ds: {"data": ds[offset:end]}, variant=f"pact:{offset}:{end}")
     out.headers.update(headers)
     return out
 
