@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -44,7 +45,7 @@ class JSONOut(JSONResponse):
 
 
 _RENDERED_SIZE = 256
-_rendered: OrderedDict[tuple[int, str], tuple[object, bytes]] = OrderedDict()
+_rendered: OrderedDict[tuple[int, str], tuple[Callable[[], object], bytes]] = OrderedDict()
 _rendered_lock = threading.Lock()
 
 
@@ -53,18 +54,27 @@ def json_of(obj: object, plain: Callable[[Any], Any] = lambda x: x, *, variant: 
 
     For results the services cache and hand out again while the data are unchanged (a cached account, the due
     list of a registry version): the same object asked for again is answered with the same bytes, without
-    converting and encoding it anew. The cache holds the object, so its ``id`` cannot be reused while its entry
-    lives (least recently used out after 256). ``variant`` tells apart renderings of one object.
+    converting and encoding it anew. An entry refers to its object weakly when it can (an account: it lives as long
+    as the services' cache keeps it), else strongly (a list, a dict: the small registry listings); either way an
+    entry answers only for the very object it was made from (least recently used out after 256). ``variant``
+    tells apart renderings of one object.
     """
     key = (id(obj), variant)
     with _rendered_lock:
         hit = _rendered.get(key)
-        if hit is not None and hit[0] is obj:
+        if hit is not None and hit[0]() is obj:
             _rendered.move_to_end(key)
             return Response(hit[1], media_type="application/json")
     body = to_json(plain(obj), inf_nan_mode="null", fallback=str)
+    try:
+        ref: Callable[[], object] = weakref.ref(obj)
+    except TypeError:  # lists and dicts cannot be referred to weakly
+
+        def ref() -> object:
+            return obj
+
     with _rendered_lock:
-        _rendered[key] = (obj, body)
+        _rendered[key] = (ref, body)
         _rendered.move_to_end(key)
         while len(_rendered) > _RENDERED_SIZE:
             _rendered.popitem(last=False)
