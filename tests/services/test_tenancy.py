@@ -1084,6 +1084,31 @@ def check_footprint_enterprise(ws: Workspace, me: str, other: str) -> None:
             services.footprint_enterprise(ws, Scope.enterprise(me), org, 2025, "methanol")
 
 
+def check_pact_footprints(ws: Workspace, me: str, other: str) -> None:
+    # the plans here have no streams table: no enterprise has a footprint to exchange; the list is empty for
+    # every scope and names no organisation (the positive case: tests/web/test_pact.py over a generated region)
+    _plans(ws)
+    head = _audit_head(ws)
+    mine = services.pact_footprints(ws, Scope.enterprise(me), [2025])
+    assert mine == [] and services.pact_footprints(ws, Scope.centre(), [2025]) == []
+    assert _audit_head(ws) == head
+
+
+def check_pact_footprint(ws: Workspace, me: str, other: str) -> None:
+    # another enterprise's id reads exactly like an id that does not exist (and like one of the own enterprise
+    # that has no footprint here)
+    from carbonmet.footprint.pact import exchange_id
+
+    _plans(ws)
+    messages = []
+    for org in (other, me):
+        pf = exchange_id(org, "methanol", 2025)
+        with pytest.raises(NotInScope) as exc:
+            services.pact_footprint(ws, Scope.enterprise(me), pf, [2025])
+        messages.append(str(exc.value).replace(pf, "<id>"))
+    assert messages[0] == messages[1] and other not in messages[0]
+
+
 def check_footprint_report(ws: Workspace, me: str, other: str) -> None:
     # the own enterprise gets as far as its account (no streams table); the others not at all; nothing written
     _plans(ws)

@@ -122,3 +122,24 @@ def site(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with TestClient(app) as client:
         yield Site(ws, client, {u: login(client, u) for u in USERS})
     ws.close()
+
+
+GEN_YEAR = 2025
+
+
+@pytest.fixture(scope="session")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, TestClient, dict[str, dict[str, str]]]]:
+    root = tmp_path_factory.mktemp("genregion")
+    reg = root / "region"
+    ws = Workspace(f"sqlite:///{root / 'r.db'}", store_root=reg, home=root / "home")
+    services.generate_region(ws, Scope.nobody(), reg, enterprises=2, year=GEN_YEAR, seed=7, resolution="hour")
+    centre = Scope.centre()
+    services.import_registry(ws, centre, sorted((reg / "registry").glob("*.csv")))
+    for f in sorted(Path(reg / "plans").glob("*.toml")):
+        services.import_plan(ws, centre, f)
+    services.import_lab(ws, centre, [reg / "lab" / "lab.csv"])
+    for name, role, org in (("e1", "enterprise", "E01"), ("e2", "enterprise", "E02"), ("mee", "regulator", None)):
+        services.create_user(ws, centre, name, PASSWORD, role, org=org)
+    with TestClient(create_app(ws, WebConfig(secret=SECRET, pact_years=(GEN_YEAR,)))) as client:
+        yield ws, client, {u: login(client, u) for u in ("e1", "e2", "mee")}
+    ws.close()

@@ -159,7 +159,9 @@ def test_the_openapi_document_and_its_page_are_served(site: Site) -> None:
     assert site.client.get("/docs").status_code == 200
     doc = site.client.get("/openapi.json").json()
     assert {"OAuth2PasswordBearer", "APIKeyHeader"} <= set(doc["components"]["securitySchemes"])
-    assert all(p.startswith("/api/v1/") for p in doc["paths"])
+    assert {"HTTPBasic"} <= set(doc["components"]["securitySchemes"])  # the PACT client-credentials token
+    pact = {"/auth/token", "/3/footprints", "/3/footprints/{pf_id}", "/3/events"}
+    assert all(p.startswith("/api/v1/") for p in set(doc["paths"]) - pact) and pact <= set(doc["paths"])
 
 
 def test_a_deactivated_user_is_refused_at_the_next_request_and_a_revoked_key_at_once(site: Site) -> None:
@@ -175,3 +177,30 @@ def test_a_deactivated_user_is_refused_at_the_next_request_and_a_revoked_key_at_
     assert off.status_code == 200 and off.json()["changed"] is True
     _problem(site.client.get("/api/v1/auth/me", headers=h), 401)  # the token has not expired, the user is gone
     _problem(site.client.post("/api/v1/auth/token", data={"username": "gone", "password": PASSWORD}), 401)
+
+
+def test_cached_listings_follow_every_audited_change_of_the_registry(site: Site, tmp_path: object) -> None:
+    # the organisations and due list are kept per audit-log head: unchanged data → the same bytes, a change of
+    # the registry (here: a new organisation, a certificate for E01's scale) → the new answer at once
+    h = site.headers["reg"]
+    first = site.client.get("/api/v1/organisations", headers=h)
+    again = site.client.get("/api/v1/organisations", headers=h)
+    assert first.status_code == 200 and first.content == again.content
+    assert "E07" not in {o["org_code"] for o in first.json()}
+    due = site.client.get("/api/v1/due", headers=h, params={"today": "2025-06-01", "include_ok": "true"}).json()
+    before = next(i for i in due if i["instrument"] == "BS-E01")
+    path = tmp_path / "organisations.csv"  # type: ignore[operator]
+    path.write_text("org_code,name,kind,region,industry\nE07,丁化工有限公司,enterprise,示例市,coal_chemical\n",
+                    encoding="utf-8")
+    services.import_registry(site.ws, Scope.centre(), [path])
+    cert = tmp_path / "certificates.csv"  # type: ignore[operator]
+    cert.write_text("cert_no,kind,subject,subject_kind,issuer_org,calibration_date,valid_until,conclusion,U,k,"
+                    "error_unit,standards_used\nC01-E01-2025,verification,BS-E01,instrument,C01,2025-05-20,"
+                    "2026-05-20,conforms,,,,WRK-MASS\n", encoding="utf-8")
+    services.import_registry(site.ws, Scope.centre(), [cert])
+    after = site.client.get("/api/v1/organisations", headers=h).json()
+    assert "E07" in {o["org_code"] for o in after}
+    due = site.client.get("/api/v1/due", headers=h, params={"today": "2025-06-01", "include_ok": "true"}).json()
+    now = next(i for i in due if i["instrument"] == "BS-E01")
+    assert (before["last_certificate"], now["last_certificate"]) == ("C01-E01-2024", "C01-E01-2025")
+    assert now["status"] == "ok" and before["status"] == "overdue"

@@ -4,38 +4,14 @@ job with progress and as a direct answer agree with the service, and each role s
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from carbonmet import services
-from carbonmet.services import Scope, Workspace
-from carbonmet.web import WebConfig, create_app
+from carbonmet.services import Scope
 
-from .conftest import PASSWORD, SECRET, login
-
-YEAR = 2025
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, TestClient, dict[str, dict[str, str]]]]:
-    root = tmp_path_factory.mktemp("genregion")
-    reg = root / "region"
-    ws = Workspace(f"sqlite:///{root / 'r.db'}", store_root=reg, home=root / "home")
-    services.generate_region(ws, Scope.nobody(), reg, enterprises=2, year=YEAR, seed=7, resolution="hour")
-    centre = Scope.centre()
-    services.import_registry(ws, centre, sorted((reg / "registry").glob("*.csv")))
-    for f in sorted(Path(reg / "plans").glob("*.toml")):
-        services.import_plan(ws, centre, f)
-    services.import_lab(ws, centre, [reg / "lab" / "lab.csv"])
-    for name, role, org in (("e1", "enterprise", "E01"), ("e2", "enterprise", "E02"), ("mee", "regulator", None)):
-        services.create_user(ws, centre, name, PASSWORD, role, org=org)
-    with TestClient(create_app(ws, WebConfig(secret=SECRET))) as client:
-        yield ws, client, {u: login(client, u) for u in ("e1", "e2", "mee")}
-    ws.close()
+from .conftest import GEN_YEAR as YEAR
 
 
 def test_an_account_as_a_job_reports_progress_and_equals_the_direct_answer(api: tuple) -> None:

@@ -14,6 +14,7 @@ matrix test itself cannot run over it. Oracles:
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from collections.abc import Callable
@@ -29,8 +30,10 @@ from sqlalchemy import func, select
 
 from carbonmet import services
 from carbonmet.db import AuditEntry
+from carbonmet.footprint.pact import exchange_id
 from carbonmet.services import Scope, Workspace
 from carbonmet.web import WebConfig, create_app
+from carbonmet.web._problems import is_pact
 
 from .conftest import DCC, ENTERPRISES, PASSWORD, SECRET, Site, lab_csv
 
@@ -47,7 +50,7 @@ Send = Callable[[TestClient, dict[str, str], str, int], httpx.Response]
 class Call:
     """How to call one operation for enterprise ``target`` (``send``) and what kind of check applies."""
 
-    kind: str  # public | self | list | centre | read | write | user-keys | own-key
+    kind: str  # public | self | list | centre | read | pact-read | write | user-keys | own-key
     send: Send
     denied_ok: Callable[[httpx.Response], bool] | None = None
     allowed_ok: Callable[[httpx.Response], bool] | None = None
@@ -78,7 +81,24 @@ def _dcc(t: str, n: int) -> bytes:
     return DCC.read_bytes().replace(b"LLJZ2025-03-0117", f"LLJZ-{t}-{n}".encode())
 
 
+def _basic(user: str, secret: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
+
+
+def _event(n: int) -> dict[str, object]:
+    return {"type": "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3", "specversion": "1.0", "id": f"m{n}",
+            "source": "//matrix.example", "time": "2026-01-01T00:00:00Z", "data": {"productId": ["urn:x:y"]}}
+
+
 CALLS: dict[tuple[str, str], Call] = {
+    # PACT v3: the token from the owner's API key (public: the credentials are in the call), the footprints the
+    # caller reads (none exist in this small region: the positive cases are in test_pact.py), events
+    ("POST", "/auth/token"): Call("public", lambda c, h, t, n: c.post(
+        "/auth/token", data={"grant_type": "client_credentials"}, headers=_basic(OWNER[t], KEY_SECRETS[t]))),
+    ("GET", "/3/footprints"): Call("list", _get("/3/footprints")),
+    ("GET", "/3/footprints/{pf_id}"): Call("pact-read", lambda c, h, t, n: c.get(
+        f"/3/footprints/{exchange_id(t, 'methanol', 2025)}", headers=h)),
+    ("POST", "/3/events"): Call("self", lambda c, h, t, n: c.post("/3/events", headers=h, json=_event(n))),
     ("POST", "/api/v1/auth/token"): Call("public", lambda c, h, t, n: c.post(
         "/api/v1/auth/token", data={"username": OWNER[t], "password": PASSWORD})),
     ("GET", "/api/v1/auth/me"): Call("self", _get("/api/v1/auth/me")),
@@ -127,6 +147,7 @@ CALLS: dict[tuple[str, str], Call] = {
 }
 JOBS: dict[str, str] = {}
 KEYS: dict[str, str] = {}  # a key id of each enterprise's user
+KEY_SECRETS: dict[str, str] = {}  # a whole key of each enterprise's user (its PACT client secret)
 
 
 def _route_table(app: FastAPI) -> list[tuple[str, str]]:
@@ -139,7 +160,7 @@ def _route_table(app: FastAPI) -> list[tuple[str, str]]:
         pairs = [(r.path, set(r.methods)) for r in app.routes if isinstance(r, APIRoute)]
     else:
         pairs = [(c.path, set(c.methods or ())) for c in iter_route_contexts(app.router.routes)]
-    return sorted({(m, p) for p, ms in pairs if p.startswith("/api/") for m in ms if m != "HEAD"})
+    return sorted({(m, p) for p, ms in pairs if p.startswith("/api/") or is_pact(p) for m in ms if m != "HEAD"})
 
 
 _APP = create_app(Workspace("sqlite://"), WebConfig(secret=SECRET))  # the route table; no database is opened
@@ -178,6 +199,16 @@ def _is_problem(r: httpx.Response) -> bool:
             and {"type", "title", "status", "detail", "instance"} <= set(body) and body["status"] == r.status_code)
 
 
+def _is_pact_error(r: httpx.Response) -> bool:
+    body = r.json()
+    return isinstance(body.get("code"), str) and isinstance(body.get("message"), str)
+
+
+def _is_error_document(r: httpx.Response, path: str) -> bool:
+    """A problem document under /api/, a PACT Error on the PACT routes."""
+    return _is_pact_error(r) if is_pact(path) else _is_problem(r)
+
+
 def _leaks(r: httpx.Response, role: str) -> set[str]:
     return {org for org in ENTERPRISES if org not in READS[role] and org in r.text}
 
@@ -188,6 +219,7 @@ def matrix_site(site: Site) -> Site:
     services.create_user(site.ws, Scope.centre(), "idle", PASSWORD, "verifier")
     for t in ENTERPRISES:
         KEYS[t] = services.create_api_key(site.ws, Scope.centre(), OWNER[t], "matrix")["key_id"]
+        KEY_SECRETS[t] = services.create_api_key(site.ws, Scope.centre(), OWNER[t], "matrix pact")["key"]
     for t in ENTERPRISES:
         r = site.client.post("/api/v1/jobs/accounting", headers=site.headers["centre"],
                              json={"enterprise": t, "year": 2025, "method": "lpu", "trials": 1000})
@@ -212,7 +244,7 @@ def test_no_role_reads_or_writes_another_tenant(matrix_site: Site, method: str, 
             if call.kind == "public":
                 assert r.status_code == 200, where
             else:
-                assert r.status_code == 401 and _is_problem(r) and "WWW-Authenticate" in r.headers, where
+                assert r.status_code == 401 and _is_error_document(r, path) and "WWW-Authenticate" in r.headers, where
                 assert _audit_head(site.ws) == head, where
         elif call.kind in ("list", "self", "public"):
             assert r.status_code in (200, 201), where
@@ -224,6 +256,9 @@ def test_no_role_reads_or_writes_another_tenant(matrix_site: Site, method: str, 
             else:  # a key of another user reads like a missing one
                 assert r.status_code == (404 if call.kind == "own-key" else 403) and _is_problem(r), where
                 assert _audit_head(site.ws) == head, where
+        elif call.kind == "pact-read":  # no footprint exists here: readers and others get the same 404
+            assert r.status_code == 404 and _is_pact_error(r) and r.json()["code"] == "NotFound", where
+            assert not _leaks(r, role), where
         elif call.kind == "read":
             if target in READS[role]:
                 assert r.status_code not in (401, 403, 404), where

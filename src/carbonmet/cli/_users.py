@@ -137,14 +137,30 @@ def serve_cmd(
     store: Annotated[Path | None, typer.Option("--store", help="读数存储目录 readings store "
                                                                "(default: $CARBONMET_STORE_ROOT or <home>/store)")] = None,
     db: str | None = DbOpt,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=8,
+                                         help="工作进程数 uvicorn worker processes (each with its own caches)")] = 1,
 ) -> None:
     """启动网页服务 Serve the REST API (OpenAPI at /docs) with uvicorn."""
+    import os
+
     import uvicorn
 
     from ..db import Settings
     from ..services import CarbonmetError
-    from ..web import create_app
+    from ..web import create_app, secret_for
 
+    if workers > 1:  # each worker builds the app from the environment: pass the options on through it
+        try:
+            secret_for(workspace(db, store))  # the token key exists before the workers read it
+        except CarbonmetError as exc:
+            fail(str(exc), 2)
+        if db:
+            os.environ["CARBONMET_DATABASE_URL"] = db
+        if store is not None:
+            os.environ["CARBONMET_STORE_ROOT"] = str(store.absolute())
+        uvicorn.run("carbonmet.web:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                    log_level="info")
+        return
     ws = workspace(db, store if store is not None else Settings().readings_root)
     try:
         api = create_app(ws)

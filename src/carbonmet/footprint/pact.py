@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from carbonmet.quantities import CarbonmetError
@@ -31,7 +32,7 @@ from carbonmet.quantities import CarbonmetError
 from .rules import ProductRule
 
 __all__ = ["PACT_SPEC_VERSION", "PactError", "PcfFigures", "check_product_footprint", "decimal_string",
-           "footprint_id", "product_footprint", "product_footprint_schema"]
+           "exchange_id", "footprint_id", "footprint_matches", "product_footprint", "product_footprint_schema", "validity_period"]
 
 PACT_SPEC_VERSION = "3.0.3"
 """The PACT Technical Specifications version our documents follow."""
@@ -106,6 +107,21 @@ def decimal_string(x: float, places: int = 6) -> str:
 def footprint_id(*parts: str) -> str:
     """A deterministic ProductFootprint id (UUID v5) from the parts naming it (company, product, period, version)."""
     return str(uuid.uuid5(_NS, "\x1f".join(parts)))
+
+
+@cache
+def _code_version() -> str:
+    try:
+        return version("carbonmet")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without installation
+        return "unknown"
+
+
+def exchange_id(enterprise: str, product: str, year: int, code_version: str | None = None) -> str:
+    """The stable id under which carbonmet exchanges the footprint of ``product`` made by ``enterprise`` in
+    ``year``: :func:`footprint_id` of the three and the code version (default: carbonmet's installed version), so
+    the same enterprise-product-year keeps its id until the code changes."""
+    return footprint_id("carbonmet-pact", enterprise, product, str(year), code_version or _code_version())
 
 
 def _iso(t: datetime) -> str:
@@ -274,3 +290,76 @@ def check_product_footprint(doc: Any) -> list[str]:
         problems.append("/pcf/ccsTechnologicalCO2CaptureIncluded: 写了捕集量却未声明 / capture written but not "
                         "declared included")
     return problems
+
+
+def _utc(t: str | datetime) -> datetime:
+    d = datetime.fromisoformat(t) if isinstance(t, str) else t
+    if d.tzinfo is None:
+        raise PactError(f"时间须带时区 / a time needs its zone: {d.isoformat()}")
+    return d.astimezone(UTC)
+
+
+def validity_period(doc: Mapping[str, Any]) -> tuple[datetime, datetime]:
+    """The validity period ``(start, end)`` of a ProductFootprint (UTC).
+
+    ``validityPeriodStart``/``validityPeriodEnd`` when given; otherwise the period starts at the footprint's
+    ``referencePeriodEnd`` and lasts 3 years (PACT v3.0.3, ``ProductFootprint.validityPeriodStart``: "If no
+    validity period is specified, the ProductFootprint is valid for 3 years after the referencePeriodEnd").
+    """
+    ref_end = _utc(doc["pcf"]["referencePeriodEnd"])
+    start = _utc(doc["validityPeriodStart"]) if doc.get("validityPeriodStart") else ref_end
+    if doc.get("validityPeriodEnd"):
+        end = _utc(doc["validityPeriodEnd"])
+    else:
+        try:
+            end = ref_end.replace(year=ref_end.year + 3)
+        except ValueError:  # 29 February
+            end = ref_end.replace(year=ref_end.year + 3, day=28)
+    return start, end
+
+
+def _any_of(wanted: Sequence[str], have: Iterable[str]) -> bool:
+    w = {x.casefold() for x in wanted}
+    return any(h.casefold() in w for h in have)
+
+
+def footprint_matches(doc: Mapping[str, Any], *, product_id: Sequence[str] = (), company_id: Sequence[str] = (),
+                      geography: Sequence[str] = (), classification: Sequence[str] = (),
+                      valid_on: datetime | None = None, valid_after: datetime | None = None,
+                      valid_before: datetime | None = None, status: str | None = None) -> bool:
+    """Whether a ProductFootprint matches the ``ListFootprints`` / ``RequestCreatedEvent`` filter criteria.
+
+    Within a criterion the values are alternatives (OR), across criteria all must hold (AND); text matches ignore
+    case. ``geography`` matches ``geographyRegion``, ``geographyCountry`` or ``geographyCountrySubdivision`` (and a
+    subdivision ``CN-NM`` matches its country ``CN``). Validity: ``start ≤ valid_on ≤ end``, ``start >
+    valid_after``, ``end < valid_before`` over :func:`validity_period`.
+
+    References
+    ----------
+    PACT Technical Specifications v3.0.3, ``spec/v3/openapi.yaml``: ``/3/footprints`` (Filtering) and
+    ``components/parameters``.
+    """
+    pcf = doc.get("pcf", {})
+    if product_id and not _any_of(product_id, doc.get("productIds", ())):
+        return False
+    if company_id and not _any_of(company_id, doc.get("companyIds", ())):
+        return False
+    if classification and not _any_of(classification, doc.get("productClassifications", ())):
+        return False
+    if geography:
+        places = [str(pcf[k]) for k in ("geographyRegion", "geographyCountry", "geographyCountrySubdivision")
+                  if pcf.get(k)]
+        places += [p.split("-", 1)[0] for p in places if "-" in p]
+        if not _any_of(geography, places):
+            return False
+    if status is not None and str(doc.get("status", "")).casefold() != status.casefold():
+        return False
+    if valid_on is not None or valid_after is not None or valid_before is not None:
+        start, end = validity_period(doc)
+        if valid_on is not None and not start <= _utc(valid_on) <= end:
+            return False
+        if valid_after is not None and not start > _utc(valid_after):
+            return False
+        if valid_before is not None and not end < _utc(valid_before):
+            return False
+    return True

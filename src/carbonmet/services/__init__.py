@@ -28,7 +28,14 @@ from ._deposits import DepositCheck, deposit_check, deposit_month, deposit_proof
 from ._deps import AuthenticationFailed, CarbonmetError, ImportRejected
 from ._errors import AccessDenied, NotInScope, ServiceError
 from ._factors import FactorImport, compare_factors, import_factors, list_factors, show_factor
-from ._footprint import FootprintOutcome, FootprintValidation, footprint_enterprise, validate_footprint
+from ._footprint import (
+    FootprintOutcome,
+    FootprintValidation,
+    footprint_enterprise,
+    pact_footprint,
+    pact_footprints,
+    validate_footprint,
+)
 from ._incidents import record_incident
 from ._lab import import_lab, lab_findings, lab_results
 from ._metering import (
@@ -174,6 +181,8 @@ __all__ = [
     "list_users",
     "move_certificate",
     "mqtt_listener",
+    "pact_footprint",
+    "pact_footprints",
     "pilot_comparison",
     "point_activity",
     "point_catalog",

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import math
 import tempfile
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
 
 from carbonmet.accounting import (
     Account,
@@ -27,7 +23,8 @@ from carbonmet.accounting import (
 from carbonmet.lab import query_results
 from carbonmet.sites import load_plan
 
-from ._deps import AuditEntry, store_generation
+from ._cache import LRUCache, registry_version
+from ._deps import store_generation
 from ._errors import NotInScope, ServiceError
 from ._metering import point_catalog
 from ._scope import Scope
@@ -40,35 +37,21 @@ _LOT = timedelta(days=7)  # a lot sampled before 1 January may stand for the fir
 
 #: Computed results kept per process (least recently used first out): gathered data and accounts.
 _CACHE_SIZE = 64  # an E01 data set with its LPU + MCM account holds ~8.5 MB: ≤ ~0.5 GB in all
-_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_cache_lock = threading.Lock()
+_cache: LRUCache[Any] = LRUCache(_CACHE_SIZE)
 
 
 def _data_version(ws: Workspace) -> tuple[Any, ...]:
     """What an enterprise-year's inputs depend on, cheaply: the database and the head of its audit log (every
     write to plans, registry, certificates, lab results and factors appends an entry), and the readings store
     and its journal (every committed ingest, from any process)."""
-    with ws.session() as s:
-        head = s.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
     if ws.store_root is None:
         raise ServiceError("工作区未配置数据存储目录 / the workspace has no readings store (store_root)")
     root = ws.store_root.absolute()
-    return (ws.engine.url.render_as_string(hide_password=True), tuple(head) if head else None, str(root),
-            store_generation(root), ws.time_zone, ws.catalog_files)
+    return (*registry_version(ws), str(root), store_generation(root), ws.time_zone, ws.catalog_files)
 
 
 def _cached(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    value = compute()  # outside the lock: two requests may compute the same value once each, never a wrong one
-    with _cache_lock:
-        _cache[key] = value
-        _cache.move_to_end(key)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return value
+    return _cache.get_or_compute(key, compute)
 
 
 @use_case("read")

@@ -4,9 +4,10 @@ v3; and the validation against the true footprints of generated regions."""
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 from carbonmet.accounting import Account, activity_items
 from carbonmet.footprint import product_rule, product_rules
-from carbonmet.footprint.pact import product_footprint
+from carbonmet.footprint.pact import exchange_id, footprint_matches, product_footprint
 from carbonmet.footprint.plant import (
     BackgroundFactor,
     ErrorTerm,
@@ -27,8 +28,9 @@ from carbonmet.footprint.plant import (
 )
 from carbonmet.quantities import UnitError, conversion_factor
 
-from ._accounting import account_enterprise
-from ._errors import ServiceError
+from ._accounting import _data_version, account_enterprise
+from ._cache import LRUCache, scope_key
+from ._errors import NotInScope, ServiceError
 from ._scope import Scope
 from ._usecase import use_case
 from ._workspace import Workspace
@@ -140,13 +142,14 @@ def footprint_enterprise(ws: Workspace, scope: Scope, enterprise: str, year: int
                          allocation: str | None = None, mc: int = 0, seed: int = 0,
                          background: dict[str, BackgroundFactor] | None = None,
                          company_name: str | None = None, region: str | None = None,
-                         created: datetime | None = None) -> FootprintOutcome:
+                         created: datetime | None = None, pf_id: str | None = None) -> FootprintOutcome:
     """Cradle-to-gate footprint of ``product`` made by ``enterprise`` in ``year`` from its account.
 
     The account (LPU) gives the plant's direct emissions, purchased inputs and products with the instruments'
     error terms; the product rule (:func:`carbonmet.footprint.product_rule`) the boundary and allocation; the
     background factors default to :func:`carbonmet.footprint.plant.background_factors`. ``created`` pins the PACT
-    creation time (default: the end of the reference year, so that a rerun gives the same document).
+    creation time (default: the end of the reference year, so that a rerun gives the same document); ``pf_id`` the
+    document's id (default: a UUID v5 of company, product, period and figures).
 
     Raises
     ------
@@ -183,8 +186,83 @@ def footprint_enterprise(ws: Workspace, scope: Scope, enterprise: str, year: int
         secondary_sources=sorted({(f.ref or f.item, f.evidence) for f in fp.factors}),
         comment=f"carbonmet footprint of {enterprise} {year}; u(measurement) = {fp.u_measurement:.4f} kgCO2e/kg",
         extension={"u": f"{fp.u:.6f}", "u_measurement": f"{fp.u_measurement:.6f}", "k": "2",
-                   "flags": fp.flags})
+                   "flags": fp.flags}, pf_id=pf_id)
     return FootprintOutcome(fp, doc)
+
+
+# --- PACT v3 exchange ------------------------------------------------------------------------------------------
+#: PACT documents per (data version, enterprise, year, product): the document, or None when the enterprise does
+#: not make the product or lacks its data. Independent of the caller: readability is checked before the look-up.
+_pact_docs: LRUCache[dict[str, Any] | None] = LRUCache(1024)
+#: The listed documents per (data version, scope, years): the same list object while nothing changed.
+_pact_lists: LRUCache[list[dict[str, Any]]] = LRUCache(64)
+
+
+@use_case("read")
+def pact_footprints(ws: Workspace, scope: Scope, years: Sequence[int], *, product_id: Sequence[str] = (),
+                    company_id: Sequence[str] = (), geography: Sequence[str] = (),
+                    classification: Sequence[str] = (), valid_on: datetime | None = None,
+                    valid_after: datetime | None = None, valid_before: datetime | None = None,
+                    status: str | None = None) -> list[dict[str, Any]]:
+    """The PACT v3 ProductFootprints the caller may read (PACT 数据交换): for each readable enterprise, each ruled
+    product it makes and each of ``years``, the document of :func:`footprint_enterprise` with the id of
+    :func:`carbonmet.footprint.pact.exchange_id`; ordered by enterprise, product and year. The criteria
+    (``ListFootprints`` filters: OR within one, AND across) select among them
+    (:func:`carbonmet.footprint.pact.footprint_matches`).
+
+    Enterprises without a monitoring plan and products an enterprise does not make (or whose data are missing)
+    are left out. Without criteria, the documents and the list are cached per data version (the audit log's head and the readings
+    store's journal, as the accounts are): the first call after a change computes the accounts and footprints
+    (about a second an enterprise-year), later ones are look-ups. The returned list is shared: read-only.
+    """
+    from ._registry import list_organisations
+
+    version_key = _data_version(ws)
+    ys = tuple(sorted({int(y) for y in years}))
+
+    def listed() -> list[dict[str, Any]]:
+        orgs = [o["org_code"] for o in list_organisations(ws, scope) if o.get("kind") == "enterprise"]
+        out: list[dict[str, Any]] = []
+        for org in orgs:
+            for product in sorted(product_rules()):
+                for y in ys:
+                    doc = _pact_docs.get_or_compute((version_key, org, y, product),
+                                                    functools.partial(_pact_doc, ws, scope, org, y, product))
+                    if doc is not None:
+                        out.append(doc)
+        return out
+
+    docs = _pact_lists.get_or_compute((version_key, scope_key(scope), ys), listed)
+    criteria: dict[str, Any] = {"product_id": product_id, "company_id": company_id, "geography": geography,
+                                "classification": classification, "valid_on": valid_on,
+                                "valid_after": valid_after, "valid_before": valid_before, "status": status}
+    if not any(criteria.values()):
+        return docs
+    return [d for d in docs if footprint_matches(d, **criteria)]
+
+
+def _pact_doc(ws: Workspace, scope: Scope, enterprise: str, year: int, product: str) -> dict[str, Any] | None:
+    try:
+        return footprint_enterprise(ws, scope, enterprise, year, product,
+                                    pf_id=exchange_id(enterprise, product, year)).pact
+    except ServiceError:  # NotInScope (no plan) is one too: nothing to exchange for this enterprise-year
+        return None
+
+
+@use_case("read")
+def pact_footprint(ws: Workspace, scope: Scope, pf_id: str, years: Sequence[int]) -> dict[str, Any]:
+    """One PACT v3 ProductFootprint by id among :func:`pact_footprints` of the caller.
+
+    Raises
+    ------
+    NotInScope
+        No footprint with this id, or one of an enterprise the caller may not read (the same answer).
+    """
+    wanted = pf_id.strip().lower()
+    for doc in pact_footprints(ws, scope, years):
+        if doc["id"] == wanted:
+            return doc
+    raise NotInScope("product footprint 产品碳足迹", pf_id)
 
 
 @dataclass

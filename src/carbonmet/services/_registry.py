@@ -18,6 +18,7 @@ from carbonmet.quantities import UnitError, display_unit
 from carbonmet.registry.dcc import read_dcc
 from carbonmet.registry.rules import signature_flag
 
+from ._cache import LRUCache, registry_version, scope_key
 from ._deps import (
     Certificate,
     Coverage,
@@ -302,13 +303,24 @@ def recheck_dcc_signatures(ws: Workspace, scope: Scope) -> list[dict[str, Any]]:
 
 
 # --- listings --------------------------------------------------------------------------------------
+#: Registry listings by registry version, scope and arguments (see ``_cache``); small (a region's registry).
+_listings: LRUCache[Any] = LRUCache(256)
+
+
 @use_case("read")
 def list_organisations(ws: Workspace, scope: Scope) -> list[dict[str, Any]]:
-    """Organisations in the read scope: ``org_code``, ``name``, ``kind``, ``region``, ``industry``."""
-    with ws.session() as s:
-        stmt = scope.where(select(Organisation).order_by(Organisation.code), Organisation.code)
-        return [{"org_code": o.code, "name": o.name, "kind": o.kind, "region": o.region, "industry": o.industry}
-                for o in s.scalars(stmt)]
+    """Organisations in the read scope: ``org_code``, ``name``, ``kind``, ``region``, ``industry``.
+
+    Cached per registry version and scope (the returned list is shared: read-only)."""
+
+    def listed() -> list[dict[str, Any]]:
+        with ws.session() as s:
+            stmt = scope.where(select(Organisation).order_by(Organisation.code), Organisation.code)
+            return [{"org_code": o.code, "name": o.name, "kind": o.kind, "region": o.region,
+                     "industry": o.industry} for o in s.scalars(stmt)]
+
+    return _listings.get_or_compute(("organisations", registry_version(ws), scope_key(scope)),  # type: ignore[no-any-return]
+                                    listed)
 
 
 @use_case("read")
@@ -424,13 +436,20 @@ def get_certificate(ws: Workspace, scope: Scope, cert_no: str) -> dict[str, Any]
 @use_case("read")
 def due_items(ws: Workspace, scope: Scope, today: date, within_days: int = 30, *, include_ok: bool = False
               ) -> list[DueItem]:
-    """Instruments in the read scope due or overdue for verification/calibration (待检/超期清单)."""
+    """Instruments in the read scope due or overdue for verification/calibration (待检/超期清单).
+
+    Cached per registry version, scope and arguments (the returned list is shared: read-only)."""
     if not scope.reads_every_organisation and not scope.read:
         return []
-    with ws.session() as s:
-        org = next(iter(scope.read)) if not scope.reads_every_organisation and len(scope.read) == 1 else None
-        items = due_list(s, today, within_days, org=org, include_ok=include_ok)
-    return [i for i in items if scope.can_read(i.org)]
+
+    def listed() -> list[DueItem]:
+        with ws.session() as s:
+            org = next(iter(scope.read)) if not scope.reads_every_organisation and len(scope.read) == 1 else None
+            items = due_list(s, today, within_days, org=org, include_ok=include_ok)
+        return [i for i in items if scope.can_read(i.org)]
+
+    key = ("due", registry_version(ws), scope_key(scope), today, within_days, include_ok)
+    return _listings.get_or_compute(key, listed)  # type: ignore[no-any-return]
 
 
 @use_case("read")

@@ -15,12 +15,14 @@ enterprise    ``Scope.enterprise(org)``       its own enterprise / its own enter
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ._cache import LRUCache, registry_version
 from ._deps import (
     Grant,
     Organisation,
@@ -77,6 +79,10 @@ def _user_error(exc: UserError) -> ServiceError:
     return ServiceError(str(exc))
 
 
+#: Callers of tokens' subjects and API keys by registry version (users, roles, assignments and keys are audited).
+_callers: LRUCache[Caller] = LRUCache(1024)
+
+
 @use_case("none")
 def authenticate(ws: Workspace, scope: Scope, *, username: str | None = None, password: str | None = None,
                  api_key: str | None = None) -> Caller:
@@ -87,11 +93,24 @@ def authenticate(ws: Workspace, scope: Scope, *, username: str | None = None, pa
     and assignments are read now, so a change takes effect on the next request. ``scope`` is not used (the
     caller is not known yet).
 
+    An API key or a token's subject is resolved once per registry version (the audit log's head, read on every
+    call: a change of a user, its role, assignments or keys is an audited write, so it takes effect at the next
+    request all the same; see ``_cache``). A password is checked every time (Argon2id), never cached.
+
     Raises
     ------
     carbonmet.users.AuthenticationFailed
         Wrong password, unknown or revoked key, unknown or inactive user (one message for all).
     """
+    if password is None and (api_key is not None or username is not None):
+        ident = (("key", hashlib.sha256(api_key.encode()).hexdigest()) if api_key is not None
+                 else ("user", username))
+        return _callers.get_or_compute((registry_version(ws), ident),
+                                       lambda: _authenticate(ws, username, password, api_key))
+    return _authenticate(ws, username, password, api_key)
+
+
+def _authenticate(ws: Workspace, username: str | None, password: str | None, api_key: str | None) -> Caller:
     with ws.session() as s:
         if api_key is not None:
             grant = verify_api_key(s, api_key)

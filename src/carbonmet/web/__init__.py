@@ -4,7 +4,7 @@ Routers per resource; one dependency turns the request's credential (bearer toke
 :class:`carbonmet.services.Scope`, and handlers only call services with it. See ``docs/web.md``.
 """
 
-from ._app import WebConfig, create_app, secret_for
+from ._app import WebConfig, app_from_environment, create_app, secret_for
 from ._auth import LoginLimiter, issue_token
 
-__all__ = ["LoginLimiter", "WebConfig", "create_app", "issue_token", "secret_for"]
+__all__ = ["LoginLimiter", "WebConfig", "app_from_environment", "create_app", "issue_token", "secret_for"]

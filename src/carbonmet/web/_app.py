@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from carbonmet.services import ServiceError, Workspace
 
-from ._auth import LoginLimiter
+from ._auth import LoginLimiter, WorkspaceCleanup
 from ._jobs import JobRegistry
 from ._pages import install_pages
 from ._problems import JSONOut, install
@@ -40,6 +40,8 @@ class WebConfig:
         Largest uploaded file (default 64 MiB; the readers' own limits apply after that).
     job_workers : int
         Threads running jobs.
+    pact_years : tuple of int, optional
+        Reference years of the footprints the PACT v3 routes exchange (default: the previous calendar year).
     """
 
     secret: str
@@ -48,6 +50,7 @@ class WebConfig:
     login_window: float = 300.0
     max_upload_bytes: int = 64 * 1024 * 1024
     job_workers: int = 2
+    pact_years: tuple[int, ...] | None = None
 
 
 def secret_for(ws: Workspace) -> str:
@@ -106,8 +109,19 @@ def create_app(workspace: Workspace, config: WebConfig | None = None) -> FastAPI
     app.state.config = cfg
     app.state.limiter = LoginLimiter(cfg.login_limit, cfg.login_window)
     app.state.jobs = jobs
+    app.add_middleware(WorkspaceCleanup)
     install(app)
     for router in ROUTERS:
         app.include_router(router)
     install_pages(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app over the installation's workspace from the ``CARBONMET_*`` environment (database URL, readings
+    store, home, time zone): the factory ``carbonmet serve --workers N`` gives uvicorn, which builds one app in each
+    worker process (each with its own caches, docs/web.md)."""
+    from carbonmet.db import Settings
+
+    settings = Settings()
+    return create_app(Workspace.from_settings(settings, store_root=settings.readings_root))

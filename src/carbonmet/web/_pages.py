@@ -44,7 +44,7 @@ from carbonmet.services import (
 )
 
 from ._auth import TOKEN_COOKIE, WorkspaceDep, csrf_token, current_caller, issue_token
-from ._problems import status_of
+from ._problems import is_pact, status_of
 from ._render import LANG_COOKIE, LANGS, ResultCache, chart, environment, finite, translator
 from ._routers.uploads import _ingest_answer, _renamed, saved
 
@@ -59,10 +59,10 @@ class LoginRequired(Exception):
     """A page was asked for without a valid session: answered by a redirect to ``/login``."""
 
 
-def page_caller(request: Request, ws: WorkspaceDep) -> Caller:
+async def page_caller(request: Request, ws: WorkspaceDep) -> Caller:
     """The caller of a page: :func:`current_caller` on the session cookie; no session → :class:`LoginRequired`."""
     try:
-        return current_caller(request, ws, None, None)
+        return await current_caller(request, ws, None, None)
     except AuthenticationFailed:
         raise LoginRequired() from None
     except HTTPException as exc:
@@ -462,7 +462,7 @@ def install_pages(app: FastAPI) -> None:
 
     async def page_error(request: Request, exc: Exception) -> Response:
         """Errors of the API stay problem documents; a page shows them as a page with the same status."""
-        if request.url.path.startswith("/api/") or not isinstance(exc, CarbonmetError):
+        if request.url.path.startswith("/api/") or is_pact(request.url.path) or not isinstance(exc, CarbonmetError):
             out = api_error(request, exc)
             return await out if inspect.isawaitable(out) else out
         status = status_of(exc)

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import json
 import logging
-import math
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic_core import to_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carbonmet.services import AccessDenied, AuthenticationFailed, CarbonmetError, ImportRejected
+
+from ._auth import TokenExpired
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://carbonmet.example/problems/"
@@ -30,28 +36,85 @@ _TYPES = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-f
 log = logging.getLogger("carbonmet.web")
 
 
-def _clean(v: Any) -> Any:
-    """JSON-safe: non-finite floats become null (RFC 8259 has no NaN), containers recursively."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {str(k): _clean(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_clean(x) for x in v]
-    return v
-
-
 class JSONOut(JSONResponse):
-    """JSON with NaN and ±inf written as null and other values (dates, paths) as text."""
+    """JSON with NaN and ±inf written as null (RFC 8259 has no NaN), dates and times in ISO 8601, other values
+    (paths, numpy integers) as text; serialised by pydantic-core (compiled), UTF-8, no spaces."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(_clean(content), ensure_ascii=False, allow_nan=False, default=str,
-                          separators=(",", ":")).encode("utf-8")
+        return to_json(content, inf_nan_mode="null", fallback=str)
+
+
+_RENDERED_SIZE = 256
+_rendered: OrderedDict[tuple[int, str], tuple[Callable[[], object], bytes]] = OrderedDict()
+_rendered_lock = threading.Lock()
+
+
+def json_of(obj: object, plain: Callable[[Any], Any] = lambda x: x, *, variant: str = "") -> Response:
+    """The JSON response of ``obj`` (``plain(obj)`` rendered), the rendered bytes kept with ``obj`` itself.
+
+    For results the services cache and hand out again while the data are unchanged (a cached account, the due
+    list of a registry version): the same object asked for again is answered with the same bytes, without
+    converting and encoding it anew. An entry refers to its object weakly when it can (an account: it lives as long
+    as the services' cache keeps it), else strongly (a list, a dict: the small registry listings); either way an
+    entry answers only for the very object it was made from (least recently used out after 256). ``variant``
+    tells apart renderings of one object.
+    """
+    key = (id(obj), variant)
+    with _rendered_lock:
+        hit = _rendered.get(key)
+        if hit is not None and hit[0]() is obj:
+            _rendered.move_to_end(key)
+            return Response(hit[1], media_type="application/json")
+    body = to_json(plain(obj), inf_nan_mode="null", fallback=str)
+    try:
+        ref: Callable[[], object] = weakref.ref(obj)
+    except TypeError:  # lists and dicts cannot be referred to weakly
+
+        def ref() -> object:
+            return obj
+
+    with _rendered_lock:
+        _rendered[key] = (ref, body)
+        _rendered.move_to_end(key)
+        while len(_rendered) > _RENDERED_SIZE:
+            _rendered.popitem(last=False)
+    return Response(body, media_type="application/json")
+
+
+#: Where the PACT v3 routes live: their errors are PACT ``Error`` objects, not problem details.
+PACT_TOKEN_PATH = "/auth/token"
+PACT_PREFIX = "/3/"
+_PACT_CODES = {400: "BadRequest", 401: "AccessDenied", 403: "AccessDenied", 404: "NotFound", 500: "InternalError",
+               501: "NotImplemented"}
+_OAUTH_ERRORS = {401: "invalid_client", 429: "invalid_client"}
+
+
+def is_pact(path: str) -> bool:
+    """Whether ``path`` is one of the PACT v3 routes (``/auth/token``, ``/3/…``)."""
+    return path == PACT_TOKEN_PATH or path.startswith(PACT_PREFIX)
+
+
+def pact_error(status: int, message: str, path: str, *, code: str | None = None,
+               headers: dict[str, str] | None = None, oauth_error: str | None = None) -> JSONOut:
+    """A PACT v3 ``Error`` (``{"code", "message"}``, PACT Technical Specifications v3.0.3 components/schemas/Error).
+
+    A request the API could not validate answers 400 ``BadRequest`` (PACT has no 422). On ``/auth/token`` the body
+    carries the OAuth 2.0 error too (RFC 6749 §5.2: ``error``, ``error_description``), which is what a client of
+    the client-credentials grant reads."""
+    status = 400 if status in (405, 413, 422) else status
+    body: dict[str, Any] = {"code": code or _PACT_CODES.get(status, "BadRequest"), "message": message}
+    if path == PACT_TOKEN_PATH:
+        body = {"error": oauth_error or _OAUTH_ERRORS.get(status, "invalid_request"), "error_description": message,
+                **body}
+    return JSONOut(body, status_code=status, headers=headers)
 
 
 def problem(status: int, detail: str, request: Request, *, headers: dict[str, str] | None = None,
             **extra: Any) -> JSONOut:
-    """A problem-details response."""
+    """A problem-details response (a PACT ``Error`` on the PACT routes, :func:`pact_error`)."""
+    if is_pact(request.url.path):
+        return pact_error(status, detail, request.url.path, headers=headers, code=extra.get("pact_code"),
+                          oauth_error=extra.get("oauth_error"))
     body = {"type": TYPE_BASE + _TYPES.get(status, str(status)), "title": _TITLES.get(status, str(status)),
             "status": status, "detail": detail, "instance": request.url.path, **extra}
     return JSONOut(body, status_code=status, headers=headers, media_type=PROBLEM)
@@ -75,6 +138,12 @@ def install(app: FastAPI) -> None:
 
     async def carbonmet_error(request: Request, exc: Exception) -> JSONOut:
         assert isinstance(exc, CarbonmetError)
+        if isinstance(exc, AuthenticationFailed) and is_pact(request.url.path):
+            # PACT: an expired token is 401 TokenExpired; any other bad token 400 BadRequest (conformance tests)
+            expired = isinstance(exc, TokenExpired)
+            return pact_error(401 if expired else 400, str(exc), request.url.path,
+                              code="TokenExpired" if expired else "BadRequest",
+                              headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         status = status_of(exc)
         headers = {"WWW-Authenticate": 'Bearer realm="carbonmet"'} if status == 401 else None
         return problem(status, str(exc), request, headers=headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from carbonmet.services import (
     due_items,
@@ -19,14 +19,15 @@ from carbonmet.services import (
 )
 
 from .._auth import ScopeDep, WorkspaceDep, current_caller
+from .._problems import json_of
 
 router = APIRouter(prefix="/api/v1", tags=["registry 台账"], dependencies=[Depends(current_caller)])
 
 
-@router.get("/organisations")
-def organisations(ws: WorkspaceDep, scope: ScopeDep) -> list[dict[str, Any]]:
+@router.get("/organisations", response_model=list[dict[str, Any]])
+def organisations(ws: WorkspaceDep, scope: ScopeDep) -> Response:
     """单位 Organisations the caller may read."""
-    return list_organisations(ws, scope)
+    return json_of(list_organisations(ws, scope))
 
 
 @router.get("/sites")
@@ -65,10 +66,11 @@ def certificate(cert_no: str, ws: WorkspaceDep, scope: ScopeDep) -> dict[str, An
     return get_certificate(ws, scope, cert_no)
 
 
-@router.get("/due")
+@router.get("/due", response_model=list[dict[str, Any]])
 def due(ws: WorkspaceDep, scope: ScopeDep,
         today: Annotated[date | None, Query(description="reference date (default: today)")] = None,
         within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
-        include_ok: bool = False) -> list[dict[str, Any]]:
+        include_ok: bool = False) -> Response:
     """待检/超期 Instruments due or overdue for verification or calibration."""
-    return [i.to_dict() for i in due_items(ws, scope, today or date.today(), within_days, include_ok=include_ok)]
+    items = due_items(ws, scope, today or date.today(), within_days, include_ok=include_ok)
+    return json_of(items, lambda xs: [i.to_dict() for i in xs])
