@@ -23,8 +23,10 @@ from ._errors import CemsError
 from ._plant import (
     PlantBalance,
     PlantReconciliation,
+    StockLedger,
     plant_balance,
     reconcile_plant,
+    survey_repeatability,
     systematic_bias_test,
     three_way,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "Comparison",
     "Filled",
     "PlantBalance",
+    "StockLedger",
     "PlantReconciliation",
     "SubstitutionRule",
     "cems_account",
@@ -49,6 +52,7 @@ __all__ = [
     "plant_balance",
     "recalibration_steps",
     "reconcile_plant",
+    "survey_repeatability",
     "rule_sets",
     "rules",
     "stream_hours",
