@@ -459,7 +459,11 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05,
     rt = r.reshape(n_t, k)
     extra = np.zeros((k, k))
     if n_t > 2:
-        modelled = np.mean([(bm * pb.noise[t]) @ bm.T for t in range(n_t)], axis=0)
+        # each stock survey's own error is scatter the model holds already (as a term: one survey closes a month
+        # and opens the next)
+        own = np.array([key.startswith("survey:") for key in pb.term_keys])
+        gs = g[:, own].reshape(n_t, k, -1) if own.any() else np.zeros((n_t, k, 0))
+        modelled = np.mean([(bm * pb.noise[t]) @ bm.T + gs[t] @ gs[t].T for t in range(n_t)], axis=0)
         sample = np.atleast_2d(np.cov(rt, rowvar=False))
         w, q = np.linalg.eigh(sample - modelled)
         extra = (q * np.clip(w, 0, None)) @ q.T
