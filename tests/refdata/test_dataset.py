@@ -354,7 +354,10 @@ def test_measured_minus_truth_matches_the_certificates(region: tuple[Path, Manif
     """δ̂ per instrument recovers the recorded δ, δ/u is ~N(0,1) across instruments, noise sd as stated."""
     root, _ = region
     stats = instrument_stats(root)
-    clean = [s for s in stats if s["model"] in ("normal", "rectangular")]
+    # stock surveys (refdata 1.6) read 13 times a year with a per-survey error of 0.3–1.5 %: their δ cannot be
+    # recovered to 0.05 %; test_the_books_instruments_come_last_… checks them against the truth instead
+    clean = [s for s in stats if s["model"] in ("normal", "rectangular")
+             and not s["point_id"].endswith((".COAL_YARD_G", ".COAL_YARD_B", ".TANK"))]
     assert len(clean) >= 80
     for s in clean:
         assert s["dhat"] == pytest.approx(s["delta"], abs=0.03 + 0.02 * s["u"]), s["point_id"]
