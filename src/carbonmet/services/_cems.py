@@ -150,10 +150,15 @@ def _stock_ledgers(ws: Workspace, scope: Scope, plan: Any, year: int) -> tuple[l
             continue
         fpt, spt = fence[0], survey[0]
         agg = {(a.point_id, a.period_start.month): a.value_measured
-               for a in aggregate(store, cat, [meter, fpt], start, end, "month", tz=ws.time_zone)}
+               for a in aggregate(store, cat, [meter], start, end, "month", tz=ws.time_zone)}
         mass = np.array([agg.get((meter, m), math.nan) for m in range(1, 13)])
-        fen = np.array([agg.get((fpt, m), 0.0) for m in range(1, 13)])
-        fen = np.where(np.isfinite(fen), fen, 0.0)
+        # the fence's monthly sums of valid (flag N) weighings, added in time order (the same bits every run)
+        ft = store.readings(fpt, start, end, cat)
+        fen = np.zeros(12)
+        for t, val, flag in zip(ft.column("ts").to_pylist(), ft.column("value").to_pylist(),
+                                ft.column("flag").to_pylist(), strict=True):
+            if flag == "N" and val is not None:
+                fen[t.astimezone(z).month - 1] += float(val)
         tab = store.readings(spt, start - timedelta(days=2), end + timedelta(days=2), cat)
         ts = [t.timestamp() for t in tab.column("ts").to_pylist()]
         vals = tab.column("value").to_numpy(zero_copy_only=False)
