@@ -307,9 +307,43 @@ def test_the_wastewater_instruments_come_after_the_others_and_carry_no_injected_
     def number(r: dict[str, str]) -> int:
         return int(r["instrument_id"].rsplit("-I", 1)[1])
 
-    assert min(map(number, new)) > max(number(r) for r in inst if r not in new)
+    wave2 = [r for r in inst if r["point_id"].endswith(WAVE2_SUFFIXES)]  # refdata-1.6, numbered after these
+    assert min(map(number, new)) > max(number(r) for r in inst if r not in new and r not in wave2)
     named = {x for f in manifest.faults + manifest.noncompliance for x in (f.get("point_id"), f.get("instrument_id"))}
     assert not named & ({r["instrument_id"] for r in new} | {r["point_id"] for r in new if r["point_id"]})
+
+
+WAVE2_SUFFIXES = (".COAL_YARD_G", ".COAL_YARD_B", ".SHIP", ".TANK")
+
+
+def test_the_books_instruments_come_last_carry_no_fault_and_their_surveys_match_the_truth(
+        region: tuple[Path, Manifest]) -> None:
+    """refdata-1.6 added the plant's books: a stock survey per coal yard, and per Coriolis-metered product a
+    shipments weighbridge and a tank gauge. They are numbered after every earlier instrument, no fault is drawn
+    among them, and every survey reading is the true stock within 5 stated u (certificate and per-survey error)."""
+    root, manifest = region
+    inst = _csv(root / "registry/instruments.csv")
+    new = [r for r in inst if r["point_id"].endswith(WAVE2_SUFFIXES)]
+    n_prod = sum(1 for r in _csv(root / "registry/points.csv") if r["point_id"].endswith(".TANK"))
+    assert len(new) == 2 * manifest.enterprises + 2 * n_prod and n_prod >= 1
+
+    def number(r: dict[str, str]) -> int:
+        return int(r["instrument_id"].rsplit("-I", 1)[1])
+
+    assert min(map(number, new)) > max(number(r) for r in inst if r not in new)
+    named = {x for f in manifest.faults + manifest.noncompliance for x in (f.get("point_id"), f.get("instrument_id"))}
+    assert not named & ({r["instrument_id"] for r in new} | {r["point_id"] for r in new})
+    truth = {(r["point_id"], r["ts"]): float(r["stock_t"]) for r in _csv(root / "truth/stocks.csv")}
+    assert len(truth) == 13 * (2 * manifest.enterprises + n_prod)
+    con = duckdb.connect()
+    for pid in {p for p, _ in truth}:
+        rows = con.execute("SELECT ts, value FROM read_parquet(?) ORDER BY ts",
+                           [f"{root}/readings/enterprise={pid.split('.')[0]}/point={pid}/*/*.parquet"]).fetchall()
+        assert len(rows) == 13, pid
+        trues = [v for (p, _), v in sorted(truth.items()) if p == pid]
+        rel = 0.03 if pid.endswith(("COAL_YARD_G", "COAL_YARD_B")) else 0.005  # survey: u 1 % + 1.5 %; tank 0.2 % + 0.3 %
+        for (_, v), t in zip(rows, trues, strict=True):
+            assert abs(v - t) <= 5 * rel * t, (pid, v, t)
 
 
 # ------------------------------------------------------------------------------------------ error statistics
@@ -320,7 +354,10 @@ def test_measured_minus_truth_matches_the_certificates(region: tuple[Path, Manif
     """δ̂ per instrument recovers the recorded δ, δ/u is ~N(0,1) across instruments, noise sd as stated."""
     root, _ = region
     stats = instrument_stats(root)
-    clean = [s for s in stats if s["model"] in ("normal", "rectangular")]
+    # stock surveys (refdata 1.6) read 13 times a year with a per-survey error of 0.3–1.5 %: their δ cannot be
+    # recovered to 0.05 %; test_the_books_instruments_come_last_… checks them against the truth instead
+    clean = [s for s in stats if s["model"] in ("normal", "rectangular")
+             and not s["point_id"].endswith((".COAL_YARD_G", ".COAL_YARD_B", ".TANK"))]
     assert len(clean) >= 80
     for s in clean:
         assert s["dhat"] == pytest.approx(s["delta"], abs=0.03 + 0.02 * s["u"]), s["point_id"]

@@ -143,7 +143,9 @@ def test_the_page_holds_every_enterprise_chart_verdict_and_the_flagged_findings(
     assert "src=\"http" not in html and "<script" not in html  # self-contained, nothing to fetch or run
     sections = dict(zip(PILOT, re.split(r'<h2 id="ent-E\d\d">', html)[1:], strict=True))
     assert "[flag] inconsistent_year" in sections["E05"] and "[flag] unstable" in sections["E05"]
-    assert "[flag] balance_failed" in sections["E05"]
+    # with the coal-yard and tank books (refdata 1.6) E05's annual balance passes: its drifting stack flow monitor
+    # is below what the balance can detect on a stack (minimum detectable bias 20–50 %); no balance finding then
+    assert "[flag] balance_failed" not in sections["E05"] and "[flag] balance_failed" not in sections["E01"]
     e12 = sections["E12"]
     assert "[flag] step_at_recalibration" in e12 and "E12-I0334" in e12 and "recalibrate E12-I0334" in e12
     assert "[flag]" not in sections["E01"] and "[ok] no_finding" in sections["E01"]

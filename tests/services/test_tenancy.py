@@ -856,6 +856,15 @@ check_compare_enterprise = _cems_read("compare_enterprise")
 check_balance_enterprise = _cems_read("balance_enterprise")
 
 
+def check_stock_ledgers(ws: Workspace, me: str, other: str) -> None:
+    _plans(ws)  # the own plan is read (its books may be empty); the others' are refused before anything is read
+    ledgers, notes = services.stock_ledgers(ws, Scope.enterprise(me), me, 2025)
+    assert isinstance(ledgers, list) and all(n["stream"] for n in notes)
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.stock_ledgers(ws, Scope.enterprise(me), org, 2025)
+
+
 def check_validate_cems(ws: Workspace, me: str, other: str) -> None:
     # generates its own region in a throw-away workspace: nothing of ws changes, any scope may call it
     head = _audit_head(ws)

@@ -23,8 +23,10 @@ from ._errors import CemsError
 from ._plant import (
     PlantBalance,
     PlantReconciliation,
+    StockLedger,
     plant_balance,
     reconcile_plant,
+    survey_repeatability,
     systematic_bias_test,
     three_way,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "Filled",
     "PlantBalance",
     "PlantReconciliation",
+    "StockLedger",
     "SubstitutionRule",
     "cems_account",
     "cems_points",
@@ -53,6 +56,7 @@ __all__ = [
     "rules",
     "stream_hours",
     "substitute",
+    "survey_repeatability",
     "systematic_bias_test",
     "three_way",
 ]

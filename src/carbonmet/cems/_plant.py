@@ -11,12 +11,18 @@ Nodes: the account's carbon-balance group (``gasification``: raw materials in; p
 CO2 recovered and the process vents out) and ``combustion`` (fuels burned in; residues and the stacks of the
 same emission source out), linked by the fuel gas the process fires in the boilers — a flow nobody meters,
 solved as unmeasured.
+
+With the plant's books (:class:`StockLedger`) a coal yard (煤场: weighbridge receipts in, the belt scale's coal
+out to the plant, the stock change by the monthly survey 盘存) or a product tank (罐区: the Coriolis meter's
+product in, weighbridge shipments and the gauged stock change out) becomes a node of its own: a second,
+independent measurement of the big flows, which is what lets the gross-error test tell their meters apart.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
@@ -65,6 +71,72 @@ class PlantBalance:
     noise: np.ndarray  # periods × n: independent variance [tC²]
     instruments: dict[str, list[str]]
     labels: dict[str, str]
+    labels_zh: dict[str, str] = field(default_factory=dict)  # Chinese names of ledger nodes and flows
+
+
+@dataclass(frozen=True)
+class StockLedger:
+    """The books of one stored material: fence weighings and stock surveys (煤场/罐区台账).
+
+    A coal yard (``side="in"``: received at the fence, stored, metered into the plant) or a product tank
+    (``side="out"``: metered out of the plant, stored, shipped over the fence). Its node balance
+    ``fence − meter − ΔS = 0`` (yard) or ``meter − fence − ΔS = 0`` (tank) holds in tonnes of material; it is
+    carried in tonnes of carbon at each period's carbon content of the metered flow (the account's carbon over
+    ``meter_mass``), so the node's constraint is the mass balance scaled and the carbon content's own
+    uncertainty cancels in it.
+
+    Attributes
+    ----------
+    stream : str
+        The balance flow the ledger holds (``"gasifier_coal"``, ``"methanol"``).
+    side : {"in", "out"}
+    meter_mass : ndarray
+        [t] per period of the account: the plant meter's mass (belt scale, Coriolis).
+    meter_instruments : tuple of str
+        Registry ids of the plant meter: terms naming them are the meter's, the others of the flow are its
+        carbon content's.
+    fence : ndarray
+        [t] per period: receipts (yard) or shipments (tank) weighed at the fence.
+    fence_key, fence_u : str, float
+        Term key of the fence instrument's systematic error and its relative standard uncertainty [-].
+    stock : ndarray
+        [t] periods + 1 surveys: the opening stock, then the stock at each period's close.
+    survey_key, survey_u : str, float
+        Term key of the survey instrument's systematic error and its relative standard uncertainty [-].
+    survey_repeatability : float
+        Relative standard uncertainty of each survey's own error [-] (bulk density, pile shape; level, density
+        sample), independent survey to survey.
+    instruments : dict
+        ``{"fence": [...], "stock": [...]}`` registry ids.
+    labels_zh : dict
+        Chinese names of the node and its flows.
+    """
+
+    stream: str
+    side: Literal["in", "out"]
+    meter_mass: np.ndarray
+    meter_instruments: tuple[str, ...]
+    fence: np.ndarray
+    fence_key: str
+    fence_u: float
+    stock: np.ndarray
+    survey_key: str
+    survey_u: float
+    survey_repeatability: float
+    instruments: dict[str, list[str]] = field(default_factory=dict)
+    labels_zh: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def node(self) -> str:
+        return f"{'coal_yard' if self.side == 'in' else 'tank'}:{self.stream}"
+
+    @property
+    def fence_flow(self) -> str:
+        return f"{self.stream}.{'receipts' if self.side == 'in' else 'shipments'}"
+
+    @property
+    def stock_flow(self) -> str:
+        return f"{self.stream}.stock_change"
 
 
 @dataclass
@@ -110,13 +182,76 @@ def _flows_of(acc: Account, which: list[Any], node_in: str | None, node_out: str
     return list(by.values())
 
 
-def plant_balance(acc: Account, cems: Account, plan: Any) -> PlantBalance:
-    """The carbon balance of ``plan``'s enterprise from its account ``acc`` and CEMS leg ``cems``.
+def survey_repeatability(instrument_type: str) -> float:
+    """Relative standard uncertainty [-] of one stock survey by an instrument of ``instrument_type`` (its own
+    error, independent survey to survey), from ``data/stock_surveys.csv`` (values [A]: no published figure).
 
     Raises
     ------
     CemsError
-        The account has no carbon-balance stream (nothing to balance), or the legs cover different periods.
+        The type has no row in the table.
+    """
+    import csv
+    import io
+    from importlib import resources
+
+    text = resources.files(__package__).joinpath("data", "stock_surveys.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(io.StringIO(text)):
+        if row["instrument_type"] == instrument_type:
+            return float(row["repeatability_rel_pct"]) / 100.0
+    raise CemsError(f"data/stock_surveys.csv: no survey repeatability for instrument type {instrument_type!r} / "
+                    "无此类盘存器具的重复性")
+
+
+def _ledger_flows(led: StockLedger, flow: _Flow, running: np.ndarray, terms: dict[str, Any],
+                  extra: dict[str, tuple[float, tuple[str, ...]]]) -> list[_Flow]:
+    """The fence and stock-change flows of ``led`` [tC], and ``flow`` moved onto the ledger's node.
+
+    ``extra`` receives the u and instruments of the ledger's own terms (fence, survey, each survey's own
+    error)."""
+    n_all = led.meter_mass.size
+    if led.fence.size != n_all or led.stock.size != n_all + 1:
+        raise CemsError(f"{led.stream}: ledger periods do not match (fence {led.fence.size}, stock {led.stock.size}, "
+                        f"meter {n_all}) / 台账期数不一致")
+    mass = led.meter_mass[running]
+    c = np.divide(flow.values, mass, out=np.zeros_like(flow.values), where=mass > 0)  # tC per t
+    meter = set(led.meter_instruments)
+    rel = {k: np.divide(v, flow.values, out=np.zeros_like(v), where=flow.values > 0) for k, v in flow.sens.items()
+           if not meter & set(terms[k].instruments)}
+    fence = led.fence[running] * c
+    close, opening = led.stock[1:][running] * c, led.stock[:-1][running] * c
+    ds = close - opening
+    node = led.node
+    if led.side == "in":
+        flow.source = node
+        fence_f = _Flow(led.fence_flow, None, node, fence, {}, np.zeros_like(fence))
+    else:
+        flow.target = node
+        fence_f = _Flow(led.fence_flow, node, None, fence, {}, np.zeros_like(fence))
+    stock_f = _Flow(led.stock_flow, node, None, ds, {}, np.zeros_like(ds))
+    fence_f.sens = {led.fence_key: fence, **{k: r * fence for k, r in rel.items()}}
+    stock_f.sens = {led.survey_key: ds, **{k: r * ds for k, r in rel.items()}}
+    extra[led.fence_key] = (led.fence_u, tuple(led.instruments.get("fence", ())))
+    extra[led.survey_key] = (led.survey_u, tuple(led.instruments.get("stock", ())))
+    months = np.flatnonzero(running)
+    for j in range(n_all + 1):  # survey j closes period j-1 and opens period j
+        s = np.where(months == j - 1, close, 0.0) - np.where(months == j, opening, 0.0)
+        if np.any(s != 0):
+            key = f"survey:{led.stream}:{j}"
+            stock_f.sens[key] = s
+            extra[key] = (led.survey_repeatability, tuple(led.instruments.get("stock", ())))
+    return [fence_f, stock_f]
+
+
+def plant_balance(acc: Account, cems: Account, plan: Any, ledgers: Sequence[StockLedger] = ()) -> PlantBalance:
+    """The carbon balance of ``plan``'s enterprise from its account ``acc`` and CEMS leg ``cems``, with a node
+    for each of ``ledgers`` (coal yards, product tanks) whose stream is a flow of the balance.
+
+    Raises
+    ------
+    CemsError
+        The account has no carbon-balance stream (nothing to balance), the legs cover different periods, or a
+        ledger's periods do not match the account's.
     """
     if list(acc.periods) != list(cems.periods) or acc.enterprise != cems.enterprise:
         raise CemsError(f"account {acc.enterprise} and CEMS leg {cems.enterprise} cover different enterprises or "
@@ -149,11 +284,22 @@ def plant_balance(acc: Account, cems: Account, plan: Any) -> PlantBalance:
         floor = max(1e-3 * float(f.values.mean()), 1.0) ** 2
         f.noise_var = np.where(f.values > 0, f.noise_var, np.maximum(f.noise_var, floor))
     terms = {**acc.terms, **cems.terms}
+    extra: dict[str, tuple[float, tuple[str, ...]]] = {}
+    by_name = {f.name: f for f in flows}
+    nodes: list[str] = [process, COMBUSTION]
+    labels_zh: dict[str, str] = {}
+    for led in ledgers:
+        f = by_name.get(led.stream)
+        if f is None or (led.side == "in") != (f.source is None):
+            continue  # the stream is not a flow of this balance in the ledger's direction
+        flows += _ledger_flows(led, f, running, terms, extra)
+        nodes.append(led.node)
+        labels_zh.update(led.labels_zh)
     n_t, names = len(periods), [f.name for f in flows]
     m = len(flows)
     x = np.stack([f.values for f in flows], axis=1)  # T × m
     keys = sorted({k for f in flows for k in f.sens})
-    u = np.array([terms[k].u for k in keys])
+    u = np.array([extra[k][0] if k in extra else terms[k].u for k in keys])
     sens = np.zeros((n_t, m, len(keys)))
     for i, f in enumerate(flows):
         for j, k in enumerate(keys):
@@ -167,13 +313,15 @@ def plant_balance(acc: Account, cems: Account, plan: Any) -> PlantBalance:
     cov_year = sy @ sy.T + np.diag(noise.sum(axis=0))
     streams = [Stream(f.name, f.source, f.target) for f in flows]
     streams.append(Stream(FUEL_GAS, process, COMBUSTION, measured=False))
-    net = BalanceNetwork((process, COMBUSTION), tuple(streams))
+    net = BalanceNetwork(tuple(nodes), tuple(streams))
     order = [names.index(nm) for nm in net.measured_names]
     x, cov, cov_year = x[:, order], cov[:, order][:, :, order], cov_year[order][:, order]
     sens, noise = sens[:, order], noise[:, order]
-    inst = {f.name: sorted({i for k in f.sens for i in terms[k].instruments}) for f in flows}
+    inst = {f.name: sorted({i for k in f.sens for i in (extra[k][1] if k in extra else terms[k].instruments)})
+            for f in flows}
     return PlantBalance(acc.enterprise, acc.year, periods, net, x, cov, cov_year, sens, u, keys, noise, inst,
-                        {nm: "无碳或有月份为零, 未参与平衡 / no carbon in some month: left out" for nm in empty})
+                        {nm: "无碳或有月份为零, 未参与平衡 / no carbon in some month: left out" for nm in empty},
+                        labels_zh)
 
 
 @dataclass
@@ -190,12 +338,17 @@ class PlantReconciliation:
 
     def png(self, title: str | None = None) -> bytes:
         """The carbon-flow diagram (碳流图) of the annual reconciled flows, as PNG bytes."""
+        from ._reconcile import SankeyFlow
         from ._sankey import sankey_png
 
         b = self.balance
         zh = title or f"{b.enterprise} {b.year} 碳流图 (协调后, tC)"
-        return sankey_png(self.annual.flows(), zh, title_en=f"{b.enterprise} {b.year} carbon flows (reconciled, tC)",
-                          node_labels_zh={b.network.nodes[0]: "气化及下游工艺", COMBUSTION: "锅炉燃烧"})
+        # a stock that fell over the year is carbon entering its node: drawn in the opposite direction
+        flows = [SankeyFlow(f.name, f.node, "in" if f.direction == "out" else "out", -f.value, f.u, f.label_zh)
+                 if f.value < 0 else f for f in self.annual.flows()]
+        return sankey_png(flows, zh, title_en=f"{b.enterprise} {b.year} carbon flows (reconciled, tC)",
+                          node_labels_zh={b.network.nodes[0]: "气化及下游工艺", COMBUSTION: "锅炉燃烧",
+                                          **{k: v for k, v in b.labels_zh.items() if k in b.network.nodes}})
 
     def to_dict(self) -> dict[str, Any]:
         b, mo, an = self.balance, self.monthly, self.annual
@@ -233,7 +386,7 @@ def reconcile_plant(pb: PlantBalance, *, alpha: float = 0.05) -> PlantReconcilia
     return PlantReconciliation(pb, mo, reconcile(pb.network, pb.x.sum(axis=0), pb.cov_year, alpha=alpha))
 
 
-def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05, separation_ratio: float = 1.5,
+def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05,
                          bias: dict[str, float] | None = None, max_relative_bias: float = 0.5) -> dict[str, Any]:
     r"""Which meter reads beyond its certificate? — the balance test over all periods at once (超差计量点识别).
 
@@ -248,16 +401,24 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05, separation_ra
     period adds ``b·f_i`` with ``f_{i,t} = B_{:,i} x_{i,t}``; its generalised likelihood ratio
     ``T_i = (f_iᵀV⁻¹r)² / (f_iᵀV⁻¹f_i)`` is χ²(1) under the null hypothesis — and because ``V`` already holds
     the meter's own calibration uncertainty in the direction ``f_i``, a bias inside what its certificate states
-    is not called gross. Critical value: Bonferroni over the meters. The meter with the largest ``T_i`` is named
-    when no other comes within ``separation_ratio`` of it; otherwise the candidates are reported together.
+    is not called gross. Critical value ``c``: Bonferroni over the meters.
+
+    Which meter? ``T_i − T_j`` is twice the log-likelihood ratio of "meter i is biased" against "meter j is
+    biased" (one bias each, the same number of parameters). The meter with the largest ``T`` is named when every
+    other detected meter falls short of it by at least ``c``; otherwise the meters within ``c`` of it are
+    reported together as candidates. How far two meters can be told apart is fixed by the network: with
+    ``ρ_ij`` the correlation of their whitened signatures, a bias ``b`` of meter ``i`` separates it from ``j``
+    by about ``b²(1 − ρ_ij²)/u_b,i²``, so the **minimum nameable bias** (named with 95 % power) is
+    ``u_b,i·(√c + 1.645)/√(1 − ρ_ij²)`` over the competitors ``j`` — infinite when another meter has the same
+    signature (no redundancy tells them apart, ``ρ = 1``) — except that a competitor drops out once the bias
+    it would need to mimic meter ``i`` (``κ_ij·b``, ``κ_ij = f_iᵀV⁻¹f_j / f_jᵀV⁻¹f_j``) exceeds
+    ``max_relative_bias`` (set aside as implausible, as in the test).
 
     Parameters
     ----------
     pb : PlantBalance
     alpha : float
         Family-wise level.
-    separation_ratio : float
-        Meters with ``T_best / T_i < separation_ratio`` are reported as not separable from the best.
     bias : dict, optional
         Relative bias to apply to named flows before testing (``{"methanol": 0.05}``): an injected gross
         error, for validation.
@@ -269,8 +430,9 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05, separation_ra
     dict
         ``chi2``, ``dof``, ``p``, ``critical``, ``detected``, ``named`` (or None), ``candidates``, ``meters``
         (per meter, largest ``T`` first: ``T``, ``b``, ``u_b``, ``minimum_detectable_bias`` — the relative bias
-        detected with 95 % power, ``u_b·(√critical + 1.645)`` — and its ``instruments``), ``implausible``,
-        ``extra_scatter_tC``, ``rule``.
+        detected with 95 % power, ``u_b·(√critical + 1.645)`` —, ``minimum_nameable_bias``, the ``nearest``
+        meter (largest ``ρ``) and ``rho``, and its ``instruments``), ``implausible``, ``extra_scatter_tC``,
+        ``rule``.
 
     References
     ----------
@@ -297,7 +459,11 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05, separation_ra
     rt = r.reshape(n_t, k)
     extra = np.zeros((k, k))
     if n_t > 2:
-        modelled = np.mean([(bm * pb.noise[t]) @ bm.T for t in range(n_t)], axis=0)
+        # each stock survey's own error is scatter the model holds already (as a term: one survey closes a month
+        # and opens the next)
+        own = np.array([key.startswith("survey:") for key in pb.term_keys])
+        gs = g[:, own].reshape(n_t, k, -1) if own.any() else np.zeros((n_t, k, 0))
+        modelled = np.mean([(bm * pb.noise[t]) @ bm.T + gs[t] @ gs[t].T for t in range(n_t)], axis=0)
         sample = np.atleast_2d(np.cov(rt, rowvar=False))
         w, q = np.linalg.eigh(sample - modelled)
         extra = (q * np.clip(w, 0, None)) @ q.T
@@ -322,7 +488,22 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05, separation_ra
     crit = float(stats.chi2.ppf(1.0 - alpha / max(int(ok.sum()), 1), 1))
     best = int(np.argmax(tst))
     detected = bool(tst[best] > crit)
-    cands = [names[j] for j in np.argsort(-tst) if detected and tst[j] > crit and tst[best] / tst[j] < separation_ratio]
+    cands = [names[j] for j in np.argsort(-tst) if detected and tst[j] > crit and tst[best] - tst[j] < crit]
+    # separability of each meter from the one whose signature is closest to its own
+    gram = fw.T @ fw
+    nrm = np.sqrt(np.where(ok, den, 1.0))
+    rho2 = np.where(np.outer(ok, ok), (gram / np.outer(nrm, nrm)) ** 2, 0.0)
+    np.fill_diagonal(rho2, 0.0)
+    nearest = np.argmax(rho2, axis=1)
+    rho_max = np.sqrt(np.clip(rho2[np.arange(m), nearest], 0.0, 1.0))
+    # meter j stops competing with i once the bias it would need to mimic i's (κ_ij·b) is implausible
+    kappa = np.abs(gram) / np.where(ok, den, 1.0)[None, :]
+    mdb_i = u_b * (np.sqrt(crit) + _Z_POWER)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b_sep = mdb_i[:, None] / np.sqrt(np.clip(1.0 - rho2, 0.0, None))
+        b_out = np.where(kappa > 0, max_relative_bias / kappa, np.inf)
+    need = np.where(np.outer(ok, ok) & ~np.eye(m, dtype=bool), np.minimum(b_sep, b_out), 0.0)
+    mnb = np.where(ok, np.maximum(mdb_i, need.max(axis=1) if m > 1 else mdb_i), np.inf)
     return {
         "chi2": round(chi2, 3), "dof": dof, "p": float(stats.chi2.sf(chi2, dof)), "critical": round(crit, 3),
         "detected": detected, "named": cands[0] if len(cands) == 1 else None, "candidates": cands,
@@ -331,11 +512,14 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05, separation_ra
         "meters": [{"flow": names[j], "T": round(float(tst[j]), 3), "b": round(float(b_hat[j]), 6),
                     "u_b": round(float(u_b[j]), 6),
                     "minimum_detectable_bias": round(float(u_b[j] * (np.sqrt(crit) + _Z_POWER)), 6),
+                    "minimum_nameable_bias": round(float(mnb[j]), 6) if np.isfinite(mnb[j]) else None,
+                    "nearest": names[int(nearest[j])], "rho": round(float(rho_max[j]), 6),
                     "instruments": pb.instruments.get(names[j], [])}
                    for j in np.argsort(-tst)],
-        "rule": "逐期不平衡量联合检验, 器具相对误差跨期相关; 单点偏差广义似然比, Bonferroni (α = 0.05) / stacked imbalances "
-                "with each instrument's relative error correlated across periods; GLR of a relative bias per meter, "
-                "Bonferroni-adjusted (α = 0.05)",
+        "rule": "逐期不平衡量联合检验, 器具相对误差跨期相关; 单点偏差广义似然比, Bonferroni (α = 0.05); T 领先其余计量点至少临界值时"
+                "指认 / stacked imbalances with each instrument's relative error correlated across periods; GLR of a "
+                "relative bias per meter, Bonferroni-adjusted (α = 0.05); a meter is named when its T exceeds every "
+                "other's by the critical value",
     }
 
 

@@ -191,15 +191,36 @@ def validate_cems_cmd(
                       f"error raw {100 * b['rms_rel_raw']:.2f} % → reconciled {100 * b['rms_rel_reconciled']:.2f} %; "
                       f"95 % 区间覆盖 intervals cover {100 * b['covered'] / b['flows']:.1f} %; 以实测 u 计的 RMS 误差 "
                       f"RMS error in units of the raw u {b['rms_z_raw']:.3f} → {b['rms_z_reconciled']:.3f}")
-        console.print(f"系统偏差检验 systematic-bias test on the plants as generated: 报警 alarms {b['clean_false_alarms']}/"
-                      f"{b['clean_runs']}")
-        if b["injected"]:
-            n = b["injected"]
-            console.print(f"注入过失误差 injected gross errors (max(5 u, 1.2 × 最小可检偏差 MDB), ≤ 20 %; "
-                          f"{b['undetectable']} 个计量点超出 meters beyond that): {n}; 检出 detected {b['detected']} "
-                          f"({100 * b['detected'] / n:.0f} %); 唯一指名 named alone {b['named']} ({100 * b['named'] / n:.0f} %); "
-                          f"在候选集内 in the candidate set {b['in_candidates']} ({100 * b['in_candidates'] / n:.0f} %); "
-                          f"误指其他计量点 another meter named {b['wrong_named']}")
+        b0 = res["balance_without_books"]
+        if b0["flows"]:
+            console.print(f"  不用台账(煤场、罐区)时 without the books (coal yards, tanks): closer {100 * b0['closer'] / b0['flows']:.0f} %; "
+                          f"RMS {100 * b0['rms_rel_raw']:.2f} % → {100 * b0['rms_rel_reconciled']:.2f} %; 覆盖 cover "
+                          f"{100 * b0['covered'] / b0['flows']:.1f} %; RMS/u {b0['rms_z_raw']:.3f} → {b0['rms_z_reconciled']:.3f}")
+        console.print(f"系统偏差检验 systematic-bias test on the plants as generated: 无故障电厂报警 alarms on plants "
+                      f"without a faulty balance meter {b['clean_false_alarms']}/{b['clean_runs']}")
+        for cls, label in (("nameable", "偏差 ≥ 最小可指名偏差 off by ≥ the nameable bias"),
+                           ("detectable", "可检出但不可指名 detectable, not nameable"),
+                           ("below_detection", "低于可检出偏差 below the detectable bias")):
+            x = res["real_faults"].get(cls)
+            if x:
+                console.print(f"  真实故障计量点 real faulty meters (漂移/失准标准器/检定不合格 drift, faulty standard, "
+                              f"failed verification), {label}: {x['faults']}; 检出 detected {x['detected']}, 唯一指名 "
+                              f"named alone {x['named']}, 在候选集 in the set {x['in_candidates']}")
+        console.print(f"注入过失误差 injected gross errors — 可指名 nameable: max(5u, 1.2·MDB, 1.2·MNB) ≤ 20 %; 仅可检出 "
+                      f"detect-only: max(5u, 1.2·MDB) ≤ 20 % < 1.2·MNB; 超出 beyond 20 %: {b['undetectable']}")
+        rows = list(res["balance_by_seed"].items()) + [("合计 all", b)]
+        for sd, x in rows:
+            console.print(f"  {sd}: 健康电厂误报 false alarms {x['clean_false_alarms']}/{x['clean_runs']}; 可指名 nameable "
+                          f"{x['nameable_injected']}: 检出 detected {x['nameable_detected']}, 唯一指名 named alone "
+                          f"{x['nameable_named']}, 候选集 in set {x['nameable_in_candidates']}; 仅可检出 detect-only "
+                          f"{x['detect_only_injected']}: 检出 detected {x['detect_only_detected']}, 候选集 in set "
+                          f"{x['detect_only_in_candidates']}; 误指健康计量点 a healthy meter named {x['wrong_named']}")
+        if res["not_nameable"]:
+            console.print("无法唯一指名的计量点 (无冗余区分其偏差特征) meters that cannot be named alone below 20 % "
+                          "(no redundancy separates their signature):")
+            for nm, x in sorted(res["not_nameable"].items(), key=lambda kv: -kv[1]["count"]):
+                twins = ", ".join(f"{k} ×{n}" for k, n in sorted(x["nearest"].items(), key=lambda kv: -kv[1]))
+                console.print(f"  {nm}: {x['count']} 次 times; 最相近 nearest signature {twins}")
 
 
 def balance_cmd(

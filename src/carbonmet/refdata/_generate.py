@@ -26,12 +26,13 @@ from ._ctx import Ctx
 from ._dcc import make_dcc
 from ._errors import RefdataError
 from ._faults import hour_iso, inject_drifts, plan_faults
-from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise
+from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise, relative_error
 from ._metrology import PROVINCES, MetrologyResult, build, lab_instrument_point
 from ._plans import write_plans
 from ._rata import pilots, rata_points, write_rata_files
 from ._region import TAG_LAB, TAG_NOISE, in_draw_order, make_enterprises, make_points, rng_for
 from ._reports import write_reports
+from ._stocks import simulate_stocks, survey_hours
 from ._truth import EnterpriseTruth, simulate
 from ._types import Enterprise, Fault, Instrument, Manifest, Point
 from ._writers import readings_table, sha256, write_csv, write_readings_csv, write_xlsx
@@ -100,6 +101,8 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     pidx = {p.point_id: i for i, p in enumerate(all_points)}
     points_by_id = {p.point_id: p for p in all_points}
     truths = {e.code: simulate(e, i, seed, ctx.hours) for i, e in enumerate(ents)}
+    for i, e in enumerate(ents):  # refdata-1.6: stocks and shipments, from their own random stream
+        truths[e.code].signals.update(simulate_stocks(truths[e.code], i, seed, ctx.ms))
     peaks: dict[str, float] = {}
     for p in all_points:
         if p.instrument_type and p.signal in truths[p.enterprise].signals:
@@ -191,6 +194,23 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
                 truth_cols["point"].append(np.full(tv.size, pidx[p.point_id], dtype=np.int32))
                 truth_cols["th"].append(th_t)
                 truth_cols["true"].append(tv)
+            elif p.schedule == "survey":  # stock surveys (盘存, 罐存): the opening and each month's close
+                rng = rng_for(seed, TAG_NOISE, pidx[p.point_id], 0)
+                th = survey_hours(ctx.ms)
+                truth = x
+                err = relative_error(inst, th, bias) / 100.0
+                v = quantise(truth * (1.0 + err) * (1.0 + inst.noise_rel / 100.0 * rng.standard_normal(th.size)),
+                             inst.resolution)
+                chunk = ctx.chunk_of(th)
+                for m in range(len(ctx.cl)):
+                    sel = chunk == m
+                    if sel.any():
+                        _write_part(ctx, e.code, p.point_id, m, th[sel], v[sel], np.zeros(int(sel.sum()), np.int8))
+                        if e.code == csv_enterprise and (ctx.step == 60 or m <= 1):
+                            _append_csv(ctx, csv_path, p, th[sel], v[sel], np.zeros(int(sel.sum()), np.int8))
+                truth_cols["point"].append(np.full(truth.size, pidx[p.point_id], dtype=np.int32))
+                truth_cols["th"].append(th)
+                truth_cols["true"].append(truth)
             else:
                 rng = rng_for(seed, TAG_NOISE, pidx[p.point_id], 0)
                 if p.schedule == "daily":
@@ -234,6 +254,7 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     cems_info["rata_campaign"] = rata_info
     prog("truth", 0.9)
     summary = _write_truth(ctx, ents, truths, instruments, met, all_points, truth_cols)
+    _write_stock_truth(ctx, ents, truths, all_points)
     ctx.close()
 
     findings = [asdict(f) for f in met.findings]
@@ -479,3 +500,13 @@ def _write_truth(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseT
     from ._ground_truth import write_ground_truth
 
     return write_ground_truth(ctx, ents, truths, instruments, met, points, truth_cols)
+
+
+def _write_stock_truth(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth],
+                       points: list[Point]) -> None:
+    """``truth/stocks.csv``: the true stock of every coal yard and product tank at each survey instant [t]."""
+    th = survey_hours(ctx.ms)
+    rows = [[p.enterprise, p.source_stream, p.point_id, hour_iso(ctx.year, float(h), ctx.tz), round(float(v), 3)]
+            for e in ents for p in points if p.enterprise == e.code and p.schedule == "survey"
+            for h, v in zip(th, truths[e.code].signals[p.signal], strict=True)]
+    write_csv(ctx.out / "truth" / "stocks.csv", ("enterprise", "stream", "point_id", "ts", "stock_t"), rows)

@@ -116,11 +116,11 @@ def clock_chunk(point: Point, inst: Instrument, x: np.ndarray, h0: int, h1: int,
     return th, values, flags, truth, counter, true_counter
 
 
-def interval_records(inst: Instrument, starts_h: np.ndarray, ends_h: np.ndarray, amounts: np.ndarray, load_t: float,
-                     rng: np.random.Generator, bias: list[tuple[int, int, float]]) -> tuple[np.ndarray, np.ndarray,
-                                                                                           np.ndarray]:
-    """Individual weighings (trucks or wagons of about ``load_t``) spreading each period's amount evenly
-    over ``[start, end)``; returns hour positions, measured and true masses."""
+def record_times(starts_h: np.ndarray, ends_h: np.ndarray, amounts: np.ndarray,
+                 load_t: float) -> tuple[np.ndarray, np.ndarray]:
+    """Times [h, whole minutes] and true masses [t] of the weighings (loads of about ``load_t``) that spread
+    each period's amount evenly over ``[start, end)`` (no random draw: the truth of a stock at any instant
+    follows from them)."""
     keep = amounts > 0
     s, e, a = starts_h[keep].astype(float), ends_h[keep].astype(float), amounts[keep]
     n = np.maximum(1, np.ceil(a / load_t)).astype(np.int64)
@@ -129,6 +129,15 @@ def interval_records(inst: Instrument, starts_h: np.ndarray, ends_h: np.ndarray,
     j = np.arange(per.size) - first
     th = np.repeat(s, n) + (j + 0.5) * np.repeat((e - s) / n, n)
     th = np.floor(th * 60.0) / 60.0  # whole minutes
+    return th, per
+
+
+def interval_records(inst: Instrument, starts_h: np.ndarray, ends_h: np.ndarray, amounts: np.ndarray, load_t: float,
+                     rng: np.random.Generator, bias: list[tuple[int, int, float]]) -> tuple[np.ndarray, np.ndarray,
+                                                                                           np.ndarray]:
+    """Individual weighings (trucks or wagons of about ``load_t``) spreading each period's amount evenly
+    over ``[start, end)``; returns hour positions, measured and true masses."""
+    th, per = record_times(starts_h, ends_h, amounts, load_t)
     err = relative_error(inst, th, bias) / 100.0
     vals = per * (1.0 + err) * (1.0 + inst.noise_rel / 100.0 * rng.standard_normal(th.size))
     vals = quantise(vals, inst.resolution)

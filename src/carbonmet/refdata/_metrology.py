@@ -45,6 +45,7 @@ MAKERS = {
     "carbon_analyser": ("示例分析仪器 Maker-E", "CHN-2"), "lab_balance": ("示例分析仪器 Maker-E", "AB-204"),
     "sulfur_analyser": ("示例分析仪器 Maker-E", "CLS-3"), "gas_chromatograph": ("示例分析仪器 Maker-E", "GC-9"),
     "wastewater_flow_meter": ("示例流量仪表 Maker-B", "EMF-150"), "toc_analyser": ("示例分析仪器 Maker-E", "TOC-1"),
+    "stockpile_survey": ("示例测绘仪器 Maker-F", "LS-3D"), "tank_gauge": ("示例液位仪表 Maker-G", "SRG-900"),
 }
 # good (compliant) class per instrument type; non-compliant alternatives per GB 17167 role
 _GOOD_CLASS = {
@@ -54,6 +55,7 @@ _GOOD_CLASS = {
     "cems_gas_analyser": ("2",), "o2_analyser": ("2",), "thermometer": ("1.0",), "moisture_meter": ("5",),
     "calorimeter": ("0.2",), "carbon_analyser": ("1.0",), "lab_balance": ("I",), "sulfur_analyser": ("2.0",),
     "gas_chromatograph": ("1.0",), "wastewater_flow_meter": ("0.5", "1.0"), "toc_analyser": ("3",),
+    "stockpile_survey": ("2", "3"), "tank_gauge": ("0.2", "0.3"),
 }
 # laboratory instruments (point ``<org>.LAB.<suffix>``, no readings): suffix -> (name, quantity, carrier, unit, type).
 # Each enterprise's coal lab has the first four; each provincial institute (composites, natural gas) the last two,
@@ -225,8 +227,9 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
     # the injected findings; the points and lab instruments of wave 1 follow (their own ids, certificates, draws)
     inst_points = [p for p in points if p.instrument_type and p.wave == 0]
     wave1 = [p for p in points if p.instrument_type and p.wave == 1]
-    if any(p.wave > 1 for p in points):
-        raise RefdataError("points of a wave above 1: extend _metrology.build")
+    wave2 = [p for p in points if p.instrument_type and p.wave == 2]  # refdata-1.6: stocks and shipments
+    if any(p.wave > 2 for p in points):
+        raise RefdataError("points of a wave above 2: extend _metrology.build")
     lab_pts = []
     org_province = {e.code: e.province for e in enterprises}
     for e in enterprises:
@@ -274,7 +277,7 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
     bias_windows: dict[str, list[tuple[int, int, float]]] = {}
     oot_events: list[dict] = []
     affected: list[dict] = []
-    for n, p in enumerate(inst_points + lab_pts + wave1):
+    for n, p in enumerate(inst_points + lab_pts + wave1 + wave2):
         t = it[p.instrument_type]
         org = p.enterprise  # an enterprise, or a provincial institute for its own lab instruments
         prov = org_province[org]
@@ -306,6 +309,8 @@ def build(enterprises: list[Enterprise], points: list[Point], peaks: dict[str, f
             unit = p.unit
         if p.schedule in ("daily", "lot_g", "lot_b"):
             hi = 100.0  # per weighing (wagon or truck)
+        if p.schedule == "survey":
+            hi = 1e6  # a whole coal yard or tank farm [t]
         if p.instrument_type in ("thermometer",):
             hi = 300.0
         if p.unit == "%":

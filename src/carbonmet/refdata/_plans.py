@@ -83,8 +83,9 @@ def make_plan(e: Enterprise, points: list[Point], instruments: list[Instrument],
 
     by_id = {p.point_id: p for p in points}
     for p in points:
-        if p.schedule == "lab" or p.point_id not in at_point or p.point_id.split(".", 1)[1].startswith("COAL_RECEIPT"):
-            continue  # receipts cross-check the belt scales; lab points are lab streams below
+        if (p.schedule == "lab" or p.point_id not in at_point or p.wave == 2
+                or p.point_id.split(".", 1)[1].startswith("COAL_RECEIPT")):
+            continue  # receipts, stock surveys and shipments cross-check the meters; lab points are lab streams below
         kind = _kind(p)
         if kind is None:
             continue

@@ -14,6 +14,7 @@ _REGION_SHORT = {"ordos": "鄂尔多斯", "ningdong": "宁东", "yulin": "榆林
 # RNG purpose tags (a stream per purpose, so that adding draws in one place does not move the others)
 TAG_REGION, TAG_TRUTH, TAG_COAL, TAG_METROLOGY, TAG_FAULTS, TAG_NOISE, TAG_LAB, TAG_CEMS = range(1, 9)
 TAG_RATA = 9  # reference-method comparisons (refdata-1.4): a new stream, so no earlier draw moves
+TAG_STOCK = 10  # stocks and shipments (refdata-1.6): a new stream, so no earlier draw moves
 
 
 def rng_for(seed: int, tag: int, *keys: int) -> np.random.Generator:
@@ -174,6 +175,22 @@ def make_points(e: Enterprise) -> list[Point]:
         "total", "L2", "wastewater", "wastewater_flow_meter", "wastewater", wave=1)
     add("WASTEWATER.LAB", s1, "外排废水采样(总碳) wastewater samples, total carbon", "carbon_content", "wastewater", "%",
         "sample", "L2", "wastewater", "", "wastewater", "lab", wave=1)
+    # wave 2 (refdata-1.6): what the plant's books hold beside the process meters — monthly stock surveys of the
+    # coal yards (盘存; the rail weighbridges above weigh the receipts) and, for products metered by Coriolis,
+    # shipments over the weighbridge (出厂计量) and tank gauging (罐存). They feed no account; they close the
+    # coal-yard and product-tank balances (receipts − consumption − Δstock = 0).
+    add("COAL_YARD_G", s1, "气化原料煤煤场盘存 gasifier coal yard stock survey", "mass", "raw_coal", "t", "sample", "L2",
+        "gasifier_coal", "stockpile_survey", "gasifier_coal.stock", "survey", wave=2)
+    add("COAL_YARD_B", s2, "燃料煤煤场盘存 boiler coal yard stock survey", "mass", "fuel_coal", "t", "sample", "L2",
+        "boiler_coal", "stockpile_survey", "boiler_coal.stock", "survey", wave=2)
+    for p in products(e):
+        if p["instrument"] == "weighbridge":
+            continue  # weighed out already: its meter is the shipment
+        pid = p["name"].upper()
+        add(f"{pid}.SHIP", s1, f"{p['name']} 出厂汽车衡 shipments weighbridge", "mass", p["carrier"], "t", "interval",
+            "L1", p["name"], "weighbridge", f"{p['name']}.shipped", "daily", "static_weighing", wave=2)
+        add(f"{pid}.TANK", s1, f"{p['name']} 成品罐区罐存 product tank gauging", "mass", p["carrier"], "t", "sample",
+            "L2", p["name"], "tank_gauge", f"{p['name']}.stock", "survey", wave=2)
     return pts
 
 

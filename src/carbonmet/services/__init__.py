@@ -21,6 +21,7 @@ from ._cems import (
     balance_enterprise,
     cems_enterprise,
     compare_enterprise,
+    stock_ledgers,
     validate_cems,
 )
 from ._credentials import set_hj212_password
@@ -206,6 +207,7 @@ __all__ = [
     "show_plan",
     "sign_audit_head",
     "start_hj212_server",
+    "stock_ledgers",
     "trace_accounts",
     "trace_standard",
     "type_a_quantity",

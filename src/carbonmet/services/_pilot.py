@@ -22,7 +22,7 @@ from carbonmet.reports import (
 )
 from carbonmet.sites import load_plan
 
-from ._cems import BalanceResult, compare_enterprise
+from ._cems import BalanceResult, _stock_ledgers, compare_enterprise
 from ._errors import ServiceError
 from ._scope import Scope
 from ._usecase import use_case
@@ -127,12 +127,13 @@ def pilot_comparison(ws: Workspace, scope: Scope, enterprises: Sequence[str], ye
                    "替代规则集 rule set": rule_set}
         balance: dict[str, Any] | None = None
         flow_png: bytes | None = None
+        ledgers, notes = _stock_ledgers(ws, scope, plan, year)
         try:
-            pb = plant_balance(acc, cems, plan)
+            pb = plant_balance(acc, cems, plan, ledgers)
         except CemsError as exc:
             sources["碳平衡 balance"] = f"未建立 not built: {exc}"
         else:
-            res = BalanceResult(reconcile_plant(pb), systematic_bias_test(pb), cmp)
+            res = BalanceResult(reconcile_plant(pb), systematic_bias_test(pb), cmp, notes)
             balance, flow_png = res.to_dict(), res.reconciliation.png()
             sources["碳平衡 balance"] = "全年逐月协调 reconciled monthly and for the year"
         ents.append(PilotEnterprise(e, cmp.to_dict(), cems.to_dict(), stream_hours(cems), balance, flow_png, sources))
