@@ -30,7 +30,8 @@ from carbonmet.reports.capability import (
     render_capability_html,
     write_capability_xlsx,
 )
-from carbonmet.review import Finding, ReviewResult, load_rules, summarise_campaign
+from carbonmet.review import Finding, ReviewResult, load_rules
+from carbonmet.review.campaign import summarise_campaign
 from carbonmet.services import (
     Scope,
     Workspace,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from carbonmet.review import Finding, ReviewResult, load_rules, summarise_campaign
+from carbonmet.review import Finding, ReviewResult, load_rules
+from carbonmet.review.campaign import summarise_campaign
 from carbonmet.services import Scope, Workspace, review_campaign, review_enterprise
 
 ON = date(2025, 6, 1)

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from carbonmet import services
 from carbonmet.footprint.pact import check_product_footprint, exchange_id
 from carbonmet.services import Scope
-from carbonmet.web._auth import issue_token
+from carbonmet.web import issue_token
 
 from .conftest import GEN_YEAR, SECRET
 

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from carbonmet.web import WebConfig, create_app
-from carbonmet.web._problems import is_pact
+from carbonmet.web import WebConfig, create_app, is_pact
 
 from .conftest import PASSWORD, SECRET, Site
 

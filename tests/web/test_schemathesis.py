@@ -18,8 +18,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 from carbonmet.services import Workspace
-from carbonmet.web import WebConfig, create_app
-from carbonmet.web._problems import is_pact
+from carbonmet.web import WebConfig, create_app, is_pact
 
 from .conftest import SECRET, USERS, build, login
 

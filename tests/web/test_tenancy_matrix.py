@@ -32,8 +32,7 @@ from carbonmet import services
 from carbonmet.db import AuditEntry
 from carbonmet.footprint.pact import exchange_id
 from carbonmet.services import Scope, Workspace
-from carbonmet.web import WebConfig, create_app
-from carbonmet.web._problems import is_pact
+from carbonmet.web import WebConfig, create_app, is_pact
 
 from .conftest import DCC, ENTERPRISES, PASSWORD, SECRET, Site, lab_csv
 

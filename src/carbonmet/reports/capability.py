@@ -31,7 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from carbonmet.cems.balance import cjk_font
 from carbonmet.quantities.rules import spreadsheet_text
-from carbonmet.review import CampaignSummary
+from carbonmet.review.campaign import CampaignSummary
 from carbonmet.tabular import save_workbook
 
 from ._html import _b64, _env

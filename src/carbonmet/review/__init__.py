@@ -10,7 +10,7 @@ Public API:
   and the GB 17167 fit-out rates (:class:`FitOutRate`); the pure models it applies are in the public submodule
   :mod:`carbonmet.review.system` (``combine_mpe``: the whole measuring system's MPE; ``fitout_rate``;
   ``is_main``: Tables 1-3);
-- campaigns (批量审查): :func:`summarise_campaign` of many enterprises' reviews → :class:`CampaignSummary`
+- campaigns (批量审查), in the public submodule :mod:`carbonmet.review.campaign`: :func:`summarise_campaign` of many enterprises' reviews → :class:`CampaignSummary`
   (:class:`EnterpriseOutcome` per enterprise, the top :class:`Problem` with the rule's recommendation);
 - verification (碳核查): the enterprise's report (:class:`ReportRow`, :func:`read_report` → :class:`Report`),
   :func:`verify_account` (report vs the platform's account, lab results and plan) → :class:`VerificationResult`
@@ -30,7 +30,6 @@ The certificate rules (when a certificate counts and covers, 强制检定) are t
 """
 
 from . import runs  # noqa: F401  (declares the run tables on carbonmet.db.Base)
-from ._campaign import CampaignSummary, EnterpriseOutcome, Problem, summarise_campaign
 from ._decision import RULES, Decision, decide, decide_mpe
 from ._engine import Finding, ReviewResult, class_mpe, review_instruments
 from ._errors import ReportFileError, ReviewError, RuleFileError
@@ -53,12 +52,9 @@ __all__ = [
     "REPORT_COLUMNS",
     "RULES",
     "VERIFY_CHECKS",
-    "CampaignSummary",
     "Decision",
-    "EnterpriseOutcome",
     "Finding",
     "FitOutRate",
-    "Problem",
     "Report",
     "ReportFileError",
     "ReportRow",
@@ -80,7 +76,6 @@ __all__ = [
     "read_report",
     "read_rule_file",
     "review_instruments",
-    "summarise_campaign",
     "verify_account",
     "verify_profile_names",
 ]

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from carbonmet.review import CampaignSummary, ReviewResult, load_rules, review_instruments, summarise_campaign
+from carbonmet.review import ReviewResult, load_rules, review_instruments
+from carbonmet.review.campaign import CampaignSummary, summarise_campaign
 
 from ._deps import Organisation
 from ._errors import ServiceError

@@ -6,5 +6,6 @@ Routers per resource; one dependency turns the request's credential (bearer toke
 
 from ._app import WebConfig, app_from_environment, create_app, secret_for
 from ._auth import LoginLimiter, issue_token
+from ._problems import is_pact
 
-__all__ = ["LoginLimiter", "WebConfig", "app_from_environment", "create_app", "issue_token", "secret_for"]
+__all__ = ["LoginLimiter", "WebConfig", "app_from_environment", "create_app", "is_pact", "issue_token", "secret_for"]
