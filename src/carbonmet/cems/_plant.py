@@ -289,10 +289,10 @@ def plant_balance(acc: Account, cems: Account, plan: Any, ledgers: Sequence[Stoc
     nodes: list[str] = [process, COMBUSTION]
     labels_zh: dict[str, str] = {}
     for led in ledgers:
-        f = by_name.get(led.stream)
-        if f is None or (led.side == "in") != (f.source is None):
+        hit = by_name.get(led.stream)
+        if hit is None or (led.side == "in") != (hit.source is None):
             continue  # the stream is not a flow of this balance in the ledger's direction
-        flows += _ledger_flows(led, f, running, terms, extra)
+        flows += _ledger_flows(led, hit, running, terms, extra)
         nodes.append(led.node)
         labels_zh.update(led.labels_zh)
     n_t, names = len(periods), [f.name for f in flows]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -100,7 +100,10 @@ def compare_enterprise(ws: Workspace, scope: Scope, enterprise: str, year: int, 
 
 #: Chinese names of the ledger nodes and flows, by side.
 _LEDGER_ZH = {"in": ("煤场", "进厂计量(轨道衡)", "库存变化(盘存)"), "out": ("成品罐区", "出厂计量(汽车衡)", "库存变化(罐存)")}
-_SIDE = {"raw_material": "in", "fuel_combustion": "in", "product": "out", "by_product": "out"}
+_SEED_KEYS: tuple[str, ...] = ("clean_runs", "clean_false_alarms", "nameable_injected", "nameable_detected", "nameable_named",
+              "nameable_in_candidates", "detect_only_injected", "detect_only_detected", "detect_only_named",
+              "detect_only_in_candidates", "wrong_named")
+_SIDE: dict[str, Literal["in", "out"]] = {"raw_material": "in", "fuel_combustion": "in", "product": "out", "by_product": "out"}
 
 
 def _stock_ledgers(ws: Workspace, scope: Scope, plan: Any, year: int) -> tuple[list[Any], list[dict[str, str]]]:
@@ -387,35 +390,31 @@ def _balance_check(v: CemsValidation, e: str, cmp: Comparison, plan: Any, carbon
         detect = max(GROSS_SIGMAS * float(u_rel[k]), GROSS_OVER_MDB * m["minimum_detectable_bias"])
         mnb = m["minimum_nameable_bias"]
         name = max(detect, GROSS_OVER_MDB * mnb) if mnb is not None else math.inf
-        cls = "nameable" if name <= GROSS_MAX_BIAS else "detect_only" if detect <= GROSS_MAX_BIAS else None
-        if cls is None:
+        klass = "nameable" if name <= GROSS_MAX_BIAS else "detect_only" if detect <= GROSS_MAX_BIAS else None
+        if klass is None:
             b["undetectable"] += 1
             continue
-        size = name if cls == "nameable" else detect
+        size = name if klass == "nameable" else detect
         bias = float(rng.choice([-1.0, 1.0])) * size
         t = systematic_bias_test(pb, bias={nm: bias})
         wrong = t["named"] is not None and t["named"] != nm
         for d in (b, seed_row):
-            d[f"{cls}_injected"] += 1
-            d[f"{cls}_detected"] += t["detected"]
-            d[f"{cls}_named"] += t["named"] == nm
-            d[f"{cls}_in_candidates"] += nm in t["candidates"]
+            d[f"{klass}_injected"] += 1
+            d[f"{klass}_detected"] += t["detected"]
+            d[f"{klass}_named"] += t["named"] == nm
+            d[f"{klass}_in_candidates"] += nm in t["candidates"]
             d["wrong_named"] += wrong
-        if cls == "detect_only":
+        if klass == "detect_only":
             tw = v.not_nameable.setdefault(nm, {"count": 0, "nearest": {}, "size_pct": []})
             tw["count"] += 1
             tw["nearest"][m["nearest"]] = tw["nearest"].get(m["nearest"], 0) + 1
             tw["size_pct"].append(round(100 * (GROSS_OVER_MDB * mnb if mnb is not None else math.inf), 1)
                                   if mnb is not None else None)
-        v.gross_rows.append({"run": run, "enterprise": e, "meter": nm, "class": cls, "bias": round(bias, 5),
+        v.gross_rows.append({"run": run, "enterprise": e, "meter": nm, "class": klass, "bias": round(bias, 5),
                              "u_rel": round(float(u_rel[k]), 5), "nameable_from": mnb, "nearest": m["nearest"],
                              "rho": m["rho"], "detected": t["detected"], "named": t["named"],
                              "candidates": t["candidates"]})
 
-
-_SEED_KEYS = ("clean_runs", "clean_false_alarms", "nameable_injected", "nameable_detected", "nameable_named",
-              "nameable_in_candidates", "detect_only_injected", "detect_only_detected", "detect_only_named",
-              "detect_only_in_candidates", "wrong_named")
 
 
 @use_case("none")
