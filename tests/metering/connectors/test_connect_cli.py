@@ -36,7 +36,7 @@ def test_connect_modbus_polls_a_meter_into_the_store(tmp_path: Path) -> None:
                                           "E01.POWER,2,float32,1,kW\n", encoding="utf-8")
         r = CliRunner().invoke(app, ["connect", "modbus", "--host", "127.0.0.1", "--port", str(port), "--registers",
                                      str(tmp_path / "map.csv"), "--store", str(tmp_path / "s"), "--points",
-                                     str(tmp_path / "points.csv"), "--interval", "0.2", "--seconds", "1.5", "--json"])
+                                     str(tmp_path / "points.csv"), "--interval", "0.2", "--seconds", "6", "--json"])
     finally:
         meter.kill()
         meter.wait()
