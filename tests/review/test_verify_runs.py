@@ -8,16 +8,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from carbonmet.cli import app
@@ -40,8 +36,6 @@ from carbonmet.services import (
     verify_enterprise,
 )
 
-PG_ADMIN_URL = os.environ.get("CARBONMET_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
@@ -51,34 +45,10 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, An
     return root / "region", json.loads((root / "region" / "manifest.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'v.db'}"
-        return
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as c:
-            c.execute(text("SELECT 1"))
-    except OperationalError:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432 (CI must test on it)")
-        pytest.skip("PostgreSQL not reachable")
-    name = f"cm_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module")
-def ws(url: str, region: tuple[Path, dict[str, Any]]) -> Iterator[Workspace]:
+def ws(module_db_url: str, region: tuple[Path, dict[str, Any]]) -> Iterator[Workspace]:
     root, _ = region
-    with Workspace(url, store_root=root) as w:
+    with Workspace(module_db_url, store_root=root) as w:
         centre = Scope.centre()
         import_registry(w, centre, sorted((root / "registry").glob("*.csv")))
         for f in sorted((root / "plans").glob("*.toml")):
@@ -163,12 +133,12 @@ def _text(res: Any) -> str:
 
 
 def test_the_command_line_records_lists_closes_and_diffs(ws: Workspace, region: tuple[Path, dict[str, Any]],
-                                                         url: str) -> None:
+                                                         module_db_url: str) -> None:
     root, manifest = region
     m = next(x for x in manifest["misstatements"] if x["kind"] == "default_where_measured")
     e = m["enterprise"]
     cli = CliRunner()
-    base = ["--db", url]
+    base = ["--db", module_db_url]
     res = cli.invoke(app, ["verify", e, "--year", "2025", "--report", str(root / "reports" / f"{e}.csv"),
                            "--store", str(root), "--record", "--json", *base])
     assert res.exit_code == 0, res.output
