@@ -11,6 +11,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, inspect, select, text
 
+import carbonmet.registry  # noqa: F401  (its reconcilers: measurement_point gains columns after this revision)
 from carbonmet.db import AuditEntry, alembic_config, make_engine, migrate, reconcile, session_scope, verify
 from carbonmet.sites import PlanChangeRow, diff, load_plan, plan_hash, plan_versions, save_plan
 

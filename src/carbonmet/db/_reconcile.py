@@ -184,9 +184,12 @@ class KeyedReconciler:
 
     def check(self, session: Session) -> tuple[int, list[Discrepancy]]:
         out: list[Discrepancy] = []
-        cols = [c.name for c in self._table.columns]
+        # only the columns this database has: one of an older revision lacks those added later
+        have = {c["name"] for c in inspect(session.connection()).get_columns(self.table)}
+        columns = [c for c in self._table.columns if c.name in have]
+        cols = [c.name for c in columns]
         n = 0
-        for row in stream_rows(session, select(self._table)):
+        for row in stream_rows(session, select(*columns)):
             n += 1
             cur = row._mapping
             key = str(cur[self.key])

@@ -73,8 +73,8 @@ class MeasurementPoint(Base):
     hj212_mn: Mapped[str | None] = mapped_column(String(32))
     hj212_code: Mapped[str | None] = mapped_column(String(32))
     # declared consumption or power of the unit/equipment metered here (GB 17167 Tables 1-2 thresholds)
-    energy_use: Mapped[float | None] = mapped_column(Float, deferred=True)
-    energy_use_unit: Mapped[str | None] = mapped_column(String(48), deferred=True)
+    energy_use: Mapped[float | None] = mapped_column(Float)
+    energy_use_unit: Mapped[str | None] = mapped_column(String(48))
     site: Mapped[Site] = relationship()
     __table_args__ = (CheckConstraint(f"reading_kind IN {READING_KINDS}", name="ck_point_reading_kind"),)
 
