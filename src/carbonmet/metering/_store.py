@@ -209,10 +209,18 @@ class Store:
     # --- locking and recovery ----------------------------------------------------------------------
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        """Exclusive lock for writers (every process and thread), dead writers' leftovers undone first.
+
+        A writer holds this lock from its journal row ``writing`` to the commit, so a ``writing`` row (or a
+        compaction row) seen here belongs to a process that died mid-batch: its files are removed before
+        anything else is written or merged, even while other ingest processes keep running.
+        """
         with self._tlock:
             fd = os.open(self.root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
+                if self._dead_writer():
+                    self._recover_journal()
                 yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
@@ -226,6 +234,9 @@ class Store:
         while waiting for the thread lock (which :meth:`files` takes) would deadlock against an ingest in
         another thread of this process holding the thread lock while waiting for the file lock.
         """
+        if self._dead_writer():  # (or a live one: the exclusive lock then waits for it and finds nothing)
+            with self._locked():
+                pass
         with self._tlock:
             fd = os.open(self.root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
             try:
@@ -235,8 +246,25 @@ class Store:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
 
+    def _dead_writer(self) -> bool:
+        """True if the journal holds a batch or a compaction not finished (one query)."""
+        with self._tlock:
+            try:
+                row = self._db.execute("SELECT EXISTS (SELECT 1 FROM batches WHERE state='writing') "
+                                       "OR EXISTS (SELECT 1 FROM compactions)").fetchone()
+            except sqlite3.OperationalError:  # a new store, its journal's tables not created yet
+                return False
+        return bool(row[0])
+
     def _recover(self) -> None:
-        """Remove files of batches that were being written when a process died (never acknowledged)."""
+        """At open: undo dead writers' batches and compactions, and remove their temporary files."""
+        self._recover_journal()
+        for d in ("readings", "raw", "quarantine"):  # temporary files of processes killed mid-write
+            remove_stale_tmp(self.root / d)
+
+    def _recover_journal(self) -> None:
+        """Remove files of batches that were being written when a process died (never acknowledged), and
+        finish or drop its compactions. Call with the exclusive lock held."""
         rows = self._db.execute("SELECT batch_id, files FROM batches WHERE state='writing'").fetchall()
         for batch_id, files in rows:
             dirs = set()
@@ -260,8 +288,6 @@ class Store:
             if pdir.exists():
                 fsync_dir(pdir)
             self._db.execute("DELETE FROM compactions WHERE dir=?", (d,))
-        for d in ("readings", "raw", "quarantine"):  # temporary files of processes killed mid-write
-            remove_stale_tmp(self.root / d)
         self._cache.clear()
 
     def close(self) -> None:
@@ -637,9 +663,9 @@ class Store:
         Streaming ingest (MQTT, HJ 212) writes one small file per batch and partition; this keeps the
         file count down. Crash-safe: the journal records the merge before the merged file is written
         (a crash then drops the partial merged file) and marks the swap once it is durable (a crash
-        then finishes deleting the old files). Rows keep their original ``batch``. For a moment between
-        the swap and the deletion a concurrent reader in another process may see rows twice; readers
-        in this process hold the store lock.
+        then finishes deleting the old files). Rows keep their original ``batch``. A reader that does not
+        take the shared lock (:meth:`reading`) may see rows twice for a moment between the swap and the
+        deletion; the store's own readers take it, in every process.
 
         Returns
         -------
