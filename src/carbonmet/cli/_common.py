@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -68,6 +68,22 @@ def workspace(
 
     files = CatalogFiles(points, instruments, certificates, sites) if points is not None else None
     return Workspace.from_settings(database_url=db, store_root=store, time_zone=time_zone, catalog_files=files)
+
+
+_T = TypeVar("_T")
+
+
+def use_case(db: str | None, org: str | None, fn: Callable[..., _T], *args: Any, code: int = 2, **kwargs: Any) -> _T:
+    """``fn(ws, scope(org), *args, **kwargs)`` — a service use case run in the command's workspace, as the
+    centre or as ``--org``; a refused call (:class:`carbonmet.services.CarbonmetError`) prints its message
+    and exits with ``code``."""
+    from carbonmet.services import CarbonmetError
+
+    try:
+        with workspace(db) as ws:
+            return fn(ws, scope(org), *args, **kwargs)
+    except CarbonmetError as exc:
+        fail(str(exc), code)
 
 
 # the options of the seeded validations (carbonmet validate …)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ._common import DbOpt, OrgOpt, console, fail, print_json, scope, workspace
+from ._common import DbOpt, OrgOpt, console, print_json, use_case
 
 if TYPE_CHECKING:
     from carbonmet.review.runs import RunDiff, RunRecord
@@ -70,13 +70,9 @@ def list_cmd(
     org: str | None = OrgOpt,
 ) -> None:
     """发现清单 Tracked findings (filter by enterprise, status, kind)."""
-    from ..services import CarbonmetError, list_findings
+    from ..services import list_findings
 
-    try:
-        with workspace(db) as ws:
-            rows = list_findings(ws, scope(org), enterprise, status, kind, history=history)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    rows = use_case(db, org, list_findings, enterprise, status, kind, history=history)
     if as_json:
         print_json(rows)
         return
@@ -105,13 +101,9 @@ def ack_cmd(
     org: str | None = OrgOpt,
 ) -> None:
     """确认发现 Acknowledge a finding (open or reopened → acknowledged)."""
-    from ..services import CarbonmetError, acknowledge_finding
+    from ..services import acknowledge_finding
 
-    try:
-        with workspace(db) as ws:
-            f = acknowledge_finding(ws, scope(org), finding_id, note)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    f = use_case(db, org, acknowledge_finding, finding_id, note)
     if as_json:
         print_json(f)
         return
@@ -129,13 +121,9 @@ def close_cmd(
     org: str | None = OrgOpt,
 ) -> None:
     """关闭发现 Close a finding with evidence (the centre or the enterprise's verifier); the next run confirms it."""
-    from ..services import CarbonmetError, close_finding
+    from ..services import close_finding
 
-    try:
-        with workspace(db) as ws:
-            f = close_finding(ws, scope(org), finding_id, evidence, reference)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    f = use_case(db, org, close_finding, finding_id, evidence, reference)
     if as_json:
         print_json(f)
         return
@@ -154,13 +142,9 @@ def diff_cmd(
     org: str | None = OrgOpt,
 ) -> None:
     """与上次比较 A stored run against the run before it: new, persisting, reopened, fixed."""
-    from ..services import CarbonmetError, run_diff
+    from ..services import run_diff
 
-    try:
-        with workspace(db) as ws:
-            d = run_diff(ws, scope(org), enterprise, kind, run_id=run_id, year=year)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    d = use_case(db, org, run_diff, enterprise, kind, run_id=run_id, year=year)
     if as_json:
         print_json(d.to_dict())
         return
@@ -176,13 +160,9 @@ def runs_cmd(
     org: str | None = OrgOpt,
 ) -> None:
     """运行记录 Stored review and verification runs."""
-    from ..services import CarbonmetError, list_runs
+    from ..services import list_runs
 
-    try:
-        with workspace(db) as ws:
-            runs = list_runs(ws, scope(org), enterprise, kind)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    runs = use_case(db, org, list_runs, enterprise, kind)
     if as_json:
         print_json([r.to_dict() for r in runs])
         return
@@ -207,13 +187,9 @@ def account_cmd(
     org: str | None = OrgOpt,
 ) -> None:
     """核查后排放量 The verified account of an enterprise-year (its newest stored verification run)."""
-    from ..services import CarbonmetError, verified_account
+    from ..services import verified_account
 
-    try:
-        with workspace(db) as ws:
-            acc = verified_account(ws, scope(org), enterprise, year)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    acc = use_case(db, org, verified_account, enterprise, year)
     d: dict[str, Any] = acc.to_dict()
     if as_json:
         print_json(d)
