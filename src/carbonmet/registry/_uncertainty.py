@@ -239,10 +239,9 @@ _INSTRUMENT_COLUMNS = (Instrument.id, Instrument.code, Instrument.type, Instrume
                        Instrument.legal_category, Instrument.mpe_rel)
 #: the certificate columns the cover rules, the states and the review read (never the DCC document)
 _CERTIFICATE_COLUMNS = (Certificate.id, Certificate.instrument_id, Certificate.cert_no, Certificate.kind,
-                        Certificate.conclusion, Certificate.calibration_date, Certificate.issue_date,
-                        Certificate.valid_until, Certificate.as_found_error, Certificate.as_left_error,
-                        Certificate.error_unit, Certificate.expanded_u, Certificate.coverage_factor,
-                        Certificate.coverage_probability, Certificate.origin, Certificate.signature_status,
+                        Certificate.conclusion, Certificate.calibration_date, Certificate.valid_until,
+                        Certificate.as_found_error, Certificate.as_left_error, Certificate.error_unit,
+                        Certificate.expanded_u, Certificate.coverage_factor, Certificate.signature_status,
                         Certificate.signature_accepted)
 _CHUNK = 1000  # instrument ids per IN list
 
@@ -252,17 +251,16 @@ def instrument_certificates(session: Session, instrument_ids: Iterable[int]) -> 
 
     One query per 1,000 instruments, selecting only the columns the certificate rules
     (:mod:`carbonmet.registry.rules`), :func:`instrument_states` and the review read: ``id``,
-    ``instrument_id``, ``cert_no``, ``kind``, ``conclusion``, ``calibration_date``, ``issue_date``,
-    ``valid_until``, ``as_found_error``, ``as_left_error``, ``error_unit``, ``expanded_u``, ``coverage_factor``,
-    ``coverage_probability``, ``origin``, ``signature_status``, ``signature_accepted`` — not the DCC document
-    nor the calibration points. An instrument without any certificate is absent from the result.
+    ``instrument_id``, ``cert_no``, ``kind``, ``conclusion``, ``calibration_date``, ``valid_until``,
+    ``as_found_error``, ``as_left_error``, ``error_unit``, ``expanded_u``, ``coverage_factor``,
+    ``signature_status``, ``signature_accepted`` — not the DCC document nor the calibration points. An instrument without any certificate is absent from the result.
     """
     ids = sorted(set(instrument_ids))
     out: dict[int, list[Any]] = {}
     conn = session.connection()
     for k in range(0, len(ids), _CHUNK):
         for c in conn.execute(select(*_CERTIFICATE_COLUMNS).where(Certificate.instrument_id.in_(ids[k:k + _CHUNK]))
-                              .order_by(Certificate.calibration_date, Certificate.id)):
+                              .order_by(Certificate.calibration_date, Certificate.id)).all():
             out.setdefault(c.instrument_id, []).append(c)
     return out
 
@@ -304,27 +302,29 @@ def certificate_states(instruments: Iterable[_InstrumentLike], certificates: Map
     """
     out: dict[str, InstrumentState] = {}
     start, end = periods[0][0], periods[-1][1]
+    one_day = timedelta(days=1)
     for inst in instruments:
         code = inst.code
         certs = certificates.get(inst.id, [])
         covers = cover_periods(certs, instrument_interval(inst), inst.legal_category)
+        # the covers reaching into [start, end): no other cover reaches into any of the periods
+        used = [(no, f, last) for no, f, last in covers if f < end and last >= start]
         days, unc = [], []
         for a, b in periods:
             n = (b - a).days
             cov = 0
-            spans = sorted((max(a, f), min(b - timedelta(days=1), last)) for _, f, last in covers)
-            cur_end = a - timedelta(days=1)
+            spans = sorted((max(a, f), min(b - one_day, last)) for _, f, last in used)
+            cur_end = a - one_day
             for f, last in spans:
                 if last < f:
                     continue
-                f = max(f, cur_end + timedelta(days=1))
+                f = max(f, cur_end + one_day)
                 if last >= f:
                     cov += (last - f).days + 1
                     cur_end = max(cur_end, last)
             days.append(n)
             unc.append(max(0, n - cov))
         by_no = {c.cert_no: c for c in certs}
-        used = [(no, f, last) for no, f, last in covers if f < end and last >= start]
         u_rel, kinds = math.nan, dict[str, int]()
         as_found = None
         for no, f, last in used:

@@ -236,13 +236,29 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
     states = certificate_states(insts, certs, [(on, on + timedelta(days=1))]) if insts else {}
     result = ReviewResult(enterprise, on, rs.profile, rs.version, rs.files, len(insts))
 
+    # selector fields: one dict per distinct set of values (many instruments and points share one), so that
+    # whether a rule applies is decided once per rule and set of values
+    interned: dict[tuple[tuple[str, str | None], ...], dict[str, str | None]] = {}
+    matches: dict[tuple[int, int], bool] = {}
+
+    def intern(a: dict[str, str | None]) -> dict[str, str | None]:
+        return interned.setdefault(tuple(a.items()), a)
+
+    def applies(rule: ReviewRule, a: dict[str, str | None]) -> bool:
+        """``rule.applies(a)`` for an interned ``a`` (remembered)."""
+        key = (id(rule), id(a))
+        hit = matches.get(key)
+        if hit is None:
+            hit = matches[key] = rule.applies(a)
+        return hit
+
     def pattrs(pt: Any) -> dict[str, str | None]:
-        return {"carrier": pt.carrier if pt else None, "quantity": pt.quantity if pt else None,
-                "level": pt.level if pt else None, "reading_kind": pt.reading_kind if pt else None,
-                "source_stream": pt.source_stream if pt else None}
+        return intern({"carrier": pt.carrier if pt else None, "quantity": pt.quantity if pt else None,
+                       "level": pt.level if pt else None, "reading_kind": pt.reading_kind if pt else None,
+                       "source_stream": pt.source_stream if pt else None})
 
     # the selector fields of each instrument and its point (computed once, read by every rule)
-    attrs_of = {i.id: {"type": i.type, "legal_category": i.legal_category, **pattrs(point_of.get(i.id))}
+    attrs_of = {i.id: intern({"type": i.type, "legal_category": i.legal_category, **pattrs(point_of.get(i.id))})
                 for i in insts}
 
     def attrs(inst: Any) -> dict[str, str | None]:
@@ -287,7 +303,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
         else:
             check, cert = "never_certified", None
         for rule in rs.of_check(check):
-            if not rule.applies(a):
+            if not applies(rule, a):
                 continue
             ctx: dict[str, str] = {}
             if check == "overdue" and cert is not None:
@@ -303,7 +319,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
     for rule in rs.of_check("accuracy_class"):
         limit = float(rule.value) * (1 + 1e-9)
         for comps in at_point.values():
-            if not any(rule.applies(attrs(i)) for i in comps):
+            if not any(applies(rule, attrs(i)) for i in comps):
                 continue
             mpes = [class_mpe(i) for i in comps]
             known = [m for m in mpes if m is not None]
@@ -324,7 +340,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
         for inst in insts:
             st = states.get(inst.code)
             mpe = class_mpe(inst)
-            if st is None or mpe is None or not st.certificates or not rule.applies(attrs(inst)):
+            if st is None or mpe is None or not st.certificates or not applies(rule, attrs(inst)):
                 continue
             by_no = {c.cert_no: c for c in certs.get(inst.id, [])}
             cc = by_no.get(st.certificates[-1])
@@ -355,7 +371,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
                     continue
                 for rule in trc:
                     horizon = on - timedelta(days=int(rule.value or 0))
-                    if use.start > on or (use.end is not None and use.end <= horizon) or not rule.applies(attrs(hit)):
+                    if use.start > on or (use.end is not None and use.end <= horizon) or not applies(rule, attrs(hit)):
                         continue
                     add(rule, hit, use.certificate, std_code,
                         window=f"{inc.last_good.isoformat()}…{inc.found_on.isoformat()}")
@@ -378,15 +394,18 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
 
     # --- GB 17167 fit-out rates per level and energy type (Tables 1-3)
     thresholds = rs.of_check("main_threshold")
+    groups: dict[int, tuple[dict[str, str | None], list[int]]] = {}  # the points of each set of selector values
+    for k, mp in enumerate(points):
+        pa = pattrs_of[mp.id]
+        groups.setdefault(id(pa), (pa, []))[1].append(k)
     for rule in rs.of_check("fitout_rate"):
         level = _level(rule)
         required: list[Any] = []
-        for mp in points:
+        for k in sorted(k for pa, ks in groups.values() if applies(rule, pa) for k in ks):  # in code order
+            mp = points[k]
             pa = pattrs_of[mp.id]
-            if not rule.applies(pa):
-                continue
             if level in ("L2", "L3"):
-                main = [is_main(*energy_use(mp), float(t.value), t.unit) for t in thresholds if t.applies(pa)]
+                main = [is_main(*energy_use(mp), float(t.value), t.unit) for t in thresholds if applies(t, pa)]
                 judged = [m for m in main if m is not None]
                 if judged and not any(judged):
                     continue  # below every applicable threshold: not a main unit / equipment (4.3.3, 4.3.4)
@@ -411,7 +430,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
         start = datetime(first.year, first.month, first.day, tzinfo=zone)
         end = datetime(after.year, after.month, after.day, tzinfo=zone)
         targets = [(pt, at_point[pt.id]) for pt in points if at_point.get(pt.id)
-                   and any(r.applies(attrs(i)) for r in comp_rules for i in at_point[pt.id])]
+                   and any(applies(r, attrs(i)) for r in comp_rules for i in at_point[pt.id])]
         share: dict[str, float] = {}
         months = sorted({f"{d.year:04d}-{d.month:02d}" for d in (first + timedelta(days=k)
                                                                   for k in range((after - first).days))})
@@ -432,7 +451,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
         label = f"{first.isoformat()}…{(after - timedelta(days=1)).isoformat()}"
         for rule in comp_rules:
             for pt, comps in targets:
-                if pt.code not in share or not any(rule.applies(attrs(i)) for i in comps):
+                if pt.code not in share or not any(applies(rule, attrs(i)) for i in comps):
                     continue
                 got = share[pt.code]
                 if 100 * got < float(rule.value) * (1 - 1e-12):
@@ -455,7 +474,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
                             or (row.valid_to is not None and row.valid_to <= on):
                         continue
                     ref_pt = by_code.get(row.ref) if row.source == "point" else None
-                    if row.source == "point" and ref_pt is not None and not rule.applies(pattrs(ref_pt)):
+                    if row.source == "point" and ref_pt is not None and not applies(rule, pattrs(ref_pt)):
                         continue
                     if ref_pt is not None and at_point.get(ref_pt.id):
                         continue
@@ -482,7 +501,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
     for rule in rs.of_check("cems_qa"):
         for inst in insts:
             at = point_of.get(inst.id)
-            if at is None or not at.source_stream or not rule.applies(attrs(inst)):
+            if at is None or not at.source_stream or not applies(rule, attrs(inst)):
                 continue
             dated = [c for c in certs.get(inst.id, []) if c.calibration_date <= on]
             if not dated:
