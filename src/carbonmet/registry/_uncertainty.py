@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..quantities import MeasuredQuantity, Provenance, Source, convert, from_certificate, is_convertible
@@ -246,20 +246,36 @@ _CERTIFICATE_COLUMNS = (Certificate.id, Certificate.instrument_id, Certificate.c
 _CHUNK = 1000  # instrument ids per IN list
 
 
-def instrument_certificates(session: Session, instrument_ids: Iterable[int]) -> dict[int, list[Any]]:
+def instrument_certificates(session: Session, instruments: Iterable[int] | Select[Any]) -> dict[int, list[Any]]:
     """Every certificate of each instrument, oldest first (calibration date, then id), as plain rows.
 
-    One query per 1,000 instruments, selecting only the columns the certificate rules
-    (:mod:`carbonmet.registry.rules`), :func:`instrument_states` and the review read: ``id``,
-    ``instrument_id``, ``cert_no``, ``kind``, ``conclusion``, ``calibration_date``, ``valid_until``,
-    ``as_found_error``, ``as_left_error``, ``error_unit``, ``expanded_u``, ``coverage_factor``,
-    ``signature_status``, ``signature_accepted`` — not the DCC document nor the calibration points. An instrument without any certificate is absent from the result.
+    Parameters
+    ----------
+    session : Session
+    instruments : iterable of int, or Select
+        Instrument ids (one query per 1,000), or a ``SELECT`` of instrument ids (one query, the ids never leave
+        the database).
+
+    Returns
+    -------
+    dict
+        Instrument id → its certificates, rows of the columns the certificate rules
+        (:mod:`carbonmet.registry.rules`), :func:`instrument_states` and the review read: ``id``,
+        ``instrument_id``, ``cert_no``, ``kind``, ``conclusion``, ``calibration_date``, ``valid_until``,
+        ``as_found_error``, ``as_left_error``, ``error_unit``, ``expanded_u``, ``coverage_factor``,
+        ``signature_status``, ``signature_accepted`` — not the DCC document nor the calibration points.
+        An instrument without any certificate is absent.
     """
-    ids = sorted(set(instrument_ids))
+    selections: list[Any]
+    if isinstance(instruments, Select):
+        selections = [instruments]
+    else:
+        ids = sorted(set(instruments))
+        selections = [ids[k:k + _CHUNK] for k in range(0, len(ids), _CHUNK)]
     out: dict[int, list[Any]] = {}
     conn = session.connection()
-    for k in range(0, len(ids), _CHUNK):
-        for c in conn.execute(select(*_CERTIFICATE_COLUMNS).where(Certificate.instrument_id.in_(ids[k:k + _CHUNK]))
+    for sel in selections:
+        for c in conn.execute(select(*_CERTIFICATE_COLUMNS).where(Certificate.instrument_id.in_(sel))
                               .order_by(Certificate.calibration_date, Certificate.id)).all():
             out.setdefault(c.instrument_id, []).append(c)
     return out

@@ -48,6 +48,10 @@ _SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2, "info": 3}
 #: what the review reads of an instrument and of a measurement point (plain rows, not ORM objects)
 _INSTRUMENT_COLUMNS = (Instrument.id, Instrument.code, Instrument.type, Instrument.legal_category,
                        Instrument.accuracy_class, Instrument.mpe_rel, Instrument.interval_months)
+#: the selector fields (ReviewRule.applies) of a point, and of an instrument with its point; their values unknown
+_POINT_SELECTORS = ("carrier", "quantity", "level", "reading_kind", "source_stream")
+_INSTRUMENT_SELECTORS = ("type", "legal_category", *_POINT_SELECTORS)
+_NO_POINT: tuple[str | None, ...] = (None,) * len(_POINT_SELECTORS)
 _POINT_COLUMNS = (MeasurementPoint.id, MeasurementPoint.code, MeasurementPoint.carrier, MeasurementPoint.quantity,
                   MeasurementPoint.level, MeasurementPoint.reading_kind, MeasurementPoint.source_stream)
 
@@ -232,17 +236,20 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
     for inst in insts:
         if inst.id in point_of:
             at_point[point_of[inst.id].id].append(inst)
-    certs = instrument_certificates(session, [i.id for i in insts])
+    certs = instrument_certificates(session, select(Instrument.id).where(*in_service))
     states = certificate_states(insts, certs, [(on, on + timedelta(days=1))]) if insts else {}
     result = ReviewResult(enterprise, on, rs.profile, rs.version, rs.files, len(insts))
 
     # selector fields: one dict per distinct set of values (many instruments and points share one), so that
     # whether a rule applies is decided once per rule and set of values
-    interned: dict[tuple[tuple[str, str | None], ...], dict[str, str | None]] = {}
+    interned: dict[tuple[str | None, ...], dict[str, str | None]] = {}
     matches: dict[tuple[int, int], bool] = {}
 
-    def intern(a: dict[str, str | None]) -> dict[str, str | None]:
-        return interned.setdefault(tuple(a.items()), a)
+    def intern(names: tuple[str, ...], values: tuple[str | None, ...]) -> dict[str, str | None]:
+        a = interned.get(values)
+        if a is None:
+            a = interned[values] = dict(zip(names, values, strict=True))
+        return a
 
     def applies(rule: ReviewRule, a: dict[str, str | None]) -> bool:
         """``rule.applies(a)`` for an interned ``a`` (remembered)."""
@@ -252,13 +259,14 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
             hit = matches[key] = rule.applies(a)
         return hit
 
+    def point_values(pt: Any) -> tuple[str | None, ...]:
+        return (pt.carrier, pt.quantity, pt.level, pt.reading_kind, pt.source_stream) if pt else _NO_POINT
+
     def pattrs(pt: Any) -> dict[str, str | None]:
-        return intern({"carrier": pt.carrier if pt else None, "quantity": pt.quantity if pt else None,
-                       "level": pt.level if pt else None, "reading_kind": pt.reading_kind if pt else None,
-                       "source_stream": pt.source_stream if pt else None})
+        return intern(_POINT_SELECTORS, point_values(pt))
 
     # the selector fields of each instrument and its point (computed once, read by every rule)
-    attrs_of = {i.id: intern({"type": i.type, "legal_category": i.legal_category, **pattrs(point_of.get(i.id))})
+    attrs_of = {i.id: intern(_INSTRUMENT_SELECTORS, (i.type, i.legal_category, *point_values(point_of.get(i.id))))
                 for i in insts}
 
     def attrs(inst: Any) -> dict[str, str | None]:
