@@ -397,7 +397,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
         if not energy:
             energy.update((pid, (use, unit)) for pid, use, unit in conn.execute(
                 select(MeasurementPoint.id, MeasurementPoint.energy_use, MeasurementPoint.energy_use_unit)
-                .join(Site, Site.id == MeasurementPoint.site_id).where(Site.org_id == org_id)).tuples())
+                .join(Site, Site.id == MeasurementPoint.site_id).where(Site.org_id == org_id)))
         return energy[mp.id]
 
     # --- GB 17167 fit-out rates per level and energy type (Tables 1-3)
