@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Select, select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.orm import Session
 
 from ..quantities import MeasuredQuantity, Provenance, Source, convert, from_certificate, is_convertible
@@ -246,6 +246,13 @@ _CERTIFICATE_COLUMNS = (Certificate.id, Certificate.instrument_id, Certificate.c
 _CHUNK = 1000  # instrument ids per IN list
 
 
+def _connection(session: Session) -> Connection:
+    """The session's connection, after the flush a query through the session would do (rows are read by Core)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
+
+
 def instrument_certificates(session: Session, instruments: Iterable[int] | Select[Any]) -> dict[int, list[Any]]:
     """Every certificate of each instrument, oldest first (calibration date, then id), as plain rows.
 
@@ -273,7 +280,7 @@ def instrument_certificates(session: Session, instruments: Iterable[int] | Selec
         ids = sorted(set(instruments))
         selections = [ids[k:k + _CHUNK] for k in range(0, len(ids), _CHUNK)]
     out: dict[int, list[Any]] = {}
-    conn = session.connection()
+    conn = _connection(session)
     for sel in selections:
         for c in conn.execute(select(*_CERTIFICATE_COLUMNS).where(Certificate.instrument_id.in_(sel))
                               .order_by(Certificate.calibration_date, Certificate.id)).all():
@@ -289,7 +296,7 @@ def instrument_states(session: Session, instruments: list[str],
     periods the due list and metering use), through :func:`~carbonmet.registry.rules.certificate_states`;
     unknown instruments are left out of the result.
     """
-    insts = session.connection().execute(select(*_INSTRUMENT_COLUMNS).where(Instrument.code.in_(instruments))).all()
+    insts = _connection(session).execute(select(*_INSTRUMENT_COLUMNS).where(Instrument.code.in_(instruments))).all()
     return certificate_states(insts, instrument_certificates(session, [i.id for i in insts]), periods)
 
 

@@ -213,6 +213,8 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
     Appendix A; 中华人民共和国计量法 第九条; ISO/IEC 17025:2017 7.10.
     """
     rs = rules if rules is not None else load_rules(profile, local_rules)
+    if session.autoflush:  # rows are read by Core: flush as a query through the session would
+        session.flush()
     conn = session.connection()
     org_id = conn.execute(select(Organisation.id).where(Organisation.code == enterprise)).scalar()
     if org_id is None:
