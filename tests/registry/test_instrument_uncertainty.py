@@ -17,7 +17,7 @@ from carbonmet.db import session_scope
 from carbonmet.quantities import MeasuredQuantity, Shape
 from carbonmet.registry import instrument_certificates, instrument_states, instrument_uncertainty
 from carbonmet.registry.errors import FieldError
-from carbonmet.registry.models import Instrument
+from carbonmet.registry.models import Certificate, Instrument, Organisation
 from carbonmet.registry.rows import CertificateRow, InstrumentRow
 from carbonmet.registry.rules import certificate_states
 from carbonmet.registry.write import upsert_certificate, upsert_instrument
@@ -90,9 +90,10 @@ def test_certificates_in_bulk_and_the_states_they_give(sample: Engine) -> None:
         states = instrument_states(s, codes, periods)
         assert certificate_states(insts, by_ids, periods) == states  # the same rules on the same certificates
         # a change not yet flushed is seen, as a query through the session would see it
-        upsert_certificate(s, CertificateRow(cert_no="ORD-JD-2025-BS1", kind="verification", subject="BS1",
-                                             issuer_org="ORD", calibration_date=date(2025, 7, 15),
-                                             valid_until=date(2026, 7, 14), conclusion="conforms"))
+        ord_id = s.scalars(select(Organisation.id).where(Organisation.code == "ORD")).one()
+        s.add(Certificate(cert_no="ORD-JD-2025-BS1", kind="verification", instrument_id=ids["BS1"],
+                          issuer_org_id=ord_id, calibration_date=date(2025, 7, 15), valid_until=date(2026, 7, 14),
+                          conclusion="conforms"))
         assert instrument_certificates(s, [ids["BS1"]])[ids["BS1"]][-1].cert_no == "ORD-JD-2025-BS1"
         assert instrument_states(s, ["BS1"], periods)["BS1"].uncovered_days == (0, 0)
     assert by_ids == {i: by_select[i] for i in ids.values() if i in by_select}
