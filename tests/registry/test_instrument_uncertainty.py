@@ -11,13 +11,15 @@ import math
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from carbonmet.db import session_scope
 from carbonmet.quantities import MeasuredQuantity, Shape
-from carbonmet.registry import instrument_uncertainty
+from carbonmet.registry import instrument_certificates, instrument_states, instrument_uncertainty
 from carbonmet.registry.errors import FieldError
+from carbonmet.registry.models import Certificate, Instrument, Organisation
 from carbonmet.registry.rows import CertificateRow, InstrumentRow
+from carbonmet.registry.rules import certificate_states
 from carbonmet.registry.write import upsert_certificate, upsert_instrument
 
 
@@ -75,3 +77,28 @@ def test_failed_verification_ends_the_cover(sample: Engine) -> None:
     assert _q(sample, "BS1", date(2025, 2, 28)).provenance.certificates == ("ORD-JD-2024-BS1",)
     q = _q(sample, "BS1", date(2025, 4, 1))
     assert math.isnan(q.u) and "ORD-JD-2025-BS1" in q.provenance.note and "non-conforming" in q.provenance.note
+
+
+def test_certificates_in_bulk_and_the_states_they_give(sample: Engine) -> None:
+    periods = [(date(2024, 8, 1), date(2024, 9, 1)), (date(2025, 8, 1), date(2025, 9, 1))]
+    codes = ["FM1", "FM2", "FM3", "BS1", "SP1"]
+    with session_scope(sample) as s:
+        ids = dict(s.execute(select(Instrument.code, Instrument.id).where(Instrument.code.in_(codes))).all())
+        by_ids = instrument_certificates(s, ids.values())
+        by_select = instrument_certificates(s, select(Instrument.id).where(Instrument.org_id.is_not(None)))
+        insts = s.scalars(select(Instrument).where(Instrument.code.in_(codes))).all()
+        states = instrument_states(s, codes, periods)
+        assert certificate_states(insts, by_ids, periods) == states  # the same rules on the same certificates
+        # a change not yet flushed is seen, as a query through the session would see it
+        ord_id = s.scalars(select(Organisation.id).where(Organisation.code == "ORD")).one()
+        s.add(Certificate(cert_no="ORD-JD-2025-BS1", kind="verification", instrument_id=ids["BS1"],
+                          issuer_org_id=ord_id, calibration_date=date(2025, 7, 15), valid_until=date(2026, 7, 14),
+                          conclusion="conforms"))
+        assert instrument_certificates(s, [ids["BS1"]])[ids["BS1"]][-1].cert_no == "ORD-JD-2025-BS1"
+        assert instrument_states(s, ["BS1"], periods)["BS1"].uncovered_days == (0, 0)
+    assert by_ids == {i: by_select[i] for i in ids.values() if i in by_select}
+    assert [c.cert_no for c in by_ids[ids["FM1"]]] == ["ORD-2023-FM1", "ORD-2024-FM1", "ORD-2025-FM1"]  # oldest first
+    assert ids["SP1"] not in by_ids  # no certificate: absent
+    assert all(c.instrument_id == i for i, cs in by_ids.items() for c in cs)
+    assert states["FM1"].state == "ok" and states["FM1"].certificates == ("ORD-2023-FM1", "ORD-2024-FM1")
+    assert states["BS1"].state == "overdue" and states["BS1"].uncovered_days == (0, 31)  # expired 2025-07-31

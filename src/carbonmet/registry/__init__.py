@@ -5,8 +5,9 @@ of DCCs (:func:`import_dcc`, :func:`export_dcc`, :func:`recheck_signature`); the
 :func:`trace_back`; the HJ 212 access passwords of data loggers, held as salted scrypt hashes
 (:func:`set_logger_password`, :func:`verify_logger_password`, :func:`loggers_with_password`); the point catalogue built one way from the database or the import files
 (:func:`catalog_from_registry`, :func:`catalog_from_files`, :func:`build_catalog`); an instrument's
-covering certificate as a measured quantity (:func:`instrument_uncertainty`) and its certificate state
-over accounting periods (:func:`instrument_states`); the errors a caller
+covering certificate as a measured quantity (:func:`instrument_uncertainty`), its certificate state
+over accounting periods (:func:`instrument_states`) and the certificates those read, in bulk
+(:func:`instrument_certificates`); the errors a caller
 catches (:class:`RegistryError`, :class:`ImportRejected`, :class:`NotFound`).
 
 Public submodules:
@@ -15,7 +16,8 @@ Public submodules:
 - :mod:`carbonmet.registry.rows`: the validated row models (one per import file, shared with refdata);
 - :mod:`carbonmet.registry.write`: single-record writes and look-ups (each change audited with
   :func:`carbonmet.db.record`): ``upsert_*``, ``install``, ``record_incident``, …;
-- :mod:`carbonmet.registry.rules`: the rules that decide when a certificate counts and covers;
+- :mod:`carbonmet.registry.rules`: the rules that decide when a certificate counts and covers, and the
+  certificate states they give instruments whose certificates are already read;
 - :mod:`carbonmet.registry.errors`: every error class;
 - :mod:`carbonmet.registry.dcc`: the Digital Calibration Certificate reader/writer (no database).
 
@@ -31,7 +33,7 @@ from ._dcc_map import certificate_to_dcc, export_dcc, import_dcc, recheck_signat
 from ._errors import ImportRejected, NotFound, RegistryError
 from ._import import ImportReport, export_csv, export_rows, export_xlsx, import_file, import_files
 from ._queries import Coverage, DueItem, TraceResult, due_list, period_coverage, trace_back
-from ._uncertainty import InstrumentState, instrument_states, instrument_uncertainty
+from ._uncertainty import InstrumentState, instrument_certificates, instrument_states, instrument_uncertainty
 
 __all__ = [
     "Coverage",
@@ -55,6 +57,7 @@ __all__ = [
     "import_dcc",
     "import_file",
     "import_files",
+    "instrument_certificates",
     "instrument_states",
     "instrument_uncertainty",
     "loggers_with_password",

@@ -201,7 +201,7 @@ def cover_periods(
         if not certificate_covers(c, legal_category):
             continue
         last = certificate_valid_until(c, interval_months)
-        later_fail = next((f for f in fails if f > c.calibration_date), None)
+        later_fail = next((f for f in fails if f > c.calibration_date), None) if fails else None
         if later_fail is not None:
             last = min(last, shift_days(later_fail, -1))
         if last >= c.calibration_date:

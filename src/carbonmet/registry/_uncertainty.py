@@ -10,10 +10,12 @@ uncertainty.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.orm import Session
 
 from ..quantities import MeasuredQuantity, Provenance, Source, convert, from_certificate, is_convertible
@@ -153,7 +155,7 @@ def instrument_uncertainty(
                             name=name)
 
 
-def _why_uncovered(inst: Instrument, certs: list[Certificate], on: date) -> str:
+def _why_uncovered(inst: _InstrumentLike, certs: Sequence[Any], on: date) -> str:
     """Why no certificate covers ``inst`` on ``on`` (zh-CN first, English second)."""
     earlier = [c for c in certs if c.calibration_date <= on]
     if not earlier:
@@ -215,42 +217,137 @@ class InstrumentState:
     signature_flags: tuple[str, ...] = ()  # covering certificates whose DCC signature check failed (accepted)
 
 
+class _InstrumentLike(Protocol):
+    """What the certificate states read of an instrument (an ORM :class:`Instrument` or a selected row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def interval_months(self) -> int | None: ...
+    @property
+    def legal_category(self) -> str | None: ...
+    @property
+    def mpe_rel(self) -> float | None: ...
+
+
+#: the instrument columns :func:`instrument_states` reads
+_INSTRUMENT_COLUMNS = (Instrument.id, Instrument.code, Instrument.type, Instrument.interval_months,
+                       Instrument.legal_category, Instrument.mpe_rel)
+#: the certificate columns the cover rules, the states and the review read (never the DCC document)
+_CERTIFICATE_COLUMNS = (Certificate.id, Certificate.instrument_id, Certificate.cert_no, Certificate.kind,
+                        Certificate.conclusion, Certificate.calibration_date, Certificate.valid_until,
+                        Certificate.as_found_error, Certificate.as_left_error, Certificate.error_unit,
+                        Certificate.expanded_u, Certificate.coverage_factor, Certificate.signature_status,
+                        Certificate.signature_accepted)
+_CHUNK = 1000  # instrument ids per IN list
+
+
+def _connection(session: Session) -> Connection:
+    """The session's connection, after the flush a query through the session would do (rows are read by Core)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
+
+
+def instrument_certificates(session: Session, instruments: Iterable[int] | Select[Any]) -> dict[int, list[Any]]:
+    """Every certificate of each instrument, oldest first (calibration date, then id), as plain rows.
+
+    Parameters
+    ----------
+    session : Session
+    instruments : iterable of int, or Select
+        Instrument ids (one query per 1,000), or a ``SELECT`` of instrument ids (one query, the ids never leave
+        the database).
+
+    Returns
+    -------
+    dict
+        Instrument id → its certificates, rows of the columns the certificate rules
+        (:mod:`carbonmet.registry.rules`), :func:`instrument_states` and the review read: ``id``,
+        ``instrument_id``, ``cert_no``, ``kind``, ``conclusion``, ``calibration_date``, ``valid_until``,
+        ``as_found_error``, ``as_left_error``, ``error_unit``, ``expanded_u``, ``coverage_factor``,
+        ``signature_status``, ``signature_accepted`` — not the DCC document nor the calibration points.
+        An instrument without any certificate is absent.
+    """
+    selections: list[Any]
+    if isinstance(instruments, Select):
+        selections = [instruments]
+    else:
+        ids = sorted(set(instruments))
+        selections = [ids[k:k + _CHUNK] for k in range(0, len(ids), _CHUNK)]
+    out: dict[int, list[Any]] = {}
+    conn = _connection(session)
+    for sel in selections:
+        for c in conn.execute(select(*_CERTIFICATE_COLUMNS).where(Certificate.instrument_id.in_(sel))
+                              .order_by(Certificate.calibration_date, Certificate.id)).all():
+            out.setdefault(c.instrument_id, []).append(c)
+    return out
+
+
 def instrument_states(session: Session, instruments: list[str],
                       periods: list[tuple[date, date]]) -> dict[str, InstrumentState]:
     """Certificate state of each instrument over ``periods`` (``[start, end)`` local dates), in two queries.
 
     Uses the registry's one cover rule (:func:`~carbonmet.registry.rules.certificate_covers` and the cover
-    periods the due list and metering use); unknown instruments are left out of the result.
+    periods the due list and metering use), through :func:`~carbonmet.registry.rules.certificate_states`;
+    unknown instruments are left out of the result.
     """
-    insts = {i.code: i for i in session.scalars(select(Instrument).where(Instrument.code.in_(instruments)))}
-    by_id: dict[int, list[Certificate]] = {}
-    ids = [i.id for i in insts.values()]
-    for k in range(0, len(ids), 500):
-        for c in session.scalars(select(Certificate).where(Certificate.instrument_id.in_(ids[k:k + 500]))
-                                 .order_by(Certificate.calibration_date, Certificate.id)):
-            by_id.setdefault(c.instrument_id or 0, []).append(c)
+    insts = _connection(session).execute(select(*_INSTRUMENT_COLUMNS).where(Instrument.code.in_(instruments))).all()
+    return certificate_states(insts, instrument_certificates(session, [i.id for i in insts]), periods)
+
+
+def certificate_states(instruments: Iterable[_InstrumentLike], certificates: Mapping[int, Sequence[Any]],
+                       periods: list[tuple[date, date]]) -> dict[str, InstrumentState]:
+    """Certificate state of each instrument over ``periods`` (``[start, end)`` local dates), from its certificates.
+
+    The pure part of :func:`carbonmet.registry.instrument_states`, for a caller that already holds the
+    instruments and their certificates.
+
+    Parameters
+    ----------
+    instruments : iterable
+        Instruments (ORM objects or rows with ``id``, ``code``, ``type``, ``interval_months``, ``legal_category``,
+        ``mpe_rel``).
+    certificates : mapping
+        Instrument id → its certificates, oldest first (calibration date, then id), as
+        :func:`~carbonmet.registry.instrument_certificates` returns them (or ORM certificates).
+    periods : list of (date, date)
+        ``[start, end)`` local dates, in order.
+
+    Returns
+    -------
+    dict
+        Instrument code → :class:`~carbonmet.registry.InstrumentState`, in the order of ``instruments``.
+    """
     out: dict[str, InstrumentState] = {}
     start, end = periods[0][0], periods[-1][1]
-    for code, inst in insts.items():
-        certs = by_id.get(inst.id, [])
+    one_day = timedelta(days=1)
+    for inst in instruments:
+        code = inst.code
+        certs = certificates.get(inst.id, [])
         covers = cover_periods(certs, instrument_interval(inst), inst.legal_category)
+        # the covers reaching into [start, end): no other cover reaches into any of the periods
+        used = [(no, f, last) for no, f, last in covers if f < end and last >= start]
         days, unc = [], []
         for a, b in periods:
             n = (b - a).days
             cov = 0
-            spans = sorted((max(a, f), min(b - timedelta(days=1), last)) for _, f, last in covers)
-            cur_end = a - timedelta(days=1)
+            spans = sorted((max(a, f), min(b - one_day, last)) for _, f, last in used)
+            cur_end = a - one_day
             for f, last in spans:
                 if last < f:
                     continue
-                f = max(f, cur_end + timedelta(days=1))
+                f = max(f, cur_end + one_day)
                 if last >= f:
                     cov += (last - f).days + 1
                     cur_end = max(cur_end, last)
             days.append(n)
             unc.append(max(0, n - cov))
         by_no = {c.cert_no: c for c in certs}
-        used = [(no, f, last) for no, f, last in covers if f < end and last >= start]
         u_rel, kinds = math.nan, dict[str, int]()
         as_found = None
         for no, f, last in used:

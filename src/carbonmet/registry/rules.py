@@ -11,7 +11,10 @@ query has the same rule in SQL, guarded by a test against :func:`certificate_cou
   (what :func:`carbonmet.registry.instrument_uncertainty` and the point catalogue use), for a caller that checks
   many dates of one instrument at once (the lab results of a year);
 - :func:`signature_flag`: whether a certificate is flagged because its DCC's signature check failed and an
-  operator accepted it anyway (it still counts and covers, and every output that uses it says so).
+  operator accepted it anyway (it still counts and covers, and every output that uses it says so);
+- :func:`certificate_states`: what the rules above make of each instrument's certificates over periods
+  (:func:`carbonmet.registry.instrument_states` without the reading, for a caller that holds the instruments and
+  their certificates, e.g. from :func:`carbonmet.registry.instrument_certificates`).
 
 References
 ----------
@@ -28,12 +31,14 @@ from ._queries import (
     instrument_interval,
     signature_flag,
 )
+from ._uncertainty import certificate_states
 
 __all__ = [
     "MANDATORY",
     "add_months",
     "certificate_counts",
     "certificate_covers",
+    "certificate_states",
     "certificate_valid_until",
     "cover_periods",
     "instrument_interval",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,9 +22,8 @@ from sqlalchemy.orm import Session
 
 from ..lab import frequency_findings, query_results
 from ..metering import AggregationError, Store, aggregate
-from ..registry import catalog_from_registry, instrument_states, trace_back
+from ..registry import catalog_from_registry, instrument_certificates, trace_back
 from ..registry.models import (
-    Certificate,
     Installation,
     Instrument,
     MeasurementPoint,
@@ -33,7 +32,12 @@ from ..registry.models import (
     Site,
     StandardIncident,
 )
-from ..registry.rules import certificate_counts, certificate_valid_until, instrument_interval
+from ..registry.rules import (
+    certificate_counts,
+    certificate_states,
+    certificate_valid_until,
+    instrument_interval,
+)
 from ..sites import load_plan, plan_versions
 from ._decision import decide_mpe
 from ._errors import ReviewError
@@ -41,6 +45,15 @@ from ._rules import ReviewRule, RuleSet, load_rules
 from ._system import FitOutRate, combine_mpe, fitout_rate, is_main
 
 _SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2, "info": 3}
+#: what the review reads of an instrument and of a measurement point (plain rows, not ORM objects)
+_INSTRUMENT_COLUMNS = (Instrument.id, Instrument.code, Instrument.type, Instrument.legal_category,
+                       Instrument.accuracy_class, Instrument.mpe_rel, Instrument.interval_months)
+#: the selector fields (ReviewRule.applies) of a point, and of an instrument with its point; their values unknown
+_POINT_SELECTORS = ("carrier", "quantity", "level", "reading_kind", "source_stream")
+_INSTRUMENT_SELECTORS = ("type", "legal_category", *_POINT_SELECTORS)
+_NO_POINT: tuple[str | None, ...] = (None,) * len(_POINT_SELECTORS)
+_POINT_COLUMNS = (MeasurementPoint.id, MeasurementPoint.code, MeasurementPoint.carrier, MeasurementPoint.quantity,
+                  MeasurementPoint.level, MeasurementPoint.reading_kind, MeasurementPoint.source_stream)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,44 +213,66 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
     Appendix A; 中华人民共和国计量法 第九条; ISO/IEC 17025:2017 7.10.
     """
     rs = rules if rules is not None else load_rules(profile, local_rules)
-    org = session.scalar(select(Organisation).where(Organisation.code == enterprise))
-    if org is None:
+    if session.autoflush:  # rows are read by Core: flush as a query through the session would
+        session.flush()
+    conn = session.connection()
+    org_id = conn.execute(select(Organisation.id).where(Organisation.code == enterprise)).scalar()
+    if org_id is None:
         raise ReviewError(f"未知单位 unknown organisation {enterprise!r}")
-    insts = list(session.scalars(select(Instrument).where(Instrument.org_id == org.id,
-                                                          Instrument.status == "in_service")
-                                 .order_by(Instrument.code)))
-    by_id = {i.id: i for i in insts}
+    in_service = (Instrument.org_id == org_id, Instrument.status == "in_service")
+    insts = conn.execute(select(*_INSTRUMENT_COLUMNS).where(*in_service).order_by(Instrument.code)).all()
     # the point each instrument is installed at on the review date
-    point_of: dict[int, MeasurementPoint] = {}
-    ids = list(by_id)
-    for k in range(0, len(ids), 500):
-        for ins, pt in session.execute(
-            select(Installation, MeasurementPoint).join(MeasurementPoint, MeasurementPoint.id == Installation.point_id)
-            .where(Installation.instrument_id.in_(ids[k:k + 500]),
-                   or_(Installation.installed_from.is_(None), Installation.installed_from <= on),
-                   or_(Installation.installed_to.is_(None), Installation.installed_to > on))
-        ):
-            point_of[ins.instrument_id] = pt
+    point_of: dict[int, Any] = {}
+    for placed in conn.execute(
+        select(Installation.instrument_id, *_POINT_COLUMNS)
+        .join(MeasurementPoint, MeasurementPoint.id == Installation.point_id)
+        .join(Instrument, Instrument.id == Installation.instrument_id)
+        .where(*in_service,
+               or_(Installation.installed_from.is_(None), Installation.installed_from <= on),
+               or_(Installation.installed_to.is_(None), Installation.installed_to > on))
+        .order_by(Installation.id)
+    ):
+        point_of[placed.instrument_id] = placed
     # the measuring system at each point: its in-service instruments on the review date
-    at_point: dict[int, list[Instrument]] = defaultdict(list)
+    at_point: dict[int, list[Any]] = defaultdict(list)
     for inst in insts:
         if inst.id in point_of:
             at_point[point_of[inst.id].id].append(inst)
-    certs: dict[int, list[Certificate]] = defaultdict(list)
-    for k in range(0, len(ids), 500):
-        for c in session.scalars(select(Certificate).where(Certificate.instrument_id.in_(ids[k:k + 500]))
-                                 .order_by(Certificate.calibration_date, Certificate.id)):
-            certs[c.instrument_id or 0].append(c)
-    states = instrument_states(session, [i.code for i in insts], [(on, on + timedelta(days=1))]) if insts else {}
+    certs = instrument_certificates(session, select(Instrument.id).where(*in_service))
+    states = certificate_states(insts, certs, [(on, on + timedelta(days=1))]) if insts else {}
     result = ReviewResult(enterprise, on, rs.profile, rs.version, rs.files, len(insts))
 
-    def pattrs(pt: MeasurementPoint | None) -> dict[str, str | None]:
-        return {"carrier": pt.carrier if pt else None, "quantity": pt.quantity if pt else None,
-                "level": pt.level if pt else None, "reading_kind": pt.reading_kind if pt else None,
-                "source_stream": pt.source_stream if pt else None}
+    # selector fields: one dict per distinct set of values (many instruments and points share one), so that
+    # whether a rule applies is decided once per rule and set of values
+    interned: dict[tuple[str | None, ...], dict[str, str | None]] = {}
+    matches: dict[tuple[int, int], bool] = {}
 
-    def attrs(inst: Instrument) -> dict[str, str | None]:
-        return {"type": inst.type, "legal_category": inst.legal_category, **pattrs(point_of.get(inst.id))}
+    def intern(names: tuple[str, ...], values: tuple[str | None, ...]) -> dict[str, str | None]:
+        a = interned.get(values)
+        if a is None:
+            a = interned[values] = dict(zip(names, values, strict=True))
+        return a
+
+    def applies(rule: ReviewRule, a: dict[str, str | None]) -> bool:
+        """``rule.applies(a)`` for an interned ``a`` (remembered)."""
+        key = (id(rule), id(a))
+        hit = matches.get(key)
+        if hit is None:
+            hit = matches[key] = rule.applies(a)
+        return hit
+
+    def point_values(pt: Any) -> tuple[str | None, ...]:
+        return (pt.carrier, pt.quantity, pt.level, pt.reading_kind, pt.source_stream) if pt else _NO_POINT
+
+    def pattrs(pt: Any) -> dict[str, str | None]:
+        return intern(_POINT_SELECTORS, point_values(pt))
+
+    # the selector fields of each instrument and its point (computed once, read by every rule)
+    attrs_of = {i.id: intern(_INSTRUMENT_SELECTORS, (i.type, i.legal_category, *point_values(point_of.get(i.id))))
+                for i in insts}
+
+    def attrs(inst: Any) -> dict[str, str | None]:
+        return attrs_of[inst.id]
 
     def emit(rule: ReviewRule, instrument: str, point: str, certificate: str = "", standard: str = "",
              severity: str = "", ctx: dict[str, str] | None = None) -> None:
@@ -250,7 +285,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
                                        certificate, standard, f"{rule.standard} {rule.clause}", rule.evidence, msg,
                                        rec, rule.source))
 
-    def add(rule: ReviewRule, inst: Instrument, certificate: str = "", standard: str = "", severity: str = "",
+    def add(rule: ReviewRule, inst: Any, certificate: str = "", standard: str = "", severity: str = "",
             **ctx: str) -> None:
         pt = point_of.get(inst.id)
         mpe = class_mpe(inst)
@@ -260,11 +295,11 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
 
     # --- certificate state on the review date (the registry's cover rules)
     for inst in insts:
-        a = attrs(inst)
         st = states.get(inst.code)
-        cs = [c for c in certs.get(inst.id, []) if c.calibration_date <= on]
         if st is None or st.state == "ok":
             continue
+        a = attrs(inst)
+        cs = [c for c in certs.get(inst.id, []) if c.calibration_date <= on]
         newest = cs[-1] if cs else None
         counting = [c for c in cs if certificate_counts(c.kind, inst.legal_category)]
         if st.state == "failed":
@@ -278,7 +313,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
         else:
             check, cert = "never_certified", None
         for rule in rs.of_check(check):
-            if not rule.applies(a):
+            if not applies(rule, a):
                 continue
             ctx: dict[str, str] = {}
             if check == "overdue" and cert is not None:
@@ -294,7 +329,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
     for rule in rs.of_check("accuracy_class"):
         limit = float(rule.value) * (1 + 1e-9)
         for comps in at_point.values():
-            if not any(rule.applies(attrs(i)) for i in comps):
+            if not any(applies(rule, attrs(i)) for i in comps):
                 continue
             mpes = [class_mpe(i) for i in comps]
             known = [m for m in mpes if m is not None]
@@ -315,7 +350,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
         for inst in insts:
             st = states.get(inst.code)
             mpe = class_mpe(inst)
-            if st is None or mpe is None or not st.certificates or not rule.applies(attrs(inst)):
+            if st is None or mpe is None or not st.certificates or not applies(rule, attrs(inst)):
                 continue
             by_no = {c.cert_no: c for c in certs.get(inst.id, [])}
             cc = by_no.get(st.certificates[-1])
@@ -346,29 +381,41 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
                     continue
                 for rule in trc:
                     horizon = on - timedelta(days=int(rule.value or 0))
-                    if use.start > on or (use.end is not None and use.end <= horizon) or not rule.applies(attrs(hit)):
+                    if use.start > on or (use.end is not None and use.end <= horizon) or not applies(rule, attrs(hit)):
                         continue
                     add(rule, hit, use.certificate, std_code,
                         window=f"{inc.last_good.isoformat()}…{inc.found_on.isoformat()}")
 
     # --- the enterprise's points (fit-out, completeness, plan streams)
     needs_points = any(rs.of_check(c) for c in ("fitout_rate", "completeness", "stream_metered"))
-    points: list[MeasurementPoint] = list(session.scalars(
-        select(MeasurementPoint).join(Site, Site.id == MeasurementPoint.site_id).where(Site.org_id == org.id)
-        .order_by(MeasurementPoint.code))) if needs_points else []
+    points: Sequence[Any] = conn.execute(
+        select(*_POINT_COLUMNS).join(Site, Site.id == MeasurementPoint.site_id).where(Site.org_id == org_id)
+        .order_by(MeasurementPoint.code)).all() if needs_points else []
+    pattrs_of = {mp.id: pattrs(mp) for mp in points}
+    energy: dict[int, tuple[float | None, str | None]] = {}
+
+    def energy_use(mp: Any) -> tuple[float | None, str | None]:
+        """A point's declared energy use and its unit (read for all the enterprise's points on first need)."""
+        if not energy:
+            energy.update((pid, (use, unit)) for pid, use, unit in conn.execute(
+                select(MeasurementPoint.id, MeasurementPoint.energy_use, MeasurementPoint.energy_use_unit)
+                .join(Site, Site.id == MeasurementPoint.site_id).where(Site.org_id == org_id)))
+        return energy[mp.id]
 
     # --- GB 17167 fit-out rates per level and energy type (Tables 1-3)
     thresholds = rs.of_check("main_threshold")
+    groups: dict[int, tuple[dict[str, str | None], list[int]]] = {}  # the points of each set of selector values
+    for k, mp in enumerate(points):
+        pa = pattrs_of[mp.id]
+        groups.setdefault(id(pa), (pa, []))[1].append(k)
     for rule in rs.of_check("fitout_rate"):
         level = _level(rule)
-        required: list[MeasurementPoint] = []
-        for mp in points:
-            pa = pattrs(mp)
-            if not rule.applies(pa):
-                continue
+        required: list[Any] = []
+        for k in sorted(k for pa, ks in groups.values() if applies(rule, pa) for k in ks):  # in code order
+            mp = points[k]
+            pa = pattrs_of[mp.id]
             if level in ("L2", "L3"):
-                main = [is_main(mp.energy_use, mp.energy_use_unit, float(t.value), t.unit)
-                        for t in thresholds if t.applies(pa)]
+                main = [is_main(*energy_use(mp), float(t.value), t.unit) for t in thresholds if applies(t, pa)]
                 judged = [m for m in main if m is not None]
                 if judged and not any(judged):
                     continue  # below every applicable threshold: not a main unit / equipment (4.3.3, 4.3.4)
@@ -393,7 +440,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
         start = datetime(first.year, first.month, first.day, tzinfo=zone)
         end = datetime(after.year, after.month, after.day, tzinfo=zone)
         targets = [(pt, at_point[pt.id]) for pt in points if at_point.get(pt.id)
-                   and any(r.applies(attrs(i)) for r in comp_rules for i in at_point[pt.id])]
+                   and any(applies(r, attrs(i)) for r in comp_rules for i in at_point[pt.id])]
         share: dict[str, float] = {}
         months = sorted({f"{d.year:04d}-{d.month:02d}" for d in (first + timedelta(days=k)
                                                                   for k in range((after - first).days))})
@@ -414,7 +461,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
         label = f"{first.isoformat()}…{(after - timedelta(days=1)).isoformat()}"
         for rule in comp_rules:
             for pt, comps in targets:
-                if pt.code not in share or not any(rule.applies(attrs(i)) for i in comps):
+                if pt.code not in share or not any(applies(rule, attrs(i)) for i in comps):
                     continue
                 got = share[pt.code]
                 if 100 * got < float(rule.value) * (1 - 1e-12):
@@ -437,7 +484,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
                             or (row.valid_to is not None and row.valid_to <= on):
                         continue
                     ref_pt = by_code.get(row.ref) if row.source == "point" else None
-                    if row.source == "point" and ref_pt is not None and not rule.applies(pattrs(ref_pt)):
+                    if row.source == "point" and ref_pt is not None and not applies(rule, pattrs(ref_pt)):
                         continue
                     if ref_pt is not None and at_point.get(ref_pt.id):
                         continue
@@ -464,7 +511,7 @@ def review_instruments(session: Session, enterprise: str, on: date, profile: str
     for rule in rs.of_check("cems_qa"):
         for inst in insts:
             at = point_of.get(inst.id)
-            if at is None or not at.source_stream or not rule.applies(attrs(inst)):
+            if at is None or not at.source_stream or not applies(rule, attrs(inst)):
                 continue
             dated = [c for c in certs.get(inst.id, []) if c.calibration_date <= on]
             if not dated:
