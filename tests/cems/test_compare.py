@@ -82,3 +82,30 @@ def test_stability_and_step_tests() -> None:
     assert not res["I-OK"]["significant"]
     # months wholly before (Jan–Jul) and after (Sep–Dec) the calibration month; August left out
     assert res["I-OOT"]["before_pct"] == pytest.approx(float(stepped[:7].mean()), abs=1e-4)
+
+
+def test_cems_against_the_verified_account_sums_the_boundary_and_combines_u_in_quadrature() -> None:
+    """Hand-worked: CEMS 1,030 t (u 10 → U 20); verified coal 600 (U 12) + gas 400 (U 9), a stream outside the
+    boundary ignored → verified 1,000, U = 15; D = 30, U(D) = √(20² + 15²) = 25, E_n = 1.2: inconsistent."""
+    from carbonmet.cems import compare_verified
+
+    ver = [{"stream": "coal", "reported_tco2": 590.0, "verified_tco2": 600.0, "U_tco2": 12.0},
+           {"stream": "gas", "reported_tco2": 400.0, "verified_tco2": 400.0, "U_tco2": 9.0},
+           {"stream": "electricity", "reported_tco2": 50.0, "verified_tco2": 50.0, "U_tco2": 1.0}]
+    r = compare_verified({"cems": 1030.0, "u_cems": 10.0}, ver, ["coal", "gas"])
+    assert (r["verified"], r["reported"], r["U_verified"], r["U_cems"]) == (1000.0, 990.0, 15.0, 20.0)
+    assert (r["difference"], r["U_difference"], r["En"], r["relative_deviation_pct"]) == (30.0, 25.0, 1.2, 3.0)
+    assert not r["consistent"] and r["streams"] == ["coal", "gas"] and r["missing"] == []
+    # a boundary stream the verification does not list: no E_n on a partial boundary
+    r = compare_verified({"cems": 1030.0, "u_cems": 10.0}, ver, ["coal", "gas", "process"])
+    assert r["missing"] == ["process"] and r["En"] is None and not r["consistent"]
+
+
+def test_a_boundary_stream_the_verification_does_not_list_comes_from_the_platform() -> None:
+    from carbonmet.cems import compare_verified
+
+    ver = [{"stream": "coal", "reported_tco2": 590.0, "verified_tco2": 600.0, "U_tco2": 12.0}]
+    r = compare_verified({"cems": 1030.0, "u_cems": 10.0}, ver, ["coal", "process"], {"process": (400.0, 4.5)})
+    # verified 600 + platform 400 = 1,000; U = √(12² + (2·4.5)²) = 15; D = 30, U(D) = 25 → E_n = 1.2
+    assert (r["from_platform"], r["missing"], r["verified"], r["U_verified"], r["En"]) == (["process"], [], 1000.0,
+                                                                                         15.0, 1.2)

@@ -41,6 +41,9 @@ from carbonmet.services import (
     import_lab,
     import_plan,
     import_registry,
+    pilot_comparison,
+    run_verify,
+    verified_account,
 )
 
 YEAR = 2025
@@ -292,3 +295,37 @@ def test_the_rata_campaign_points_at_the_drifting_flow_monitor(pilot: dict[str, 
     assert sum(r[4] == "rata" for r in rows) >= 9
     html = (out / f"pilot-{YEAR}.html").read_text(encoding="utf-8")
     assert "E05.STACK3" in html
+
+
+def test_a_stored_verification_puts_the_verified_account_beside_cems(pilot: dict[str, Any], tmp_path: Path) -> None:
+    """碳监测与碳核查数据比对: once E05's verification of the year is stored, the pilot sets CEMS against the verified
+    account on the comparison's boundary (sheet, HTML section, summary); the others say none is stored."""
+    reg, e = pilot["region"], "E05"
+    verifier = Scope.of(read=[e], actor="verifier-v")
+    with Workspace(pilot["db"], store_root=reg) as ws:
+        run_verify(ws, verifier, e, YEAR, reg / "reports" / f"{e}.csv")
+        va = verified_account(ws, verifier, e, YEAR)
+        res = pilot_comparison(ws, Scope.centre(), PILOT, YEAR, tmp_path, pdf=False)
+    by = {x["enterprise"]: x for x in res["enterprises"]}
+    assert by["E01"]["verified"] is None and by["E12"]["verified"] is None
+    v = by[e]["verified"]
+    y = pilot["compare"][e].year_row
+    boundary = pilot["compare"][e].to_dict()["boundary"]["accounting_streams"]
+    rows = [s for s in va.streams if s.stream in boundary]
+    assert v["run_key"] == va.run_key and v["verified_by"] == "verifier-v" and v["missing"] == []
+    assert v["streams"] == sorted(s.stream for s in rows) and rows
+    # the process stream is not in the reported account the verification checks: taken from the platform's
+    assert sorted(v["streams"] + v["from_platform"]) == sorted(boundary) and v["from_platform"] == ["gasification"]
+    assert v["reported"] == pytest.approx(sum(s.reported_tco2 for s in rows), abs=1e-3)
+    assert v["verified"] > sum(s.verified_tco2 for s in rows)  # plus the platform's gasification figure
+    assert v["U_verified"] ** 2 > sum(s.U_tco2 ** 2 for s in rows) and v["cems"] == y["cems"]
+    assert v["difference"] == pytest.approx(y["cems"] - v["verified"], abs=1e-3)
+    assert v["En"] == pytest.approx(v["difference"] / (v["U_verified"] ** 2 + (2 * y["u_cems"]) ** 2) ** 0.5,
+                                    abs=1e-3)
+    assert v["consistent"] == (abs(v["En"]) <= 1)
+    wb = load_workbook(tmp_path / f"pilot-{YEAR}.xlsx")
+    assert "核查比对 Verified" in wb.sheetnames
+    (row,) = list(wb["核查比对 Verified"].iter_rows(min_row=2, values_only=True))
+    assert row[0] == e and row[1] == va.run_key and row[13] == v["En"]
+    html = (tmp_path / f"pilot-{YEAR}.html").read_text(encoding="utf-8")
+    assert "与核查后排放量比对" in html and va.run_key in html

@@ -33,6 +33,9 @@ class PilotEnterprise:
         The carbon-flow diagram (碳流图) as PNG.
     sources : dict
         What the figures came from (plan version, accounting profile, method), shown under Data.
+    verified : dict, optional
+        CEMS against the verified account of the year (``carbonmet.cems.compare_verified`` plus ``run_key``,
+        ``verified_by``, ``verified_at``), when a verification run of the year is stored.
     """
 
     enterprise: str
@@ -42,6 +45,7 @@ class PilotEnterprise:
     balance: dict[str, Any] | None = None
     flow_png: bytes | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    verified: dict[str, Any] | None = None
 
     @property
     def months(self) -> list[dict[str, Any]]:

@@ -96,7 +96,7 @@ def render_pilot_html(data: PilotData, *, charts: Mapping[str, bytes] | None = N
         png = (charts or {}).get(e.enterprise) or pilot_chart_png(e.comparison, e.three_way)
         tw = {r["period"]: r for r in (e.three_way or {}).get("periods", [])}
         ents.append({
-            "code": e.enterprise, "cmp": e.comparison, "year_row": e.year_row, "sources": e.sources,
+            "code": e.enterprise, "cmp": e.comparison, "year_row": e.year_row, "sources": e.sources, "verified": e.verified,
             "hours": e.hours, "chart": _b64(png), "flow": _b64(e.flow_png),
             "months": [r | {"reconciled": tw.get(r["period"], {}).get("reconciled"),
                             "u_reconciled": tw.get(r["period"], {}).get("u_reconciled")} for r in e.months],

@@ -86,8 +86,9 @@ def write_pilot_xlsx(data: PilotData, path: str | Path, *, stamp: Mapping[str, s
     row per enterprise: CEMS, accounting, U = k·u, D, D/E_acc [%], E_n, verdict, flagged, suspects,
     measured-parameter share, stability, balance p, systematic-bias finding), 月度 Monthly (per enterprise and
     month, with the reconciled figure when there is a balance), 碳平衡 Balance (flows raw and reconciled [tC]),
-    QA (only when ``data.qa``), 发现 Findings. Text cells are spreadsheet-safe; emissions are written as the
-    comparison gives them [tCO2], unrounded. ``stamp`` (``Stamp.to_dict()`` of :func:`pilot_stamp`) adds a last
+    核查比对 Verified (only when an enterprise has a verified account), QA (only when ``data.qa``), 发现
+    Findings. Text cells are spreadsheet-safe; emissions are written as the comparison gives them [tCO2],
+    unrounded. ``stamp`` (``Stamp.to_dict()`` of :func:`pilot_stamp`) adds a last
     sheet 报告标识 stamp. The same ``data`` and stamp give the same bytes.
     """
     wb = Workbook()
@@ -122,6 +123,16 @@ def write_pilot_xlsx(data: PilotData, path: str | Path, *, stamp: Mapping[str, s
              for e in data.enterprises for f in (e.balance or {}).get("flows", [])]
     _sheet(wb, "碳平衡 Balance", ["企业 enterprise", "流 flow", "从 from", "到 to", "实测 measured", "实测值 raw tC",
                                   "u 实测 tC", "协调值 reconciled tC", "u 协调 tC", "器具 instruments"], flows)
+    verified = [(e.enterprise, e.verified) for e in data.enterprises if e.verified]
+    if verified:
+        _sheet(wb, "核查比对 Verified", ["企业 enterprise", "核查记录 run", "核查人 verified by", "核查时间 at",
+                                      "排放源 streams", "报告 reported tCO2", "核查后 verified tCO2", "U 核查 tCO2",
+                                      "CEMS tCO2", "U CEMS tCO2", "差值 D tCO2", "U(D) tCO2", "D/E核查 %", "E_n",
+                                      "结论 verdict", "取平台核算值 from the platform", "无数据 missing"],
+               [[e, v["run_key"], v["verified_by"], v["verified_at"], "; ".join(v["streams"]), v["reported"],
+                 v["verified"], v["U_verified"], v["cems"], v["U_cems"], v["difference"], v["U_difference"],
+                 v["relative_deviation_pct"], v["En"], v["verdict"], "; ".join(v["from_platform"]),
+                 "; ".join(v["missing"])] for e, v in verified])
     if data.qa:
         _sheet(wb, "QA", ["企业 enterprise", "来源 source", "计量点 point", "器具 instrument", "测试 test",
                           "参数 parameter", "值 value", "单位 unit", "通过 passed", "规则集 rule set", "条款 clause",

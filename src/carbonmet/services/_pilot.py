@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from carbonmet.cems import CemsError, plant_balance, reconcile_plant, stream_hours, systematic_bias_test
+from carbonmet.cems import (
+    CemsError,
+    compare_verified,
+    plant_balance,
+    reconcile_plant,
+    stream_hours,
+    systematic_bias_test,
+)
 from carbonmet.reports import (
     MIN_ENTERPRISES,
     PilotData,
@@ -20,6 +27,7 @@ from carbonmet.reports import (
     render_pilot_html,
     write_pilot_xlsx,
 )
+from carbonmet.review.runs import verified_account_of
 from carbonmet.sites import load_plan
 
 from ._cems import BalanceResult, _stock_ledgers, compare_enterprise
@@ -100,7 +108,8 @@ def pilot_comparison(ws: Workspace, scope: Scope, enterprises: Sequence[str], ye
         ``year``, ``rule_set``, ``xlsx``, ``html``, ``pdf`` (None when not written), ``charts`` (paths as text),
         ``stamp`` and per enterprise its
         ``verdict``, ``consistent``, ``flagged``, ``En``, ``relative_deviation_pct``, ``suspects``,
-        ``balance_passed`` and the number of flagged findings.
+        ``balance_passed``, the number of flagged findings and ``verified``: CEMS against the verified account
+        (:func:`carbonmet.cems.compare_verified`) when a verification run of the year is stored, else None.
 
     Raises
     ------
@@ -122,6 +131,19 @@ def pilot_comparison(ws: Workspace, scope: Scope, enterprises: Sequence[str], ye
         cems, acc = cmp.legs
         with ws.session() as s:
             plan = load_plan(s, e)
+            va = verified_account_of(s, e, year)
+        cmp_d = cmp.to_dict()
+        verified: dict[str, Any] | None = None
+        if va is not None:
+            boundary = cmp_d["boundary"]["accounting_streams"]
+            platform = {}
+            for st in acc.streams:
+                if st.name in boundary:
+                    val, u = acc.figures([st])
+                    platform[st.name] = (float(val[-1]), float(u[-1]))
+            verified = {"run_key": va.run_key, "verified_by": va.verified_by, "verified_at": va.verified_at,
+                        **compare_verified(cmp_d["periods"][-1], [v.to_dict() for v in va.streams], boundary,
+                                           platform)}
         sources = {"监测计划 monitoring plan": str(cems.provenance.get("inputs", {}).get("plan", "—")),
                    "核算方法 accounting profile": str(acc.profile), "评定 evaluation": str(acc.method),
                    "替代规则集 rule set": rule_set}
@@ -136,7 +158,10 @@ def pilot_comparison(ws: Workspace, scope: Scope, enterprises: Sequence[str], ye
             res = BalanceResult(reconcile_plant(pb), systematic_bias_test(pb), cmp, notes)
             balance, flow_png = res.to_dict(), res.reconciliation.png()
             sources["碳平衡 balance"] = "全年逐月协调 reconciled monthly and for the year"
-        ents.append(PilotEnterprise(e, cmp.to_dict(), cems.to_dict(), stream_hours(cems), balance, flow_png, sources))
+        sources["核查 verification"] = (f"{va.run_key} · {va.verified_by} · {va.verified_at[:10]}" if va is not None
+                                      else "无已存核查记录 no stored verification of the year")
+        ents.append(PilotEnterprise(e, cmp_d, cems.to_dict(), stream_hours(cems), balance, flow_png, sources,
+                                    verified))
     try:
         data = PilotData(year, ents, rule_set, qa_list)
     except ReportError as exc:
@@ -174,6 +199,7 @@ def pilot_comparison(ws: Workspace, scope: Scope, enterprises: Sequence[str], ye
             "suspects": list(ent.comparison.get("suspects") or []),
             "balance_passed": None if ent.balance is None else ent.balance["annual"]["passed"],
             "flagged_findings": sum(1 for f in findings if f.enterprise == ent.enterprise and f.severity == "flag"),
+            "verified": ent.verified,
         } for ent in data.enterprises],
         "qa": len(data.qa),
     }
