@@ -140,6 +140,7 @@ def _kill_runs(kind: str, base: Path, kills: int) -> dict[str, Any]:
     acknowledged batches plus at most the one in flight (never acknowledged, so re-sent: counted as at most one)."""
     here = str(Path(__file__).resolve().parent.parent)
     exact, readable, partial = 0, 0, 0
+    unreadable: list[str] = []
     for k in range(kills):
         where = str(base / f"{kind}-kill-{k}")
         proc = subprocess.Popen([sys.executable, "-c", _WRITER, kind, where, "0", "200", here],
@@ -157,9 +158,10 @@ def _kill_runs(kind: str, base: Path, kills: int) -> dict[str, Any]:
         acked += len(rest.split())
         try:
             rows = _stored_rows(kind, where)
-            readable += 1
-        except Exception:  # noqa: BLE001 — an unreadable table is what is being counted
+        except Exception as exc:  # noqa: BLE001 — an unreadable table is what is being counted
+            unreadable.append(f"{type(exc).__name__}: {exc}"[:200])
             continue
+        readable += 1
         per_batch = len(POINTS) * 3
         if kind == "store":
             Store(where)  # a restart undoes the batch in flight (never acknowledged)
@@ -169,7 +171,7 @@ def _kill_runs(kind: str, base: Path, kills: int) -> dict[str, Any]:
         elif rows == (acked + 1) * per_batch:
             partial += 1  # the batch in flight committed but its acknowledgement was lost
     return {"kills": kills, "readable_after": readable, "exactly_the_acknowledged": exact,
-            "one_unacknowledged_batch_committed": partial}
+            "one_unacknowledged_batch_committed": partial, "unreadable": unreadable}
 
 
 def run(quick: bool = False) -> dict[str, Any]:
