@@ -21,8 +21,11 @@ Endpoints (each on its own, ``rate`` req/s for ``seconds``):
 - ``accounts_all`` — the 12 enterprises' accounts in turn as the regulator (what the overview's chart needs).
 
 Baseline, same run and same load: a FastAPI app with one route returning a constant JSON object, under the same
-uvicorn settings in its own process. Figures: p50/p90/p99/max latency [ms], errors, achieved rate; ratio of each
-endpoint's p50 and p99 to the baseline's.
+uvicorn settings in its own process, before and after the endpoints. Figures: p50/p90/p99/max latency [ms],
+errors, achieved rate; ratio of each endpoint's p50 and p99 to the worse baseline's; the server's CPU time per
+request and the time its threads waited for a CPU; the generator's own lateness and its wait for a CPU (what the
+machine's other work took from the measurement). Server and generator each run in a session of their own (their
+own scheduling group); ``BENCH_WEB_NICE`` sets the groups' nice value (see :data:`NICE`).
 """
 
 from __future__ import annotations
