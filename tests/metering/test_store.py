@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -18,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carbonmet.metering import Catalog, RawReading, Store, file_batch_id, readings_to_batch
+from carbonmet.metering import Catalog, RawReading, Store, file_batch_id, readings_to_batch, store_generation
 from carbonmet.metering.readers import read_csv_bytes
 from carbonmet.metering.rules import default_rules, is_rollover
 from carbonmet.metering.schemas import READINGS_SCHEMA
@@ -391,3 +393,33 @@ def test_reading_while_another_thread_ingests_never_deadlocks(tmp_path: Path, ca
     r.join(120)
     assert not w.is_alive() and not r.is_alive(), "deadlock between a reader and an ingest"
     assert store.readings("E01.GAS").num_rows == 20
+
+
+def test_store_generation_follows_commits_from_any_connection_and_a_replaced_journal(
+        tmp_path: Path, catalog: Catalog) -> None:
+    root = tmp_path / "s"
+    assert store_generation(root) == (0, "")  # never opened
+    st_ = Store(root)
+    g0 = store_generation(root)
+    assert g0[0] == 0
+    assert store_generation(root) == g0  # unchanged: the kept connection answers
+    _ingest(st_, catalog, [_r("E01.GAS", 0, 1000.0)], "b1")
+    g1 = store_generation(root)
+    assert g1[0] == 1 and g1 != g0
+    # another process commits to the same journal
+    code = ("import sys; from carbonmet.metering import Store, Catalog; from datetime import datetime, UTC; "
+            "import pickle; cat = pickle.loads(sys.stdin.buffer.read()); "
+            "from carbonmet.metering import RawReading; s = Store(sys.argv[1]); "
+            "s.ingest_readings([RawReading(ts=datetime(2025, 1, 1, 1, tzinfo=UTC), value=1001.0, "
+            "point_id='E01.GAS')], 'b2', cat, source='test', raw=b'x'); s.close()")
+    subprocess.run([sys.executable, "-c", code, str(root)], input=pickle.dumps(catalog), check=True)
+    assert store_generation(root)[0] == 2
+    st_.close()
+    # the store removed and made anew at the same place: the new journal is read, not the old one
+    shutil.rmtree(root)
+    assert store_generation(root) == (0, "")
+    st3 = Store(root)
+    assert store_generation(root)[0] == 0
+    _ingest(st3, catalog, [_r("E01.GAS", 0, 1000.0)], "c1")
+    assert store_generation(root)[0] == 1
+    st3.close()

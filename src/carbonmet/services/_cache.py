@@ -10,13 +10,18 @@ Readings are not in the audit log: results that depend on the store add its jour
 (by hand, with SQL); restart the server after doing that.
 
 Cached values are shared between requests and threads: treat them as read-only.
+
+Within :func:`cache_only` a look-up that would compute raises :class:`CacheMiss` instead: a caller on an event
+loop answers from the caches there and sends only a miss to a worker thread (the web layer's ``served``).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
 from ._workspace import Workspace
@@ -24,6 +29,29 @@ from ._workspace import Workspace
 V = TypeVar("V")
 
 _HEAD = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+
+_only: ContextVar[bool] = ContextVar("carbonmet_cache_only", default=False)
+
+
+class CacheMiss(Exception):
+    """Raised within :func:`cache_only` where a cached result is absent and would have to be computed."""
+
+
+@contextmanager
+def cache_only() -> Iterator[None]:
+    """Within the block (this thread or task, :mod:`contextvars`), a cache look-up that misses raises
+    :class:`CacheMiss` instead of computing: the work done is the look-ups' keys (the data version: an indexed
+    query, the store journal's stamp) and the hits."""
+    token = _only.set(True)
+    try:
+        yield
+    finally:
+        _only.reset(token)
+
+
+def cache_only_active() -> bool:
+    """Whether the caller is within :func:`cache_only` (for caches of other layers that honour it)."""
+    return _only.get()
 
 
 class LRUCache(Generic[V]):
@@ -47,12 +75,15 @@ class LRUCache(Generic[V]):
     def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
         """The value under ``key``; computed (outside the lock) and kept when absent. Two threads missing the same
         key at once compute it once each and keep the later: never a wrong value, at worst a duplicate effort.
-        An exception from ``compute`` propagates and nothing is kept."""
+        An exception from ``compute`` propagates and nothing is kept. Within :func:`cache_only`, absent raises
+        :class:`CacheMiss`."""
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
                 self.hits += 1
                 return self._data[key]
+            if _only.get():
+                raise CacheMiss(key)
             self.misses += 1
         value = compute()
         with self._lock:

@@ -1,5 +1,5 @@
 """Server-rendered pages (网页): sign-in, region overview, enterprise, CEMS comparison, review, footprint,
-instruments, certificates, data quality with a readings upload. zh-CN first, ``?lang=en`` switches to English.
+monitoring plan, laboratory results, instruments, certificates, data quality with a readings upload. zh-CN first, ``?lang=en`` switches to English.
 
 The pages sit beside the API and call the same use cases with the caller's :class:`Scope` only. The page
 router's one caller dependency (:func:`page_caller`) is :func:`current_caller` reading the session cookie; without
@@ -36,10 +36,13 @@ from carbonmet.services import (
     footprint_enterprise,
     get_certificate,
     ingest_files,
+    lab_results,
     list_certificates,
     list_organisations,
+    list_plans,
     list_quarantine,
     review_enterprise,
+    show_plan,
     trace_standard,
 )
 
@@ -325,6 +328,34 @@ def footprint(request: Request, code: str, ws: WorkspaceDep, caller: PageCaller,
                   "series": [{"type": "bar", "name": t("stages"), "data": [finite(v) for v in stages.values()]}]}
         items.append({"fp": fp, "chart": chart(option, height=200, name=f"footprint-{product}")})
     return render(request, "footprint.html", caller, code=code, year=y, items=items)
+
+
+@router.get("/enterprises/{code}/plan", response_class=HTMLResponse)
+def plan(request: Request, code: str, ws: WorkspaceDep, caller: PageCaller,
+         version: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
+    """监测计划: a stored version of the enterprise's monitoring plan (default: the current one) — header, source
+    streams, parameter rows, change log — and the list of its stored versions (read-only)."""
+    p = show_plan(ws, caller.scope, code, version)
+    return render(request, "plan.html", caller, code=code, plan=p, versions=list_plans(ws, caller.scope, code))
+
+
+LAB_ROWS = 500  # rows shown on the laboratory results page (the count says how many there are)
+
+
+@router.get("/enterprises/{code}/lab", response_class=HTMLResponse)
+def lab(request: Request, code: str, ws: WorkspaceDep, caller: PageCaller,
+        year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+        analyte: Annotated[str | None, Query(max_length=32)] = None) -> HTMLResponse:
+    """化验结果: the enterprise's stored laboratory results of a year (optionally one analyte), newest first, with
+    value ± U (k), the laboratory, analyser, method and report (read-only)."""
+    y = _year(year)
+    rows = lab_results(ws, caller.scope, code, year=y, analytes=[analyte] if analyte else None)
+    rows = sorted(rows, key=lambda r: (r.sampled_from, r.point_id, r.analyte), reverse=True)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.analyte] = counts.get(r.analyte, 0) + 1
+    return render(request, "lab.html", caller, code=code, year=y, analyte=analyte, rows=rows[:LAB_ROWS],
+                  total=len(rows), counts=sorted(counts.items()))
 
 
 @router.get("/enterprises/{code}/footprint/{product}.json")

@@ -22,6 +22,7 @@ from pydantic_core import to_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carbonmet.services import AccessDenied, AuthenticationFailed, CarbonmetError, ImportRejected
+from carbonmet.services.cache import CacheMiss, cache_only_active
 
 from ._auth import TokenExpired
 
@@ -57,7 +58,8 @@ def json_of(obj: object, plain: Callable[[Any], Any] = lambda x: x, *, variant: 
     converting and encoding it anew. An entry refers to its object weakly when it can (an account: it lives as long
     as the services' cache keeps it), else strongly (a list, a dict: the small registry listings); either way an
     entry answers only for the very object it was made from (least recently used out after 256). ``variant``
-    tells apart renderings of one object.
+    tells apart renderings of one object. Within :func:`carbonmet.services.cache.cache_only` (the event loop's
+    try, ``served``), an object not yet rendered raises :class:`~carbonmet.services.cache.CacheMiss`.
     """
     key = (id(obj), variant)
     with _rendered_lock:
@@ -65,6 +67,8 @@ def json_of(obj: object, plain: Callable[[Any], Any] = lambda x: x, *, variant: 
         if hit is not None and hit[0]() is obj:
             _rendered.move_to_end(key)
             return Response(hit[1], media_type="application/json")
+    if cache_only_active():
+        raise CacheMiss(key)
     body = to_json(plain(obj), inf_nan_mode="null", fallback=str)
     try:
         ref: Callable[[], object] = weakref.ref(obj)

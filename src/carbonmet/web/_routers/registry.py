@@ -20,14 +20,15 @@ from carbonmet.services import (
 
 from .._auth import ScopeDep, WorkspaceDep, current_caller
 from .._problems import json_of
+from .._served import served
 
 router = APIRouter(prefix="/api/v1", tags=["registry 台账"], dependencies=[Depends(current_caller)])
 
 
 @router.get("/organisations", response_model=list[dict[str, Any]])
-def organisations(ws: WorkspaceDep, scope: ScopeDep) -> Response:
-    """单位 Organisations the caller may read."""
-    return json_of(list_organisations(ws, scope))
+async def organisations(ws: WorkspaceDep, scope: ScopeDep) -> Response:
+    """单位 Organisations the caller may read (kept per registry version: answered on the event loop once kept)."""
+    return await served(lambda: json_of(list_organisations(ws, scope)))
 
 
 @router.get("/sites")
@@ -67,10 +68,16 @@ def certificate(cert_no: str, ws: WorkspaceDep, scope: ScopeDep) -> dict[str, An
 
 
 @router.get("/due", response_model=list[dict[str, Any]])
-def due(ws: WorkspaceDep, scope: ScopeDep,
-        today: Annotated[date | None, Query(description="reference date (default: today)")] = None,
-        within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
-        include_ok: bool = False) -> Response:
-    """待检/超期 Instruments due or overdue for verification or calibration."""
-    items = due_items(ws, scope, today or date.today(), within_days, include_ok=include_ok)
-    return json_of(items, lambda xs: [i.to_dict() for i in xs])
+async def due(ws: WorkspaceDep, scope: ScopeDep,
+              today: Annotated[date | None, Query(description="reference date (default: today)")] = None,
+              within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
+              include_ok: bool = False) -> Response:
+    """待检/超期 Instruments due or overdue for verification or calibration (kept per registry version and
+    arguments: answered on the event loop once kept)."""
+    on = today or date.today()
+
+    def answer() -> Response:
+        return json_of(due_items(ws, scope, on, within_days, include_ok=include_ok),
+                       lambda xs: [i.to_dict() for i in xs])
+
+    return await served(answer)

@@ -11,6 +11,7 @@ from carbonmet.services import account_enterprise, compare_enterprise, review_en
 
 from .._auth import ScopeDep, WorkspaceDep, current_caller
 from .._problems import json_of
+from .._served import served
 
 router = APIRouter(prefix="/api/v1", tags=["results 结果"], dependencies=[Depends(current_caller)])
 Year = Annotated[int, Path(ge=2000, le=2100)]
@@ -18,14 +19,19 @@ Org = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/accounts/{enterprise}/{year}", response_model=dict[str, Any])
-def account(enterprise: Org, year: Year, ws: WorkspaceDep, scope: ScopeDep,
-            method: Literal["lpu", "mcm", "both"] = "lpu",
-            trials: Annotated[int, Query(ge=1000, le=200_000)] = 20_000) -> Response:
+async def account(enterprise: Org, year: Year, ws: WorkspaceDep, scope: ScopeDep,
+                  method: Literal["lpu", "mcm", "both"] = "lpu",
+                  trials: Annotated[int, Query(ge=1000, le=200_000)] = 20_000) -> Response:
     """碳核算 The enterprise-year account with its uncertainty budget (for long Monte Carlo runs use a job).
 
-    The account and its JSON are kept while the data are unchanged (the services' cache; :func:`json_of`)."""
-    return json_of(account_enterprise(ws, scope, enterprise, year, method=method, trials=trials),
-                   lambda a: a.to_dict())
+    The account and its JSON are kept while the data are unchanged (the services' cache; :func:`json_of`): a kept
+    one is answered on the event loop, one to compute in a worker thread (``served``)."""
+
+    def answer() -> Response:
+        return json_of(account_enterprise(ws, scope, enterprise, year, method=method, trials=trials),
+                       lambda a: a.to_dict())
+
+    return await served(answer)
 
 
 @router.get("/comparison/{enterprise}/{year}")
