@@ -4,6 +4,7 @@ Parquet files, the plan and the assembly unchanged (汇总的 Spark 引擎)."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -33,12 +34,15 @@ def local_session(master: str = "local[2]", *, shuffle_partitions: int = 4, app_
     """A Spark session for the aggregation jobs (``local[n]``, ``local-cluster[…]`` or a cluster URL).
 
     ``SPARK_HOME`` is set to the pyspark wheel's own directory when unset (``local-cluster`` starts
-    executors from it). The UI is off; settings of :data:`SESSION_CONF` and ``conf`` are applied.
+    executors from it), ``PYSPARK_PYTHON`` to this interpreter. The UI is off; settings of :data:`SESSION_CONF` and ``conf`` are applied.
     """
     import pyspark
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("SPARK_HOME", os.path.dirname(pyspark.__file__))
+    # Python workers (the account step) run this interpreter, which has carbonmet; on a cluster the
+    # executors' Python must have it installed too (docs/scale.md)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     b = (SparkSession.builder.master(master).appName(app_name)
          .config("spark.ui.enabled", "false")
          .config("spark.sql.shuffle.partitions", str(shuffle_partitions)))

@@ -1,0 +1,60 @@
+"""Spark (local[2]) gives the DuckDB results: every point-month of a generated enterprise, hour/day/month rows of a
+minute store (HJ 75 hours, rollover, an instrument change across a month boundary), and the annual account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pyspark")
+
+from carbonmet import services  # noqa: E402
+from carbonmet.metering import aggregate_table  # noqa: E402
+from carbonmet.scale import spark_engine, spark_session  # noqa: E402
+from carbonmet.services import Scope, Workspace  # noqa: E402
+
+from ._common import YEAR, assert_same_table, minute_store, region_workspace, same_number  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    with spark_session("local[2]", shuffle_partitions=4) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    with region_workspace(tmp_path_factory.mktemp("scale")) as w:
+        yield w
+
+
+def test_minute_store_hours_days_months_equal_duckdb(spark: Any, tmp_path: Path) -> None:
+    st, cat, start, end = minute_store(tmp_path)
+    pts = list(cat)
+    for period in ("hour", "day", "month"):
+        a = aggregate_table(st, cat, pts, start, end, period)  # type: ignore[arg-type]
+        b = aggregate_table(st, cat, pts, start, end, period, engine=spark_engine(spark))  # type: ignore[arg-type]
+        assert a.num_rows > 0
+        assert_same_table(a, b)
+
+
+def test_every_point_month_of_the_region_equals_duckdb(spark: Any, ws: Workspace) -> None:
+    a = services.monthly_point_totals(ws, Scope.centre(), YEAR)
+    b = services.monthly_point_totals(ws, Scope.centre(), YEAR, engine="spark", spark=spark)
+    assert a.num_rows == 12 * len(services.point_catalog(ws, Scope.centre()))
+    assert_same_table(a, b)
+
+
+def test_annual_accounts_equal_duckdb(spark: Any, ws: Workspace) -> None:
+    a = services.account_enterprises(ws, Scope.centre(), None, YEAR, method="lpu")
+    b = services.account_enterprises(ws, Scope.centre(), None, YEAR, engine="spark", spark=spark, method="lpu")
+    assert list(a) == list(b) == ["E01"]
+    for e in a:
+        ta, tb = a[e].total, b[e].total
+        assert same_number(ta["value"], tb["value"]) and same_number(ta["u"], tb["u"]), (e, ta, tb)
+        assert ta["value"] > 0
+        one = services.account_enterprise(ws, Scope.centre(), e, YEAR, method="lpu")
+        assert one.total["value"] == ta["value"] and one.total["u"] == ta["u"]
