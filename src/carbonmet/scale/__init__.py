@@ -8,13 +8,23 @@ The per-enterprise account step (:func:`carbonmet.accounting.account_from_data`)
 """
 
 from ._accounts import monthly_totals, spark_accounts
-from ._engine import SESSION_CONF, local_session, run_query, spark_engine, spark_session
+from ._engine import (
+    SESSION_CONF,
+    SMALL_DATA_CONF,
+    local_session,
+    query_frame,
+    run_plan,
+    spark_engine,
+    spark_session,
+)
 
 __all__ = [
     "SESSION_CONF",
+    "SMALL_DATA_CONF",
     "local_session",
     "monthly_totals",
-    "run_query",
+    "query_frame",
+    "run_plan",
     "spark_accounts",
     "spark_engine",
     "spark_session",

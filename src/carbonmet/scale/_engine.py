@@ -25,7 +25,18 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     # partition values (enterprise=, point=, month=) are codes: never guess numbers or dates from them
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    # the file lists are explicit (the plan's): list them on the driver, never in a Spark job of their own
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "1000000",
     "spark.sql.ansi.enabled": "false",  # NULL, not an error, for log10 of a register ≤ 0 (as DuckDB's CASE)
+}
+
+
+#: Settings for small inputs (tests, a laptop): no whole-stage code generation and a JVM that compiles with C1
+#: only, which halve the start-up of short jobs; leave them out for production sizes.
+SMALL_DATA_CONF: dict[str, str] = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    "spark.executor.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
 }
 
 
@@ -66,16 +77,23 @@ def spark_session(master: str = "local[2]", **kwargs: Any) -> Iterator[SparkSess
 def _readings(spark: SparkSession, store: Store, files: Sequence[str]) -> DataFrame:
     """The readings of ``files`` with their partition columns (``point`` among them) from the path."""
     base = str(store.root / "readings")
-    return (spark.read.option("basePath", base).parquet(*files)
+    return (spark.read.schema(_READINGS).option("basePath", base).parquet(*files)
             .select("point", "ts", "value", "flag", "source"))
+
+
+#: The store's Parquet columns (carbonmet.metering.schemas.READINGS_SCHEMA) and the partition columns of its
+#: path; given, so that Spark reads no file footers to infer them.
+_READINGS = ("ts timestamp, value double, flag string, source string, batch string, "
+             "enterprise string, point string, month string")
 
 
 def _empty_breaks(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame([], "point string, bt array<bigint>")
 
 
-def run_query(spark: SparkSession, store: Store, plan: AggregationPlan, q: AggregationQuery) -> pa.Table:
-    """Rows of one query of ``plan`` (columns :data:`carbonmet.metering.aggregation.ENGINE_COLUMNS`)."""
+def query_frame(spark: SparkSession, store: Store, plan: AggregationPlan, q: AggregationQuery) -> DataFrame:
+    """The rows of one query of ``plan`` as a Spark DataFrame (columns
+    :data:`carbonmet.metering.aggregation.ENGINE_COLUMNS`, with fixed types), not yet computed."""
     from pyspark.sql import functions as F
 
     rules = plan.rules
@@ -101,13 +119,32 @@ def run_query(spark: SparkSession, store: Store, plan: AggregationPlan, q: Aggre
         sql, extra = hourly_sql(plan.period, q.k, q.mode, rules.min_valid_minutes)
         stopped = [f for f in rules.flags if f == "F"] or [""]  # "" never is a flag: nothing stopped
         df = spark.sql(sql, args={**base, **extra, "stopped": stopped}, r0=r0)
-    return df.select(*ENGINE_COLUMNS).toArrow()
+    return df.select(*(F.col(c).cast(t) for c, t in _TYPES.items()))
+
+
+#: Spark types of the engine columns (every query gives the same, so the queries' rows can be one union).
+_TYPES = {"point": "string", "b": "bigint", "measured": "double", "substituted": "double", "valid_hours": "double",
+          "subst_hours": "double", "stopped_hours": "double", "invalid_hours": "double", "n": "bigint",
+          "n_valid": "bigint"}
+assert tuple(_TYPES) == ENGINE_COLUMNS
+
+
+def run_plan(spark: SparkSession, store: Store, plan: AggregationPlan) -> list[pa.Table]:
+    """Rows of every query of ``plan``, computed as ONE Spark job (the union of the queries: their points are
+    disjoint), as one Arrow table in a list (the engine protocol)."""
+    frames = [query_frame(spark, store, plan, q) for q in plan.queries]
+    if not frames:
+        return []
+    df = frames[0]
+    for f in frames[1:]:
+        df = df.unionByName(f)
+    return [df.toArrow()]
 
 
 def spark_engine(spark: SparkSession) -> Engine:
     """An aggregation engine running the plan's queries on ``spark`` (for ``engine=`` of
     :func:`carbonmet.metering.aggregate_table` and :func:`carbonmet.accounting.gather_many`)."""
     def run(store: Store, plan: AggregationPlan) -> list[pa.Table]:
-        return [run_query(spark, store, plan, q) for q in plan.queries]
+        return run_plan(spark, store, plan)
 
     return run
