@@ -70,6 +70,11 @@ def workspace(
     return Workspace.from_settings(database_url=db, store_root=store, time_zone=time_zone, catalog_files=files)
 
 
+#: ``--engine``: DuckDB on this machine or Apache Spark (``--master``; a cluster, or local[n] by default)
+EngineOpt = Annotated[str, typer.Option("--engine", help="汇总引擎 aggregation engine: duckdb | spark")]
+MasterOpt = Annotated[str, typer.Option("--master", help="Spark master (local[2], spark://host:7077, k8s://…)")]
+
+
 # the options of the seeded validations (carbonmet validate …)
 Runs = Annotated[int, typer.Option("--runs", help="生成区域数 regions to generate")]
 Enterprises = Annotated[int, typer.Option("--enterprises", help="每区域企业数 enterprises per region")]

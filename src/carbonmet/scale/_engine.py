@@ -27,6 +27,7 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     # the file lists are explicit (the plan's): list them on the driver, never in a Spark job of their own
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "1000000",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.ansi.enabled": "false",  # NULL, not an error, for log10 of a register ≤ 0 (as DuckDB's CASE)
 }
 
