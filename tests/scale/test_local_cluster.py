@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("pyspark")
+from carbonmet.metering import aggregate_table
+from carbonmet.scale import SMALL_DATA_CONF, spark_engine, spark_session
 
-from carbonmet.metering import aggregate_table  # noqa: E402
-from carbonmet.scale import SMALL_DATA_CONF, spark_engine, spark_session  # noqa: E402
-
-from ._common import assert_same_table, minute_store  # noqa: E402
+from ._common import assert_same_table, minute_store
 
 
 @pytest.fixture(scope="module")

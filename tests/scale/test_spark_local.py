@@ -9,14 +9,12 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("pyspark")
+from carbonmet import services
+from carbonmet.metering import aggregate_table
+from carbonmet.scale import SMALL_DATA_CONF, spark_engine, spark_session
+from carbonmet.services import Scope, Workspace
 
-from carbonmet import services  # noqa: E402
-from carbonmet.metering import aggregate_table  # noqa: E402
-from carbonmet.scale import SMALL_DATA_CONF, spark_engine, spark_session  # noqa: E402
-from carbonmet.services import Scope, Workspace  # noqa: E402
-
-from ._common import YEAR, assert_same_table, minute_store, region_workspace, same_number  # noqa: E402
+from ._common import YEAR, assert_same_table, minute_store, region_workspace, same_number
 
 
 @pytest.fixture(scope="module")
