@@ -156,6 +156,15 @@ def check_readings_summary(ws: Workspace, me: str, other: str) -> None:
         services.readings_summary(ws, scope, f"{other}.COAL", *JAN)
 
 
+def check_monthly_point_totals(ws: Workspace, me: str, other: str) -> None:
+    scope = Scope.enterprise(me)
+    t = services.monthly_point_totals(ws, scope, 2025)
+    assert set(t.column("point_id").to_pylist()) == {f"{me}.COAL"} and t.num_rows == 12
+    assert t.column("value_measured")[0].as_py() == pytest.approx(744 * 100.0)
+    with pytest.raises(NotInScope):
+        services.monthly_point_totals(ws, scope, 2025, points=[f"{other}.COAL"])
+
+
 def check_point_activity(ws: Workspace, me: str, other: str) -> None:
     scope = Scope.enterprise(me)
     act = services.point_activity(ws, scope, f"{me}.COAL", *JAN)
@@ -803,6 +812,18 @@ def check_account_enterprise(ws: Workspace, me: str, other: str) -> None:
     for org in (other, "C01", "E99"):
         with pytest.raises(NotInScope, match="outside your read scope"):
             services.account_enterprise(ws, Scope.enterprise(me), org, 2025, method="lpu")
+
+
+def check_account_enterprises(ws: Workspace, me: str, other: str) -> None:
+    _plans(ws)  # plans without a streams table: the own enterprise is reached (and refused for that), no other
+    with pytest.raises(ServiceError, match="streams"):
+        services.account_enterprises(ws, Scope.enterprise(me), None, 2025, method="lpu")
+    with pytest.raises(ServiceError, match="streams"):
+        services.account_enterprises(ws, Scope.enterprise(me), [me], 2025, method="lpu")
+    for org in (other, "C01", "E99"):
+        with pytest.raises(NotInScope, match="outside your read scope"):
+            services.account_enterprises(ws, Scope.enterprise(me), [me, org], 2025, method="lpu")
+    assert services.account_enterprises(ws, Scope.nobody(), None, 2025, method="lpu") == {}
 
 
 def check_trace_accounts(ws: Workspace, me: str, other: str) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from carbonmet.factors import Profile, default_profile, load_profile
 from carbonmet.metering import PointInfo, Store, aggregate_table
+from carbonmet.metering.aggregation import Engine
 from carbonmet.registry import InstrumentState, instrument_states
 from carbonmet.sites import MonitoringPlan
 
@@ -161,7 +162,8 @@ def gather(session: Session, store: Store, catalog: Mapping[str, PointInfo], pla
 def gather_many(session: Session, store: Store, catalog: Mapping[str, PointInfo], plans: Sequence[MonitoringPlan],
                 year: int, lab_by_enterprise: Mapping[str, Sequence[LabRecord]] | None = None, *,
                 tz: str = "Asia/Shanghai", profile: str | None = None,
-                points_by_enterprise: Mapping[str, Sequence[str]] | None = None) -> dict[str, PlanData]:
+                points_by_enterprise: Mapping[str, Sequence[str]] | None = None,
+                engine: Engine | None = None) -> dict[str, PlanData]:
     """The :class:`PlanData` of several enterprises' plans for ``year`` (区域汇集), with ONE
     :func:`carbonmet.metering.aggregate_table` call over the points of all plans and one registry query
     for all their instruments; each result equals :func:`gather` of that plan alone.
@@ -187,6 +189,8 @@ def gather_many(session: Session, store: Store, catalog: Mapping[str, PointInfo]
     points_by_enterprise : mapping of str to sequence of str, optional
         Points to take per enterprise instead of :func:`plan_points` (e.g. the CEMS points); an enterprise
         missing from it takes :func:`plan_points`.
+    engine : callable, optional
+        Aggregation engine of the hourly table (:func:`carbonmet.metering.aggregate_table`); default DuckDB.
 
     Returns
     -------
@@ -208,7 +212,7 @@ def gather_many(session: Session, store: Store, catalog: Mapping[str, PointInfo]
                                       else points_by_enterprise[p.enterprise]) if q in catalog] for p in plans}
     union = list(dict.fromkeys(q for v in pts.values() for q in v))
     start, end = _year_range(year, tz)
-    table = aggregate_table(store, catalog, union, start, end, "hour", tz=tz) if union else None
+    table = aggregate_table(store, catalog, union, start, end, "hour", tz=tz, engine=engine) if union else None
     prof: Profile = load_profile(profile) if profile else default_profile()
     out = {p.enterprise: plan_data_from_table(p, year, table, catalog, _figures({}), labs.get(p.enterprise, ()),
                                               tz=tz, profile=prof, points=pts[p.enterprise]) for p in plans}

@@ -13,7 +13,9 @@ import typer
 from ._common import (
     AsJson,
     DbOpt,
+    EngineOpt,
     Enterprises,
+    MasterOpt,
     Method,
     OrgOpt,
     OutJson,
@@ -56,13 +58,24 @@ def account_cmd(
     as_json: AsJson = False,
     db: str | None = DbOpt,
     org: str | None = OrgOpt,
+    enterprises: Annotated[str | None, typer.Option(
+        "--enterprises", help="多个企业 several enterprises: all, or codes separated by commas (E01,E02)")] = None,
+    engine: EngineOpt = "duckdb",
+    master: MasterOpt = "local[2]",
 ) -> None:
-    """核算排放 Account an enterprise-year from its plan and data, or an inventory file (--inventory)."""
+    """核算排放 Account an enterprise-year from its plan and data, or an inventory file (--inventory); with
+    --enterprises, the accounts of many enterprises at once (--engine spark: on a Spark cluster)."""
     from ..accounting import InventoryError, write_xlsx
     from ..services import CarbonmetError, account_enterprise, account_inventory_file
 
     if method not in _METHODS:
         fail(f"--method 须为 lpu、mcm 或 both / must be lpu, mcm or both, got {method!r}", 2)
+    if enterprises is not None:
+        if enterprise is not None or inventory is not None or xlsx is not None or year is None:
+            fail("--enterprises 需 --year，且不与企业代码、--inventory、--xlsx 同用 / --enterprises needs --year and "
+                 "goes without an enterprise code, --inventory and --xlsx", 2)
+        _many(enterprises, year, method, trials, seed, store, as_json, db, org, engine, master)
+        return
     if (inventory is None) == (enterprise is None):
         fail("给出企业代码或 --inventory 其一 / give an enterprise code or --inventory (one of them)", 2)
     if inventory is None and year is None:
@@ -90,6 +103,31 @@ def account_cmd(
     render(acc)
     if xlsx is not None:
         console.print(f"报表 workbook → {xlsx}")
+
+
+def _many(enterprises: str, year: int, method: str, trials: int, seed: int, store: Path | None, as_json: bool,
+          db: str | None, org: str | None, engine: str, master: str) -> None:
+    """The accounts of ``--enterprises`` (``all`` or codes), one line each."""
+    from rich.table import Table
+
+    from ..services import CarbonmetError, account_enterprises
+
+    codes = None if enterprises.strip().lower() == "all" else [e.strip() for e in enterprises.split(",") if e.strip()]
+    try:
+        with workspace(db, store) as ws:
+            accs = account_enterprises(ws, scope(org), codes, year, engine=engine, master=master, method=method,
+                                       trials=trials, seed=seed)
+    except CarbonmetError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"year": year, "engine": engine, "accounts": {e: a.to_dict() for e, a in accs.items()}})
+        return
+    t = Table("企业 enterprise", "排放 tCO2", "u tCO2", "U tCO2", "有效 valid",
+              title=f"{year} 年度核算 annual accounts ({len(accs)}), 引擎 engine {engine}")
+    for e, a in accs.items():
+        tot = a.to_dict()["total"]
+        t.add_row(e, f"{tot['value']:,.0f}", f"{tot['u']:,.0f}", f"{tot['U']:,.0f}", "是 yes" if tot["valid"] else "否 no")
+    console.print(t)
 
 
 def render(acc: Account, *, improve: int = 5) -> None:

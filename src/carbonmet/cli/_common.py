@@ -86,6 +86,11 @@ def use_case(db: str | None, org: str | None, fn: Callable[..., _T], *args: Any,
         fail(str(exc), code)
 
 
+#: ``--engine``: DuckDB on this machine or Apache Spark (``--master``; a cluster, or local[n] by default)
+EngineOpt = Annotated[str, typer.Option("--engine", help="汇总引擎 aggregation engine: duckdb | spark")]
+MasterOpt = Annotated[str, typer.Option("--master", help="Spark master (local[2], spark://host:7077, k8s://…)")]
+
+
 # the options of the seeded validations (carbonmet validate …)
 Runs = Annotated[int, typer.Option("--runs", help="生成区域数 regions to generate")]
 Enterprises = Annotated[int, typer.Option("--enterprises", help="每区域企业数 enterprises per region")]

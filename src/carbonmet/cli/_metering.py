@@ -16,7 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._common import DbOpt, OrgOpt, console, fail, print_json, scope, workspace
+from ._common import DbOpt, EngineOpt, MasterOpt, OrgOpt, console, fail, print_json, scope, workspace
 
 mqtt_app = typer.Typer(help="MQTT 订阅接入 — subscribe to readings over MQTT", no_args_is_help=True)
 readings_app = typer.Typer(help="计量数据查询 — summaries and quarantine of stored readings", no_args_is_help=True)
@@ -385,6 +385,48 @@ def quarantine_cmd(
         for k, v in sorted(dev_counts.items(), key=lambda kv: -kv[1]):
             d.add_row(k, str(v))
         console.print(d)
+
+
+@readings_app.command("monthly")
+def monthly_cmd(
+    year: int = typer.Option(..., "--year", help="年度 calendar year (local time)"),
+    store: Path = _STORE,
+    point: list[str] | None = typer.Option(None, "--point", help="计量点 point id (repeatable); default: every point"),
+    engine: EngineOpt = "duckdb",
+    master: MasterOpt = "local[2]",
+    out: Path | None = typer.Option(None, "--out", help="写出 write the table (.csv or .parquet)"),
+    org: str | None = OrgOpt,
+    db: str | None = DbOpt,
+    as_json: bool = typer.Option(False, "--json", help="机器可读输出 machine-readable output"),
+) -> None:
+    """月度汇总  Monthly totals (or means) of every readable point for a year, on DuckDB or Spark."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from carbonmet.services import CarbonmetError, monthly_point_totals
+
+    try:
+        with workspace(db, store) as ws:
+            t = monthly_point_totals(ws, scope(org), year, points=point or None, engine=engine, master=master)
+    except CarbonmetError as exc:
+        fail(str(exc))
+    if out is not None:
+        if out.suffix == ".parquet":
+            pq.write_table(t, out)
+        else:
+            pcsv.write_csv(t, out)
+    if as_json:
+        rows = t.to_pylist()
+        for r in rows:
+            r["period_start"], r["period_end"] = r["period_start"].isoformat(), r["period_end"].isoformat()
+            for k, v in r.items():
+                if isinstance(v, float) and math.isnan(v):
+                    r[k] = None
+        print_json({"year": year, "engine": engine, "rows": rows})
+        return
+    measured = sum(1 for v in t.column("value_measured").to_pylist() if not math.isnan(v))
+    console.print(f"{t.num_rows} 点月 point-months ({measured} 有实测值 with a measured value), 引擎 engine {engine}"
+                  + (f" → {out}" if out is not None else ""))
 
 
 @readings_app.command("compact")

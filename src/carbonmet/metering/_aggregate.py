@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import os
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -67,6 +67,8 @@ Period = Literal["hour", "day", "month", "year"]
 PERIODS: tuple[str, ...] = ("hour", "day", "month", "year")
 _H = 3_600_000_000  # µs per hour
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: An aggregation engine: runs the queries of a plan over the store's files (see :func:`aggregate_table`).
+Engine = Callable[[Store, "AggregationPlan"], Sequence[pa.Table]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +224,7 @@ def aggregate_table(
     tz: str = "Asia/Shanghai",
     steps_s: Mapping[str, float] | None = None,
     rules: Rules | None = None,
+    engine: Engine | None = None,
 ) -> pa.Table:
     """Aggregate stored readings per point and period over ``[start, end)``, as one Arrow table.
 
@@ -242,6 +245,10 @@ def aggregate_table(
         Nominal reading step per point [s]; default: the median time difference of the point's readings.
     rules : Rules, optional
         Rule table (valid flags, 45-minute rule); default: the store's.
+    engine : callable, optional
+        Runs the plan's queries: ``engine(store, plan)`` → one Arrow table per query with the columns
+        :data:`ENGINE_COLUMNS`; default :func:`run_duckdb` (e.g. :func:`carbonmet.scale.spark_engine` for
+        Spark). The rules, the plan and the assembly are the same whichever engine runs.
 
     Returns
     -------
@@ -260,6 +267,124 @@ def aggregate_table(
         :data:`carbonmet.quantities.rules.PERIOD_WINDOW` (1950-01-01 … 2199-12-31; readings stored with
         implausible timestamps such as 0001 or 9999 lie outside every period that can be asked), a time
         zone whose offset changes in the range.
+    """
+    with store.reading():  # the file set does not change under the query
+        plan = plan_aggregation(store, catalog, points, start, end, period, tz=tz, steps_s=steps_s, rules=rules)
+        results = (engine or run_duckdb)(store, plan)
+    return assemble_aggregation(plan, results)
+
+
+def aggregate(
+    store: Store,
+    catalog: Mapping[str, PointInfo],
+    points: Sequence[str],
+    start: datetime,
+    end: datetime,
+    period: Period = "month",
+    *,
+    tz: str = "Asia/Shanghai",
+    steps_s: Mapping[str, float] | None = None,
+    rules: Rules | None = None,
+    engine: Engine | None = None,
+) -> list[PeriodAggregate]:
+    """Aggregate stored readings per point and period over ``[start, end)``.
+
+    The rows of :func:`aggregate_table` (same parameters) as :class:`PeriodAggregate` objects, with
+    ``period_start`` / ``period_end`` as aware datetimes in ``tz``.
+
+    Returns
+    -------
+    list of PeriodAggregate
+        One per point and period, in point order then time; periods without data are included
+        (value ``nan``, completeness 0).
+    """
+    t = aggregate_table(store, catalog, points, start, end, period, tz=tz, steps_s=steps_s, rules=rules,
+                        engine=engine)
+    z = ZoneInfo(tz)
+    cols = t.drop_columns(["period_start", "period_end"]).to_pydict()
+    starts = t.column("period_start").cast(pa.int64()).to_pylist()
+    ends = t.column("period_end").cast(pa.int64()).to_pylist()
+    out = []
+    for i in range(t.num_rows):
+        ps = (_EPOCH + timedelta(microseconds=starts[i])).astimezone(z)
+        pe = (_EPOCH + timedelta(microseconds=ends[i])).astimezone(z)
+        out.append(PeriodAggregate(
+            cols["point_id"][i], ps, pe, cols["kind"][i], cols["unit"][i], cols["value_measured"][i],
+            cols["value_substituted"][i], cols["expected_hours"][i], cols["valid_hours"][i],
+            cols["substituted_hours"][i], cols["stopped_hours"][i], cols["invalid_hours"][i],
+            cols["n_readings"][i], cols["n_valid"][i], cols["method"][i],
+        ))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class AggregationQuery:
+    """One query of an aggregation plan: points of one kind read from their Parquet files.
+
+    ``mode`` is ``"total"`` (totaliser differences), ``"hourly"`` (HJ 75 hourly means of rates and samples) or
+    ``"sum"`` (interval amounts); ``k`` is the minutes a valid reading covers (1 for minute data, its step
+    for coarser data; 1 for totalisers). ``breaks`` (totalisers only): per point the instrument changes
+    [µs UTC] that cut its register into segments.
+    """
+
+    mode: str
+    k: int
+    points: tuple[str, ...]
+    files: tuple[str, ...]
+    breaks: Mapping[str, npt.NDArray[np.int64]]
+
+
+@dataclass(frozen=True, slots=True)
+class AggregationPlan:
+    """What an aggregation reads and by which rule (engine-independent, pure data).
+
+    Built by :func:`plan_aggregation`; an engine (DuckDB here, Spark in :mod:`carbonmet.scale`) runs its
+    ``queries`` and :func:`assemble_aggregation` turns the engine's rows into the result table. Times are
+    µs UTC (``start_us``, ``end_us``), ``off`` the zone's fixed offset [µs], ``buckets`` the periods as
+    (start, end) local hour indices.
+    """
+
+    catalog: Mapping[str, PointInfo]
+    points: tuple[str, ...]
+    period: str
+    tz: str
+    steps_s: Mapping[str, float] | None
+    rules: Rules
+    off: int
+    start_us: int
+    end_us: int
+    buckets: tuple[tuple[int, int], ...]
+    queries: tuple[AggregationQuery, ...]
+
+    def inner_edge(self, q: AggregationQuery) -> tuple[list[str], list[str]]:
+        """Files of ``q`` wholly inside the range (no per-row time filter needed) and the others."""
+        inner = [f for f in q.files if _month_inside(f, self.start_us, self.end_us)]
+        return inner, [f for f in q.files if not _month_inside(f, self.start_us, self.end_us)]
+
+
+#: Columns of an engine's result rows (one per point and bucket start hour ``b`` with data), in order.
+ENGINE_COLUMNS = ("point", "b", "measured", "substituted", "valid_hours", "subst_hours", "stopped_hours",
+                  "invalid_hours", "n", "n_valid")
+
+
+def plan_aggregation(
+    store: Store,
+    catalog: Mapping[str, PointInfo],
+    points: Sequence[str],
+    start: datetime,
+    end: datetime,
+    period: Period = "month",
+    *,
+    tz: str = "Asia/Shanghai",
+    steps_s: Mapping[str, float] | None = None,
+    rules: Rules | None = None,
+) -> AggregationPlan:
+    """The :class:`AggregationPlan` of an aggregation (parameters and errors as :func:`aggregate_table`).
+
+    Validates the request, prunes partitions to each point's files, estimates the reading steps (reads
+    only the ``ts`` column of a few partitions) and the instrument changes of totalisers, and groups the
+    points into queries. Call it inside ``store.reading()`` when the file set must not change until the
+    engine has read it.
     """
     if period not in PERIODS:
         raise AggregationError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
@@ -280,59 +405,6 @@ def aggregate_table(
     end_us = round(end.timestamp() * 1e6)
     lo_h, hi_h = (start_us + off) // _H, -((-(end_us + off)) // _H)
     buckets = _bucket_bounds(period, lo_h, hi_h)
-
-    with store.reading():  # the file set does not change under the query
-        results = _query(store, catalog, points, start, end, period, steps_s, rules, off, start_us, end_us,
-                         buckets)
-    return _table(catalog, points, tz, steps_s, rules, off, start_us, end_us, buckets, results)
-
-
-def aggregate(
-    store: Store,
-    catalog: Mapping[str, PointInfo],
-    points: Sequence[str],
-    start: datetime,
-    end: datetime,
-    period: Period = "month",
-    *,
-    tz: str = "Asia/Shanghai",
-    steps_s: Mapping[str, float] | None = None,
-    rules: Rules | None = None,
-) -> list[PeriodAggregate]:
-    """Aggregate stored readings per point and period over ``[start, end)``.
-
-    The rows of :func:`aggregate_table` (same parameters) as :class:`PeriodAggregate` objects, with
-    ``period_start`` / ``period_end`` as aware datetimes in ``tz``.
-
-    Returns
-    -------
-    list of PeriodAggregate
-        One per point and period, in point order then time; periods without data are included
-        (value ``nan``, completeness 0).
-    """
-    t = aggregate_table(store, catalog, points, start, end, period, tz=tz, steps_s=steps_s, rules=rules)
-    z = ZoneInfo(tz)
-    cols = t.drop_columns(["period_start", "period_end"]).to_pydict()
-    starts = t.column("period_start").cast(pa.int64()).to_pylist()
-    ends = t.column("period_end").cast(pa.int64()).to_pylist()
-    out = []
-    for i in range(t.num_rows):
-        ps = (_EPOCH + timedelta(microseconds=starts[i])).astimezone(z)
-        pe = (_EPOCH + timedelta(microseconds=ends[i])).astimezone(z)
-        out.append(PeriodAggregate(
-            cols["point_id"][i], ps, pe, cols["kind"][i], cols["unit"][i], cols["value_measured"][i],
-            cols["value_substituted"][i], cols["expected_hours"][i], cols["valid_hours"][i],
-            cols["substituted_hours"][i], cols["stopped_hours"][i], cols["invalid_hours"][i],
-            cols["n_readings"][i], cols["n_valid"][i], cols["method"][i],
-        ))
-    return out
-
-
-def _query(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[str], start: datetime,
-           end: datetime, period: str, steps_s: Mapping[str, float] | None, rules: Rules, off: int,
-           start_us: int, end_us: int, buckets: list[tuple[int, int]]) -> list[dict[str, npt.NDArray[Any]]]:
-    """Run the aggregation queries; per query its result columns (NumPy, NULL masked), one row per
-    (point, bucket start hour) with data."""
     # classify points and prune partitions
     groups: dict[tuple[str, int], list[str]] = defaultdict(list)
     files_of: dict[str, list[str]] = {}
@@ -359,25 +431,47 @@ def _query(store: Store, catalog: Mapping[str, PointInfo], points: Sequence[str]
         k = 1 if not math.isfinite(step) else int(min(60, max(1, round(step / 60e6))))
         mode = "sum" if catalog[p].reading_kind == "interval" else "hourly"
         groups[(mode, k)].append(p)
+    queries = []
+    for (mode, k), pts in groups.items():
+        breaks = {p: register_breaks_us(catalog[p], store.local_tz) for p in pts} if mode == "total" else {}
+        queries.append(AggregationQuery(mode, k, tuple(pts), tuple(f for p in pts for f in files_of[p]), breaks))
+    return AggregationPlan(catalog, tuple(points), period, tz, steps_s, rules, off, start_us, end_us,
+                           tuple(buckets), tuple(queries))
 
-    results: list[dict[str, npt.NDArray[Any]]] = []
-    names = pa.array(list(dict.fromkeys(points)), pa.string())
+
+def _duckdb_sql(plan: AggregationPlan, q: AggregationQuery) -> tuple[str, dict[str, Any]]:
+    """DuckDB SQL text and parameters of one query of ``plan``."""
+    if q.mode == "total":
+        return _total_query(plan.period, plan.rules, plan.off, plan.start_us, plan.end_us, q.files,
+                            plan.buckets, q.breaks)
+    # partitions wholly inside [start, end) need no per-row time filter
+    inner, edge = plan.inner_edge(q)
+    return _hourly_query(plan.period, plan.rules, plan.off, plan.start_us, plan.end_us, q.k, q.mode, inner, edge)
+
+
+def run_duckdb(store: Store, plan: AggregationPlan) -> list[pa.Table]:
+    """Run the queries of ``plan`` with DuckDB; per query its rows (columns :data:`ENGINE_COLUMNS`)."""
     con = store.connect()
     try:
-        for (mode, k), pts in groups.items():
-            files = [f for p in pts for f in files_of[p]]
-            if mode == "total":
-                breaks = {p: register_breaks_us(catalog[p], store.local_tz) for p in pts}
-                sql, params = _total_query(period, rules, off, start_us, end_us, files, buckets, breaks)
-            else:
-                # partitions wholly inside [start, end) need no per-row time filter
-                inner = [f for f in files if _month_inside(f, start_us, end_us)]
-                edge = [f for f in files if not _month_inside(f, start_us, end_us)]
-                sql, params = _hourly_query(period, rules, off, start_us, end_us, k, mode, inner, edge)
-            results.append(_columns(con.sql(sql, params=params).to_arrow_table(), names))
+        out = []
+        for q in plan.queries:
+            sql, params = _duckdb_sql(plan, q)
+            out.append(con.sql(sql, params=params).to_arrow_table())
+        return out
     finally:
         con.close()
-    return results
+
+
+def assemble_aggregation(plan: AggregationPlan, results: Sequence[pa.Table]) -> pa.Table:
+    """The result table of :func:`aggregate_table` from an engine's rows for the queries of ``plan``.
+
+    ``results`` holds Arrow tables with the columns :data:`ENGINE_COLUMNS` (any order of rows; rows of
+    points or periods not asked for are dropped). Pure: no store, no engine.
+    """
+    names = pa.array(list(dict.fromkeys(plan.points)), pa.string())
+    cols = [_columns(r, names) for r in results]
+    return _table(plan.catalog, plan.points, plan.tz, plan.steps_s, plan.rules, plan.off, plan.start_us, plan.end_us,
+                  list(plan.buckets), cols)
 
 
 def _columns(res: pa.Table, names: pa.Array) -> dict[str, npt.NDArray[Any]]:

@@ -4,18 +4,41 @@
 of a rate's time integral); :func:`activity_data` → :class:`ActivityData`, and the certificate coverage
 of a point's instruments over a period (:func:`certificate_coverage` → :class:`CertificateCoverage`).
 The common ones are also in :mod:`carbonmet.metering`.
+
+An aggregation is three steps, so that another engine can run the middle one with the same rules:
+:func:`plan_aggregation` (which points, files, rules: pure data, :class:`AggregationPlan`) → an engine
+(:func:`run_duckdb` here; Spark in :mod:`carbonmet.scale`) → :func:`assemble_aggregation` (pure).
 """
 
 from ._activity import ActivityData, CertificateCoverage, activity_data, certificate_coverage
-from ._aggregate import PeriodAggregate, aggregate, aggregate_table, integral_unit
+from ._aggregate import (
+    ENGINE_COLUMNS,
+    AggregationPlan,
+    AggregationQuery,
+    Engine,
+    PeriodAggregate,
+    aggregate,
+    aggregate_table,
+    assemble_aggregation,
+    integral_unit,
+    plan_aggregation,
+    run_duckdb,
+)
 
 __all__ = [
+    "ENGINE_COLUMNS",
     "ActivityData",
+    "AggregationPlan",
+    "AggregationQuery",
     "CertificateCoverage",
+    "Engine",
     "PeriodAggregate",
     "activity_data",
     "aggregate",
     "aggregate_table",
+    "assemble_aggregation",
     "certificate_coverage",
     "integral_unit",
+    "plan_aggregation",
+    "run_duckdb",
 ]

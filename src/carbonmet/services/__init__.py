@@ -87,6 +87,7 @@ from ._runs import (
     run_verify,
     verified_account,
 )
+from ._scale import account_enterprises, monthly_point_totals
 from ._scope import Scope
 from ._streams import connect_source, mqtt_listener, start_hj212_server
 from ._usecase import USE_CASES, Tenancy
@@ -127,6 +128,7 @@ __all__ = [
     "VerifyValidation",
     "Workspace",
     "account_enterprise",
+    "account_enterprises",
     "account_inventory_file",
     "account_report",
     "acknowledge_finding",
@@ -180,6 +182,7 @@ __all__ = [
     "list_runs",
     "list_sites",
     "list_users",
+    "monthly_point_totals",
     "move_certificate",
     "mqtt_listener",
     "pact_footprint",
