@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -87,3 +89,22 @@ def test_annual_accounts_equal_duckdb(spark: Any, ws: Workspace) -> None:
         assert ta["value"] > 0
         one = services.account_enterprise(ws, Scope.centre(), e, YEAR, method="lpu")
         assert one.total["value"] == ta["value"] and one.total["u"] == ta["u"]
+
+
+def test_duckdb_in_chunks_of_points_gives_the_same_table(tmp_path: Path, ws: Workspace) -> None:
+    """The default engine runs at most ``chunk_points`` points at a time (memory); the table is the same."""
+    st, cat, start, end = minute_store(tmp_path)
+    pts = list(cat)
+    for period in ("hour", "month"):
+        whole = aggregate_table(st, cat, pts, start, end, period)  # type: ignore[arg-type]
+        for size in (1, 2):
+            assert_same_table(whole, aggregate_table(st, cat, pts, start, end, period,  # type: ignore[arg-type]
+                                                     chunk_points=size))
+    region = services.point_catalog(ws, Scope.centre())
+    rp = sorted(region)
+    z = ZoneInfo(ws.time_zone)
+    a = aggregate_table(ws.store(), region, rp, datetime(YEAR, 1, 1, tzinfo=z), datetime(YEAR + 1, 1, 1, tzinfo=z))
+    b = aggregate_table(ws.store(), region, rp, datetime(YEAR, 1, 1, tzinfo=z), datetime(YEAR + 1, 1, 1, tzinfo=z),
+                        chunk_points=7)
+    assert a.num_rows == 12 * len(rp) and len(rp) > 7
+    assert_same_table(a, b)

@@ -225,6 +225,7 @@ def aggregate_table(
     steps_s: Mapping[str, float] | None = None,
     rules: Rules | None = None,
     engine: Engine | None = None,
+    chunk_points: int = 2_000,
 ) -> pa.Table:
     """Aggregate stored readings per point and period over ``[start, end)``, as one Arrow table.
 
@@ -249,6 +250,10 @@ def aggregate_table(
         Runs the plan's queries: ``engine(store, plan)`` → one Arrow table per query with the columns
         :data:`ENGINE_COLUMNS`; default :func:`run_duckdb` (e.g. :func:`carbonmet.scale.spark_engine` for
         Spark). The rules, the plan and the assembly are the same whichever engine runs.
+    chunk_points : int
+        With the default engine, at most this many points per DuckDB run (the hourly intermediate grows with
+        the points: one run over the 9,300 points of 300 enterprises peaked at 9 GB); the chunks are read under one
+        store lock and concatenated in point order — the same table as one run.
 
     Returns
     -------
@@ -268,10 +273,16 @@ def aggregate_table(
         implausible timestamps such as 0001 or 9999 lie outside every period that can be asked), a time
         zone whose offset changes in the range.
     """
-    with store.reading():  # the file set does not change under the query
-        plan = plan_aggregation(store, catalog, points, start, end, period, tz=tz, steps_s=steps_s, rules=rules)
-        results = (engine or run_duckdb)(store, plan)
-    return assemble_aggregation(plan, results)
+    if chunk_points < 1:
+        raise AggregationError(f"chunk_points must be ≥ 1, got {chunk_points}")
+    size = chunk_points if engine is None else max(len(points), 1)
+    parts = []
+    with store.reading():  # the file set does not change under the queries
+        for i in range(0, max(len(points), 1), size):
+            chunk = points[i:i + size]
+            plan = plan_aggregation(store, catalog, chunk, start, end, period, tz=tz, steps_s=steps_s, rules=rules)
+            parts.append(assemble_aggregation(plan, (engine or run_duckdb)(store, plan)))
+    return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
 
 
 def aggregate(

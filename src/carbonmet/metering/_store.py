@@ -187,6 +187,7 @@ class Store:
         for d in ("readings", "raw", "quarantine"):
             (self.root / d).mkdir(parents=True, exist_ok=True)
         self._tlock = threading.RLock()
+        self._held = threading.local()  # .depth: store locks this thread holds (reading() nests)
         self._cache: dict[tuple[str, str, str], _Partition] = {}
         self._db = sqlite3.connect(self.root / "journal.sqlite", isolation_level=None, check_same_thread=False)
         with self._locked():
@@ -219,9 +220,13 @@ class Store:
             fd = os.open(self.root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                if self._dead_writer():
-                    self._recover_journal()
-                yield
+                self._held.depth = getattr(self._held, "depth", 0) + 1
+                try:
+                    if self._dead_writer():
+                        self._recover_journal()
+                    yield
+                finally:
+                    self._held.depth -= 1
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
@@ -234,14 +239,20 @@ class Store:
         while waiting for the thread lock (which :meth:`files` takes) would deadlock against an ingest in
         another thread of this process holding the thread lock while waiting for the file lock.
         """
-        if self._dead_writer():  # (or a live one: the exclusive lock then waits for it and finds nothing)
+        # a dead writer's files are undone first (or a live one's row: the exclusive lock then waits for it and
+        # finds nothing) — not when this thread already holds a store lock: its own would block the exclusive one
+        if not getattr(self._held, "depth", 0) and self._dead_writer():
             with self._locked():
                 pass
         with self._tlock:
             fd = os.open(self.root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH)
-                yield
+                self._held.depth = getattr(self._held, "depth", 0) + 1
+                try:
+                    yield
+                finally:
+                    self._held.depth -= 1
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
