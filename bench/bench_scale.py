@@ -17,6 +17,7 @@ Each engine and size runs in its own process: peak memory is that process's RSS,
 the driver JVM (VmHWM). The scaling exponent b of ``time ∝ N^b`` is fitted from the smallest to the largest size.
 
 Sizes: ``SCALE_BENCH_SIZES`` (default ``100,300,1000``), ``SCALE_BENCH_ACCOUNT_SIZES`` (default the same);
+``SCALE_BENCH_PARTIAL`` (a file: the runs so far, after each), ``SCALE_BENCH_SPARK_MEMORY`` (default 8g),
 ``SCALE_BENCH_SPARK_MAX`` (default no limit): Spark runs only the sizes up to it (the others are recorded as not
 run, for the time they would take); ``quick=True`` runs 5 and 15 enterprises.
 """
@@ -34,6 +35,9 @@ from typing import Any
 
 BATCH = 100
 YEAR = 2025
+#: Heap of the Spark driver (in local mode also the executor): the monthly table of 1,000 enterprises (4.8 million
+#: point-months) is collected to it.
+SPARK_MEMORY = os.environ.get("SCALE_BENCH_SPARK_MEMORY", "8g")
 
 _CHILD = r"""
 import dataclasses, json, os, pickle, resource, sys, time
@@ -54,7 +58,7 @@ spark = eng = None
 t0 = time.perf_counter()
 if engine == "spark":
     from carbonmet.scale import spark_engine, local_session, spark_accounts
-    spark = local_session("local[2]", shuffle_partitions=4)
+    spark = local_session("local[2]", shuffle_partitions=4, conf={"spark.driver.memory": os.environ["SPARK_MEM"]})
     eng = spark_engine(spark)
 t_session = time.perf_counter() - t0
 rows = 0
@@ -164,7 +168,7 @@ def _setup(base: Path, sizes: list[int]) -> None:
 
 def _child(base: Path, n: int, engine: str, what: str) -> dict[str, Any]:
     r = subprocess.run([sys.executable, "-c", _CHILD, str(base), str(n), engine, what], capture_output=True,
-                       text=True, timeout=7200, check=False)
+                       text=True, timeout=7200, check=False, env={**os.environ, "SPARK_MEM": SPARK_MEMORY})
     if r.returncode:
         raise RuntimeError(r.stderr[-3000:])
     return json.loads(r.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -182,12 +186,14 @@ def run(quick: bool = False) -> dict[str, Any]:
     sizes = [5, 15] if quick else [int(x) for x in env.split(",") if x]
     acc_sizes = sizes if quick else [int(x) for x in os.environ.get("SCALE_BENCH_ACCOUNT_SIZES", env).split(",") if x]
     out: dict[str, Any] = {"sizes": sizes, "account_sizes": acc_sizes, "batch": BATCH,
+                           "spark_driver_memory": SPARK_MEMORY,
                            "store": "E01 of a generated region (hourly, 2025) replicated under new codes (hard links)"}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         base = Path(tmp)
         _setup(base, sorted(set(sizes) | set(acc_sizes)))
         spark_max = int(os.environ.get("SCALE_BENCH_SPARK_MAX", "0")) or None
         out["spark_max"] = spark_max
+        partial = os.environ.get("SCALE_BENCH_PARTIAL")
         for what, ns in (("monthly", sizes), ("accounts", acc_sizes)):
             for engine in ("duckdb", "spark"):
                 rows = []
@@ -197,6 +203,8 @@ def run(quick: bool = False) -> dict[str, Any]:
                     r = {"enterprises": n, **_child(base, n, engine, what)}
                     print(f"   {what} {engine} {n}: {r['seconds']:.1f} s", flush=True)
                     rows.append(r)
+                    if partial:  # a long run leaves what it measured so far
+                        Path(partial).write_text(json.dumps({**out, f"{what}_{engine}": {"runs": rows}}, indent=1))
                 out[f"{what}_{engine}"] = {"runs": rows, "exponent": _exponent(rows)}
             d, s = out[f"{what}_duckdb"]["runs"], out[f"{what}_spark"]["runs"]
             out[f"{what}_spark_over_duckdb"] = [round(b["seconds"] / a["seconds"], 2) for a, b in zip(d, s, strict=False)]
