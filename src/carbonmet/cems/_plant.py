@@ -551,7 +551,8 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05,
     hypothesis, as in a likelihood ratio): under ``V_h``, ``T_h − T_j`` is twice the log-likelihood ratio of
     "meter h is biased" against "meter j is biased". ``h`` *leads* when ``T_h > c`` and every other detected
     meter falls short of it by at least ``c`` under ``V_h``. The meter is named when it is the only one that
-    leads; otherwise the meters within ``c`` of the best are reported together as candidates (an equivalence
+    leads (statistics under different ``V_h`` are not compared with each other: each hypothesis is judged by its own
+    pairwise likelihood ratios); otherwise the meters within ``c`` of the best are reported together as candidates (an equivalence
     set when their signatures coincide).
 
     How far two meters can be told apart is fixed by the network: with ``ρ_ij`` the correlation of their
