@@ -386,6 +386,145 @@ def reconcile_plant(pb: PlantBalance, *, alpha: float = 0.05) -> PlantReconcilia
     return PlantReconciliation(pb, mo, reconcile(pb.network, pb.x.sum(axis=0), pb.cov_year, alpha=alpha))
 
 
+#: Gauss–Hermite nodes and weights (probabilists', normalised to a standard normal) for the naming power.
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(48)
+_GH_W = _GH_W / _GH_W.sum()
+
+
+def _naming_miss(delta: np.ndarray, rho: np.ndarray, crit: float) -> np.ndarray:
+    r"""Probability that meter *i*, biased by ``delta`` of its own standard uncertainty, does **not** lead meter
+    *j* (whitened signatures correlated by ``rho``) by the critical value: :math:`P(T_i - T_j < c)`.
+
+    With :math:`z_i = \delta + e_i`, :math:`z_j = \rho\delta + e_j` (:math:`\operatorname{corr}(e_i, e_j) = \rho`)
+    the lead :math:`T_i - T_j = z_i^2 - z_j^2 = A B` is the product of the independent normals
+    :math:`A = z_i - z_j \sim N(\delta(1-\rho), 2(1-\rho))` and :math:`B = z_i + z_j \sim N(\delta(1+\rho),
+    2(1+\rho))` (``rho`` taken as :math:`|\rho|`: the sign of a signature does not change :math:`T`); the
+    probability is integrated over :math:`B` by Gauss–Hermite quadrature. Arrays broadcast; ``rho`` = 1 gives 1.
+    """
+    from scipy.special import ndtr
+
+    r = np.clip(np.abs(rho), 0.0, 1.0)[..., None]
+    d = np.asarray(delta, dtype=float)[..., None]
+    sa, sb = np.sqrt(2.0 * (1.0 - r)), np.sqrt(2.0 * (1.0 + r))
+    bb = d * (1.0 + r) + sb * _GH_X  # B at the nodes
+    ma = d * (1.0 - r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lim = crit / bb  # AB < c  ⇔  A < c/B (B > 0), A > c/B (B < 0)
+        za = np.where(sa > 0, (lim - ma) / np.where(sa > 0, sa, 1.0), np.where(lim > ma, np.inf, -np.inf))
+    p = np.where(bb > 0, ndtr(za), np.where(bb < 0, 1.0 - ndtr(za), 1.0))
+    return np.asarray((p * _GH_W).sum(axis=-1))
+
+
+def _minimum_nameable(u_b: np.ndarray, rho: np.ndarray, kappa: np.ndarray, ok: np.ndarray, crit: float,
+                      max_relative_bias: float, power: float = 0.95) -> np.ndarray:
+    r"""Smallest relative bias [-] of each meter that the naming rule of :func:`systematic_bias_test` names alone
+    with probability ``power``: the bias :math:`b` at which
+
+    .. math:: P(T_i \le c) + \sum_{j} P(T_i - T_j < c) = 1 - \text{power}
+
+    over the competitors :math:`j` that are still plausible (:math:`\kappa_{ij} |b| \le` ``max_relative_bias``,
+    :math:`\kappa_{ij}` the bias meter *j* would need to mimic meter *i*'s). The sum bounds the probability of
+    any miss (Bonferroni), so the power is at least ``power``. Infinite when a competitor with the same
+    signature (:math:`|\rho| = 1`) stays plausible at every size below ``max_relative_bias``'s reach.
+    """
+    from scipy.special import ndtr
+
+    m = u_b.size
+    comp = np.outer(ok, ok) & ~np.eye(m, dtype=bool)
+    miss_target = 1.0 - power
+    sc = np.sqrt(crit)
+    ub = np.where(ok, u_b, 1.0)
+
+    def miss(b: np.ndarray) -> np.ndarray:
+        delta = b / ub
+        det = ndtr(sc - delta) - ndtr(-sc - delta)
+        active = comp & (kappa * b[:, None] <= max_relative_bias)
+        pair = np.where(active, _naming_miss(np.broadcast_to(delta[:, None], rho.shape), rho, crit), 0.0)
+        return np.asarray(det + pair.sum(axis=1))
+
+    # the miss probability falls with b (each term falls, and competitors drop out): bisect in log b
+    lo = np.full(m, 1e-6) * ub
+    with np.errstate(divide="ignore"):
+        drop = np.where(comp & (kappa > 0), max_relative_bias / np.where(kappa > 0, kappa, 1.0), 0.0)
+    hi = np.maximum(np.maximum(drop.max(axis=1, initial=0.0), 1e3 * ub), lo * 2.0) * (1.0 + 1e-9)
+    reach = miss(hi) <= miss_target
+    for _ in range(80):
+        mid = np.sqrt(lo * hi)
+        good = miss(mid) <= miss_target
+        hi = np.where(good, mid, hi)
+        lo = np.where(good, lo, mid)
+    return np.where(ok & reach, hi, np.inf)
+
+
+@dataclass(frozen=True)
+class _Stacked:
+    """The stacked imbalances of all periods and their covariance without the unmodelled scatter."""
+
+    r: np.ndarray  # T·k
+    f: np.ndarray  # T·k × m: signature of a relative bias of each meter
+    v_model: np.ndarray  # T·k × T·k
+    modelled: np.ndarray  # k × k: mean modelled per-period covariance held by independent errors
+    n_t: int
+    k: int
+
+
+def _stack(pb: PlantBalance, x: np.ndarray, bm: np.ndarray) -> _Stacked:
+    n_t, m = x.shape
+    k = bm.shape[0]
+    r = (x @ bm.T).reshape(n_t * k)
+    g = np.einsum("km,tmj->tkj", bm, pb.sens * pb.u_terms).reshape(n_t * k, -1)
+    v = g @ g.T
+    for t in range(n_t):
+        v[t * k:(t + 1) * k, t * k:(t + 1) * k] += (bm * pb.noise[t]) @ bm.T
+    # each stock survey's own error is scatter the model holds already (as a term: one survey closes a month and
+    # opens the next)
+    own = np.array([key.startswith("survey:") for key in pb.term_keys], dtype=bool)
+    gs = g[:, own].reshape(n_t, k, -1) if own.any() else np.zeros((n_t, k, 0))
+    modelled = np.mean([(bm * pb.noise[t]) @ bm.T + gs[t] @ gs[t].T for t in range(n_t)], axis=0)
+    f = np.einsum("km,tm->tkm", bm, x).reshape(n_t * k, m)
+    return _Stacked(r, f, v, modelled, n_t, k)
+
+
+def _scatter(st: _Stacked, resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance of the stacked imbalances with the month-to-month scatter the model does not hold (timing
+    between meters, stock, spikes the validation kept), estimated from ``resid`` (the imbalances less the
+    hypothesised bias: their sample covariance about the mean, less the modelled noise) and added as independent
+    noise of every period; returns ``(V, extra)``."""
+    n_t, k = st.n_t, st.k
+    v = st.v_model.copy()
+    extra = np.zeros((k, k))
+    if n_t > 2:
+        sample = np.atleast_2d(np.cov(resid.reshape(n_t, k), rowvar=False))
+        w, q = np.linalg.eigh(sample - st.modelled)
+        extra = (q * np.clip(w, 0, None)) @ q.T
+        for t in range(n_t):
+            v[t * k:(t + 1) * k, t * k:(t + 1) * k] += extra
+    return v, extra
+
+
+@dataclass(frozen=True)
+class _Glr:
+    tst: np.ndarray  # GLR per meter (0 where not testable)
+    b_hat: np.ndarray
+    den: np.ndarray  # f_iᵀV⁻¹f_i
+    num: np.ndarray
+    gram: np.ndarray  # f_iᵀV⁻¹f_j
+    chi2: float
+    ok: np.ndarray
+
+
+def _glr(st: _Stacked, v: np.ndarray) -> _Glr:
+    lo = np.linalg.cholesky(v)
+    rw = np.linalg.solve(lo, st.r)
+    fw = np.linalg.solve(lo, st.f)
+    den = (fw**2).sum(axis=0)
+    num = fw.T @ rw
+    ok = den > 0
+    safe = np.where(ok, den, 1.0)
+    return _Glr(np.where(ok, num**2 / safe, 0.0), np.where(ok, num / safe, np.nan), den, num, fw.T @ fw,
+                float(rw @ rw), ok)
+
+
 def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05,
                          bias: dict[str, float] | None = None, max_relative_bias: float = 0.5) -> dict[str, Any]:
     r"""Which meter reads beyond its certificate? — the balance test over all periods at once (超差计量点识别).
@@ -394,25 +533,36 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05,
     projected out) are stacked into one vector whose covariance keeps each instrument's relative error
     correlated across the periods, as the account and the CEMS leg model it:
 
-    .. math:: V = G\,\mathrm{diag}(u^2)\,G^T + \mathrm{blockdiag}_t(B N_t B^T),\qquad G_{t,:,k} = B\,S_{t,:,k}
+    .. math:: V = G\,\mathrm{diag}(u^2)\,G^T + \mathrm{blockdiag}_t(B N_t B^T + E),\qquad G_{t,:,k} = B\,S_{t,:,k}
 
-    (``S``: sensitivities of the flows to the terms, ``N``: independent noise). The global test is
-    ``χ² = rᵀV⁻¹r`` on ``T·k`` degrees of freedom. A meter ``i`` that reads ``(1+b)`` times the truth in every
-    period adds ``b·f_i`` with ``f_{i,t} = B_{:,i} x_{i,t}``; its generalised likelihood ratio
-    ``T_i = (f_iᵀV⁻¹r)² / (f_iᵀV⁻¹f_i)`` is χ²(1) under the null hypothesis — and because ``V`` already holds
-    the meter's own calibration uncertainty in the direction ``f_i``, a bias inside what its certificate states
-    is not called gross. Critical value ``c``: Bonferroni over the meters.
+    (``S``: sensitivities of the flows to the terms, ``N``: independent noise, ``E``: the month-to-month scatter
+    the model does not hold, estimated from the imbalances). The global test is ``χ² = rᵀV⁻¹r`` on ``T·k``
+    degrees of freedom. A meter ``i`` that reads ``(1+b)`` times the truth in every period adds ``b·f_i`` with
+    ``f_{i,t} = B_{:,i} x_{i,t}``; its generalised likelihood ratio ``T_i = (f_iᵀV⁻¹r)² / (f_iᵀV⁻¹f_i)`` is χ²(1)
+    under the null hypothesis — and because ``V`` already holds the meter's own calibration uncertainty in the
+    direction ``f_i``, a bias inside what its certificate states is not called gross. Critical value ``c``:
+    Bonferroni over the meters. Detection uses ``E`` estimated under the null hypothesis (all detected meters:
+    ``T_i > c``).
 
-    Which meter? ``T_i − T_j`` is twice the log-likelihood ratio of "meter i is biased" against "meter j is
-    biased" (one bias each, the same number of parameters). The meter with the largest ``T`` is named when every
-    other detected meter falls short of it by at least ``c``; otherwise the meters within ``c`` of it are
-    reported together as candidates. How far two meters can be told apart is fixed by the network: with
-    ``ρ_ij`` the correlation of their whitened signatures, a bias ``b`` of meter ``i`` separates it from ``j``
-    by about ``b²(1 − ρ_ij²)/u_b,i²``, so the **minimum nameable bias** (named with 95 % power) is
-    ``u_b,i·(√c + 1.645)/√(1 − ρ_ij²)`` over the competitors ``j`` — infinite when another meter has the same
-    signature (no redundancy tells them apart, ``ρ = 1``) — except that a competitor drops out once the bias
-    it would need to mimic meter ``i`` (``κ_ij·b``, ``κ_ij = f_iᵀV⁻¹f_j / f_jᵀV⁻¹f_j``) exceeds
-    ``max_relative_bias`` (set aside as implausible, as in the test).
+    Which meter? A relative bias follows the flow, so it varies from month to month; estimated under the null
+    hypothesis ``E`` would take that variation for scatter and blur exactly the direction that tells a meter
+    from its twin (a product's Coriolis meter from the tank's shipments). So each detected meter ``h`` is judged
+    with ``E_h`` estimated from the imbalances less its own fitted bias (the nuisance estimated under the
+    hypothesis, as in a likelihood ratio): under ``V_h``, ``T_h − T_j`` is twice the log-likelihood ratio of
+    "meter h is biased" against "meter j is biased". ``h`` *leads* when ``T_h > c`` and every other detected
+    meter falls short of it by at least ``c`` under ``V_h``. The meter is named when it is the only one that
+    leads (statistics under different ``V_h`` are not compared with each other: each hypothesis is judged by its own
+    pairwise likelihood ratios); otherwise the meters within ``c`` of the best are reported together as candidates (an equivalence
+    set when their signatures coincide).
+
+    How far two meters can be told apart is fixed by the network: with ``ρ_ij`` the correlation of their
+    whitened signatures and ``δ = b/u_b,i``, the lead is ``(z_i − z_j)(z_i + z_j)``, a product of two
+    independent normals of means ``δ(1 ∓ ρ)`` and variances ``2(1 ∓ ρ)``. The **minimum nameable bias** is the
+    size at which ``P(T_i ≤ c) + Σ_j P(T_i − T_j < c) = 5 %`` (named alone with at least 95 % power) —
+    infinite when another meter has the same signature (``ρ = 1``: no redundancy tells them apart, the pair
+    is reported as a set) — except that a competitor drops out once the bias it would need to mimic meter
+    ``i`` (``κ_ij·b``, ``κ_ij = f_iᵀV⁻¹f_j / f_jᵀV⁻¹f_j``) exceeds ``max_relative_bias`` (set aside as
+    implausible, as in the test).
 
     Parameters
     ----------
@@ -429,14 +579,16 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05,
     -------
     dict
         ``chi2``, ``dof``, ``p``, ``critical``, ``detected``, ``named`` (or None), ``candidates``, ``meters``
-        (per meter, largest ``T`` first: ``T``, ``b``, ``u_b``, ``minimum_detectable_bias`` — the relative bias
-        detected with 95 % power, ``u_b·(√critical + 1.645)`` —, ``minimum_nameable_bias``, the ``nearest``
-        meter (largest ``ρ``) and ``rho``, and its ``instruments``), ``implausible``, ``extra_scatter_tC``,
-        ``rule``.
+        (per meter, largest ``T`` first — ``T`` and ``b`` under ``V_h`` of the best meter when something is
+        detected, else under the null —: ``T``, ``b``, ``u_b``, ``minimum_detectable_bias`` — the relative bias
+        detected with 95 % power, ``u_b·(√critical + 1.645)`` —, ``minimum_nameable_bias`` (None when
+        infinite), the ``nearest`` meter (largest ``|ρ|``) and ``rho``, and its ``instruments``),
+        ``implausible``, ``extra_scatter_tC``, ``rule``.
 
     References
     ----------
-    Narasimhan & Jordache (2000) ch. 7 (GLR for a bias), ch. 8 (over time); VDI 2048-1:2017 §8.
+    Narasimhan & Jordache (2000) ch. 7 (GLR for a bias, equivalent sets), ch. 8 (over time);
+    VDI 2048-1:2017 §8.
     """
     from scipy import stats
 
@@ -447,79 +599,66 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05,
     red = _reduce(pb.network.incidence, pb.network.measured)
     bm = red.b  # k × m
     n_t, m = x.shape
-    k = bm.shape[0]
-    r = (x @ bm.T).reshape(n_t * k)
-    g = np.einsum("km,tmj->tkj", bm, pb.sens * pb.u_terms).reshape(n_t * k, -1)
-    v = g @ g.T
-    for t in range(n_t):
-        v[t * k:(t + 1) * k, t * k:(t + 1) * k] += (bm * pb.noise[t]) @ bm.T
-    # month-to-month scatter the model does not hold (timing between meters, stock, spikes the validation kept):
-    # estimated from the imbalances themselves (their sample covariance about the mean, less the modelled
-    # noise) and added as independent noise of every period, so that the test asks about level, not scatter
-    rt = r.reshape(n_t, k)
-    extra = np.zeros((k, k))
-    if n_t > 2:
-        # each stock survey's own error is scatter the model holds already (as a term: one survey closes a month
-        # and opens the next)
-        own = np.array([key.startswith("survey:") for key in pb.term_keys])
-        gs = g[:, own].reshape(n_t, k, -1) if own.any() else np.zeros((n_t, k, 0))
-        modelled = np.mean([(bm * pb.noise[t]) @ bm.T + gs[t] @ gs[t].T for t in range(n_t)], axis=0)
-        sample = np.atleast_2d(np.cov(rt, rowvar=False))
-        w, q = np.linalg.eigh(sample - modelled)
-        extra = (q * np.clip(w, 0, None)) @ q.T
-        for t in range(n_t):
-            v[t * k:(t + 1) * k, t * k:(t + 1) * k] += extra
-    lo = np.linalg.cholesky(v)
-    rw = np.linalg.solve(lo, r)
-    chi2 = float(rw @ rw)
-    dof = n_t * k
-    f = np.einsum("km,tm->tkm", bm, x).reshape(n_t * k, m)
-    fw = np.linalg.solve(lo, f)
-    den = (fw**2).sum(axis=0)
-    num = fw.T @ rw
-    ok = den > 0
-    tst = np.where(ok, num**2 / np.where(ok, den, 1.0), 0.0)
-    b_hat = np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+    st = _stack(pb, x, bm)
+    v0, extra = _scatter(st, st.r)
+    g0 = _glr(st, v0)
+    ok = g0.ok
     # a small flow "explaining" the imbalance by reading tens of per cent off is not a credible meter fault
     # (range and plausibility checks would have caught it): set aside and listed, never named
-    implausible = ok & (np.abs(b_hat) > max_relative_bias)
-    tst = np.where(implausible, 0.0, tst)
-    u_b = np.where(ok, 1.0 / np.sqrt(np.where(ok, den, 1.0)), np.nan)
+    implausible = ok & (np.abs(g0.b_hat) > max_relative_bias)
+    tst = np.where(implausible, 0.0, g0.tst)
     crit = float(stats.chi2.ppf(1.0 - alpha / max(int(ok.sum()), 1), 1))
-    best = int(np.argmax(tst))
-    detected = bool(tst[best] > crit)
-    cands = [names[j] for j in np.argsort(-tst) if detected and tst[j] > crit and tst[best] - tst[j] < crit]
-    # separability of each meter from the one whose signature is closest to its own
-    gram = fw.T @ fw
-    nrm = np.sqrt(np.where(ok, den, 1.0))
-    rho2 = np.where(np.outer(ok, ok), (gram / np.outer(nrm, nrm)) ** 2, 0.0)
-    np.fill_diagonal(rho2, 0.0)
-    nearest = np.argmax(rho2, axis=1)
-    rho_max = np.sqrt(np.clip(rho2[np.arange(m), nearest], 0.0, 1.0))
+    pool = np.flatnonzero(tst > crit)
+    detected = bool(pool.size)
+    shown, b_shown = tst, g0.b_hat
+    cands: list[str] = []
+    if detected:
+        # each detected meter under the scatter left once its own bias is removed
+        lead: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for h in pool:
+            gh = _glr(st, _scatter(st, st.r - g0.b_hat[h] * st.f[:, h])[0])
+            lead[int(h)] = (np.where(ok & (np.abs(gh.b_hat) <= max_relative_bias), gh.tst, 0.0), gh.b_hat)
+        best = max(lead, key=lambda h: lead[h][0][h])
+        leaders = [h for h, (th, _) in lead.items()
+                   if th[h] > crit and all(th[h] - th[j] >= crit for j in pool if j != h and th[j] > crit)]
+        tb, b_shown = lead[best]
+        shown = tb
+        if len(leaders) == 1:
+            cands = [names[leaders[0]]]
+        else:
+            near = [int(j) for j in pool if tb[j] > crit and tb[best] - tb[j] < crit]
+            cands = [names[j] for j in sorted(set(near) | set(leaders) | {best}, key=lambda j: -tb[j])]
+    u_b = np.where(ok, 1.0 / np.sqrt(np.where(ok, g0.den, 1.0)), np.nan)
+    # separability of each meter from the one whose signature is closest to its own (under the null scatter)
+    nrm = np.sqrt(np.where(ok, g0.den, 1.0))
+    rho = np.where(np.outer(ok, ok), g0.gram / np.outer(nrm, nrm), 0.0)
+    np.fill_diagonal(rho, 0.0)
+    nearest = np.argmax(np.abs(rho), axis=1)
+    rho_max = np.clip(np.abs(rho[np.arange(m), nearest]), 0.0, 1.0)
     # meter j stops competing with i once the bias it would need to mimic i's (κ_ij·b) is implausible
-    kappa = np.abs(gram) / np.where(ok, den, 1.0)[None, :]
-    mdb_i = u_b * (np.sqrt(crit) + _Z_POWER)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        b_sep = mdb_i[:, None] / np.sqrt(np.clip(1.0 - rho2, 0.0, None))
-        b_out = np.where(kappa > 0, max_relative_bias / kappa, np.inf)
-    need = np.where(np.outer(ok, ok) & ~np.eye(m, dtype=bool), np.minimum(b_sep, b_out), 0.0)
-    mnb = np.where(ok, np.maximum(mdb_i, need.max(axis=1) if m > 1 else mdb_i), np.inf)
+    kappa = np.abs(g0.gram) / np.where(ok, g0.den, 1.0)[None, :]
+    mnb = _minimum_nameable(u_b, rho, kappa, ok, crit, max_relative_bias)
+    order = np.argsort(-shown)
+    chi2 = g0.chi2
+    dof = n_t * st.k
     return {
         "chi2": round(chi2, 3), "dof": dof, "p": float(stats.chi2.sf(chi2, dof)), "critical": round(crit, 3),
         "detected": detected, "named": cands[0] if len(cands) == 1 else None, "candidates": cands,
         "implausible": [names[j] for j in np.flatnonzero(implausible)],
-        "extra_scatter_tC": [float(np.sqrt(max(extra[i, i], 0.0))) for i in range(k)],
-        "meters": [{"flow": names[j], "T": round(float(tst[j]), 3), "b": round(float(b_hat[j]), 6),
+        "extra_scatter_tC": [float(np.sqrt(max(extra[i, i], 0.0))) for i in range(st.k)],
+        "meters": [{"flow": names[j], "T": round(float(shown[j]), 3), "b": round(float(b_shown[j]), 6),
                     "u_b": round(float(u_b[j]), 6),
                     "minimum_detectable_bias": round(float(u_b[j] * (np.sqrt(crit) + _Z_POWER)), 6),
                     "minimum_nameable_bias": round(float(mnb[j]), 6) if np.isfinite(mnb[j]) else None,
                     "nearest": names[int(nearest[j])], "rho": round(float(rho_max[j]), 6),
                     "instruments": pb.instruments.get(names[j], [])}
-                   for j in np.argsort(-tst)],
-        "rule": "逐期不平衡量联合检验, 器具相对误差跨期相关; 单点偏差广义似然比, Bonferroni (α = 0.05); T 领先其余计量点至少临界值时"
-                "指认 / stacked imbalances with each instrument's relative error correlated across periods; GLR of a "
-                "relative bias per meter, Bonferroni-adjusted (α = 0.05); a meter is named when its T exceeds every "
-                "other's by the critical value",
+                   for j in order],
+        "rule": "逐期不平衡量联合检验, 器具相对误差跨期相关; 单点偏差广义似然比, Bonferroni (α = 0.05); 各检出计量点在扣除其自身偏差后"
+                "估计的残余离散下比较, T 领先其余检出计量点至少临界值且唯一时指认, 否则报告候选集 / stacked imbalances with each "
+                "instrument's relative error correlated across periods; GLR of a relative bias per meter, "
+                "Bonferroni-adjusted (α = 0.05); each detected meter judged with the scatter estimated once its own "
+                "bias is removed; named when it alone leads every other detected meter by the critical value, "
+                "else the candidate set is reported",
     }
 
 
