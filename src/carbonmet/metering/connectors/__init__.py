@@ -16,7 +16,7 @@ Connectors
     :class:`FileConnector`, :class:`HJ212Connector`, :class:`MqttConnector`.
 """
 
-from ._base import Connector, ConnectorError, Intake, Record, run_connector
+from ._base import Connector, ConnectorError, Intake, Record, reconnecting, run_connector, wait_or_stop
 from ._builtin import FileConnector, HJ212Connector, MqttConnector
 from ._modbus import ModbusPoller, Register, read_register_map
 from ._opcua import OpcUaConnector, OpcUaNode, read_opcua_nodes
@@ -35,5 +35,7 @@ __all__ = [
     "Register",
     "read_opcua_nodes",
     "read_register_map",
+    "reconnecting",
     "run_connector",
+    "wait_or_stop",
 ]

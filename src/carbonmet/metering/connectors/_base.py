@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
 import hashlib
+import io
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -261,3 +263,59 @@ async def run_connector(connector: Connector, target: IngestTarget, catalog: Map
                     raw_ext=raw_ext if raw_ext is not None else getattr(connector, "raw_ext", ".jsonl"))
     await connector.run(intake, stop if stop is not None else asyncio.Event())
     return intake
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds`` [s], or less when ``stop`` is set meanwhile."""
+    if seconds <= 0:
+        return
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+async def reconnecting(stop: asyncio.Event, session: Callable[[], Awaitable[None]], *, label: str,
+                       reconnect_s: float, on_error: Callable[[], None] | None = None) -> None:
+    """Run ``session`` (connect, read until ``stop``, close) again and again until ``stop`` is set.
+
+    A failed session — the meter or the link down, a refused request — is counted by ``on_error``, logged
+    with ``label`` and retried after ``reconnect_s`` [s]; a cancellation is not caught. What a session had
+    submitted before it failed is already durable (:meth:`Intake.submit`), so nothing is lost or doubled by
+    the retry.
+    """
+    while not stop.is_set():
+        try:
+            await session()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of the link: reconnect (counted, logged)
+            if on_error is not None:
+                on_error()
+            log.warning("%s: %s: %s; reconnecting", label, type(exc).__name__, exc)
+            await wait_or_stop(stop, reconnect_s)
+
+
+def config_rows(text: str, name: str, required: Sequence[str], empty: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """The rows of a connector's CSV configuration (a header line, ``#`` comments and blank lines skipped), each
+    as ``("name:line", {column: stripped text})`` — a column missing from a short row is ``""``.
+
+    Raises
+    ------
+    ConnectorError
+        ``empty`` when there is no line at all; a column of ``required`` missing from the header; a line that is
+        not CSV — each naming the file and line.
+    """
+    lines = [(i, ln) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise ConnectorError(f"{name}: {empty}")
+    header = [c.strip() for c in next(csv.reader([lines[0][1]]))]
+    for col in required:
+        if col not in header:
+            raise ConnectorError(f"{name}:{lines[0][0]}: 缺少列 missing column {col!r} (have {header})")
+    for no, line in lines[1:]:
+        try:
+            row = next(csv.reader(io.StringIO(line)))
+        except (csv.Error, StopIteration) as exc:
+            raise ConnectorError(f"{name}:{no}: 无法解析 not CSV: {exc}") from None
+        yield f"{name}:{no}", {k: (row[i].strip() if i < len(row) else "") for i, k in enumerate(header)}

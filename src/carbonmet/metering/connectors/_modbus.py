@@ -19,8 +19,6 @@ Register map (data; :func:`read_register_map`)::
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import logging
 import math
@@ -30,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .. import RawReading
-from ._base import ConnectorError, Intake, Record
+from ._base import ConnectorError, Intake, Record, config_rows, reconnecting, wait_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +58,9 @@ def read_register_map(text: str, name: str = "<registers>") -> list[Register]:
         Naming the file, line and field: unknown type/table/word order, an address outside 0–65535 (or one whose
         registers run past it), a scale that is not a finite number, an empty point id, a point listed twice.
     """
-    lines = [(i, ln) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip() and not ln.lstrip().startswith("#")]
-    if not lines:
-        raise ConnectorError(f"{name}: 无寄存器 no registers (header point_id,address,…)")
-    header = [c.strip() for c in next(csv.reader([lines[0][1]]))]
-    for col in ("point_id", "address"):
-        if col not in header:
-            raise ConnectorError(f"{name}:{lines[0][0]}: 缺少列 missing column {col!r} (have {header})")
     out: list[Register] = []
     seen: set[str] = set()
-    for no, line in lines[1:]:
-        try:
-            row = next(csv.reader(io.StringIO(line)))
-        except (csv.Error, StopIteration) as exc:
-            raise ConnectorError(f"{name}:{no}: 无法解析 not CSV: {exc}") from None
-        d = {k: (row[i].strip() if i < len(row) else "") for i, k in enumerate(header)}
-        where = f"{name}:{no}"
+    for where, d in config_rows(text, name, ("point_id", "address"), "无寄存器 no registers (header point_id,address,…)"):
         point = d["point_id"]
         if not point:
             raise ConnectorError(f"{where}: point_id: 为空 empty")
@@ -146,10 +131,11 @@ class ModbusPoller:
         return f"modbus:{self.host}:{self.port}/{self.device_id}"
 
     async def run(self, intake: Intake, stop: asyncio.Event) -> None:
-        from pymodbus.client import AsyncModbusTcpClient
+        last_slot: list[int | None] = [None]  # the slot polled (or missed) last, across reconnections
 
-        last_slot: int | None = None
-        while not stop.is_set():
+        async def session() -> None:
+            from pymodbus.client import AsyncModbusTcpClient
+
             client = AsyncModbusTcpClient(self.host, port=self.port, timeout=self.timeout_s, retries=0)
             try:
                 if not await client.connect():
@@ -157,21 +143,20 @@ class ModbusPoller:
                 self.connections += 1
                 while not stop.is_set():
                     slot = int(time.time() // self.interval_s)
-                    if slot != last_slot:
+                    if slot != last_slot[0]:
                         await self._poll(intake, client, slot)
-                        last_slot = slot
-                    await _wait(stop, (slot + 1) * self.interval_s - time.time())
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - meter or link down: count the slot as missed, reconnect
-                slot = int(time.time() // self.interval_s)
-                if slot != last_slot:
-                    self.missed += 1
-                    last_slot = slot
-                log.warning("Modbus %s: %s: %s; reconnecting", self.device, type(exc).__name__, exc)
-                await _wait(stop, self.reconnect_s)
+                        last_slot[0] = slot
+                    await wait_or_stop(stop, (slot + 1) * self.interval_s - time.time())
             finally:
                 client.close()
+
+        def missed() -> None:  # the meter or the link down: the slot counts as missed once
+            slot = int(time.time() // self.interval_s)
+            if slot != last_slot[0]:
+                self.missed += 1
+                last_slot[0] = slot
+
+        await reconnecting(stop, session, label=f"Modbus {self.device}", reconnect_s=self.reconnect_s, on_error=missed)
 
     async def _poll(self, intake: Intake, client: object, slot: int) -> None:
         from pymodbus.client import AsyncModbusTcpClient
@@ -195,11 +180,3 @@ class ModbusPoller:
         await intake.submit(records, origin=f"{self.device} slot {ts.isoformat()}")
         self.polls += 1
 
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    if seconds <= 0:
-        return
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass

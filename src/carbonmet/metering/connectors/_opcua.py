@@ -19,8 +19,6 @@ one source timestamp would stall the cursor.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import logging
 import math
@@ -30,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import RawReading
-from ._base import ConnectorError, Intake, Record
+from ._base import ConnectorError, Intake, Record, config_rows, reconnecting, wait_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -56,28 +54,16 @@ def read_opcua_nodes(text: str, name: str = "<nodes>") -> list[OpcUaNode]:
         Naming the file, line and field: a missing header column, an empty or malformed node id, an empty point
         id, a node listed twice.
     """
-    lines = [(i, ln) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip() and not ln.lstrip().startswith("#")]
-    if not lines:
-        raise ConnectorError(f"{name}: 无节点 no nodes (header node_id,point_id[,unit])")
-    header = [c.strip() for c in next(csv.reader([lines[0][1]]))]
-    for col in ("node_id", "point_id"):
-        if col not in header:
-            raise ConnectorError(f"{name}:{lines[0][0]}: 缺少列 missing column {col!r} (have {header})")
     out: list[OpcUaNode] = []
     seen: set[str] = set()
-    for no, line in lines[1:]:
-        try:
-            row = next(csv.reader(io.StringIO(line)))
-        except (csv.Error, StopIteration) as exc:
-            raise ConnectorError(f"{name}:{no}: 无法解析 not CSV: {exc}") from None
-        d = {k: (row[i].strip() if i < len(row) else "") for i, k in enumerate(header)}
+    for where, d in config_rows(text, name, ("node_id", "point_id"), "无节点 no nodes (header node_id,point_id[,unit])"):
         node, point = d["node_id"], d["point_id"]
         if not node.startswith("ns=") or ";" not in node or "=" not in node.split(";", 1)[1]:
-            raise ConnectorError(f"{name}:{no}: node_id: 应为 must be like ns=2;i=1001 or ns=2;s=FT101, not {node!r}")
+            raise ConnectorError(f"{where}: node_id: 应为 must be like ns=2;i=1001 or ns=2;s=FT101, not {node!r}")
         if not point:
-            raise ConnectorError(f"{name}:{no}: point_id: 为空 empty")
+            raise ConnectorError(f"{where}: point_id: 为空 empty")
         if node in seen:
-            raise ConnectorError(f"{name}:{no}: node_id: {node} 重复 listed twice")
+            raise ConnectorError(f"{where}: node_id: {node} 重复 listed twice")
         seen.add(node)
         out.append(OpcUaNode(node, point, d.get("unit") or None))
     if not out:
@@ -128,32 +114,30 @@ class OpcUaConnector:
         return f"opcua:{self.endpoint}|{node.node_id}"
 
     async def run(self, intake: Intake, stop: asyncio.Event) -> None:
-        from asyncua import Client
+        async def session() -> None:
+            from asyncua import Client
 
-        while not stop.is_set():
+            client = Client(self.endpoint, timeout=self.timeout_s)
+            await client.connect()
             try:
-                client = Client(self.endpoint, timeout=self.timeout_s)
-                await client.connect()
+                self.connections += 1
+                handles = [client.get_node(n.node_id) for n in self.nodes]
+                while not stop.is_set():
+                    got = 0
+                    for spec, handle in zip(self.nodes, handles, strict=True):
+                        got += await self._read(intake, spec, handle)
+                    if got == 0:
+                        await wait_or_stop(stop, self.poll_s)
+            finally:
                 try:
-                    self.connections += 1
-                    handles = [client.get_node(n.node_id) for n in self.nodes]
-                    while not stop.is_set():
-                        got = 0
-                        for spec, handle in zip(self.nodes, handles, strict=True):
-                            got += await self._read(intake, spec, handle)
-                        if got == 0:
-                            await _wait(stop, self.poll_s)
-                finally:
-                    try:
-                        await asyncio.wait_for(client.disconnect(), self.timeout_s)
-                    except Exception:  # noqa: BLE001 - the server is gone: nothing to close politely
-                        client.disconnect_socket()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - any failure of the link: reconnect (counted, logged)
-                self.reconnects += 1
-                log.warning("OPC UA %s: %s: %s; reconnecting", self.endpoint, type(exc).__name__, exc)
-                await _wait(stop, self.reconnect_s)
+                    await asyncio.wait_for(client.disconnect(), self.timeout_s)
+                except Exception:  # noqa: BLE001 - the server is gone: nothing to close politely
+                    client.disconnect_socket()
+
+        def count() -> None:
+            self.reconnects += 1
+
+        await reconnecting(stop, session, label=f"OPC UA {self.endpoint}", reconnect_s=self.reconnect_s, on_error=count)
 
     async def _read(self, intake: Intake, spec: OpcUaNode, handle: Any) -> int:
         name = self.cursor_name(spec)
@@ -192,9 +176,3 @@ class OpcUaConnector:
                              flag="N" if good else "D", origin=f"{key};status={getattr(status, 'name', status)}")
         return Record(f"opcua:{self.endpoint}|{spec.node_id}", key, (reading,), raw)
 
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass
