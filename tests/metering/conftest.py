@@ -1,7 +1,8 @@
-"""Shared fixtures of the metering tests: a small catalog built in code."""
+"""Shared fixtures of the metering tests: a small catalog built in code, the local MQTT broker."""
 
 from __future__ import annotations
 
+import socket
 from datetime import date
 
 import pytest
@@ -30,3 +31,15 @@ def catalog() -> Catalog:
             "E02.BATCH": PointInfo("E02.BATCH", "E02", "t", "interval", quantity="mass", carrier="fuel_coal"),
         }
     )
+
+
+@pytest.fixture(scope="session")
+def mqtt_broker() -> tuple[str, int]:
+    """The local Mosquitto broker (127.0.0.1:1883) as ``(host, port)``; the test is skipped when it does not
+    answer (``.ci/run`` starts it)."""
+    broker = ("127.0.0.1", 1883)
+    try:
+        with socket.create_connection(broker, timeout=1):
+            return broker
+    except OSError:
+        pytest.skip("Mosquitto at 127.0.0.1:1883 not reachable")

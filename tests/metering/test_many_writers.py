@@ -13,7 +13,6 @@ import os
 import re
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -93,13 +92,6 @@ BROKER = ("127.0.0.1", 1883)
 MN = {"E01": "010000A8900016F000169DC1", "E02": "010000A8900016F000169DC2"}
 N_FRAMES, N_MESSAGES = 40, 120
 
-
-def _broker_up() -> bool:
-    try:
-        with socket.create_connection(BROKER, timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _points(d: Path) -> Path:
@@ -202,7 +194,7 @@ def _stop(procs: list[subprocess.Popen[str]]) -> None:
 
 
 @pytest.mark.mqtt
-@pytest.mark.skipif(not _broker_up(), reason="Mosquitto at 127.0.0.1:1883 not reachable")
+@pytest.mark.usefixtures("mqtt_broker")
 def test_four_ingest_processes_one_store_kill_9_and_resend_every_acknowledged_reading_stored_once(
         tmp_path: Path) -> None:
     """Two HJ 212 servers and two MQTT listeners (compacting every two batches) write to one store at once;

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,16 +32,8 @@ BROKER = ("127.0.0.1", 1883)
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def _broker_up() -> bool:
-    try:
-        with socket.create_connection(BROKER, timeout=1):
-            return True
-    except OSError:
-        return False
-
 
 mqtt = pytest.mark.mqtt
-needs_broker = pytest.mark.skipif(not _broker_up(), reason="Mosquitto at 127.0.0.1:1883 not reachable")
 
 
 def _msg(i: int) -> bytes:
@@ -176,7 +167,7 @@ async def _wait_for(pred, timeout: float) -> bool:  # type: ignore[no-untyped-de
 
 
 @mqtt
-@needs_broker
+@pytest.mark.usefixtures("mqtt_broker")
 def test_connection_cut_mid_stream_nothing_lost_nothing_doubled(tmp_path: Path, catalog: Catalog) -> None:
     n = 300
     u = uuid.uuid4().hex[:10]
@@ -274,7 +265,7 @@ def _read_lines_until(proc: subprocess.Popen[str], pred, timeout: float) -> list
 
 
 @mqtt
-@needs_broker
+@pytest.mark.usefixtures("mqtt_broker")
 def test_kill_9_mid_stream_then_resend_every_acknowledged_reading_stored_once(tmp_path: Path) -> None:
     n = 200
     u = uuid.uuid4().hex[:10]
