@@ -25,31 +25,21 @@ from ..sites import Catalog, InstrumentPeriod, PointInfo
 from ._errors import ImportRejected, RegistryError, RowProblem
 from ._import import read_tables, validate_rows
 from ._models import Certificate, Installation, Instrument, MeasurementPoint, Organisation, Site
-from ._queries import CertificateLike, cover_periods, instrument_interval
+from ._queries import CertificateLike, InstrumentFields, cover_periods, instrument_interval
 from ._rows import CertificateRow, InstrumentRow, PointRow, SiteRow
 
 
-class InstrumentLike(Protocol):
+class InstrumentLike(InstrumentFields, Protocol):
     """What the catalogue needs of an instrument (an ORM :class:`Instrument` or an :class:`InstrumentRow`)."""
 
     @property
-    def code(self) -> str: ...
-    @property
     def serial(self) -> str: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def interval_months(self) -> int | None: ...
-    @property
-    def legal_category(self) -> str | None: ...
     @property
     def range_low(self) -> float | None: ...
     @property
     def range_high(self) -> float | None: ...
     @property
     def unit(self) -> str | None: ...
-    @property
-    def mpe_rel(self) -> float | None: ...
 
 
 @dataclass(frozen=True, slots=True)

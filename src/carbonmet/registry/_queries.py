@@ -30,6 +30,22 @@ from ._models import (
 from ._services import get_standard
 
 
+class InstrumentFields(Protocol):
+    """What the certificate rules read of an instrument (an ORM :class:`Instrument`, an ``InstrumentRow`` or a
+    selected row): the code, the type, the verification interval, the legal category, the MPE."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def interval_months(self) -> int | None: ...
+    @property
+    def legal_category(self) -> str | None: ...
+    @property
+    def mpe_rel(self) -> float | None: ...
+
+
 class CertificateLike(Protocol):
     """What the certificate rules read of a certificate (an ORM :class:`Certificate` or a ``CertificateRow``)."""
 

@@ -22,6 +22,7 @@ from ..quantities import MeasuredQuantity, Provenance, Source, convert, from_cer
 from ._errors import FieldError
 from ._models import Certificate, Instrument
 from ._queries import (
+    InstrumentFields,
     certificate_counts,
     cover_periods,
     instrument_interval,
@@ -217,21 +218,11 @@ class InstrumentState:
     signature_flags: tuple[str, ...] = ()  # covering certificates whose DCC signature check failed (accepted)
 
 
-class _InstrumentLike(Protocol):
+class _InstrumentLike(InstrumentFields, Protocol):
     """What the certificate states read of an instrument (an ORM :class:`Instrument` or a selected row)."""
 
     @property
     def id(self) -> int: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def interval_months(self) -> int | None: ...
-    @property
-    def legal_category(self) -> str | None: ...
-    @property
-    def mpe_rel(self) -> float | None: ...
 
 
 #: the instrument columns :func:`instrument_states` reads
