@@ -73,15 +73,18 @@ def workspace(
 _T = TypeVar("_T")
 
 
-def use_case(db: str | None, org: str | None, fn: Callable[..., _T], *args: Any, code: int = 2, **kwargs: Any) -> _T:
-    """``fn(ws, scope(org), *args, **kwargs)`` — a service use case run in the command's workspace, as the
-    centre or as ``--org``; a refused call (:class:`carbonmet.services.CarbonmetError`) prints its message
-    and exits with ``code``."""
-    from carbonmet.services import CarbonmetError
+def use_case(db: str | None, caller: str | None | Scope, fn: Callable[..., _T], *args: Any, code: int = 2,
+             store: Path | None = None, **kwargs: Any) -> _T:
+    """``fn(ws, scope, *args, **kwargs)`` — a service use case run in the command's workspace (``store``: the
+    readings store, default the configured one), as the centre, as the enterprise ``--org`` names, or as the
+    :class:`Scope` given; a refused call (:class:`carbonmet.services.CarbonmetError`) prints its message and
+    exits with ``code``."""
+    from carbonmet.services import CarbonmetError, Scope
 
+    who = caller if isinstance(caller, Scope) else scope(caller)
     try:
-        with workspace(db) as ws:
-            return fn(ws, scope(org), *args, **kwargs)
+        with workspace(db, store) as ws:
+            return fn(ws, who, *args, **kwargs)
     except CarbonmetError as exc:
         fail(str(exc), code)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import AsJson, DbOpt, OrgOpt, console, fail, print_json, scope, workspace
+from ._common import AsJson, DbOpt, OrgOpt, console, fail, print_json, scope, use_case, workspace
 
 if TYPE_CHECKING:
     from ..services import DepositCheck
@@ -83,13 +83,9 @@ def list_cmd(
     """列出存证 The deposits of an enterprise-year, every version (corrections included)."""
     from rich.table import Table
 
-    from ..services import CarbonmetError, list_deposits
+    from ..services import list_deposits
 
-    try:
-        with workspace(db) as ws:
-            deposits = list_deposits(ws, scope(org), enterprise, year, latest=latest)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    deposits = use_case(db, org, list_deposits, enterprise, year, latest=latest, code=1)
     if as_json:
         print_json([d.to_dict() for d in deposits])
         return
@@ -119,7 +115,7 @@ def check_cmd(
     org: str | None = OrgOpt,
 ) -> None:
     """存证核查 Which months are deposited, late, missing, and where the annual account differs from the deposits."""
-    from ..services import CarbonmetError, deposit_check
+    from ..services import deposit_check
 
     try:
         day = date.fromisoformat(today) if today is not None else None
@@ -133,11 +129,7 @@ def check_cmd(
             fail(f"{account}: 核算结果无法读取 / cannot read the account JSON: {exc}", 2)
         if not isinstance(acc, dict):
             fail(f"{account}: 核算结果须为 JSON 对象 / the account must be a JSON object", 2)
-    try:
-        with workspace(db, store) as ws:
-            chk = deposit_check(ws, scope(org), enterprise, year, today=day, account=acc)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    chk = use_case(db, org, deposit_check, enterprise, year, today=day, account=acc, code=1, store=store)
     if as_json:
         print_json(chk.to_dict())
         return
@@ -198,13 +190,9 @@ def proof_cmd(
     fails to re-check."""
     from rich.table import Table
 
-    from ..services import CarbonmetError, deposit_proof
+    from ..services import deposit_proof
 
-    try:
-        with workspace(db) as ws:
-            proof = deposit_proof(ws, scope(org), enterprise, year)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    proof = use_case(db, org, deposit_proof, enterprise, year, code=1)
     if as_json:
         print_json(proof.to_dict())
         raise typer.Exit(0 if proof.ok else 1)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import DbOpt, OrgOpt, console, fail, print_json, scope, workspace
+from ._common import DbOpt, OrgOpt, console, fail, print_json, scope, use_case, workspace
 
 app = typer.Typer(
     help="排放因子库 emission-factor database: list, show, compare, import", no_args_is_help=True
@@ -98,13 +98,9 @@ def show_cmd(
     org: str | None = OrgOpt,
 ) -> None:
     """显示一个排放因子 One factor with its distribution, pedigree and every stored version."""
-    from ..services import CarbonmetError, show_factor
+    from ..services import show_factor
 
-    try:
-        with workspace(db) as ws:
-            doc = show_factor(ws, scope(org), ref)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    doc = use_case(db, org, show_factor, ref, code=1)
     if as_json:
         print_json(doc)
         return

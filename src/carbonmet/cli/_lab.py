@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import AsJson, console, err_console, fail, print_json, scope, workspace
+from ._common import AsJson, console, err_console, fail, print_json, scope, use_case, workspace
 
 if TYPE_CHECKING:
     from ..lab import LabImport
@@ -65,13 +65,9 @@ def import_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """导入化验结果 Import lab result files: validate against the rules and the registry, store, quarantine, flag."""
-    from ..services import CarbonmetError, import_lab
+    from ..services import import_lab
 
-    try:
-        with workspace(db) as ws:
-            report = import_lab(ws, scope(org, actor), files, enterprise=enterprise, time_zone=tz)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    report = use_case(db, scope(org, actor), import_lab, files, enterprise=enterprise, time_zone=tz, code=1)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -131,13 +127,9 @@ def check_cmd(
     periods or batches without a result against the monitoring plan."""
     from rich.table import Table
 
-    from ..services import CarbonmetError, lab_findings
+    from ..services import lab_findings
 
-    try:
-        with workspace(db) as ws:
-            fi = lab_findings(ws, scope(org), enterprise, year)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    fi = use_case(db, org, lab_findings, enterprise, year, code=1)
     if as_json:
         print_json(fi.to_dict())
         return

@@ -16,7 +16,18 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._common import DbOpt, EngineOpt, MasterOpt, OrgOpt, console, fail, print_json, scope, workspace
+from ._common import (
+    DbOpt,
+    EngineOpt,
+    MasterOpt,
+    OrgOpt,
+    console,
+    fail,
+    print_json,
+    scope,
+    use_case,
+    workspace,
+)
 
 mqtt_app = typer.Typer(help="MQTT 订阅接入 — subscribe to readings over MQTT", no_args_is_help=True)
 readings_app = typer.Typer(help="计量数据查询 — summaries and quarantine of stored readings", no_args_is_help=True)
@@ -403,13 +414,9 @@ def monthly_cmd(
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    from carbonmet.services import CarbonmetError, monthly_point_totals
+    from carbonmet.services import monthly_point_totals
 
-    try:
-        with workspace(db, store) as ws:
-            t = monthly_point_totals(ws, scope(org), year, points=point or None, engine=engine, master=master)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    t = use_case(db, org, monthly_point_totals, year, points=point or None, engine=engine, master=master, code=1, store=store)
     if out is not None:
         if out.suffix == ".parquet":
             pq.write_table(t, out)

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ._common import DbOpt, JsonOpt, OrgOpt, console, fail, print_json, scope, workspace
+from ._common import DbOpt, JsonOpt, OrgOpt, console, fail, print_json, scope, use_case, workspace
 
 app = typer.Typer(help="计量器具与证书登记 instrument, standard and certificate registry", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 audit log", no_args_is_help=True)
@@ -84,15 +84,11 @@ def list_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """列出登记记录 List registry records (the centre's view: every organisation)."""
-    from carbonmet.services import CarbonmetError, registry_table
+    from carbonmet.services import registry_table
 
     if table not in TABLES:
         fail(f"未知表 unknown table {table!r}; choose from {', '.join(TABLES)}")
-    try:
-        with workspace(db) as ws:
-            cols, rows = registry_table(ws, scope(), table)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    cols, rows = use_case(db, None, registry_table, table, code=1)
     shown = rows if limit == 0 else rows[:limit]
     if as_json:
         print_json([{c: (v.isoformat() if isinstance(v, date) else v) for c, v in zip(cols, r, strict=True)}
@@ -218,14 +214,10 @@ def coverage_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """数据期间是否有有效证书覆盖 Is a point's data period covered by valid certificates?"""
-    from carbonmet.services import CarbonmetError, point_coverage
+    from carbonmet.services import point_coverage
 
     d0, d1 = parse_date(start, "--from"), parse_date(end, "--to")
-    try:
-        with workspace(db) as ws:
-            cov = point_coverage(ws, scope(org), point, d0, d1)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    cov = use_case(db, org, point_coverage, point, d0, d1, code=1)
     if as_json:
         print_json(cov.to_dict())
         return
@@ -245,13 +237,9 @@ def export_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """导出台账 Export every table to one XLSX workbook (re-importable)."""
-    from carbonmet.services import CarbonmetError, export_registry
+    from carbonmet.services import export_registry
 
-    try:
-        with workspace(db) as ws:
-            counts = export_registry(ws, scope(), out)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    counts = use_case(db, None, export_registry, out, code=1)
     console.print(f"已导出 exported {out}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
 
@@ -487,13 +475,9 @@ def dcc_recheck_cmd(
     签名人证书此后被吊销的证书改为 signer_revoked 并持续标记（审计）/ a signer revoked since import turns the
     certificate signer_revoked, flagged from then on (audited).
     """
-    from carbonmet.services import CarbonmetError, recheck_dcc_signatures
+    from carbonmet.services import recheck_dcc_signatures
 
-    try:
-        with workspace(db) as ws:
-            rows = recheck_dcc_signatures(ws, scope(org, actor))
-    except CarbonmetError as exc:
-        fail(str(exc))
+    rows = use_case(db, scope(org, actor), recheck_dcc_signatures, code=1)
     if as_json:
         print_json(rows)
         return
@@ -513,13 +497,9 @@ def dcc_export_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """导出 DCC Export a calibration certificate as DCC XML."""
-    from carbonmet.services import CarbonmetError, export_dcc_certificate
+    from carbonmet.services import export_dcc_certificate
 
-    try:
-        with workspace(db) as ws:
-            xml = export_dcc_certificate(ws, scope(org), cert_no, signer=signer)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    xml = use_case(db, org, export_dcc_certificate, cert_no, signer=signer, code=1)
     if out is None:
         import sys
 
@@ -547,13 +527,9 @@ def certificates_move_cmd(
     重新导入不会改变证书所属器具；登记错了器具时用本命令 / a re-import never changes the instrument a certificate
     belongs to; use this when it was registered against the wrong instrument.
     """
-    from carbonmet.services import CarbonmetError, move_certificate
+    from carbonmet.services import move_certificate
 
-    try:
-        with workspace(db) as ws:
-            out = move_certificate(ws, scope(org, actor), cert_no, to, reason)
-    except CarbonmetError as exc:
-        fail(str(exc))
+    out = use_case(db, scope(org, actor), move_certificate, cert_no, to, reason, code=1)
     if as_json:
         print_json(out)
         return

@@ -30,6 +30,7 @@ from ._common import (
     print_seed_scores,
     run_validation,
     scope,
+    use_case,
     workspace,
 )
 
@@ -98,11 +99,7 @@ def review_cmd(
         else:
             print_run(run, diff)
         return
-    try:
-        with workspace(db) as ws:
-            res = review_enterprise(ws, scope(org), enterprise, day, profile=profile, local_rules=local_rules)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    res = use_case(db, org, review_enterprise, enterprise, day, profile=profile, local_rules=local_rules)
     if as_json:
         print_json(res.to_dict())
         return

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import DbOpt, console, fail, print_json, scope, workspace
+from ._common import DbOpt, console, fail, print_json, scope, use_case, workspace
 
 app = typer.Typer(help="用户与角色 users, roles, verifier assignments and API keys (centre)", no_args_is_help=True)
 
@@ -26,13 +26,9 @@ def add_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """新建用户 Create a user with a role (the password is stored as an Argon2id hash)."""
-    from ..services import CarbonmetError, create_user
+    from ..services import create_user
 
-    try:
-        with workspace(db) as ws:
-            made = create_user(ws, scope(), username, password, role, org=org, display_name=name)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    made = use_case(db, None, create_user, username, password, role, org=org, display_name=name)
     console.print(f"已创建 created {made['username']} ({made['role']}{', ' + made['org_code'] if made['org_code'] else ''})")
 
 
@@ -43,13 +39,9 @@ def assign_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """分配核查企业 Let a verifier read an enterprise."""
-    from ..services import CarbonmetError, assign_verifier
+    from ..services import assign_verifier
 
-    try:
-        with workspace(db) as ws:
-            r = assign_verifier(ws, scope(), verifier, org)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    r = use_case(db, None, assign_verifier, verifier, org)
     console.print(f"{r['verifier']} → {r['org_code']}" + ("" if r["created"] else " (已分配 already assigned)"))
 
 
@@ -61,13 +53,9 @@ def key_cmd(
     db: str | None = DbOpt,
 ) -> None:
     """创建接口密钥 A new API key for a user; it is shown this once only (send it as X-API-Key)."""
-    from ..services import CarbonmetError, create_api_key
+    from ..services import create_api_key
 
-    try:
-        with workspace(db) as ws:
-            r = create_api_key(ws, scope(), username, label)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    r = use_case(db, None, create_api_key, username, label)
     if as_json:
         print_json(r)
         return
@@ -75,13 +63,9 @@ def key_cmd(
 
 
 def _set_active(username: str, active: bool, db: str | None) -> None:
-    from ..services import CarbonmetError, set_user_active
+    from ..services import set_user_active
 
-    try:
-        with workspace(db) as ws:
-            r = set_user_active(ws, scope(), username, active)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    r = use_case(db, None, set_user_active, username, active)
     state = "启用 active" if active else "停用 inactive"
     console.print(f"{r['username']}: {state}" + ("" if r["changed"] else " (未变 unchanged)"))
 
@@ -102,13 +86,9 @@ def enable_cmd(username: Annotated[str, typer.Argument(help="用户名 user name
 def revoke_cmd(key_id: Annotated[str, typer.Argument(help="密钥编号 key id (users list shows them)")],
                db: str | None = DbOpt) -> None:
     """吊销接口密钥 Revoke an API key for good."""
-    from ..services import CarbonmetError, revoke_api_key
+    from ..services import revoke_api_key
 
-    try:
-        with workspace(db) as ws:
-            r = revoke_api_key(ws, scope(), key_id)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    r = use_case(db, None, revoke_api_key, key_id)
     console.print(f"{r['key_id']} ({r['username']}): 已吊销 revoked" + ("" if r["revoked"] else " (之前已吊销 already)"))
 
 

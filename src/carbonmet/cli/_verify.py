@@ -25,6 +25,7 @@ from ._common import (
     print_seed_scores,
     run_validation,
     scope,
+    use_case,
     workspace,
 )
 
@@ -82,11 +83,7 @@ def verify_cmd(
                           f"{_num(v.difference_tco2):>12} {_num(v.difference_pct, 3):>8} {_num(v.U_tco2):>10} "
                           f"{_num(v.materiality_tco2):>12}  {_VERDICT.get(v.verdict, v.verdict)}", highlight=False)
         return
-    try:
-        with workspace(db, store) as ws:
-            res = verify_enterprise(ws, scope(org), enterprise, year, report, profile=profile, local_rules=local_rules)
-    except CarbonmetError as exc:
-        fail(str(exc), 2)
+    res = use_case(db, org, verify_enterprise, enterprise, year, report, profile=profile, local_rules=local_rules, store=store)
     if as_json:
         print_json(res.to_dict())
         return
