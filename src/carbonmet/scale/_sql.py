@@ -1,6 +1,6 @@
 r"""The aggregation queries of :mod:`carbonmet.metering.aggregation` in Spark SQL.
 
-The same rules as the DuckDB queries (``carbonmet/metering/_aggregate.py``), fragment for fragment: HJ 75
+The same rules as the DuckDB queries (``carbonmet/metering/_aggregate_sql.py``), fragment for fragment: HJ 75
 hourly validity (a bit per valid minute, an hour valid with ``min_valid_minutes`` bits set), totaliser
 differences interpolated linearly to period boundaries with the rollover rule and breaks at instrument
 changes, and the sums per period. Every value (flags, times, offsets, limits) is a named parameter
