@@ -37,9 +37,10 @@ from ._activity import ActivityData, activity_data
 from ._aggregate import PeriodAggregate, aggregate, aggregate_table
 from ._catalog import Catalog
 from ._errors import AggregationError, MeteringError, ReadError, StoreError
+from ._generation import store_generation
 from ._readers import ColumnMap, file_batch_id, read_file, readings_to_batch
 from ._rules import Rules, default_rules
-from ._store import IngestReport, Store, store_generation
+from ._store import IngestReport, Store
 from ._types import PointInfo, RawReading, ReadingKind
 from ._validate import Notice, validate_readings
 
