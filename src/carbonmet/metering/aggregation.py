@@ -7,7 +7,8 @@ The common ones are also in :mod:`carbonmet.metering`.
 
 An aggregation is three steps, so that another engine can run the middle one with the same rules:
 :func:`plan_aggregation` (which points, files, rules: pure data, :class:`AggregationPlan`) → an engine
-(:func:`run_duckdb` here; Spark in :mod:`carbonmet.scale`) → :func:`assemble_aggregation` (pure).
+(:func:`run_duckdb` here; Spark in :mod:`carbonmet.scale`) → :func:`assemble_aggregation` (pure). The queries
+are written once (:func:`hourly_sql`, :func:`total_sql`) and spelled by a :class:`SqlDialect` (:data:`DUCKDB`).
 """
 
 from ._activity import ActivityData, CertificateCoverage, activity_data, certificate_coverage
@@ -24,8 +25,10 @@ from ._aggregate import (
     plan_aggregation,
     run_duckdb,
 )
+from ._aggregate_sql import DUCKDB, SqlDialect, hourly_sql, total_sql
 
 __all__ = [
+    "DUCKDB",
     "ENGINE_COLUMNS",
     "ActivityData",
     "AggregationPlan",
@@ -33,12 +36,15 @@ __all__ = [
     "CertificateCoverage",
     "Engine",
     "PeriodAggregate",
+    "SqlDialect",
     "activity_data",
     "aggregate",
     "aggregate_table",
     "assemble_aggregation",
     "certificate_coverage",
+    "hourly_sql",
     "integral_unit",
     "plan_aggregation",
     "run_duckdb",
+    "total_sql",
 ]

@@ -12,9 +12,16 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from carbonmet.metering import Store
-from carbonmet.metering.aggregation import ENGINE_COLUMNS, AggregationPlan, AggregationQuery, Engine
+from carbonmet.metering.aggregation import (
+    ENGINE_COLUMNS,
+    AggregationPlan,
+    AggregationQuery,
+    Engine,
+    hourly_sql,
+    total_sql,
+)
 
-from ._sql import hourly_sql, total_sql
+from ._sql import READINGS_WITH_SEGMENTS, SPARK
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -98,16 +105,16 @@ def query_frame(spark: SparkSession, store: Store, plan: AggregationPlan, q: Agg
     from pyspark.sql import functions as F
 
     rules = plan.rules
-    base: dict[str, Any] = {"off": plan.off, "valid": list(rules.valid_flags),
-                            "subst": list(rules.substituted_flags)}
+    args: dict[str, Any] = {"off": plan.off, "valid": list(rules.valid_flags), "subst": list(rules.substituted_flags)}
     if q.mode == "total":
         s_l, e_l = plan.start_us + plan.off, plan.end_us + plan.off
-        args = {**base, "hi": float(rules.rollover_high), "lo": float(rules.rollover_low), "s_l": s_l, "e_l": e_l,
-                "hc_lo": s_l // 3_600_000_000, "hc_hi": -(-e_l // 3_600_000_000)}
+        args.update(hi=float(rules.rollover_high), lo=float(rules.rollover_low), s_l=s_l, e_l=e_l,
+                    hc_lo=s_l // 3_600_000_000, hc_hi=-(-e_l // 3_600_000_000))
         rows = [(p, sorted(int(x) for x in b)) for p, b in q.breaks.items() if len(b)]
         brk = spark.createDataFrame(rows, "point string, bt array<bigint>") if rows else _empty_breaks(spark)
         k = spark.createDataFrame([(int(a), int(b)) for a, b in plan.buckets], "bs bigint, be bigint")
-        df = spark.sql(total_sql(plan.period), args=args, r0=_readings(spark, store, q.files), brk=brk, k=k)
+        sql = total_sql(SPARK, plan.period, READINGS_WITH_SEGMENTS, "{k}")
+        df = spark.sql(sql, args=SPARK.used(sql, args), r0=_readings(spark, store, q.files), brk=brk, k=k)
     else:
         inner, edge = plan.inner_edge(q)
         parts = []
@@ -117,9 +124,10 @@ def query_frame(spark: SparkSession, store: Store, plan: AggregationPlan, q: Agg
             us = F.unix_micros(F.col("ts"))
             parts.append(_readings(spark, store, edge).where((us >= plan.start_us) & (us < plan.end_us)))
         r0 = parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
-        sql, extra = hourly_sql(plan.period, q.k, q.mode, rules.min_valid_minutes)
-        stopped = [f for f in rules.flags if f == "F"] or [""]  # "" never is a flag: nothing stopped
-        df = spark.sql(sql, args={**base, **extra, "stopped": stopped}, r0=r0)
+        # "" never is a flag: nothing stopped (an empty array parameter has no element type)
+        args.update(stopped=[f for f in rules.flags if f == "F"] or [""], k=q.k, minv=rules.min_valid_minutes)
+        sql = hourly_sql(SPARK, plan.period, q.k, q.mode, "{r0}")
+        df = spark.sql(sql, args=SPARK.used(sql, args), r0=r0)
     return df.select(*(F.col(c).cast(t) for c, t in _TYPES.items()))
 
 
