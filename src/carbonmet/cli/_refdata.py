@@ -23,7 +23,8 @@ class _Resolution(str, Enum):
 @app.command("generate")
 def generate_cmd(
     out: Path = typer.Option(..., "--out", help="输出目录 output directory"),
-    enterprises: int = typer.Option(12, "--enterprises", min=1, max=99, help="企业数 number of enterprises"),
+    enterprises: int = typer.Option(12, "--enterprises",
+                                     help="企业数 number of enterprises (1–9999; codes E01… up to 99, E0001… above)"),
     year: int = typer.Option(2025, "--year", help="数据年份 data year (local time UTC+8)"),
     seed: int = typer.Option(7, "--seed", help="随机种子 seed (same seed → same bytes)"),
     resolution: _Resolution = typer.Option(_Resolution.hour, "--resolution",

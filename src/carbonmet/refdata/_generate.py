@@ -26,16 +26,17 @@ from ._ctx import Ctx
 from ._dcc import make_dcc
 from ._errors import RefdataError
 from ._faults import hour_iso, inject_drifts, plan_faults
+from ._ground_truth import GroundTruthWriter
 from ._measure import FLAG_INDEX, FLAGS, clock_chunk, interval_records, quantise, relative_error
 from ._metrology import PROVINCES, MetrologyResult, build, lab_instrument_point
 from ._plans import write_plans
 from ._rata import pilots, rata_points, write_rata_files
 from ._region import TAG_LAB, TAG_NOISE, in_draw_order, make_enterprises, make_points, rng_for
-from ._reports import write_reports
+from ._reports import misstatement_plan, write_report
 from ._stocks import simulate_stocks, survey_hours
 from ._truth import EnterpriseTruth, simulate
 from ._types import Enterprise, Fault, Instrument, Manifest, Point
-from ._writers import readings_table, sha256, write_csv, write_readings_csv, write_xlsx
+from ._writers import CsvAppender, readings_table, sha256, write_csv, write_readings_csv, write_xlsx
 
 GENERATOR = "carbonmet.refdata"
 PACKET_LOG_DAYS = 7  # the HJ 212 packet log covers one week of the showcase month (the week of its maintenance)
@@ -43,10 +44,11 @@ OUTPUT_DIRS = ("registry", "plans", "readings", "input", "lab", "cems", "truth",
 LAB_COLUMNS = ("sample_id", "point_id", "sampled_from", "sampled_to", "analyte", "value", "unit", "U", "k", "lab_org",
                "instrument_id", "method", "report_no")
 CSV_READING_COLUMNS = ("point_id", "ts", "value", "unit", "flag")
+MAX_ENTERPRISES = 9999  # codes E01…E99 up to 99 enterprises, E0001…E9999 above
 
 
 def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed: int = 7, resolution: str = "hour",
-             *, csv_enterprise: str = "E01", overwrite: bool = False,
+             *, csv_enterprise: str | None = None, overwrite: bool = False,
              progress: Callable[[str, float], None] | None = None) -> Manifest:
     """Generate the reference region into ``out_dir`` (deterministic from ``seed``).
 
@@ -55,7 +57,9 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     out_dir : str or Path
         Output directory (created; must be empty unless ``overwrite``).
     enterprises : int
-        Number of enterprises (1–99).
+        Number of enterprises (1–9999). Codes are ``E01``…``E99`` up to 99 enterprises, ``E0001``… above.
+        Memory stays about flat with the region: each enterprise's hourly series are simulated, written and
+        dropped in turn (``docs/scale.md``).
     year : int
         Calendar year of the data (local time, UTC+8).
     seed : int
@@ -63,9 +67,9 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     resolution : {"hour", "minute"}
         Step of totaliser and rate readings in the store. ``"minute"`` streams ≥ 1e8 readings for 12 enterprises
         to disk month by month and point by point.
-    csv_enterprise : str
+    csv_enterprise : str, optional
         Enterprise whose readings are also written as CSV input (``input/readings-<E>.csv``; the whole year at hour
-        resolution, the first month at minute resolution).
+        resolution, the first month at minute resolution); by default the first (``E01`` or ``E0001``).
     overwrite : bool
         Remove earlier generator output (only the generator's own folders and files) first.
     progress : callable, optional
@@ -76,8 +80,8 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     Manifest
         Also written to ``out_dir/manifest.json``.
     """
-    if not 1 <= enterprises <= 99:
-        raise RefdataError(f"enterprises must be 1–99, got {enterprises}")
+    if not 1 <= enterprises <= MAX_ENTERPRISES:
+        raise RefdataError(f"企业数须为 1–{MAX_ENTERPRISES} enterprises must be 1–{MAX_ENTERPRISES}, got {enterprises}")
     if resolution not in ("hour", "minute"):
         raise RefdataError(f"resolution must be 'hour' or 'minute', got {resolution!r}")
     if not 2000 <= year <= 2100:
@@ -96,26 +100,31 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
 
     prog("truth", 0.0)
     ents = make_enterprises(enterprises, seed)
+    if csv_enterprise is None:
+        csv_enterprise = ents[0].code
     pts_by_ent = {e.code: make_points(e) for e in ents}
     all_points = in_draw_order([p for e in ents for p in pts_by_ent[e.code]])  # noise streams keyed by position
     pidx = {p.point_id: i for i, p in enumerate(all_points)}
     points_by_id = {p.point_id: p for p in all_points}
-    truths = {e.code: simulate(e, i, seed, ctx.hours) for i, e in enumerate(ents)}
-    for i, e in enumerate(ents):  # refdata-1.6: stocks and shipments, from their own random stream
-        truths[e.code].signals.update(simulate_stocks(truths[e.code], i, seed, ctx.ms))
-    peaks: dict[str, float] = {}
-    for p in all_points:
-        if p.instrument_type and p.signal in truths[p.enterprise].signals:
-            x = truths[p.enterprise].signals[p.signal]
-            peaks[p.point_id] = float(np.quantile(x, 0.95)) if p.schedule == "clock" else 0.0
+    # first pass over the enterprises: what the registry and the faults need from the true process (the
+    # instruments' ranges, the data faults); each enterprise's truth is simulated again for its readings below
+    # (deterministic from the seed, about 10 ms each) so that one enterprise's hourly series are held at a time
+    peak_of: dict[str, float] = {}
+    data_faults: list[Fault] = []
+    for i, e in enumerate(ents):
+        tr = _enterprise_truth(ctx, e, i)
+        for p in pts_by_ent[e.code]:
+            if p.instrument_type and p.signal in tr.signals:
+                x = tr.signals[p.signal]
+                peak_of[p.point_id] = float(np.quantile(x, 0.95)) if p.schedule == "clock" else 0.0
+        data_faults += plan_faults(e, i, tr, pts_by_ent[e.code], seed, year)
+    del tr
+    peaks = {p.point_id: peak_of[p.point_id] for p in all_points if p.point_id in peak_of}
 
     prog("registry", 0.1)
     met = build(ents, all_points, peaks, seed, year)
     instruments, drift_faults = inject_drifts(met.instruments, points_by_id, seed, year, ctx.hours)
     inst_by_point = {i.point_id: i for i in instruments if i.point_id}
-    data_faults: list[Fault] = []
-    for i, e in enumerate(ents):
-        data_faults += plan_faults(e, i, truths[e.code], pts_by_ent[e.code], seed, year)
     faults_by_point: dict[str, list[Fault]] = {}
     for f in data_faults:
         faults_by_point.setdefault(f.point_id, []).append(f)
@@ -144,10 +153,16 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
 
     prog("readings", 0.2)
     cems_minute: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    truth_cols: dict[str, list[np.ndarray]] = {"point": [], "th": [], "true": []}
     csv_path = out / "input" / f"readings-{csv_enterprise}.csv"
+    gt = GroundTruthWriter(ctx, all_points)
+    lab_csv = CsvAppender(out / "lab" / "lab.csv", LAB_COLUMNS)
+    lab_by_id = {i.lab_point: i for i in instruments if i.lab_point}
+    plan_kind = misstatement_plan(seed, ents)
+    misstatements: list[dict[str, Any]] = []
+    # second pass, enterprise by enterprise: readings, hourly truth, lab results, report and ground truth are
+    # written and the enterprise's series dropped before the next one is simulated
     for n_e, e in enumerate(ents):
-        tr = truths[e.code]
+        tr = _enterprise_truth(ctx, e, n_e)
         for p in pts_by_ent[e.code]:
             inst = inst_by_point.get(p.point_id)
             if inst is None:
@@ -191,9 +206,7 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
                     th_t = np.arange(ctx.hours + 1, dtype=float)
                 else:
                     tv, th_t = x, np.arange(ctx.hours, dtype=float)
-                truth_cols["point"].append(np.full(tv.size, pidx[p.point_id], dtype=np.int32))
-                truth_cols["th"].append(th_t)
-                truth_cols["true"].append(tv)
+                gt.hourly(pidx[p.point_id], th_t, tv)
             elif p.schedule == "survey":  # stock surveys (盘存, 罐存): the opening and each month's close
                 rng = rng_for(seed, TAG_NOISE, pidx[p.point_id], 0)
                 th = survey_hours(ctx.ms)
@@ -208,9 +221,7 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
                         _write_part(ctx, e.code, p.point_id, m, th[sel], v[sel], np.zeros(int(sel.sum()), np.int8))
                         if e.code == csv_enterprise and (ctx.step == 60 or m <= 1):
                             _append_csv(ctx, csv_path, p, th[sel], v[sel], np.zeros(int(sel.sum()), np.int8))
-                truth_cols["point"].append(np.full(truth.size, pidx[p.point_id], dtype=np.int32))
-                truth_cols["th"].append(th)
-                truth_cols["true"].append(truth)
+                gt.hourly(pidx[p.point_id], th, truth)
             else:
                 rng = rng_for(seed, TAG_NOISE, pidx[p.point_id], 0)
                 if p.schedule == "daily":
@@ -232,14 +243,17 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
                         _write_part(ctx, e.code, p.point_id, m, th[sel], v[sel], np.zeros(int(sel.sum()), np.int8))
                         if e.code == csv_enterprise and (ctx.step == 60 or m <= 1):
                             _append_csv(ctx, csv_path, p, th[sel], v[sel], np.zeros(int(sel.sum()), np.int8))
-                truth_cols["point"].append(np.full(truth.size, pidx[p.point_id], dtype=np.int32))
-                truth_cols["th"].append(th)
-                truth_cols["true"].append(truth)
-        prog("readings", 0.2 + 0.6 * (n_e + 1) / len(ents))
+                gt.hourly(pidx[p.point_id], th, truth)
+        lab_rows = _lab_rows(ctx, n_e, e, tr, lab_by_id)
+        lab_csv.add(lab_rows)
+        entry = write_report(ctx, n_e, e, tr, inst_by_point, pts_by_ent[e.code], lab_rows, plan_kind)
+        if entry is not None:
+            misstatements.append(entry)
+        gt.add(e, tr, pts_by_ent[e.code])
+        del tr, lab_rows
+        prog("readings", 0.2 + 0.65 * (n_e + 1) / len(ents))
+    lab_csv.close()
 
-    prog("lab", 0.8)
-    lab_rows = _write_lab(ctx, ents, truths, instruments, pts_by_ent)
-    misstatements = write_reports(ctx, ents, truths, instruments, pts_by_ent, lab_rows)
     prog("cems", 0.85)
     c0_h, c1_h = int(ctx.cb[show_month]), int(ctx.cb[show_month + 1])
     w0 = max(int(maint.start_h // 24 * 24) if maint else c0_h, c0_h)
@@ -247,14 +261,13 @@ def generate(out_dir: str | Path, enterprises: int = 12, year: int = 2025, seed:
     w0 = max(c0_h, w1 - 24 * PACKET_LOG_DAYS)
     cems_info = _write_cems(ctx, show_ent, show_month, show_points, cems_minute, (w0, w1))
     rata_info = write_rata_files(
-        ctx, ents, rata_pilots, truths, points_by_id,
+        ctx, ents, rata_pilots, {e.code: _enterprise_truth(ctx, e, ents.index(e)) for e in rata_pilots}, points_by_id,
         {pid: tuple(np.concatenate([x[i] for x in parts]) for i in range(3))  # type: ignore[misc]
          for pid, parts in rata_hourly.items() if parts}, faults_by_point)
     cems_info["rata"] = rata_info.pop("files")
     cems_info["rata_campaign"] = rata_info
     prog("truth", 0.9)
-    summary = _write_truth(ctx, ents, truths, instruments, met, all_points, truth_cols)
-    _write_stock_truth(ctx, ents, truths, all_points)
+    summary = gt.close(instruments, met)
     ctx.close()
 
     findings = [asdict(f) for f in met.findings]
@@ -395,9 +408,9 @@ def _write_registry(ctx: Ctx, ents: list[Enterprise], points: list[Point], met: 
     write_xlsx(reg / "registry.xlsx", tables)
 
 
-def _write_lab(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
-               pts_by_ent: dict[str, list[Point]]) -> list[list[Any]]:
-    """Lab analyses: ``value = truth·(1 + δ/100) + e``.
+def _lab_rows(ctx: Ctx, n_e: int, e: Enterprise, tr: EnterpriseTruth,
+              by_id: dict[str, Instrument]) -> list[list[Any]]:
+    """Lab analyses of enterprise ``e`` (position ``n_e``; its rows of ``lab/lab.csv``): ``value = truth·(1 + δ/100) + e``.
 
     ``δ`` [%] is the systematic error of the instrument that made the analysis (calorimeter, carbon or sulfur
     analyser, balance, gas chromatograph, TOC analyser), drawn once per instrument as its certificate states, so it is common
@@ -408,74 +421,70 @@ def _write_lab(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTru
     c = constants()
     lab = c["lab"]
     phys = c["physics"]
-    by_id = {i.lab_point: i for i in instruments if i.lab_point}
     rows: list[list[Any]] = []
-    for n_e, e in enumerate(ents):
-        tr = truths[e.code]
-        rng = rng_for(ctx.seed, TAG_LAB, n_e)
-        third = PROVINCES[e.province][1]
-        cal, cab = by_id[lab_instrument_point(e.code, "CALORIMETER")], by_id[lab_instrument_point(e.code, "CARBON")]
-        bal, sua = by_id[lab_instrument_point(e.code, "BALANCE")], by_id[lab_instrument_point(e.code, "SULFUR")]
-        i_cab, i_gc = by_id[lab_instrument_point(third, "CARBON")], by_id[lab_instrument_point(third, "GC")]
-        seq = 0
+    rng = rng_for(ctx.seed, TAG_LAB, n_e)
+    third = PROVINCES[e.province][1]
+    cal, cab = by_id[lab_instrument_point(e.code, "CALORIMETER")], by_id[lab_instrument_point(e.code, "CARBON")]
+    bal, sua = by_id[lab_instrument_point(e.code, "BALANCE")], by_id[lab_instrument_point(e.code, "SULFUR")]
+    i_cab, i_gc = by_id[lab_instrument_point(third, "CARBON")], by_id[lab_instrument_point(third, "GC")]
+    seq = 0
 
-        def add(point: str, f_h: float, t_h: float, analyte: str, val: float, key: str, org: str,
-                inst: Instrument, code: str = e.code) -> None:
-            nonlocal seq
-            seq += 1
-            spec = lab[key]
-            val = round(val, 4)
-            u = float(np.hypot(spec["U_abs"] / 2.0, inst.u_rel / 100.0 * abs(val)))
-            rows.append([f"{code}-S{seq:06d}", point, hour_iso(ctx.year, f_h, ctx.tz), hour_iso(ctx.year, t_h, ctx.tz),
-                         analyte, val, spec["unit"], float(f"{2.0 * u:.3g}"), 2, org, inst.instrument_id,
-                         spec["method"], f"{org}-{ctx.year}-{seq:05d}"])
+    def add(point: str, f_h: float, t_h: float, analyte: str, val: float, key: str, org: str,
+            inst: Instrument, code: str = e.code) -> None:
+        nonlocal seq
+        seq += 1
+        spec = lab[key]
+        val = round(val, 4)
+        u = float(np.hypot(spec["U_abs"] / 2.0, inst.u_rel / 100.0 * abs(val)))
+        rows.append([f"{code}-S{seq:06d}", point, hour_iso(ctx.year, f_h, ctx.tz), hour_iso(ctx.year, t_h, ctx.tz),
+                     analyte, val, spec["unit"], float(f"{2.0 * u:.3g}"), 2, org, inst.instrument_id,
+                     spec["method"], f"{org}-{ctx.year}-{seq:05d}"])
 
-        def meas(truth: np.ndarray | float, inst: Instrument, key: str, z: np.ndarray | float) -> Any:
-            return truth * (1 + inst.systematic_rel / 100) + lab[key]["U_abs"] / 2 * z
+    def meas(truth: np.ndarray | float, inst: Instrument, key: str, z: np.ndarray | float) -> Any:
+        return truth * (1 + inst.systematic_rel / 100) + lab[key]["U_abs"] / 2 * z
 
-        for stream, pid in (("gasifier_coal", "GASIFIER_COAL.LAB"), ("boiler_coal", "BOILER_COAL.LAB")):
-            L = tr.lots[stream]
-            used = L.mass > 0
-            n = int(used.sum())
-            z = rng.standard_normal((5, n))
-            ncv = meas(L.ncv[used], cal, "ncv", z[0])
-            cc = meas(L.carbon[used] * 100, cab, "carbon_content", z[1])
-            mo = meas(L.moisture[used], bal, "moisture", z[2])
-            ash = meas(L.ash[used], bal, "ash", z[3])
-            su = np.maximum(meas(L.sulfur[used], sua, "sulfur", z[4]), 0.01)
-            for j, (f_h, t_h) in enumerate(zip(L.start_h[used], L.end_h[used], strict=True)):
-                for analyte, val, key, inst in (("ncv", ncv[j], "ncv", cal), ("carbon_content", cc[j], "carbon_content", cab),
-                                                ("moisture", mo[j], "moisture", bal), ("ash", ash[j], "ash", bal),
-                                                ("sulfur", su[j], "sulfur", sua)):
-                    add(f"{e.code}.{pid}", f_h, t_h, analyte, float(val), key, e.code, inst)
-        # monthly composites analysed by the provincial institute, with its own instruments
-        ms = ctx.ms
-        for stream, sig, pid in (("gasifier_slag", "slag", "SLAG.LAB"), ("boiler_ash", "boiler_ash", "BOILER_ASH.LAB")):
-            cm = np.add.reduceat(tr.carbon[stream], ms[:-1])
-            mm = np.add.reduceat(tr.signals[sig], ms[:-1])
-            for m in range(12):
-                if mm[m] <= 0:
-                    continue
-                val = meas(cm[m] / mm[m] * 100, i_cab, "slag_carbon", rng.normal())
-                add(f"{e.code}.{pid}", ms[m], ms[m + 1], "carbon_content", float(val), "slag_carbon", third, i_cab)
-        ng_c = phys["ng_ncv_mj_per_nm3"] * 1e-3 * phys["ng_c_per_gj"] * 1e3  # kg C per Nm3
-        for m in range(12):
-            add(f"{e.code}.NATURAL_GAS.LAB", ms[m], ms[m + 1], "ncv",
-                float(meas(phys["ng_ncv_mj_per_nm3"], i_gc, "ng_ncv", rng.normal())), "ng_ncv", third, i_gc)
-            add(f"{e.code}.NATURAL_GAS.LAB", ms[m], ms[m + 1], "carbon_content",
-                float(meas(ng_c, i_gc, "ng_carbon", rng.normal())), "ng_carbon", third, i_gc)
-        # wave 1 (refdata-1.3), drawn after everything above: monthly flow-proportional composites of the process
-        # wastewater, total carbon by the institute's TOC analyser
-        i_toc = by_id[lab_instrument_point(third, "TOC")]
-        cm = np.add.reduceat(tr.carbon["wastewater"], ms[:-1])
-        mm = np.add.reduceat(tr.signals["wastewater"], ms[:-1])
+    for stream, pid in (("gasifier_coal", "GASIFIER_COAL.LAB"), ("boiler_coal", "BOILER_COAL.LAB")):
+        L = tr.lots[stream]
+        used = L.mass > 0
+        n = int(used.sum())
+        z = rng.standard_normal((5, n))
+        ncv = meas(L.ncv[used], cal, "ncv", z[0])
+        cc = meas(L.carbon[used] * 100, cab, "carbon_content", z[1])
+        mo = meas(L.moisture[used], bal, "moisture", z[2])
+        ash = meas(L.ash[used], bal, "ash", z[3])
+        su = np.maximum(meas(L.sulfur[used], sua, "sulfur", z[4]), 0.01)
+        for j, (f_h, t_h) in enumerate(zip(L.start_h[used], L.end_h[used], strict=True)):
+            for analyte, val, key, inst in (("ncv", ncv[j], "ncv", cal), ("carbon_content", cc[j], "carbon_content", cab),
+                                            ("moisture", mo[j], "moisture", bal), ("ash", ash[j], "ash", bal),
+                                            ("sulfur", su[j], "sulfur", sua)):
+                add(f"{e.code}.{pid}", f_h, t_h, analyte, float(val), key, e.code, inst)
+    # monthly composites analysed by the provincial institute, with its own instruments
+    ms = ctx.ms
+    for stream, sig, pid in (("gasifier_slag", "slag", "SLAG.LAB"), ("boiler_ash", "boiler_ash", "BOILER_ASH.LAB")):
+        cm = np.add.reduceat(tr.carbon[stream], ms[:-1])
+        mm = np.add.reduceat(tr.signals[sig], ms[:-1])
         for m in range(12):
             if mm[m] <= 0:
                 continue
-            val = meas(cm[m] / mm[m] * 100, i_toc, "wastewater_carbon", rng.normal())
-            add(f"{e.code}.WASTEWATER.LAB", ms[m], ms[m + 1], "carbon_content", float(val), "wastewater_carbon", third,
-                i_toc)
-    write_csv(ctx.out / "lab" / "lab.csv", LAB_COLUMNS, rows)
+            val = meas(cm[m] / mm[m] * 100, i_cab, "slag_carbon", rng.normal())
+            add(f"{e.code}.{pid}", ms[m], ms[m + 1], "carbon_content", float(val), "slag_carbon", third, i_cab)
+    ng_c = phys["ng_ncv_mj_per_nm3"] * 1e-3 * phys["ng_c_per_gj"] * 1e3  # kg C per Nm3
+    for m in range(12):
+        add(f"{e.code}.NATURAL_GAS.LAB", ms[m], ms[m + 1], "ncv",
+            float(meas(phys["ng_ncv_mj_per_nm3"], i_gc, "ng_ncv", rng.normal())), "ng_ncv", third, i_gc)
+        add(f"{e.code}.NATURAL_GAS.LAB", ms[m], ms[m + 1], "carbon_content",
+            float(meas(ng_c, i_gc, "ng_carbon", rng.normal())), "ng_carbon", third, i_gc)
+    # wave 1 (refdata-1.3), drawn after everything above: monthly flow-proportional composites of the process
+    # wastewater, total carbon by the institute's TOC analyser
+    i_toc = by_id[lab_instrument_point(third, "TOC")]
+    cm = np.add.reduceat(tr.carbon["wastewater"], ms[:-1])
+    mm = np.add.reduceat(tr.signals["wastewater"], ms[:-1])
+    for m in range(12):
+        if mm[m] <= 0:
+            continue
+        val = meas(cm[m] / mm[m] * 100, i_toc, "wastewater_carbon", rng.normal())
+        add(f"{e.code}.WASTEWATER.LAB", ms[m], ms[m + 1], "carbon_content", float(val), "wastewater_carbon", third,
+            i_toc)
     return rows
 
 
@@ -495,18 +504,9 @@ def _write_cems(ctx: Ctx, ent: str, month: int, points: list[Point],
     return info
 
 
-def _write_truth(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth], instruments: list[Instrument],
-                 met: MetrologyResult, points: list[Point], truth_cols: dict[str, list[np.ndarray]]) -> list[dict]:
-    from ._ground_truth import write_ground_truth
-
-    return write_ground_truth(ctx, ents, truths, instruments, met, points, truth_cols)
-
-
-def _write_stock_truth(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth],
-                       points: list[Point]) -> None:
-    """``truth/stocks.csv``: the true stock of every coal yard and product tank at each survey instant [t]."""
-    th = survey_hours(ctx.ms)
-    rows = [[p.enterprise, p.source_stream, p.point_id, hour_iso(ctx.year, float(h), ctx.tz), round(float(v), 3)]
-            for e in ents for p in points if p.enterprise == e.code and p.schedule == "survey"
-            for h, v in zip(th, truths[e.code].signals[p.signal], strict=True)]
-    write_csv(ctx.out / "truth" / "stocks.csv", ("enterprise", "stream", "point_id", "ts", "stock_t"), rows)
+def _enterprise_truth(ctx: Ctx, e: Enterprise, index: int) -> EnterpriseTruth:
+    """The true process of enterprise ``e`` (position ``index``) with its stocks and shipments (refdata-1.6,
+    from their own random stream): the same arrays however often it is called."""
+    tr = simulate(e, index, ctx.seed, ctx.hours)
+    tr.signals.update(simulate_stocks(tr, index, ctx.seed, ctx.ms))
+    return tr

@@ -11,10 +11,11 @@ import pyarrow as pa
 from ._constants import constants, sourced, value
 from ._faults import hour_iso
 from ._metrology import MetrologyResult
-from ._region import main_products
+from ._region import in_draw_order, main_products
+from ._stocks import survey_hours
 from ._truth import EnterpriseTruth
 from ._types import Enterprise, Instrument, Point
-from ._writers import write_csv, write_parquet
+from ._writers import CsvAppender, ParquetAppender, write_csv
 
 if TYPE_CHECKING:
     from ._ctx import Ctx
@@ -33,29 +34,64 @@ def _r(x: float, nd: int = 6) -> float:
     return float(round(x, nd))
 
 
-def write_ground_truth(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth],
-                       instruments: list[Instrument], met: MetrologyResult, points: list[Point],
-                       truth_cols: dict[str, list[np.ndarray]]) -> list[dict[str, Any]]:
-    c = constants()
-    co2_per_c = c["physics"]["co2_per_c"]
-    fac = c["factors"]
-    grid = value(fac["grid_t_per_mwh"])
-    heat = value(fac["heat_t_per_gj"])
-    tdir = ctx.out / "truth"
-    ms = ctx.ms
-    periods = [str(ctx.year)] + [ctx.month_label(m) for m in range(12)]
+class GroundTruthWriter:
+    """The ground-truth files (``truth/``), written enterprise by enterprise: :meth:`add` appends one
+    enterprise's rows and :meth:`hourly` its points' hourly truth, so only the enterprise summaries (about 1 kB
+    each) stay until :meth:`close`. The files are those a region-wide write would give, byte for byte."""
 
-    def by_period(x: np.ndarray) -> list[float]:
-        return [float(x.sum())] + [float(v) for v in np.add.reduceat(x, ms[:-1])]
+    def __init__(self, ctx: Ctx, points: list[Point]) -> None:
+        c = constants()
+        self.ctx = ctx
+        self.tdir = tdir = ctx.out / "truth"
+        self.co2_per_c = c["physics"]["co2_per_c"]
+        fac = c["factors"]
+        self.grid = value(fac["grid_t_per_mwh"])
+        self.heat = value(fac["heat_t_per_gj"])
+        self.summary: list[dict[str, Any]] = []
+        self.streams = CsvAppender(tdir / "carbon_streams.csv", (
+            "enterprise", "period", "stream", "direction", "category", "amount", "amount_unit", "carbon_t", "co2_t"))
+        self.production = CsvAppender(tdir / "production.csv", ("enterprise", "period", "product", "mass_t",
+                                                                "main_product"))
+        self.lots = CsvAppender(tdir / "coal_lots.csv", ("enterprise", "stream", "lot_id", "from", "to", "mass_t",
+                                                         "ncv_mj_per_kg", "carbon_pct", "moisture_pct", "ash_pct",
+                                                         "sulfur_pct"))
+        self.operations = CsvAppender(tdir / "operations.csv", ("enterprise", "event", "from", "to", "load"))
+        self.footprints = CsvAppender(tdir / "footprints.csv", (
+            "enterprise", "product", "mass_t", "allocation_share", "direct_t_per_t", "electricity_t_per_t",
+            "steam_t_per_t", "upstream_coal_t_per_t", "upstream_natural_gas_t_per_t", "cradle_to_gate_t_per_t",
+            "recovered_co2_t_per_t", "allocation", "by_products"))
+        self.stocks = CsvAppender(tdir / "stocks.csv", ("enterprise", "stream", "point_id", "ts", "stock_t"))
+        # hourly truth of every clock point and every weighing record, in row groups as the enterprises come
+        self._names = pa.array([p.point_id for p in points], type=pa.string())
+        self._hourly = ParquetAppender(tdir / "points_hourly.parquet", pa.schema([
+            ("point_id", pa.dictionary(pa.int32(), pa.string())), ("ts", pa.timestamp("us", tz="UTC")),
+            ("true_value", pa.float64())]))
 
-    stream_rows: list[list[Any]] = []
-    prod_rows: list[list[Any]] = []
-    lot_rows: list[list[Any]] = []
-    fp_rows: list[list[Any]] = []
-    ev_rows: list[list[Any]] = []
-    summary: list[dict[str, Any]] = []
-    for e in ents:
-        tr = truths[e.code]
+    def hourly(self, idx: int, th: np.ndarray, tv: np.ndarray) -> None:
+        """Append the true values ``tv`` at hour positions ``th`` of the point at draw-order position ``idx``."""
+        self._hourly.add(pa.table({
+            "point_id": pa.DictionaryArray.from_arrays(pa.array(np.full(tv.size, idx, dtype=np.int32),
+                                                                type=pa.int32()), self._names),
+            "ts": pa.array(self.ctx.ts_us(th), type=pa.timestamp("us", tz="UTC")),
+            "true_value": pa.array(tv, type=pa.float64()),
+        }))
+
+    def add(self, e: Enterprise, tr: EnterpriseTruth, points: list[Point]) -> None:
+        """Rows of enterprise ``e`` (its truth ``tr`` and its points ``points``) in every CSV of ``truth/``."""
+        ctx, co2_per_c, grid, heat = self.ctx, self.co2_per_c, self.grid, self.heat
+        c = constants()
+        fac = c["factors"]
+        ms = ctx.ms
+        periods = [str(ctx.year)] + [ctx.month_label(m) for m in range(12)]
+
+        def by_period(x: np.ndarray) -> list[float]:
+            return [float(x.sum())] + [float(v) for v in np.add.reduceat(x, ms[:-1])]
+
+        stream_rows: list[list[Any]] = []
+        prod_rows: list[list[Any]] = []
+        lot_rows: list[list[Any]] = []
+        fp_rows: list[list[Any]] = []
+        ev_rows: list[list[Any]] = []
         for stream, cvals in tr.carbon.items():
             direction, category = tr.direction[stream]
             if stream in AMOUNT:
@@ -113,7 +149,7 @@ def write_ground_truth(ctx: Ctx, ents: list[Enterprise], truths: dict[str, Enter
                            + [_r(v, 6) for v in comp.values()] + [_r(total, 6), _r(co2["recovered"] / main_t, 6),
                                                                   "mass", "cut-off (no burden to by-products)"])
         tg = c["targets"][e.route]
-        summary.append({
+        self.summary.append({
             "enterprise": e.code, "name": e.name, "route": e.route, "industry": e.industry, "region": e.region,
             "capacity_t": e.capacity_t, "production_main_t": _r(main_t, 3),
             "utilisation": _r(main_t / e.capacity_t, 4), "efficiency_factor": _r(e.efficiency, 4),
@@ -128,45 +164,42 @@ def write_ground_truth(ctx: Ctx, ents: list[Enterprise], truths: dict[str, Enter
             "target_cradle_to_gate": tg["cradle_to_gate"],
         })
 
-    write_csv(tdir / "carbon_streams.csv", ("enterprise", "period", "stream", "direction", "category", "amount",
-                                            "amount_unit", "carbon_t", "co2_t"), stream_rows)
-    write_csv(tdir / "production.csv", ("enterprise", "period", "product", "mass_t", "main_product"), prod_rows)
-    write_csv(tdir / "coal_lots.csv", ("enterprise", "stream", "lot_id", "from", "to", "mass_t", "ncv_mj_per_kg",
-                                       "carbon_pct", "moisture_pct", "ash_pct", "sulfur_pct"), lot_rows)
-    write_csv(tdir / "operations.csv", ("enterprise", "event", "from", "to", "load"), ev_rows)
-    keys = list(summary[0]) if summary else []
-    write_csv(tdir / "enterprises.csv", keys, [[s[k] if not isinstance(s[k], list) else ";".join(map(str, s[k]))
-                                                for k in keys] for s in summary])
-    write_csv(tdir / "footprints.csv", ("enterprise", "product", "mass_t", "allocation_share", "direct_t_per_t",
-                                        "electricity_t_per_t", "steam_t_per_t", "upstream_coal_t_per_t",
-                                        "upstream_natural_gas_t_per_t", "cradle_to_gate_t_per_t",
-                                        "recovered_co2_t_per_t", "allocation", "by_products"), fp_rows)
-    write_csv(tdir / "footprint_factors.csv", ("factor", "value", "unit", "source", "evidence"),
-              [[k, sourced(v)["value"], u, sourced(v)["source"], sourced(v)["evidence"]] for k, v, u in (
-                  ("grid", fac["grid_t_per_mwh"], "tCO2/MWh"), ("heat", fac["heat_t_per_gj"], "tCO2/GJ"),
-                  ("upstream_coal", fac["upstream_coal_t_per_t"], "tCO2e/t"),
-                  ("upstream_natural_gas", fac["upstream_ng_t_per_knm3"], "tCO2e/kNm3"),
-                  ("co2_per_c", {"value": c["physics"]["co2_per_c"], "source": "ACC §1.3: 44.0095/12.011",
-                                 "evidence": "V-calc"}, "tCO2/tC"))])
-    bw = met.bias_windows
-    write_csv(tdir / "instrument_errors.csv", (
-        "instrument_id", "point_id", "type", "cert_kind", "accuracy_class", "u_rel_pct", "systematic_rel_pct",
-        "noise_rel_pct_per_minute", "noise_abs_per_minute", "resolution", "error_model", "drift_from",
-        "drift_rel_pct_per_year", "bias_windows"), [
-        [i.instrument_id, i.point_id, i.type_key, i.cert_kind, i.accuracy_class, _r(i.u_rel, 6),
-         _r(i.systematic_rel, 6), i.noise_rel, i.noise_abs, i.resolution, i.error_model,
-         hour_iso(ctx.year, i.drift_start_h) if i.drift_start_h >= 0 else "", i.drift_rel_per_year,
-         ";".join(f"{hour_iso(ctx.year, s)}/{hour_iso(ctx.year, en)}:{b:+g}%" for s, en, b in bw.get(i.instrument_id, []))]
-        for i in instruments])
-    # hourly truth of every clock point and every weighing record
-    names = pa.array([p.point_id for p in points], type=pa.string())
-    idx = np.concatenate(truth_cols["point"]) if truth_cols["point"] else np.zeros(0, np.int32)
-    th = np.concatenate(truth_cols["th"]) if truth_cols["th"] else np.zeros(0)
-    tv = np.concatenate(truth_cols["true"]) if truth_cols["true"] else np.zeros(0)
-    table = pa.table({
-        "point_id": pa.DictionaryArray.from_arrays(pa.array(idx, type=pa.int32()), names),
-        "ts": pa.array(ctx.ts_us(th), type=pa.timestamp("us", tz="UTC")),
-        "true_value": pa.array(tv, type=pa.float64()),
-    })
-    write_parquet(table, tdir / "points_hourly.parquet")
-    return summary
+        self.streams.add(stream_rows)
+        self.production.add(prod_rows)
+        self.lots.add(lot_rows)
+        self.operations.add(ev_rows)
+        self.footprints.add(fp_rows)
+        th = survey_hours(ms)
+        self.stocks.add([e.code, p.source_stream, p.point_id, hour_iso(ctx.year, float(h), ctx.tz), round(float(v), 3)]
+                        for p in in_draw_order(points) if p.schedule == "survey"
+                        for h, v in zip(th, tr.signals[p.signal], strict=True))
+
+    def close(self, instruments: list[Instrument], met: MetrologyResult) -> list[dict[str, Any]]:
+        """Write the region-wide files and close the others; return the enterprise summaries (manifest)."""
+        for f in (self.streams, self.production, self.lots, self.operations, self.footprints, self.stocks):
+            f.close()
+        self._hourly.close()
+        ctx, tdir, summary = self.ctx, self.tdir, self.summary
+        c = constants()
+        fac = c["factors"]
+        keys = list(summary[0]) if summary else []
+        write_csv(tdir / "enterprises.csv", keys, [[s[k] if not isinstance(s[k], list) else ";".join(map(str, s[k]))
+                                                    for k in keys] for s in summary])
+        write_csv(tdir / "footprint_factors.csv", ("factor", "value", "unit", "source", "evidence"),
+                  [[k, sourced(v)["value"], u, sourced(v)["source"], sourced(v)["evidence"]] for k, v, u in (
+                      ("grid", fac["grid_t_per_mwh"], "tCO2/MWh"), ("heat", fac["heat_t_per_gj"], "tCO2/GJ"),
+                      ("upstream_coal", fac["upstream_coal_t_per_t"], "tCO2e/t"),
+                      ("upstream_natural_gas", fac["upstream_ng_t_per_knm3"], "tCO2e/kNm3"),
+                      ("co2_per_c", {"value": c["physics"]["co2_per_c"], "source": "ACC §1.3: 44.0095/12.011",
+                                     "evidence": "V-calc"}, "tCO2/tC"))])
+        bw = met.bias_windows
+        write_csv(tdir / "instrument_errors.csv", (
+            "instrument_id", "point_id", "type", "cert_kind", "accuracy_class", "u_rel_pct", "systematic_rel_pct",
+            "noise_rel_pct_per_minute", "noise_abs_per_minute", "resolution", "error_model", "drift_from",
+            "drift_rel_pct_per_year", "bias_windows"), [
+            [i.instrument_id, i.point_id, i.type_key, i.cert_kind, i.accuracy_class, _r(i.u_rel, 6),
+             _r(i.systematic_rel, 6), i.noise_rel, i.noise_abs, i.resolution, i.error_model,
+             hour_iso(ctx.year, i.drift_start_h) if i.drift_start_h >= 0 else "", i.drift_rel_per_year,
+             ";".join(f"{hour_iso(ctx.year, s)}/{hour_iso(ctx.year, en)}:{b:+g}%" for s, en, b in bw.get(i.instrument_id, []))]
+            for i in instruments])
+        return summary

@@ -22,13 +22,24 @@ def rng_for(seed: int, tag: int, *keys: int) -> np.random.Generator:
     return np.random.default_rng([seed, tag, *keys])
 
 
+def code_digits(n: int) -> int:
+    """Digits of the enterprise codes of a region of ``n`` enterprises: 2 up to 99 (``E01``…``E99``), else 4
+    (``E0001``…``E9999``), so that codes of one region have one width and sort as their numbers."""
+    return 2 if n <= 99 else 4
+
+
+def enterprise_code(i: int, n: int) -> str:
+    """Code of enterprise ``i`` (0-based) of a region of ``n`` enterprises (see :func:`code_digits`)."""
+    return f"E{i + 1:0{code_digits(n)}d}"
+
+
 def make_enterprises(n: int, seed: int) -> list[Enterprise]:
     """Draw ``n`` enterprises; the first four cover the four routes, the rest follow route weights.
 
     Parameters
     ----------
     n : int
-        Number of enterprises (≥ 1).
+        Number of enterprises (≥ 1); codes are ``E01``… up to 99 enterprises, ``E0001``… above.
     seed : int
         Generator seed.
     """
@@ -45,7 +56,7 @@ def make_enterprises(n: int, seed: int) -> list[Enterprise]:
         rng = rng_for(seed, TAG_REGION, i)  # enterprise i is the same whatever the region size
         r = c["route"][route]
         reg = regions[int(rng.integers(len(regions)))]
-        code = f"E{i + 1:02d}"
+        code = enterprise_code(i, n)
         short = _REGION_SHORT.get(reg["key"], reg["key"])
         cap = float(r["capacity_mt"][int(rng.integers(len(r["capacity_mt"])))]) * 1e6
         util = float(rng.uniform(*r["utilisation"]))
@@ -56,7 +67,7 @@ def make_enterprises(n: int, seed: int) -> list[Enterprise]:
         out.append(
             Enterprise(
                 code=code,
-                name=f"{short}{r['name_zh']}示范企业{i + 1:02d}有限公司",
+                name=f"{short}{r['name_zh']}示范企业{code[1:]}有限公司",
                 route=route,
                 industry=r["label"],
                 region_key=reg["key"],

@@ -48,79 +48,96 @@ def _hours(iso: str, t0: datetime) -> float:
     return (datetime.fromisoformat(iso) - t0).total_seconds() / 3600.0
 
 
-def write_reports(ctx: Ctx, ents: list[Enterprise], truths: dict[str, EnterpriseTruth],
-                  instruments: list[Instrument], pts_by_ent: dict[str, list[Point]],
-                  lab_rows: list[list[Any]]) -> list[dict[str, Any]]:
-    """Write ``reports/<E>.csv`` for every enterprise; return the injected misstatements (manifest entries)."""
+def misstatement_plan(seed: int, ents: list[Enterprise]) -> dict[str, str]:
+    """Which enterprise gets which misstatement kind (enterprise code → kind; at most one of each kind)."""
+    rng = rng_for(seed, TAG_REPORTS, 0)
+    order = [int(x) for x in rng.permutation(len(ents))]
+    return {ents[order[i]].code: KINDS[i] for i in range(min(len(KINDS), len(ents)))}
+
+
+def write_report(ctx: Ctx, n_e: int, e: Enterprise, tr: EnterpriseTruth, inst_at: dict[str, Instrument],
+                 points: list[Point], lab_rows: list[list[Any]], plan_kind: dict[str, str]) -> dict[str, Any] | None:
+    """Write ``reports/<E>.csv`` of enterprise ``e`` (position ``n_e``); return its injected misstatement, if any.
+
+    Parameters
+    ----------
+    ctx : Ctx
+    n_e : int
+        Position of ``e`` in the region (keys its misstatement's random stream).
+    e : Enterprise
+    tr : EnterpriseTruth
+        Its true process.
+    inst_at : dict
+        Point id → installed instrument (the region's or the enterprise's).
+    points : list of Point
+        The enterprise's points.
+    lab_rows : list of list
+        The enterprise's ``lab/lab.csv`` rows.
+    plan_kind : dict
+        From :func:`misstatement_plan`.
+    """
     c = constants()
     phys, fac = c["physics"], c["factors"]
     t0 = datetime(ctx.year, 1, 1, tzinfo=timezone(timedelta(hours=ctx.tz)))
     ms = ctx.ms
-    inst_at = {i.point_id: i for i in instruments if i.point_id}
     # lab results by point: (from_h, to_h, analyte, value, sample_id)
     lab: dict[str, list[tuple[float, float, str, float, str]]] = defaultdict(list)
     for r in lab_rows:
         lab[r[1]].append((_hours(r[2], t0), _hours(r[3], t0), r[4], float(r[5]), r[0]))
-    # which enterprise gets which misstatement
-    rng = rng_for(ctx.seed, TAG_REPORTS, 0)
-    order = [int(x) for x in rng.permutation(len(ents))]
-    plan_kind = {ents[order[i]].code: KINDS[i] for i in range(min(len(KINDS), len(ents)))}
-    out: list[dict[str, Any]] = []
-    for n_e, e in enumerate(ents):
-        tr = truths[e.code]
-        pts = {p.point_id: p for p in pts_by_ent[e.code]}
-        rows: list[dict[str, Any]] = []
-        for stream, suffix, lab_suffix in STREAMS:
-            pid = f"{e.code}.{suffix}"
-            inst = inst_at.get(pid)
-            if pid not in pts or inst is None:
+    entry: dict[str, Any] | None = None
+    pts = {p.point_id: p for p in points}
+    rows: list[dict[str, Any]] = []
+    for stream, suffix, lab_suffix in STREAMS:
+        pid = f"{e.code}.{suffix}"
+        inst = inst_at.get(pid)
+        if pid not in pts or inst is None:
+            continue
+        unit = pts[pid].unit
+        if stream.startswith("purchased_"):
+            x = tr.indirect[stream]
+            if unit != ("MWh" if stream == "purchased_electricity" else "GJ") or float(x.sum()) <= 0:
                 continue
-            unit = pts[pid].unit
-            if stream.startswith("purchased_"):
-                x = tr.indirect[stream]
-                if unit != ("MWh" if stream == "purchased_electricity" else "GJ") or float(x.sum()) <= 0:
-                    continue
+        else:
+            x = tr.signals[stream]
+        amounts = np.add.reduceat(x, ms[:-1]) * (1 + inst.systematic_rel / 100.0)
+        for m in range(12):
+            a = round(float(amounts[m]), 3)
+            row: dict[str, Any] = {"enterprise": e.code, "period": ctx.month_label(m), "stream": stream,
+                                   "amount": a, "unit": unit, "activity_source": "measured"}
+            if lab_suffix:
+                h0, h1 = float(ms[m]), float(ms[m + 1])
+                got = [r for r in lab[f"{e.code}.{lab_suffix}"] if r[0] < h1 and r[1] > h0]
+                for analyte, key, col in (("ncv", "ncv", "ncv_samples"), ("carbon_content", "carbon_content",
+                                                                         "carbon_samples")):
+                    vals = [(v, sid) for f_h, t_h, an, v, sid in got if an == analyte]
+                    if not vals:
+                        continue
+                    row[key] = round(float(np.mean([v for v, _ in vals])), 4 if key == "ncv" else 6)
+                    row[f"{key}_source"] = "lab"
+                    row[col] = [sid for _, sid in vals]
+                row["ncv_unit"] = "MJ/kg" if unit == "t" else "MJ/Nm3"
+                row["carbon_content_unit"] = "%" if unit == "t" else "kg/Nm3"
+                if stream == "boiler_coal":
+                    row.update(oxidation_rate=round(100 * float(phys["boiler_oxidation"]), 3),
+                               oxidation_rate_source="default")
+                elif stream == "natural_gas":
+                    row.update(oxidation_rate=round(100 * float(phys["ng_oxidation"]), 3),
+                               oxidation_rate_source="default")
             else:
-                x = tr.signals[stream]
-            amounts = np.add.reduceat(x, ms[:-1]) * (1 + inst.systematic_rel / 100.0)
-            for m in range(12):
-                a = round(float(amounts[m]), 3)
-                row: dict[str, Any] = {"enterprise": e.code, "period": ctx.month_label(m), "stream": stream,
-                                       "amount": a, "unit": unit, "activity_source": "measured"}
-                if lab_suffix:
-                    h0, h1 = float(ms[m]), float(ms[m + 1])
-                    got = [r for r in lab[f"{e.code}.{lab_suffix}"] if r[0] < h1 and r[1] > h0]
-                    for analyte, key, col in (("ncv", "ncv", "ncv_samples"), ("carbon_content", "carbon_content",
-                                                                             "carbon_samples")):
-                        vals = [(v, sid) for f_h, t_h, an, v, sid in got if an == analyte]
-                        if not vals:
-                            continue
-                        row[key] = round(float(np.mean([v for v, _ in vals])), 4 if key == "ncv" else 6)
-                        row[f"{key}_source"] = "lab"
-                        row[col] = [sid for _, sid in vals]
-                    row["ncv_unit"] = "MJ/kg" if unit == "t" else "MJ/Nm3"
-                    row["carbon_content_unit"] = "%" if unit == "t" else "kg/Nm3"
-                    if stream == "boiler_coal":
-                        row.update(oxidation_rate=round(100 * float(phys["boiler_oxidation"]), 3),
-                                   oxidation_rate_source="default")
-                    elif stream == "natural_gas":
-                        row.update(oxidation_rate=round(100 * float(phys["ng_oxidation"]), 3),
-                                   oxidation_rate_source="default")
-                else:
-                    ef = value(fac["grid_t_per_mwh"] if stream == "purchased_electricity" else fac["heat_t_per_gj"])
-                    row.update(emission_factor=ef, emission_factor_unit="tCO2/MWh" if unit == "MWh" else "tCO2/GJ",
-                               emission_factor_source="default")
-                rows.append(row)
-        kind = plan_kind.get(e.code)
-        if kind is not None:
-            out.append(_inject(kind, e.code, rows, rng_for(ctx.seed, TAG_REPORTS, 1 + n_e)))
-        models = []
-        for row in rows:
-            row["emissions_tco2"] = 0.0
-            rep = ReportRow.model_validate(row)
-            models.append(rep.model_copy(update={"emissions_tco2": round(rep.computed_emissions(), 3)}))
-        write_csv(ctx.out / "reports" / f"{e.code}.csv", REPORT_COLUMNS, [r.cells() for r in models])
-    return out
+                ef = value(fac["grid_t_per_mwh"] if stream == "purchased_electricity" else fac["heat_t_per_gj"])
+                row.update(emission_factor=ef, emission_factor_unit="tCO2/MWh" if unit == "MWh" else "tCO2/GJ",
+                           emission_factor_source="default")
+            rows.append(row)
+    kind = plan_kind.get(e.code)
+    if kind is not None:
+        entry = _inject(kind, e.code, rows, rng_for(ctx.seed, TAG_REPORTS, 1 + n_e))
+    models = []
+    for row in rows:
+        row["emissions_tco2"] = 0.0
+        rep = ReportRow.model_validate(row)
+        models.append(rep.model_copy(update={"emissions_tco2": round(rep.computed_emissions(), 3)}))
+    write_csv(ctx.out / "reports" / f"{e.code}.csv", REPORT_COLUMNS, [r.cells() for r in models])
+    return entry
 
 
 def _inject(kind: str, ent: str, rows: list[dict[str, Any]], rng: np.random.Generator) -> dict[str, Any]:

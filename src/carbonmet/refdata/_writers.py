@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pyarrow as pa
@@ -23,6 +23,8 @@ ROW_GROUP_SIZE = 1 << 20  # fixed, so the file layout does not depend on anythin
 _FLAG_DICT = pa.array(list(FLAGS), type=pa.string())
 _SOURCE_DICT = pa.array(["measured", "substituted"], type=pa.string())
 FIXED_TIME = datetime(2025, 1, 1, 0, 0, 0)
+_PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3, "use_dictionary": True,
+                                    "write_statistics": True, "version": "2.6"}
 
 
 _BATCH_CACHE: dict[str, pa.Array] = {}
@@ -52,8 +54,7 @@ def readings_table(ts_us: np.ndarray, values: np.ndarray, flags: np.ndarray, bat
 def write_parquet(table: pa.Table, path: Path) -> None:
     """Write Parquet with fixed options (zstd, fixed row groups, statistics, no timestamps in metadata)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, compression="zstd", compression_level=3, row_group_size=ROW_GROUP_SIZE,
-                   use_dictionary=True, write_statistics=True, version="2.6")
+    pq.write_table(table, path, row_group_size=ROW_GROUP_SIZE, **_PARQUET_OPTIONS)
 
 
 def write_readings_csv(fh: Any, point_id: str, ts_us: np.ndarray, values: np.ndarray, unit: str, flags: np.ndarray,
@@ -81,12 +82,68 @@ def write_readings_csv(fh: Any, point_id: str, ts_us: np.ndarray, values: np.nda
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
+    with CsvAppender(path, header) as w:
+        w.add(rows)
+
+
+class CsvAppender:
+    """A CSV file written in parts (header first, then rows as they come): the bytes of :func:`write_csv`
+    of all the rows at once, without holding them."""
+
+    def __init__(self, path: Path, header: Sequence[str]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("w", encoding="utf-8", newline="")
+        self._w = csv.writer(self._fh, lineterminator="\n")
+        self._w.writerow(header)
+
+    def add(self, rows: Iterable[Sequence[Any]]) -> None:
         for r in rows:
-            w.writerow(["" if v is None else v for v in r])
+            self._w.writerow(["" if v is None else v for v in r])
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ParquetAppender:
+    """A Parquet file written in row groups as rows come, with the options and the bytes of
+    :func:`write_parquet` of the whole table (row groups of :data:`ROW_GROUP_SIZE` rows), holding at most one
+    row group and one part."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path, self._schema = path, schema
+        self._parts: list[pa.Table] = []
+        self._n = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def add(self, table: pa.Table) -> None:
+        self._parts.append(table)
+        self._n += table.num_rows
+        if self._n >= ROW_GROUP_SIZE:
+            self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        t = pa.concat_tables(self._parts).combine_chunks() if self._parts else self._schema.empty_table()
+        k = t.num_rows if final else t.num_rows // ROW_GROUP_SIZE * ROW_GROUP_SIZE
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._path, self._schema, **_PARQUET_OPTIONS)
+            if k == 0 and final:  # no rows at all: one empty row group, as write_table writes it
+                self._writer.write_table(t, row_group_size=ROW_GROUP_SIZE)
+        if k:
+            self._writer.write_table(t.slice(0, k), row_group_size=ROW_GROUP_SIZE)
+        self._parts = [t.slice(k)] if k < t.num_rows else []
+        self._n = t.num_rows - k
+
+    def close(self) -> None:
+        self._flush(final=True)
+        if self._writer is not None:
+            self._writer.close()
 
 
 def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[str], Sequence[Sequence[Any]]]]) -> None:
