@@ -1,5 +1,5 @@
 """Server-rendered pages (网页): sign-in, region overview, enterprise, CEMS comparison, review, footprint,
-monitoring plan, laboratory results, instruments, certificates, data quality with a readings upload. zh-CN first, ``?lang=en`` switches to English.
+monitoring plan, laboratory results, monthly deposits, users and roles (centre), instruments, certificates, data quality with a readings upload. zh-CN first, ``?lang=en`` switches to English.
 
 The pages sit beside the API and call the same use cases with the caller's :class:`Scope` only. The page
 router's one caller dependency (:func:`page_caller`) is :func:`current_caller` reading the session cookie; without
@@ -32,15 +32,18 @@ from carbonmet.services import (
     account_report,
     authenticate,
     compare_enterprise,
+    deposit_check,
     due_items,
     footprint_enterprise,
     get_certificate,
     ingest_files,
     lab_results,
     list_certificates,
+    list_deposits,
     list_organisations,
     list_plans,
     list_quarantine,
+    list_users,
     review_enterprise,
     show_plan,
     trace_standard,
@@ -358,6 +361,41 @@ def lab(request: Request, code: str, ws: WorkspaceDep, caller: PageCaller,
                   total=len(rows), counts=sorted(counts.items()))
 
 
+DEPOSIT_MARKS = {"on_time": "●", "late": "◐", "missing": "✗", "not_due": "·"}
+
+
+@router.get("/enterprises/{code}/deposits", response_class=HTMLResponse)
+def deposits(request: Request, code: str, ws: WorkspaceDep, caller: PageCaller,
+             year: Annotated[int | None, Query(ge=2000, le=2100)] = None, on: date | None = None) -> HTMLResponse:
+    """月度存证: the enterprise-year's monthly deposits (read-only) — per plan row and month deposited on time or
+    late, missing or not yet due, with the number of versions (corrections); where the annual account differs from
+    the latest deposits (``deposit_check``, the account being the enterprise page's); every stored version
+    (``list_deposits``) with its evidence, reason and content hash. ``on``: the date the status is judged at
+    (default today in the workspace's zone)."""
+    y = _year(year)
+    scope = caller.scope
+    rows = list_deposits(ws, scope, code, y)  # NotInScope (404) for an enterprise outside the read scope
+    acc: dict[str, Any] | None = None
+    try:
+        acc = _account(request, ws, scope, code, y)
+    except NotInScope:
+        raise
+    except CarbonmetError:
+        acc = None  # deposit_check tries again and says why (account_error)
+    try:
+        chk = deposit_check(ws, scope, code, y, today=on, account=acc)
+    except NotInScope:  # in scope (list_deposits said so): the enterprise has no stored monitoring plan
+        chk = None
+    grid: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in chk.status if chk else []:
+        grid.setdefault((r.source_stream, r.parameter), {})[r.month[5:]] = r
+    return render(request, "deposits.html", caller, code=code, year=y, chk=chk, marks=DEPOSIT_MARKS,
+                  grid=grid, months=[f"{m:02d}" for m in range(1, 13)],
+                  counts=sorted(chk.counts().items()) if chk else [],
+                  findings=chk.findings if chk else [],
+                  rows=sorted(rows, key=lambda d: (d.month, d.source_stream, d.parameter, d.version)))
+
+
 @router.get("/enterprises/{code}/footprint/{product}.json")
 def footprint_pact(code: str, product: str, ws: WorkspaceDep, caller: PageCaller,
                    year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> Response:
@@ -425,6 +463,20 @@ def trace(request: Request, ws: WorkspaceDep, caller: PageCaller,
 def certificate(request: Request, cert_no: str, ws: WorkspaceDep, caller: PageCaller) -> HTMLResponse:
     """One certificate (404 outside the read scope, as in the API)."""
     return render(request, "certificate.html", caller, cert=get_certificate(ws, caller.scope, cert_no))
+
+
+# ------------------------------------------------------------------ users (centre)
+
+@router.get("/users", response_class=HTMLResponse)
+def users(request: Request, ws: WorkspaceDep, caller: PageCaller) -> HTMLResponse:
+    """用户与角色: every user with role, organisation, active, a verifier's assigned enterprises and API keys by
+    label and creation time (never a key or a hash) — the centre only (``list_users``: 403 for any other role, as
+    ``GET /api/v1/users``)."""
+    rows = list_users(ws, caller.scope)
+    for r in rows:
+        r["keys"] = [{"label": k.get("label"), "created_at": k.get("created_at"), "revoked": k.get("revoked")}
+                     for k in r.pop("api_keys", [])]
+    return render(request, "users.html", caller, users=rows)
 
 
 # ------------------------------------------------------------------ data quality
@@ -497,7 +549,7 @@ def install_pages(app: FastAPI) -> None:
             out = api_error(request, exc)
             return await out if inspect.isawaitable(out) else out
         status = status_of(exc)
-        key = "not_found" if status == 404 else "error"
+        key = {404: "not_found", 403: "forbidden"}.get(status, "error")
         return render(request, "error.html", None, status=status, message=key, detail=str(exc))
 
     app.state.page_cache = ResultCache()
