@@ -3,7 +3,7 @@ and on Spark local[2], in the same run.
 
 Stores: one enterprise is generated (``carbonmet.refdata``, hourly, one year: E01, the coal-to-methanol route)
 and its Parquet partitions are replicated under new enterprise codes (E0001 …, hard links: the same bytes, the
-same layout and file sizes as a generated region; the generator itself caps at 99 enterprises). The catalog is
+same layout and file sizes as a generated region, and the same work per enterprise). The catalog is
 E01's points renamed. Every replica therefore holds the same readings: the engines do the full work for each
 (the data are not deduplicated anywhere), the totals are identical by construction.
 
