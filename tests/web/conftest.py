@@ -109,6 +109,12 @@ class Site:
     headers: dict[str, dict[str, str]]
 
 
+def page_sign_in(client: TestClient, user: str) -> None:
+    """Sign ``user`` in through the login form: the client then holds the page session cookie."""
+    r = client.post("/login", data={"username": user, "password": PASSWORD, "next": "/"}, follow_redirects=False)
+    assert r.status_code == 303
+
+
 def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
     r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert r.status_code == 200, r.text

@@ -17,7 +17,7 @@ from carbonmet.deposits import deposit_rules
 from carbonmet.services import Scope, Workspace
 from carbonmet.web import WebConfig, create_app
 
-from .conftest import GEN_YEAR, PASSWORD, SECRET, Site
+from .conftest import GEN_YEAR, SECRET, Site, page_sign_in
 
 TZ = ZoneInfo("Asia/Shanghai")
 ON = "2025-05-01"  # March is missing by then (due 20 April), April not yet due
@@ -57,11 +57,6 @@ def client(region: Site) -> Iterator[TestClient]:
         yield c
 
 
-def _sign_in(client: TestClient, user: str) -> None:
-    r = client.post("/login", data={"username": user, "password": PASSWORD, "next": "/"}, follow_redirects=False)
-    assert r.status_code == 303
-
-
 def _cell(text: str, month: str) -> str:
     """The status-matrix cell of ``month`` (``YYYY-MM``): its data-status and its mark."""
     head = f'data-month="{month}" data-status="'
@@ -72,7 +67,7 @@ def _cell(text: str, month: str) -> str:
 
 
 def test_the_deposits_page_shows_each_month_versions_and_every_stored_version(client: TestClient) -> None:
-    _sign_in(client, "alice")
+    page_sign_in(client, "alice")
     page = client.get(f"/enterprises/E01/deposits?year=2025&on={ON}")
     assert page.status_code == 200 and "月度存证" in page.text and "存证状态" in page.text
     assert [_cell(page.text, m) for m in ("2025-01", "2025-02", "2025-03", "2025-04")] == [
@@ -91,7 +86,7 @@ def test_the_deposits_page_shows_each_month_versions_and_every_stored_version(cl
 
 @pytest.mark.parametrize("user", ["alice", "ver1"])  # an enterprise user and a verifier assigned E01 only
 def test_another_enterprises_deposits_answer_404(client: TestClient, user: str) -> None:
-    _sign_in(client, user)
+    page_sign_in(client, user)
     for path in ("/enterprises/E02/deposits", "/enterprises/E02/deposits?year=2025", "/enterprises/C01/deposits"):
         r = client.get(path)
         assert r.status_code == 404 and "55555" not in r.text, (user, path)
@@ -100,7 +95,7 @@ def test_another_enterprises_deposits_answer_404(client: TestClient, user: str) 
 
 @pytest.mark.parametrize("user", ["reg", "centre"])
 def test_the_regulator_and_the_centre_read_every_enterprises_deposits(client: TestClient, user: str) -> None:
-    _sign_in(client, user)
+    page_sign_in(client, user)
     e02 = client.get(f"/enterprises/E02/deposits?year=2025&on={ON}")
     assert e02.status_code == 200 and "55555" in e02.text and _cell(e02.text, "2025-02") == "missing ✗"
     assert "74410" in client.get("/enterprises/E01/deposits?year=2025").text
@@ -110,7 +105,7 @@ def test_the_users_page_lists_users_roles_assignments_and_key_labels_for_the_cen
         client: TestClient, region: Site) -> None:
     r = client.get("/users", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/users")
-    _sign_in(client, "centre")
+    page_sign_in(client, "centre")
     page = client.get("/users")
     assert page.status_code == 200 and "用户与角色" in page.text and 'href="/users"' in page.text
     rows = services.list_users(region.ws, Scope.centre())
@@ -131,7 +126,7 @@ def test_the_users_page_lists_users_roles_assignments_and_key_labels_for_the_cen
 
 @pytest.mark.parametrize("user", ["reg", "ver1", "alice"])
 def test_the_users_page_is_the_centres_only(client: TestClient, user: str) -> None:
-    _sign_in(client, user)
+    page_sign_in(client, user)
     r = client.get("/users")
     assert r.status_code == 403 and "无权访问" in r.text and "laptop-sync" not in r.text and 'data-user="bob"' not in r.text
     assert 'href="/users"' not in client.get("/").text
@@ -156,7 +151,7 @@ def test_the_deposits_page_is_linked_and_shows_where_the_account_differs(
                            _deposit_file(tmp_path, "E01", month, 1.5 * value, stream=name, unit=unit),
                            now=datetime(GEN_YEAR, 2, 10, 9, tzinfo=TZ))
     with TestClient(create_app(ws, WebConfig(secret=SECRET))) as c:
-        _sign_in(c, "e1")
+        page_sign_in(c, "e1")
         ent = c.get(f"/enterprises/E01?year={GEN_YEAR}")
         assert ent.status_code == 200 and f'href="/enterprises/E01/deposits?year={GEN_YEAR}"' in ent.text
         page = c.get(f"/enterprises/E01/deposits?year={GEN_YEAR}")

@@ -12,7 +12,7 @@ from carbonmet import services
 from carbonmet.services import Scope, Workspace
 from carbonmet.web import WebConfig, create_app
 
-from .conftest import GEN_YEAR, PASSWORD, SECRET, Site, lab_csv, plan_text
+from .conftest import GEN_YEAR, SECRET, Site, lab_csv, page_sign_in, plan_text
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +37,8 @@ def client(region: Site) -> Iterator[TestClient]:
         yield c
 
 
-def _sign_in(client: TestClient, user: str) -> None:
-    r = client.post("/login", data={"username": user, "password": PASSWORD, "next": "/"}, follow_redirects=False)
-    assert r.status_code == 303
-
-
 def test_the_plan_page_shows_the_current_version_its_rows_and_the_stored_versions(client: TestClient) -> None:
-    _sign_in(client, "alice")
+    page_sign_in(client, "alice")
     page = client.get("/enterprises/E01/plan")
     assert page.status_code == 200 and "监测计划" in page.text
     assert "版本 2" in page.text and "second belt scale" in page.text and "E01.COAL" in page.text
@@ -56,7 +51,7 @@ def test_the_plan_page_shows_the_current_version_its_rows_and_the_stored_version
 
 
 def test_the_lab_page_shows_the_years_results_with_their_uncertainty(client: TestClient) -> None:
-    _sign_in(client, "alice")
+    page_sign_in(client, "alice")
     page = client.get("/enterprises/E01/lab?year=2025")
     assert page.status_code == 200 and "化验结果" in page.text
     assert "S-E01-1" in page.text and "22.7 ± 0.12 (2.0) MJ/kg" in page.text and "CAL-E01" in page.text
@@ -69,7 +64,7 @@ def test_the_lab_page_shows_the_years_results_with_their_uncertainty(client: Tes
 
 @pytest.mark.parametrize("user", ["alice", "ver1"])  # an enterprise user and a verifier assigned E01 only
 def test_another_enterprises_plan_and_lab_pages_answer_404(client: TestClient, user: str) -> None:
-    _sign_in(client, user)
+    page_sign_in(client, user)
     for path in ("/enterprises/E02/plan", "/enterprises/E02/plan?version=1", "/enterprises/E02/lab?year=2025"):
         r = client.get(path)
         assert r.status_code == 404 and "S-E02-1" not in r.text and "E02.COAL" not in r.text, (user, path)
@@ -79,7 +74,7 @@ def test_another_enterprises_plan_and_lab_pages_answer_404(client: TestClient, u
 def test_the_regulator_reads_every_enterprise_and_a_page_needs_a_session(client: TestClient) -> None:
     r = client.get("/enterprises/E02/plan", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/enterprises/E02/plan")
-    _sign_in(client, "reg")
+    page_sign_in(client, "reg")
     assert "S-E02-1" in client.get("/enterprises/E02/lab?year=2025").text
     assert "E02.COAL" in client.get("/enterprises/E02/plan").text
 
@@ -89,7 +84,7 @@ def test_the_pages_are_linked_from_the_enterprise_page_of_a_generated_region(
     """The generated region (plans with their streams, a year of readings and lab results) behind its own client."""
     ws, _, _ = api
     with TestClient(create_app(ws, WebConfig(secret=SECRET))) as c:
-        _sign_in(c, "e1")
+        page_sign_in(c, "e1")
         page = c.get(f"/enterprises/E01?year={GEN_YEAR}")
         assert page.status_code == 200
         assert 'href="/enterprises/E01/plan"' in page.text
