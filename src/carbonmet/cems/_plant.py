@@ -628,9 +628,9 @@ def systematic_bias_test(pb: PlantBalance, *, alpha: float = 0.05,
         else:
             near = [int(j) for j in pool if tb[j] > crit and tb[best] - tb[j] < crit]
             cands = [names[j] for j in sorted(set(near) | set(leaders) | {best}, key=lambda j: -tb[j])]
-    u_b = np.where(ok, 1.0 / np.sqrt(np.where(ok, g0.den, 1.0)), np.nan)
+    nrm = np.sqrt(np.where(ok, g0.den, 1.0))  # the norm of each whitened signature
+    u_b = np.where(ok, 1.0 / nrm, np.nan)
     # separability of each meter from the one whose signature is closest to its own (under the null scatter)
-    nrm = np.sqrt(np.where(ok, g0.den, 1.0))
     rho = np.where(np.outer(ok, ok), g0.gram / np.outer(nrm, nrm), 0.0)
     np.fill_diagonal(rho, 0.0)
     nearest = np.argmax(np.abs(rho), axis=1)
